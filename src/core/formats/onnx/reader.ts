@@ -1,0 +1,535 @@
+// ONNX reader on onnx-proto (protobufjs static code). Builds the normalized graph: initializers and Constant nodes are
+// weights, Identity/Dropout are folded, attributes are read as the model's opset defines them, QOperator ops are
+// mapped to their float kinds with the quantization operands as params. Weight bytes are never copied: protobufjs
+// hands out views into the file for raw_data, and external data is only checked (size and location), never read.
+import { onnx } from 'onnx-proto';
+import { ModelError, checkedShape, LIMITS } from '../../errors';
+import type { ActivationFn, DType, Graph, Op, OpAttrs, OpKind, SpatialAttrs, Tensor } from '../../graph';
+import { bytesFor, DTYPE_BITS } from '../../graph';
+import { checkExternalLocation, type ExternalDataHost } from './external';
+
+const ONNX_DTYPES: Readonly<Record<number, DType>> = {
+  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool',
+  10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 14: 'complex64', 15: 'complex128', 16: 'bfloat16',
+  17: 'float8', 18: 'float8', 19: 'float8', 20: 'float8', 21: 'uint4', 22: 'int4',
+};
+
+type Long = { toNumber(): number } | { low: number; high: number };
+type IntLike = number | Long | null | undefined;
+
+function toInt(v: IntLike): number {
+  if (v === null || v === undefined) return 0;
+  if (typeof v === 'number') return v;
+  if ('toNumber' in v) return v.toNumber();
+  return v.high * 2 ** 32 + (v.low >>> 0);
+}
+
+interface OpSpec {
+  kind: OpKind;
+  /** Positions of the canonical inputs; the rest become params. 'all' keeps every input. */
+  x?: number[] | 'all' | 'qconcat';
+  act?: ActivationFn;
+}
+
+const ACT = (act: ActivationFn): OpSpec => ({ kind: 'Activation', act });
+
+/** Op metadata as data: ONNX op type → normalized kind and which inputs are data. */
+const ONNX_OPS: Readonly<Record<string, OpSpec>> = {
+  Conv: { kind: 'Conv2D', x: [0, 1, 2] },
+  QLinearConv: { kind: 'Conv2D', x: [0, 3, 8] },
+  ConvInteger: { kind: 'Conv2D', x: [0, 1] },
+  ConvTranspose: { kind: 'TransposeConv2D', x: [0, 1, 2] },
+  MaxPool: { kind: 'MaxPool2D' },
+  AveragePool: { kind: 'AvgPool2D' },
+  QLinearAveragePool: { kind: 'AvgPool2D' },
+  GlobalAveragePool: { kind: 'GlobalAvgPool' },
+  QLinearGlobalAveragePool: { kind: 'GlobalAvgPool' },
+  GlobalMaxPool: { kind: 'GlobalMaxPool' },
+  ReduceMean: { kind: 'Reduce' }, ReduceMax: { kind: 'Reduce' }, ReduceMin: { kind: 'Reduce' },
+  ReduceSum: { kind: 'Reduce' }, ReduceProd: { kind: 'Reduce' }, ReduceL2: { kind: 'Reduce' },
+  Gemm: { kind: 'FullyConnected', x: [0, 1, 2] },
+  QGemm: { kind: 'FullyConnected', x: [0, 3, 6] },
+  MatMul: { kind: 'MatMul', x: [0, 1] },
+  QLinearMatMul: { kind: 'MatMul', x: [0, 3] },
+  MatMulInteger: { kind: 'MatMul', x: [0, 1] },
+  Add: { kind: 'Add', x: 'all' }, Sub: { kind: 'Sub', x: 'all' }, Mul: { kind: 'Mul', x: 'all' }, Div: { kind: 'Div', x: 'all' },
+  Max: { kind: 'Max', x: 'all' }, Min: { kind: 'Min', x: 'all' }, Pow: { kind: 'Pow', x: 'all' }, Sum: { kind: 'Add', x: 'all' },
+  QLinearAdd: { kind: 'Add', x: [0, 3] }, QLinearMul: { kind: 'Mul', x: [0, 3] },
+  Concat: { kind: 'Concat', x: 'all' }, QLinearConcat: { kind: 'Concat', x: 'qconcat' },
+  Split: { kind: 'Split' }, Slice: { kind: 'Slice' }, Gather: { kind: 'Gather', x: [0, 1] },
+  Pad: { kind: 'Pad' }, Reshape: { kind: 'Reshape' }, Flatten: { kind: 'Flatten' }, Squeeze: { kind: 'Squeeze' },
+  Unsqueeze: { kind: 'Unsqueeze' }, Transpose: { kind: 'Transpose' }, Resize: { kind: 'Resize' }, Upsample: { kind: 'Resize' },
+  Softmax: { kind: 'Softmax' }, LogSoftmax: { kind: 'Softmax' },
+  BatchNormalization: { kind: 'BatchNorm' }, InstanceNormalization: { kind: 'BatchNorm' }, LayerNormalization: { kind: 'BatchNorm' },
+  QuantizeLinear: { kind: 'Quantize' }, DequantizeLinear: { kind: 'Dequantize' }, DynamicQuantizeLinear: { kind: 'Quantize' },
+  Cast: { kind: 'Cast' }, Shape: { kind: 'Shape' }, ConstantOfShape: { kind: 'ConstantOfShape' },
+  Relu: ACT('relu'), Clip: ACT('clip'), Sigmoid: ACT('sigmoid'), HardSigmoid: ACT('hardsigmoid'), HardSwish: ACT('hardswish'),
+  LeakyRelu: ACT('leakyrelu'), Tanh: ACT('tanh'), Elu: ACT('elu'), Selu: ACT('elu'), PRelu: ACT('prelu'), Gelu: ACT('gelu'),
+  Exp: ACT('exp'), Log: ACT('log'), Abs: ACT('abs'), Neg: ACT('neg'), Sqrt: ACT('sqrt'), Erf: ACT('erf'),
+  Softplus: ACT('other'), Mish: ACT('other'), Reciprocal: ACT('other'), Floor: ACT('other'), Ceil: ACT('other'), Round: ACT('other'),
+  QLinearSigmoid: ACT('sigmoid'), QLinearLeakyRelu: ACT('leakyrelu'),
+};
+
+/** Cheap check: an ONNX ModelProto starts with field 1 (ir_version, varint) in every exporter we know. */
+export function matchOnnx(bytes: Uint8Array): boolean {
+  return bytes.length > 2 && bytes[0] === 0x08;
+}
+
+export interface OnnxReadOptions {
+  /** Answers whether external data exists inside the model's folder. Without it, external data is an error. */
+  externalData?: ExternalDataHost;
+}
+
+type Attr = onnx.IAttributeProto;
+
+class NodeAttrs {
+  private readonly map = new Map<string, Attr>();
+  constructor(attrs: readonly Attr[] | null | undefined) {
+    for (const a of attrs ?? []) if (a.name) this.map.set(a.name, a);
+  }
+  has(name: string): boolean { return this.map.has(name); }
+  int(name: string, def: number): number { const a = this.map.get(name); return a ? toInt(a.i) : def; }
+  float(name: string, def: number): number { const a = this.map.get(name); return a?.f ?? def; }
+  ints(name: string): number[] | undefined { const a = this.map.get(name); return a ? (a.ints ?? []).map(toInt) : undefined; }
+  floats(name: string): number[] | undefined { const a = this.map.get(name); return a ? (a.floats ?? []).slice() : undefined; }
+  str(name: string): string | undefined {
+    const s = this.map.get(name)?.s;
+    return s ? String.fromCharCode(...s.subarray(0, 256)) : undefined;
+  }
+  tensor(name: string): onnx.ITensorProto | undefined { return this.map.get(name)?.t ?? undefined; }
+}
+
+export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Graph {
+  let model: onnx.ModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new ModelError('bad-onnx', `not a valid ONNX file: protobuf decoding failed (${why})`);
+  }
+  const g = model.graph;
+  if (!g) throw new ModelError('bad-onnx', 'not a valid ONNX file: the ModelProto has no graph');
+
+  const opsets: Record<string, number> = {};
+  for (const o of model.opsetImport ?? []) opsets[o.domain ?? ''] = toInt(o.version);
+  if (opsets['ai.onnx'] !== undefined && opsets[''] === undefined) opsets[''] = opsets['ai.onnx']!;
+  const graph: Graph = {
+    format: 'onnx',
+    tensors: [],
+    ops: [],
+    inputs: [],
+    outputs: [],
+    storage: new Map(),
+    metadata: {
+      irVersion: toInt(model.irVersion),
+      opsets,
+      producer: [model.producerName, model.producerVersion].filter(Boolean).join(' ') || undefined,
+    },
+    notes: [],
+  };
+  if (opsets[''] === undefined) {
+    opsets[''] = 1;
+    graph.notes.push({ severity: 'warning', message: 'the model declares no default-domain opset; opset 1 semantics assumed' });
+  }
+  const opset = opsets['']!;
+
+  const byName = new Map<string, number>();
+  const alias = new Map<string, string>();
+  const resolve = (name: string): string => {
+    let n = name;
+    for (let hops = 0; alias.has(n); hops++) {
+      if (hops > alias.size) throw new ModelError('bad-graph', `Identity nodes form a cycle through '${name}'`);
+      n = alias.get(n)!;
+    }
+    return n;
+  };
+  const addTensor = (t: Omit<Tensor, 'id'>): Tensor => {
+    if (byName.has(t.name)) throw new ModelError('bad-graph', `tensor '${t.name}' is defined twice`);
+    if (graph.tensors.length >= LIMITS.maxTensors) throw new ModelError('too-large', `more than ${LIMITS.maxTensors} tensors`);
+    const tensor: Tensor = { id: graph.tensors.length, ...t };
+    graph.tensors.push(tensor);
+    byName.set(t.name, tensor.id);
+    return tensor;
+  };
+
+  const addConstant = (tp: onnx.ITensorProto, name: string, key: string): void => {
+    const { dtype, shape, bytes: stored, values } = readTensorProto(tp, name, options);
+    graph.storage.set(key, { bytes: stored, elements: shape.reduce((a, b) => a * b, 1) });
+    addTensor({ name, dtype, shape, layout: null, role: 'constant', storage: [key], values, shapeFromFile: true });
+  };
+
+  for (const init of g.initializer ?? []) {
+    const name = init.name ?? '';
+    if (!name) throw new ModelError('bad-onnx', 'an initializer has no name');
+    addConstant(init, name, `initializer:${name}`);
+  }
+
+  // Stored shapes of everything that is not an initializer: inputs, outputs, value_info.
+  const stored = new Map<string, { dtype: DType; shape: number[] | null }>();
+  const readValueInfo = (vi: onnx.IValueInfoProto, isInput: boolean): void => {
+    const name = vi.name ?? '';
+    const tt = vi.type?.tensorType;
+    if (!name || !tt) return;
+    const dtype = ONNX_DTYPES[tt.elemType ?? 0] ?? 'unknown';
+    let shape: number[] | null = null;
+    if (tt.shape) {
+      const dims = (tt.shape.dim ?? []).map((d, axis) => {
+        if ((d as onnx.TensorShapeProto.Dimension).value === 'dimValue') return toInt(d.dimValue);
+        if (axis === 0) return 1; // symbolic (or missing) batch dimension counts as 1
+        if (isInput) {
+          throw new ModelError('unsupported', `graph input '${name}' has a symbolic dimension '${d.dimParam ?? '?'}' at axis ${axis}: only the batch dimension may be symbolic (it counts as 1); export the model with a fixed input size`);
+        }
+        return -1;
+      });
+      shape = dims.includes(-1) ? null : checkedShape(dims, `tensor '${name}'`);
+    }
+    stored.set(name, { dtype, shape });
+  };
+  for (const vi of g.input ?? []) if (!byName.has(vi.name ?? '')) readValueInfo(vi, true);
+  for (const vi of g.valueInfo ?? []) readValueInfo(vi, false);
+  for (const vi of g.output ?? []) readValueInfo(vi, false);
+
+  for (const vi of g.input ?? []) {
+    const name = vi.name ?? '';
+    if (!name || byName.has(name)) continue; // IR < 4 lists initializers as inputs too
+    const s = stored.get(name);
+    if (!s) throw new ModelError('bad-onnx', `graph input '${name}' has no tensor type`);
+    if (!s.shape) throw new ModelError('unsupported', `graph input '${name}' has no shape: the analysis needs a fixed input size`);
+    graph.inputs.push(addTensor({ name, dtype: s.dtype, shape: s.shape, layout: null, role: 'input', shapeFromFile: true }).id);
+  }
+
+  const nodes = topoSort(g.node ?? [], new Set(byName.keys()));
+  if (nodes.length > LIMITS.maxOps) throw new ModelError('too-large', `${nodes.length} nodes (limit ${LIMITS.maxOps})`);
+  const lookup = (name: string, nodeDesc: string): number => {
+    if (name === '') return -1;
+    const id = byName.get(resolve(name));
+    if (id === undefined) throw new ModelError('bad-graph', `${nodeDesc} reads '${name}', which no node, initializer or graph input produces`);
+    return id;
+  };
+  const defineOutput = (name: string): number => {
+    const s = stored.get(name);
+    return addTensor({ name, dtype: s?.dtype ?? 'unknown', shape: s?.shape ?? null, layout: null, role: 'activation', shapeFromFile: !!s?.shape }).id;
+  };
+
+  for (const node of nodes) {
+    const type = node.opType ?? '';
+    const domain = node.domain ?? '';
+    const nodeName = node.name || `${type}#${graph.ops.length}`;
+    const desc = `node '${nodeName}' (${type})`;
+    const outs = (node.output ?? []).filter((o) => o !== '');
+    const attrs = new NodeAttrs(node.attribute);
+
+    if (type === 'Constant' && (domain === '' || domain === 'ai.onnx')) {
+      const out = outs[0];
+      if (!out) continue;
+      addConstant(constantValue(attrs, desc), out, `constant:${out}`);
+      continue;
+    }
+    if ((type === 'Identity' || type === 'Dropout') && (domain === '' || domain === 'ai.onnx')) {
+      const src = node.input?.[0];
+      if (!src || !outs[0]) throw new ModelError('bad-graph', `${desc} has no input or output`);
+      lookup(src, desc);
+      alias.set(outs[0], src);
+      continue;
+    }
+
+    const inputIds = (node.input ?? []).map((n) => lookup(n, desc));
+    const outputIds = outs.map(defineOutput);
+    const known = domain === '' || domain === 'ai.onnx' || domain === 'com.microsoft';
+    const spec = known ? ONNX_OPS[type] : undefined;
+    const op: Op = {
+      index: graph.ops.length,
+      kind: spec?.kind ?? (known ? 'Unknown' : 'Custom'),
+      sourceType: domain && domain !== 'ai.onnx' ? `${domain}.${type}` : type,
+      name: nodeName,
+      inputs: inputIds,
+      params: [],
+      outputs: outputIds,
+      attrs: {},
+    };
+    if (!spec) {
+      if (!known) op.customCode = `${domain}.${type}`;
+    } else {
+      splitInputs(op, spec, inputIds);
+      readAttrs(op, type, attrs, opset, graph, spec);
+    }
+    graph.ops.push(op);
+  }
+
+  for (const vi of g.output ?? []) {
+    const name = vi.name ?? '';
+    const id = lookup(name, 'graph output');
+    graph.outputs.push(id);
+    const s = stored.get(name);
+    const t = graph.tensors[id]!;
+    if (s?.shape && !t.shape) { t.shape = s.shape; t.shapeFromFile = true; }
+  }
+  return graph;
+}
+
+function splitInputs(op: Op, spec: OpSpec, ids: number[]): void {
+  if (spec.x === 'all') { op.inputs = ids.slice(); return; }
+  if (spec.x === 'qconcat') {
+    op.inputs = ids.filter((_, i) => i >= 2 && (i - 2) % 3 === 0);
+    op.params = ids.filter((id, i) => !(i >= 2 && (i - 2) % 3 === 0) && id >= 0);
+    return;
+  }
+  const x = spec.x ?? [0];
+  op.inputs = x.map((i) => ids[i] ?? -1);
+  op.params = ids.filter((id, i) => !x.includes(i) && id >= 0);
+}
+
+function readSpatial(attrs: NodeAttrs, op: Op, kernel: [number, number] | null): SpatialAttrs {
+  const autoPad = attrs.str('auto_pad') ?? 'NOTSET';
+  const pads = attrs.ints('pads') ?? [0, 0, 0, 0];
+  if (pads.length !== 4 && pads.length !== 0) {
+    op.unsupported = `${op.sourceType} with ${pads.length / 2}-D pads: only 2-D spatial operators are analysed`;
+  }
+  const k = attrs.ints('kernel_shape');
+  const s = attrs.ints('strides') ?? [1, 1];
+  const d = attrs.ints('dilations') ?? [1, 1];
+  return {
+    kernel: k && k.length === 2 ? [k[0]!, k[1]!] : kernel,
+    strides: [s[0] ?? 1, s[1] ?? 1],
+    dilations: [d[0] ?? 1, d[1] ?? 1],
+    padding: autoPad === 'SAME_UPPER' ? 'same_upper' : autoPad === 'SAME_LOWER' ? 'same_lower' : autoPad === 'VALID' ? 'valid' : 'explicit',
+    pads: pads.length === 4 ? [pads[0]!, pads[1]!, pads[2]!, pads[3]!] : [0, 0, 0, 0],
+    ceilMode: attrs.int('ceil_mode', 0) === 1,
+  };
+}
+
+function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph: Graph, spec: OpSpec): void {
+  const a: OpAttrs = op.attrs;
+  const param = (i: number): Tensor | undefined => graph.tensors[op.params[i] ?? -1];
+  switch (op.kind) {
+    case 'Conv2D': case 'TransposeConv2D':
+      a.layout = 'NCHW';
+      a.group = attrs.int('group', 1);
+      a.spatial = readSpatial(attrs, op, null);
+      break;
+    case 'MaxPool2D': case 'AvgPool2D':
+      a.layout = 'NCHW';
+      a.spatial = readSpatial(attrs, op, null);
+      if (!a.spatial.kernel) op.unsupported = `${type} without kernel_shape`;
+      break;
+    case 'GlobalAvgPool': case 'GlobalMaxPool':
+      a.layout = 'NCHW';
+      break;
+    case 'Reduce': {
+      a.keepDims = attrs.int('keepdims', 1) === 1;
+      const axesFromInput = type === 'ReduceSum' ? opset >= 13 : opset >= 18;
+      a.axes = axesFromInput ? param(0)?.values : attrs.ints('axes');
+      break;
+    }
+    case 'FullyConnected':
+      a.transA = attrs.int('transA', 0) === 1;
+      a.transB = attrs.int('transB', 0) === 1;
+      break;
+    case 'Concat':
+      a.axis = attrs.int('axis', 0);
+      break;
+    case 'Split':
+      a.axis = attrs.int('axis', 0);
+      a.splitSizes = opset >= 13 ? param(0)?.values : attrs.ints('split');
+      break;
+    case 'Gather':
+      a.axis = attrs.int('axis', 0);
+      break;
+    case 'Softmax':
+      a.axis = attrs.int('axis', opset >= 13 ? -1 : 1);
+      break;
+    case 'Flatten':
+      a.axis = attrs.int('axis', 1);
+      break;
+    case 'Transpose':
+      a.perm = attrs.ints('perm');
+      break;
+    case 'Squeeze': case 'Unsqueeze':
+      a.axes = opset >= 13 ? param(0)?.values : attrs.ints('axes');
+      break;
+    case 'Reshape':
+      a.newShape = opset >= 5 ? param(0)?.values : attrs.ints('shape');
+      break;
+    case 'Pad': {
+      const mode = attrs.str('mode') ?? 'constant';
+      if (opset >= 11) {
+        const pads = param(0)?.values;
+        const axes = param(2)?.values;
+        if (pads && !axes) a.padAmounts = pads;
+        else if (pads && axes) a.padAmounts = undefined; // resolved by shape inference, which knows the rank
+      } else a.padAmounts = attrs.ints('pads') ?? attrs.ints('paddings');
+      if (mode !== 'constant') a.activation = 'other';
+      break;
+    }
+    case 'Resize': {
+      // opset 10 and Upsample: (X, scales); opset >= 11 Resize: (X, roi, scales, sizes)
+      if (type === 'Upsample' && opset < 9) a.scales = attrs.floats('scales');
+      else if (type === 'Upsample' || opset < 11) a.scales = param(0)?.values;
+      else {
+        a.scales = param(1)?.values;
+        a.sizes = param(2)?.values;
+      }
+      break;
+    }
+    case 'Slice':
+      if (opset >= 10) {
+        a.starts = param(0)?.values;
+        a.ends = param(1)?.values;
+        a.axes = param(2)?.values;
+        a.steps = param(3)?.values;
+      } else {
+        a.starts = attrs.ints('starts');
+        a.ends = attrs.ints('ends');
+        a.axes = attrs.ints('axes');
+      }
+      break;
+    case 'Cast':
+      a.toDType = ONNX_DTYPES[attrs.int('to', 1)] ?? 'unknown';
+      break;
+    case 'Quantize':
+      a.axis = attrs.int('axis', 1);
+      a.toDType = type === 'DynamicQuantizeLinear' ? 'uint8' : (param(1)?.dtype ?? 'uint8');
+      break;
+    case 'Dequantize':
+      a.axis = attrs.int('axis', 1);
+      break;
+    case 'Activation':
+      a.activation = spec.act;
+      break;
+    default:
+      break;
+  }
+  if (type.startsWith('QLinear') || type === 'QGemm') {
+    // The output dtype is the output zero point's (last param of every QLinear op, or 'y_zero_point').
+    const yzp = type === 'QLinearConcat' ? graph.tensors[op.params[1] ?? -1] : graph.tensors[op.params[op.params.length - 1] ?? -1];
+    if (yzp && (yzp.dtype === 'int8' || yzp.dtype === 'uint8')) a.toDType = yzp.dtype;
+    else a.toDType = 'uint8';
+  }
+  if (type === 'ConvInteger' || type === 'MatMulInteger') a.toDType = 'int32';
+}
+
+function constantValue(attrs: NodeAttrs, desc: string): onnx.ITensorProto {
+  const t = attrs.tensor('value');
+  if (t) return t;
+  const f = attrs.floats('value_floats');
+  if (f) return { dataType: 1, dims: [f.length], floatData: f };
+  if (attrs.has('value_float')) return { dataType: 1, dims: [], floatData: [attrs.float('value_float', 0)] };
+  const i = attrs.ints('value_ints');
+  if (i) return { dataType: 7, dims: [i.length], int64Data: i };
+  if (attrs.has('value_int')) return { dataType: 7, dims: [], int64Data: [attrs.int('value_int', 0)] };
+  throw new ModelError('unsupported', `${desc}: Constant without a tensor, float or int value (sparse and string constants are not supported)`);
+}
+
+interface ReadTensor {
+  dtype: DType;
+  shape: number[];
+  bytes: number;
+  values?: number[];
+}
+
+function readTensorProto(tp: onnx.ITensorProto, name: string, options: OnnxReadOptions): ReadTensor {
+  const dtype = ONNX_DTYPES[tp.dataType ?? 0];
+  if (!dtype) throw new ModelError('bad-onnx', `tensor '${name}' has unknown data type ${tp.dataType}`);
+  const shape = checkedShape((tp.dims ?? []).map(toInt), `tensor '${name}'`);
+  const expected = bytesFor(dtype, shape);
+  let bytes: number;
+  if (tp.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
+    const kv = new Map((tp.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+    const location = kv.get('location');
+    if (!location) throw new ModelError('external-data', `tensor '${name}' is stored externally but names no location`);
+    const offset = Number(kv.get('offset') ?? 0);
+    const length = kv.has('length') ? Number(kv.get('length')) : expected;
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+      throw new ModelError('external-data', `tensor '${name}': invalid external offset/length (${kv.get('offset')}, ${kv.get('length')})`);
+    }
+    const rel = checkExternalLocation(location, name);
+    if (!options.externalData) {
+      throw new ModelError('external-data', `tensor '${name}' is stored in external file '${location}', but the model was opened without its folder`);
+    }
+    const problem = options.externalData.check(rel, offset, length);
+    if (problem) throw new ModelError('external-data', `tensor '${name}': ${problem}`);
+    if (DTYPE_BITS[dtype] && length !== expected) {
+      throw new ModelError('external-data', `tensor '${name}' has ${length} external bytes, but its shape ${shape.join('×')} (${dtype}) needs ${expected}`);
+    }
+    bytes = length;
+  } else if (tp.rawData && tp.rawData.length > 0) {
+    bytes = tp.rawData.length;
+    if (DTYPE_BITS[dtype] && bytes !== expected) {
+      throw new ModelError('bad-onnx', `tensor '${name}' holds ${bytes} bytes, but its shape ${shape.join('×')} (${dtype}) needs ${expected}`);
+    }
+  } else {
+    const counts = [tp.floatData, tp.int32Data, tp.int64Data, tp.doubleData, tp.uint64Data, tp.stringData].map((a) => a?.length ?? 0);
+    const n = Math.max(...counts);
+    const elements = shape.reduce((x, y) => x * y, 1);
+    if (n !== elements && !(n === 0 && elements === 0)) {
+      throw new ModelError('bad-onnx', `tensor '${name}' holds ${n} values, but its shape ${shape.join('×')} needs ${elements}`);
+    }
+    bytes = expected;
+  }
+  const out: ReadTensor = { dtype, shape, bytes };
+  const elements = shape.reduce((x, y) => x * y, 1);
+  if ((dtype === 'int64' || dtype === 'int32' || dtype === 'float32') && elements <= 64 && tp.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) {
+    out.values = smallValues(tp, dtype, elements);
+  }
+  return out;
+}
+
+/** Values of a small constant (shape operands, scales): int64/int32 exactly, float32 as read. */
+function smallValues(tp: onnx.ITensorProto, dtype: DType, n: number): number[] | undefined {
+  const raw = tp.rawData;
+  if (raw && raw.length > 0) {
+    const w = dtype === 'int64' ? 8 : 4;
+    if (raw.length < n * w) return undefined;
+    const dv = new DataView(raw.buffer, raw.byteOffset, n * w);
+    return Array.from({ length: n }, (_, i) =>
+      dtype === 'int64' ? Number(dv.getBigInt64(8 * i, true)) : dtype === 'int32' ? dv.getInt32(4 * i, true) : dv.getFloat32(4 * i, true));
+  }
+  if (dtype === 'int64') return (tp.int64Data ?? []).map(toInt);
+  if (dtype === 'int32') return (tp.int32Data ?? []).slice();
+  return (tp.floatData ?? []).slice();
+}
+
+/**
+ * Nodes in an order where every input is defined first. ONNX requires files to be sorted already; a file that is
+ * not gets sorted (stable), and a cycle is an error naming a node on it.
+ */
+function topoSort(nodes: onnx.INodeProto[], defined: Set<string>): onnx.INodeProto[] {
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    for (const o of n.output ?? []) {
+      if (!o) continue;
+      if (producer.has(o) || defined.has(o)) throw new ModelError('bad-graph', `tensor '${o}' is produced twice (node '${n.name || n.opType}')`);
+      producer.set(o, i);
+    }
+  });
+  let sorted = true;
+  nodes.forEach((n, i) => {
+    for (const x of n.input ?? []) {
+      const p = producer.get(x);
+      if (p !== undefined && p >= i) sorted = false;
+    }
+  });
+  if (sorted) return nodes;
+  const indeg = new Array<number>(nodes.length).fill(0);
+  const users: number[][] = nodes.map(() => []);
+  nodes.forEach((n, i) => {
+    for (const x of new Set(n.input ?? [])) {
+      const p = producer.get(x);
+      if (p !== undefined) { indeg[i]!++; users[p]!.push(i); }
+    }
+  });
+  const ready: number[] = [];
+  indeg.forEach((d, i) => { if (d === 0) ready.push(i); });
+  const order: number[] = [];
+  while (ready.length) {
+    ready.sort((a, b) => b - a);
+    const i = ready.pop()!;
+    order.push(i);
+    for (const u of users[i]!) if (--indeg[u]! === 0) ready.push(u);
+  }
+  if (order.length < nodes.length) {
+    const stuck = nodes.find((_, i) => indeg[i]! > 0)!;
+    throw new ModelError('bad-graph', `the graph has a cycle through node '${stuck.name || stuck.opType}' (ONNX graphs must be acyclic)`);
+  }
+  return order.map((i) => nodes[i]!);
+}

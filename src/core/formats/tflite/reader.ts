@@ -1,0 +1,348 @@
+// TFLite reader: hand-written, bounds-checked accessors over the TFLite schema (shared/reference/tflite/schema.fbs)
+// on the flatbuffers runtime. Reads subgraph 0 into the normalized graph model.
+import { ModelError, checkedShape, LIMITS } from '../../errors';
+import type { ActivationFn, DType, Graph, Op, OpAttrs, OpKind, Padding, Tensor } from '../../graph';
+import { TFLITE_BUILTIN_OPS } from './builtin-ops';
+import { FbFile, FbTable } from './fb';
+
+const TENSOR_TYPES: readonly DType[] = [
+  'float32', 'float16', 'int32', 'uint8', 'int64', 'string', 'bool', 'int16', 'complex64', 'int8', 'float64',
+  'complex128', 'uint64', 'resource', 'variant', 'uint32', 'uint16', 'int4', 'bfloat16', 'unknown' /* INT2 */, 'uint4',
+  'float8', 'float8',
+];
+
+const FUSED_ACT: readonly (ActivationFn | undefined)[] = [undefined, 'relu', 'relu_n1_to_1', 'relu6', 'tanh', 'sign_bit'];
+
+const ACTIVATION_OPS: Readonly<Record<string, ActivationFn>> = {
+  RELU: 'relu', RELU6: 'relu6', RELU_N1_TO_1: 'relu_n1_to_1', RELU_0_TO_1: 'clip', LOGISTIC: 'sigmoid', TANH: 'tanh',
+  HARD_SWISH: 'hardswish', LEAKY_RELU: 'leakyrelu', PRELU: 'prelu', ELU: 'elu', GELU: 'gelu', EXP: 'exp', LOG: 'log',
+  ABS: 'abs', NEG: 'neg', SQRT: 'sqrt', RSQRT: 'rsqrt',
+};
+
+/** Simple one-to-one kinds. Ops not listed are kept as 'Unknown' with their stored shapes. */
+const SIMPLE_KINDS: Readonly<Record<string, OpKind>> = {
+  ADD: 'Add', SUB: 'Sub', MUL: 'Mul', DIV: 'Div', MAXIMUM: 'Max', MINIMUM: 'Min', POW: 'Pow', CONCATENATION: 'Concat',
+  PAD: 'Pad', PADV2: 'Pad', MIRROR_PAD: 'Pad', RESHAPE: 'Reshape', SQUEEZE: 'Squeeze', EXPAND_DIMS: 'Unsqueeze',
+  TRANSPOSE: 'Transpose', SOFTMAX: 'Softmax', LOG_SOFTMAX: 'Softmax', QUANTIZE: 'Quantize', DEQUANTIZE: 'Dequantize',
+  MEAN: 'Reduce', SUM: 'Reduce', REDUCE_MAX: 'Reduce', REDUCE_MIN: 'Reduce', REDUCE_PROD: 'Reduce',
+  RESIZE_NEAREST_NEIGHBOR: 'Resize', RESIZE_BILINEAR: 'Resize', STRIDED_SLICE: 'Slice', SLICE: 'Slice',
+  SPLIT: 'Split', SPLIT_V: 'Split', GATHER: 'Gather', SHAPE: 'Shape', CAST: 'Cast', BATCH_MATMUL: 'MatMul',
+};
+
+const TFLITE_IDENTIFIER = 'TFL3';
+
+/** Cheap check: the FlatBuffer file identifier 'TFL3' at byte 4. */
+export function matchTflite(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && bytes[4] === 0x54 && bytes[5] === 0x46 && bytes[6] === 0x4c && bytes[7] === 0x33;
+}
+
+interface OpCode {
+  name: string;
+  custom?: string;
+  version: number;
+}
+
+interface BufferInfo {
+  start: number;
+  length: number;
+}
+
+export function readTflite(bytes: Uint8Array): Graph {
+  if (!matchTflite(bytes)) {
+    const found = Array.from(bytes.subarray(4, 8), (b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : '.')).join('');
+    throw new ModelError('unknown-format', `not a TFLite file: expected identifier '${TFLITE_IDENTIFIER}' at byte 4, found '${found}'`);
+  }
+  const f = new FbFile(bytes);
+  const model = f.root('model');
+  const version = model.uint32(0);
+
+  const opcodes: OpCode[] = model.tableVector(1, 'operator_codes').map((t) => {
+    const deprecated = t.int8(0);
+    const builtin = Math.max(deprecated, t.int32(3));
+    const custom = t.string(1, 'custom_code') ?? undefined;
+    const name = builtin === 32 ? 'CUSTOM' : (TFLITE_BUILTIN_OPS.get(builtin) ?? `BUILTIN_${builtin}`);
+    return { name, custom, version: t.int32(2, 1) };
+  });
+
+  const buffers: BufferInfo[] = model.tableVector(4, 'buffers').map((b, i) => {
+    const data = b.vector(0, 1, 'data');
+    if (data) return { start: data.start, length: data.length };
+    const offset = b.uint64(1);
+    const size = b.uint64(2);
+    if (size > 0) {
+      // Large models keep buffer data after the flatbuffer; offsets are from the start of the file.
+      f.need(offset, size, `buffer ${i} (offset ${offset}, size ${size})`);
+      return { start: offset, length: size };
+    }
+    return { start: 0, length: 0 };
+  });
+
+  const subgraphs = model.tableVector(2, 'subgraphs');
+  if (subgraphs.length === 0) throw new ModelError('bad-tflite', 'the model has no subgraphs');
+  const sg = subgraphs[0]!;
+
+  const graph: Graph = {
+    format: 'tflite',
+    tensors: [],
+    ops: [],
+    inputs: [],
+    outputs: [],
+    storage: new Map(),
+    metadata: { tfliteVersion: version, subgraphCount: subgraphs.length, producer: model.string(3, 'description') ?? undefined },
+    notes: [],
+  };
+  if (subgraphs.length > 1) {
+    graph.notes.push({ severity: 'info', message: `${subgraphs.length} subgraphs: subgraph 0 is analysed (others run only through control-flow operators)` });
+  }
+
+  const tensorTables = sg.tableVector(0, 'tensors');
+  if (tensorTables.length > LIMITS.maxTensors) throw new ModelError('too-large', `${tensorTables.length} tensors (limit ${LIMITS.maxTensors})`);
+  tensorTables.forEach((t, id) => graph.tensors.push(readTensor(t, id, buffers, bytes, graph)));
+
+  const nt = graph.tensors.length;
+  const checkIndex = (i: number, where: string): number => {
+    if (!Number.isInteger(i) || i < -1 || i >= nt) throw new ModelError('bad-graph', `${where} refers to tensor ${i}, but the subgraph has ${nt} tensors`);
+    return i;
+  };
+  graph.inputs = (sg.int32Vector(1, 'inputs') ?? []).map((i) => checkIndex(i, 'subgraph input'));
+  graph.outputs = (sg.int32Vector(2, 'outputs') ?? []).map((i) => checkIndex(i, 'subgraph output'));
+  for (const i of graph.inputs) {
+    if (i < 0) throw new ModelError('bad-graph', 'subgraph input -1 is not a tensor');
+    const t = graph.tensors[i]!;
+    if (t.role === 'activation') t.role = 'input';
+  }
+
+  const opTables = sg.tableVector(3, 'operators');
+  if (opTables.length > LIMITS.maxOps) throw new ModelError('too-large', `${opTables.length} operators (limit ${LIMITS.maxOps})`);
+  opTables.forEach((t, index) => {
+    const code = opcodes[t.uint32(0)];
+    if (!code) throw new ModelError('bad-tflite', `operator ${index} uses opcode index ${t.uint32(0)}, but the model has ${opcodes.length} operator codes`);
+    const inputs = (t.int32Vector(1, 'inputs') ?? []).map((i) => checkIndex(i, `operator ${index} (${code.name}) input`));
+    const outputs = (t.int32Vector(2, 'outputs') ?? []).map((i) => checkIndex(i, `operator ${index} (${code.name}) output`));
+    if (outputs.some((o) => o < 0)) throw new ModelError('bad-graph', `operator ${index} (${code.name}) has an output -1`);
+    const optionsType = t.uint8(3);
+    const options = optionsType ? t.table(4, 'builtin_options') : null;
+    graph.ops.push(makeOp(index, code, inputs, outputs, options, graph));
+  });
+
+  readMetadata(model, buffers, bytes, graph);
+  return graph;
+}
+
+function readTensor(t: FbTable, id: number, buffers: BufferInfo[], bytes: Uint8Array, graph: Graph): Tensor {
+  const name = t.string(3, 'name') ?? `tensor_${id}`;
+  const typeCode = t.int8(1);
+  const dtype = TENSOR_TYPES[typeCode] ?? 'unknown';
+  const rawShape = t.int32Vector(0, `tensor '${name}' shape`);
+  const signature = t.int32Vector(7, 'shape_signature');
+  let shape: number[] | null = null;
+  if (rawShape) {
+    // Dynamic dimensions are -1 in shape_signature and usually 1 in shape; a -1 left in shape is a batch of 1.
+    const dims = rawShape.map((d, i) => (d === -1 && (i === 0 || signature?.[i] === -1) ? 1 : d));
+    shape = checkedShape(dims, `tensor '${name}'`);
+  }
+  const bufferIndex = t.uint32(2);
+  const isVariable = t.bool(5);
+  const buf = buffers[bufferIndex];
+  if (bufferIndex !== 0 && !buf) throw new ModelError('bad-tflite', `tensor '${name}' uses buffer ${bufferIndex}, but the model has ${buffers.length} buffers`);
+  const tensor: Tensor = { id, name, dtype, shape, layout: null, role: 'activation', shapeFromFile: shape !== null };
+  if (isVariable) tensor.role = 'variable';
+  else if (buf && buf.length > 0) {
+    tensor.role = 'constant';
+    const key = `buffer:${bufferIndex}`;
+    tensor.storage = [key];
+    graph.storage.set(key, { bytes: buf.length, elements: shape ? shape.reduce((a, b) => a * b, 1) : buf.length });
+    if (shape && (dtype === 'int32' || dtype === 'int64')) tensor.values = smallInts(bytes, buf, dtype === 'int32' ? 4 : 8, shape);
+  }
+  const q = t.table(4, 'quantization');
+  if (q) {
+    const scale = q.float32Vector(2, 'scale');
+    const zeroPoint = q.int64Vector(3, 'zero_point');
+    if (scale && scale.length > 0) tensor.quant = { scale, zeroPoint: zeroPoint ?? scale.map(() => 0), axis: q.int32(6) };
+  }
+  return tensor;
+}
+
+function padding(code: number): Padding {
+  return code === 1 ? 'valid' : 'same_upper';
+}
+
+function makeOp(index: number, code: OpCode, inputs: number[], outputs: number[], o: FbTable | null, graph: Graph): Op {
+  const name = graph.tensors[outputs[0] ?? -1]?.name ?? `#${index}`;
+  const op: Op = { index, kind: 'Unknown', sourceType: code.name, name, inputs, params: [], outputs, attrs: {} };
+  const attrs: OpAttrs = op.attrs;
+  const act = (slot: number): void => {
+    const a = FUSED_ACT[o?.int8(slot) ?? 0];
+    if (a) attrs.fusedActivation = a;
+  };
+  const weightShape = (): number[] | null => graph.tensors[inputs[1] ?? -1]?.shape ?? null;
+  const splitParams = (keep: number): void => {
+    op.params = inputs.slice(keep).filter((i) => i >= 0);
+    op.inputs = inputs.slice(0, keep);
+  };
+  switch (code.name) {
+    case 'CONV_2D':
+    case 'DEPTHWISE_CONV_2D': {
+      const dw = code.name === 'DEPTHWISE_CONV_2D';
+      op.kind = dw ? 'DepthwiseConv2D' : 'Conv2D';
+      attrs.layout = 'NHWC';
+      const ws = weightShape();
+      attrs.spatial = {
+        kernel: ws && ws.length === 4 ? [ws[1]!, ws[2]!] : null,
+        strides: [o?.int32(2, 1) || 1, o?.int32(1, 1) || 1],
+        dilations: [o?.int32(dw ? 6 : 5, 1) || 1, o?.int32(dw ? 5 : 4, 1) || 1],
+        padding: padding(o?.int8(0) ?? 0),
+        pads: [0, 0, 0, 0],
+      };
+      if (dw) {
+        attrs.depthMultiplier = o?.int32(3, 1) || 1;
+        act(4);
+      } else act(3);
+      break;
+    }
+    case 'TRANSPOSE_CONV': {
+      // inputs: output_shape, weights, input, bias
+      op.kind = 'TransposeConv2D';
+      attrs.layout = 'NHWC';
+      const ws = graph.tensors[inputs[1] ?? -1]?.shape;
+      attrs.spatial = {
+        kernel: ws && ws.length === 4 ? [ws[1]!, ws[2]!] : null,
+        strides: [o?.int32(2, 1) || 1, o?.int32(1, 1) || 1],
+        dilations: [1, 1],
+        padding: padding(o?.int8(0) ?? 0),
+        pads: [0, 0, 0, 0],
+      };
+      act(3);
+      op.inputs = [inputs[2] ?? -1, inputs[1] ?? -1, inputs[3] ?? -1];
+      op.params = inputs[0] !== undefined && inputs[0] >= 0 ? [inputs[0]] : [];
+      break;
+    }
+    case 'AVERAGE_POOL_2D':
+    case 'MAX_POOL_2D':
+      op.kind = code.name === 'MAX_POOL_2D' ? 'MaxPool2D' : 'AvgPool2D';
+      attrs.layout = 'NHWC';
+      attrs.spatial = {
+        kernel: [o?.int32(4, 1) || 1, o?.int32(3, 1) || 1],
+        strides: [o?.int32(2, 1) || 1, o?.int32(1, 1) || 1],
+        dilations: [1, 1],
+        padding: padding(o?.int8(0) ?? 0),
+        pads: [0, 0, 0, 0],
+      };
+      act(5);
+      break;
+    case 'FULLY_CONNECTED':
+      op.kind = 'FullyConnected';
+      act(0);
+      attrs.keepNumDims = o?.bool(2) ?? false;
+      break;
+    case 'CUSTOM':
+      op.kind = 'Custom';
+      op.customCode = code.custom ?? '?';
+      op.sourceType = `CUSTOM:${op.customCode}`;
+      op.unsupported = customReason(op.customCode);
+      break;
+    default: {
+      const activation = ACTIVATION_OPS[code.name];
+      if (activation) {
+        op.kind = 'Activation';
+        attrs.activation = activation;
+        splitParams(1);
+        break;
+      }
+      op.kind = SIMPLE_KINDS[code.name] ?? 'Unknown';
+      switch (op.kind) {
+        case 'Add': case 'Sub': case 'Mul': case 'Div':
+          act(0);
+          break;
+        case 'Concat':
+          attrs.axis = o?.int32(0) ?? 0;
+          act(1);
+          break;
+        case 'Pad': case 'Reshape': case 'Transpose': case 'Reduce': case 'Resize': case 'Slice':
+          splitParams(1);
+          if (op.kind === 'Reduce') attrs.keepDims = o?.bool(0) ?? false;
+          break;
+        case 'Squeeze':
+          attrs.axes = o?.int32Vector(0, 'squeeze_dims') ?? [];
+          break;
+        case 'Split':
+          if (code.name === 'SPLIT') {
+            op.inputs = [inputs[1] ?? -1];
+            op.params = inputs[0] !== undefined && inputs[0] >= 0 ? [inputs[0]] : [];
+          } else splitParams(1);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  if (op.kind === 'Unknown') {
+    graph.notes.push({ severity: 'info', opIndex: index, message: `operator #${index} ${code.name}: memory from the shapes stored in the file; MACs not counted` });
+  }
+  readConstantInts(op, graph);
+  return op;
+}
+
+function customReason(code: string): string {
+  if (/ethos-?u/i.test(code)) {
+    return `custom operator "${code}" is an Arm Ethos-U NPU command stream (Vela-compiled): the layers run inside the NPU, so the model cannot be analysed layer by layer; compile without Vela to analyse it`;
+  }
+  return `custom operator "${code}" is not a TFLite builtin: its memory comes from the shapes stored in the file, its MACs are unknown, and C export cannot run it`;
+}
+
+/** Reads small int32 constant operands (pads, perms, shapes, axes, sizes) into op attributes. */
+function readConstantInts(op: Op, graph: Graph): void {
+  const param = (i: number): Tensor | undefined => graph.tensors[op.params[i] ?? -1];
+  const v = (t: Tensor | undefined): number[] | undefined => t?.values;
+  switch (op.kind) {
+    case 'Pad': {
+      const p = v(param(0));
+      if (p && p.length % 2 === 0) {
+        const rank = p.length / 2;
+        op.attrs.padAmounts = [...Array.from({ length: rank }, (_, i) => p[2 * i]!), ...Array.from({ length: rank }, (_, i) => p[2 * i + 1]!)];
+      }
+      break;
+    }
+    case 'Transpose': op.attrs.perm = v(param(0)); break;
+    case 'Reshape': op.attrs.newShape = v(param(0)); break;
+    case 'Reduce': op.attrs.axes = v(param(0)); break;
+    case 'Resize': op.attrs.sizes = v(param(0)); break;
+    default: break;
+  }
+}
+
+function readMetadata(model: FbTable, buffers: BufferInfo[], bytes: Uint8Array, graph: Graph): void {
+  const entries = model.tableVector(6, 'metadata');
+  const names: string[] = [];
+  for (const m of entries) {
+    const name = m.string(0, 'name') ?? '';
+    names.push(name);
+    if (name !== 'OfflineMemoryAllocation') continue;
+    const buf = buffers[m.uint32(1)];
+    if (!buf || buf.length < 12) {
+      graph.notes.push({ severity: 'warning', message: 'OfflineMemoryAllocation metadata is present but its buffer is missing or too short' });
+      continue;
+    }
+    const words = Math.floor(buf.length / 4);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset + buf.start, words * 4);
+    const version = dv.getInt32(0, true);
+    const subgraphs = dv.getInt32(4, true);
+    const n = dv.getInt32(8, true);
+    if (n < 0 || n > words - 3) {
+      graph.notes.push({ severity: 'warning', message: `OfflineMemoryAllocation claims ${n} offsets but holds ${words - 3}` });
+      continue;
+    }
+    const offsets: number[] = [];
+    for (let i = 0; i < n; i++) offsets.push(dv.getInt32(12 + 4 * i, true));
+    graph.metadata.offlinePlan = { version, subgraphs, offsets };
+  }
+  if (names.length) graph.metadata.metadataNames = names;
+}
+
+/** Values of a small integer constant (at most 64: pads, perms, shapes, axes), read from its buffer. */
+function smallInts(bytes: Uint8Array, buf: BufferInfo, width: 4 | 8, shape: number[]): number[] | undefined {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n > 64 || buf.length < n * width) return undefined;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset + buf.start, n * width);
+  return Array.from({ length: n }, (_, i) => (width === 4 ? dv.getInt32(4 * i, true) : Number(dv.getBigInt64(8 * i, true))));
+}

@@ -1,0 +1,205 @@
+// The one normalized graph model both readers produce. Later stages (analysis, scheduler, C export) only see this.
+
+export type ModelFormat = 'onnx' | 'tflite';
+
+export type DType =
+  | 'float32' | 'float16' | 'bfloat16' | 'float64' | 'float8'
+  | 'int4' | 'uint4' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
+  | 'bool' | 'string' | 'complex64' | 'complex128' | 'resource' | 'variant' | 'unknown';
+
+/** Bits per element; 0 for types without a fixed size (string, resource, variant, unknown). */
+export const DTYPE_BITS: Readonly<Record<DType, number>> = {
+  float32: 32, float16: 16, bfloat16: 16, float64: 64, float8: 8,
+  int4: 4, uint4: 4, int8: 8, uint8: 8, int16: 16, uint16: 16, int32: 32, uint32: 32, int64: 64, uint64: 64,
+  bool: 8, string: 0, complex64: 64, complex128: 128, resource: 0, variant: 0, unknown: 0,
+};
+
+/**
+ * Axis letters of a tensor, one per axis: 'NHWC', 'NCHW', 'NC', ... or null when not known.
+ * N = batch, H = height, W = width, C = channels. Weights use their own letters (see WeightLayout).
+ */
+export type Layout = string | null;
+
+export interface Quantization {
+  scale: number[];
+  zeroPoint: number[];
+  /** Axis the per-channel parameters run along (TFLite quantized_dimension, ONNX axis). */
+  axis: number;
+}
+
+export type TensorRole = 'input' | 'activation' | 'constant' | 'variable';
+
+export interface Tensor {
+  id: number;
+  name: string;
+  dtype: DType;
+  /** Known dimensions (symbolic batch already replaced by 1), or null when unknown. */
+  shape: number[] | null;
+  layout: Layout;
+  role: TensorRole;
+  quant?: Quantization;
+  /** Keys into Graph.storage of the stored bytes this constant comes from (each stored buffer counted once). */
+  storage?: string[];
+  /** Values of a small constant (at most 64 elements: shapes, pads, axes, scales), when known. */
+  values?: number[];
+  /** True when the shape came from the file rather than from our inference. */
+  shapeFromFile?: boolean;
+}
+
+export type Padding = 'explicit' | 'same_upper' | 'same_lower' | 'valid';
+
+export interface SpatialAttrs {
+  /** [kh, kw]; null until known (ONNX may take it from the weight shape). */
+  kernel: [number, number] | null;
+  strides: [number, number];
+  dilations: [number, number];
+  padding: Padding;
+  /** [top, left, bottom, right]; resolved against the input size by shape inference. */
+  pads: [number, number, number, number];
+  ceilMode?: boolean;
+}
+
+export type OpKind =
+  | 'Conv2D' | 'DepthwiseConv2D' | 'TransposeConv2D'
+  | 'MaxPool2D' | 'AvgPool2D' | 'GlobalAvgPool' | 'GlobalMaxPool' | 'Reduce'
+  | 'FullyConnected' | 'MatMul'
+  | 'Add' | 'Sub' | 'Mul' | 'Div' | 'Max' | 'Min' | 'Pow'
+  | 'Concat' | 'Split' | 'Slice' | 'Gather'
+  | 'Pad' | 'Reshape' | 'Flatten' | 'Squeeze' | 'Unsqueeze' | 'Transpose' | 'Resize'
+  | 'Softmax' | 'BatchNorm' | 'Quantize' | 'Dequantize' | 'Activation' | 'Identity' | 'Cast'
+  | 'Shape' | 'ConstantOfShape' | 'Custom' | 'Unknown';
+
+export type ActivationFn =
+  | 'relu' | 'relu6' | 'relu_n1_to_1' | 'clip' | 'sigmoid' | 'hardsigmoid' | 'hardswish' | 'leakyrelu'
+  | 'tanh' | 'elu' | 'prelu' | 'silu' | 'gelu' | 'exp' | 'log' | 'abs' | 'neg' | 'sqrt' | 'rsqrt' | 'erf'
+  | 'sign_bit' | 'other';
+
+export interface OpAttrs {
+  /** Layout of the data tensors this op assumes (spatial ops): 'NCHW' for ONNX, 'NHWC' for TFLite. */
+  layout?: 'NCHW' | 'NHWC';
+  spatial?: SpatialAttrs;
+  group?: number;
+  depthMultiplier?: number;
+  /** Activation already fused into this op by the file (TFLite fused_activation_function, ONNX QLinear* none). */
+  fusedActivation?: ActivationFn;
+  /** Activation function of an 'Activation' op. */
+  activation?: ActivationFn;
+  axis?: number;
+  axes?: number[];
+  keepDims?: boolean;
+  perm?: number[];
+  /** Pad op: [before_0.., after_0..] per axis (ONNX order), resolved when the pads are constant. */
+  padAmounts?: number[];
+  /** Reshape target (may hold 0/-1 as ONNX/TFLite allow). */
+  newShape?: number[];
+  /** Gemm: transpose flags. */
+  transA?: boolean;
+  transB?: boolean;
+  /** Resize: output spatial size or scale, when constant. */
+  sizes?: number[];
+  scales?: number[];
+  /** FullyConnected (TFLite): keep the input's leading dims. */
+  keepNumDims?: boolean;
+  /** Split: sizes along axis. */
+  splitSizes?: number[];
+  /** Slice/StridedSlice parameters when constant. */
+  starts?: number[];
+  ends?: number[];
+  steps?: number[];
+  /** ConstantOfShape, Cast target etc. */
+  toDType?: DType;
+  /** Gather indices when constant (small). */
+  indices?: number[];
+}
+
+export interface Op {
+  index: number;
+  kind: OpKind;
+  /** The operator's name in the file's own vocabulary: 'Conv', 'QLinearConv', 'CONV_2D', custom code, ... */
+  sourceType: string;
+  /** Node/operator name, or a generated one (`#index`). */
+  name: string;
+  /** Canonical data inputs for the kind (Conv2D: [x, w, b?]); -1 marks an absent optional input. */
+  inputs: number[];
+  /** Other inputs the file wires in (quantization scales and zero points, clip bounds, shape operands). */
+  params: number[];
+  outputs: number[];
+  attrs: OpAttrs;
+  /** Custom operator code (TFLite custom_code, ONNX non-standard domain). */
+  customCode?: string;
+  /** Why this op cannot be analysed fully, if it cannot. */
+  unsupported?: string;
+  /** All inputs are constants: the op is evaluated ahead of time (shape arithmetic, weight dequantization). */
+  folded?: boolean;
+}
+
+export interface OfflinePlan {
+  version: number;
+  subgraphs: number;
+  /** Arena offset per tensor of subgraph 0; -1 means planned at run time. */
+  offsets: number[];
+}
+
+export interface ModelMetadata {
+  /** Producer, e.g. 'pytorch 1.13.1' or 'TOCO Converted.' */
+  producer?: string;
+  /** ONNX opset per domain ('' = ai.onnx). */
+  opsets?: Record<string, number>;
+  irVersion?: number;
+  tfliteVersion?: number;
+  subgraphCount?: number;
+  offlinePlan?: OfflinePlan;
+  metadataNames?: string[];
+}
+
+export interface ModelNote {
+  severity: 'warning' | 'info';
+  message: string;
+  opIndex?: number;
+}
+
+export interface StoredData {
+  bytes: number;
+  elements: number;
+}
+
+export interface Graph {
+  format: ModelFormat;
+  tensors: Tensor[];
+  /** Operators in the order stored in the file (ONNX nodes topologically sorted if the file was not). */
+  ops: Op[];
+  inputs: number[];
+  outputs: number[];
+  /** Stored constant data by key (every stored buffer once): its bytes and element count. */
+  storage: Map<string, StoredData>;
+  metadata: ModelMetadata;
+  notes: ModelNote[];
+}
+
+export function elementCount(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function bytesFor(dtype: DType, shape: readonly number[], elementBitsOverride?: number): number {
+  const bits = elementBitsOverride ?? DTYPE_BITS[dtype];
+  return Math.ceil((elementCount(shape) * bits) / 8);
+}
+
+export function tensorBytes(t: Tensor): number {
+  return t.shape ? bytesFor(t.dtype, t.shape) : 0;
+}
+
+/** Index of the H, W and C axes of a tensor, from its layout letters. */
+export function spatialAxes(layout: Layout): { h: number; w: number; c: number } | null {
+  if (!layout) return null;
+  const h = layout.indexOf('H');
+  const w = layout.indexOf('W');
+  const c = layout.indexOf('C');
+  return h >= 0 && w >= 0 && c >= 0 ? { h, w, c } : null;
+}
+
+export function formatShape(shape: readonly number[] | null): string {
+  return shape ? shape.join('×') : '?';
+}

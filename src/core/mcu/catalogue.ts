@@ -1,0 +1,81 @@
+// MCU catalogue: usable SRAM and Flash per part, from the vendors' datasheets. `reserveBytes` is SRAM the target keeps
+// for the rest of the firmware (stack, RTOS, drivers); built-ins reserve nothing unless noted, users set their own.
+
+export interface McuTarget {
+  name: string;
+  core: string;
+  sramBytes: number;
+  flashBytes: number;
+  reserveBytes: number;
+  notes?: string;
+  /** False for user-defined targets. */
+  builtin: boolean;
+}
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+
+const t = (name: string, core: string, sram: number, flash: number, notes?: string): McuTarget =>
+  ({ name, core, sramBytes: sram, flashBytes: flash, reserveBytes: 0, notes, builtin: true });
+
+export const BUILTIN_TARGETS: readonly McuTarget[] = [
+  t('STM32F410', 'Cortex-M4F @ 100 MHz', 32 * KiB, 128 * KiB, 'STM32F410RB; the MCUNetV2 paper\'s 32 kB VWW class'),
+  t('STM32F411', 'Cortex-M4F @ 100 MHz', 128 * KiB, 512 * KiB, 'STM32F411RE'),
+  t('STM32F412', 'Cortex-M4F @ 100 MHz', 256 * KiB, 1 * MiB, 'STM32F412ZG (MCUNet/MCUNetV2 board)'),
+  t('STM32F746', 'Cortex-M7 @ 216 MHz', 320 * KiB, 1 * MiB, 'STM32F746NG Discovery (MCUNet/MCUNetV2 board)'),
+  t('STM32F767', 'Cortex-M7 @ 216 MHz', 512 * KiB, 2 * MiB, 'STM32F767ZI'),
+  t('STM32H743', 'Cortex-M7 @ 480 MHz', 512 * KiB, 2 * MiB, '512 KiB usable for one contiguous arena (AXI SRAM), as the MCUNetV2 paper counts; 1 MiB in all'),
+  t('STM32L4R5', 'Cortex-M4F @ 120 MHz', 640 * KiB, 2 * MiB, 'STM32L4R5ZI'),
+  t('nRF52840', 'Cortex-M4F @ 64 MHz', 256 * KiB, 1 * MiB, 'Nordic nRF52840 (Arduino Nano 33 BLE Sense)'),
+  t('nRF5340', 'Cortex-M33 @ 128 MHz', 512 * KiB, 1 * MiB, 'application core'),
+  t('ESP32-S3', 'Xtensa LX7 @ 240 MHz', 512 * KiB, 8 * MiB, '512 KiB internal SRAM (ESP-IDF keeps part of it); Flash is the module\'s external QSPI (8 MiB typical)'),
+  t('RP2040', 'Cortex-M0+ @ 133 MHz', 264 * KiB, 2 * MiB, 'Raspberry Pi Pico: 264 KiB SRAM, 2 MiB external QSPI Flash'),
+  t('i.MX RT1062', 'Cortex-M7 @ 600 MHz', 1 * MiB, 8 * MiB, '512 KiB FlexRAM (TCM) + 512 KiB OCRAM; Flash external (Teensy 4.1: 8 MiB)'),
+  t('SAMD51', 'Cortex-M4F @ 120 MHz', 192 * KiB, 512 * KiB, 'ATSAMD51J19A (Adafruit M4 boards)'),
+  t('Apollo3', 'Cortex-M4F @ 48 MHz', 384 * KiB, 1 * MiB, 'Ambiq Apollo3 Blue (SparkFun Edge)'),
+];
+
+export interface CustomTargetSpec {
+  name: string;
+  sramBytes: number;
+  flashBytes: number;
+  reserveBytes?: number;
+}
+
+export function makeCustomTarget(spec: CustomTargetSpec): McuTarget {
+  return { name: spec.name, core: 'custom', sramBytes: spec.sramBytes, flashBytes: spec.flashBytes, reserveBytes: spec.reserveBytes ?? 0, builtin: false };
+}
+
+const key = (s: string): string => s.toLowerCase().replace(/[\s_.-]/g, '');
+
+/** Finds a target by name (case, spaces, dots, dashes and underscores ignored); custom targets win over built-ins. */
+export function findTarget(name: string, custom: readonly McuTarget[] = []): McuTarget | undefined {
+  const k = key(name);
+  return custom.find((x) => key(x.name) === k) ?? BUILTIN_TARGETS.find((x) => key(x.name) === k);
+}
+
+/** Parses sizes such as 320K, 320KiB, 1M, 1.5MiB, 262144. K/M are binary (1024). */
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib|b)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const mult = unit.startsWith('k') ? KiB : unit.startsWith('m') ? MiB : 1;
+  const v = Math.round(Number(m[1]) * mult);
+  return Number.isSafeInteger(v) ? v : undefined;
+}
+
+export interface FitResult {
+  target: McuTarget;
+  /** SRAM the model needs: the arena plan plus the target's reserve. */
+  sramNeeded: number;
+  sramFits: boolean;
+  flashFits: boolean;
+  fits: boolean;
+}
+
+export function evaluateFit(target: McuTarget, arenaBytes: number, flashBytes: number): FitResult {
+  const sramNeeded = arenaBytes + target.reserveBytes;
+  const sramFits = sramNeeded <= target.sramBytes;
+  const flashFits = flashBytes <= target.flashBytes;
+  return { target, sramNeeded, sramFits, flashFits, fits: sramFits && flashFits };
+}
