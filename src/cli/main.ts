@@ -1,0 +1,170 @@
+// mcu-mem: argv → core → stdout. Exit status: 0 fits (or no target given), 1 does not fit the target, 2 bad input
+// or usage (message on stderr naming the problem).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  analyzeGraph, BUILTIN_TARGETS, evaluateFit, findTarget, makeCustomTarget, openModel, parseSize,
+  type Conventions, type McuTarget,
+} from '../core/index';
+import { nodeExternalData } from './external';
+import { renderAnalysis, renderTargets } from './render';
+import { analysisJson, targetsJson } from './json';
+import { exampleModel } from '../core/testing/examples';
+
+export const EXIT_FITS = 0;
+export const EXIT_DOES_NOT_FIT = 1;
+export const EXIT_BAD_INPUT = 2;
+
+const USAGE = `usage:
+  mcu-mem analyze MODEL [--target NAME] [--custom-target NAME:SRAM:FLASH[:RESERVE]] [--reserve BYTES]
+                        [--as-int8] [--no-input] [--inplace-dw] [--fuse-pad] [--fuse-add] [--no-fuse-act]
+                        [--reorder] [--json]
+  mcu-mem targets [--json]
+  mcu-mem example OUT.onnx|OUT.tflite     write the bundled example model (a small MobileNetV2-style network)
+
+Sizes take K/KiB/M/MiB suffixes (binary). Exit status: 0 fits (or no target), 1 does not fit, 2 bad input or usage.`;
+
+class UsageError extends Error {}
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const SWITCHES: Readonly<Record<string, (c: Partial<Conventions>) => void>> = {
+  '--as-int8': (c) => { c.asInt8 = true; },
+  '--no-input': (c) => { c.countInput = false; },
+  '--inplace-dw': (c) => { c.inplaceDepthwise = true; },
+  '--fuse-pad': (c) => { c.fusePad = true; },
+  '--fuse-add': (c) => { c.fuseAdd = true; },
+  '--no-fuse-act': (c) => { c.fuseActivations = false; },
+  '--reorder': (c) => { c.reorder = true; },
+};
+
+interface Args {
+  positional: string[];
+  flags: Set<string>;
+  values: Map<string, string[]>;
+}
+
+const VALUE_OPTIONS = new Set(['--target', '--custom-target', '--reserve']);
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { positional: [], flags: new Set(), values: new Map() };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') { args.positional.push(...argv.slice(i + 1)); break; }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(0, eq) : a;
+      if (VALUE_OPTIONS.has(name)) {
+        const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
+        if (v === undefined) throw new UsageError(`${name} needs a value`);
+        args.values.set(name, [...(args.values.get(name) ?? []), v]);
+      } else if (name in SWITCHES || name === '--json' || name === '--help') args.flags.add(name);
+      else throw new UsageError(`unknown option ${a}`);
+    } else if (a === '-h') args.flags.add('--help');
+    else args.positional.push(a);
+  }
+  return args;
+}
+
+function parseCustomTarget(spec: string): McuTarget {
+  const parts = spec.split(':');
+  if (parts.length < 3 || parts.length > 4 || !parts[0]) throw new UsageError(`--custom-target '${spec}': expected NAME:SRAM:FLASH[:RESERVE], e.g. board:256K:1M:16K`);
+  const sizes = parts.slice(1).map((p) => parseSize(p));
+  if (sizes.some((s) => s === undefined)) throw new UsageError(`--custom-target '${spec}': sizes must be numbers with optional K/M suffix`);
+  return makeCustomTarget({ name: parts[0], sramBytes: sizes[0]!, flashBytes: sizes[1]!, reserveBytes: sizes[2] ?? 0 });
+}
+
+function resolveTarget(args: Args): McuTarget | null {
+  const custom = (args.values.get('--custom-target') ?? []).map(parseCustomTarget);
+  const names = args.values.get('--target') ?? [];
+  let target: McuTarget | null = null;
+  if (names.length > 0) {
+    const name = names[names.length - 1]!;
+    const found = findTarget(name, custom);
+    if (!found) throw new UsageError(`unknown target '${name}'; run 'mcu-mem targets' for the list, or define one with --custom-target NAME:SRAM:FLASH`);
+    target = { ...found };
+  } else if (custom.length === 1) target = { ...custom[0]! };
+  const reserve = args.values.get('--reserve');
+  if (reserve) {
+    const r = parseSize(reserve[reserve.length - 1]!);
+    if (r === undefined) throw new UsageError(`--reserve '${reserve[reserve.length - 1]}': expected a size such as 16K`);
+    if (!target) throw new UsageError('--reserve needs a target (--target or --custom-target)');
+    target.reserveBytes = r;
+  }
+  return target;
+}
+
+function analyzeCommand(args: Args, io: Io): number {
+  const file = args.positional[1];
+  if (!file || args.positional.length > 2) throw new UsageError('analyze takes exactly one MODEL file');
+  const conventions: Partial<Conventions> = {};
+  for (const f of args.flags) SWITCHES[f]?.(conventions);
+  const target = resolveTarget(args);
+
+  let bytes: Uint8Array;
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw new Error('not a regular file');
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    io.err(`mcu-mem: cannot read '${file}': ${e instanceof Error ? e.message : String(e)}`);
+    return EXIT_BAD_INPUT;
+  }
+  const opened = openModel(bytes, { fileName: file, externalData: nodeExternalData(path.dirname(path.resolve(file))) });
+  if (!opened.ok) {
+    io.err(`mcu-mem: ${file}: ${opened.error.message} [${opened.error.code}]`);
+    return EXIT_BAD_INPUT;
+  }
+  const analysis = analyzeGraph(opened.value, conventions);
+  const fit = target ? evaluateFit(target, analysis.arenaBytes, analysis.flashBytes) : null;
+  if (args.flags.has('--json')) io.out(JSON.stringify(analysisJson(file, opened.value, analysis, fit), null, 2));
+  else io.out(renderAnalysis(file, opened.value, analysis, fit));
+  return fit && !fit.fits ? EXIT_DOES_NOT_FIT : EXIT_FITS;
+}
+
+function exampleCommand(args: Args, io: Io): number {
+  const out = args.positional[1];
+  if (!out || !/\.(onnx|tflite)$/i.test(out)) throw new UsageError('example takes an output file ending in .onnx or .tflite');
+  const bytes = exampleModel(out.toLowerCase().endsWith('.onnx') ? 'onnx' : 'tflite');
+  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  fs.writeFileSync(out, bytes);
+  io.out(`wrote ${out} (${bytes.length} bytes): a MobileNetV2-style network, 96×96×3 input`);
+  return EXIT_FITS;
+}
+
+export function main(argv: readonly string[], io: Io): number {
+  try {
+    const args = parseArgs(argv);
+    const command = args.positional[0];
+    if (args.flags.has('--help') || !command) {
+      (command || args.flags.has('--help') ? io.out : io.err)(USAGE);
+      return command || args.flags.has('--help') ? EXIT_FITS : EXIT_BAD_INPUT;
+    }
+    switch (command) {
+      case 'analyze': return analyzeCommand(args, io);
+      case 'targets':
+        io.out(args.flags.has('--json') ? JSON.stringify(targetsJson(BUILTIN_TARGETS), null, 2) : renderTargets(BUILTIN_TARGETS));
+        return EXIT_FITS;
+      case 'example': return exampleCommand(args, io);
+      default: throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`mcu-mem: ${e.message}\n\n${USAGE}`);
+      return EXIT_BAD_INPUT;
+    }
+    io.err(`mcu-mem: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    return EXIT_BAD_INPUT;
+  }
+}
+
+if (require.main === module) {
+  const code = main(process.argv.slice(2), {
+    out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
+    err: (s) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`),
+  });
+  process.exitCode = code;
+}
