@@ -11,7 +11,9 @@ type Shape = number[];
 export function inferShapes(graph: Graph): void {
   for (const op of graph.ops) {
     const all = [...op.inputs, ...op.params].filter((i) => i >= 0);
-    if (op.kind !== 'Custom' && op.kind !== 'Unknown' && all.length > 0 && all.every((i) => graph.tensors[i]!.role === 'constant')) {
+    // Shape of a tensor whose shape is known is a constant: shape arithmetic downstream folds too.
+    if (op.kind === 'Shape' && graph.tensors[op.inputs[0] ?? -1]?.shape) foldOp(op, graph);
+    else if (op.kind !== 'Custom' && op.kind !== 'Unknown' && all.length > 0 && all.every((i) => graph.tensors[i]!.role === 'constant')) {
       foldOp(op, graph);
     }
     let shapes: (Shape | null)[] | null = null;

@@ -117,6 +117,7 @@ export function buildExecPlan(graph: Graph, conv: Conventions): ExecPlan {
         if (m && !dead.has(m) && kind(m) === 'Mul' && yr.length === 1 && yr[0] === m && m.inputs.length === 2 && m.inputs.includes(x) && m.inputs.includes(y)) {
           absorb(p, s, x, y);
           absorb(p, m, y, m.outputs[0]!);
+          p.inputs = p.inputs.filter((i) => i !== x && i !== y); // both exist only inside the fused kernel
           dead.add(s);
           dead.add(m);
         }

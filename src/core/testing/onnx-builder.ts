@@ -69,6 +69,12 @@ export class OnnxBuilder {
     return outs;
   }
 
+  /** A Constant node holding a float vector (value_floats). */
+  constantNode(out: string, floats: number[]): string {
+    this.nodes.push({ opType: 'Constant', input: [], output: [out], name: `Constant_${this.nodes.length}`, attribute: [attr('value_floats', { floats })] });
+    return out;
+  }
+
   /** Shorthand for single-output nodes. */
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, domain?: string): string {
     return this.node(opType, inputs, attrs, 1, domain)[0]!;

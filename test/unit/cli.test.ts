@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../src/cli/main';
+import { exampleModel } from '../../src/core/testing/examples';
+import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
+
+function cli(...argv: string[]): { code: number; out: string; err: string } {
+  let out = '';
+  let err = '';
+  const code = main(argv, { out: (s) => { out += `${s}\n`; }, err: (s) => { err += `${s}\n`; } });
+  return { code, out, err };
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-mem-'));
+const model = path.join(dir, 'example.tflite');
+fs.writeFileSync(model, exampleModel('tflite'));
+
+test('analyze: exit 0 when it fits, 1 when it does not, with the verdict printed', () => {
+  const fits = cli('analyze', model, '--target', 'STM32H743');
+  assert.equal(fits.code, 0, fits.err);
+  assert.match(fits.out, /FITS/);
+  assert.match(fits.out, /Conventions:/);
+  assert.match(fits.out, /◀ peak/);
+  const tiny = cli('analyze', model, '--custom-target', 'tiny:64K:1M');
+  assert.equal(tiny.code, 1);
+  assert.match(tiny.out, /DOES NOT FIT/);
+  assert.equal(cli('analyze', model).code, 0, 'no target: exit 0');
+});
+
+test('analyze --json: the documented fields, and a consistent arena plan', () => {
+  const r = cli('analyze', model, '--target', 'stm32f746', '--json', '--inplace-dw');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  for (const k of ['format', 'conventions', 'peakBytes', 'peakOp', 'arenaBytes', 'lowerBoundBytes', 'greedyArenaBytes', 'flashBytes', 'macs', 'target', 'fits', 'ops', 'buffers']) {
+    assert.ok(k in j, k);
+  }
+  assert.equal(j.format, 'tflite');
+  assert.equal(j.conventions.inplaceDepthwise, true);
+  assert.equal(j.target.name, 'STM32F746');
+  assert.equal(j.fits, true);
+  for (const k of ['index', 'op', 'name', 'outputShapes', 'outputBytes', 'liveBytes', 'weightsBytes', 'macs']) assert.ok(k in j.ops[0], k);
+  for (const k of ['name', 'bytes', 'firstOp', 'lastOp', 'offset']) assert.ok(k in j.buffers[0], k);
+  assert.equal(Math.max(...j.ops.map((o: { liveBytes: number }) => o.liveBytes)), j.peakBytes);
+});
+
+test('bad input and usage: exit 2 with a message naming the problem', () => {
+  const empty = path.join(dir, 'empty.onnx');
+  fs.writeFileSync(empty, new Uint8Array(0));
+  let r = cli('analyze', empty);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /empty/);
+  r = cli('analyze', path.join(dir, 'missing.onnx'));
+  assert.equal(r.code, 2);
+  assert.match(r.err, /cannot read/);
+  r = cli('analyze', model, '--target', 'Z80');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown target 'Z80'/);
+  r = cli('analyze', model, '--bogus');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown option --bogus/);
+  assert.equal(cli('frobnicate').code, 2);
+  assert.equal(cli().code, 2);
+});
+
+test('external data: resolved inside the model folder only (symlinks checked)', () => {
+  const sub = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-ext-'));
+  const write = (loc: string): string => {
+    const b = new OnnxBuilder(13);
+    const x = b.input('x', [1, 4]);
+    b.output(b.op('MatMul', [x, b.externalInit('w', [4, 4], loc)]));
+    const f = path.join(sub, 'm.onnx');
+    fs.writeFileSync(f, b.build());
+    return f;
+  };
+  fs.writeFileSync(path.join(sub, 'w.bin'), new Uint8Array(64));
+  assert.equal(cli('analyze', write('w.bin')).code, 0);
+  let r = cli('analyze', write('short.bin'));
+  assert.equal(r.code, 2);
+  assert.match(r.err, /does not exist/);
+  fs.writeFileSync(path.join(sub, 'short.bin'), new Uint8Array(10));
+  r = cli('analyze', write('short.bin'));
+  assert.match(r.err, /has 10 bytes/);
+  const outside = path.join(os.tmpdir(), `outside-${process.pid}.bin`);
+  fs.writeFileSync(outside, new Uint8Array(64));
+  fs.symlinkSync(outside, path.join(sub, 'link.bin'));
+  r = cli('analyze', write('link.bin'));
+  assert.equal(r.code, 2);
+  assert.match(r.err, /resolves outside the model's folder/);
+  r = cli('analyze', write('../w.bin'));
+  assert.equal(r.code, 2);
+  assert.match(r.err, /leaves the folder/);
+});
+
+test('targets: the catalogue, human and JSON', () => {
+  const r = cli('targets', '--json');
+  const names = JSON.parse(r.out).targets.map((t: { name: string }) => t.name);
+  for (const n of ['STM32F410', 'STM32F412', 'STM32F746', 'STM32H743', 'STM32L4R5', 'nRF52840', 'ESP32-S3', 'RP2040', 'i.MX RT1062', 'SAMD51']) assert.ok(names.includes(n), n);
+  const h743 = JSON.parse(r.out).targets.find((t: { name: string }) => t.name === 'STM32H743');
+  assert.equal(h743.sramBytes, 512 * 1024);
+  assert.match(cli('targets').out, /STM32F746/);
+});

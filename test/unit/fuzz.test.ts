@@ -1,0 +1,105 @@
+// Bad input: every failure must be a named error (never 'internal', never an exception, never a hang).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { analyzeGraph, openModel, type CoreError } from '../../src/core/index';
+import { exampleModel } from '../../src/core/testing/examples';
+import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
+import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
+import { HAVE_SHARED, sharedModel } from '../helpers';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+/** Opens and analyses; returns the error if any. Throws only when the core breaks its contract. */
+function run(bytes: Uint8Array, fileName?: string): CoreError | null {
+  const r = openModel(bytes, { fileName });
+  if (!r.ok) return r.error;
+  analyzeGraph(r.value, { reorder: true });
+  analyzeGraph(r.value, { asInt8: true, inplaceDepthwise: true, fusePad: true, fuseAdd: true, countInput: false });
+  return null;
+}
+
+function mutate(src: Uint8Array, r: () => number): Uint8Array {
+  const b = src.slice();
+  const kind = Math.floor(r() * 5);
+  if (kind === 0) {
+    const n = 1 + Math.floor(r() * 8);
+    for (let i = 0; i < n; i++) b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
+    return b;
+  }
+  if (kind === 1) return b.subarray(0, Math.floor(r() * b.length));
+  if (kind === 2) {
+    // overwrite a 4-byte word with an extreme value (offsets, lengths, dims)
+    const at = Math.floor(r() * (b.length - 4));
+    const v = [0xffffffff, 0x7fffffff, 0x80000000, 0x40000000, 0][Math.floor(r() * 5)]!;
+    new DataView(b.buffer).setUint32(at, v, true);
+    return b;
+  }
+  if (kind === 3) {
+    const at = Math.floor(r() * b.length);
+    const ins = Uint8Array.from({ length: 1 + Math.floor(r() * 16) }, () => Math.floor(r() * 256));
+    const out = new Uint8Array(b.length + ins.length);
+    out.set(b.subarray(0, at));
+    out.set(ins, at);
+    out.set(b.subarray(at), at + ins.length);
+    return out;
+  }
+  const at = Math.floor(r() * b.length);
+  b[at] = b[at]! ^ (1 << Math.floor(r() * 8));
+  return b;
+}
+
+function fuzz(name: string, seedBytes: Uint8Array, cases: number, fileName: string): void {
+  const r = rng(name.length * 7919 + cases);
+  let errors = 0;
+  for (let i = 0; i < cases; i++) {
+    const input = mutate(seedBytes, r);
+    let err: CoreError | null;
+    try {
+      err = run(input, fileName);
+    } catch (e) {
+      throw new Error(`${name} case ${i}: exception escaped the core: ${e instanceof Error ? e.stack : String(e)}`);
+    }
+    if (err) {
+      errors++;
+      assert.notEqual(err.code, 'internal', `${name} case ${i}: ${err.message}`);
+      assert.ok(err.message.length > 10, `${name} case ${i}: message too short: ${err.message}`);
+    }
+  }
+  assert.ok(errors > 0, `${name}: the mutations produced no errors at all`);
+}
+
+test('fuzz: 3,000 seeded mutations of the TFLite fixture', () => fuzz('tflite', exampleModel('tflite'), 3000, 'fuzz.tflite'));
+test('fuzz: 3,000 seeded mutations of the ONNX fixture', () => fuzz('onnx', exampleModel('onnx'), 3000, 'fuzz.onnx'));
+test('fuzz: 500 mutations each of person_detect.tflite and the Vela model', { skip: HAVE_SHARED ? false : 'no ../shared/models' }, () => {
+  fuzz('person_detect', fs.readFileSync(sharedModel('tflite/person_detect.tflite')), 500, 'p.tflite');
+  fuzz('vela', fs.readFileSync(sharedModel('tflite/person_detect_vela.tflite')), 500, 'v.tflite');
+});
+
+test('bad input: zero-length, random bytes, wrong magic, truncated, huge dims, cycles', () => {
+  const expect = (bytes: Uint8Array, code: CoreError['code'] | CoreError['code'][], re: RegExp, fileName?: string): void => {
+    const e = run(bytes, fileName);
+    const codes = Array.isArray(code) ? code : [code];
+    assert.ok(e && codes.includes(e.code) && re.test(e.message), `${fileName}: got ${JSON.stringify(e)}`);
+  };
+  expect(new Uint8Array(0), 'empty-file', /empty/);
+  const r = rng(42);
+  expect(Uint8Array.from({ length: 4096 }, () => Math.floor(r() * 256)), ['unknown-format', 'bad-onnx'], /format|ONNX/, 'random.bin');
+  expect(new TextEncoder().encode('<html>not a model</html>'), 'unknown-format', /unrecognised model format/, 'x.bin');
+  expect(new TextEncoder().encode('PK\u0003\u0004 zip archive'), 'unknown-format', /expected identifier 'TFL3'/, 'x.tflite');
+  expect(Uint8Array.from([8, 7, 0xff, 0xff]), 'bad-onnx', /protobuf decoding failed|no graph/, 'x.onnx');
+  const tfl = exampleModel('tflite');
+  expect(tfl.subarray(0, 64), ['truncated', 'bad-tflite'], /truncated|outside/);
+  const big = new OnnxBuilder(13);
+  big.input('x', [1024, 1024, 1024, 1024]);
+  big.output(big.op('Relu', ['x']));
+  expect(big.build(), 'too-large', /2\^40 elements/);
+  const t = new TfliteBuilder();
+  const x = t.tensor('x', [1, 2 ** 20, 2 ** 20], 'float32');
+  t.inputs = [x];
+  t.outputs = [x];
+  expect(t.build(), 'too-large', /limit 2\^31/);
+});
