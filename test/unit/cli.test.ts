@@ -102,3 +102,13 @@ test('targets: the catalogue, human and JSON', () => {
   assert.equal(h743.sramBytes, 512 * 1024);
   assert.match(cli('targets').out, /STM32F746/);
 });
+
+test('example: writes a model that analyses (the README\'s first command)', () => {
+  const out = path.join(dir, 'ex', 'tiny.onnx');
+  assert.equal(cli('example', out).code, 0);
+  const r = cli('analyze', out, '--target', 'STM32L4R5', '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(JSON.parse(r.out).peakBytes, 552_960);
+  assert.equal(cli('analyze', out, '--target', 'STM32F412').code, 1);
+  assert.equal(cli('example', path.join(dir, 'x.txt')).code, 2);
+});
