@@ -187,10 +187,6 @@ export function bytesFor(dtype: DType, shape: readonly number[], elementBitsOver
   return Math.ceil((elementCount(shape) * bits) / 8);
 }
 
-export function tensorBytes(t: Tensor): number {
-  return t.shape ? bytesFor(t.dtype, t.shape) : 0;
-}
-
 /** Index of the H, W and C axes of a tensor, from its layout letters. */
 export function spatialAxes(layout: Layout): { h: number; w: number; c: number } | null {
   if (!layout) return null;

@@ -44,16 +44,3 @@ export function describeConventions(c: Conventions): string[] {
     `arena: ${ARENA_ALIGNMENT}-byte aligned buffers; 1 KiB = 1024 B`,
   ];
 }
-
-/** The CLI switch for each convention that differs from the default. */
-export function conventionFlags(c: Conventions): string[] {
-  const flags: string[] = [];
-  if (c.asInt8) flags.push('--as-int8');
-  if (!c.countInput) flags.push('--no-input');
-  if (c.inplaceDepthwise) flags.push('--inplace-dw');
-  if (c.fusePad) flags.push('--fuse-pad');
-  if (c.fuseAdd) flags.push('--fuse-add');
-  if (!c.fuseActivations) flags.push('--no-fuse-act');
-  if (c.reorder) flags.push('--reorder');
-  return flags;
-}

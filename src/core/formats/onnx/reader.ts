@@ -353,10 +353,8 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
     case 'Pad': {
       const mode = attrs.str('mode') ?? 'constant';
       if (opset >= 11) {
-        const pads = param(0)?.values;
-        const axes = param(2)?.values;
-        if (pads && !axes) a.padAmounts = pads;
-        else if (pads && axes) a.padAmounts = undefined; // resolved by shape inference, which knows the rank
+        // With an axes operand (opset 18) the pads are resolved by shape inference, which knows the rank.
+        if (!param(2)) a.padAmounts = param(0)?.values;
       } else a.padAmounts = attrs.ints('pads') ?? attrs.ints('paddings');
       if (mode !== 'constant') a.activation = 'other';
       break;
