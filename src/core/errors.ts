@@ -65,5 +65,5 @@ export function checkedShape(dims: readonly number[], what: string): number[] {
 function fmtElements(dims: readonly number[]): string {
   const n = dims.reduce((a, b) => a * b, 1);
   const log = Math.log2(n);
-  return Number.isFinite(log) && Number.isInteger(Math.round(log * 100) / 100) && Math.abs(log - Math.round(log)) < 1e-9 ? `2^${Math.round(log)}` : n.toExponential(3);
+  return Number.isInteger(log) ? `2^${log}` : n.toExponential(3);
 }

@@ -268,7 +268,7 @@ function assignBuffers(graph: Graph, conv: Conventions, steps: Step[], alias: Un
     for (const t of s.inputs) touch(t, i, false);
     for (const t of s.outputs) touch(t, i, true);
   });
-  for (const t of graph.outputs) if (bufferOf[t] !== -1 || graph.tensors[t]!.role !== 'constant') touch(t, Math.max(n - 1, 0), false);
+  for (const t of graph.outputs) touch(t, Math.max(n - 1, 0), false); // constants are skipped by touch
   const buffers = [...byRoot.values()].sort((a, b) => a.id - b.id);
   for (const b of buffers) {
     if (!Number.isFinite(b.start)) b.start = 0;
