@@ -1,5 +1,6 @@
 // The --json document (schema in the README, kept stable: fields are only ever added).
-import type { Analysis, FitResult, Graph, McuTarget } from '../core/index';
+import type { Advice, Analysis, FitResult, Graph, McuTarget, RejectedSplits, ScheduleContext, ScheduleReport, SearchResult, StepRef } from '../core/index';
+import { stepRef } from '../core/index';
 
 export const ANALYSIS_SCHEMA = 'mcu-mem/analysis@1';
 
@@ -28,10 +29,22 @@ export interface AnalysisJson {
   blocks: Analysis['blocks'];
   reorder: Analysis['reorder'];
   offlinePlan: Analysis['offlinePlan'];
+  /** The patch-based schedule applied (--schedule), or null for layer by layer; `fits` uses its arena. */
+  schedule: (ScheduleReport & { mode: ScheduleChoice['mode']; why: string }) | { mode: 'auto'; why: string; split: null } | null;
   notes: string[];
 }
 
-export function analysisJson(file: string, graph: Graph, a: Analysis, fit: FitResult | null): AnalysisJson {
+/** The schedule `analyze --schedule` applies: found by the search (auto) or given (fixed); null report = per layer. */
+export interface ScheduleChoice {
+  mode: 'auto' | 'fixed';
+  report: ScheduleReport | null;
+  why: string;
+}
+
+const targetJson = (fit: FitResult | null): AnalysisJson['target'] =>
+  fit ? { name: fit.target.name, sramBytes: fit.target.sramBytes, flashBytes: fit.target.flashBytes, reserveBytes: fit.target.reserveBytes } : null;
+
+export function analysisJson(file: string, graph: Graph, a: Analysis, fit: FitResult | null, choice: ScheduleChoice | null = null): AnalysisJson {
   const peak = a.ops[a.peakStep];
   return {
     schema: ANALYSIS_SCHEMA,
@@ -47,7 +60,7 @@ export function analysisJson(file: string, graph: Graph, a: Analysis, fit: FitRe
     greedyArenaBytes: a.greedyArenaBytes,
     flashBytes: a.flashBytes,
     macs: a.macs,
-    target: fit ? { name: fit.target.name, sramBytes: fit.target.sramBytes, flashBytes: fit.target.flashBytes, reserveBytes: fit.target.reserveBytes } : null,
+    target: targetJson(fit),
     fits: fit ? fit.fits : null,
     sramFits: fit ? fit.sramFits : null,
     flashFits: fit ? fit.flashFits : null,
@@ -58,7 +71,62 @@ export function analysisJson(file: string, graph: Graph, a: Analysis, fit: FitRe
     blocks: a.blocks,
     reorder: a.reorder,
     offlinePlan: a.offlinePlan,
+    schedule: !choice ? null : choice.report ? { mode: choice.mode, why: choice.why, ...choice.report } : { mode: 'auto', why: choice.why, split: null },
     notes: a.notes,
+  };
+}
+
+export const SCHEDULE_SCHEMA = 'mcu-mem/schedule@1';
+
+export interface ScheduleJson {
+  schema: string;
+  file: string;
+  format: Analysis['format'];
+  conventions: Analysis['conventions'] & { text: string[] };
+  perLayer: { peakBytes: number; peakOp: StepRef | null; arenaBytes: number; macs: number };
+  target: AnalysisJson['target'];
+  /** Limit on the whole model's extra MACs used to pick the best, in percent; null = none. */
+  maxOverheadPercent: number | null;
+  evaluated: number;
+  validSplits: number;
+  /** The schedule shown first: the search's best, or the one given with --split. */
+  best: ScheduleReport | null;
+  chosenBy: 'search' | 'split';
+  why: string;
+  fits: boolean | null;
+  sramFits: boolean | null;
+  flashFits: boolean | null;
+  flashBytes: number;
+  /** Pareto-optimal schedules (peak against extra MACs), the search's best first. */
+  pareto: ScheduleReport[];
+  rejected: RejectedSplits[];
+  advice: Advice | null;
+}
+
+export function scheduleJson(
+  file: string, ctx: ScheduleContext, a: Analysis, r: SearchResult, best: ScheduleReport | null, split: string | null,
+  pareto: ScheduleReport[], advice: Advice | null, fit: FitResult | null,
+): ScheduleJson {
+  return {
+    schema: SCHEDULE_SCHEMA,
+    file,
+    format: a.format,
+    conventions: { ...a.conventions, text: a.conventionsText },
+    perLayer: { peakBytes: ctx.perLayerPeakBytes, peakOp: ctx.perLayerPeakStep >= 0 ? stepRef(ctx, ctx.perLayerPeakStep) : null, arenaBytes: a.arenaBytes, macs: ctx.modelMacs },
+    target: targetJson(fit),
+    maxOverheadPercent: r.maxOverhead === null ? null : r.maxOverhead * 100,
+    evaluated: r.evaluated,
+    validSplits: r.validSplits,
+    best,
+    chosenBy: split ? 'split' : 'search',
+    why: split ? `as given: --split ${split}` : r.why,
+    fits: fit ? fit.fits : null,
+    sramFits: fit ? fit.sramFits : null,
+    flashFits: fit ? fit.flashFits : null,
+    flashBytes: a.flashBytes,
+    pareto,
+    rejected: r.rejected,
+    advice,
   };
 }
 

@@ -3,12 +3,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  analyzeGraph, BUILTIN_TARGETS, evaluateFit, findTarget, makeCustomTarget, openModel, parseSize,
-  type Conventions, type McuTarget,
+  advise, analyzeGraph, BUILTIN_TARGETS, describeSchedule, evaluateFit, evaluateSchedule, findTarget, makeCustomTarget,
+  ModelError, openModel, parseSize, resolveScheduleSpec, scheduleContext, searchSchedules,
+  type Conventions, type Graph, type McuTarget, type ScheduleReport, type SearchResult,
 } from '../core/index';
 import { nodeExternalData } from './external';
-import { renderAnalysis, renderTargets } from './render';
-import { analysisJson, targetsJson } from './json';
+import { renderAnalysis, renderSchedule, renderTargets } from './render';
+import { analysisJson, scheduleJson, targetsJson, type ScheduleChoice } from './json';
 import { exampleModel } from '../core/testing/examples';
 
 export const EXIT_FITS = 0;
@@ -18,7 +19,12 @@ export const EXIT_BAD_INPUT = 2;
 const USAGE = `usage:
   mcu-mem analyze MODEL [--target NAME] [--custom-target NAME:SRAM:FLASH[:RESERVE]] [--reserve BYTES]
                         [--as-int8] [--no-input] [--inplace-dw] [--fuse-pad] [--fuse-add] [--no-fuse-act]
-                        [--reorder] [--json]
+                        [--reorder] [--schedule auto|none|SPLIT:PxQ] [--max-overhead PCT|none] [--json]
+  mcu-mem schedule MODEL [--target NAME] [--max-overhead PCT|none] [--split SPLIT:PxQ] [--advise]
+                        [convention switches as for analyze] [--json]
+      patch-based schedules (MCUNetV2): the Pareto set of peak SRAM against extra MACs, the best first.
+      SPLIT is the step (# column of analyze) after which the patch stage ends, or its operator or output name;
+      PxQ the tiles (rows x columns). --max-overhead limits the extra MACs of the whole model (default 20).
   mcu-mem targets [--json]
   mcu-mem example OUT.onnx|OUT.tflite     write the bundled example model (a small MobileNetV2-style network)
 
@@ -47,7 +53,8 @@ interface Args {
   values: Map<string, string[]>;
 }
 
-const VALUE_OPTIONS = new Set(['--target', '--custom-target', '--reserve']);
+const VALUE_OPTIONS = new Set(['--target', '--custom-target', '--reserve', '--schedule', '--max-overhead', '--split']);
+const FLAGS = new Set(['--json', '--help', '--advise']);
 
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { positional: [], flags: new Set(), values: new Map() };
@@ -61,7 +68,7 @@ function parseArgs(argv: readonly string[]): Args {
         const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
         if (v === undefined) throw new UsageError(`${name} needs a value`);
         args.values.set(name, [...(args.values.get(name) ?? []), v]);
-      } else if (name in SWITCHES || name === '--json' || name === '--help') args.flags.add(name);
+      } else if (name in SWITCHES || FLAGS.has(name)) args.flags.add(name);
       else throw new UsageError(`unknown option ${a}`);
     } else if (a === '-h') args.flags.add('--help');
     else args.positional.push(a);
@@ -97,13 +104,19 @@ function resolveTarget(args: Args): McuTarget | null {
   return target;
 }
 
-function analyzeCommand(args: Args, io: Io): number {
-  const file = args.positional[1];
-  if (!file || args.positional.length > 2) throw new UsageError('analyze takes exactly one MODEL file');
-  const conventions: Partial<Conventions> = {};
-  for (const f of args.flags) SWITCHES[f]?.(conventions);
-  const target = resolveTarget(args);
+const lastValue = (args: Args, name: string): string | undefined => args.values.get(name)?.at(-1);
 
+function parseMaxOverhead(args: Args): number | null | undefined {
+  const v = lastValue(args, '--max-overhead');
+  if (v === undefined) return undefined;
+  if (/^none$/i.test(v)) return null;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(v);
+  if (!m) throw new UsageError(`--max-overhead '${v}': expected a percentage such as 20, or 'none'`);
+  return Number(m[1]) / 100;
+}
+
+/** Reads and opens MODEL; on failure writes the error and returns the exit code. */
+function loadModel(file: string, io: Io): Graph | number {
   let bytes: Uint8Array;
   try {
     const st = fs.statSync(file);
@@ -118,10 +131,69 @@ function analyzeCommand(args: Args, io: Io): number {
     io.err(`mcu-mem: ${file}: ${opened.error.message} [${opened.error.code}]`);
     return EXIT_BAD_INPUT;
   }
-  const analysis = analyzeGraph(opened.value, conventions);
-  const fit = target ? evaluateFit(target, analysis.arenaBytes, analysis.flashBytes) : null;
-  if (args.flags.has('--json')) io.out(JSON.stringify(analysisJson(file, opened.value, analysis, fit), null, 2));
-  else io.out(renderAnalysis(file, opened.value, analysis, fit));
+  return opened.value;
+}
+
+function conventionsOf(args: Args): Partial<Conventions> {
+  const conventions: Partial<Conventions> = {};
+  for (const f of args.flags) SWITCHES[f]?.(conventions);
+  return conventions;
+}
+
+function analyzeCommand(args: Args, io: Io): number {
+  const file = args.positional[1];
+  if (!file || args.positional.length > 2) throw new UsageError('analyze takes exactly one MODEL file');
+  const conventions = conventionsOf(args);
+  const target = resolveTarget(args);
+  const scheduleArg = lastValue(args, '--schedule') ?? 'none';
+  const maxOverhead = parseMaxOverhead(args);
+  const graph = loadModel(file, io);
+  if (typeof graph === 'number') return graph;
+  const analysis = analyzeGraph(graph, conventions);
+
+  let choice: ScheduleChoice | null = null;
+  if (scheduleArg !== 'none') {
+    const ctx = scheduleContext(graph, conventions);
+    if (scheduleArg === 'auto') {
+      const r = searchSchedules(ctx, { target, maxOverhead, perLayerArenaBytes: analysis.arenaBytes });
+      choice = { mode: 'auto', report: r.best ? describeSchedule(ctx, r.best) : null, why: r.why };
+    } else {
+      const spec = resolveScheduleSpec(ctx, scheduleArg);
+      choice = { mode: 'fixed', report: describeSchedule(ctx, evaluateSchedule(ctx, spec.split, spec.p, spec.q)), why: `as given: ${scheduleArg}` };
+    }
+  }
+  const arena = choice?.report ? choice.report.arenaBytes : analysis.arenaBytes;
+  const fit = target ? evaluateFit(target, arena, analysis.flashBytes) : null;
+  if (args.flags.has('--json')) io.out(JSON.stringify(analysisJson(file, graph, analysis, fit, choice), null, 2));
+  else io.out(renderAnalysis(file, graph, analysis, fit, choice));
+  return fit && !fit.fits ? EXIT_DOES_NOT_FIT : EXIT_FITS;
+}
+
+function scheduleCommand(args: Args, io: Io): number {
+  const file = args.positional[1];
+  if (!file || args.positional.length > 2) throw new UsageError('schedule takes exactly one MODEL file');
+  const conventions = conventionsOf(args);
+  const target = resolveTarget(args);
+  const maxOverhead = parseMaxOverhead(args);
+  const graph = loadModel(file, io);
+  if (typeof graph === 'number') return graph;
+  const analysis = analyzeGraph(graph, conventions);
+  const ctx = scheduleContext(graph, conventions);
+  const result: SearchResult = searchSchedules(ctx, { target, maxOverhead, perLayerArenaBytes: analysis.arenaBytes });
+  const splitArg = lastValue(args, '--split');
+  let chosen = result.best;
+  if (splitArg) {
+    const spec = resolveScheduleSpec(ctx, splitArg);
+    chosen = evaluateSchedule(ctx, spec.split, spec.p, spec.q);
+  }
+  const best: ScheduleReport | null = chosen ? describeSchedule(ctx, chosen) : null;
+  const pareto = result.pareto.map((c) => (c === result.best && best && !splitArg ? best : describeSchedule(ctx, c)));
+  const advice = args.flags.has('--advise') && chosen ? advise(ctx, chosen) : null;
+  const arena = best ? best.arenaBytes : analysis.arenaBytes;
+  const fit = target ? evaluateFit(target, arena, analysis.flashBytes) : null;
+  const doc = scheduleJson(file, ctx, analysis, result, best, splitArg ?? null, pareto, advice, fit);
+  if (args.flags.has('--json')) io.out(JSON.stringify(doc, null, 2));
+  else io.out(renderSchedule(doc));
   return fit && !fit.fits ? EXIT_DOES_NOT_FIT : EXIT_FITS;
 }
 
@@ -145,6 +217,7 @@ export function main(argv: readonly string[], io: Io): number {
     }
     switch (command) {
       case 'analyze': return analyzeCommand(args, io);
+      case 'schedule': return scheduleCommand(args, io);
       case 'targets':
         io.out(args.flags.has('--json') ? JSON.stringify(targetsJson(BUILTIN_TARGETS), null, 2) : renderTargets(BUILTIN_TARGETS));
         return EXIT_FITS;
@@ -154,6 +227,10 @@ export function main(argv: readonly string[], io: Io): number {
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`mcu-mem: ${e.message}\n\n${USAGE}`);
+      return EXIT_BAD_INPUT;
+    }
+    if (e instanceof ModelError) {
+      io.err(`mcu-mem: ${e.message} [${e.code}]`);
       return EXIT_BAD_INPUT;
     }
     io.err(`mcu-mem: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);

@@ -1,9 +1,13 @@
 // Human output: a per-layer table and a summary, conventions always printed.
-import { formatShape, type Analysis, type FitResult, type Graph, type McuTarget } from '../core/index';
+import { formatShape, type Analysis, type FitResult, type Graph, type McuTarget, type ScheduleReport, type StepRef } from '../core/index';
+import type { ScheduleChoice, ScheduleJson } from './json';
 
 const n = (v: number): string => Math.round(v).toLocaleString('en-US');
 export const kib = (v: number): string => `${(v / 1024).toFixed(1)} KiB`;
-const mega = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : String(v));
+const mega = (v: number): string => {
+  const a = Math.abs(v);
+  return a >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : a >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : String(Math.round(v));
+};
 
 function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
@@ -14,7 +18,7 @@ function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
 
 const clip = (s: string, max: number): string => (s.length <= max ? s : `…${s.slice(s.length - max + 1)}`);
 
-export function renderAnalysis(file: string, graph: Graph, a: Analysis, fit: FitResult | null): string {
+export function renderAnalysis(file: string, graph: Graph, a: Analysis, fit: FitResult | null, choice: ScheduleChoice | null = null): string {
   const out: string[] = [];
   const opset = graph.metadata.opsets?.[''];
   out.push(`${file}: ${a.format.toUpperCase()}${opset ? ` opset ${opset}` : ''}, ${a.fileOps} operators in the file, ${a.ops.length} executed`);
@@ -44,6 +48,13 @@ export function renderAnalysis(file: string, graph: Graph, a: Analysis, fit: Fit
       : `  Reordered (--reorder)  no operator order lowers the peak${a.reorder.complete ? '' : ' (search capped)'}`);
   }
   if (a.offlinePlan) out.push(`  Offline plan (file)    ${a.offlinePlan.planned}/${a.offlinePlan.tensors} tensors planned, arena ≥ ${n(a.offlinePlan.arenaBytes)} B (OfflineMemoryAllocation metadata)`);
+  if (choice) {
+    if (choice.report) {
+      out.push('Patch-based schedule (--schedule)');
+      out.push(...scheduleLines(choice.report, '  '));
+      out.push(`  chosen: ${choice.why}`);
+    } else out.push(`  Schedule (--schedule auto): ${choice.why}`);
+  }
   if (fit) {
     const t = fit.target;
     const verdict = fit.fits ? 'FITS' : 'DOES NOT FIT';
@@ -59,4 +70,75 @@ export function renderTargets(targets: readonly McuTarget[]): string {
   const rows = [['target', 'core', 'SRAM', 'Flash', 'notes']];
   for (const t of targets) rows.push([t.name, t.core, kib(t.sramBytes), kib(t.flashBytes), t.notes ?? '']);
   return `${table(rows, new Set([2, 3]))}\n\nCustom targets: --custom-target NAME:SRAM:FLASH[:RESERVE] (e.g. myboard:256K:1M:16K)`;
+}
+
+const pct = (f: number): string => `${f >= 0 ? '+' : ''}${(f * 100).toFixed(1)}%`;
+const step = (r: StepRef): string => `#${r.index} ${r.op} '${clip(r.name, 48)}'`;
+
+function scheduleLines(r: ScheduleReport, indent: string): string[] {
+  const o = r.split.output.shape ? formatShape(r.split.output.shape) : '?';
+  const m = r.macs;
+  return [
+    `split after ${step(r.split)} (stage output ${o}), ${r.tiles[0]}×${r.tiles[1]} tiles`,
+    `tile output ${r.tileOutput.rows.join(',')} rows × ${r.tileOutput.cols.join(',')} cols; tile input ${r.tileInput.interior.join('×')} interior, exact rows ${r.tileInput.rows.join(',')}, cols ${r.tileInput.cols.join(',')}`,
+    `stage peak ${n(r.stagePeakBytes)} B at ${step(r.stagePeakOp)} (tile ${r.stagePeakTile.join(',')}); rest peak ${n(r.restPeakBytes)} B${r.restPeakOp ? ` at ${step(r.restPeakOp)}` : ''}`,
+    `peak ${n(r.peakBytes)} B (${kib(r.peakBytes)}), ${r.reduction.toFixed(1)}× below per-layer ${n(r.perLayerPeakBytes)} B; arena ${n(r.arenaBytes)} B`,
+    `MACs of the stage ${mega(m.stagePerLayer)} → ${mega(m.stageExact)} exact borders (${pct(r.overhead.stageExact)}), ${mega(m.stageUniform)} uniform tiles (${pct(r.overhead.stageUniform)}); whole model ${pct(r.overhead.modelExact)} (uniform ${pct(r.overhead.modelUniform)})`,
+  ].map((l) => indent + l);
+}
+
+export function renderSchedule(d: ScheduleJson): string {
+  const out: string[] = [];
+  const p = d.perLayer;
+  out.push(`${d.file}: per-layer peak ${n(p.peakBytes)} B (${kib(p.peakBytes)})${p.peakOp ? ` at ${step(p.peakOp)}` : ''}; arena ${n(p.arenaBytes)} B; ${mega(p.macs)} MACs`);
+  out.push('Conventions:');
+  for (const c of d.conventions.text) out.push(`  - ${c}`);
+  out.push('');
+  out.push(`Searched ${d.evaluated} schedules over ${d.validSplits} split points (tiles 1..8 per axis).`);
+  if (d.best) {
+    out.push(d.chosenBy === 'split' ? 'Schedule (--split):' : 'Best schedule:');
+    out.push(...scheduleLines(d.best, '  '));
+  } else out.push('Best: run layer by layer.');
+  out.push(`  why: ${d.why}`);
+  if (d.target) {
+    const need = (d.best ? d.best.arenaBytes : p.arenaBytes) + d.target.reserveBytes;
+    out.push(`  Target ${d.target.name}: SRAM ${n(need)} / ${n(d.target.sramBytes)} B, Flash ${n(d.flashBytes)} / ${n(d.target.flashBytes)} B → ${d.fits ? 'FITS' : 'DOES NOT FIT'}`);
+  }
+  out.push('');
+  if (d.pareto.length > 0) {
+    out.push(`Pareto set: peak SRAM against extra MACs (whole model, exact borders)${d.maxOverheadPercent !== null ? `; best chosen within +${d.maxOverheadPercent}%` : ''}`);
+    const rows: string[][] = [['split', 'stage output', 'tiles', 'tile in', 'stage peak', 'rest peak', 'peak B', '×', 'MACs model', 'stage', 'uniform']];
+    for (const r of d.pareto) {
+      rows.push([
+        `#${r.split.index}`, r.split.output.shape ? formatShape(r.split.output.shape) : '?', `${r.tiles[0]}×${r.tiles[1]}`, r.tileInput.interior.join('×'),
+        n(r.stagePeakBytes), n(r.restPeakBytes), n(r.peakBytes), r.reduction.toFixed(1), pct(r.overhead.modelExact), pct(r.overhead.stageExact), pct(r.overhead.stageUniform),
+      ]);
+    }
+    out.push(table(rows, new Set([4, 5, 6, 7, 8, 9, 10])));
+  } else out.push('No schedule lowers the per-layer peak.');
+  if (d.rejected.length > 0) {
+    out.push('');
+    out.push('Split points not possible:');
+    const range = (r: ScheduleJson['rejected'][number]): string => `#${r.fromStep}${r.toStep > r.fromStep ? `–#${r.toStep}` : ''}`;
+    const byReason = new Map<string, string[]>();
+    for (const r of d.rejected) byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), range(r)]);
+    for (const [reason, ranges] of byReason) out.push(`  after ${ranges.join(', ')}: ${reason}`);
+  }
+  if (d.advice) {
+    const a = d.advice;
+    out.push('');
+    out.push(`Overlap (--advise): the tile input is ${a.overlap.join('×')} pixels larger than without overlap; who causes it:`);
+    const rows: string[][] = [['op', 'name', 'kernel', 'stride', 'dilation', 'growth H×W', 'share']];
+    for (const s of a.shares.filter((x) => x.share > 0)) {
+      rows.push([`${s.op}`, clip(s.name, 44), s.kernel.join('×'), s.strides.join('×'), s.dilations.join('×'), s.growth.map((g) => g.toFixed(g % 1 ? 1 : 0)).join('×'), `${(s.share * 100).toFixed(0)}%`]);
+    }
+    out.push(table(rows, new Set([5, 6])));
+    if (a.whatIfs.length > 0) {
+      out.push('What-ifs, computed on an edited copy of the graph with the same split and tiles:');
+      const w: string[][] = [['name', 'change', 'tile in', 'peak B', 'MACs model', 'stage', 'model MACs Δ']];
+      for (const x of a.whatIfs) w.push([clip(x.name, 40), x.change, x.interiorInput.join('×'), n(x.peakBytes), pct(x.overheadModel), pct(x.overheadStage), mega(x.modelMacsDelta)]);
+      out.push(table(w, new Set([3, 4, 5, 6])));
+    }
+  }
+  return out.join('\n');
 }

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'bad-graph'
   | 'external-data'
   | 'unsupported'
+  | 'bad-schedule'
   | 'internal';
 
 export class ModelError extends Error {

@@ -20,3 +20,5 @@ export { searchSchedules, paretoFront, MAX_TILES_PER_AXIS, DEFAULT_MAX_OVERHEAD 
 export type { SearchOptions, SearchResult, RejectedSplits } from './schedule/search';
 export { advise } from './schedule/advisor';
 export type { Advice, OverlapShare, WhatIf } from './schedule/advisor';
+export { resolveScheduleSpec, type ScheduleSpec } from './schedule/spec';
+export { describeSchedule, stepRef, type ScheduleReport, type StepRef } from './schedule/report';

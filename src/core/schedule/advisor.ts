@@ -42,7 +42,7 @@ export interface Advice {
   split: number;
   p: number;
   q: number;
-  /** Tile input overlap per axis: interior input extent minus the overlap-free extent. */
+  /** Tile input overlap per axis: interior input extent minus the overlap-free extent (stride product × tile). */
   overlap: [number, number];
   shares: OverlapShare[];
   whatIfs: WhatIf[];
@@ -54,28 +54,28 @@ export function advise(ctx: ScheduleContext, cost: ScheduleCost): Advice {
   if (!st || !st.ok) throw new Error(`no patch stage ends at step ${cost.split}`);
   const stage = st.stage;
   const sizes = tileSizes(ctx, cost);
-  const entry = stage.tensors.find((t) => graph.inputs.includes(t)) ?? stage.rules[stage.rules.length - 1]?.inputs[0]?.tensor ?? stage.output;
-  const entryDims = spatialDims(graph, entry) ?? [1, 1];
-  const outDims = spatialDims(graph, stage.output) ?? [1, 1];
-  const overlap: [number, number] = [0, 1].map((a) => {
-    const S = entryDims[a]! / outDims[a]!;
-    const T = a === 0 ? sizes.outputTile[0] : sizes.outputTile[1];
-    return Math.round(sizes.interiorInput[a as 0 | 1] - S * T);
-  }) as [number, number];
-
+  // Stride product from the stage input to every tensor, walking the stage forwards.
+  const strideTo = new Map<number, [number, number]>();
+  const strideOf = (t: number): [number, number] => strideTo.get(t) ?? [1, 1];
   const shares: OverlapShare[] = [];
-  for (const r of stage.rules) {
+  for (const r of stage.rules.slice().reverse()) {
+    let out: [number, number] = [1, 1];
     for (const { tensor, rule } of r.inputs) {
+      const P = strideOf(tensor);
+      const s = rule.kind === 'window' ? [P[0] * rule.strides[0], P[1] * rule.strides[1]] : P;
+      out = [Math.max(out[0], s[0]!), Math.max(out[1], s[1]!)];
       if (rule.kind !== 'window') continue;
-      const d = spatialDims(graph, tensor) ?? entryDims;
-      const growth = [0, 1].map((a) => ((rule.kernel[a]! - 1) * rule.dilations[a]! + 1 - rule.strides[a]!) * (entryDims[a]! / d[a]!)) as [number, number];
+      const growth = [0, 1].map((a) => ((rule.kernel[a]! - 1) * rule.dilations[a]! + 1 - rule.strides[a]!) * P[a]!) as [number, number];
       const op = graph.ops[r.op]!;
       shares.push({ opIndex: op.index, op: op.sourceType, name: op.name, kernel: rule.kernel, strides: rule.strides, dilations: rule.dilations, growth, share: 0 });
     }
+    for (const o of r.outputs) strideTo.set(o, out);
   }
-  shares.reverse(); // execution order
   const total = shares.reduce((a, s) => a + Math.max(0, s.growth[0]) + Math.max(0, s.growth[1]), 0);
   for (const s of shares) s.share = total > 0 ? (Math.max(0, s.growth[0]) + Math.max(0, s.growth[1])) / total : 0;
+  const S = strideOf(stage.output);
+  const overlap: [number, number] = [sizes.interiorInput[0] - S[0] * sizes.outputTile[0], sizes.interiorInput[1] - S[1] * sizes.outputTile[1]];
+  const outDims = spatialDims(graph, stage.output) ?? [1, 1];
 
   const whatIfs: WhatIf[] = [];
   for (const s of shares) {

@@ -186,7 +186,8 @@ export interface AxisBand {
   /** Per slot: exact region, clamped at the borders (what is computed). */
   clo: Int32Array;
   chi: Int32Array;
-  /** Per slot: region of a tile computed at full size with padding as data (the paper's and TinyEngine's count). */
+  /** Per slot: region of a tile computed at full size with padding as data (the paper's and TinyEngine's count),
+   *  never longer than the tensor. */
   ulo: Int32Array;
   uhi: Int32Array;
 }
@@ -247,7 +248,12 @@ export function deriveBand(stage: Stage, axis: 0 | 1, lo: number, hi: number): A
           break;
       }
       if (a < b) { clo[k] = Math.min(clo[k]!, a); chi[k] = Math.max(chi[k]!, b); }
-      if (ua < ub) { ulo[k] = Math.min(ulo[k]!, ua); uhi[k] = Math.max(uhi[k]!, ub); }
+      if (ua < ub) {
+        ulo[k] = Math.min(ulo[k]!, ua);
+        uhi[k] = Math.max(uhi[k]!, ub);
+        // No tile computes more than the whole map (an axis cut into one band has no overlap).
+        if (uhi[k]! - ulo[k]! > size) { ulo[k] = 0; uhi[k] = size; }
+      }
     }
   }
   return { lo, hi, clo, chi, ulo, uhi };
