@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyzeGraph, openModel } from '../../src/core/index';
+import { analyzeGraph, describeSchedule, openModel, scheduleContext, searchSchedules } from '../../src/core/index';
 import { exampleModel } from '../../src/core/testing/examples';
 import { listSharedModels } from '../helpers';
 
@@ -70,3 +70,31 @@ const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length))
 console.log(`load + analyse (default conventions), median of ${RUNS} runs in one process, Node ${process.version}`);
 for (const r of rows) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | '));
 if (pyMissing) console.log(`(${PYTHON} with the onnx module not found: apt-get install python3-onnx for the comparison column)`);
+
+// Patch-based schedule search: full search (every split × p, q in 1..8) per model, median of RUNS, and what it finds
+// under the paper's conventions (int8, input not counted, depthwise in place, Pad fused), best within +20% MACs.
+const SCHEDULE_CONVENTIONS = { asInt8: true, countInput: false, inplaceDepthwise: true, fusePad: true };
+const srows: string[][] = [['model', 'splits', 'evaluated', 'search ms (median)', 'per-layer peak B', 'best patch peak B', 'reduction', 'best schedule', '+MACs model', '+MACs stage (uniform)']];
+for (const [name, bytes] of cases) {
+  const r = openModel(bytes, { fileName: name });
+  if (!r.ok) continue;
+  const graph = r.value;
+  const times: number[] = [];
+  let result = searchSchedules(scheduleContext(graph, SCHEDULE_CONVENTIONS));
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    result = searchSchedules(scheduleContext(graph, SCHEDULE_CONVENTIONS));
+    times.push(performance.now() - t0);
+  }
+  const ctx = scheduleContext(graph, SCHEDULE_CONVENTIONS);
+  const best = result.best ? describeSchedule(ctx, result.best) : null;
+  srows.push([
+    name, String(result.validSplits), String(result.evaluated), median(times).toFixed(2), ctx.perLayerPeakBytes.toLocaleString('en-US'),
+    best ? best.peakBytes.toLocaleString('en-US') : '-', best ? `${best.reduction.toFixed(1)}×` : '-',
+    best ? `#${best.split.index} ${best.split.output.shape?.join('×')} ${best.tiles.join('×')}` : 'layer by layer',
+    best ? `+${(best.overhead.modelExact * 100).toFixed(1)}%` : '', best ? `+${(best.overhead.stageExact * 100).toFixed(1)}% (+${(best.overhead.stageUniform * 100).toFixed(1)}%)` : '',
+  ]);
+}
+const swidths = srows[0]!.map((_, c) => Math.max(...srows.map((r) => r[c]!.length)));
+console.log(`\npatch-based schedule search (--as-int8 --no-input --inplace-dw --fuse-pad; best within +20% MACs), median of ${RUNS} runs`);
+for (const r of srows) console.log(r.map((cell, c) => (c === 0 || c === 7 ? cell.padEnd(swidths[c]!) : cell.padStart(swidths[c]!))).join(' | '));

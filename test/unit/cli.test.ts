@@ -112,3 +112,51 @@ test('example: writes a model that analyses (the README\'s first command)', () =
   assert.equal(cli('analyze', out, '--target', 'STM32F412').code, 1);
   assert.equal(cli('example', path.join(dir, 'x.txt')).code, 2);
 });
+
+test('schedule --json: Pareto set with the best first, tile sizes, MACs overheads; --advise adds the overlap shares', () => {
+  const r = cli('schedule', model, '--json', '--advise', '--max-overhead', 'none');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.equal(j.schema, 'mcu-mem/schedule@1');
+  assert.ok(j.pareto.length > 1);
+  assert.deepEqual(j.pareto[0], j.best);
+  assert.equal(j.maxOverheadPercent, null);
+  for (const k of ['split', 'tiles', 'tileInput', 'tileOutput', 'stagePeakBytes', 'restPeakBytes', 'peakBytes', 'arenaBytes', 'reduction', 'macs', 'overhead']) assert.ok(k in j.best, k);
+  assert.ok(j.best.peakBytes < j.perLayer.peakBytes);
+  assert.equal(j.best.peakBytes, Math.min(...j.pareto.map((p: { peakBytes: number }) => p.peakBytes)));
+  assert.ok(j.advice.shares.length > 0 && j.advice.whatIfs.length > 0);
+  assert.ok(j.rejected.some((x: { reason: string }) => /skip connection/.test(x.reason)));
+  const human = cli('schedule', model, '--advise');
+  assert.match(human.out, /Best schedule:/);
+  assert.match(human.out, /Pareto set/);
+  assert.match(human.out, /What-ifs/);
+});
+
+test('analyze --schedule: auto makes a model fit a target it does not fit layer by layer; fits uses the schedule', () => {
+  const without = cli('analyze', model, '--custom-target', 'mid:96K:1M', '--json');
+  assert.equal(without.code, 1);
+  assert.equal(JSON.parse(without.out).schedule, null);
+  const auto = cli('analyze', model, '--custom-target', 'mid:96K:1M', '--schedule', 'auto', '--json');
+  assert.equal(auto.code, 0, auto.err);
+  const j = JSON.parse(auto.out);
+  assert.equal(j.fits, true);
+  assert.equal(j.schedule.mode, 'auto');
+  assert.ok(j.schedule.arenaBytes <= 96 * 1024);
+  assert.ok(j.peakBytes > 96 * 1024, 'the per-layer figures stay in the document');
+  const given = JSON.parse(cli('analyze', model, '--schedule', `${j.schedule.split.index}:2x3`, '--json').out);
+  assert.equal(given.schedule.mode, 'fixed');
+  assert.deepEqual(given.schedule.tiles, [2, 3]);
+  assert.match(cli('analyze', model, '--schedule', 'auto').out, /Patch-based schedule/);
+});
+
+test('schedule: exit 1 when nothing fits the target; bad schedules and limits are usage errors naming the problem', () => {
+  const r = cli('schedule', model, '--custom-target', 'tiny:8K:1M');
+  assert.equal(r.code, 1);
+  assert.match(r.out, /nothing fits tiny/);
+  const bad = cli('analyze', model, '--schedule', '7:2x2');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /cannot split after step #7: 2 tensors cross the split .*skip connection/);
+  const limit = cli('schedule', model, '--max-overhead', 'lots');
+  assert.equal(limit.code, 2);
+  assert.match(limit.err, /--max-overhead 'lots'/);
+});
