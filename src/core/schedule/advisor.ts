@@ -88,7 +88,7 @@ export function advise(ctx: ScheduleContext, cost: ScheduleCost): Advice {
       const w = edited && whatIf(ctx, edited, stage.output, cost, op, `kernel ${k.join('×')} → ${smaller.join('×')}`);
       if (w) whatIfs.push(w);
     }
-    const moved = movedAfterSplit(graph, op, stage.output, ctx.plan.steps[cost.split]!.ops);
+    const moved = movedAfterSplit(graph, op, stage.output, new Set(ctx.plan.steps.slice(0, cost.split + 1).flatMap((x) => x.ops)));
     const w = moved && whatIf(ctx, moved, stage.output, cost, op, `moved after the split (runs on the ${outDims.join('×')} stage output)`);
     if (w) whatIfs.push(w);
   }
@@ -154,7 +154,7 @@ function withKernel(graph: Graph, op: Op, kernel: [number, number]): Graph | nul
  * The same network with `op` (stride 1, output the size of its input) removed from the stage and re-inserted right
  * after the split, working on the stage output's channels. Returns null when the operator changes the tensor size.
  */
-function movedAfterSplit(graph: Graph, op: Op, output: number, splitOps: readonly number[]): Graph | null {
+function movedAfterSplit(graph: Graph, op: Op, output: number, stageOps: ReadonlySet<number>): Graph | null {
   if (!['Conv2D', 'DepthwiseConv2D', 'MaxPool2D', 'AvgPool2D'].includes(op.kind)) return null;
   const x = op.inputs[0]!;
   const y = op.outputs[0]!;
@@ -195,10 +195,11 @@ function movedAfterSplit(graph: Graph, op: Op, output: number, splitOps: readonl
     if (moved.inputs.length > 2) moved.inputs[2] = -1;
     if (dw) { moved.attrs.group = channels; moved.attrs.depthMultiplier = 1; }
   }
-  const at = Math.max(...splitOps);
+  // Inserted after the stage's last file operator; every operator outside the stage reads the moved one's output.
+  const at = Math.max(...stageOps);
   const rest = g.ops.filter((o) => o.index !== op.index);
   for (const o of rest) {
-    if (o.index <= at) continue;
+    if (stageOps.has(o.index)) continue;
     o.inputs = o.inputs.map((t) => (t === output ? newOut.id : t));
     o.params = o.params.map((t) => (t === output ? newOut.id : t));
   }
