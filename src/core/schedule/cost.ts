@@ -130,9 +130,8 @@ function splitInfo(ctx: ScheduleContext, stage: Stage): SplitInfo {
   for (const b of plan.buffers) {
     const tile = b.tensors.filter((t) => inStage(t) && stage.slot.has(t));
     if (tile.length > 0 && b.start <= s) {
-      const end = Math.min(b.end, s);
-      // A graph input decoded piecewise is needed from the start of every tile.
-      tileBuffers.push({ slots: tile.map((t) => stage.slot.get(t)!), bpp: tile.map(bpp), start: Math.min(b.start, end), end });
+      // Within a tile the buffer lives as in the per-layer plan, cut at the split (its tensors end there).
+      tileBuffers.push({ slots: tile.map((t) => stage.slot.get(t)!), bpp: tile.map(bpp), start: b.start, end: Math.min(b.end, s) });
     }
     let rest = 0;
     for (const t of b.tensors) {
