@@ -22,3 +22,6 @@ export { advise } from './schedule/advisor';
 export type { Advice, OverlapShare, WhatIf } from './schedule/advisor';
 export { resolveScheduleSpec, type ScheduleSpec } from './schedule/spec';
 export { describeSchedule, stepRef, type ScheduleReport, type StepRef } from './schedule/report';
+export * from './report/deployment';
+export { analyzeModel, scheduleTitle, scheduleSetting, MAX_CANDIDATES, type ModelReport, type Finding, type FindingSeverity, type QuickFix } from './report/session';
+export { listing, hoverText, reportMarkdown, type Listing } from './report/listing';

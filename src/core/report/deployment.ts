@@ -1,0 +1,189 @@
+// The deployment file `<model>.mcu.json` (SPEC §2.1) and the settings it overrides: target, reserve, analysis
+// conventions, the patch schedule, the MACs-overhead limit and C export options. Parsing is tolerant: every field
+// that is wrong is reported as a problem (with its JSON path) and left at its default, so a half-edited file still
+// analyses. The JSON schema VS Code validates with is media/mcu-deployment.schema.json; a test checks both agree.
+import type { Conventions } from '../analysis/conventions';
+import { DEFAULT_CONVENTIONS } from '../analysis/conventions';
+import { BUILTIN_TARGETS, findTarget, makeCustomTarget, parseSize, type McuTarget } from '../mcu/catalogue';
+
+export interface CustomTargetSetting {
+  name: string;
+  sram: string | number;
+  flash: string | number;
+  reserve?: string | number;
+}
+
+/** A schedule as users write it: `after` is a step #, an operator name or the stage output's name. */
+export interface ScheduleSetting {
+  after: string | number;
+  tiles: [number, number];
+}
+
+export interface Deployment {
+  target?: string | CustomTargetSetting;
+  reserve?: string | number;
+  conventions?: Partial<Conventions>;
+  /** 'auto': the search's best; 'none': layer by layer; or a given schedule. */
+  schedule?: 'auto' | 'none' | ScheduleSetting;
+  /** Percent of the model's MACs; null: no limit. */
+  maxMacsOverhead?: number | null;
+  codegen?: { outputFolder?: string };
+}
+
+/** Settings (`mcuMemory.*` in VS Code) with their defaults. */
+export interface Settings {
+  target: string;
+  customTargets: CustomTargetSetting[];
+  reserveBytes: number;
+  maxMacsOverhead: number | null;
+  conventions: Partial<Conventions>;
+  codegenOutputFolder: string;
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = {
+  target: 'STM32F746',
+  customTargets: [],
+  reserveBytes: 0,
+  maxMacsOverhead: 20,
+  conventions: {},
+  codegenOutputFolder: 'mcu_model',
+};
+
+export interface DeploymentProblem {
+  /** JSON path of the offending value, e.g. "schedule.tiles". */
+  path: string;
+  message: string;
+}
+
+export interface ParsedDeployment {
+  deployment: Deployment;
+  problems: DeploymentProblem[];
+}
+
+const CONVENTION_KEYS = Object.keys(DEFAULT_CONVENTIONS) as (keyof Conventions)[];
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const sizeOk = (v: unknown): boolean => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'string' && parseSize(v) !== undefined);
+
+/** Reads a deployment file's text. Never throws: malformed JSON is one problem and an empty deployment. */
+export function parseDeployment(text: string): ParsedDeployment {
+  const problems: DeploymentProblem[] = [];
+  let raw: unknown;
+  try {
+    raw = text.trim() === '' ? {} : JSON.parse(text);
+  } catch (e) {
+    return { deployment: {}, problems: [{ path: '', message: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` }] };
+  }
+  if (!isObject(raw)) return { deployment: {}, problems: [{ path: '', message: 'the deployment file must hold a JSON object' }] };
+  const d: Deployment = {};
+  const known = new Set(['$schema', 'target', 'reserve', 'conventions', 'schedule', 'maxMacsOverhead', 'codegen']);
+  for (const k of Object.keys(raw)) if (!known.has(k)) problems.push({ path: k, message: `unknown field '${k}'` });
+
+  const t = raw.target;
+  if (typeof t === 'string') d.target = t;
+  else if (isObject(t)) {
+    if (typeof t.name === 'string' && t.name && sizeOk(t.sram) && sizeOk(t.flash) && (t.reserve === undefined || sizeOk(t.reserve))) {
+      d.target = { name: t.name, sram: t.sram as string | number, flash: t.flash as string | number, ...(t.reserve !== undefined ? { reserve: t.reserve as string | number } : {}) };
+    } else problems.push({ path: 'target', message: 'a custom target needs name, sram and flash (sizes such as 256K or bytes)' });
+  } else if (t !== undefined) problems.push({ path: 'target', message: 'target must be a catalogue name or {name, sram, flash, reserve?}' });
+
+  if (raw.reserve !== undefined) {
+    if (sizeOk(raw.reserve)) d.reserve = raw.reserve as string | number;
+    else problems.push({ path: 'reserve', message: 'reserve must be a size such as 16K or a number of bytes' });
+  }
+
+  if (raw.conventions !== undefined) {
+    if (!isObject(raw.conventions)) problems.push({ path: 'conventions', message: 'conventions must be an object of booleans' });
+    else {
+      const c: Partial<Conventions> = {};
+      for (const [k, v] of Object.entries(raw.conventions)) {
+        if (!(CONVENTION_KEYS as string[]).includes(k)) problems.push({ path: `conventions.${k}`, message: `unknown convention '${k}' (known: ${CONVENTION_KEYS.join(', ')})` });
+        else if (typeof v !== 'boolean') problems.push({ path: `conventions.${k}`, message: `${k} must be true or false` });
+        else c[k as keyof Conventions] = v;
+      }
+      d.conventions = c;
+    }
+  }
+
+  const s = raw.schedule;
+  if (s === 'auto' || s === 'none') d.schedule = s;
+  else if (isObject(s)) {
+    const tiles = s.tiles;
+    const after = s.after;
+    const tilesOk = Array.isArray(tiles) && tiles.length === 2 && tiles.every((x) => Number.isInteger(x) && (x as number) >= 1 && (x as number) <= 64);
+    const afterOk = (typeof after === 'string' && after !== '') || (typeof after === 'number' && Number.isInteger(after) && after >= 0);
+    if (tilesOk && afterOk) d.schedule = { after: after as string | number, tiles: [tiles[0] as number, tiles[1] as number] };
+    else problems.push({ path: 'schedule', message: 'schedule must be "auto", "none" or {after: step # or name, tiles: [p, q]}' });
+  } else if (s !== undefined) problems.push({ path: 'schedule', message: 'schedule must be "auto", "none" or {after, tiles}' });
+
+  if (raw.maxMacsOverhead !== undefined) {
+    const m = raw.maxMacsOverhead;
+    if (m === null || (typeof m === 'number' && m >= 0 && Number.isFinite(m))) d.maxMacsOverhead = m;
+    else problems.push({ path: 'maxMacsOverhead', message: 'maxMacsOverhead must be a percentage (e.g. 20) or null for no limit' });
+  }
+  if (raw.codegen !== undefined) {
+    if (isObject(raw.codegen) && (raw.codegen.outputFolder === undefined || typeof raw.codegen.outputFolder === 'string')) {
+      d.codegen = raw.codegen.outputFolder === undefined ? {} : { outputFolder: raw.codegen.outputFolder as string };
+    } else problems.push({ path: 'codegen', message: 'codegen must be {outputFolder?: string}' });
+  }
+  return { deployment: d, problems };
+}
+
+/** What an analysis runs with: settings overridden by the deployment file. */
+export interface Effective {
+  target: McuTarget;
+  conventions: Partial<Conventions>;
+  schedule: 'auto' | 'none' | ScheduleSetting;
+  /** Fraction (0.2 = 20%) or null. */
+  maxOverhead: number | null;
+  codegenOutputFolder: string;
+  problems: DeploymentProblem[];
+}
+
+function customTarget(c: CustomTargetSetting): McuTarget | null {
+  const sram = typeof c.sram === 'number' ? c.sram : parseSize(c.sram);
+  const flash = typeof c.flash === 'number' ? c.flash : parseSize(c.flash);
+  const reserve = c.reserve === undefined ? 0 : typeof c.reserve === 'number' ? c.reserve : parseSize(c.reserve);
+  if (sram === undefined || flash === undefined || reserve === undefined) return null;
+  return makeCustomTarget({ name: c.name, sramBytes: sram, flashBytes: flash, reserveBytes: reserve });
+}
+
+export function effectiveSettings(settings: Settings, deployment: ParsedDeployment = { deployment: {}, problems: [] }): Effective {
+  const d = deployment.deployment;
+  const problems = deployment.problems.slice();
+  const customs = settings.customTargets.map(customTarget).filter((t): t is McuTarget => t !== null);
+  let target: McuTarget | undefined;
+  if (isObject(d.target)) target = customTarget(d.target as CustomTargetSetting) ?? undefined;
+  else if (typeof d.target === 'string') {
+    target = findTarget(d.target, customs);
+    if (!target) problems.push({ path: 'target', message: `unknown target '${d.target}' (known: ${BUILTIN_TARGETS.map((x) => x.name).join(', ')}${customs.length ? `, ${customs.map((x) => x.name).join(', ')}` : ''})` });
+  }
+  target ??= findTarget(settings.target, customs) ?? findTarget(DEFAULT_SETTINGS.target)!;
+  target = { ...target };
+  if (d.reserve !== undefined) target.reserveBytes = typeof d.reserve === 'number' ? d.reserve : parseSize(d.reserve) ?? 0;
+  else if (settings.reserveBytes > 0 && target.reserveBytes === 0) target.reserveBytes = settings.reserveBytes;
+  const overhead = d.maxMacsOverhead !== undefined ? d.maxMacsOverhead : settings.maxMacsOverhead;
+  return {
+    target,
+    conventions: { ...settings.conventions, ...d.conventions },
+    schedule: d.schedule ?? 'auto',
+    maxOverhead: overhead === null ? null : overhead / 100,
+    codegenOutputFolder: d.codegen?.outputFolder ?? settings.codegenOutputFolder,
+    problems,
+  };
+}
+
+/** The deployment file's text with the schedule replaced (other fields kept, 2-space JSON). */
+export function withSchedule(text: string, schedule: Deployment['schedule']): string {
+  let raw: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = text.trim() === '' ? {} : JSON.parse(text);
+    if (isObject(parsed)) raw = parsed;
+  } catch {
+    // A broken file is replaced by one that holds the schedule; the caller shows the old problems first.
+  }
+  if (!('$schema' in raw)) raw = { $schema: DEPLOYMENT_SCHEMA_ID, ...raw };
+  raw.schedule = schedule;
+  return `${JSON.stringify(raw, null, 2)}\n`;
+}
+
+export const DEPLOYMENT_SCHEMA_ID = 'https://mcu-memory-inspector.invalid/schemas/mcu-deployment.schema.json';

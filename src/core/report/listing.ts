@@ -1,0 +1,96 @@
+// The layer listing (SPEC §2.1): a read-only text, one line per executed operator, with hover texts per line, and
+// the Markdown report of Export Report. Pure text, so the extension only maps lines to ranges.
+import { formatShape } from '../graph';
+import type { ModelReport } from './session';
+
+export interface Listing {
+  text: string;
+  /** Line number (0-based) of each execution step. */
+  stepLine: number[];
+  /** Line of the summary header (whole-model findings go there). */
+  headerLine: number;
+}
+
+const n = (v: number): string => Math.round(v).toLocaleString('en-US');
+const pad = (s: string, w: number): string => (s.length >= w ? s : s + ' '.repeat(w - s.length));
+const lpad = (s: string, w: number): string => (s.length >= w ? s : ' '.repeat(w - s.length) + s);
+
+export function listing(r: ModelReport): Listing {
+  const a = r.analysis;
+  const lines: string[] = [];
+  const t = r.effective.target;
+  lines.push(`// ${r.fileName}: ${a.format.toUpperCase()}, ${a.ops.length} executed operators; target ${t.name} (SRAM ${n(t.sramBytes)} B, Flash ${n(t.flashBytes)} B)`);
+  const headerLine = 0;
+  lines.push(`// peak SRAM ${n(a.peakBytes)} B per layer${r.schedule ? `, ${n(r.schedule.peakBytes)} B with ${r.schedule.tiles.join('×')} patches after #${r.schedule.split.index}` : ''}; Flash ${n(a.flashBytes)} B; ${n(a.macs)} MACs`);
+  lines.push(`// ${pad('#', 4)} ${pad('op', 28)} ${pad('name', 40)} ${pad('output', 18)} ${lpad('act B', 11)} ${lpad('live B', 11)}`);
+  const stepLine: number[] = [];
+  const stageEnd = r.schedule ? r.schedule.split.index : -1;
+  for (const row of a.ops) {
+    stepLine.push(lines.length);
+    const mark = row.index <= stageEnd ? ' [patch]' : '';
+    const peak = row.index === a.peakStep ? ' ◀ peak' : '';
+    lines.push(`${pad(String(row.index), 4)} ${pad(row.op, 28)} ${pad(row.name, 40)} ${pad(row.outputShapes.map(formatShape).join(', '), 18)} ${lpad(n(row.outputBytes), 11)} ${lpad(n(row.liveBytes), 11)}${peak}${mark}`);
+  }
+  return { text: `${lines.join('\n')}\n`, stepLine, headerLine };
+}
+
+/** Markdown hover for one execution step: the activation sizes in full. */
+export function hoverText(r: ModelReport, step: number): string | null {
+  const row = r.analysis.ops[step];
+  if (!row) return null;
+  const out: string[] = [];
+  out.push(`**#${row.index} ${row.op}** \`${row.name}\``);
+  out.push('');
+  out.push('| | shape | bytes |');
+  out.push('|---|---|---:|');
+  row.inputShapes.forEach((s, i) => out.push(`| input ${i} | ${formatShape(s)} | |`));
+  out.push(`| inputs (activations) | | ${n(row.inputBytes)} |`);
+  row.outputShapes.forEach((s, i) => out.push(`| output ${i} | ${formatShape(s)} | |`));
+  out.push(`| outputs | | ${n(row.outputBytes)} |`);
+  out.push(`| live at this step | | ${n(row.liveBytes)} |`);
+  out.push(`| weights | | ${n(row.weightsBytes)} |`);
+  out.push('');
+  out.push(`MACs: ${n(row.macs)}${row.index === r.analysis.peakStep ? ' — **peak step**' : ''}`);
+  const s = r.schedule;
+  if (s && step <= s.split.index) {
+    out.push('');
+    out.push(`In the patch stage (${s.tiles.join('×')} tiles after #${s.split.index}): tile input ${s.tileInput.interior.join('×')} (exact bands ${s.tileInput.rows.join('/')} × ${s.tileInput.cols.join('/')}), stage peak ${n(s.stagePeakBytes)} B.`);
+  }
+  if (row.unsupported) out.push(`\n⚠ not supported: ${row.unsupported}`);
+  return out.join('\n');
+}
+
+/** Export Report: the analysis, the schedule and the findings as Markdown. */
+export function reportMarkdown(r: ModelReport): string {
+  const a = r.analysis;
+  const t = r.effective.target;
+  const out: string[] = [];
+  out.push(`# Memory report: ${r.fileName}`);
+  out.push('');
+  out.push(`Format ${a.format.toUpperCase()}, ${a.ops.length} executed operators. Target **${t.name}**: SRAM ${n(t.sramBytes)} B${t.reserveBytes ? ` (reserve ${n(t.reserveBytes)} B)` : ''}, Flash ${n(t.flashBytes)} B.`);
+  out.push('');
+  out.push('| | per layer | with schedule |');
+  out.push('|---|---:|---:|');
+  out.push(`| peak SRAM (live set) | ${n(a.peakBytes)} B | ${r.schedule ? `${n(r.schedule.peakBytes)} B` : '—'} |`);
+  out.push(`| arena | ${n(a.arenaBytes)} B | ${r.schedule ? `${n(r.schedule.arenaBytes)} B` : '—'} |`);
+  out.push(`| MACs | ${n(a.macs)} | ${r.schedule ? `+${(r.schedule.overhead.modelExact * 100).toFixed(1)}%` : '—'} |`);
+  out.push(`| Flash (weights) | ${n(a.flashBytes)} B | |`);
+  out.push(`| fits ${t.name} | ${r.perLayerFit.fits ? 'yes' : 'no'} | ${r.schedule ? (r.fit.fits ? 'yes' : 'no') : '—'} |`);
+  out.push('');
+  out.push(`Schedule: ${r.schedule ? `${r.schedule.tiles.join('×')} tiles after #${r.schedule.split.index} ${r.schedule.split.op} '${r.schedule.split.name}'` : 'none'} — ${r.scheduleWhy}.`);
+  out.push('');
+  out.push('Conventions:');
+  for (const c of a.conventionsText) out.push(`- ${c}`);
+  if (r.findings.length > 0) {
+    out.push('');
+    out.push('## Findings');
+    for (const f of r.findings) out.push(`- **${f.severity}**${f.step !== null ? ` (#${f.step})` : ''}: ${f.message}`);
+  }
+  out.push('');
+  out.push('## Layers');
+  out.push('');
+  out.push('| # | op | name | output | act B | live B | weights B | MACs |');
+  out.push('|---:|---|---|---|---:|---:|---:|---:|');
+  for (const row of a.ops) out.push(`| ${row.index} | ${row.op} | ${row.name.replace(/\|/g, '\\|')} | ${row.outputShapes.map(formatShape).join(', ')} | ${n(row.outputBytes)} | ${n(row.liveBytes)} | ${n(row.weightsBytes)} | ${n(row.macs)} |`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,140 @@
+// The extension's pure layer: deployment file (parser and JSON schema agree), effective settings, findings with
+// quick fixes, the layer listing, hovers and the Markdown report.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Ajv from 'ajv';
+import {
+  analyzeModel, DEFAULT_SETTINGS, effectiveSettings, hoverText, listing, parseDeployment, reportMarkdown, withSchedule,
+  type Settings,
+} from '../../src/core/index';
+import { exampleModel } from '../../src/core/testing/examples';
+import { open, ROOT } from '../helpers';
+
+const schema: object = JSON.parse(fs.readFileSync(path.join(ROOT, 'media', 'mcu-deployment.schema.json'), 'utf8'));
+const validate = new Ajv({ allErrors: true }).compile(schema);
+
+const GOOD = [
+  '{}',
+  '{"target": "STM32H743"}',
+  '{"target": {"name": "board", "sram": "256K", "flash": 1048576, "reserve": "16K"}, "reserve": 4096}',
+  '{"conventions": {"asInt8": true, "countInput": false, "inplaceDepthwise": true}, "schedule": "auto", "maxMacsOverhead": 15}',
+  '{"schedule": {"after": "act_10", "tiles": [2, 3]}, "maxMacsOverhead": null, "codegen": {"outputFolder": "gen"}}',
+  '{"$schema": "x", "schedule": {"after": 12, "tiles": [4, 4]}}',
+];
+const BAD = [
+  '[]',
+  '{"target": 5}',
+  '{"target": {"name": "b", "sram": "lots", "flash": "1M"}}',
+  '{"reserve": -1}',
+  '{"conventions": {"asInt8": "yes"}}',
+  '{"conventions": {"inPlace": true}}',
+  '{"schedule": "sometimes"}',
+  '{"schedule": {"after": 3, "tiles": [0, 2]}}',
+  '{"schedule": {"after": 3}}',
+  '{"maxMacsOverhead": -5}',
+  '{"codegen": {"outputFolder": 3}}',
+  '{"tagret": "STM32F746"}',
+];
+
+test('deployment file: the parser and the contributed JSON schema accept and reject the same files', () => {
+  for (const text of GOOD) {
+    assert.ok(validate(JSON.parse(text)), `schema rejects ${text}: ${JSON.stringify(validate.errors)}`);
+    assert.deepEqual(parseDeployment(text).problems, [], text);
+  }
+  for (const text of BAD) {
+    assert.ok(!validate(JSON.parse(text)), `schema accepts ${text}`);
+    const p = parseDeployment(text).problems;
+    assert.ok(p.length > 0 && p.every((x) => x.message.length > 10), `parser accepts ${text}`);
+  }
+  assert.match(parseDeployment('{"target": ').problems[0]!.message, /not valid JSON/);
+});
+
+test('effective settings: the deployment file overrides settings; unknown targets are named problems', () => {
+  const settings: Settings = { ...DEFAULT_SETTINGS, target: 'STM32F412', reserveBytes: 8192, customTargets: [{ name: 'myboard', sram: '96K', flash: '1M' }] };
+  const e = effectiveSettings(settings);
+  assert.equal(e.target.name, 'STM32F412');
+  assert.equal(e.target.reserveBytes, 8192);
+  assert.equal(e.maxOverhead, 0.2);
+  const d = effectiveSettings(settings, parseDeployment('{"target": "myboard", "reserve": "1K", "maxMacsOverhead": null, "conventions": {"asInt8": true}}'));
+  assert.deepEqual([d.target.name, d.target.sramBytes, d.target.reserveBytes, d.maxOverhead, d.conventions.asInt8], ['myboard', 96 * 1024, 1024, null, true]);
+  const u = effectiveSettings(settings, parseDeployment('{"target": "STM32F999"}'));
+  assert.equal(u.target.name, 'STM32F412');
+  assert.match(u.problems[0]!.message, /unknown target 'STM32F999'/);
+});
+
+test('withSchedule keeps the other fields and writes a schedule the parser reads back', () => {
+  const text = withSchedule('{"target": "STM32H743", "conventions": {"asInt8": true}}', { after: 'act_10', tiles: [2, 3] });
+  const p = parseDeployment(text);
+  assert.deepEqual(p.problems, []);
+  assert.deepEqual(p.deployment.schedule, { after: 'act_10', tiles: [2, 3] });
+  assert.equal(p.deployment.target, 'STM32H743');
+  assert.ok(validate(JSON.parse(text)));
+  assert.deepEqual(parseDeployment(withSchedule('', 'none')).deployment.schedule, 'none');
+});
+
+const graph = open(exampleModel('tflite'));
+const tight = (sram: string, schedule = '"none"'): ReturnType<typeof analyzeModel> =>
+  analyzeModel(graph, 'example.tflite', effectiveSettings(DEFAULT_SETTINGS, parseDeployment(`{"target": {"name": "t", "sram": "${sram}", "flash": "1M"}, "schedule": ${schedule}}`)));
+
+test('findings: an SRAM error on the peak step with quick fixes that fit; a schedule that fits is named; fixes applied remove the error', () => {
+  const r = tight('96K');
+  assert.equal(r.fit.sramFits, false);
+  const err = r.findings.find((f) => f.code === 'sram')!;
+  assert.equal(err.severity, 'error');
+  assert.equal(err.step, r.analysis.peakStep);
+  assert.match(err.message, /138,240 B .* exceeds t's 98,304 B SRAM by/);
+  assert.ok(err.fixes && err.fixes.length > 0);
+  assert.match(err.fixes[0]!.title, /^Run steps 0–\d+ in \d+×\d+ patches: peak 135\.0 KiB → \d+\.\d KiB, \+\d+\.\d% MACs$/);
+  assert.ok(r.findings.some((f) => f.code === 'schedule-fits' && f.severity === 'information'));
+  // Applying the first fix: the deployment file names the schedule; the error is gone.
+  const fixed = analyzeModel(graph, 'example.tflite', effectiveSettings(DEFAULT_SETTINGS, parseDeployment(withSchedule('{"target": {"name": "t", "sram": "96K", "flash": "1M"}}', err.fixes[0]!.schedule))));
+  assert.equal(fixed.fit.sramFits, true, JSON.stringify(fixed.findings));
+  assert.ok(!fixed.findings.some((f) => f.code === 'sram'));
+  assert.ok(fixed.schedule && fixed.schedule.peakBytes < fixed.analysis.peakBytes);
+  // schedule: auto picks it by itself
+  assert.equal(tight('96K', '"auto"').fit.sramFits, true);
+  // A big target: nothing to report.
+  assert.deepEqual(tight('8M').findings, []);
+});
+
+test('findings: a schedule in the file that does not apply is a warning and the model runs layer by layer', () => {
+  const r = tight('96K', '{"after": "nosuch", "tiles": [2, 2]}');
+  assert.equal(r.schedule, null);
+  assert.ok(r.findings.some((f) => f.code === 'schedule' && /no operator or tensor named 'nosuch'/.test(f.message)));
+});
+
+test('listing: a line per executed step; hovers give the sizes in full; the Markdown report has every layer', () => {
+  const r = tight('96K', '"auto"');
+  const l = listing(r);
+  const lines = l.text.split('\n');
+  assert.equal(l.stepLine.length, r.analysis.ops.length);
+  for (const row of r.analysis.ops) {
+    const line = lines[l.stepLine[row.index]!]!;
+    assert.ok(line.startsWith(String(row.index)), line);
+    assert.ok(line.includes(row.liveBytes.toLocaleString('en-US')), line);
+  }
+  assert.match(lines[l.stepLine[r.analysis.peakStep]!]!, /◀ peak/);
+  assert.match(lines[l.stepLine[0]!]!, /\[patch\]/);
+  const h = hoverText(r, r.analysis.peakStep)!;
+  assert.match(h, new RegExp(`live at this step \\| \\| ${r.analysis.peakBytes.toLocaleString('en-US')}`));
+  assert.match(h, /peak step/);
+  assert.match(hoverText(r, 0)!, /In the patch stage/);
+  assert.equal(hoverText(r, 9999), null);
+  const md = reportMarkdown(r);
+  assert.equal(md.split('\n').filter((x) => /^\| \d+ \|/.test(x)).length, r.analysis.ops.length);
+  assert.match(md, /fits t \| no \| yes/);
+});
+
+test('package.json contributes the schema for *.mcu.json and settings whose defaults are the core\'s defaults', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  assert.deepEqual(pkg.contributes.jsonValidation, [{ fileMatch: '*.mcu.json', url: './media/mcu-deployment.schema.json' }]);
+  const props = pkg.contributes.configuration.properties;
+  assert.equal(props['mcuMemory.target'].default, DEFAULT_SETTINGS.target);
+  assert.equal(props['mcuMemory.reserveBytes'].default, DEFAULT_SETTINGS.reserveBytes);
+  assert.equal(props['mcuMemory.maxMacsOverhead'].default, DEFAULT_SETTINGS.maxMacsOverhead);
+  assert.equal(props['mcuMemory.codegen.outputFolder'].default, DEFAULT_SETTINGS.codegenOutputFolder);
+  const schemaConventions = Object.keys((schema as { properties: { conventions: { properties: object } } }).properties.conventions.properties).sort();
+  assert.deepEqual(Object.keys(props['mcuMemory.conventions'].properties).sort(), schemaConventions);
+});
