@@ -1,4 +1,5 @@
-// Memory View webview entry (bundled by esbuild for the browser). The chart and tables come with the extension issue.
+// Memory View webview entry (bundled by esbuild for the browser). Placeholder until the Memory View UI lands (issue 4):
+// it completes the ready handshake and shows the model's peak or the error.
 import type { FromWebview, ToWebview } from '../src/shared/protocol';
 
 interface VsCodeApi {
@@ -9,6 +10,10 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const api = acquireVsCodeApi();
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   const root = document.getElementById('root');
-  if (root && event.data.type === 'error') root.textContent = event.data.message;
+  if (!root) return;
+  const m = event.data;
+  if (m.type === 'failed') root.textContent = `${m.fileName}: ${m.message}`;
+  else if (m.type === 'busy') root.textContent = m.message;
+  else root.textContent = `${m.data.fileName}: peak ${m.data.perLayerPeakBytes.toLocaleString()} B on ${m.data.target.name}`;
 });
 api.postMessage({ type: 'ready' });

@@ -14,7 +14,7 @@ export { greedyBySize, planArena, lowerBound, checkPlan, alignUp, type PlanItem,
 export * from './mcu/catalogue';
 export { spatialDims, regionRules, stagesOf, deriveBand, deriveAxis, bandBounds, tileRegions, bandLen, bandULen } from './schedule/geometry';
 export type { Stage, StageOrReason, AxisBand, TileRegion, RegionRule, OpRegions } from './schedule/geometry';
-export { scheduleContext, evaluateSchedule, tileSizes, scheduleBands, scheduleArena, restPeakOf } from './schedule/cost';
+export { scheduleContext, evaluateSchedule, tileSizes, scheduleBands, scheduleArena, restPeakOf, scheduledLive } from './schedule/cost';
 export type { ScheduleContext, ScheduleCost, TileSizes } from './schedule/cost';
 export { searchSchedules, paretoFront, MAX_TILES_PER_AXIS, DEFAULT_MAX_OVERHEAD } from './schedule/search';
 export type { SearchOptions, SearchResult, RejectedSplits } from './schedule/search';

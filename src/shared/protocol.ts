@@ -1,13 +1,83 @@
-// Typed messages between the extension host and the Memory View webview (ready handshake: the webview asks,
-// the host answers). Filled in by the extension issue; both sides import this file.
-export interface ReadyMessage {
-  type: 'ready';
+// Typed messages between the extension host and the Memory View webview, imported by both sides (as
+// microsoft/vscode-hexeditor does). Handshake: the webview posts `ready`; the host answers with `show` (or `failed`)
+// and sends `show` again whenever the model, the target or the deployment file changes.
+import type { Finding, ScheduleReport, ScheduleSetting, TensorSummary } from '../core/index';
+
+/** One bar of the chart / row of the layer table: an execution step. */
+export interface LayerView {
+  index: number;
+  op: string;
+  name: string;
+  inputShapes: (number[] | null)[];
+  outputShapes: (number[] | null)[];
+  inputBytes: number;
+  outputBytes: number;
+  liveBytes: number;
+  /** Live bytes with the schedule in force (largest tile inside the patch stage); null without a schedule. */
+  scheduledLiveBytes: number | null;
+  weightsBytes: number;
+  macs: number;
+  inPatchStage: boolean;
+  block: number;
+  unsupported?: string;
 }
 
-export interface ErrorMessage {
-  type: 'error';
-  message: string;
+/** A memory region as STM32CubeIDE's Build Analyzer shows it. */
+export interface Gauge {
+  region: 'SRAM' | 'Flash';
+  used: number;
+  size: number;
+  percent: number;
+  free: number;
+  /** ok below 70%, warn from 70% to 100%, over above 100%. */
+  level: 'ok' | 'warn' | 'over';
 }
 
-export type FromWebview = ReadyMessage;
-export type ToWebview = ErrorMessage;
+export interface CandidateView {
+  title: string;
+  setting: ScheduleSetting;
+  report: ScheduleReport;
+  applied: boolean;
+}
+
+export interface MemoryViewData {
+  fileName: string;
+  format: 'onnx' | 'tflite';
+  inputs: TensorSummary[];
+  outputs: TensorSummary[];
+  target: { name: string; sramBytes: number; flashBytes: number; reserveBytes: number };
+  sram: Gauge;
+  flash: Gauge;
+  perLayerPeakBytes: number;
+  scheduledPeakBytes: number | null;
+  macs: number;
+  flashBytes: number;
+  layers: LayerView[];
+  blocks: { name: string; firstStep: number; lastStep: number; peakLiveBytes: number }[];
+  schedule: ScheduleReport | null;
+  scheduleWhy: string;
+  candidates: CandidateView[];
+  findings: Finding[];
+  conventions: string[];
+  /** Generate C: enabled when the C export exists; otherwise the reason, shown as the button's tooltip. */
+  generateC: { enabled: boolean; reason: string };
+}
+
+export type ToWebview =
+  | { type: 'show'; data: MemoryViewData }
+  | { type: 'failed'; fileName: string; message: string; code: string }
+  | { type: 'busy'; message: string };
+
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'applySchedule'; setting: ScheduleSetting | 'none' | 'auto' }
+  | { type: 'selectTarget' }
+  | { type: 'openListing' }
+  | { type: 'generateC' }
+  | { type: 'exportReport' };
+
+/** Gauge levels as the embedded tools colour them: green, yellow above 70%, red above 100%. */
+export function gauge(region: Gauge['region'], used: number, size: number): Gauge {
+  const percent = size > 0 ? (100 * used) / size : Infinity;
+  return { region, used, size, percent, free: size - used, level: percent > 100 ? 'over' : percent >= 70 ? 'warn' : 'ok' };
+}

@@ -11,6 +11,8 @@ import {
 } from '../../src/core/index';
 import { exampleModel } from '../../src/core/testing/examples';
 import { open, ROOT } from '../helpers';
+import { gauge } from '../../src/shared/protocol';
+import { memoryViewData } from '../../src/shared/view-model';
 
 const schema: object = JSON.parse(fs.readFileSync(path.join(ROOT, 'media', 'mcu-deployment.schema.json'), 'utf8'));
 const validate = new Ajv({ allErrors: true }).compile(schema);
@@ -93,6 +95,11 @@ test('findings: an SRAM error on the peak step with quick fixes that fit; a sche
   assert.equal(fixed.fit.sramFits, true, JSON.stringify(fixed.findings));
   assert.ok(!fixed.findings.some((f) => f.code === 'sram'));
   assert.ok(fixed.schedule && fixed.schedule.peakBytes < fixed.analysis.peakBytes);
+  // The per-step live set with the schedule peaks at the schedule's peak, and matches the analysis after the split.
+  const live = fixed.scheduledLive!;
+  assert.equal(Math.max(...live), fixed.schedule.peakBytes);
+  const after = fixed.analysis.ops.filter((r) => r.index > fixed.schedule!.split.index + 1 && !r.op.includes('ADD'));
+  assert.ok(after.some((r) => live[r.index] === r.liveBytes));
   // schedule: auto picks it by itself
   assert.equal(tight('96K', '"auto"').fit.sramFits, true);
   // A big target: nothing to report.
@@ -137,4 +144,19 @@ test('package.json contributes the schema for *.mcu.json and settings whose defa
   assert.equal(props['mcuMemory.codegen.outputFolder'].default, DEFAULT_SETTINGS.codegenOutputFolder);
   const schemaConventions = Object.keys((schema as { properties: { conventions: { properties: object } } }).properties.conventions.properties).sort();
   assert.deepEqual(Object.keys(props['mcuMemory.conventions'].properties).sort(), schemaConventions);
+});
+
+test('Memory View data: gauges coloured as the Build Analyzer, a bar per step, the patch stage marked, candidates with Apply state', () => {
+  assert.deepEqual([gauge('SRAM', 50, 100).level, gauge('SRAM', 70, 100).level, gauge('SRAM', 100, 100).level, gauge('SRAM', 350, 100).level], ['ok', 'warn', 'warn', 'over']);
+  assert.equal(gauge('SRAM', 350, 100).free, -250);
+  const r = tight('96K', '"auto"');
+  const v = memoryViewData(r, { enabled: false, reason: 'C export is not available yet' });
+  assert.equal(v.layers.length, r.analysis.ops.length);
+  assert.equal(v.sram.used, r.fit.sramNeeded);
+  assert.equal(v.sram.level, r.fit.sramNeeded > 96 * 1024 ? 'over' : v.sram.percent >= 70 ? 'warn' : 'ok');
+  assert.equal(v.scheduledPeakBytes, r.schedule!.peakBytes);
+  assert.ok(v.layers.filter((l) => l.inPatchStage).length === r.schedule!.split.index + 1);
+  assert.equal(Math.max(...v.layers.map((l) => l.scheduledLiveBytes ?? 0)), r.schedule!.peakBytes);
+  assert.equal(v.candidates.filter((c) => c.applied).length, 1);
+  assert.ok(JSON.parse(JSON.stringify(v)), 'plain JSON for postMessage');
 });

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import {
   advise, bandBounds, describeSchedule, evaluateSchedule, makeCustomTarget, ModelError, paretoFront, resolveScheduleSpec,
-  scheduleBands, scheduleContext, searchSchedules, tileRegions, type Conventions, type ScheduleContext,
+  scheduleBands, scheduleContext, scheduledLive, searchSchedules, tileRegions, type Conventions, type ScheduleContext,
 } from '../../src/core/index';
 import { exampleModel } from '../../src/core/testing/examples';
 import { open } from '../helpers';
@@ -144,6 +144,11 @@ describe('schedule cost', () => {
           const c = evaluateSchedule(ctx, s, p, q);
           assert.equal(c.stagePeakBytes, bruteStagePeak(ctx, s, p, q), `split ${s} ${p}×${q}`);
           assert.ok(c.stagePeakExact);
+          // The per-step live set for charts agrees with the peaks.
+          const live = scheduledLive(ctx, c);
+          assert.equal(Math.max(...live), c.peakBytes);
+          assert.equal(Math.max(...live.slice(0, s + 1)), c.stagePeakBytes);
+          if (c.restPeakStep >= 0) assert.equal(live[c.restPeakStep], c.restPeakBytes);
           n++;
         }
       }

@@ -6,7 +6,7 @@ import { analyzeGraph } from '../analysis/analyze';
 import type { Graph } from '../graph';
 import { ModelError } from '../errors';
 import { evaluateFit, type FitResult } from '../mcu/catalogue';
-import { evaluateSchedule, scheduleContext, type ScheduleContext } from '../schedule/cost';
+import { evaluateSchedule, scheduleContext, scheduledLive, type ScheduleContext, type ScheduleCost } from '../schedule/cost';
 import { describeSchedule, type ScheduleReport } from '../schedule/report';
 import { searchSchedules } from '../schedule/search';
 import { resolveScheduleSpec } from '../schedule/spec';
@@ -37,6 +37,8 @@ export interface ModelReport {
   /** The fit with the schedule in force (equals perLayerFit without one). */
   fit: FitResult;
   schedule: ScheduleReport | null;
+  /** Live bytes per execution step with the schedule (largest tile in the stage); null without one. */
+  scheduledLive: number[] | null;
   scheduleWhy: string;
   /** Pareto schedules (best first), at most MAX_CANDIDATES. */
   candidates: ScheduleReport[];
@@ -56,7 +58,16 @@ export function scheduleTitle(r: ScheduleReport): string {
 /** How a schedule is written into the deployment file: after the stage output's name (stable across conventions). */
 export const scheduleSetting = (r: ScheduleReport): ScheduleSetting => ({ after: r.split.output.name || r.split.index, tiles: r.tiles });
 
-function appliedSchedule(ctx: ScheduleContext, eff: Effective, perLayerArena: number): { report: ScheduleReport | null; why: string; error?: string; candidates: ScheduleReport[]; fixes: ScheduleReport[] } {
+interface Applied {
+  report: ScheduleReport | null;
+  cost: ScheduleCost | null;
+  why: string;
+  error?: string;
+  candidates: ScheduleReport[];
+  fixes: ScheduleReport[];
+}
+
+function appliedSchedule(ctx: ScheduleContext, eff: Effective, perLayerArena: number): Applied {
   const found = searchSchedules(ctx, { target: eff.target, maxOverhead: eff.maxOverhead, perLayerArenaBytes: perLayerArena });
   const candidates = found.pareto.slice(0, MAX_CANDIDATES).map((c) => describeSchedule(ctx, c));
   // Fixes for an SRAM error: schedules whose arena fits, least overhead first (ignoring the limit, which the title shows).
@@ -67,15 +78,16 @@ function appliedSchedule(ctx: ScheduleContext, eff: Effective, perLayerArena: nu
     .slice(0, 3)
     .map((c) => describeSchedule(ctx, c))
     .filter((r) => r.arenaBytes <= budget);
-  if (eff.schedule === 'none') return { report: null, why: 'layer by layer (schedule: none)', candidates, fixes };
-  if (eff.schedule === 'auto') return { report: found.best ? describeSchedule(ctx, found.best) : null, why: found.why, candidates, fixes };
+  if (eff.schedule === 'none') return { report: null, cost: null, why: 'layer by layer (schedule: none)', candidates, fixes };
+  if (eff.schedule === 'auto') return { report: found.best ? describeSchedule(ctx, found.best) : null, cost: found.best, why: found.why, candidates, fixes };
   const text = `${eff.schedule.after}:${eff.schedule.tiles[0]}x${eff.schedule.tiles[1]}`;
   try {
     const spec = resolveScheduleSpec(ctx, text);
-    return { report: describeSchedule(ctx, evaluateSchedule(ctx, spec.split, spec.p, spec.q)), why: `as given in the deployment file (${text})`, candidates, fixes };
+    const cost = evaluateSchedule(ctx, spec.split, spec.p, spec.q);
+    return { report: describeSchedule(ctx, cost), cost, why: `as given in the deployment file (${text})`, candidates, fixes };
   } catch (e) {
     if (!(e instanceof ModelError)) throw e;
-    return { report: null, why: 'layer by layer: the schedule in the deployment file does not apply', error: e.message, candidates, fixes };
+    return { report: null, cost: null, why: 'layer by layer: the schedule in the deployment file does not apply', error: e.message, candidates, fixes };
   }
 }
 
@@ -115,5 +127,6 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
   for (const u of analysis.unsupported) {
     findings.push({ severity: 'warning', code: 'unsupported', step: stepOf.get(u.opIndex) ?? null, message: `${u.op} '${u.name}' is not supported: ${u.reason}` });
   }
-  return { fileName, analysis, effective: eff, perLayerFit, fit, schedule: applied.report, scheduleWhy: applied.why, candidates: applied.candidates, findings };
+  return { fileName, analysis, effective: eff, perLayerFit, fit, schedule: applied.report,
+    scheduledLive: applied.cost ? scheduledLive(ctx, applied.cost) : null, scheduleWhy: applied.why, candidates: applied.candidates, findings };
 }

@@ -414,3 +414,35 @@ export function scheduleArena(ctx: ScheduleContext, cost: ScheduleCost): number 
   });
   return planArena(items).size;
 }
+
+/**
+ * Live bytes at every execution step under a schedule (for charts): in the stage, the largest over all tiles at that
+ * step; after it, the layer-by-layer live set.
+ */
+export function scheduledLive(ctx: ScheduleContext, cost: ScheduleCost): number[] {
+  const st = ctx.stages[cost.split];
+  if (!st || !st.ok) throw new Error(`no patch stage ends at step ${cost.split}`);
+  const info = splitInfo(ctx, st.stage);
+  const rows = axisSplit(info, 0, cost.p);
+  const cols = axisSplit(info, 1, cost.q);
+  const n = ctx.plan.steps.length;
+  const live = new Array<number>(n).fill(0);
+  const bytes = new Float64Array(info.tileBuffers.length);
+  for (const r of rows.distinct) {
+    for (const c of cols.distinct) {
+      tileBufferBytes(info, r, c, bytes);
+      info.aliveAt.forEach((alive, k) => {
+        let v = info.fixedBytes;
+        for (const i of alive) v += bytes[i]!;
+        live[k] = Math.max(live[k]!, v);
+      });
+    }
+  }
+  const s = cost.split;
+  ctx.plan.buffers.forEach((b, i) => {
+    const v = info.restBufferBytes[i]!;
+    if (v === 0) return;
+    for (let t = Math.max(s + 1, b.start); t <= Math.min(b.end, n - 1); t++) live[t]! += v;
+  });
+  return live;
+}

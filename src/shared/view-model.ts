@@ -1,0 +1,39 @@
+// Builds the Memory View's data from a model report (pure: tested without VS Code).
+import { scheduleSetting, scheduleTitle, type ModelReport } from '../core/index';
+import { gauge, type MemoryViewData } from './protocol';
+
+export function memoryViewData(r: ModelReport, generateC: MemoryViewData['generateC']): MemoryViewData {
+  const a = r.analysis;
+  const t = r.effective.target;
+  const stageEnd = r.schedule ? r.schedule.split.index : -1;
+  const blockOf = new Array<number>(a.ops.length).fill(0);
+  a.blocks.forEach((b, i) => { for (let s = b.firstStep; s <= b.lastStep; s++) blockOf[s] = i; });
+  const applied = r.schedule ? JSON.stringify(scheduleSetting(r.schedule)) : null;
+  return {
+    fileName: r.fileName,
+    format: a.format,
+    inputs: a.inputs,
+    outputs: a.outputs,
+    target: { name: t.name, sramBytes: t.sramBytes, flashBytes: t.flashBytes, reserveBytes: t.reserveBytes },
+    sram: gauge('SRAM', r.fit.sramNeeded, t.sramBytes),
+    flash: gauge('Flash', a.flashBytes, t.flashBytes),
+    perLayerPeakBytes: a.peakBytes,
+    scheduledPeakBytes: r.schedule ? r.schedule.peakBytes : null,
+    macs: a.macs,
+    flashBytes: a.flashBytes,
+    layers: a.ops.map((o) => ({
+      index: o.index, op: o.op, name: o.name, inputShapes: o.inputShapes, outputShapes: o.outputShapes,
+      inputBytes: o.inputBytes, outputBytes: o.outputBytes, liveBytes: o.liveBytes,
+      scheduledLiveBytes: r.scheduledLive ? r.scheduledLive[o.index] ?? null : null,
+      weightsBytes: o.weightsBytes, macs: o.macs, inPatchStage: o.index <= stageEnd, block: blockOf[o.index]!,
+      ...(o.unsupported ? { unsupported: o.unsupported } : {}),
+    })),
+    blocks: a.blocks.map((b) => ({ name: b.name, firstStep: b.firstStep, lastStep: b.lastStep, peakLiveBytes: b.peakLiveBytes })),
+    schedule: r.schedule,
+    scheduleWhy: r.scheduleWhy,
+    candidates: r.candidates.map((c) => ({ title: scheduleTitle(c), setting: scheduleSetting(c), report: c, applied: JSON.stringify(scheduleSetting(c)) === applied })),
+    findings: r.findings,
+    conventions: a.conventionsText,
+    generateC,
+  };
+}
