@@ -1,35 +1,110 @@
-// Commands in one table. This minimal version analyses the active model file and shows the summary; the Memory
-// View, diagnostics and target picker come with the extension issue.
+// Commands in one table (rust-analyzer's pattern). Each takes the model from its argument (explorer, quick fix),
+// else from the active Memory View or listing.
 import * as vscode from 'vscode';
-import { analyzeGraph, openModel } from '../core/index';
+import { reportMarkdown, withSchedule, type ScheduleSetting } from '../core/index';
+import type { Config } from './config';
+import { listingUri, LISTING_SCHEME, modelOfListing } from './listing';
+import { VIEW_TYPE } from './memory-view';
+import { deploymentUri, isModel, type ModelStore } from './models';
+import { pickTarget } from './status';
+
+export interface Services {
+  config: Config;
+  store: ModelStore;
+}
 
 interface CommandDef {
   id: string;
-  run: () => Promise<void>;
+  run: (s: Services, ...args: unknown[]) => Promise<unknown>;
 }
 
-async function analyzeActiveModel(): Promise<void> {
-  const uri = vscode.window.activeTextEditor?.document.uri ?? vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  const target = uri instanceof vscode.Uri ? uri : (uri as { uri?: vscode.Uri } | undefined)?.uri;
-  if (!target) {
-    void vscode.window.showWarningMessage('Open an .onnx or .tflite model first.');
-    return;
-  }
-  const bytes = await vscode.workspace.fs.readFile(target);
-  const opened = openModel(bytes, { fileName: target.path });
-  if (!opened.ok) {
-    void vscode.window.showErrorMessage(`${target.path}: ${opened.error.message}`);
-    return;
-  }
-  const a = analyzeGraph(opened.value);
-  const peak = a.ops[a.peakStep];
-  void vscode.window.showInformationMessage(
-    `Peak SRAM ${a.peakBytes.toLocaleString()} B${peak ? ` at ${peak.op} '${peak.name}'` : ''}; arena ${a.arenaBytes.toLocaleString()} B; Flash ${a.flashBytes.toLocaleString()} B`,
-  );
+/** The model a command applies to. */
+export function activeModel(arg?: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg.scheme === LISTING_SCHEME ? modelOfListing(arg) : isModel(arg) ? arg : undefined;
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (input instanceof vscode.TabInputCustom && input.viewType === VIEW_TYPE) return input.uri;
+  const doc = vscode.window.activeTextEditor?.document.uri;
+  if (doc?.scheme === LISTING_SCHEME) return modelOfListing(doc);
+  return undefined;
 }
 
-export const COMMANDS: readonly CommandDef[] = [{ id: 'mcuMemory.analyzeActiveModel', run: analyzeActiveModel }];
+async function requireModel(arg?: unknown): Promise<vscode.Uri | undefined> {
+  const uri = activeModel(arg);
+  if (uri) return uri;
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Models: ['onnx', 'tflite'] }, title: 'Choose an ONNX or TFLite model' });
+  return picked?.[0];
+}
 
-export function registerCommands(): vscode.Disposable[] {
-  return COMMANDS.map((c) => vscode.commands.registerCommand(c.id, c.run));
+/** Writes the schedule into <model>.mcu.json (created if missing); the watcher re-analyses. */
+export async function applySchedule(s: Services, model: vscode.Uri, schedule: ScheduleSetting | 'auto' | 'none'): Promise<void> {
+  const file = deploymentUri(model);
+  let text = '';
+  try {
+    text = new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
+  } catch {
+    // created below
+  }
+  await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(withSchedule(text, schedule)));
+  await s.store.open(model);
+}
+
+export const COMMANDS: readonly CommandDef[] = [
+  { id: 'mcuMemory.selectTarget', run: async (s) => pickTarget(s.config) },
+  {
+    id: 'mcuMemory.openMemoryView',
+    run: async (_s, arg) => {
+      const uri = await requireModel(arg);
+      if (uri) await vscode.commands.executeCommand('vscode.openWith', uri, VIEW_TYPE);
+    },
+  },
+  {
+    id: 'mcuMemory.openLayerListing',
+    run: async (s, arg) => {
+      const uri = await requireModel(arg);
+      if (!uri) return;
+      if (!s.store.get(uri)) await s.store.open(uri);
+      const doc = await vscode.workspace.openTextDocument(listingUri(uri));
+      await vscode.window.showTextDocument(doc, { preview: false });
+    },
+  },
+  {
+    id: 'mcuMemory.applyBestSchedule',
+    run: async (s, arg) => {
+      const uri = await requireModel(arg);
+      if (uri) await applySchedule(s, uri, 'auto');
+    },
+  },
+  {
+    id: 'mcuMemory.applySchedule',
+    run: async (s, model, schedule) => {
+      if (model instanceof vscode.Uri && (schedule === 'auto' || schedule === 'none' || typeof schedule === 'object')) await applySchedule(s, model, schedule as ScheduleSetting);
+    },
+  },
+  {
+    id: 'mcuMemory.generateC',
+    run: async () => {
+      void vscode.window.showInformationMessage('C export is not available yet in this version of MCU Memory Inspector.');
+    },
+  },
+  {
+    id: 'mcuMemory.exportReport',
+    run: async (s, arg) => {
+      const uri = await requireModel(arg);
+      if (!uri) return;
+      const entry = s.store.get(uri) ?? (await s.store.open(uri));
+      if (!entry.report) {
+        void vscode.window.showErrorMessage(`Cannot export a report: ${entry.error.message}`);
+        return;
+      }
+      const md = uri.with({ path: `${uri.path}.report.md` });
+      const json = uri.with({ path: `${uri.path}.report.json` });
+      await vscode.workspace.fs.writeFile(md, new TextEncoder().encode(reportMarkdown(entry.report)));
+      await vscode.workspace.fs.writeFile(json, new TextEncoder().encode(`${JSON.stringify(entry.report, null, 2)}\n`));
+      void vscode.window.showInformationMessage(`Wrote ${md.path.split('/').pop()} and ${json.path.split('/').pop()}`);
+    },
+  },
+];
+
+export function registerCommands(s: Services): vscode.Disposable[] {
+  return COMMANDS.map((c) => vscode.commands.registerCommand(c.id, (...args: unknown[]) => c.run(s, ...args)));
 }

@@ -1,14 +1,46 @@
-// Activation only registers: the command table lives in commands.ts.
+// Activation only registers (narrow activation: contributed editors, commands and languages activate it). Every
+// disposable goes into context.subscriptions; errors at activation are shown to the user, not swallowed.
 import * as vscode from 'vscode';
-import { registerCommands } from './commands';
+import { applySchedule, registerCommands, type Services } from './commands';
+import { Config } from './config';
+import { Diagnostics } from './diagnostics';
+import { LISTING_SCHEME, ListingProvider } from './listing';
+import { MemoryViewProvider, VIEW_TYPE } from './memory-view';
+import { ModelStore } from './models';
+import { StatusBar } from './status';
 
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): Services | undefined {
+  const started = performance.now();
   try {
-    context.subscriptions.push(...registerCommands());
+    const config = new Config();
+    const store = new ModelStore(config);
+    const listings = new ListingProvider(store);
+    const status = new StatusBar(store);
+    const services: Services = { config, store };
+    const view = new MemoryViewProvider(context.extensionUri, store, status, (model, m) => {
+      if (m.type === 'applySchedule') void applySchedule(services, model, m.setting);
+      else if (m.type === 'selectTarget') void vscode.commands.executeCommand('mcuMemory.selectTarget');
+      else if (m.type === 'openListing') void vscode.commands.executeCommand('mcuMemory.openLayerListing', model);
+      else if (m.type === 'generateC') void vscode.commands.executeCommand('mcuMemory.generateC', model);
+      else if (m.type === 'exportReport') void vscode.commands.executeCommand('mcuMemory.exportReport', model);
+    });
+    context.subscriptions.push(
+      store, listings, status, new Diagnostics(store, listings),
+      vscode.window.registerCustomEditorProvider(VIEW_TYPE, view, { webviewOptions: { retainContextWhenHidden: false }, supportsMultipleEditorsPerDocument: false }),
+      vscode.workspace.registerTextDocumentContentProvider(LISTING_SCHEME, listings),
+      vscode.languages.registerHoverProvider({ scheme: LISTING_SCHEME }, listings),
+      vscode.languages.registerCodeActionsProvider({ scheme: LISTING_SCHEME }, listings, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+      ...registerCommands(services),
+    );
+    activationMs = performance.now() - started;
+    return services;
   } catch (e) {
     void vscode.window.showErrorMessage(`MCU Memory Inspector failed to activate: ${e instanceof Error ? e.message : String(e)}`);
     throw e;
   }
 }
+
+/** How long activate() took (measured for the integration tests and the README). */
+export let activationMs = 0;
 
 export function deactivate(): void {}

@@ -160,3 +160,14 @@ test('Memory View data: gauges coloured as the Build Analyzer, a bar per step, t
   assert.equal(v.candidates.filter((c) => c.applied).length, 1);
   assert.ok(JSON.parse(JSON.stringify(v)), 'plain JSON for postMessage');
 });
+
+test('manifest: every command in the extension\'s command table is contributed, under the "MCU Memory" category, and vice versa', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const table = fs.readFileSync(path.join(ROOT, 'src', 'extension', 'commands.ts'), 'utf8');
+  const ids = [...table.matchAll(/\bid: '([\w.]+)'/g)].map((m) => m[1]).sort();
+  const contributed = pkg.contributes.commands.map((c: { command: string }) => c.command).sort();
+  assert.deepEqual(contributed, ids);
+  assert.ok(pkg.contributes.commands.every((c: { category: string }) => c.category === 'MCU Memory'));
+  assert.deepEqual(pkg.contributes.customEditors[0].selector, [{ filenamePattern: '*.onnx' }, { filenamePattern: '*.tflite' }]);
+  assert.ok(fs.existsSync(path.join(ROOT, pkg.contributes.grammars[0].path)));
+});

@@ -1,0 +1,81 @@
+// The Memory View: a CustomReadonlyEditorProvider for *.onnx and *.tflite. The webview gets a strict CSP with a
+// nonce from crypto, resources only from the extension's dist/ and media/, and typed messages (src/shared/protocol):
+// it posts `ready`, the host answers with `show` or `failed`, and sends `show` again whenever the model changes.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { FromWebview, ToWebview } from '../shared/protocol';
+import { memoryViewData } from '../shared/view-model';
+import type { ModelStore } from './models';
+import type { StatusBar } from './status';
+
+export const VIEW_TYPE = 'mcuMemory.memoryView';
+
+const GENERATE_C = { enabled: false, reason: 'C export is not available yet in this version' };
+
+export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly store: ModelStore,
+    private readonly status: StatusBar,
+    private readonly onMessage: (model: vscode.Uri, m: FromWebview) => void,
+  ) {}
+
+  openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
+    return { uri, dispose: () => this.store.close(uri) };
+  }
+
+  async resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): Promise<void> {
+    const { webview } = panel;
+    webview.options = {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+    };
+    webview.html = this.html(webview);
+    const post = (m: ToWebview): void => { void webview.postMessage(m); };
+    const send = (): void => {
+      const entry = this.store.get(document.uri);
+      if (!entry) return;
+      if (entry.error) post({ type: 'failed', fileName: document.uri.path.split('/').pop()!, message: entry.error.message, code: entry.error.code });
+      else post({ type: 'show', data: memoryViewData(entry.report, GENERATE_C) });
+      if (panel.active) this.status.show(entry);
+    };
+    const subscriptions = [
+      webview.onDidReceiveMessage((m: FromWebview) => {
+        if (m.type === 'ready') send();
+        else this.onMessage(document.uri, m);
+      }),
+      this.store.onDidChange((e) => { if (e.uri.toString() === document.uri.toString()) send(); }),
+      panel.onDidChangeViewState(() => { const e = this.store.get(document.uri); if (panel.active && e) this.status.show(e); }),
+    ];
+    panel.onDidDispose(() => subscriptions.forEach((s) => s.dispose()));
+    post({ type: 'busy', message: 'Analysing…' });
+    await this.store.open(document.uri);
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'memory-view.css'));
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource} data:`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>Memory View</title>
+</head>
+<body>
+<div id="root">Loading…</div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+}

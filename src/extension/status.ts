@@ -1,0 +1,55 @@
+// Status bar: "STM32F746 · 172/320 KiB" for the active model, coloured when it does not fit; click = Select Target.
+import * as vscode from 'vscode';
+import { BUILTIN_TARGETS, effectiveSettings } from '../core/index';
+import type { Config } from './config';
+import type { ModelEntry, ModelStore } from './models';
+
+const kib = (b: number): string => `${Math.round(b / 1024)}`;
+
+export class StatusBar implements vscode.Disposable {
+  readonly item = vscode.window.createStatusBarItem('mcuMemory.status', vscode.StatusBarAlignment.Right, 100);
+  private readonly subscription: vscode.Disposable;
+  private current: vscode.Uri | undefined;
+
+  constructor(store: ModelStore) {
+    this.item.name = 'MCU Memory target';
+    this.item.command = 'mcuMemory.selectTarget';
+    this.subscription = store.onDidChange((e) => { if (!this.current || e.uri.toString() === this.current.toString()) this.show(e); });
+  }
+
+  /** Shows the given model's fit (called when a Memory View becomes active). */
+  show(entry: ModelEntry): void {
+    this.current = entry.uri;
+    if (entry.error) {
+      this.item.text = '$(error) MCU Memory: model error';
+      this.item.tooltip = entry.error.message;
+      this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+    } else {
+      const r = entry.report;
+      const t = r.effective.target;
+      this.item.text = `$(chip) ${t.name} · ${kib(r.fit.sramNeeded)}/${kib(t.sramBytes)} KiB`;
+      this.item.tooltip = `${r.fileName}: SRAM ${r.fit.sramNeeded.toLocaleString()} of ${t.sramBytes.toLocaleString()} B${r.schedule ? ' (with the patch schedule)' : ''}; Flash ${r.analysis.flashBytes.toLocaleString()} of ${t.flashBytes.toLocaleString()} B. Click to select the target MCU.`;
+      this.item.backgroundColor = r.fit.fits ? undefined : new vscode.ThemeColor('statusBarItem.errorBackground');
+    }
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+}
+
+/** Quick pick of the catalogue and the user's custom targets; writes mcuMemory.target. */
+export async function pickTarget(config: Config): Promise<string | undefined> {
+  const customs = config.customTargets;
+  const current = effectiveSettings(config.settings()).target.name;
+  const items: (vscode.QuickPickItem & { name: string })[] = [
+    ...BUILTIN_TARGETS.map((t) => ({ name: t.name, label: t.name, description: `${t.sramBytes / 1024} KiB SRAM · ${t.flashBytes / 1024} KiB Flash`, detail: t.notes })),
+    ...customs.map((c) => ({ name: c.name, label: c.name, description: `custom: SRAM ${c.sram}, Flash ${c.flash}` })),
+  ].map((i) => ({ ...i, picked: i.name === current }));
+  const chosen = await vscode.window.showQuickPick(items, { title: 'Select Target MCU', placeHolder: `current: ${current}`, matchOnDescription: true });
+  if (!chosen) return undefined;
+  await config.setTarget(chosen.name);
+  return chosen.name;
+}
