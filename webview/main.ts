@@ -1,19 +1,152 @@
-// Memory View webview entry (bundled by esbuild for the browser). Placeholder until the Memory View UI lands (issue 4):
-// it completes the ready handshake and shows the model's peak or the error.
-import type { FromWebview, ToWebview } from '../src/shared/protocol';
+// Memory View webview (bundled by esbuild for the browser). Ready handshake with the host; renders the header with
+// SRAM/Flash gauges, the chart, schedules with Apply, the findings and the layer table; view options are kept with
+// setState so the view comes back as it was when the tab is shown again.
+import type { Chart } from 'chart.js';
+import type { FromWebview, Gauge, MemoryViewData, ToWebview } from '../src/shared/protocol';
+import { drawChart } from './chart';
+import { button, checkbox, registerToolkit, tag } from './toolkit';
+
+interface ViewState {
+  perLayer: boolean;
+  scheduled: boolean;
+  scrollY: number;
+}
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
+  getState(): ViewState | undefined;
+  setState(state: ViewState): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const api = acquireVsCodeApi();
+registerToolkit();
+const state: ViewState = { perLayer: false, scheduled: true, scrollY: 0, ...api.getState() };
+const save = (): void => api.setState(state);
+let chart: Chart | null = null;
+let data: MemoryViewData | null = null;
+
+const n = (v: number): string => Math.round(v).toLocaleString('en-US');
+const kib = (v: number): string => `${(v / 1024).toFixed(1)} KiB`;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+}
+
+function gaugeRow(g: Gauge): HTMLElement {
+  const pct = Number.isFinite(g.percent) ? g.percent : 999;
+  const bar = el('div', { class: `gauge-fill ${g.level}`, role: 'presentation' });
+  bar.style.width = `${Math.min(100, pct)}%`;
+  return el('tr', {},
+    el('th', { scope: 'row' }, g.region),
+    el('td', { class: 'num' }, n(g.used)),
+    el('td', { class: 'num' }, n(g.size)),
+    el('td', { class: 'gauge-cell' }, el('div', { class: 'gauge', role: 'meter', 'aria-valuenow': String(Math.round(pct)), 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-label': `${g.region} used` }, bar)),
+    el('td', { class: `num ${g.level}` }, `${pct >= 999 ? '>999' : pct.toFixed(1)}%`),
+    el('td', { class: 'num' }, n(g.free)),
+  );
+}
+
+function render(d: MemoryViewData): void {
+  const root = document.getElementById('root')!;
+  root.replaceChildren();
+  const io = (label: string, ts: MemoryViewData['inputs']): string => ts.map((t) => `${label} ${t.name}: ${t.shape ? t.shape.join('×') : '?'} ${t.dtype}`).join('; ');
+  root.append(
+    el('header', {},
+      el('h1', {}, d.fileName),
+      el('p', { class: 'facts' }, `${d.format.toUpperCase()} · ${d.layers.length} executed operators · ${n(d.macs)} MACs · weights ${kib(d.flashBytes)}`),
+      el('p', { class: 'facts' }, `${io('input', d.inputs)} → ${io('output', d.outputs)}`),
+    ),
+  );
+
+  const target = el('section', { 'aria-label': 'Target' },
+    el('h2', {}, `Target ${d.target.name}`),
+    el('table', { class: 'gauges' },
+      el('thead', {}, el('tr', {}, ...['Region', 'Used', 'Size', '', '%', 'Free'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, gaugeRow(d.sram), gaugeRow(d.flash)),
+    ),
+    el('p', {}, `Peak SRAM ${n(d.perLayerPeakBytes)} B per layer${d.scheduledPeakBytes !== null ? `, ${n(d.scheduledPeakBytes)} B with the patch schedule` : ''}${d.target.reserveBytes ? `; reserve ${n(d.target.reserveBytes)} B` : ''}.`),
+  );
+  target.append(el('div', { class: 'actions' },
+    button('Select Target…', () => api.postMessage({ type: 'selectTarget' })),
+    button('Open Layer Listing', () => api.postMessage({ type: 'openListing' })),
+    button('Export Report', () => api.postMessage({ type: 'exportReport' })),
+    button('Generate C Code', () => api.postMessage({ type: 'generateC' }), { appearance: 'primary', disabled: !d.generateC.enabled, title: d.generateC.reason }),
+  ));
+  root.append(target);
+
+  const canvas = el('canvas', { id: 'chart', role: 'img', 'aria-label': 'Live bytes per block in execution order, with the SRAM limit' });
+  const chartSection = el('section', { 'aria-label': 'Memory chart' },
+    el('h2', {}, 'Memory per block'),
+    el('div', { class: 'actions' },
+      checkbox('per layer', state.perLayer, (v) => { state.perLayer = v; save(); redrawChart(); }),
+      checkbox('with patch schedule', state.scheduled, (v) => { state.scheduled = v; save(); redrawChart(); }),
+    ),
+    el('div', { class: 'chart-box' }, canvas),
+  );
+  root.append(chartSection);
+  chart = drawChart(canvas, d, state, chart);
+
+  const sched = el('section', { 'aria-label': 'Patch schedules' }, el('h2', {}, 'Patch schedules'));
+  sched.append(el('p', {}, d.schedule
+    ? `In force: ${d.schedule.tiles.join('×')} tiles after #${d.schedule.split.index} ${d.schedule.split.op} — ${d.scheduleWhy}.`
+    : `In force: none (layer by layer) — ${d.scheduleWhy}.`));
+  const list = el('ul', { class: 'candidates' });
+  for (const c of d.candidates) {
+    list.append(el('li', {}, `${c.title} (arena ${n(c.report.arenaBytes)} B) `,
+      c.applied ? tag('applied') : button('Apply', () => api.postMessage({ type: 'applySchedule', setting: c.setting }))));
+  }
+  if (d.candidates.length === 0) list.append(el('li', {}, 'No schedule lowers the peak.'));
+  sched.append(list, el('div', { class: 'actions' },
+    button('Use the best automatically', () => api.postMessage({ type: 'applySchedule', setting: 'auto' })),
+    button('Run layer by layer', () => api.postMessage({ type: 'applySchedule', setting: 'none' })),
+  ));
+  root.append(sched);
+
+  if (d.findings.length > 0) {
+    root.append(el('section', { 'aria-label': 'Findings' }, el('h2', {}, 'Findings'),
+      el('ul', {}, ...d.findings.map((f) => el('li', { class: f.severity }, `${f.severity}: ${f.message}`)))));
+  }
+
+  const head = ['#', 'op', 'name', 'input', 'output', 'act B', 'live B', 'weights B', 'MACs'];
+  const rows = d.layers.map((l) => {
+    const live = state.scheduled && l.scheduledLiveBytes !== null ? l.scheduledLiveBytes : l.liveBytes;
+    const tr = el('tr', { tabindex: '0', class: l.inPatchStage ? 'stage' : '', title: `#${l.index} ${l.op} '${l.name}': in ${n(l.inputBytes)} B, out ${n(l.outputBytes)} B, live ${n(live)} B, weights ${n(l.weightsBytes)} B, ${n(l.macs)} MACs` },
+      el('td', { class: 'num' }, String(l.index)), el('td', {}, l.op), el('td', {}, l.name),
+      el('td', {}, l.inputShapes.map((s) => (s ? s.join('×') : '?')).join(', ')), el('td', {}, l.outputShapes.map((s) => (s ? s.join('×') : '?')).join(', ')),
+      el('td', { class: 'num' }, n(l.outputBytes)), el('td', { class: 'num' }, n(live)), el('td', { class: 'num' }, n(l.weightsBytes)), el('td', { class: 'num' }, n(l.macs)));
+    tr.addEventListener('keydown', (e) => {
+      const next = e.key === 'ArrowDown' ? tr.nextElementSibling : e.key === 'ArrowUp' ? tr.previousElementSibling : null;
+      if (next instanceof HTMLElement) { next.focus(); e.preventDefault(); }
+    });
+    return tr;
+  });
+  root.append(el('section', { 'aria-label': 'Layers' }, el('h2', {}, 'Layers'),
+    el('table', { class: 'layers' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, ...rows))));
+  root.append(el('details', {}, el('summary', {}, 'Conventions'), el('ul', {}, ...d.conventions.map((c) => el('li', {}, c)))));
+  window.scrollTo(0, state.scrollY);
+}
+
+function redrawChart(): void {
+  const canvas = document.getElementById('chart');
+  if (data && canvas instanceof HTMLCanvasElement) chart = drawChart(canvas, data, state, chart);
+}
+
+window.addEventListener('scroll', () => { state.scrollY = window.scrollY; save(); }, { passive: true });
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
+  const m = event.data;
   const root = document.getElementById('root');
   if (!root) return;
-  const m = event.data;
-  if (m.type === 'failed') root.textContent = `${m.fileName}: ${m.message}`;
-  else if (m.type === 'busy') root.textContent = m.message;
-  else root.textContent = `${m.data.fileName}: peak ${m.data.perLayerPeakBytes.toLocaleString()} B on ${m.data.target.name}`;
+  if (m.type === 'show') {
+    data = m.data;
+    render(m.data);
+  } else if (m.type === 'failed') {
+    chart?.destroy();
+    chart = null;
+    root.replaceChildren(el('section', { class: 'error', role: 'alert' }, el('h1', {}, m.fileName), el('p', {}, `This model cannot be analysed: ${m.message}`), el('p', {}, `[${m.code}]`)));
+  } else root.replaceChildren(el('p', { class: 'busy' }, m.message));
 });
 api.postMessage({ type: 'ready' });
