@@ -77,7 +77,7 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     id: 'mcuMemory.applySchedule',
     run: async (s, model, schedule) => {
-      if (model instanceof vscode.Uri && (schedule === 'auto' || schedule === 'none' || typeof schedule === 'object')) await applySchedule(s, model, schedule as ScheduleSetting);
+      if (model instanceof vscode.Uri && (schedule === 'auto' || schedule === 'none' || (typeof schedule === 'object' && schedule !== null))) await applySchedule(s, model, schedule as ScheduleSetting);
     },
   },
   {
