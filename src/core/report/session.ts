@@ -70,9 +70,10 @@ interface Applied {
 function appliedSchedule(ctx: ScheduleContext, eff: Effective, perLayerArena: number): Applied {
   const found = searchSchedules(ctx, { target: eff.target, maxOverhead: eff.maxOverhead, perLayerArenaBytes: perLayerArena });
   const candidates = found.pareto.slice(0, MAX_CANDIDATES).map((c) => describeSchedule(ctx, c));
-  // Fixes for an SRAM error: schedules whose arena fits, least overhead first (ignoring the limit, which the title shows).
+  // Fixes for an SRAM error: schedules whose arena fits, least overhead first (ignoring the limit, which the title
+  // shows). The Pareto set does not depend on the limit: only the choice of `best` does.
   const budget = eff.target.sramBytes - eff.target.reserveBytes;
-  const fixes = searchSchedules(ctx, { maxOverhead: null }).pareto
+  const fixes = found.pareto
     .filter((c) => c.peakBytes <= budget)
     .sort((a, b) => a.overhead.modelExact - b.overhead.modelExact)
     .slice(0, 3)

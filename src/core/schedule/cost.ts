@@ -104,6 +104,13 @@ export function scheduleContext(graph: Graph, partial: Partial<Conventions> = {}
   };
 }
 
+/** The stage ending at `split` and its precomputed data; the split must be valid. */
+function splitOf(ctx: ScheduleContext, split: number): { stage: Stage; info: SplitInfo } {
+  const st = ctx.stages[split];
+  if (!st || !st.ok) throw new Error(`no patch stage ends at step ${split}`);
+  return { stage: st.stage, info: splitInfo(ctx, st.stage) };
+}
+
 function splitInfo(ctx: ScheduleContext, stage: Stage): SplitInfo {
   const cached = ctx.splitCache.get(stage.split);
   if (cached) return cached;
@@ -214,9 +221,7 @@ function axisSplit(info: SplitInfo, axis: 0 | 1, count: number): AxisSplit {
 
 /** Peak of the layer-by-layer part after a split: no schedule with this split goes below it. */
 export function restPeakOf(ctx: ScheduleContext, split: number): number {
-  const st = ctx.stages[split];
-  if (!st || !st.ok) throw new Error(`no patch stage ends at step ${split}`);
-  return splitInfo(ctx, st.stage).restPeakBytes;
+  return splitOf(ctx, split).info.restPeakBytes;
 }
 
 const bandsOf = (info: SplitInfo, axis: 0 | 1, count: number): AxisBand[] => axisSplit(info, axis, count).bands;
@@ -312,9 +317,7 @@ export function evaluateSchedule(ctx: ScheduleContext, split: number, p: number,
  * bound stands in for the stage peak (stagePeakExact false). The overall peak is exact either way.
  */
 export function evaluate(ctx: ScheduleContext, split: number, p: number, q: number, quick: boolean): ScheduleCost {
-  const st = ctx.stages[split];
-  if (!st || !st.ok) throw new Error(`no patch stage ends at step ${split}`);
-  const info = splitInfo(ctx, st.stage);
+  const { info } = splitOf(ctx, split);
   const rows = axisSplit(info, 0, p);
   const cols = axisSplit(info, 1, q);
 
@@ -331,7 +334,7 @@ export function evaluate(ctx: ScheduleContext, split: number, p: number, q: numb
   const frac = (extra: number, of: number): number => (of > 0 ? extra / of : 0);
   const peakBytes = Math.max(stagePeakBytes, info.restPeakBytes);
   return {
-    split, p, q, stageOutput: st.stage.output,
+    split, p, q, stageOutput: info.stage.output,
     stagePeakBytes, stagePeakStep: stage.step, stagePeakTile: stage.tile, stagePeakExact: stage.exact,
     restPeakBytes: info.restPeakBytes, restPeakStep: info.restPeakStep,
     peakBytes, peakStep: info.restPeakBytes > stagePeakBytes ? info.restPeakStep : stage.step,
@@ -360,13 +363,11 @@ export interface TileSizes {
 }
 
 export function tileSizes(ctx: ScheduleContext, cost: ScheduleCost): TileSizes {
-  const st = ctx.stages[cost.split];
-  if (!st || !st.ok) throw new Error(`no patch stage ends at step ${cost.split}`);
-  const info = splitInfo(ctx, st.stage);
+  const { stage, info } = splitOf(ctx, cost.split);
   const rows = bandsOf(info, 0, cost.p);
   const cols = bandsOf(info, 1, cost.q);
   const entry = info.entrySlots[0]!;
-  const o = st.stage.slot.get(st.stage.output)!;
+  const o = stage.slot.get(stage.output)!;
   const outputRows = rows.map((b) => bandLen(b, o));
   const outputCols = cols.map((b) => bandLen(b, o));
   return {
@@ -380,10 +381,8 @@ export function tileSizes(ctx: ScheduleContext, cost: ScheduleCost): TileSizes {
 
 /** The regions of the schedule's stage: per row band and column band (for code generation and tests). */
 export function scheduleBands(ctx: ScheduleContext, split: number, p: number, q: number): { stage: Stage; rows: AxisBand[]; cols: AxisBand[] } {
-  const st = ctx.stages[split];
-  if (!st || !st.ok) throw new Error(`no patch stage ends at step ${split}`);
-  const info = splitInfo(ctx, st.stage);
-  return { stage: st.stage, rows: bandsOf(info, 0, p), cols: bandsOf(info, 1, q) };
+  const { stage, info } = splitOf(ctx, split);
+  return { stage, rows: bandsOf(info, 0, p), cols: bandsOf(info, 1, q) };
 }
 
 /**
@@ -391,15 +390,13 @@ export function scheduleBands(ctx: ScheduleContext, split: number, p: number, q:
  * and persistent tensors throughout, the rest as planned layer by layer. Same planner as the analysis.
  */
 export function scheduleArena(ctx: ScheduleContext, cost: ScheduleCost): number {
-  const st = ctx.stages[cost.split];
-  if (!st || !st.ok) throw new Error(`no patch stage ends at step ${cost.split}`);
-  const info = splitInfo(ctx, st.stage);
+  const { stage, info } = splitOf(ctx, cost.split);
   const rows = bandsOf(info, 0, cost.p);
   const cols = bandsOf(info, 1, cost.q);
   const items: PlanItem[] = [];
   for (const tb of info.tileBuffers) {
     let m = 0;
-    for (const r of rows) for (const c of cols) tb.slots.forEach((k, i) => { m = Math.max(m, Math.ceil(tb.bpp[i]! * bandLen(r, k) * bandLen(c, k))); });
+    for (const r of rows) for (const c of cols) m = Math.max(m, bufferBytes(tb, r, c));
     items.push({ size: alignUp(m, ARENA_ALIGNMENT), start: tb.start, end: tb.end });
   }
   const s = cost.split;
@@ -408,7 +405,7 @@ export function scheduleArena(ctx: ScheduleContext, cost: ScheduleCost): number 
   plan.buffers.forEach((b, i) => {
     const bytes = info.restBufferBytes[i]!;
     if (bytes === 0) return;
-    const whole = b.tensors.some((t) => t === st.stage.output || graph.tensors[t]!.role === 'variable' || (graphInputs.has(t) && conventions.countInput));
+    const whole = b.tensors.some((t) => t === stage.output || graph.tensors[t]!.role === 'variable' || (graphInputs.has(t) && conventions.countInput));
     if (!whole && b.end <= s) return;
     items.push({ size: alignUp(bytes, ARENA_ALIGNMENT), start: whole ? 0 : Math.max(b.start, s + 1), end: Math.max(b.end, whole ? s : 0) });
   });
@@ -420,9 +417,7 @@ export function scheduleArena(ctx: ScheduleContext, cost: ScheduleCost): number 
  * step; after it, the layer-by-layer live set.
  */
 export function scheduledLive(ctx: ScheduleContext, cost: ScheduleCost): number[] {
-  const st = ctx.stages[cost.split];
-  if (!st || !st.ok) throw new Error(`no patch stage ends at step ${cost.split}`);
-  const info = splitInfo(ctx, st.stage);
+  const { info } = splitOf(ctx, cost.split);
   const rows = axisSplit(info, 0, cost.p);
   const cols = axisSplit(info, 1, cost.q);
   const n = ctx.plan.steps.length;
