@@ -2,7 +2,7 @@
 // the patch stage in another colour, the SRAM limit as a line; hovering a bar shows the layer's sizes.
 import {
   BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip,
-  type ChartConfiguration, type TooltipItem,
+  type ChartConfiguration, type TooltipItem, type TooltipModel,
 } from 'chart.js';
 import type { MemoryViewData } from '../src/shared/protocol';
 
@@ -16,6 +16,35 @@ export interface ChartOptions {
 const css = (name: string, fallback: string): string => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 const fmt = (b: number): string => `${Math.round(b).toLocaleString('en-US')} B`;
 const shapes = (s: (number[] | null)[]): string => s.map((x) => (x ? x.join('×') : '?')).join(', ');
+
+function showTooltip(canvas: HTMLCanvasElement, tooltip: TooltipModel<'bar' | 'line'>): void {
+  const box = canvas.parentElement;
+  if (!box) return;
+  let tip = box.querySelector<HTMLDivElement>('.chart-tooltip');
+  if (!tip) {
+    tip = document.createElement('div');
+    tip.className = 'chart-tooltip';
+    tip.setAttribute('role', 'tooltip');
+    tip.id = 'chart-tooltip';
+    box.append(tip);
+  }
+  if (tooltip.opacity === 0) {
+    tip.hidden = true;
+    return;
+  }
+  const lines = [...tooltip.title, ...tooltip.body.flatMap((b) => b.lines), ...tooltip.afterBody];
+  tip.replaceChildren(...lines.map((l, i) => {
+    const line = document.createElement('div');
+    line.textContent = l;
+    if (i === 0) line.className = 'title';
+    return line;
+  }));
+  tip.hidden = false;
+  // Keep it inside the box: to the left of the caret when the caret is in the right half.
+  const left = tooltip.caretX > canvas.clientWidth / 2 ? Math.max(0, tooltip.caretX - tip.offsetWidth - 12) : tooltip.caretX + 12;
+  tip.style.left = `${left}px`;
+  tip.style.top = `${Math.max(0, Math.min(tooltip.caretY, canvas.clientHeight - tip.offsetHeight))}px`;
+}
 
 export function drawChart(canvas: HTMLCanvasElement, d: MemoryViewData, o: ChartOptions, previous: Chart | null): Chart {
   previous?.destroy();
@@ -52,7 +81,10 @@ export function drawChart(canvas: HTMLCanvasElement, d: MemoryViewData, o: Chart
       },
       plugins: {
         legend: { labels: { color: text } },
+        // Drawn as a DOM element (themed like VS Code's hovers, readable by screen readers and by the UI test), not on the canvas.
         tooltip: {
+          enabled: false,
+          external: ({ chart, tooltip }) => showTooltip(chart.canvas, tooltip),
           callbacks: {
             afterBody: (items: TooltipItem<'bar' | 'line'>[]) => {
               const g = groups[items[0]?.dataIndex ?? -1];

@@ -9,7 +9,7 @@ import {
 } from '../core/index';
 import { nodeExternalData } from './external';
 import { renderAnalysis, renderSchedule, renderTargets } from './render';
-import { analysisJson, scheduleJson, targetsJson, type ScheduleChoice } from './json';
+import { analysisJson, scheduleJson, targetsJson, type ScheduleChoice } from '../core/index';
 import { exampleModel } from '../core/testing/examples';
 
 export const EXIT_FITS = 0;

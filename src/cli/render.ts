@@ -1,6 +1,6 @@
 // Human output: a per-layer table and a summary, conventions always printed.
 import { formatShape, type Analysis, type FitResult, type Graph, type McuTarget, type ScheduleReport, type StepRef } from '../core/index';
-import type { ScheduleChoice, ScheduleJson } from './json';
+import type { ScheduleChoice, ScheduleJson } from '../core/index';
 
 const n = (v: number): string => Math.round(v).toLocaleString('en-US');
 export const kib = (v: number): string => `${(v / 1024).toFixed(1)} KiB`;

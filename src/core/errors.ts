@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'external-data'
   | 'unsupported'
   | 'bad-schedule'
+  | 'cancelled'
   | 'internal';
 
 export class ModelError extends Error {

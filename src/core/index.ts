@@ -23,5 +23,6 @@ export type { Advice, OverlapShare, WhatIf } from './schedule/advisor';
 export { resolveScheduleSpec, type ScheduleSpec } from './schedule/spec';
 export { describeSchedule, stepRef, type ScheduleReport, type StepRef } from './schedule/report';
 export * from './report/deployment';
+export * from './report/json';
 export { analyzeModel, scheduleTitle, scheduleSetting, MAX_CANDIDATES, type ModelReport, type Finding, type FindingSeverity, type QuickFix } from './report/session';
 export { listing, hoverText, reportMarkdown, type Listing } from './report/listing';

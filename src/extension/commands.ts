@@ -1,16 +1,21 @@
 // Commands in one table (rust-analyzer's pattern). Each takes the model from its argument (explorer, quick fix),
 // else from the active Memory View or listing.
 import * as vscode from 'vscode';
-import { reportMarkdown, withSchedule, type ScheduleSetting } from '../core/index';
+import type { ScheduleSetting } from '../core/index';
+import { engine } from './engine';
 import type { Config } from './config';
 import { listingUri, LISTING_SCHEME, modelOfListing } from './listing';
-import { VIEW_TYPE } from './memory-view';
+import { VIEW_TYPE, type MemoryViewProvider } from './memory-view';
 import { deploymentUri, isModel, type ModelStore } from './models';
-import { pickTarget } from './status';
+import { pickTarget, type StatusBar } from './status';
 
+/** What activate() builds; also the extension's exports, which the integration tests read. */
 export interface Services {
   config: Config;
   store: ModelStore;
+  status: StatusBar;
+  views: MemoryViewProvider;
+  activationMs: () => number;
 }
 
 interface CommandDef {
@@ -44,12 +49,12 @@ export async function applySchedule(s: Services, model: vscode.Uri, schedule: Sc
   } catch {
     // created below
   }
-  await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(withSchedule(text, schedule)));
+  await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(engine().withSchedule(text, schedule)));
   await s.store.open(model);
 }
 
 export const COMMANDS: readonly CommandDef[] = [
-  { id: 'mcuMemory.selectTarget', run: async (s) => pickTarget(s.config) },
+  { id: 'mcuMemory.selectTarget', run: async (s, name) => pickTarget(s.config, name) },
   {
     id: 'mcuMemory.openMemoryView',
     run: async (_s, arg) => {
@@ -98,8 +103,8 @@ export const COMMANDS: readonly CommandDef[] = [
       }
       const md = uri.with({ path: `${uri.path}.report.md` });
       const json = uri.with({ path: `${uri.path}.report.json` });
-      await vscode.workspace.fs.writeFile(md, new TextEncoder().encode(reportMarkdown(entry.report)));
-      await vscode.workspace.fs.writeFile(json, new TextEncoder().encode(`${JSON.stringify(entry.report, null, 2)}\n`));
+      await vscode.workspace.fs.writeFile(md, new TextEncoder().encode(engine().reportMarkdown(entry.report)));
+      await vscode.workspace.fs.writeFile(json, new TextEncoder().encode(`${JSON.stringify(engine().reportJson(entry.report), null, 2)}\n`));
       void vscode.window.showInformationMessage(`Wrote ${md.path.split('/').pop()} and ${json.path.split('/').pop()}`);
     },
   },

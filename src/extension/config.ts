@@ -1,7 +1,8 @@
 // Typed getters over the `mcuMemory.*` settings (rust-analyzer's Config pattern): the rest of the extension never
 // reads configuration by string.
 import * as vscode from 'vscode';
-import { DEFAULT_SETTINGS, type Conventions, type CustomTargetSetting, type Settings } from '../core/index';
+import type { Conventions, CustomTargetSetting, Settings } from '../core/index';
+import { engine } from './engine';
 
 export const SECTION = 'mcuMemory';
 
@@ -11,7 +12,7 @@ export class Config {
   }
 
   get target(): string {
-    return this.cfg.get<string>('target') || DEFAULT_SETTINGS.target;
+    return this.cfg.get<string>('target') || engine().DEFAULT_SETTINGS.target;
   }
 
   get customTargets(): CustomTargetSetting[] {
@@ -21,12 +22,12 @@ export class Config {
 
   get reserveBytes(): number {
     const v = this.cfg.get<number>('reserveBytes');
-    return typeof v === 'number' && v >= 0 ? v : DEFAULT_SETTINGS.reserveBytes;
+    return typeof v === 'number' && v >= 0 ? v : engine().DEFAULT_SETTINGS.reserveBytes;
   }
 
   get maxMacsOverhead(): number | null {
     const v = this.cfg.get<number | null>('maxMacsOverhead');
-    return v === null ? null : typeof v === 'number' && v >= 0 ? v : DEFAULT_SETTINGS.maxMacsOverhead;
+    return v === null ? null : typeof v === 'number' && v >= 0 ? v : engine().DEFAULT_SETTINGS.maxMacsOverhead;
   }
 
   get conventions(): Partial<Conventions> {
@@ -37,7 +38,7 @@ export class Config {
   }
 
   get codegenOutputFolder(): string {
-    return this.cfg.get<string>('codegen.outputFolder') || DEFAULT_SETTINGS.codegenOutputFolder;
+    return this.cfg.get<string>('codegen.outputFolder') || engine().DEFAULT_SETTINGS.codegenOutputFolder;
   }
 
   settings(): Settings {

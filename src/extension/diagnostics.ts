@@ -12,10 +12,10 @@ const SEVERITY: Record<FindingSeverity, vscode.DiagnosticSeverity> = {
 
 export class Diagnostics implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('mcuMemory');
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
 
   constructor(store: ModelStore, private readonly listings: ListingProvider) {
-    this.subscription = store.onDidChange((e) => this.update(e));
+    this.subscriptions = [store.onDidChange((e) => this.update(e)), store.onDidClose((uri) => this.clear(uri))];
   }
 
   update(entry: ModelEntry): void {
@@ -48,7 +48,7 @@ export class Diagnostics implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const s of this.subscriptions) s.dispose();
     this.collection.dispose();
   }
 }

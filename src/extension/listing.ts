@@ -1,7 +1,8 @@
 // The layer listing: a read-only virtual document per model (scheme mcu-listing, language mcu-listing), hovers with
 // the activation sizes, and quick fixes on the SRAM error that write a patch schedule into the deployment file.
 import * as vscode from 'vscode';
-import { hoverText, listing, type Finding, type Listing } from '../core/index';
+import type { Finding, Listing } from '../core/index';
+import { engine } from './engine';
 import type { ModelEntry, ModelStore } from './models';
 
 export const LISTING_SCHEME = 'mcu-listing';
@@ -29,7 +30,7 @@ export class ListingProvider implements vscode.TextDocumentContentProvider, vsco
     if (!entry.report) return null;
     const key = entry.uri.toString();
     let l = this.listings.get(key);
-    if (!l) { l = listing(entry.report); this.listings.set(key, l); }
+    if (!l) { l = engine().listing(entry.report); this.listings.set(key, l); }
     return l;
   }
 
@@ -52,7 +53,7 @@ export class ListingProvider implements vscode.TextDocumentContentProvider, vsco
     if (!entry?.report || !l) return null;
     const step = l.stepLine.indexOf(pos.line);
     if (step < 0) return null;
-    const text = hoverText(entry.report, step);
+    const text = engine().hoverText(entry.report, step);
     return text ? new vscode.Hover(new vscode.MarkdownString(text), doc.lineAt(pos.line).range) : null;
   }
 

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { FromWebview, ToWebview } from '../shared/protocol';
-import { memoryViewData } from '../shared/view-model';
+import { engine } from './engine';
 import type { ModelStore } from './models';
 import type { StatusBar } from './status';
 
@@ -12,7 +12,15 @@ export const VIEW_TYPE = 'mcuMemory.memoryView';
 
 const GENERATE_C = { enabled: false, reason: 'C export is not available yet in this version' };
 
+/** What a Memory View has done, per model (read by the integration tests: proves the webview script ran under the CSP). */
+export interface ViewTrace {
+  ready: number;
+  lastPosted: ToWebview['type'] | null;
+}
+
 export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
+  readonly traces = new Map<string, ViewTrace>();
+
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly store: ModelStore,
@@ -31,17 +39,19 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
       localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
     };
     webview.html = this.html(webview);
-    const post = (m: ToWebview): void => { void webview.postMessage(m); };
+    const trace: ViewTrace = { ready: 0, lastPosted: null };
+    this.traces.set(document.uri.toString(), trace);
+    const post = (m: ToWebview): void => { trace.lastPosted = m.type; void webview.postMessage(m); };
     const send = (): void => {
       const entry = this.store.get(document.uri);
       if (!entry) return;
       if (entry.error) post({ type: 'failed', fileName: document.uri.path.split('/').pop()!, message: entry.error.message, code: entry.error.code });
-      else post({ type: 'show', data: memoryViewData(entry.report, GENERATE_C) });
+      else post({ type: 'show', data: engine().memoryViewData(entry.report, GENERATE_C) });
       if (panel.active) this.status.show(entry);
     };
     const subscriptions = [
       webview.onDidReceiveMessage((m: FromWebview) => {
-        if (m.type === 'ready') send();
+        if (m.type === 'ready') { trace.ready++; send(); }
         else this.onMessage(document.uri, m);
       }),
       this.store.onDidChange((e) => { if (e.uri.toString() === document.uri.toString()) send(); }),

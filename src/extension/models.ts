@@ -2,7 +2,8 @@
 // change (file watchers), with an event the views, diagnostics and status bar listen to. Analysis runs off the UI
 // path behind withProgress; a broken model is an entry with its error, never an unhandled rejection.
 import * as vscode from 'vscode';
-import { analyzeModel, effectiveSettings, openModel, parseDeployment, type CoreError, type ModelReport } from '../core/index';
+import type { CoreError, ModelReport } from '../core/index';
+import { engine } from './engine';
 import { Config } from './config';
 
 export type ModelEntry = { uri: vscode.Uri; report: ModelReport; error?: undefined } | { uri: vscode.Uri; report?: undefined; error: CoreError };
@@ -10,12 +11,21 @@ export type ModelEntry = { uri: vscode.Uri; report: ModelReport; error?: undefin
 export const deploymentUri = (model: vscode.Uri): vscode.Uri => model.with({ path: `${model.path}.mcu.json` });
 export const isModel = (uri: vscode.Uri): boolean => /\.(onnx|tflite)$/i.test(uri.path);
 
+/** Models above this size get a cancellable notification while they are analysed; smaller ones a status-bar spinner. */
+const BIG_MODEL_BYTES = 4 * 1024 * 1024;
+/** Lets the extension host breathe (and a cancel arrive) between the phases of an analysis. */
+const yieldToHost = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
 export class ModelStore implements vscode.Disposable {
   private readonly entries = new Map<string, ModelEntry>();
   private readonly watchers = new Map<string, vscode.Disposable[]>();
+  /** Per model, the number of the latest analysis started: an older one that finishes later is dropped. */
+  private readonly generation = new Map<string, number>();
   private readonly changed = new vscode.EventEmitter<ModelEntry>();
   readonly onDidChange = this.changed.event;
-  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private readonly closed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidClose = this.closed.event;
+  private readonly disposables: vscode.Disposable[] = [this.changed, this.closed];
 
   constructor(private readonly config: Config) {
     this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => {
@@ -35,20 +45,29 @@ export class ModelStore implements vscode.Disposable {
   async open(uri: vscode.Uri): Promise<ModelEntry> {
     const key = uri.toString();
     if (!this.watchers.has(key)) this.watch(uri);
+    const generation = (this.generation.get(key) ?? 0) + 1;
+    this.generation.set(key, generation);
+    const size = await Promise.resolve(vscode.workspace.fs.stat(uri)).then((s) => s.size, () => 0);
+    const big = size > BIG_MODEL_BYTES;
+    const name = uri.path.split('/').pop()!;
     const entry = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: `MCU Memory: analysing ${uri.path.split('/').pop()}` },
-      () => this.analyze(uri),
+      { location: big ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window, title: `MCU Memory: analysing ${name}`, cancellable: big },
+      (_progress, token) => this.analyze(uri, token),
     );
+    if (this.generation.get(key) !== generation) return this.entries.get(key) ?? entry;
     this.entries.set(key, entry);
     this.changed.fire(entry);
     return entry;
   }
 
+  /** Forgets a model whose Memory View closed: its watchers stop and its diagnostics go. */
   close(uri: vscode.Uri): void {
     const key = uri.toString();
     this.entries.delete(key);
+    this.generation.delete(key);
     for (const d of this.watchers.get(key) ?? []) d.dispose();
     this.watchers.delete(key);
+    this.closed.fire(uri);
   }
 
   async refreshAll(): Promise<void> {
@@ -67,7 +86,8 @@ export class ModelStore implements vscode.Disposable {
     this.watchers.set(uri.toString(), disposables);
   }
 
-  private async analyze(uri: vscode.Uri): Promise<ModelEntry> {
+  private async analyze(uri: vscode.Uri, token: vscode.CancellationToken): Promise<ModelEntry> {
+    const cancelled: ModelEntry = { uri, error: { code: 'cancelled', message: 'the analysis was cancelled; reopen the model to analyse it' } };
     let bytes: Uint8Array;
     try {
       bytes = await vscode.workspace.fs.readFile(uri);
@@ -80,11 +100,15 @@ export class ModelStore implements vscode.Disposable {
     } catch {
       // No deployment file: settings give the defaults.
     }
-    const opened = openModel(bytes, { fileName: uri.path });
+    await yieldToHost();
+    if (token.isCancellationRequested) return cancelled;
+    const opened = engine().openModel(bytes, { fileName: uri.path });
     if (!opened.ok) return { uri, error: opened.error };
-    const eff = effectiveSettings(this.config.settings(), parseDeployment(deploymentText));
+    await yieldToHost();
+    if (token.isCancellationRequested) return cancelled;
+    const eff = engine().effectiveSettings(this.config.settings(), engine().parseDeployment(deploymentText));
     try {
-      return { uri, report: analyzeModel(opened.value, uri.path.split('/').pop()!, eff) };
+      return { uri, report: engine().analyzeModel(opened.value, uri.path.split('/').pop()!, eff) };
     } catch (e) {
       return { uri, error: { code: 'internal', message: `analysis failed: ${e instanceof Error ? e.message : String(e)}` } };
     }

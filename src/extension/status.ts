@@ -1,6 +1,7 @@
 // Status bar: "STM32F746 · 172/320 KiB" for the active model, coloured when it does not fit; click = Select Target.
 import * as vscode from 'vscode';
-import { BUILTIN_TARGETS, effectiveSettings } from '../core/index';
+import type { McuTarget } from '../core/index';
+import { engine } from './engine';
 import type { Config } from './config';
 import type { ModelEntry, ModelStore } from './models';
 
@@ -40,12 +41,22 @@ export class StatusBar implements vscode.Disposable {
   }
 }
 
-/** Quick pick of the catalogue and the user's custom targets; writes mcuMemory.target. */
-export async function pickTarget(config: Config): Promise<string | undefined> {
+/** Quick pick of the catalogue and the user's custom targets; writes mcuMemory.target. A name given as the argument
+ * (from a keybinding or another extension) is set without asking, if it is known. */
+export async function pickTarget(config: Config, name?: unknown): Promise<string | undefined> {
   const customs = config.customTargets;
-  const current = effectiveSettings(config.settings()).target.name;
+  if (typeof name === 'string') {
+    const known = engine().findTarget(name, customs.map(engine().customTarget).filter((t): t is McuTarget => t !== null));
+    if (!known) {
+      void vscode.window.showErrorMessage(`Unknown target MCU '${name}'`);
+      return undefined;
+    }
+    await config.setTarget(known.name);
+    return known.name;
+  }
+  const current = engine().effectiveSettings(config.settings()).target.name;
   const items: (vscode.QuickPickItem & { name: string })[] = [
-    ...BUILTIN_TARGETS.map((t) => ({ name: t.name, label: t.name, description: `${t.sramBytes / 1024} KiB SRAM · ${t.flashBytes / 1024} KiB Flash`, detail: t.notes })),
+    ...engine().BUILTIN_TARGETS.map((t) => ({ name: t.name, label: t.name, description: `${t.sramBytes / 1024} KiB SRAM · ${t.flashBytes / 1024} KiB Flash`, detail: t.notes })),
     ...customs.map((c) => ({ name: c.name, label: c.name, description: `custom: SRAM ${c.sram}, Flash ${c.flash}` })),
   ].map((i) => ({ ...i, picked: i.name === current }));
   const chosen = await vscode.window.showQuickPick(items, { title: 'Select Target MCU', placeHolder: `current: ${current}`, matchOnDescription: true });

@@ -23,7 +23,7 @@ export interface Deployment {
   target?: string | CustomTargetSetting;
   reserve?: string | number;
   conventions?: Partial<Conventions>;
-  /** 'auto': the search's best; 'none': layer by layer; or a given schedule. */
+  /** 'none' (the default): layer by layer; 'auto': the search's best; or a given schedule. */
   schedule?: 'auto' | 'none' | ScheduleSetting;
   /** Percent of the model's MACs; null: no limit. */
   maxMacsOverhead?: number | null;
@@ -139,7 +139,8 @@ export interface Effective {
   problems: DeploymentProblem[];
 }
 
-function customTarget(c: CustomTargetSetting): McuTarget | null {
+/** A custom target from settings or the deployment file; null when a size does not parse. */
+export function customTarget(c: CustomTargetSetting): McuTarget | null {
   const sram = typeof c.sram === 'number' ? c.sram : parseSize(c.sram);
   const flash = typeof c.flash === 'number' ? c.flash : parseSize(c.flash);
   const reserve = c.reserve === undefined ? 0 : typeof c.reserve === 'number' ? c.reserve : parseSize(c.reserve);
@@ -165,7 +166,7 @@ export function effectiveSettings(settings: Settings, deployment: ParsedDeployme
   return {
     target,
     conventions: { ...settings.conventions, ...d.conventions },
-    schedule: d.schedule ?? 'auto',
+    schedule: d.schedule ?? 'none',
     maxOverhead: overhead === null ? null : overhead / 100,
     codegenOutputFolder: d.codegen?.outputFolder ?? settings.codegenOutputFolder,
     problems,

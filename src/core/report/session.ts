@@ -3,7 +3,7 @@
 // extension turns this into diagnostics, the listing, hovers, quick fixes and the webview's data.
 import type { Analysis } from '../analysis/analyze';
 import { analyzeGraph } from '../analysis/analyze';
-import type { Graph } from '../graph';
+import type { Graph, ModelMetadata } from '../graph';
 import { ModelError } from '../errors';
 import { evaluateFit, type FitResult } from '../mcu/catalogue';
 import { evaluateSchedule, scheduleContext, scheduledLive, type ScheduleContext, type ScheduleCost } from '../schedule/cost';
@@ -31,6 +31,8 @@ export interface Finding {
 
 export interface ModelReport {
   fileName: string;
+  /** The file's producer and opsets. */
+  metadata: ModelMetadata;
   analysis: Analysis;
   effective: Effective;
   perLayerFit: FitResult;
@@ -128,6 +130,6 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
   for (const u of analysis.unsupported) {
     findings.push({ severity: 'warning', code: 'unsupported', step: stepOf.get(u.opIndex) ?? null, message: `${u.op} '${u.name}' is not supported: ${u.reason}` });
   }
-  return { fileName, analysis, effective: eff, perLayerFit, fit, schedule: applied.report,
+  return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit, fit, schedule: applied.report,
     scheduledLive: applied.cost ? scheduledLive(ctx, applied.cost) : null, scheduleWhy: applied.why, candidates: applied.candidates, findings };
 }

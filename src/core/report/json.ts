@@ -1,6 +1,13 @@
-// The --json document (schema in the README, kept stable: fields are only ever added).
-import type { Advice, Analysis, FitResult, Graph, McuTarget, RejectedSplits, ScheduleContext, ScheduleReport, SearchResult, StepRef } from '../core/index';
-import { stepRef } from '../core/index';
+// The JSON documents of the CLI's --json and the extension's Export Report (schemas in the README, kept stable:
+// fields are only ever added).
+import type { Analysis } from '../analysis/analyze';
+import type { Graph } from '../graph';
+import type { FitResult, McuTarget } from '../mcu/catalogue';
+import type { Advice } from '../schedule/advisor';
+import type { ScheduleContext } from '../schedule/cost';
+import { stepRef, type ScheduleReport, type StepRef } from '../schedule/report';
+import type { RejectedSplits, SearchResult } from '../schedule/search';
+import type { ModelReport } from './session';
 
 export const ANALYSIS_SCHEMA = 'mcu-mem/analysis@1';
 
@@ -44,7 +51,7 @@ export interface ScheduleChoice {
 const targetJson = (fit: FitResult | null): AnalysisJson['target'] =>
   fit ? { name: fit.target.name, sramBytes: fit.target.sramBytes, flashBytes: fit.target.flashBytes, reserveBytes: fit.target.reserveBytes } : null;
 
-export function analysisJson(file: string, graph: Graph, a: Analysis, fit: FitResult | null, choice: ScheduleChoice | null = null): AnalysisJson {
+export function analysisJson(file: string, graph: Pick<Graph, 'metadata'>, a: Analysis, fit: FitResult | null, choice: ScheduleChoice | null = null): AnalysisJson {
   const peak = a.ops[a.peakStep];
   return {
     schema: ANALYSIS_SCHEMA,
@@ -74,6 +81,14 @@ export function analysisJson(file: string, graph: Graph, a: Analysis, fit: FitRe
     schedule: !choice ? null : choice.report ? { mode: choice.mode, why: choice.why, ...choice.report } : { mode: 'auto', why: choice.why, split: null },
     notes: a.notes,
   };
+}
+
+/** The analysis document of a model report (Export Report): the schedule in force, the fit with it. */
+export function reportJson(r: ModelReport): AnalysisJson {
+  const choice: ScheduleChoice | null = r.schedule
+    ? { mode: r.effective.schedule === 'auto' ? 'auto' : 'fixed', report: r.schedule, why: r.scheduleWhy }
+    : r.effective.schedule === 'auto' ? { mode: 'auto', report: null, why: r.scheduleWhy } : null;
+  return analysisJson(r.fileName, r, r.analysis, r.fit, choice);
 }
 
 export const SCHEDULE_SCHEMA = 'mcu-mem/schedule@1';

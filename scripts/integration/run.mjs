@@ -1,0 +1,47 @@
+// `npm run test:integration`: installs the tooling if needed (setup.sh), prepares a workspace with the models, runs the
+// extension test suite inside a real VS Code with @vscode/test-electron's runTests, then the Playwright UI test.
+// Set MCU_MEM_DESKTOP=1 on a machine that can download VS Code to run the suite under desktop VS Code instead.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runTests } from '@vscode/test-electron';
+import { RESULTS, ROOT } from './harness.mjs';
+
+const SHARED_MODEL = join(ROOT, '..', 'shared', 'models', 'tflite', 'person_detect.tflite');
+
+/** A fresh workspace: TFLM's person detection model, our bundled example, and a broken file. */
+export function prepareWorkspace(name) {
+  if (!existsSync(SHARED_MODEL)) throw new Error(`the integration tests need ${SHARED_MODEL} (../shared beside the repository)`);
+  const dir = join(RESULTS, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(SHARED_MODEL, join(dir, 'person_detect.tflite'));
+  execFileSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'example', join(dir, 'tiny_mobilenet.onnx')], { stdio: 'ignore' });
+  writeFileSync(join(dir, 'broken.onnx'), Buffer.from('this is not an ONNX model'));
+  return dir;
+}
+
+async function main() {
+  const only = process.argv[2];
+  if (!process.env.MCU_MEM_DESKTOP) execFileSync('bash', [join(ROOT, 'scripts', 'integration', 'setup.sh')], { stdio: 'inherit' });
+  const started = Date.now();
+  if (only !== 'ui') {
+    const workspace = prepareWorkspace('workspace-api');
+    await runTests({
+      ...(process.env.MCU_MEM_DESKTOP ? {} : { vscodeExecutablePath: join(ROOT, 'scripts', 'integration', 'vscode-server-launcher.mjs') }),
+      extensionDevelopmentPath: ROOT,
+      extensionTestsPath: join(ROOT, 'out', 'integration', 'test', 'integration', 'suite', 'index.js'),
+      launchArgs: [workspace],
+    });
+    console.log(`integration suite passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  if (only !== 'api' && !process.env.MCU_MEM_DESKTOP) {
+    const { runUiTest } = await import('./ui-test.mjs');
+    await runUiTest(prepareWorkspace('workspace-ui'));
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

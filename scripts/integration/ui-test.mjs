@@ -1,0 +1,119 @@
+// The UI test: Playwright drives the VS Code server's workbench in headless Chromium like a person. It opens
+// person_detect.tflite with Quick Open, waits for the chart inside the Memory View's webview, hovers a bar and reads the
+// tooltip, toggles the per-layer chart, picks a target from the status bar's quick pick, and saves screenshots under
+// test-results/ (CI keeps them as artifacts). A CSP violation or an error in the webview fails the test.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launchBrowser, RESULTS, ROOT, startServer } from './harness.mjs';
+
+async function step(name, fn) {
+  const t = Date.now();
+  await fn();
+  console.log(`  ✔ ${name} (${Date.now() - t} ms)`);
+}
+
+export async function runUiTest(workspace) {
+  mkdirSync(RESULTS, { recursive: true });
+  mkdirSync(join(workspace, '.vscode'), { recursive: true });
+  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'mcuMemory.customTargets': [{ name: 'Tiny32K', sram: '32KiB', flash: '512KiB' }] }, null, 2));
+  const server = await startServer({ dataDir: mkdtempSync(join(tmpdir(), 'mcu-mem-ui-')) });
+  const browser = await launchBrowser();
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const problems = [];
+  page.on('console', (m) => {
+    const text = m.text();
+    if (/Content Security Policy|Refused to (load|execute|apply)/i.test(text) || (m.type() === 'error' && /webview|chart|mcu/i.test(text))) problems.push(text);
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  console.log('UI test (Playwright, VS Code server in headless Chromium)');
+  try {
+    await step('the workbench opens the workspace', async () => {
+      await page.goto(server.url(workspace, { extensionDevelopmentPath: ROOT }));
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'person_detect.tflite' }).waitFor({ timeout: 60_000 });
+    });
+
+    await step('Quick Open person_detect.tflite opens the Memory View', async () => {
+      await page.keyboard.press('Control+P');
+      await page.keyboard.type('person_detect.tflite');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'person_detect.tflite' }).first().waitFor();
+      await page.keyboard.press('Enter');
+    });
+
+    const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    const canvas = view.locator('canvas#chart');
+    await step('the chart renders inside the webview', async () => {
+      await view.locator('h1', { hasText: 'person_detect.tflite' }).waitFor({ timeout: 60_000 });
+      await canvas.waitFor();
+      const box = await canvas.boundingBox();
+      assert.ok(box && box.width > 200 && box.height > 100, `canvas box ${JSON.stringify(box)}`);
+      const text = await view.locator('#root').innerText();
+      assert.match(text, /Peak SRAM 55,296 B per layer/);
+      assert.match(text, /Target STM32F746/);
+    });
+
+    await step('hovering a bar shows the tooltip with shapes, bytes and MACs', async () => {
+      const box = await canvas.boundingBox();
+      const tip = view.locator('#chart-tooltip');
+      // Per-block chart: the first block holds the peak step #2; hover the left part of the plot.
+      await page.mouse.move(box.x + box.width * 0.12, box.y + box.height * 0.6);
+      await page.mouse.move(box.x + box.width * 0.13, box.y + box.height * 0.62);
+      await tip.waitFor({ state: 'visible' });
+      const text = await tip.innerText();
+      console.log(`    tooltip: ${text.split('\n').slice(0, 4).join(' | ')}`);
+      assert.match(text, /live bytes/);
+      assert.match(text, /#\d+ (CONV_2D|DEPTHWISE_CONV_2D) '/);
+      assert.match(text, /in 1×\d+×\d+×\d+ \([\d,]+ B\) → out 1×\d+×\d+×\d+ \([\d,]+ B\)/);
+      assert.match(text, /live [\d,]+ B, weights [\d,]+ B, MACs [\d,]+/);
+      await page.screenshot({ path: join(RESULTS, 'memory-view.png') });
+    });
+
+    await step('the per-layer toggle redraws the chart per operator', async () => {
+      await view.locator('vscode-checkbox', { hasText: 'per layer' }).click();
+      const box = await canvas.boundingBox();
+      await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+      await page.mouse.move(box.x + box.width * 0.51, box.y + box.height * 0.5);
+      const tip = view.locator('#chart-tooltip');
+      await tip.waitFor({ state: 'visible' });
+      assert.match((await tip.innerText()).split('\n')[0], /^#\d+ [A-Z_0-9]+$/);
+      await page.screenshot({ path: join(RESULTS, 'memory-view-per-layer.png') });
+    });
+
+    await step('the status bar shows the target; Select Target MCU changes it', async () => {
+      const item = page.locator('.statusbar-item', { hasText: 'STM32F746' });
+      await item.waitFor();
+      assert.match(await item.innerText(), /STM32F746 · 54\/320 KiB/);
+      await item.click();
+      await page.locator('.quick-input-widget').waitFor({ state: 'visible' });
+      await page.keyboard.type('STM32H743');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'STM32H743' }).first().waitFor();
+      await page.keyboard.press('Enter');
+      await page.locator('.statusbar-item', { hasText: 'STM32H743 · 54/1024 KiB' }).waitFor();
+      await view.locator('h2', { hasText: 'Target STM32H743' }).waitFor();
+    });
+
+    await step('for a tiny custom target the status bar turns red and the Problems panel names the peak layer', async () => {
+      await page.locator('.statusbar-item', { hasText: 'STM32H743' }).click();
+      await page.locator('.quick-input-widget').waitFor({ state: 'visible' });
+      await page.keyboard.type('Tiny32K');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Tiny32K' }).first().waitFor();
+      await page.keyboard.press('Enter');
+      await page.locator('.statusbar-item', { hasText: 'Tiny32K · 54/32 KiB' }).waitFor();
+      await page.keyboard.press('Control+Shift+M');
+      const row = page.locator('.markers-panel .monaco-list-row', { hasText: "exceeds Tiny32K's 32,768 B SRAM by 22,528 B" }).first();
+      await row.waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: join(RESULTS, 'problems.png') });
+    });
+
+    assert.deepEqual(problems, [], `errors in the page:\n${problems.join('\n')}`);
+    console.log('UI test passed; screenshots in test-results/');
+  } catch (e) {
+    await page.screenshot({ path: join(RESULTS, 'ui-failure.png') }).catch(() => {});
+    throw e;
+  } finally {
+    await browser.close().catch(() => {});
+    await server.stop();
+  }
+}

@@ -1,0 +1,208 @@
+// Integration tests, run inside a real VS Code (the VS Code server through headless Chromium here, desktop VS Code on a
+// laptop) through the real `vscode` API. The workspace holds TFLM's person_detect.tflite, our example ONNX model and
+// a broken file (scripts/integration/run.mjs). Expected figures are worked out by hand from the model's shapes:
+// step #2 (Conv2d_1_pointwise) reads the 48×48×8 int8 depthwise output (18,432 B) and writes 48×48×16 (36,864 B),
+// so 55,296 B are live there: the per-layer peak.
+import * as assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import * as vscode from 'vscode';
+import type { Services } from '../../../src/extension/commands';
+
+const EXTENSION_ID = 'mcu-memory-inspector.mcu-memory-inspector';
+const VIEW_TYPE = 'mcuMemory.memoryView';
+const PEAK = 55_296;
+const TINY = { name: 'Tiny32K', sram: '32KiB', flash: '512KiB' };
+
+const ws = (): vscode.Uri => vscode.workspace.workspaceFolders![0]!.uri;
+const file = (name: string): vscode.Uri => vscode.Uri.joinPath(ws(), name);
+const person = (): vscode.Uri => file('person_detect.tflite');
+const deployment = (): string => `${person().fsPath}.mcu.json`;
+
+async function waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== null && v !== false) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('mcuMemory');
+async function setTarget(name: string): Promise<void> {
+  await cfg().update('customTargets', [TINY], vscode.ConfigurationTarget.Workspace);
+  await cfg().update('target', name, vscode.ConfigurationTarget.Workspace);
+}
+
+const sramError = (uri: vscode.Uri): vscode.Diagnostic | undefined =>
+  vscode.languages.getDiagnostics(uri).find((d) => d.code === 'sram' && d.severity === vscode.DiagnosticSeverity.Error);
+const problems = (uri: vscode.Uri): vscode.Diagnostic[] =>
+  vscode.languages.getDiagnostics(uri).filter((d) => d.severity <= vscode.DiagnosticSeverity.Warning);
+
+function activeCustomEditor(): vscode.TabInputCustom | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return input instanceof vscode.TabInputCustom ? input : undefined;
+}
+
+function hoverString(h: vscode.Hover): string {
+  return h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : '')).join('\n');
+}
+
+describe('MCU Memory Inspector in VS Code', function () {
+  let api: Services;
+
+  before(async () => {
+    if (existsSync(deployment())) rmSync(deployment());
+    await cfg().update('target', undefined, vscode.ConfigurationTarget.Workspace);
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('is not active before a model is opened (narrow activation events)', () => {
+    const ext = vscode.extensions.getExtension<Services>(EXTENSION_ID);
+    assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+    assert.equal(ext.isActive, false);
+  });
+
+  it('opening person_detect.tflite opens the Memory View, whose webview script runs and receives the analysis', async () => {
+    await vscode.commands.executeCommand('vscode.open', person());
+    const input = await waitFor('the Memory View tab', activeCustomEditor);
+    assert.equal(input.viewType, VIEW_TYPE);
+    assert.equal(input.uri.toString(), person().toString());
+    const ext = vscode.extensions.getExtension<Services>(EXTENSION_ID)!;
+    assert.ok(ext.isActive);
+    api = ext.exports;
+    // `ready` comes from the webview's own script: it ran under the CSP; the host then answered with `show`.
+    const trace = await waitFor('the webview handshake', () => {
+      const t = api.views.traces.get(person().toString());
+      return t && t.ready > 0 && t.lastPosted === 'show' ? t : undefined;
+    });
+    assert.equal(trace.lastPosted, 'show');
+    const entry = api.store.get(person());
+    assert.ok(entry?.report, 'the model was analysed');
+    assert.equal(entry.report.analysis.peakBytes, PEAK);
+    assert.equal(entry.report.analysis.peakStep, 2);
+    assert.equal(entry.report.analysis.ops.length, 31);
+  });
+
+  it('activates in under 50 ms', () => {
+    const ms = api.activationMs();
+    console.log(`      activation (bundle load + activate): ${ms.toFixed(1)} ms`);
+    assert.ok(ms > 0 && ms < 50, `activation took ${ms.toFixed(1)} ms`);
+  });
+
+  it('reports an SRAM error with the numbers for a tiny custom target, and none for STM32H743', async () => {
+    await setTarget(TINY.name);
+    const d = await waitFor('the SRAM error', () => sramError(person()));
+    assert.match(d.message, /peak SRAM 55,296 B/);
+    assert.match(d.message, /exceeds Tiny32K's 32,768 B SRAM by 22,528 B/);
+    assert.match(d.message, /#2 CONV_2D 'MobilenetV1\/MobilenetV1\/Conv2d_1_pointwise\/Relu6'/);
+    assert.equal(d.source, 'MCU Memory');
+    const info = vscode.languages.getDiagnostics(person()).find((x) => x.code === 'schedule-fits');
+    assert.ok(info, 'an Information entry names the schedule that would make it fit');
+    assert.equal(info.severity, vscode.DiagnosticSeverity.Information);
+    assert.match(info.message, /a patch schedule makes it fit Tiny32K: Run steps 0–\d+ in \d+×\d+ patches/);
+
+    await setTarget('STM32H743');
+    await waitFor('the diagnostics to clear', () => problems(person()).length === 0);
+    assert.deepEqual(problems(person()), []);
+  });
+
+  it('the target command changes the status bar', async () => {
+    await vscode.commands.executeCommand('mcuMemory.selectTarget', 'STM32F746');
+    await waitFor('the status bar to show STM32F746', () => api.status.item.text.includes('STM32F746'));
+    assert.equal(cfg().get('target'), 'STM32F746');
+    assert.equal(api.status.item.text, '$(chip) STM32F746 · 54/320 KiB');
+    assert.equal(api.status.item.backgroundColor, undefined);
+    await vscode.commands.executeCommand('mcuMemory.selectTarget', TINY.name);
+    await waitFor('the status bar to show Tiny32K', () => api.status.item.text.includes(TINY.name));
+    assert.equal(api.status.item.text, '$(chip) Tiny32K · 54/32 KiB');
+    assert.equal((api.status.item.backgroundColor as { id?: string } | undefined)?.id, 'statusBarItem.errorBackground', 'coloured when it does not fit');
+  });
+
+  it('the layer listing shows one line per operator, with hovers giving the activation bytes and the diagnostic on the peak line', async () => {
+    await vscode.commands.executeCommand('mcuMemory.openLayerListing', person());
+    const editor = await waitFor('the listing editor', () => vscode.window.activeTextEditor?.document.uri.scheme === 'mcu-listing' && vscode.window.activeTextEditor);
+    const doc = editor.document;
+    assert.equal(doc.languageId, 'mcu-listing');
+    const opLines = doc.getText().split('\n').filter((l) => /^\d+\s/.test(l));
+    assert.equal(opLines.length, 31);
+    const line = doc.getText().split('\n').findIndex((l) => /^2\s+CONV_2D/.test(l));
+    assert.ok(line > 0);
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(line, 3));
+    const text = hovers.map(hoverString).join('\n');
+    assert.match(text, /#2 CONV_2D/);
+    assert.match(text, /\| inputs \(activations\) \| \| 18,432 \|/);
+    assert.match(text, /\| outputs \| \| 36,864 \|/);
+    assert.match(text, /\| live at this step \| \| 55,296 \|/);
+    assert.match(text, /peak step/);
+    const onLine = await waitFor('the SRAM error on the listing', () => sramError(doc.uri));
+    assert.equal(onLine.range.start.line, line);
+  });
+
+  it('a quick fix writes the schedule into person_detect.tflite.mcu.json, and the peak drops', async () => {
+    const listing = vscode.window.activeTextEditor!.document.uri;
+    const diag = await waitFor('the SRAM error on the listing', () => sramError(listing));
+    const all = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', listing, diag.range, vscode.CodeActionKind.QuickFix.value);
+    const actions = all.filter((a) => a.command?.command === 'mcuMemory.applySchedule');
+    assert.ok(actions.length >= 1 && actions.length <= 3, `${actions.length} quick fixes`);
+    for (const a of actions) assert.match(a.title, /^Run steps 0–\d+ in \d+×\d+ patches: peak 54\.0 KiB → [\d.]+ KiB, \+[\d.]+% MACs$/);
+    const best = actions.find((a) => a.isPreferred) ?? actions[0]!;
+    const [model, schedule] = best.command!.arguments as [vscode.Uri, { after: string; tiles: [number, number] }];
+    assert.equal(model.toString(), person().toString());
+    await vscode.commands.executeCommand(best.command!.command, ...best.command!.arguments!);
+
+    const written = JSON.parse(readFileSync(deployment(), 'utf8')) as { schedule: unknown };
+    assert.deepEqual(written.schedule, schedule);
+    assert.equal(typeof schedule.after, 'string');
+    const report = await waitFor('the scheduled analysis', () => {
+      const r = api.store.get(person())?.report;
+      return r?.schedule ? r : undefined;
+    });
+    assert.ok(report.fit.sramNeeded < PEAK && report.fit.sramNeeded <= 32 * 1024, `scheduled arena ${report.fit.sramNeeded} B`);
+    await waitFor('the SRAM error to go', () => !sramError(person()) && !sramError(listing));
+    assert.match(api.status.item.text, /^\$\(chip\) Tiny32K · \d+\/32 KiB$/);
+    assert.equal(api.status.item.backgroundColor, undefined);
+    const info = vscode.languages.getDiagnostics(person()).find((x) => x.code === 'schedule-fits');
+    assert.match(info?.message ?? '', /fits Tiny32K with the patch schedule/);
+  });
+
+  it('editing the deployment file by hand re-runs the analysis (file watcher)', async () => {
+    writeFileSync(deployment(), '{ "schedule": "none" }\n');
+    await waitFor('the SRAM error to come back', () => sramError(person()), 30_000);
+    writeFileSync(deployment(), '{ "schedule": "none", "target": "STM32H743" }\n');
+    await waitFor('the deployment file to override the settings', () => problems(person()).length === 0, 30_000);
+    assert.equal(api.store.get(person())?.report?.effective.target.name, 'STM32H743');
+  });
+
+  it('a broken model shows the error page and exactly one diagnostic', async () => {
+    const broken = file('broken.onnx');
+    await vscode.commands.executeCommand('vscode.open', broken);
+    await waitFor('the error page', () => api.views.traces.get(broken.toString())?.lastPosted === 'failed');
+    const diags = await waitFor('the diagnostic', () => { const d = vscode.languages.getDiagnostics(broken); return d.length > 0 && d; });
+    assert.equal(diags.length, 1);
+    assert.equal(diags[0]!.severity, vscode.DiagnosticSeverity.Error);
+    assert.match(diags[0]!.message, /\[(bad-onnx|unknown-format|truncated)\]$/);
+  });
+
+  it('Export Report writes Markdown and JSON next to the model', async () => {
+    await vscode.commands.executeCommand('mcuMemory.exportReport', person());
+    const md = readFileSync(`${person().fsPath}.report.md`, 'utf8');
+    assert.match(md, /^# Memory report: person_detect\.tflite/);
+    assert.match(md, /55,296/);
+    const json = JSON.parse(readFileSync(`${person().fsPath}.report.json`, 'utf8')) as { schema: string; peakBytes: number };
+    assert.equal(json.schema, 'mcu-mem/analysis@1');
+    assert.equal(json.peakBytes, PEAK);
+  });
+
+  it('closing the Memory View removes its diagnostics', async () => {
+    rmSync(deployment());
+    await setTarget(TINY.name);
+    await vscode.commands.executeCommand('vscode.open', person());
+    await waitFor('the SRAM error', () => sramError(person()));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitFor('the diagnostics to go', () => vscode.languages.getDiagnostics(person()).length === 0);
+  });
+});
