@@ -3,7 +3,7 @@
 // tooltip, toggles the per-layer chart, picks a target from the status bar's quick pick, and saves screenshots under
 // test-results/ (CI keeps them as artifacts). A CSP violation or an error in the webview fails the test.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowser, RESULTS, ROOT, startServer } from './harness.mjs';
@@ -17,14 +17,20 @@ async function step(name, fn) {
 export async function runUiTest(workspace) {
   mkdirSync(RESULTS, { recursive: true });
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
-  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'mcuMemory.customTargets': [{ name: 'Tiny32K', sram: '32KiB', flash: '512KiB' }] }, null, 2));
+  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({
+    'mcuMemory.customTargets': [{ name: 'Tiny32K', sram: '32KiB', flash: '512KiB' }],
+    // Room for the Memory View in the screenshots.
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'chat.disableAIFeatures': true,
+  }, null, 2));
   const server = await startServer({ dataDir: mkdtempSync(join(tmpdir(), 'mcu-mem-ui-')) });
   const browser = await launchBrowser();
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const problems = [];
   page.on('console', (m) => {
     const text = m.text();
-    if (/Content Security Policy|Refused to (load|execute|apply)/i.test(text) || (m.type() === 'error' && /webview|chart|mcu/i.test(text))) problems.push(text);
+    const where = m.location();
+    if (/Content Security Policy|Refused to (load|execute|apply)/i.test(text) || (m.type() === 'error' && /webview|chart|mcu/i.test(text))) problems.push(`${text} (at ${where.url}:${where.lineNumber})`);
   });
   page.on('pageerror', (e) => problems.push(String(e)));
   console.log('UI test (Playwright, VS Code server in headless Chromium)');
@@ -90,7 +96,7 @@ export async function runUiTest(workspace) {
       await page.keyboard.type('STM32H743');
       await page.locator('.quick-input-list .monaco-list-row', { hasText: 'STM32H743' }).first().waitFor();
       await page.keyboard.press('Enter');
-      await page.locator('.statusbar-item', { hasText: 'STM32H743 · 54/1024 KiB' }).waitFor();
+      await page.locator('.statusbar-item', { hasText: 'STM32H743 · 54/512 KiB' }).waitFor();
       await view.locator('h2', { hasText: 'Target STM32H743' }).waitFor();
     });
 
@@ -105,6 +111,22 @@ export async function runUiTest(workspace) {
       const row = page.locator('.markers-panel .monaco-list-row', { hasText: "exceeds Tiny32K's 32,768 B SRAM by 22,528 B" }).first();
       await row.waitFor({ timeout: 30_000 });
       await page.screenshot({ path: join(RESULTS, 'problems.png') });
+    });
+
+    await step('Apply on a candidate schedule writes the deployment file; the peak drops and the stage is marked', async () => {
+      await page.keyboard.press('Control+Shift+M'); // close the panel again
+      const first = view.locator('.candidates li').first();
+      const title = (await first.innerText()).split(' (arena')[0];
+      await first.locator('vscode-button', { hasText: 'Apply' }).click();
+      await view.locator('p', { hasText: /^In force: \d+×\d+ tiles after #\d+/ }).waitFor();
+      await view.locator('.candidates li', { hasText: title }).locator('.tag', { hasText: 'applied' }).waitFor();
+      const text = await view.locator('#root').innerText();
+      assert.match(text, /Peak SRAM 55,296 B per layer, [\d,]+ B with the patch schedule/);
+      await page.locator('.statusbar-item', { hasText: /Tiny32K · (1\d|2\d|3[0-2])\/32 KiB/ }).waitFor();
+      const deployment = JSON.parse(readFileSync(join(workspace, 'person_detect.tflite.mcu.json'), 'utf8'));
+      assert.equal(typeof deployment.schedule.after, 'string');
+      await view.locator('canvas#chart').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(RESULTS, 'memory-view-scheduled.png') });
     });
 
     assert.deepEqual(problems, [], `errors in the page:\n${problems.join('\n')}`);

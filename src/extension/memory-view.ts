@@ -68,7 +68,8 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
     const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'memory-view.css'));
     const csp = [
       "default-src 'none'",
-      `style-src ${webview.cspSource}`,
+      // The nonce lets the toolkit (FAST) probe :focus-visible with a <style> element (it reads meta csp-nonce).
+      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
       `img-src ${webview.cspSource} data:`,
       `font-src ${webview.cspSource}`,
       `script-src 'nonce-${nonce}'`,
@@ -78,6 +79,7 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta property="csp-nonce" content="${nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${style}">
 <title>Memory View</title>
