@@ -2,7 +2,7 @@
 // extension test suite inside a real VS Code with @vscode/test-electron's runTests, then the Playwright UI test.
 // Set MCU_MEM_DESKTOP=1 on a machine that can download VS Code to run the suite under desktop VS Code instead.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTests } from '@vscode/test-electron';
 import { RESULTS, ROOT } from './harness.mjs';
@@ -21,6 +21,17 @@ export function prepareWorkspace(name) {
   return dir;
 }
 
+/** `npm run package` (production bundles + vsce), then the .vsix unpacked into test-results/vsix. */
+function packageExtension() {
+  execFileSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const file = join(ROOT, 'mcu-memory-inspector.vsix');
+  const out = join(RESULTS, 'vsix');
+  rmSync(out, { recursive: true, force: true });
+  execFileSync('python3', ['-m', 'zipfile', '-e', file, out]);
+  console.log(`packaged ${file}: ${(statSync(file).size / 1024).toFixed(1)} KiB`);
+  return join(out, 'extension');
+}
+
 async function main() {
   const only = process.argv[2];
   if (!process.env.MCU_MEM_DESKTOP) execFileSync('bash', [join(ROOT, 'scripts', 'integration', 'setup.sh')], { stdio: 'inherit' });
@@ -36,8 +47,10 @@ async function main() {
     console.log(`integration suite passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   if (only !== 'api' && !process.env.MCU_MEM_DESKTOP) {
+    // The UI test runs the packaged extension: the .vsix unpacked, so a file missing from the allowlist fails it.
+    const vsix = packageExtension();
     const { runUiTest } = await import('./ui-test.mjs');
-    await runUiTest(prepareWorkspace('workspace-ui'));
+    await runUiTest(prepareWorkspace('workspace-ui'), vsix);
   }
 }
 

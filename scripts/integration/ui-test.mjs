@@ -14,7 +14,7 @@ async function step(name, fn) {
   console.log(`  ✔ ${name} (${Date.now() - t} ms)`);
 }
 
-export async function runUiTest(workspace) {
+export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
   mkdirSync(RESULTS, { recursive: true });
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({
@@ -36,7 +36,7 @@ export async function runUiTest(workspace) {
   console.log('UI test (Playwright, VS Code server in headless Chromium)');
   try {
     await step('the workbench opens the workspace', async () => {
-      await page.goto(server.url(workspace, { extensionDevelopmentPath: ROOT }));
+      await page.goto(server.url(workspace, { extensionDevelopmentPath }));
       await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
       await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'person_detect.tflite' }).waitFor({ timeout: 60_000 });
     });
