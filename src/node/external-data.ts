@@ -1,5 +1,5 @@
-// ONNX external data for the CLI: the file must exist inside the model's folder after resolving symlinks, and be
-// long enough for the tensor. Nothing is read.
+// ONNX external data for the CLI and the extension (local files): the file must exist inside the model's folder after
+// resolving symlinks, and be long enough for the tensor. Nothing is read.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExternalDataHost } from '../core/index';
