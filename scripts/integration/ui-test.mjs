@@ -95,7 +95,7 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
     await step('the view comes back as it was (setState) after another model was shown in its place', async () => {
       await quickOpen(page, 'tiny_mobilenet.onnx');
       await view.locator('h1', { hasText: 'tiny_mobilenet.onnx' }).waitFor({ timeout: 30_000 });
-      await quickOpen(page, 'person_detect.tflite');
+      await page.locator('.tabs-container .tab', { hasText: 'person_detect.tflite' }).click();
       await view.locator('h1', { hasText: 'person_detect.tflite' }).waitFor({ timeout: 30_000 });
       const checked = await view.locator('vscode-checkbox', { hasText: 'per layer' }).evaluate((e) => e.checked);
       assert.equal(checked, true, 'the per-layer toggle was restored');

@@ -14,7 +14,7 @@ import type { FromWebview } from '../shared/protocol';
 declare const __mcuMemLoadStarted: number | undefined;
 
 export function activate(context: vscode.ExtensionContext): Services | undefined {
-  const started = typeof __mcuMemLoadStarted === 'number' ? __mcuMemLoadStarted : performance.now();
+  const started = performance.now();
   try {
     const config = new Config();
     const store = new ModelStore(config);
@@ -37,7 +37,9 @@ export function activate(context: vscode.ExtensionContext): Services | undefined
       vscode.languages.registerCodeActionsProvider({ scheme: LISTING_SCHEME }, listings, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
       ...registerCommands(services),
     );
-    activationMs = performance.now() - started;
+    // As VS Code counts it (Show Running Extensions): loading the code plus the activate() call, without the time the
+    // extension host spends between the two (creating the context, storage).
+    activationMs = loadMs + (performance.now() - started);
     return services;
   } catch (e) {
     void vscode.window.showErrorMessage(`MCU Memory Inspector failed to activate: ${e instanceof Error ? e.message : String(e)}`);
@@ -45,7 +47,9 @@ export function activate(context: vscode.ExtensionContext): Services | undefined
   }
 }
 
-/** How long activate() took (measured by the integration tests, reported in the README). */
+/** How long activation took (measured by the integration tests, reported in the README). */
 let activationMs = 0;
+/** Evaluating the bundle: from its first line to here, the last statement of the entry module. */
+const loadMs = typeof __mcuMemLoadStarted === 'number' ? performance.now() - __mcuMemLoadStarted : 0;
 
 export function deactivate(): void {}

@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import {
-  analyzeModel, DEFAULT_SETTINGS, effectiveSettings, hoverText, listing, parseDeployment, reportMarkdown, withSchedule,
-  type Settings,
+  analyzeModel, ANALYSIS_SCHEMA, DEFAULT_SETTINGS, effectiveSettings, hoverText, listing, parseDeployment, reportJson, reportMarkdown,
+  withSchedule, type Settings,
 } from '../../src/core/index';
 import { exampleModel } from '../../src/core/testing/examples';
 import { open, ROOT } from '../helpers';
@@ -104,6 +104,25 @@ test('findings: an SRAM error on the peak step with quick fixes that fit; a sche
   assert.equal(tight('96K', '"auto"').fit.sramFits, true);
   // A big target: nothing to report.
   assert.deepEqual(tight('8M').findings, []);
+  // Without a schedule in the file the model runs layer by layer (the quick fixes are offered, not applied).
+  assert.equal(effectiveSettings(DEFAULT_SETTINGS).schedule, 'none');
+  assert.equal(r.schedule, null);
+});
+
+test('Export Report JSON: the analysis@1 document, with the schedule in force and the fit it gives', () => {
+  const none = reportJson(tight('96K'));
+  assert.equal(none.schema, ANALYSIS_SCHEMA);
+  assert.equal(none.schedule, null);
+  assert.equal(none.fits, false);
+  assert.equal(none.peakBytes, 138_240);
+  assert.equal(none.ops.length, tight('96K').analysis.ops.length);
+  const auto = reportJson(tight('96K', '"auto"'));
+  assert.equal(auto.fits, true);
+  assert.ok(auto.schedule && auto.schedule.mode === 'auto' && auto.schedule.split !== null);
+  const given = tight('96K', '{"after": 3, "tiles": [2, 2]}');
+  const fixed = reportJson(given);
+  assert.ok(fixed.schedule && fixed.schedule.mode === 'fixed' && fixed.schedule.split?.index === given.schedule!.split.index);
+  JSON.parse(JSON.stringify(fixed));
 });
 
 test('findings: a schedule in the file that does not apply is a warning and the model runs layer by layer', () => {
