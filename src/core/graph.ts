@@ -161,6 +161,12 @@ export interface ModelNote {
 export interface StoredData {
   bytes: number;
   elements: number;
+  /**
+   * The stored values as little-endian bytes of the tensor's dtype (what C export writes into weights.c): a view into
+   * the file where it holds them that way (TFLite buffers, ONNX raw_data), else encoded on call (ONNX typed fields).
+   * Absent where the bytes are not in the file (ONNX external data: only checked, never read, by the analysis).
+   */
+  data?: () => Uint8Array;
 }
 
 export interface Graph {

@@ -23,6 +23,11 @@ function run(bytes: Uint8Array, fileName?: string): CoreError | null {
   const ctx = scheduleContext(r.value, { countInput: false });
   const found = searchSchedules(ctx, { maxOverhead: null });
   if (found.best) advise(ctx, found.best);
+  // Constant data (what C export will write) stays inside the file and has the size the reader reported.
+  for (const [key, d] of r.value.storage) {
+    const bytes = d.data?.();
+    if (bytes && bytes.length !== d.bytes) throw new Error(`storage ${key}: data() gives ${bytes.length} bytes, the reader said ${d.bytes}`);
+  }
   return null;
 }
 

@@ -157,3 +157,42 @@ test('ONNX: an unknown operator is an unsupported entry; the rest is still analy
   assert.equal(a.ops[0]!.outputBytes, 4 * 8 * 8 * 4);
   assert.equal(a.complete, false);
 });
+
+test('constant data: raw_data is a view of the file, typed fields decode to the same little-endian bytes, external data has none', () => {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 4]);
+  const values = [0.5, -1.25, 3, 1e-3, 7, -8, 0.125, 2];
+  const raw = b.init('w_raw', [4, 2], 'float32', values);
+  const typed = b.typedInit('w_typed', [4, 2], 'float32', values);
+  const i64 = b.typedInit('shape_typed', [2], 'int64', [1, -1]);
+  const i8 = b.typedInit('q_typed', [3], 'int8', [-128, 0, 127]);
+  const a = b.op('MatMul', [x, raw]);
+  const c = b.op('MatMul', [x, typed]);
+  const s = b.op('Add', [a, c]);
+  b.op('Reshape', [s, i64]);
+  b.op('DequantizeLinear', [i8, b.init('sc', [], 'float32', [0.5])]);
+  b.output(s);
+  const g = open(b.build(), 'm.onnx');
+  const data = (name: string): Uint8Array => {
+    const t = g.tensors.find((x) => x.name === name)!;
+    const d = g.storage.get(t.storage![0]!)!;
+    assert.ok(d.data, `${name} has data`);
+    const bytes = d.data();
+    assert.equal(bytes.length, d.bytes);
+    return bytes;
+  };
+  const f32 = (u: Uint8Array): number[] => Array.from(new Float32Array(Uint8Array.from(u).buffer));
+  assert.deepEqual(f32(data('w_raw')), values.map((v) => Math.fround(v)));
+  assert.deepEqual(Array.from(data('w_typed')), Array.from(data('w_raw')));
+  assert.deepEqual(Array.from(new BigInt64Array(Uint8Array.from(data('shape_typed')).buffer)), [1n, -1n]);
+  assert.deepEqual(Array.from(new Int8Array(Uint8Array.from(data('q_typed')).buffer)), [-128, 0, 127]);
+
+  const e = new OnnxBuilder(13);
+  const ex = e.input('x', [1, 4]);
+  e.output(e.op('MatMul', [ex, e.externalInit('w', [4, 2], 'weights.bin')]));
+  const host: ExternalDataHost = { check: () => null };
+  const r = openModel(e.build(), { fileName: 'e.onnx', externalData: host });
+  assert.ok(r.ok);
+  const w = r.value.tensors.find((t) => t.name === 'w')!;
+  assert.equal(r.value.storage.get(w.storage![0]!)!.data, undefined);
+});

@@ -103,3 +103,18 @@ test('TFLite: an operator reading its own later output is reported as a cycle', 
   const r = openModel(b.build());
   assert.ok(!r.ok && r.error.code === 'bad-graph' && /before operator #1 produces it/.test(r.error.message), JSON.stringify(r));
 });
+
+test('constant data: each buffer is a view of the file with the bytes the writer stored', () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 4], 'float32');
+  const w = b.constant('w', [2, 4], 'float32', [1, 2, 3, 4, -1, -2, -3, -4]);
+  b.constant('q', [3], 'int8', [-128, 5, 127]);
+  const y = b.tensor('y', [1, 2], 'float32');
+  b.op('FULLY_CONNECTED', [x, w, -1], [y]);
+  b.inputs = [x];
+  b.outputs = [y];
+  const g = open(b.build(), 'm.tflite');
+  const data = (name: string): Uint8Array => g.storage.get(g.tensors.find((t) => t.name === name)!.storage![0]!)!.data!();
+  assert.deepEqual(Array.from(new Float32Array(Uint8Array.from(data('w')).buffer)), [1, 2, 3, 4, -1, -2, -3, -4]);
+  assert.deepEqual(Array.from(new Int8Array(Uint8Array.from(data('q')).buffer)), [-128, 5, 127]);
+});

@@ -52,6 +52,16 @@ export class OnnxBuilder {
     return name;
   }
 
+  /** An initializer held in the typed fields (float_data, int32_data, int64_data) instead of raw_data. */
+  typedInit(name: string, shape: number[], dtype: OnnxDType, values: number[]): string {
+    const t: onnx.ITensorProto = { name, dims: shape, dataType: CODES[dtype] };
+    if (dtype === 'float32') t.floatData = values;
+    else if (dtype === 'int64') t.int64Data = values;
+    else t.int32Data = values;
+    this.inits.push(t);
+    return name;
+  }
+
   /** An initializer whose data lives in an external file (only the reference is written). */
   externalInit(name: string, shape: number[], location: string, offset = 0, dtype: OnnxDType = 'float32'): string {
     const length = shape.reduce((a, b) => a * b, 1) * WIDTH[dtype];

@@ -153,8 +153,8 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
   };
 
   const addConstant = (tp: onnx.ITensorProto, name: string, key: string): void => {
-    const { dtype, shape, bytes: stored, values } = readTensorProto(tp, name, options);
-    graph.storage.set(key, { bytes: stored, elements: shape.reduce((a, b) => a * b, 1) });
+    const { dtype, shape, bytes: stored, values, data } = readTensorProto(tp, name, options);
+    graph.storage.set(key, { bytes: stored, elements: shape.reduce((a, b) => a * b, 1), ...(data ? { data } : {}) });
     addTensor({ name, dtype, shape, layout: null, role: 'constant', storage: [key], values, shapeFromFile: true });
   };
 
@@ -423,6 +423,7 @@ interface ReadTensor {
   shape: number[];
   bytes: number;
   values?: number[];
+  data?: () => Uint8Array;
 }
 
 function readTensorProto(tp: onnx.ITensorProto, name: string, options: OnnxReadOptions): ReadTensor {
@@ -466,8 +467,39 @@ function readTensorProto(tp: onnx.ITensorProto, name: string, options: OnnxReadO
   }
   const out: ReadTensor = { dtype, shape, bytes };
   const elements = shape.reduce((x, y) => x * y, 1);
+  if (tp.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) {
+    const raw = tp.rawData;
+    if (raw && raw.length > 0) out.data = () => raw;
+    else if (DTYPE_BITS[dtype] >= 8) out.data = () => encodeTypedData(tp, dtype, elements, bytes);
+  }
   if ((dtype === 'int64' || dtype === 'int32' || dtype === 'float32') && elements <= 64 && tp.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) {
     out.values = smallValues(tp, dtype, elements);
+  }
+  return out;
+}
+
+/**
+ * The little-endian bytes of a constant held in the TensorProto's typed fields (ONNX puts every type up to 32 bits
+ * in int32_data, 16-bit floats as their bit patterns; uint32/uint64 in uint64_data). Counts were checked on reading.
+ */
+function encodeTypedData(tp: onnx.ITensorProto, dtype: DType, elements: number, bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  const dv = new DataView(out.buffer);
+  const num = (v: IntLike): number => toInt(v);
+  for (let i = 0; i < elements; i++) {
+    switch (dtype) {
+      case 'float32': dv.setFloat32(4 * i, tp.floatData?.[i] ?? 0, true); break;
+      case 'float64': dv.setFloat64(8 * i, tp.doubleData?.[i] ?? 0, true); break;
+      case 'int64': dv.setBigInt64(8 * i, BigInt(num(tp.int64Data?.[i])), true); break;
+      case 'uint64': dv.setBigUint64(8 * i, BigInt(num(tp.uint64Data?.[i])), true); break;
+      case 'uint32': dv.setUint32(4 * i, num(tp.uint64Data?.[i]), true); break;
+      case 'int32': dv.setInt32(4 * i, tp.int32Data?.[i] ?? 0, true); break;
+      case 'int16': dv.setInt16(2 * i, tp.int32Data?.[i] ?? 0, true); break;
+      case 'uint16': case 'float16': case 'bfloat16': dv.setUint16(2 * i, (tp.int32Data?.[i] ?? 0) & 0xffff, true); break;
+      case 'int8': dv.setInt8(i, tp.int32Data?.[i] ?? 0); break;
+      case 'uint8': case 'bool': case 'float8': dv.setUint8(i, (tp.int32Data?.[i] ?? 0) & 0xff); break;
+      default: return out;
+    }
   }
   return out;
 }

@@ -151,7 +151,7 @@ function readTensor(t: FbTable, id: number, buffers: BufferInfo[], bytes: Uint8A
     tensor.role = 'constant';
     const key = `buffer:${bufferIndex}`;
     tensor.storage = [key];
-    graph.storage.set(key, { bytes: buf.length, elements: shape ? shape.reduce((a, b) => a * b, 1) : buf.length });
+    graph.storage.set(key, { bytes: buf.length, elements: shape ? shape.reduce((a, b) => a * b, 1) : buf.length, data: () => bytes.subarray(buf.start, buf.start + buf.length) });
     if (shape && (dtype === 'int32' || dtype === 'int64')) tensor.values = smallInts(bytes, buf, dtype === 'int32' ? 4 : 8, shape);
   }
   const q = t.table(4, 'quantization');
