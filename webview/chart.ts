@@ -53,7 +53,7 @@ export function drawChart(canvas: HTMLCanvasElement, d: MemoryViewData, o: Chart
   const groups = o.perLayer
     ? d.layers.map((l, i) => ({ label: `#${l.index} ${l.op}`, value: live[i]!, steps: [l.index], stage: l.inPatchStage }))
     : d.blocks.map((b) => {
-      const steps = d.layers.filter((l) => l.index >= b.firstStep && l.index <= b.lastStep).map((l) => l.index);
+      const steps = d.layers.slice(b.firstStep, b.lastStep + 1).map((l) => l.index);
       return { label: b.name, value: Math.max(0, ...steps.map((s) => live[s]!)), steps, stage: steps.some((s) => d.layers[s]!.inPatchStage) };
     });
   const normal = css('--vscode-charts-blue', '#3794ff');

@@ -5,7 +5,7 @@ import type { ScheduleSetting } from '../core/index';
 import { engine } from './engine';
 import type { Config } from './config';
 import { listingUri, LISTING_SCHEME, modelOfListing } from './listing';
-import { VIEW_TYPE, type MemoryViewProvider } from './memory-view';
+import { GENERATE_C, VIEW_TYPE, type MemoryViewProvider } from './memory-view';
 import { deploymentUri, isModel, type ModelStore } from './models';
 import { pickTarget, type StatusBar } from './status';
 
@@ -88,7 +88,7 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     id: 'mcuMemory.generateC',
     run: async () => {
-      void vscode.window.showInformationMessage('C export is not available yet in this version of MCU Memory Inspector.');
+      void vscode.window.showInformationMessage(`${GENERATE_C.reason}.`);
     },
   },
   {

@@ -18,7 +18,6 @@ export interface LayerView {
   weightsBytes: number;
   macs: number;
   inPatchStage: boolean;
-  block: number;
   unsupported?: string;
 }
 
@@ -53,7 +52,7 @@ export interface MemoryViewData {
   macs: number;
   flashBytes: number;
   layers: LayerView[];
-  blocks: { name: string; firstStep: number; lastStep: number; peakLiveBytes: number }[];
+  blocks: { name: string; firstStep: number; lastStep: number }[];
   schedule: ScheduleReport | null;
   scheduleWhy: string;
   candidates: CandidateView[];

@@ -6,8 +6,6 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
   const a = r.analysis;
   const t = r.effective.target;
   const stageEnd = r.schedule ? r.schedule.split.index : -1;
-  const blockOf = new Array<number>(a.ops.length).fill(0);
-  a.blocks.forEach((b, i) => { for (let s = b.firstStep; s <= b.lastStep; s++) blockOf[s] = i; });
   const applied = r.schedule ? JSON.stringify(scheduleSetting(r.schedule)) : null;
   return {
     fileName: r.fileName,
@@ -25,10 +23,10 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
       index: o.index, op: o.op, name: o.name, inputShapes: o.inputShapes, outputShapes: o.outputShapes,
       inputBytes: o.inputBytes, outputBytes: o.outputBytes, liveBytes: o.liveBytes,
       scheduledLiveBytes: r.scheduledLive ? r.scheduledLive[o.index] ?? null : null,
-      weightsBytes: o.weightsBytes, macs: o.macs, inPatchStage: o.index <= stageEnd, block: blockOf[o.index]!,
+      weightsBytes: o.weightsBytes, macs: o.macs, inPatchStage: o.index <= stageEnd,
       ...(o.unsupported ? { unsupported: o.unsupported } : {}),
     })),
-    blocks: a.blocks.map((b) => ({ name: b.name, firstStep: b.firstStep, lastStep: b.lastStep, peakLiveBytes: b.peakLiveBytes })),
+    blocks: a.blocks.map((b) => ({ name: b.name, firstStep: b.firstStep, lastStep: b.lastStep })),
     schedule: r.schedule,
     scheduleWhy: r.scheduleWhy,
     candidates: r.candidates.map((c) => ({ title: scheduleTitle(c), setting: scheduleSetting(c), report: c, applied: JSON.stringify(scheduleSetting(c)) === applied })),
