@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   advise, analyzeGraph, BUILTIN_TARGETS, describeSchedule, evaluateFit, evaluateSchedule, findTarget, makeCustomTarget,
-  ModelError, openModel, parseSize, resolveScheduleSpec, scheduleContext, searchSchedules,
+  generateC, ModelError, openModel, parseSize, resolveScheduleSpec, scheduleContext, searchSchedules,
   type Conventions, type Graph, type McuTarget, type ScheduleReport, type SearchResult,
 } from '../core/index';
 import { nodeExternalData } from '../node/external-data';
@@ -25,6 +25,11 @@ const USAGE = `usage:
       patch-based schedules (MCUNetV2): the Pareto set of peak SRAM against extra MACs, the best first.
       SPLIT is the step (# column of analyze) after which the patch stage ends, or its operator or output name;
       PxQ the tiles (rows x columns). --max-overhead limits the extra MACs of the whole model (default 20).
+  mcu-mem codegen MODEL --out DIR [--target NAME] [--schedule none|auto|SPLIT:PxQ] [--max-overhead PCT|none]
+                        [--no-input]
+      writes a self-contained C99 folder: model.h/.c (static arena at the planned offsets, the patch loop),
+      weights.c, the kernels used, a test harness and a Makefile (make host | cortex-m4 | cortex-m7 | run-qemu).
+      The linker's RAM and Flash are the target's, so an over-budget build does not link.
   mcu-mem targets [--json]
   mcu-mem example OUT.onnx|OUT.tflite     write the bundled example model (a small MobileNetV2-style network)
 
@@ -53,7 +58,7 @@ interface Args {
   values: Map<string, string[]>;
 }
 
-const VALUE_OPTIONS = new Set(['--target', '--custom-target', '--reserve', '--schedule', '--max-overhead', '--split']);
+const VALUE_OPTIONS = new Set(['--out', '--target', '--custom-target', '--reserve', '--schedule', '--max-overhead', '--split']);
 const FLAGS = new Set(['--json', '--help', '--advise']);
 
 function parseArgs(argv: readonly string[]): Args {
@@ -197,6 +202,54 @@ function scheduleCommand(args: Args, io: Io): number {
   return fit && !fit.fits ? EXIT_DOES_NOT_FIT : EXIT_FITS;
 }
 
+function codegenCommand(args: Args, io: Io): number {
+  const file = args.positional[1];
+  if (!file || args.positional.length > 2) throw new UsageError('codegen takes exactly one MODEL file');
+  const out = lastValue(args, '--out');
+  if (!out) throw new UsageError('codegen needs --out DIR, the folder to write the C files into');
+  const conventions = conventionsOf(args);
+  const target = resolveTarget(args);
+  const scheduleArg = lastValue(args, '--schedule') ?? 'none';
+  const maxOverhead = parseMaxOverhead(args);
+  const graph = loadModel(file, io);
+  if (typeof graph === 'number') return graph;
+  let schedule: { split: number; p: number; q: number } | null = null;
+  let why = 'layer by layer';
+  if (scheduleArg !== 'none') {
+    const ctx = scheduleContext(graph, conventions);
+    if (scheduleArg === 'auto') {
+      const r = searchSchedules(ctx, { target, maxOverhead, perLayerArenaBytes: analyzeGraph(graph, conventions).arenaBytes });
+      if (r.best) schedule = { split: r.best.split, p: r.best.p, q: r.best.q };
+      why = r.best ? 'patch-based, chosen automatically' : `layer by layer (${r.why})`;
+    } else {
+      schedule = resolveScheduleSpec(ctx, scheduleArg);
+      why = `patch-based, as given: ${scheduleArg}`;
+    }
+  }
+  const result = generateC(graph, { conventions, schedule, target, source: path.basename(file) });
+  if (!result.ok) {
+    io.err(`mcu-mem: ${file}: ${result.error.message} [${result.error.code}]`);
+    return EXIT_BAD_INPUT;
+  }
+  const r = result.value;
+  fs.mkdirSync(out, { recursive: true });
+  for (const f of r.files) fs.writeFileSync(path.join(out, f.path), f.text);
+  const kib = (n: number): string => `${n.toLocaleString('en-US')} B (${(n / 1024).toFixed(1)} KiB)`;
+  io.out([
+    `wrote ${r.files.length} files to ${out}: ${r.files.map((f) => f.path).join(', ')}`,
+    `schedule: ${r.schedule ? `split after step #${r.schedule.split} ('${r.schedule.stageOutput}'), ${r.schedule.p}x${r.schedule.q} tiles` : 'layer by layer'} (${why})`,
+    `arena: ${kib(r.arenaBytes)}; weights: ${kib(r.weightsBytes)}; ${r.steps} steps; kernels: ${r.kernels.join(', ')}`,
+    `Cortex-M link: RAM ${kib(r.ramBytes)}, Flash ${kib(r.flashBytes)}${target ? ` (${target.name})` : ' (QEMU board; pass --target to link into an MCU\'s memory)'}`,
+    `next: make -C ${out} host && ${path.join(out, 'model_test')} INPUT.bin`,
+  ].join('\n'));
+  const fit = target ? evaluateFit(target, r.arenaBytes, r.weightsBytes) : null;
+  if (fit && !fit.fits) {
+    io.err(`mcu-mem: the generated code does not fit ${target!.name}: the Cortex-M build will not link`);
+    return EXIT_DOES_NOT_FIT;
+  }
+  return EXIT_FITS;
+}
+
 function exampleCommand(args: Args, io: Io): number {
   const out = args.positional[1];
   if (!out || !/\.(onnx|tflite)$/i.test(out)) throw new UsageError('example takes an output file ending in .onnx or .tflite');
@@ -222,6 +275,7 @@ export function main(argv: readonly string[], io: Io): number {
         io.out(args.flags.has('--json') ? JSON.stringify(targetsJson(BUILTIN_TARGETS), null, 2) : renderTargets(BUILTIN_TARGETS));
         return EXIT_FITS;
       case 'example': return exampleCommand(args, io);
+      case 'codegen': return codegenCommand(args, io);
       default: throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {

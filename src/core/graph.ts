@@ -110,6 +110,13 @@ export interface OpAttrs {
   toDType?: DType;
   /** Gather indices when constant (small). */
   indices?: number[];
+  /** Scalar attributes values are computed with (Gemm alpha/beta, HardSigmoid, LeakyRelu and Elu alpha, Softmax beta). */
+  alpha?: number;
+  beta?: number;
+  /** AveragePool: padding counts in the divisor (ONNX count_include_pad). */
+  countIncludePad?: boolean;
+  /** Clip bounds given as attributes (ONNX opset < 11); later opsets pass them as inputs. */
+  clip?: [number, number];
 }
 
 export interface Op {

@@ -14,8 +14,8 @@ export { greedyBySize, planArena, lowerBound, checkPlan, alignUp, type PlanItem,
 export * from './mcu/catalogue';
 export { spatialDims, regionRules, stagesOf, deriveBand, deriveAxis, bandBounds, tileRegions, bandLen, bandULen } from './schedule/geometry';
 export type { Stage, StageOrReason, AxisBand, TileRegion, RegionRule, OpRegions } from './schedule/geometry';
-export { scheduleContext, evaluateSchedule, tileSizes, scheduleBands, scheduleArena, restPeakOf, scheduledLive } from './schedule/cost';
-export type { ScheduleContext, ScheduleCost, TileSizes } from './schedule/cost';
+export { scheduleContext, evaluateSchedule, tileSizes, scheduleBands, scheduleArena, scheduleArenaPlan, restPeakOf, scheduledLive } from './schedule/cost';
+export type { ScheduleContext, ScheduleCost, TileSizes, ScheduleArenaPlan } from './schedule/cost';
 export { searchSchedules, paretoFront, MAX_TILES_PER_AXIS, DEFAULT_MAX_OVERHEAD } from './schedule/search';
 export type { SearchOptions, SearchResult, RejectedSplits } from './schedule/search';
 export { advise } from './schedule/advisor';
@@ -26,3 +26,4 @@ export * from './report/deployment';
 export * from './report/json';
 export { analyzeModel, scheduleTitle, scheduleSetting, MAX_CANDIDATES, type ModelReport, type Finding, type FindingSeverity, type QuickFix } from './report/session';
 export { listing, hoverText, reportMarkdown, type Listing } from './report/listing';
+export { generateC, CodegenError, MIN_STACK_BYTES, type CodegenOptions, type CodegenOutput, type GeneratedFile } from './codegen/index';

@@ -37,6 +37,8 @@ export interface ScheduleContext {
 }
 
 interface TileBuffer {
+  /** The per-layer plan buffer whose stage tensors this tile buffer holds. */
+  buffer: number;
   slots: number[];
   /** Bytes per pixel of each slot's tensor. */
   bpp: number[];
@@ -138,7 +140,7 @@ function splitInfo(ctx: ScheduleContext, stage: Stage): SplitInfo {
     const tile = b.tensors.filter((t) => inStage(t) && stage.slot.has(t));
     if (tile.length > 0 && b.start <= s) {
       // Within a tile the buffer lives as in the per-layer plan, cut at the split (its tensors end there).
-      tileBuffers.push({ slots: tile.map((t) => stage.slot.get(t)!), bpp: tile.map(bpp), start: b.start, end: Math.min(b.end, s) });
+      tileBuffers.push({ buffer: b.id, slots: tile.map((t) => stage.slot.get(t)!), bpp: tile.map(bpp), start: b.start, end: Math.min(b.end, s) });
     }
     let rest = 0;
     for (const t of b.tensors) {
@@ -385,19 +387,30 @@ export function scheduleBands(ctx: ScheduleContext, split: number, p: number, q:
   return { stage, rows: bandsOf(info, 0, p), cols: bandsOf(info, 1, q) };
 }
 
+/** Where every buffer of a scheduled execution lives in the arena. */
+export interface ScheduleArenaPlan {
+  size: number;
+  /** Offset of each tile buffer during the stage, by per-layer plan buffer id. */
+  tile: Map<number, number>;
+  /** Offset of each buffer that is stored whole (stage output, counted graph input, variables, the rest), by plan buffer id. */
+  whole: Map<number, number>;
+}
+
 /**
  * Arena for the scheduled execution: tile buffers (sized for the largest tile) during the stage, the stage output
  * and persistent tensors throughout, the rest as planned layer by layer. Same planner as the analysis.
  */
-export function scheduleArena(ctx: ScheduleContext, cost: ScheduleCost): number {
+export function scheduleArenaPlan(ctx: ScheduleContext, cost: ScheduleCost): ScheduleArenaPlan {
   const { stage, info } = splitOf(ctx, cost.split);
   const rows = bandsOf(info, 0, cost.p);
   const cols = bandsOf(info, 1, cost.q);
   const items: PlanItem[] = [];
+  const owners: { buffer: number; tile: boolean }[] = [];
   for (const tb of info.tileBuffers) {
     let m = 0;
     for (const r of rows) for (const c of cols) m = Math.max(m, bufferBytes(tb, r, c));
     items.push({ size: alignUp(m, ARENA_ALIGNMENT), start: tb.start, end: tb.end });
+    owners.push({ buffer: tb.buffer, tile: true });
   }
   const s = cost.split;
   const { graph, plan, conventions } = ctx;
@@ -408,8 +421,17 @@ export function scheduleArena(ctx: ScheduleContext, cost: ScheduleCost): number 
     const whole = b.tensors.some((t) => t === stage.output || graph.tensors[t]!.role === 'variable' || (graphInputs.has(t) && conventions.countInput));
     if (!whole && b.end <= s) return;
     items.push({ size: alignUp(bytes, ARENA_ALIGNMENT), start: whole ? 0 : Math.max(b.start, s + 1), end: Math.max(b.end, whole ? s : 0) });
+    owners.push({ buffer: b.id, tile: false });
   });
-  return planArena(items).size;
+  const planned = planArena(items);
+  const tile = new Map<number, number>();
+  const wholeMap = new Map<number, number>();
+  owners.forEach((o, i) => (o.tile ? tile : wholeMap).set(o.buffer, planned.offsets[i]!));
+  return { size: planned.size, tile, whole: wholeMap };
+}
+
+export function scheduleArena(ctx: ScheduleContext, cost: ScheduleCost): number {
+  return scheduleArenaPlan(ctx, cost).size;
 }
 
 /**

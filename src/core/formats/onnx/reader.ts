@@ -310,6 +310,7 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
     case 'MaxPool2D': case 'AvgPool2D':
       a.layout = 'NCHW';
       a.spatial = readSpatial(attrs, op, null);
+      a.countIncludePad = attrs.int('count_include_pad', 0) === 1;
       if (!a.spatial.kernel) op.unsupported = `${type} without kernel_shape`;
       break;
     case 'GlobalAvgPool': case 'GlobalMaxPool':
@@ -324,6 +325,8 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
     case 'FullyConnected':
       a.transA = attrs.int('transA', 0) === 1;
       a.transB = attrs.int('transB', 0) === 1;
+      a.alpha = attrs.float('alpha', 1);
+      a.beta = attrs.float('beta', 1);
       break;
     case 'Concat':
       a.axis = attrs.int('axis', 0);
@@ -393,6 +396,10 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
       break;
     case 'Activation':
       a.activation = spec.act;
+      if (type === 'HardSigmoid') { a.alpha = attrs.float('alpha', 0.2); a.beta = attrs.float('beta', 0.5); }
+      if (type === 'LeakyRelu') a.alpha = attrs.float('alpha', 0.01);
+      if (type === 'Elu') a.alpha = attrs.float('alpha', 1);
+      if (type === 'Clip' && opset < 11) a.clip = [attrs.float('min', -3.4028234663852886e38), attrs.float('max', 3.4028234663852886e38)];
       break;
     default:
       break;

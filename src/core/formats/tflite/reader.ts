@@ -246,6 +246,7 @@ function makeOp(index: number, code: OpCode, inputs: number[], outputs: number[]
       if (activation) {
         op.kind = 'Activation';
         attrs.activation = activation;
+        if (code.name === 'LEAKY_RELU') attrs.alpha = o?.float32(0, 0.2) ?? 0.2;
         splitParams(1);
         break;
       }
@@ -264,6 +265,9 @@ function makeOp(index: number, code: OpCode, inputs: number[], outputs: number[]
           break;
         case 'Squeeze':
           attrs.axes = o?.int32Vector(0, 'squeeze_dims') ?? [];
+          break;
+        case 'Softmax':
+          if (code.name === 'SOFTMAX') attrs.beta = o?.float32(0, 1) ?? 1;
           break;
         case 'Split':
           if (code.name === 'SPLIT') {

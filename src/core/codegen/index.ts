@@ -1,0 +1,58 @@
+// C export (SPEC §2.3): a self-contained C99 folder for a model, layer by layer or with a patch-based schedule.
+// Returns the files as text; writing them is the caller's business (CLI, extension).
+import type { Graph } from '../graph';
+import { capture, type Result } from '../errors';
+import type { Conventions } from '../analysis/conventions';
+import type { McuTarget } from '../mcu/catalogue';
+import { emitFiles, weightsBytes, type GeneratedFile } from './emit';
+import { lowerProgram, type IoTensor } from './program';
+
+export { CodegenError } from './program';
+export type { GeneratedFile } from './emit';
+export { quantizeMultiplier } from './quant';
+
+export interface CodegenOptions {
+  conventions?: Partial<Conventions>;
+  schedule?: { split: number; p: number; q: number } | null;
+  /** Sets the linker's RAM and Flash; without one, the QEMU board's 4 MiB each. */
+  target?: McuTarget | null;
+  /** Model file name, for comments. */
+  source?: string;
+}
+
+export interface CodegenOutput {
+  files: GeneratedFile[];
+  arenaBytes: number;
+  weightsBytes: number;
+  kernels: string[];
+  steps: number;
+  input: IoTensor;
+  output: IoTensor;
+  schedule: { split: number; p: number; q: number; stageOutput: string } | null;
+  ramBytes: number;
+  flashBytes: number;
+}
+
+const BOARD_BYTES = 4 * 1024 * 1024;
+/** Stack and heap kept free above the static data in the Cortex-M link (the harness's stdio needs about 2 KiB). */
+export const MIN_STACK_BYTES = 4096;
+
+export function generateC(graph: Graph, options: CodegenOptions = {}): Result<CodegenOutput> {
+  return capture(() => {
+    const p = lowerProgram(graph, { conventions: options.conventions, schedule: options.schedule ?? null });
+    const target = options.target ?? null;
+    const ramBytes = target ? target.sramBytes : BOARD_BYTES;
+    const flashBytes = target ? target.flashBytes : BOARD_BYTES;
+    const scheduleText = p.schedule
+      ? `patch-based, split after step #${p.schedule.split} ('${p.schedule.stageOutput}'), ${p.schedule.p}x${p.schedule.q} tiles`
+      : 'layer by layer';
+    const files = emitFiles(p, {
+      source: options.source ?? 'a model', scheduleText, ramBytes, flashBytes,
+      targetName: target ? target.name : 'the QEMU mps2 board (no target chosen)', minStackBytes: MIN_STACK_BYTES,
+    });
+    return {
+      files, arenaBytes: p.arenaBytes, weightsBytes: weightsBytes(p.weights), kernels: [...p.kernels].sort(), steps: p.steps,
+      input: p.input, output: p.output, schedule: p.schedule, ramBytes, flashBytes,
+    };
+  });
+}

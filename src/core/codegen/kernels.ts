@@ -1,0 +1,553 @@
+// The C kernels the generator copies into an exported folder, each with what it needs; only the kernels a model uses
+// are written. Conventions shared by every kernel:
+// - a tensor is stored row-major in its file's own layout (NCHW for ONNX, NHWC for TFLite);
+// - a spatial kernel sees each tensor through an mm_view: element (c, h, w) of the full tensor is at
+//   c*sc + (h-h0)*sh + (w-w0)*sw, where (h0, w0) is the corner of the region the buffer holds. Layer by layer the
+//   region is the whole tensor; in the patch stage it is a tile's region, and the same kernel computes the tile;
+// - an mm_box is the output region to compute, [h0, h1) x [w0, w1), in full-tensor coordinates;
+// - padding is never stored: input positions outside the full tensor are skipped (zero, or the zero point in int8),
+//   exactly as the TFLite reference kernels do;
+// - a stride of 0 broadcasts (a per-channel or scalar operand of an elementwise operator);
+// - int8 follows the TFLite reference: int32 accumulators, input_offset = -zero_point, Q31 multiplier and shift with
+//   rounding-doubling high multiply and rounding right shift (gemmlowp), clamping to the fused activation's range.
+//   uint8 tensors (ONNX) are stored as int8 with 128 subtracted (values and zero point), which leaves every
+//   difference q - zero_point unchanged; the model's entry and exit flip the top bit.
+
+export interface KernelSource {
+  /** Declarations for mm_kernels.h (types and prototypes). */
+  decl: string;
+  /** Definitions for mm_kernels.c. */
+  code: string;
+  deps?: string[];
+}
+
+export const KERNEL_PRELUDE_H = `#include <stddef.h>
+#include <stdint.h>
+
+typedef struct { int32_t h0, w0, sc, sh, sw; } mm_view;
+typedef struct { int32_t h0, h1, w0, w1; } mm_box;
+#define MM_AT(v, c, h, w) ((int32_t)(c) * (v).sc + ((int32_t)(h) - (v).h0) * (v).sh + ((int32_t)(w) - (v).w0) * (v).sw)
+`;
+
+export const KERNEL_PRELUDE_C = `#include <math.h>
+#include <string.h>
+#include "mm_kernels.h"
+`;
+
+export const KERNELS: Readonly<Record<string, KernelSource>> = {
+  requant: {
+    decl: `int32_t mm_mbqm(int32_t x, int32_t multiplier, int32_t shift);
+static inline int32_t mm_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }`,
+    code: `/* gemmlowp SaturatingRoundingDoublingHighMul */
+static int32_t mm_srdhm(int32_t a, int32_t b) {
+  if (a == b && a == INT32_MIN) return INT32_MAX;
+  const int64_t ab = (int64_t)a * (int64_t)b;
+  const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+  return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+/* gemmlowp RoundingDivideByPOT */
+static int32_t mm_rdbpot(int32_t x, int32_t exponent) {
+  const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+/* TFLite MultiplyByQuantizedMultiplier */
+int32_t mm_mbqm(int32_t x, int32_t multiplier, int32_t shift) {
+  const int32_t left = shift > 0 ? shift : 0;
+  const int32_t right = shift > 0 ? 0 : -shift;
+  return mm_rdbpot(mm_srdhm((int32_t)((uint32_t)x << left), multiplier), right);
+}`,
+  },
+
+  conv_f32: {
+    decl: `typedef struct {
+  int32_t cin, cout, groups, kh, kw, sh, sw, dh, dw, pt, pl, ih, iw;
+  const float *w; /* [cout][kh][kw][cin/groups] */
+  const float *b; /* [cout] or NULL */
+  float lo, hi;
+} mm_conv_f32_t;
+void mm_conv_f32(const mm_conv_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o);`,
+    code: `void mm_conv_f32(const mm_conv_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o) {
+  const int32_t cig = p->cin / p->groups, cog = p->cout / p->groups;
+  for (int32_t oh = o.h0; oh < o.h1; oh++) {
+    for (int32_t ow = o.w0; ow < o.w1; ow++) {
+      const int32_t ih0 = oh * p->sh - p->pt, iw0 = ow * p->sw - p->pl;
+      for (int32_t oc = 0; oc < p->cout; oc++) {
+        const int32_t c0 = (oc / cog) * cig;
+        const float *wc = p->w + (size_t)oc * p->kh * p->kw * cig;
+        float acc = p->b ? p->b[oc] : 0.0f;
+        for (int32_t ky = 0; ky < p->kh; ky++) {
+          const int32_t ih = ih0 + ky * p->dh;
+          if (ih < 0 || ih >= p->ih) continue;
+          for (int32_t kx = 0; kx < p->kw; kx++) {
+            const int32_t iw = iw0 + kx * p->dw;
+            if (iw < 0 || iw >= p->iw) continue;
+            const float *xp = x + MM_AT(xv, c0, ih, iw);
+            const float *wp = wc + (ky * p->kw + kx) * cig;
+            for (int32_t ic = 0; ic < cig; ic++) acc += xp[ic * xv.sc] * wp[ic];
+          }
+        }
+        y[MM_AT(yv, oc, oh, ow)] = acc < p->lo ? p->lo : acc > p->hi ? p->hi : acc;
+      }
+    }
+  }
+}`,
+  },
+
+  conv_s8: {
+    deps: ['requant'],
+    decl: `typedef struct {
+  int32_t cin, cout, groups, kh, kw, sh, sw, dh, dw, pt, pl, ih, iw;
+  const int8_t *w; /* [cout][kh][kw][cin/groups] */
+  const int32_t *b; /* [cout] or NULL */
+  const int32_t *mult, *shift; /* per output channel */
+  int32_t in_off, w_off, out_off, lo, hi;
+} mm_conv_s8_t;
+void mm_conv_s8(const mm_conv_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, mm_view yv, mm_box o);`,
+    code: `void mm_conv_s8(const mm_conv_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, mm_view yv, mm_box o) {
+  const int32_t cig = p->cin / p->groups, cog = p->cout / p->groups;
+  for (int32_t oh = o.h0; oh < o.h1; oh++) {
+    for (int32_t ow = o.w0; ow < o.w1; ow++) {
+      const int32_t ih0 = oh * p->sh - p->pt, iw0 = ow * p->sw - p->pl;
+      for (int32_t oc = 0; oc < p->cout; oc++) {
+        const int32_t c0 = (oc / cog) * cig;
+        const int8_t *wc = p->w + (size_t)oc * p->kh * p->kw * cig;
+        int32_t acc = p->b ? p->b[oc] : 0;
+        for (int32_t ky = 0; ky < p->kh; ky++) {
+          const int32_t ih = ih0 + ky * p->dh;
+          if (ih < 0 || ih >= p->ih) continue;
+          for (int32_t kx = 0; kx < p->kw; kx++) {
+            const int32_t iw = iw0 + kx * p->dw;
+            if (iw < 0 || iw >= p->iw) continue;
+            const int8_t *xp = x + MM_AT(xv, c0, ih, iw);
+            const int8_t *wp = wc + (ky * p->kw + kx) * cig;
+            for (int32_t ic = 0; ic < cig; ic++) acc += ((int32_t)xp[ic * xv.sc] + p->in_off) * ((int32_t)wp[ic] + p->w_off);
+          }
+        }
+        const int32_t v = mm_mbqm(acc, p->mult[oc], p->shift[oc]) + p->out_off;
+        y[MM_AT(yv, oc, oh, ow)] = (int8_t)mm_clamp(v, p->lo, p->hi);
+      }
+    }
+  }
+}`,
+  },
+
+  pool_f32: {
+    decl: `typedef struct {
+  int32_t c, kh, kw, sh, sw, pt, pl, ih, iw;
+  int32_t is_max, count_pad;
+  float lo, hi;
+} mm_pool_f32_t;
+void mm_pool_f32(const mm_pool_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o);`,
+    code: `void mm_pool_f32(const mm_pool_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o) {
+  for (int32_t oh = o.h0; oh < o.h1; oh++) {
+    for (int32_t ow = o.w0; ow < o.w1; ow++) {
+      const int32_t ih0 = oh * p->sh - p->pt, iw0 = ow * p->sw - p->pl;
+      for (int32_t c = 0; c < p->c; c++) {
+        float acc = p->is_max ? -INFINITY : 0.0f;
+        int32_t n = 0;
+        for (int32_t ky = 0; ky < p->kh; ky++) {
+          const int32_t ih = ih0 + ky;
+          if (ih < 0 || ih >= p->ih) continue;
+          for (int32_t kx = 0; kx < p->kw; kx++) {
+            const int32_t iw = iw0 + kx;
+            if (iw < 0 || iw >= p->iw) continue;
+            const float v = x[MM_AT(xv, c, ih, iw)];
+            if (p->is_max) { if (v > acc) acc = v; } else acc += v;
+            n++;
+          }
+        }
+        if (!p->is_max) acc /= (float)(p->count_pad ? p->kh * p->kw : (n > 0 ? n : 1));
+        y[MM_AT(yv, c, oh, ow)] = acc < p->lo ? p->lo : acc > p->hi ? p->hi : acc;
+      }
+    }
+  }
+}`,
+  },
+
+  pool_s8: {
+    deps: ['requant'],
+    decl: `typedef struct {
+  int32_t c, kh, kw, sh, sw, pt, pl, ih, iw;
+  int32_t is_max, count_pad;
+  /* requant: 0 = input and output share scale and zero point (TFLite); else out = round((mean - in_zp) * scale) + out_zp */
+  int32_t requant, in_zp, out_zp;
+  float scale;
+  int32_t lo, hi;
+} mm_pool_s8_t;
+void mm_pool_s8(const mm_pool_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, mm_view yv, mm_box o);`,
+    code: `void mm_pool_s8(const mm_pool_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, mm_view yv, mm_box o) {
+  for (int32_t oh = o.h0; oh < o.h1; oh++) {
+    for (int32_t ow = o.w0; ow < o.w1; ow++) {
+      const int32_t ih0 = oh * p->sh - p->pt, iw0 = ow * p->sw - p->pl;
+      for (int32_t c = 0; c < p->c; c++) {
+        int32_t acc = p->is_max ? -128 : 0, n = 0;
+        for (int32_t ky = 0; ky < p->kh; ky++) {
+          const int32_t ih = ih0 + ky;
+          if (ih < 0 || ih >= p->ih) continue;
+          for (int32_t kx = 0; kx < p->kw; kx++) {
+            const int32_t iw = iw0 + kx;
+            if (iw < 0 || iw >= p->iw) continue;
+            const int32_t v = x[MM_AT(xv, c, ih, iw)];
+            if (p->is_max) { if (v > acc) acc = v; } else acc += v;
+            n++;
+          }
+        }
+        if (p->count_pad && !p->is_max) { acc += (p->kh * p->kw - n) * p->in_zp; n = p->kh * p->kw; }
+        int32_t v = acc;
+        if (!p->is_max && n > 0) {
+          if (p->requant) v = (int32_t)lroundf(((float)acc / (float)n - (float)p->in_zp) * p->scale) + p->out_zp;
+          else v = acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n;
+        }
+        y[MM_AT(yv, c, oh, ow)] = (int8_t)mm_clamp(v, p->lo, p->hi);
+      }
+    }
+  }
+}`,
+  },
+
+  fc_f32: {
+    decl: `typedef struct {
+  int32_t rows, k, n;
+  const float *w; /* [n][k] */
+  const float *b; /* [n] or NULL */
+  float lo, hi;
+} mm_fc_f32_t;
+void mm_fc_f32(const mm_fc_f32_t *p, const float *x, float *y);`,
+    code: `void mm_fc_f32(const mm_fc_f32_t *p, const float *x, float *y) {
+  for (int32_t r = 0; r < p->rows; r++) {
+    const float *xr = x + (size_t)r * p->k;
+    for (int32_t o = 0; o < p->n; o++) {
+      const float *wr = p->w + (size_t)o * p->k;
+      float acc = p->b ? p->b[o] : 0.0f;
+      for (int32_t i = 0; i < p->k; i++) acc += xr[i] * wr[i];
+      y[(size_t)r * p->n + o] = acc < p->lo ? p->lo : acc > p->hi ? p->hi : acc;
+    }
+  }
+}`,
+  },
+
+  fc_s8: {
+    deps: ['requant'],
+    decl: `typedef struct {
+  int32_t rows, k, n;
+  const int8_t *w; /* [n][k] */
+  const int32_t *b; /* [n] or NULL */
+  const int32_t *mult, *shift; /* [n], or [1] when per_channel is 0 */
+  int32_t per_channel, in_off, w_off, out_off, lo, hi;
+} mm_fc_s8_t;
+void mm_fc_s8(const mm_fc_s8_t *p, const int8_t *x, int8_t *y);`,
+    code: `void mm_fc_s8(const mm_fc_s8_t *p, const int8_t *x, int8_t *y) {
+  for (int32_t r = 0; r < p->rows; r++) {
+    const int8_t *xr = x + (size_t)r * p->k;
+    for (int32_t o = 0; o < p->n; o++) {
+      const int8_t *wr = p->w + (size_t)o * p->k;
+      int32_t acc = p->b ? p->b[o] : 0;
+      for (int32_t i = 0; i < p->k; i++) acc += ((int32_t)xr[i] + p->in_off) * ((int32_t)wr[i] + p->w_off);
+      const int32_t c = p->per_channel ? o : 0;
+      const int32_t v = mm_mbqm(acc, p->mult[c], p->shift[c]) + p->out_off;
+      y[(size_t)r * p->n + o] = (int8_t)mm_clamp(v, p->lo, p->hi);
+    }
+  }
+}`,
+  },
+
+  binary_f32: {
+    decl: `enum { MM_ADD, MM_SUB, MM_MUL, MM_DIV, MM_MAX, MM_MIN };
+typedef struct { int32_t c, op; float lo, hi; } mm_binary_f32_t;
+void mm_binary_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const float *b, mm_view bv, float *y, mm_view yv, mm_box o);`,
+    code: `void mm_binary_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const float *b, mm_view bv, float *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++) {
+    for (int32_t w = o.w0; w < o.w1; w++) {
+      for (int32_t c = 0; c < p->c; c++) {
+        const float u = a[MM_AT(av, c, h, w)], v = b[MM_AT(bv, c, h, w)];
+        float r;
+        switch (p->op) {
+          case MM_ADD: r = u + v; break;
+          case MM_SUB: r = u - v; break;
+          case MM_MUL: r = u * v; break;
+          case MM_DIV: r = u / v; break;
+          case MM_MAX: r = u > v ? u : v; break;
+          default: r = u < v ? u : v; break;
+        }
+        y[MM_AT(yv, c, h, w)] = r < p->lo ? p->lo : r > p->hi ? p->hi : r;
+      }
+    }
+  }
+}`,
+  },
+
+  add_s8: {
+    deps: ['requant'],
+    decl: `typedef struct {
+  int32_t c, sub, left_shift;
+  int32_t a_off, a_mult, a_shift, b_off, b_mult, b_shift, out_off, out_mult, out_shift, lo, hi;
+} mm_add_s8_t;
+void mm_add_s8(const mm_add_s8_t *p, const int8_t *a, mm_view av, const int8_t *b, mm_view bv, int8_t *y, mm_view yv, mm_box o);`,
+    code: `/* TFLite reference int8 ADD (and SUB): both inputs rescaled to a common scale with 20 bits of headroom */
+void mm_add_s8(const mm_add_s8_t *p, const int8_t *a, mm_view av, const int8_t *b, mm_view bv, int8_t *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++) {
+    for (int32_t w = o.w0; w < o.w1; w++) {
+      for (int32_t c = 0; c < p->c; c++) {
+        const int32_t u = ((int32_t)a[MM_AT(av, c, h, w)] + p->a_off) * (1 << p->left_shift);
+        const int32_t v = ((int32_t)b[MM_AT(bv, c, h, w)] + p->b_off) * (1 << p->left_shift);
+        const int32_t su = mm_mbqm(u, p->a_mult, p->a_shift);
+        const int32_t sv = mm_mbqm(v, p->b_mult, p->b_shift);
+        const int32_t r = mm_mbqm(p->sub ? su - sv : su + sv, p->out_mult, p->out_shift) + p->out_off;
+        y[MM_AT(yv, c, h, w)] = (int8_t)mm_clamp(r, p->lo, p->hi);
+      }
+    }
+  }
+}`,
+  },
+
+  mul_s8: {
+    deps: ['requant'],
+    decl: `typedef struct { int32_t c, a_off, b_off, out_off, mult, shift, lo, hi; } mm_mul_s8_t;
+void mm_mul_s8(const mm_mul_s8_t *p, const int8_t *a, mm_view av, const int8_t *b, mm_view bv, int8_t *y, mm_view yv, mm_box o);`,
+    code: `void mm_mul_s8(const mm_mul_s8_t *p, const int8_t *a, mm_view av, const int8_t *b, mm_view bv, int8_t *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++) {
+    for (int32_t w = o.w0; w < o.w1; w++) {
+      for (int32_t c = 0; c < p->c; c++) {
+        const int32_t u = (int32_t)a[MM_AT(av, c, h, w)] + p->a_off;
+        const int32_t v = (int32_t)b[MM_AT(bv, c, h, w)] + p->b_off;
+        const int32_t r = mm_mbqm(u * v, p->mult, p->shift) + p->out_off;
+        y[MM_AT(yv, c, h, w)] = (int8_t)mm_clamp(r, p->lo, p->hi);
+      }
+    }
+  }
+}`,
+  },
+
+  unary_f32: {
+    decl: `enum { MM_CLAMP, MM_SIGMOID, MM_HARDSWISH, MM_HARDSIGMOID, MM_TANH, MM_SILU, MM_LEAKYRELU, MM_ELU };
+typedef struct { int32_t c, fn; float alpha, beta, lo, hi; } mm_unary_f32_t;
+void mm_unary_f32(const mm_unary_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o);`,
+    code: `void mm_unary_f32(const mm_unary_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++) {
+    for (int32_t w = o.w0; w < o.w1; w++) {
+      for (int32_t c = 0; c < p->c; c++) {
+        const float v = x[MM_AT(xv, c, h, w)];
+        float r;
+        switch (p->fn) {
+          case MM_CLAMP: r = v; break;
+          case MM_SIGMOID: r = 1.0f / (1.0f + expf(-v)); break;
+          case MM_HARDSWISH: { float t = v + 3.0f; t = t < 0.0f ? 0.0f : t > 6.0f ? 6.0f : t; r = v * t / 6.0f; break; }
+          case MM_HARDSIGMOID: { float t = p->alpha * v + p->beta; r = t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t; break; }
+          case MM_TANH: r = tanhf(v); break;
+          case MM_SILU: r = v / (1.0f + expf(-v)); break;
+          case MM_LEAKYRELU: r = v >= 0.0f ? v : p->alpha * v; break;
+          default: r = v >= 0.0f ? v : p->alpha * (expf(v) - 1.0f); break;
+        }
+        y[MM_AT(yv, c, h, w)] = r < p->lo ? p->lo : r > p->hi ? p->hi : r;
+      }
+    }
+  }
+}`,
+  },
+
+  lut_s8: {
+    decl: `typedef struct { int32_t c; const int8_t *table; /* 256 entries, indexed by input + 128 */ } mm_lut_s8_t;
+void mm_lut_s8(const mm_lut_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, mm_view yv, mm_box o);`,
+    code: `void mm_lut_s8(const mm_lut_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t c = 0; c < p->c; c++) y[MM_AT(yv, c, h, w)] = p->table[(int32_t)x[MM_AT(xv, c, h, w)] + 128];
+}`,
+  },
+
+  clamp_s8: {
+    decl: `typedef struct { int32_t c, lo, hi; } mm_clamp_s8_t;
+void mm_clamp_s8(const mm_clamp_s8_t *p, int8_t *y, mm_view yv, mm_box o);`,
+    code: `void mm_clamp_s8(const mm_clamp_s8_t *p, int8_t *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t c = 0; c < p->c; c++) {
+        int8_t *q = &y[MM_AT(yv, c, h, w)];
+        *q = (int8_t)(*q < p->lo ? p->lo : *q > p->hi ? p->hi : *q);
+      }
+}`,
+  },
+
+  quantize: {
+    decl: `typedef struct { int32_t c, zp, half_even; float scale; } mm_quantize_t;
+void mm_quantize(const mm_quantize_t *p, const float *x, mm_view xv, int8_t *y, mm_view yv, mm_box o);`,
+    code: `/* real -> int8: round(x / scale) + zero_point, saturated (TFLite rounds half away from zero, ONNX half to even) */
+void mm_quantize(const mm_quantize_t *p, const float *x, mm_view xv, int8_t *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t c = 0; c < p->c; c++) {
+        const float v = x[MM_AT(xv, c, h, w)] / p->scale;
+        int32_t q = (int32_t)(p->half_even ? rintf(v) : roundf(v)) + p->zp;
+        y[MM_AT(yv, c, h, w)] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
+      }
+}`,
+  },
+
+  dequantize: {
+    decl: `typedef struct { int32_t c, zp; float scale; } mm_dequantize_t;
+void mm_dequantize(const mm_dequantize_t *p, const int8_t *x, mm_view xv, float *y, mm_view yv, mm_box o);`,
+    code: `void mm_dequantize(const mm_dequantize_t *p, const int8_t *x, mm_view xv, float *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t c = 0; c < p->c; c++) y[MM_AT(yv, c, h, w)] = (float)((int32_t)x[MM_AT(xv, c, h, w)] - p->zp) * p->scale;
+}`,
+  },
+
+  requant_s8: {
+    deps: ['requant'],
+    decl: `typedef struct { int32_t c, in_off, out_off, mult, shift; } mm_requant_s8_t;
+void mm_requant_s8(const mm_requant_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, mm_view yv, mm_box o);`,
+    code: `/* int8 -> int8 with another scale and zero point (TFLite QUANTIZE int8 -> int8, concatenation of unlike inputs) */
+void mm_requant_s8(const mm_requant_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t c = 0; c < p->c; c++) {
+        const int32_t r = mm_mbqm((int32_t)x[MM_AT(xv, c, h, w)] + p->in_off, p->mult, p->shift) + p->out_off;
+        y[MM_AT(yv, c, h, w)] = (int8_t)mm_clamp(r, -128, 127);
+      }
+}`,
+  },
+
+  copy: {
+    decl: `void mm_copy(int32_t c, int32_t esize, const void *x, mm_view xv, void *y, mm_view yv, mm_box o);`,
+    code: `void mm_copy(int32_t c, int32_t esize, const void *x, mm_view xv, void *y, mm_view yv, mm_box o) {
+  const uint8_t *src = (const uint8_t *)x;
+  uint8_t *dst = (uint8_t *)y;
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t k = 0; k < c; k++) memcpy(dst + (size_t)MM_AT(yv, k, h, w) * esize, src + (size_t)MM_AT(xv, k, h, w) * esize, (size_t)esize);
+}`,
+  },
+
+  pad: {
+    decl: `typedef struct { int32_t c, esize, cin, ih, iw, pc, pt, pl; uint32_t value; } mm_pad_t;
+void mm_pad(const mm_pad_t *p, const void *x, mm_view xv, void *y, mm_view yv, mm_box o);`,
+    code: `/* constant padding on the channel, height and width axes; value holds the pad element's bytes */
+void mm_pad(const mm_pad_t *p, const void *x, mm_view xv, void *y, mm_view yv, mm_box o) {
+  const uint8_t *src = (const uint8_t *)x;
+  uint8_t *dst = (uint8_t *)y;
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t c = 0; c < p->c; c++) {
+        const int32_t ic = c - p->pc, ih = h - p->pt, iw = w - p->pl;
+        uint8_t *d = dst + (size_t)MM_AT(yv, c, h, w) * p->esize;
+        if (ic >= 0 && ic < p->cin && ih >= 0 && ih < p->ih && iw >= 0 && iw < p->iw) memcpy(d, src + (size_t)MM_AT(xv, ic, ih, iw) * p->esize, (size_t)p->esize);
+        else memcpy(d, &p->value, (size_t)p->esize);
+      }
+}`,
+  },
+
+  concat: {
+    decl: `void mm_concat(int32_t outer, int32_t in_inner, int32_t out_inner, int32_t offset, int32_t esize, const void *x, void *y);`,
+    code: `/* one input of a concatenation along any axis of row-major tensors: outer blocks of in_inner elements */
+void mm_concat(int32_t outer, int32_t in_inner, int32_t out_inner, int32_t offset, int32_t esize, const void *x, void *y) {
+  const uint8_t *src = (const uint8_t *)x;
+  uint8_t *dst = (uint8_t *)y;
+  for (int32_t i = 0; i < outer; i++) memcpy(dst + ((size_t)i * out_inner + offset) * esize, src + (size_t)i * in_inner * esize, (size_t)in_inner * esize);
+}`,
+  },
+
+  transpose: {
+    decl: `typedef struct { int32_t rank, esize; int32_t dims[6]; int32_t in_strides[6]; } mm_transpose_t;
+void mm_transpose(const mm_transpose_t *p, const void *x, void *y);`,
+    code: `/* y[i0..] = x[...] with dims the output's and in_strides the input's strides for each output axis */
+void mm_transpose(const mm_transpose_t *p, const void *x, void *y) {
+  const uint8_t *src = (const uint8_t *)x;
+  uint8_t *dst = (uint8_t *)y;
+  int32_t idx[6] = {0, 0, 0, 0, 0, 0};
+  int32_t total = 1;
+  for (int32_t a = 0; a < p->rank; a++) total *= p->dims[a];
+  for (int32_t n = 0; n < total; n++) {
+    int32_t off = 0;
+    for (int32_t a = 0; a < p->rank; a++) off += idx[a] * p->in_strides[a];
+    memcpy(dst + (size_t)n * p->esize, src + (size_t)off * p->esize, (size_t)p->esize);
+    for (int32_t a = p->rank - 1; a >= 0; a--) { if (++idx[a] < p->dims[a]) break; idx[a] = 0; }
+  }
+}`,
+  },
+
+  mean_f32: {
+    decl: `typedef struct { int32_t outer, n, inner; } mm_mean_f32_t;
+void mm_mean_f32(const mm_mean_f32_t *p, const float *x, float *y);`,
+    code: `/* mean over the middle of [outer][n][inner] */
+void mm_mean_f32(const mm_mean_f32_t *p, const float *x, float *y) {
+  for (int32_t o = 0; o < p->outer; o++)
+    for (int32_t i = 0; i < p->inner; i++) {
+      float acc = 0.0f;
+      for (int32_t k = 0; k < p->n; k++) acc += x[((size_t)o * p->n + k) * p->inner + i];
+      y[(size_t)o * p->inner + i] = acc / (float)p->n;
+    }
+}`,
+  },
+
+  mean_s8: {
+    deps: ['requant'],
+    decl: `typedef struct { int32_t outer, n, inner, requant, in_zp, out_zp; float scale; } mm_mean_s8_t;
+void mm_mean_s8(const mm_mean_s8_t *p, const int8_t *x, int8_t *y);`,
+    code: `/* int8 mean over the middle of [outer][n][inner]: rounded average when scales match, else rescaled as TFLite's
+   reference QuantizedMeanOrSum does */
+void mm_mean_s8(const mm_mean_s8_t *p, const int8_t *x, int8_t *y) {
+  for (int32_t o = 0; o < p->outer; o++)
+    for (int32_t i = 0; i < p->inner; i++) {
+      int32_t acc = 0;
+      for (int32_t k = 0; k < p->n; k++) acc += x[((size_t)o * p->n + k) * p->inner + i];
+      int32_t v;
+      if (p->requant) v = (int32_t)lroundf(((float)acc / (float)p->n - (float)p->in_zp) * p->scale) + p->out_zp;
+      else v = acc > 0 ? (acc + p->n / 2) / p->n : (acc - p->n / 2) / p->n;
+      y[(size_t)o * p->inner + i] = (int8_t)mm_clamp(v, -128, 127);
+    }
+}`,
+  },
+
+  softmax_f32: {
+    decl: `typedef struct { int32_t rows, n; float beta; } mm_softmax_f32_t;
+void mm_softmax_f32(const mm_softmax_f32_t *p, const float *x, float *y);`,
+    code: `void mm_softmax_f32(const mm_softmax_f32_t *p, const float *x, float *y) {
+  for (int32_t r = 0; r < p->rows; r++) {
+    const float *xr = x + (size_t)r * p->n;
+    float *yr = y + (size_t)r * p->n;
+    float mx = xr[0], sum = 0.0f;
+    for (int32_t i = 1; i < p->n; i++) if (xr[i] > mx) mx = xr[i];
+    for (int32_t i = 0; i < p->n; i++) { yr[i] = expf(p->beta * (xr[i] - mx)); sum += yr[i]; }
+    for (int32_t i = 0; i < p->n; i++) yr[i] /= sum;
+  }
+}`,
+  },
+
+  softmax_s8: {
+    decl: `typedef struct { int32_t rows, n, in_zp, out_zp; float in_scale, out_scale, beta; } mm_softmax_s8_t;
+void mm_softmax_s8(const mm_softmax_s8_t *p, const int8_t *x, int8_t *y);`,
+    code: `/* int8 softmax computed in float and quantized to the output's scale (TFLite uses 1/256, zero point -128) */
+void mm_softmax_s8(const mm_softmax_s8_t *p, const int8_t *x, int8_t *y) {
+  for (int32_t r = 0; r < p->rows; r++) {
+    const int8_t *xr = x + (size_t)r * p->n;
+    int8_t *yr = y + (size_t)r * p->n;
+    int32_t mx = xr[0];
+    float sum = 0.0f;
+    for (int32_t i = 1; i < p->n; i++) if (xr[i] > mx) mx = xr[i];
+    for (int32_t i = 0; i < p->n; i++) sum += expf(p->beta * p->in_scale * (float)(xr[i] - mx));
+    for (int32_t i = 0; i < p->n; i++) {
+      const float v = expf(p->beta * p->in_scale * (float)(xr[i] - mx)) / sum;
+      const int32_t q = (int32_t)lroundf(v / p->out_scale) + p->out_zp;
+      yr[i] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
+    }
+  }
+}`,
+  },
+};
+
+/** The kernels a set of names needs, dependencies first, each once. */
+export function kernelClosure(names: Iterable<string>): string[] {
+  const out: string[] = [];
+  const visit = (n: string): void => {
+    if (out.includes(n)) return;
+    const k = KERNELS[n];
+    if (!k) throw new Error(`internal: no kernel '${n}'`);
+    for (const d of k.deps ?? []) visit(d);
+    out.push(n);
+  };
+  for (const n of names) visit(n);
+  return out;
+}

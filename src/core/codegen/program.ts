@@ -1,0 +1,987 @@
+// Lowering of an execution plan to C: one kernel call (plus in-place epilogues) per execution step, at the arena
+// offsets the analysis planned, layer by layer or with the patch stage run tile by tile.
+import type { DType, Graph, Op, Tensor } from '../graph';
+import { elementCount, spatialAxes } from '../graph';
+import { ModelError } from '../errors';
+import { ARENA_ALIGNMENT, DEFAULT_CONVENTIONS, type Conventions } from '../analysis/conventions';
+import { alignUp, planArena } from '../analysis/planner';
+import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
+import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext } from '../schedule/cost';
+import { tileRegions, type Stage } from '../schedule/geometry';
+import { activationRange, quantizeMultiplier, roundAway, roundEven } from './quant';
+
+/** An export failure tied to an operator (the extension shows it on that operator's line). */
+export class CodegenError extends ModelError {
+  constructor(message: string, readonly opIndex?: number) {
+    super('unsupported', message);
+  }
+}
+
+export type Elem = 'f32' | 's8';
+
+export interface QParams {
+  scale: number;
+  /** Zero point as stored in the file (uint8 tensors: 0..255). */
+  zp: number;
+}
+
+export interface IoTensor {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  bytes: number;
+  quant?: QParams;
+}
+
+export interface WeightArray {
+  name: string;
+  ctype: 'float' | 'int8_t' | 'int32_t';
+  values: ArrayLike<number>;
+}
+
+export interface Program {
+  format: Graph['format'];
+  arenaBytes: number;
+  input: IoTensor;
+  output: IoTensor;
+  /** Arena offset of the input (-1: read in place from the caller's buffer) and of the output. */
+  inputOffset: number;
+  outputOffset: number;
+  kernels: Set<string>;
+  weights: WeightArray[];
+  /** Parameter struct definitions (model.c, file scope). */
+  params: string[];
+  /** Statements of model_run between copying the input in and the output out. */
+  body: string[];
+  /** File-scope tables of the patch loop. */
+  tables: string[];
+  schedule: { split: number; p: number; q: number; stageOutput: string } | null;
+  steps: number;
+}
+
+export interface LowerOptions {
+  conventions?: Partial<Conventions>;
+  /** Patch-based: split after execution step `split` into p×q tiles; null or absent: layer by layer. */
+  schedule?: { split: number; p: number; q: number } | null;
+}
+
+const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), pooling (average, max, global), Mean, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Reshape/Flatten/Squeeze, Transpose, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
+
+interface View { h0: number; w0: number; sc: number; sh: number; sw: number }
+interface Box { h0: number; h1: number; w0: number; w1: number }
+
+const viewLit = (v: View): string => `(mm_view){${v.h0}, ${v.w0}, ${v.sc}, ${v.sh}, ${v.sw}}`;
+const boxLit = (b: Box): string => `(mm_box){${b.h0}, ${b.h1}, ${b.w0}, ${b.w1}}`;
+
+function rowMajorStrides(shape: readonly number[]): number[] {
+  const st = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) st[i] = st[i + 1]! * shape[i + 1]!;
+  return st;
+}
+
+function fmtFloat(v: number): string {
+  if (Number.isNaN(v)) return 'NAN';
+  if (!Number.isFinite(v)) return v > 0 ? 'INFINITY' : '-INFINITY';
+  const f = Math.fround(v);
+  if (f === 0) return Object.is(f, -0) ? '-0.0f' : '0.0f';
+  let s = f.toPrecision(9);
+  if (!/[.e]/.test(s)) s += '.0';
+  return `${s}f`;
+}
+
+/** Everything the lowering needs about one tensor. */
+interface Geo {
+  shape: number[];
+  /** Axis indices of C, H, W for spatial tensors (rank 4 with layout letters), else null (flat: C = all elements). */
+  axes: { c: number; h: number; w: number } | null;
+  C: number;
+  H: number;
+  W: number;
+}
+
+export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program {
+  const conventions: Conventions = { ...DEFAULT_CONVENTIONS, ...options.conventions };
+  if (conventions.asInt8) throw new CodegenError('C export: --as-int8 emulates an int8 deployment in the analysis only; export the model as it is stored (the float model runs in float32)');
+  if (conventions.inplaceDepthwise) throw new CodegenError('C export: in-place depthwise convolution is not generated; turn the convention off (--inplace-dw) to export');
+  if (conventions.fusePad) throw new CodegenError('C export: Pad fused into the next operator is not generated; turn the convention off (--fuse-pad) to export');
+  if (conventions.fuseAdd) throw new CodegenError('C export: the residual Add fused into a convolution is not generated; turn the convention off (--fuse-add) to export');
+  if (!conventions.fuseActivations) throw new CodegenError('C export: activations are always fused into their producer in generated code; turn --no-fuse-act off to export');
+  if (graph.inputs.length !== 1 || graph.outputs.length !== 1) {
+    throw new CodegenError(`C export supports models with one input and one output; this one has ${graph.inputs.length} inputs and ${graph.outputs.length} outputs`);
+  }
+  for (const op of graph.ops) {
+    if (op.unsupported && !op.folded) throw new CodegenError(`C export: operator #${op.index} ${op.sourceType} '${op.name}' cannot be generated: ${op.unsupported}`, op.index);
+  }
+  for (const t of graph.tensors) if (t.role === 'variable') throw new CodegenError(`C export: variable (state) tensor '${t.name}' is not supported`);
+
+  const producerOp = new Map<number, Op>();
+  for (const op of graph.ops) for (const o of op.outputs) producerOp.set(o, op);
+  const T = (id: number): Tensor => graph.tensors[id]!;
+  const label = (op: Op): string => `operator #${op.index} ${op.sourceType} '${op.name}'`;
+
+  // ---- constants ----
+  const decode = (t: Tensor): number[] => {
+    const keys = t.storage ?? [];
+    const stored = keys.length === 1 ? graph.storage.get(keys[0]!) : undefined;
+    if (!stored?.data) throw new CodegenError(`C export: the values of constant '${t.name}' are not available (${keys.length === 1 ? 'stored as external data' : 'computed from other constants'})`);
+    const bytes = Uint8Array.from(stored.data());
+    const dv = new DataView(bytes.buffer);
+    const n = stored.elements;
+    const out = new Array<number>(n);
+    const need = (size: number): void => {
+      if (bytes.length < n * size) throw new CodegenError(`C export: constant '${t.name}' holds ${bytes.length} bytes, fewer than its ${n} ${t.dtype} values need`);
+    };
+    switch (t.dtype) {
+      case 'float32': need(4); for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true); break;
+      case 'float64': need(8); for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true); break;
+      case 'int8': need(1); for (let i = 0; i < n; i++) out[i] = dv.getInt8(i); break;
+      case 'uint8': need(1); for (let i = 0; i < n; i++) out[i] = dv.getUint8(i); break;
+      case 'int16': need(2); for (let i = 0; i < n; i++) out[i] = dv.getInt16(2 * i, true); break;
+      case 'int32': need(4); for (let i = 0; i < n; i++) out[i] = dv.getInt32(4 * i, true); break;
+      case 'int64': need(8); for (let i = 0; i < n; i++) out[i] = Number(dv.getBigInt64(8 * i, true)); break;
+      default: throw new CodegenError(`C export: constant '${t.name}' has type ${t.dtype}, which generated code does not read`);
+    }
+    return out;
+  };
+  const valuesOf = (id: number): number[] => {
+    const t = T(id);
+    if (t.values && t.values.length === elementCount(t.shape ?? [t.values.length])) return t.values;
+    return decode(t);
+  };
+  const scalarOf = (id: number | undefined, def: number): number => (id === undefined || id < 0 ? def : valuesOf(id)[0] ?? def);
+
+  // ---- quantization of tensors ----
+  const quant = new Map<number, { scale: number[]; zp: number[] }>();
+  for (const t of graph.tensors) if (t.quant && t.quant.scale.length > 0) quant.set(t.id, { scale: t.quant.scale, zp: t.quant.zeroPoint });
+  const setQ = (t: number | undefined, s: number | undefined, z: number | undefined): void => {
+    if (t === undefined || t < 0 || s === undefined || s < 0) return;
+    quant.set(t, { scale: valuesOf(s), zp: z !== undefined && z >= 0 ? valuesOf(z) : [0] });
+  };
+  for (const op of graph.ops) {
+    const p = op.params;
+    switch (op.sourceType) {
+      case 'QLinearConv': case 'QLinearMatMul': case 'com.microsoft.QLinearAdd': case 'com.microsoft.QLinearMul':
+        setQ(op.inputs[0], p[0], p[1]); setQ(op.inputs[1], p[2], p[3]); setQ(op.outputs[0], p[4], p[5]);
+        break;
+      case 'com.microsoft.QLinearGlobalAveragePool': case 'com.microsoft.QLinearAveragePool':
+        setQ(op.inputs[0], p[0], p[1]); setQ(op.outputs[0], p[2], p[3]);
+        break;
+      case 'QuantizeLinear':
+        setQ(op.outputs[0], p[0], p[1]);
+        break;
+      case 'DequantizeLinear':
+        setQ(op.inputs[0], p[0], p[1]);
+        break;
+      default:
+        break;
+    }
+  }
+  const isU8 = (id: number): boolean => T(id).dtype === 'uint8';
+  const qOf = (id: number, what: string): QParams => {
+    const q = quant.get(id);
+    if (!q || q.scale.length < 1) throw new CodegenError(`C export: int8 tensor '${T(id).name}' (${what}) has no quantization parameters`);
+    return { scale: q.scale[0]!, zp: q.zp[0] ?? 0 };
+  };
+  /** Zero point as the kernels see it (uint8 stored as int8 minus 128). */
+  const izp = (id: number, q: QParams): number => (isU8(id) ? q.zp - 128 : q.zp);
+
+  const elemOf = (id: number): Elem => {
+    const t = T(id);
+    if (t.dtype === 'float32') return 'f32';
+    if (t.dtype === 'int8' || t.dtype === 'uint8') return 's8';
+    throw new CodegenError(`C export: tensor '${t.name}' is ${t.dtype}; generated kernels handle float32, int8 and uint8 activations`);
+  };
+  const esize = (e: Elem): number => (e === 'f32' ? 4 : 1);
+
+  const geo = (id: number): Geo => {
+    const t = T(id);
+    if (!t.shape) throw new CodegenError(`C export: the shape of tensor '${t.name}' is unknown`);
+    const shape = t.shape;
+    const ax = shape.length === 4 ? spatialAxes(t.layout) : null;
+    if (ax) return { shape, axes: ax, C: shape[ax.c]!, H: shape[ax.h]!, W: shape[ax.w]! };
+    return { shape, axes: null, C: elementCount(shape), H: 1, W: 1 };
+  };
+  /** View of a tensor stored as its region [h0, h0+hs) × [w0, w0+ws) (whole tensor by default); stride 0 on size-1 axes. */
+  const ownView = (id: number, region?: { h0: number; w0: number; hs: number; ws: number }): View => {
+    const g = geo(id);
+    if (!g.axes) return { h0: 0, w0: 0, sc: g.C === 1 ? 0 : 1, sh: 0, sw: 0 };
+    const shape = g.shape.slice();
+    const h0 = region?.h0 ?? 0;
+    const w0 = region?.w0 ?? 0;
+    if (region) { shape[g.axes.h] = region.hs; shape[g.axes.w] = region.ws; }
+    const st = rowMajorStrides(shape);
+    const s = (a: number): number => (shape[a] === 1 ? 0 : st[a]!);
+    return { h0, w0, sc: s(g.axes.c), sh: s(g.axes.h), sw: s(g.axes.w) };
+  };
+  /** View of operand `id` broadcast (numpy rules) against the output `y`. */
+  const operandView = (id: number, y: number, op: Op): View => {
+    const gy = geo(y);
+    const xs = T(id).shape ?? [];
+    const n = elementCount(xs);
+    if (n === 1) return { h0: 0, w0: 0, sc: 0, sh: 0, sw: 0 };
+    if (!gy.axes) {
+      if (n === gy.C) return { h0: 0, w0: 0, sc: 1, sh: 0, sw: 0 };
+      throw new CodegenError(`C export: ${label(op)} broadcasts ${xs.join('×')} against ${gy.shape.join('×')}, which generated code does not do`, op.index);
+    }
+    const ry = gy.shape.length;
+    const st = rowMajorStrides(xs);
+    const strideFor = (a: number): number => {
+      const j = a - (ry - xs.length);
+      if (j < 0 || xs[j] === 1) return 0;
+      if (xs[j] !== gy.shape[a]) throw new CodegenError(`C export: ${label(op)} broadcasts ${xs.join('×')} against ${gy.shape.join('×')}, which is not a numpy broadcast`, op.index);
+      return st[j]!;
+    };
+    for (let a = 0; a < ry; a++) {
+      if (a !== gy.axes.c && a !== gy.axes.h && a !== gy.axes.w && gy.shape[a] !== 1) throw new CodegenError(`C export: ${label(op)}: batch size ${gy.shape[a]} (only 1 is generated)`, op.index);
+      strideFor(a);
+    }
+    return { h0: 0, w0: 0, sc: strideFor(gy.axes.c), sh: strideFor(gy.axes.h), sw: strideFor(gy.axes.w) };
+  };
+  const fullBox = (id: number): Box => {
+    const g = geo(id);
+    return { h0: 0, h1: g.H, w0: 0, w1: g.W };
+  };
+
+  // ---- the plan and the arena ----
+  let plan: ExecPlan;
+  let arenaBytes: number;
+  let wholeOffset: (buffer: number) => number;
+  let tileOffset: (buffer: number) => number = () => -1;
+  let stage: Stage | null = null;
+  let tiles: { rows: Parameters<typeof tileRegions>[1]; cols: Parameters<typeof tileRegions>[2] }[] = [];
+  let schedule: Program['schedule'] = null;
+  if (options.schedule) {
+    const ctx = scheduleContext(graph, conventions);
+    plan = ctx.plan;
+    const { split, p, q } = options.schedule;
+    const st = ctx.stages[split];
+    if (!st || !st.ok) throw new ModelError('bad-schedule', `no patch stage ends at step #${split}${st && !st.ok ? `: ${st.reason}` : ''}`);
+    const cost = evaluateSchedule(ctx, split, p, q);
+    const arena = scheduleArenaPlan(ctx, cost);
+    arenaBytes = arena.size;
+    wholeOffset = (b) => arena.whole.get(b) ?? -1;
+    tileOffset = (b) => arena.tile.get(b) ?? -1;
+    const bands = scheduleBands(ctx, split, p, q);
+    stage = bands.stage;
+    for (const r of bands.rows) for (const c of bands.cols) tiles.push({ rows: r, cols: c });
+    schedule = { split, p, q, stageOutput: T(stage.output).name };
+  } else {
+    plan = buildExecPlan(graph, conventions);
+    const items = plan.buffers.map((b) => ({ size: alignUp(b.bytes, ARENA_ALIGNMENT), start: b.start, end: b.end }));
+    const planned = planArena(items);
+    arenaBytes = planned.size;
+    wholeOffset = (b) => planned.offsets[b] ?? -1;
+  }
+
+  const inputId = graph.inputs[0]!;
+  const outputId = graph.outputs[0]!;
+  const inputInArena = conventions.countInput;
+  const ioOf = (id: number): IoTensor => {
+    const t = T(id);
+    elemOf(id);
+    const io: IoTensor = { name: t.name, dtype: t.dtype, shape: geo(id).shape, bytes: elementCount(geo(id).shape) * esize(elemOf(id)) };
+    if (elemOf(id) === 's8') io.quant = qOf(id, 'model input/output');
+    return io;
+  };
+  const input = ioOf(inputId);
+  const output = ioOf(outputId);
+  if (!inputInArena && isU8(inputId)) throw new CodegenError('C export: a uint8 input is converted into the arena; export with the graph input counted (no --no-input)');
+
+  const bufOf = (id: number): number => plan.bufferOf[id] ?? -1;
+  const inputOffset = inputInArena ? wholeOffset(bufOf(inputId)) : -1;
+  const outputOffset = wholeOffset(bufOf(outputId));
+
+  // ---- emission ----
+  const kernels = new Set<string>();
+  const weights: WeightArray[] = [];
+  const params: string[] = [];
+  const tables: string[] = [];
+  const addWeights = (name: string, ctype: WeightArray['ctype'], values: ArrayLike<number>): string => {
+    weights.push({ name, ctype, values });
+    return name;
+  };
+
+  /** How a step reaches its tensors: pointer, view and box, layer by layer or inside the patch loop. */
+  interface Access {
+    ptr: (id: number) => string;
+    view: (id: number) => string;
+    box: (id: number) => string;
+  }
+  const arenaPtr = (off: number, e: Elem): string => `${e === 'f32' ? 'AF' : 'A8'}(${off})`;
+  const layerAccess: Access = {
+    ptr: (id) => {
+      if (id === inputId && !inputInArena) return elemOf(id) === 'f32' ? 'mm_in_f32' : 'mm_in_s8';
+      const off = wholeOffset(bufOf(id));
+      if (off < 0) throw new CodegenError(`internal: tensor '${T(id).name}' has no arena offset`);
+      return arenaPtr(off, elemOf(id));
+    },
+    view: (id) => viewLit(ownView(id)),
+    box: (id) => boxLit(fullBox(id)),
+  };
+
+  /** The constant behind a weight input: stored directly, or the int8 constant a folded DequantizeLinear reads (QDQ). */
+  interface ConstData { id: number; values: number[]; shape: number[]; dtype: DType; scale?: number[]; zp?: number[] }
+  const constOf = (id: number, op: Op, what: string): ConstData => {
+    const t = T(id);
+    if (t.role === 'constant') {
+      const q = quant.get(id);
+      return { id, values: valuesOf(id), shape: t.shape ?? [], dtype: t.dtype, scale: q?.scale, zp: q?.zp };
+    }
+    const p = producerOp.get(id);
+    if (p?.folded && p.kind === 'Dequantize') {
+      const src = p.inputs[0]!;
+      const st = T(src);
+      return {
+        id: src, values: valuesOf(src), shape: st.shape ?? [], dtype: st.dtype,
+        scale: valuesOf(p.params[0]!), zp: p.params[1] !== undefined ? valuesOf(p.params[1]) : [0],
+      };
+    }
+    throw new CodegenError(`C export: ${label(op)}: its ${what} '${t.name}' is computed at run time; generated code needs it constant`, op.index);
+  };
+
+  const clampF = (act: string | undefined): [number, number] => {
+    switch (act) {
+      case 'relu': return [0, Infinity];
+      case 'relu6': return [0, 6];
+      case 'relu_n1_to_1': return [-1, 1];
+      case undefined: return [-Infinity, Infinity];
+      default: return [-Infinity, Infinity];
+    }
+  };
+
+  /** Clip bounds of a Clip/Relu6-like activation op. */
+  const clipBounds = (op: Op): [number, number] => {
+    const a = op.attrs.activation;
+    if (a === 'relu') return [0, Infinity];
+    if (a === 'relu6') return [0, 6];
+    if (a === 'relu_n1_to_1') return [-1, 1];
+    if (op.attrs.clip) return op.attrs.clip;
+    const lo = op.params[0] !== undefined ? scalarOf(op.params[0], -Infinity) : -Infinity;
+    const hi = op.params[1] !== undefined ? scalarOf(op.params[1], Infinity) : Infinity;
+    return [lo, hi];
+  };
+  const CLAMPS = new Set(['relu', 'relu6', 'relu_n1_to_1', 'clip']);
+
+  const floatFn = (act: string, op: Op): { fn: string; alpha: number; beta: number } => {
+    switch (act) {
+      case 'sigmoid': return { fn: 'MM_SIGMOID', alpha: 0, beta: 0 };
+      case 'hardswish': return { fn: 'MM_HARDSWISH', alpha: 0, beta: 0 };
+      case 'hardsigmoid': return { fn: 'MM_HARDSIGMOID', alpha: op.attrs.alpha ?? 0.2, beta: op.attrs.beta ?? 0.5 };
+      case 'tanh': return { fn: 'MM_TANH', alpha: 0, beta: 0 };
+      case 'silu': return { fn: 'MM_SILU', alpha: 0, beta: 0 };
+      case 'leakyrelu': return { fn: 'MM_LEAKYRELU', alpha: op.attrs.alpha ?? 0.01, beta: 0 };
+      case 'elu': return { fn: 'MM_ELU', alpha: op.attrs.alpha ?? 1, beta: 0 };
+      default: throw new CodegenError(`C export: ${label(op)}: activation '${act}' is not generated (supported: ${SUPPORTED})`, op.index);
+    }
+  };
+  const realFn = (act: string, op: Op): ((x: number) => number) => {
+    const a = op.attrs.alpha;
+    const b = op.attrs.beta;
+    switch (act) {
+      case 'relu': return (x) => Math.max(0, x);
+      case 'relu6': return (x) => Math.min(6, Math.max(0, x));
+      case 'relu_n1_to_1': return (x) => Math.min(1, Math.max(-1, x));
+      case 'clip': { const [lo, hi] = clipBounds(op); return (x) => Math.min(hi, Math.max(lo, x)); }
+      case 'sigmoid': return (x) => 1 / (1 + Math.exp(-x));
+      case 'hardswish': return (x) => (x * Math.min(6, Math.max(0, x + 3))) / 6;
+      case 'hardsigmoid': return (x) => Math.min(1, Math.max(0, (a ?? 0.2) * x + (b ?? 0.5)));
+      case 'tanh': return Math.tanh;
+      case 'silu': return (x) => x / (1 + Math.exp(-x));
+      case 'leakyrelu': return (x) => (x >= 0 ? x : (a ?? 0.01) * x);
+      case 'elu': return (x) => (x >= 0 ? x : (a ?? 1) * (Math.exp(x) - 1));
+      default: throw new CodegenError(`C export: ${label(op)}: activation '${act}' is not generated (supported: ${SUPPORTED})`, op.index);
+    }
+  };
+  /** int8 table: every input value through f, from the input's quantization to the output's. */
+  const lutOf = (name: string, x: number, y: number, f: (v: number) => number): string => {
+    const qx = qOf(x, 'activation input');
+    const qy = qOf(y, 'activation output');
+    const zx = izp(x, qx);
+    const zy = izp(y, qy);
+    const table: number[] = [];
+    for (let v = -128; v < 128; v++) {
+      const r = f(qx.scale * (v - zx));
+      table.push(Math.min(127, Math.max(-128, roundAway(r / qy.scale) + zy)));
+    }
+    return addWeights(name, 'int8_t', table);
+  };
+
+  /**
+   * What follows the executed operator inside its step (fused activations, a QDQ QuantizeLinear): the output
+   * quantization and clamp the kernel applies, and in-place epilogues on the step's output.
+   */
+  interface Finish {
+    elem: Elem;
+    /** int8: output zero point and scale the kernel requantizes to; clamp range. */
+    q?: QParams;
+    zp: number;
+    lo: number;
+    hi: number;
+    epilogue: (a: Access, y: number) => string[];
+  }
+  const finishOf = (si: number, step: Step): Finish => {
+    const main = graph.ops[step.main]!;
+    const y = step.outputs[0]!;
+    const elem = elemOf(y);
+    const chain = step.ops.slice(1).map((i) => graph.ops[i]!).filter((o) => o.kind !== 'Dequantize');
+    const mainOut = main.outputs[0]!;
+    const epis: ((a: Access, y: number) => string)[] = [];
+    if (elem === 'f32') {
+      let [lo, hi] = clampF(main.attrs.fusedActivation);
+      let k = 0;
+      if (chain[0] && chain[0].kind === 'Activation' && CLAMPS.has(chain[0].attrs.activation ?? '')) {
+        const [a, b] = clipBounds(chain[0]);
+        lo = Math.max(lo, a); hi = Math.min(hi, b); k = 1;
+      }
+      for (; k < chain.length; k++) {
+        const op = chain[k]!;
+        let act = op.attrs.activation ?? '';
+        if (op.kind !== 'Activation') throw new CodegenError(`C export: ${label(op)} fused into step #${si} is not generated`, op.index);
+        if ((act === 'sigmoid' || act === 'hardsigmoid') && chain[k + 1]?.kind === 'Mul') { act = act === 'sigmoid' ? 'silu' : 'hardswish'; k++; }
+        const name = `P${si}_${k}`;
+        kernels.add('unary_f32');
+        const c = geo(y).C;
+        if (CLAMPS.has(act)) {
+          const [a, b] = clipBounds(op);
+          params.push(`static const mm_unary_f32_t ${name} = {${c}, MM_CLAMP, 0.0f, 0.0f, ${fmtFloat(a)}, ${fmtFloat(b)}};`);
+        } else {
+          const f = floatFn(act, op);
+          params.push(`static const mm_unary_f32_t ${name} = {${c}, ${f.fn}, ${fmtFloat(f.alpha)}, ${fmtFloat(f.beta)}, -INFINITY, INFINITY};`);
+        }
+        epis.push((a, t) => `mm_unary_f32(&${name}, ${a.ptr(t)}, ${a.view(t)}, ${a.ptr(t)}, ${a.view(t)}, ${a.box(t)});`);
+      }
+      return { elem, zp: 0, lo, hi, epilogue: (a, t) => epis.map((e) => e(a, t)) };
+    }
+    // int8 output
+    if (elemOf(mainOut) === 'f32' || T(mainOut).dtype === 'float32') {
+      // QDQ: float operator, optional clamp activations, QuantizeLinear.
+      const last = chain[chain.length - 1];
+      if (!last || last.kind !== 'Quantize') throw new CodegenError(`C export: ${label(main)} computes float32 between int8 tensors without a QuantizeLinear; not generated`, main.index);
+      const q = qOf(y, 'quantized output');
+      const zp = izp(y, q);
+      let lo = -128;
+      let hi = 127;
+      for (const op of chain.slice(0, -1)) {
+        if (op.kind !== 'Activation' || !CLAMPS.has(op.attrs.activation ?? '')) throw new CodegenError(`C export: ${label(op)} between a quantized operator and its QuantizeLinear is not generated in int8`, op.index);
+        const [a, b] = clipBounds(op);
+        if (a > -Infinity) lo = Math.max(lo, zp + roundAway(a / q.scale));
+        if (b < Infinity) hi = Math.min(hi, zp + roundAway(b / q.scale));
+      }
+      return { elem, q, zp, lo, hi, epilogue: () => [] };
+    }
+    const q = qOf(mainOut, 'operator output');
+    const zp = izp(mainOut, q);
+    const [lo, hi] = activationRange(main.attrs.fusedActivation, q.scale, zp);
+    let from = mainOut;
+    for (let k = 0; k < chain.length; k++) {
+      const op = chain[k]!;
+      if (op.kind !== 'Activation') throw new CodegenError(`C export: ${label(op)} fused into step #${si} is not generated in int8`, op.index);
+      let act = op.attrs.activation ?? '';
+      let to = op.outputs[0]!;
+      if ((act === 'sigmoid' || act === 'hardsigmoid') && chain[k + 1]?.kind === 'Mul') {
+        act = act === 'sigmoid' ? 'silu' : 'hardswish';
+        to = chain[k + 1]!.outputs[0]!;
+        k++;
+      }
+      const name = `P${si}_${k}`;
+      const table = lutOf(`lut${si}_${k}`, from, to, realFn(act, op));
+      kernels.add('lut_s8');
+      params.push(`static const mm_lut_s8_t ${name} = {${geo(y).C}, ${table}};`);
+      epis.push((a, t) => `mm_lut_s8(&${name}, ${a.ptr(t)}, ${a.view(t)}, ${a.ptr(t)}, ${a.view(t)}, ${a.box(t)});`);
+      from = to;
+    }
+    return { elem, q, zp, lo, hi, epilogue: (a, t) => epis.map((e) => e(a, t)) };
+  };
+
+  /** Lowers one step; returns a function emitting its statements for a given access (layer or tile). */
+  const lowerStep = (si: number, step: Step): ((a: Access) => string[]) => {
+    const op = graph.ops[step.main]!;
+    const y = step.outputs[0]!;
+    if (step.outputs.length !== 1) throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
+    const P = `P${si}`;
+    const fin = finishOf(si, step);
+    const e = fin.elem;
+    const withEpi = (call: (a: Access) => string[]): ((a: Access) => string[]) => (a) => [...call(a), ...fin.epilogue(a, y)];
+    const x0 = op.inputs[0] ?? -1;
+
+    switch (op.kind) {
+      case 'Conv2D': case 'DepthwiseConv2D': {
+        const x = x0;
+        const gx = geo(x);
+        const gy = geo(y);
+        if (!gx.axes || !gy.axes) throw new CodegenError(`C export: ${label(op)} needs 4-D feature maps`, op.index);
+        const sp = op.attrs.spatial!;
+        const W = constOf(op.inputs[1]!, op, 'weights');
+        const ws = W.shape;
+        if (ws.length !== 4) throw new CodegenError(`C export: ${label(op)}: weights of rank ${ws.length}`, op.index);
+        let cout: number, kh: number, kw: number, cig: number;
+        let canon: number[];
+        if (graph.format === 'tflite' && op.kind === 'DepthwiseConv2D') {
+          [, kh, kw, cout] = ws as [number, number, number, number];
+          cig = 1;
+          canon = new Array<number>(W.values.length);
+          for (let o = 0; o < cout; o++) for (let i = 0; i < kh * kw; i++) canon[o * kh * kw + i] = W.values[i * cout + o]!;
+        } else if (graph.format === 'tflite') {
+          [cout, kh, kw, cig] = ws as [number, number, number, number];
+          canon = W.values;
+        } else {
+          [cout, cig, kh, kw] = ws as [number, number, number, number];
+          canon = new Array<number>(W.values.length);
+          for (let o = 0; o < cout; o++) for (let c = 0; c < cig; c++) for (let i = 0; i < kh * kw; i++) canon[(o * kh * kw + i) * cig + c] = W.values[(o * cig + c) * kh * kw + i]!;
+        }
+        const groups = gx.C / cig;
+        if (!Number.isInteger(groups) || cout !== gy.C || cout % groups !== 0) throw new CodegenError(`C export: ${label(op)}: ${gx.C} input channels, weights ${ws.join('×')}: channels do not divide into groups`, op.index);
+        const geom = `${gx.C}, ${cout}, ${groups}, ${kh}, ${kw}, ${sp.strides[0]}, ${sp.strides[1]}, ${sp.dilations[0]}, ${sp.dilations[1]}, ${sp.pads[0]}, ${sp.pads[1]}, ${gx.H}, ${gx.W}`;
+        const b = op.inputs[2] ?? -1;
+        if (e === 'f32') {
+          const wn = addWeights(`w${si}`, 'float', canon);
+          const bn = b >= 0 ? addWeights(`b${si}`, 'float', constOf(b, op, 'bias').values) : 'NULL';
+          kernels.add('conv_f32');
+          params.push(`static const mm_conv_f32_t ${P} = {${geom}, ${wn}, ${bn}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+          return withEpi((a) => [`mm_conv_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+        }
+        if (elemOf(x) !== 's8') throw new CodegenError(`C export: ${label(op)} reads float32 and writes int8`, op.index);
+        const qx = qOf(x, 'convolution input');
+        const ws8 = W.dtype === 'int8' ? canon : W.dtype === 'uint8' ? canon.map((v) => v - 128) : null;
+        if (!ws8 || !W.scale) throw new CodegenError(`C export: ${label(op)}: int8 convolution with ${W.dtype} weights${W.scale ? '' : ' without scales'}`, op.index);
+        const wzp = W.zp ?? [0];
+        if (wzp.some((z) => z !== wzp[0])) throw new CodegenError(`C export: ${label(op)}: per-channel weight zero points are not generated`, op.index);
+        const wOff = -((wzp[0] ?? 0) - (W.dtype === 'uint8' ? 128 : 0));
+        const sw = (c: number): number => W.scale![W.scale!.length === 1 ? 0 : c]!;
+        const mult: number[] = [];
+        const shift: number[] = [];
+        for (let c = 0; c < cout; c++) {
+          const [m, s] = quantizeMultiplier((qx.scale * sw(c)) / fin.q!.scale);
+          mult.push(m); shift.push(s);
+        }
+        let bias: string = 'NULL';
+        if (b >= 0) {
+          const B = constOf(b, op, 'bias');
+          const vals = B.dtype === 'int32' ? B.values : B.values.map((v, c) => roundEven(v / (qx.scale * sw(c))));
+          bias = addWeights(`b${si}`, 'int32_t', vals);
+        }
+        const wn = addWeights(`w${si}`, 'int8_t', ws8);
+        const mn = addWeights(`m${si}`, 'int32_t', mult);
+        const sn = addWeights(`s${si}`, 'int32_t', shift);
+        kernels.add('conv_s8');
+        params.push(`static const mm_conv_s8_t ${P} = {${geom}, ${wn}, ${bias}, ${mn}, ${sn}, ${-izp(x, qx)}, ${wOff}, ${fin.zp}, ${fin.lo}, ${fin.hi}};`);
+        return withEpi((a) => [`mm_conv_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+      }
+
+      case 'MaxPool2D': case 'AvgPool2D': case 'GlobalAvgPool': case 'GlobalMaxPool': {
+        const x = x0;
+        const gx = geo(x);
+        const gy = geo(y);
+        if (!gx.axes || !gy.axes) throw new CodegenError(`C export: ${label(op)} needs 4-D feature maps`, op.index);
+        const global = op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool';
+        const sp = op.attrs.spatial;
+        if (!global && (!sp?.kernel || sp.dilations[0] !== 1 || sp.dilations[1] !== 1)) throw new CodegenError(`C export: ${label(op)}: kernel unknown or dilated pooling`, op.index);
+        const k = global ? [gx.H, gx.W] : sp!.kernel!;
+        const st = global ? [1, 1] : sp!.strides;
+        const pd = global ? [0, 0] : [sp!.pads[0], sp!.pads[1]];
+        const isMax = op.kind === 'MaxPool2D' || op.kind === 'GlobalMaxPool' ? 1 : 0;
+        const countPad = op.attrs.countIncludePad ? 1 : 0;
+        const geom = `${gx.C}, ${k[0]}, ${k[1]}, ${st[0]}, ${st[1]}, ${pd[0]}, ${pd[1]}, ${gx.H}, ${gx.W}, ${isMax}, ${countPad}`;
+        if (e === 'f32') {
+          kernels.add('pool_f32');
+          params.push(`static const mm_pool_f32_t ${P} = {${geom}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+          return withEpi((a) => [`mm_pool_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+        }
+        const qx = qOf(x, 'pooling input');
+        const same = qx.scale === fin.q!.scale && izp(x, qx) === fin.zp;
+        if (!same && isMax) throw new CodegenError(`C export: ${label(op)}: int8 max pooling between different scales`, op.index);
+        kernels.add('pool_s8');
+        params.push(`static const mm_pool_s8_t ${P} = {${geom}, ${same ? 0 : 1}, ${izp(x, qx)}, ${fin.zp}, ${fmtFloat(qx.scale / fin.q!.scale)}, ${fin.lo}, ${fin.hi}};`);
+        return withEpi((a) => [`mm_pool_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+      }
+
+      case 'FullyConnected': case 'MatMul': {
+        const x = x0;
+        const W = constOf(op.inputs[1]!, op, 'weights');
+        if (op.attrs.transA) throw new CodegenError(`C export: ${label(op)} with transA`, op.index);
+        let n: number, k: number;
+        let canon: number[];
+        if (graph.format === 'tflite') {
+          [n, k] = [W.shape[0]!, elementCount(W.shape) / W.shape[0]!];
+          canon = W.values;
+        } else if (W.shape.length !== 2) {
+          throw new CodegenError(`C export: ${label(op)}: weights of rank ${W.shape.length} (a constant 2-D matrix is generated)`, op.index);
+        } else if (op.kind === 'FullyConnected' && op.attrs.transB) {
+          [n, k] = [W.shape[0]!, W.shape[1]!];
+          canon = W.values;
+        } else {
+          [k, n] = [W.shape[0]!, W.shape[1]!];
+          canon = new Array<number>(W.values.length);
+          for (let i = 0; i < k; i++) for (let o = 0; o < n; o++) canon[o * k + i] = W.values[i * n + o]!;
+        }
+        const alpha = op.attrs.alpha ?? 1;
+        const beta = op.attrs.beta ?? 1;
+        const rows = elementCount(geo(x).shape) / k;
+        if (!Number.isInteger(rows) || rows * n !== elementCount(geo(y).shape)) throw new CodegenError(`C export: ${label(op)}: input ${geo(x).shape.join('×')} does not match weights ${W.shape.join('×')}`, op.index);
+        const b = op.inputs[2] ?? -1;
+        const geom = `${rows}, ${k}, ${n}`;
+        if (e === 'f32') {
+          const wn = addWeights(`w${si}`, 'float', alpha === 1 ? canon : canon.map((v) => v * alpha));
+          let bn = 'NULL';
+          if (b >= 0) {
+            const B = constOf(b, op, 'bias');
+            if (B.values.length !== n) throw new CodegenError(`C export: ${label(op)}: bias of ${B.values.length} values for ${n} outputs`, op.index);
+            bn = addWeights(`b${si}`, 'float', beta === 1 ? B.values : B.values.map((v) => v * beta));
+          }
+          kernels.add('fc_f32');
+          params.push(`static const mm_fc_f32_t ${P} = {${geom}, ${wn}, ${bn}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+          return withEpi((a) => [`mm_fc_f32(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+        }
+        if (alpha !== 1 || beta !== 1) throw new CodegenError(`C export: ${label(op)}: int8 Gemm with alpha/beta other than 1`, op.index);
+        const qx = qOf(x, 'fully-connected input');
+        const ws8 = W.dtype === 'int8' ? canon : W.dtype === 'uint8' ? canon.map((v) => v - 128) : null;
+        if (!ws8 || !W.scale) throw new CodegenError(`C export: ${label(op)}: int8 fully-connected with ${W.dtype} weights`, op.index);
+        const wzp = W.zp ?? [0];
+        if (wzp.some((z) => z !== wzp[0])) throw new CodegenError(`C export: ${label(op)}: per-channel weight zero points are not generated`, op.index);
+        const perChannel = W.scale.length > 1;
+        const mult: number[] = [];
+        const shift: number[] = [];
+        for (let c = 0; c < (perChannel ? n : 1); c++) {
+          const [m, s] = quantizeMultiplier((qx.scale * W.scale[c]!) / fin.q!.scale);
+          mult.push(m); shift.push(s);
+        }
+        let bias = 'NULL';
+        if (b >= 0) {
+          const B = constOf(b, op, 'bias');
+          bias = addWeights(`b${si}`, 'int32_t', B.dtype === 'int32' ? B.values : B.values.map((v, c) => roundEven(v / (qx.scale * W.scale![perChannel ? c : 0]!))));
+        }
+        const wn = addWeights(`w${si}`, 'int8_t', ws8);
+        const mn = addWeights(`m${si}`, 'int32_t', mult);
+        const sn = addWeights(`s${si}`, 'int32_t', shift);
+        kernels.add('fc_s8');
+        params.push(`static const mm_fc_s8_t ${P} = {${geom}, ${wn}, ${bias}, ${mn}, ${sn}, ${perChannel ? 1 : 0}, ${-izp(x, qx)}, ${-((wzp[0] ?? 0) - (W.dtype === 'uint8' ? 128 : 0))}, ${fin.zp}, ${fin.lo}, ${fin.hi}};`);
+        return withEpi((a) => [`mm_fc_s8(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+      }
+
+      case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Max': case 'Min': {
+        if (op.inputs.length !== 2) throw new CodegenError(`C export: ${label(op)} with ${op.inputs.length} operands`, op.index);
+        interface Operand { ptr: (a: Access) => string; view: (a: Access) => string; q?: { scale: number; zp: number } }
+        const operand = (id: number, i: number): Operand => {
+          if (T(id).role === 'constant' || producerOp.get(id)?.folded) {
+            const K = constOf(id, op, 'operand');
+            const name = `k${si}_${i}`;
+            const v = viewLit(operandView(id, y, op));
+            if (e === 'f32') {
+              addWeights(name, 'float', K.values);
+              return { ptr: () => `(const float *)${name}`, view: () => v };
+            }
+            if ((K.dtype !== 'int8' && K.dtype !== 'uint8') || !K.scale) throw new CodegenError(`C export: ${label(op)}: int8 operand of type ${K.dtype}${K.scale ? '' : ' without a scale'}`, op.index);
+            const shift = K.dtype === 'uint8' ? 128 : 0;
+            addWeights(name, 'int8_t', shift ? K.values.map((x) => x - shift) : K.values);
+            return { ptr: () => `(const int8_t *)${name}`, view: () => v, q: { scale: K.scale[0]!, zp: (K.zp?.[0] ?? 0) - shift } };
+          }
+          const gi = geo(id);
+          const gy = geo(y);
+          const n = elementCount(gi.shape);
+          const own = (gi.axes !== null && gy.axes !== null) || (!gi.axes && !gy.axes && (n === gy.C || n === 1));
+          const q = e === 's8' ? { scale: qOf(id, 'operand').scale, zp: izp(id, qOf(id, 'operand')) } : undefined;
+          return { ptr: (a) => a.ptr(id), view: (a) => (own ? a.view(id) : viewLit(operandView(id, y, op))), q };
+        };
+        const [ia, ib] = [op.inputs[0]!, op.inputs[1]!];
+        const A = operand(ia, 0);
+        const B = operand(ib, 1);
+        const C = geo(y).C;
+        if (e === 'f32') {
+          const code = { Add: 'MM_ADD', Sub: 'MM_SUB', Mul: 'MM_MUL', Div: 'MM_DIV', Max: 'MM_MAX', Min: 'MM_MIN' }[op.kind];
+          kernels.add('binary_f32');
+          params.push(`static const mm_binary_f32_t ${P} = {${C}, ${code}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+          return withEpi((a) => [`mm_binary_f32(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+        }
+        const qa = A.q!;
+        const qb = B.q!;
+        const qy = fin.q!;
+        if (op.kind === 'Add' || op.kind === 'Sub') {
+          const leftShift = 20;
+          const twiceMax = 2 * Math.max(qa.scale, qb.scale);
+          const [am, as] = quantizeMultiplier(qa.scale / twiceMax);
+          const [bm, bs] = quantizeMultiplier(qb.scale / twiceMax);
+          const [om, os] = quantizeMultiplier(twiceMax / (2 ** leftShift * qy.scale));
+          kernels.add('add_s8');
+          params.push(`static const mm_add_s8_t ${P} = {${C}, ${op.kind === 'Sub' ? 1 : 0}, ${leftShift}, ${-qa.zp}, ${am}, ${as}, ${-qb.zp}, ${bm}, ${bs}, ${fin.zp}, ${om}, ${os}, ${fin.lo}, ${fin.hi}};`);
+          return withEpi((a) => [`mm_add_s8(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+        }
+        if (op.kind === 'Mul') {
+          const [m, s] = quantizeMultiplier((qa.scale * qb.scale) / qy.scale);
+          kernels.add('mul_s8');
+          params.push(`static const mm_mul_s8_t ${P} = {${C}, ${-qa.zp}, ${-qb.zp}, ${fin.zp}, ${m}, ${s}, ${fin.lo}, ${fin.hi}};`);
+          return withEpi((a) => [`mm_mul_s8(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+        }
+        throw new CodegenError(`C export: ${label(op)}: int8 ${op.kind} is not generated`, op.index);
+      }
+
+      case 'Concat': {
+        const gy = geo(y);
+        const rank = gy.shape.length;
+        const axis = ((op.attrs.axis ?? 0) + rank) % rank;
+        const parts = op.inputs.filter((i) => i >= 0);
+        for (const i of parts) if (T(i).role === 'constant') throw new CodegenError(`C export: ${label(op)}: concatenating a constant is not generated`, op.index);
+        const channel = gy.axes ? axis === gy.axes.c : rank >= 1;
+        const es = esize(e);
+        if (gy.axes && channel) {
+          let c0 = 0;
+          const calls: ((a: Access) => string)[] = [];
+          parts.forEach((x, k) => {
+            const cx = geo(x).C;
+            const at = c0;
+            const requant = e === 's8' && (qOf(x, 'concat input').scale !== fin.q!.scale || izp(x, qOf(x, 'concat input')) !== fin.zp);
+            if (requant) {
+              const qx = qOf(x, 'concat input');
+              const [m, s] = quantizeMultiplier(qx.scale / fin.q!.scale);
+              kernels.add('requant_s8');
+              params.push(`static const mm_requant_s8_t ${P}_${k} = {${cx}, ${-izp(x, qx)}, ${fin.zp}, ${m}, ${s}};`);
+              calls.push((a) => `mm_requant_s8(&${P}_${k}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)} + ${at} * ${a.view(y)}.sc, ${a.view(y)}, ${a.box(y)});`);
+            } else {
+              kernels.add('copy');
+              calls.push((a) => `mm_copy(${cx}, ${es}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)} + ${at} * ${a.view(y)}.sc, ${a.view(y)}, ${a.box(y)});`);
+            }
+            c0 += cx;
+          });
+          return withEpi((a) => calls.map((c) => c(a)));
+        }
+        const outer = elementCount(gy.shape.slice(0, axis));
+        const outInner = elementCount(gy.shape.slice(axis));
+        let off = 0;
+        const calls: ((a: Access) => string)[] = [];
+        for (const x of parts) {
+          if (e === 's8' && (qOf(x, 'concat input').scale !== fin.q!.scale || izp(x, qOf(x, 'concat input')) !== fin.zp)) throw new CodegenError(`C export: ${label(op)}: int8 concatenation of unlike scales along a non-channel axis`, op.index);
+          const inner = elementCount(geo(x).shape.slice(axis));
+          const at = off;
+          kernels.add('concat');
+          calls.push((a) => `mm_concat(${outer}, ${inner}, ${outInner}, ${at}, ${es}, ${a.ptr(x)}, ${a.ptr(y)});`);
+          off += inner;
+        }
+        return withEpi((a) => calls.map((c) => c(a)));
+      }
+
+      case 'Pad': {
+        const x = x0;
+        const gx = geo(x);
+        const gy = geo(y);
+        const pads = op.attrs.padAmounts;
+        const rank = gx.shape.length;
+        if (!pads || pads.length !== 2 * rank) throw new CodegenError(`C export: ${label(op)}: padding amounts unknown`, op.index);
+        if (op.attrs.activation === 'other' || op.sourceType === 'MIRROR_PAD') throw new CodegenError(`C export: ${label(op)}: only constant padding is generated`, op.index);
+        const ax = gx.axes;
+        for (let a = 0; a < rank; a++) {
+          const isChw = ax ? a === ax.c || a === ax.h || a === ax.w : rank === 1;
+          if (!isChw && (pads[a] !== 0 || pads[a + rank] !== 0)) throw new CodegenError(`C export: ${label(op)}: padding along axis ${a} (batch) is not generated`, op.index);
+        }
+        const pc = ax ? pads[ax.c]! : 0;
+        const pt = ax ? pads[ax.h]! : 0;
+        const pl = ax ? pads[ax.w]! : 0;
+        // Pad value: ONNX constant_value input / TFLite PADV2 value; else zero (the zero point in int8).
+        const valueId = graph.format === 'onnx' ? op.params[1] : op.params[1];
+        let bits: number;
+        if (e === 'f32') {
+          const v = valueId !== undefined ? scalarOf(valueId, 0) : 0;
+          bits = new Uint32Array(new Float32Array([v]).buffer)[0]!;
+        } else {
+          let v = fin.zp;
+          if (valueId !== undefined && T(valueId).dtype !== 'float32') v = scalarOf(valueId, 0) - (T(valueId).dtype === 'uint8' ? 128 : 0);
+          bits = v & 0xff;
+        }
+        kernels.add('pad');
+        params.push(`static const mm_pad_t ${P} = {${gy.C}, ${esize(e)}, ${gx.C}, ${gx.H}, ${gx.W}, ${pc}, ${pt}, ${pl}, ${bits}u};`);
+        return withEpi((a) => [`mm_pad(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+      }
+
+      case 'Reshape': case 'Flatten': case 'Squeeze': case 'Unsqueeze': case 'Identity': {
+        const x = x0;
+        if (e === 's8') {
+          const qx = qOf(x, 'reshape input');
+          if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)} changes the quantization; not generated`, op.index);
+        }
+        const bytes = elementCount(geo(y).shape) * esize(e);
+        return withEpi((a) => (a.ptr(x) === a.ptr(y) ? [] : [`memmove(${a.ptr(y)}, ${a.ptr(x)}, ${bytes});`]));
+      }
+
+      case 'Transpose': {
+        const x = x0;
+        const xs = geo(x).shape;
+        const perm = op.attrs.perm ?? xs.map((_, i) => xs.length - 1 - i);
+        if (xs.length > 6) throw new CodegenError(`C export: ${label(op)}: rank ${xs.length} (up to 6 is generated)`, op.index);
+        const st = rowMajorStrides(xs);
+        const dims = perm.map((p) => xs[p]!);
+        const inStrides = perm.map((p) => st[p]!);
+        const pad6 = (v: number[]): string => [...v, ...new Array<number>(6 - v.length).fill(0)].join(', ');
+        kernels.add('transpose');
+        params.push(`static const mm_transpose_t ${P} = {${xs.length}, ${esize(e)}, {${pad6(dims)}}, {${pad6(inStrides)}}};`);
+        return withEpi((a) => [`mm_transpose(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+      }
+
+      case 'Reduce': {
+        const x = x0;
+        if (op.sourceType !== 'MEAN' && op.sourceType !== 'ReduceMean') throw new CodegenError(`C export: ${label(op)}: only the mean reduction is generated`, op.index);
+        const xs = geo(x).shape;
+        const rank = xs.length;
+        const axes = [...new Set((op.attrs.axes ?? xs.map((_, i) => i)).map((a) => (a + rank) % rank))].sort((p, q) => p - q);
+        if (axes.length === 0 || axes[axes.length - 1]! - axes[0]! !== axes.length - 1) throw new CodegenError(`C export: ${label(op)}: mean over non-adjacent axes ${axes.join(', ')}`, op.index);
+        const outer = elementCount(xs.slice(0, axes[0]));
+        const n = elementCount(axes.map((a) => xs[a]!));
+        const inner = elementCount(xs.slice(axes[axes.length - 1]! + 1));
+        if (e === 'f32') {
+          kernels.add('mean_f32');
+          params.push(`static const mm_mean_f32_t ${P} = {${outer}, ${n}, ${inner}};`);
+          return withEpi((a) => [`mm_mean_f32(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+        }
+        const qx = qOf(x, 'mean input');
+        const same = qx.scale === fin.q!.scale && izp(x, qx) === fin.zp;
+        kernels.add('mean_s8');
+        params.push(`static const mm_mean_s8_t ${P} = {${outer}, ${n}, ${inner}, ${same ? 0 : 1}, ${izp(x, qx)}, ${fin.zp}, ${fmtFloat(qx.scale / fin.q!.scale)}};`);
+        return withEpi((a) => [`mm_mean_s8(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+      }
+
+      case 'Softmax': {
+        const x = x0;
+        if (op.sourceType === 'LOG_SOFTMAX' || op.sourceType === 'LogSoftmax') throw new CodegenError(`C export: ${label(op)}: log-softmax is not generated`, op.index);
+        const xs = geo(x).shape;
+        const axis = ((op.attrs.axis ?? -1) + xs.length) % xs.length;
+        if (elementCount(xs.slice(axis + 1)) !== 1) throw new CodegenError(`C export: ${label(op)}: softmax along axis ${axis}, not the last`, op.index);
+        const n = xs[axis]!;
+        const rows = elementCount(xs) / n;
+        const beta = op.attrs.beta ?? 1;
+        if (e === 'f32') {
+          kernels.add('softmax_f32');
+          params.push(`static const mm_softmax_f32_t ${P} = {${rows}, ${n}, ${fmtFloat(beta)}};`);
+          return withEpi((a) => [`mm_softmax_f32(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+        }
+        const qx = qOf(x, 'softmax input');
+        kernels.add('softmax_s8');
+        params.push(`static const mm_softmax_s8_t ${P} = {${rows}, ${n}, ${izp(x, qx)}, ${fin.zp}, ${fmtFloat(qx.scale)}, ${fmtFloat(fin.q!.scale)}, ${fmtFloat(beta)}};`);
+        return withEpi((a) => [`mm_softmax_s8(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+      }
+
+      case 'Quantize': {
+        const x = x0;
+        const C = geo(y).C;
+        if (e !== 's8') throw new CodegenError(`C export: ${label(op)} produces ${T(y).dtype}`, op.index);
+        if (elemOf(x) === 'f32') {
+          kernels.add('quantize');
+          params.push(`static const mm_quantize_t ${P} = {${C}, ${fin.zp}, ${graph.format === 'onnx' ? 1 : 0}, ${fmtFloat(fin.q!.scale)}};`);
+          return withEpi((a) => [`mm_quantize(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+        }
+        const qx = qOf(x, 'quantize input');
+        const [m, s] = quantizeMultiplier(qx.scale / fin.q!.scale);
+        kernels.add('requant_s8');
+        params.push(`static const mm_requant_s8_t ${P} = {${C}, ${-izp(x, qx)}, ${fin.zp}, ${m}, ${s}};`);
+        return withEpi((a) => [`mm_requant_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+      }
+
+      case 'Dequantize': {
+        const x = x0;
+        if (e !== 'f32' || elemOf(x) !== 's8') throw new CodegenError(`C export: ${label(op)}: ${T(x).dtype} to ${T(y).dtype}`, op.index);
+        const qx = qOf(x, 'dequantize input');
+        kernels.add('dequantize');
+        params.push(`static const mm_dequantize_t ${P} = {${geo(y).C}, ${izp(x, qx)}, ${fmtFloat(qx.scale)}};`);
+        return withEpi((a) => [`mm_dequantize(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+      }
+
+      case 'Activation': {
+        const x = x0;
+        const act = op.attrs.activation ?? '';
+        const C = geo(y).C;
+        if (e === 'f32') {
+          kernels.add('unary_f32');
+          if (CLAMPS.has(act)) {
+            const [lo, hi] = clipBounds(op);
+            params.push(`static const mm_unary_f32_t ${P} = {${C}, MM_CLAMP, 0.0f, 0.0f, ${fmtFloat(Math.max(lo, fin.lo))}, ${fmtFloat(Math.min(hi, fin.hi))}};`);
+          } else {
+            const f = floatFn(act, op);
+            params.push(`static const mm_unary_f32_t ${P} = {${C}, ${f.fn}, ${fmtFloat(f.alpha)}, ${fmtFloat(f.beta)}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+          }
+          return withEpi((a) => [`mm_unary_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+        }
+        const table = lutOf(`lut${si}`, x, op.outputs[0]!, realFn(act, op));
+        kernels.add('lut_s8');
+        params.push(`static const mm_lut_s8_t ${P} = {${C}, ${table}};`);
+        return withEpi((a) => [`mm_lut_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+      }
+
+      default:
+        throw new CodegenError(`C export: ${label(op)} is not supported by the C generator (supported: ${SUPPORTED})`, op.index);
+    }
+  };
+
+  const emitters = plan.steps.map((s, i) => lowerStep(i, s));
+  const body: string[] = [];
+  let first = 0;
+  if (stage) {
+    const st = stage;
+    const nt = tiles.length;
+    const slots = st.tensors.length;
+    const graphIn = new Set(graph.inputs);
+    const whole = (t: number): boolean => t === st.output || (graphIn.has(t) && inputInArena);
+    const copyIn = !inputInArena && st.slot.has(inputId);
+    const views: string[] = [];
+    const boxes: string[] = [];
+    for (const tile of tiles) {
+      const regions = new Map(tileRegions(st, tile.rows, tile.cols).map((r) => [r.tensor, r]));
+      const vrow: string[] = [];
+      const brow: string[] = [];
+      for (const t of st.tensors) {
+        const r = regions.get(t);
+        const b: Box = r ? { h0: r.h[0], h1: r.h[1], w0: r.w[0], w1: r.w[1] } : { h0: 0, h1: 0, w0: 0, w1: 0 };
+        const v = whole(t) || !r ? ownView(t) : ownView(t, { h0: r.h[0], w0: r.w[0], hs: r.h[1] - r.h[0], ws: r.w[1] - r.w[0] });
+        vrow.push(`{${v.h0}, ${v.w0}, ${v.sc}, ${v.sh}, ${v.sw}}`);
+        brow.push(`{${b.h0}, ${b.h1}, ${b.w0}, ${b.w1}}`);
+      }
+      views.push(`  {${vrow.join(', ')}}`);
+      boxes.push(`  {${brow.join(', ')}}`);
+    }
+    tables.push(`/* Patch stage: steps 0-${st.split} run tile by tile (${schedule!.p}x${schedule!.q} tiles); per tile, the view (stored region) and the computed box of every stage tensor. */`);
+    tables.push(`#define MM_TILES ${nt}\n#define MM_SLOTS ${slots}`);
+    tables.push(`static const mm_view mm_tile_views[MM_TILES][MM_SLOTS] = {\n${views.join(',\n')}\n};`);
+    tables.push(`static const mm_box mm_tile_boxes[MM_TILES][MM_SLOTS] = {\n${boxes.join(',\n')}\n};`);
+    const slotOf = (t: number): number => {
+      const k = st.slot.get(t);
+      if (k === undefined) throw new CodegenError(`internal: tensor '${T(t).name}' is read in the patch stage but has no region`);
+      return k;
+    };
+    const tileAccess: Access = {
+      ptr: (t) => {
+        if (t === inputId && !inputInArena && !copyIn) return layerAccess.ptr(t);
+        const off = whole(t) ? wholeOffset(bufOf(t)) : tileOffset(bufOf(t));
+        if (off < 0) throw new CodegenError(`internal: stage tensor '${T(t).name}' has no arena offset`);
+        return arenaPtr(off, elemOf(t));
+      },
+      view: (t) => `v[${slotOf(t)}]`,
+      box: (t) => `b[${slotOf(t)}]`,
+    };
+    const loop: string[] = [];
+    if (copyIn) {
+      const k = slotOf(inputId);
+      kernels.add('copy');
+      loop.push(`/* the tile's region of the input, copied from the caller's buffer */`);
+      loop.push(`mm_copy(${geo(inputId).C}, ${esize(elemOf(inputId))}, ${layerAccess.ptr(inputId)}, ${viewLit(ownView(inputId))}, ${tileAccess.ptr(inputId)}, v[${k}], b[${k}]);`);
+    }
+    for (let i = 0; i <= st.split; i++) {
+      loop.push(`/* #${i} ${describe(plan.steps[i]!)} */`);
+      loop.push(...emitters[i]!(tileAccess));
+    }
+    body.push(`for (int32_t t = 0; t < MM_TILES; t++) {`);
+    body.push(`  const mm_view *v = mm_tile_views[t];`);
+    body.push(`  const mm_box *b = mm_tile_boxes[t];`);
+    body.push(...loop.map((l) => `  ${l}`));
+    body.push(`}`);
+    first = st.split + 1;
+  }
+  for (let i = first; i < plan.steps.length; i++) {
+    body.push(`/* #${i} ${describe(plan.steps[i]!)} */`);
+    body.push(...emitters[i]!(layerAccess));
+  }
+
+  function describe(s: Step): string {
+    const ops = s.ops.map((o) => graph.ops[o]!);
+    return `${ops.map((o) => o.sourceType).join('+')} '${ops[0]!.name}'`.replace(/\*\//g, '*\\/');
+  }
+
+  return {
+    format: graph.format, arenaBytes, input, output, inputOffset, outputOffset, kernels, weights, params, body, tables,
+    schedule, steps: plan.steps.length,
+  };
+}

@@ -1,0 +1,48 @@
+// Fixed-point parameters computed at export time, as TFLite/TFLM compute them in their Prepare functions.
+
+/** x = q · 2^e with q in [0.5, 1) (C's frexp), for finite x > 0. */
+function frexp(x: number): [number, number] {
+  let e = Math.floor(Math.log2(x)) + 1;
+  let q = x / 2 ** e;
+  while (q >= 1) { q /= 2; e++; }
+  while (q < 0.5) { q *= 2; e--; }
+  return [q, e];
+}
+
+/**
+ * TFLite QuantizeMultiplier: a real multiplier as a Q31 fixed-point value and a power-of-two shift (positive = left),
+ * so that m ≈ multiplier · 2^(shift − 31).
+ */
+export function quantizeMultiplier(m: number): [number, number] {
+  if (!(m > 0) || !Number.isFinite(m)) return [0, 0];
+  const [q, e] = frexp(m);
+  let shift = e;
+  let fixed = Math.round(q * 2 ** 31);
+  if (fixed === 2 ** 31) { fixed /= 2; shift++; }
+  if (shift < -31) return [0, 0];
+  if (shift > 30) return [2 ** 31 - 1, 30];
+  return [fixed, shift];
+}
+
+/** float32 division rounded as C computes `f / scale` with float operands. */
+const fdiv = (a: number, b: number): number => Math.fround(Math.fround(a) / Math.fround(b));
+/** TfLiteRound / std::round: half away from zero. */
+export const roundAway = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
+/** Round half to even (ONNX QuantizeLinear, numpy). */
+export function roundEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** TFLite CalculateActivationRangeQuantized for int8: the clamp of a fused activation in the output's scale. */
+export function activationRange(act: string | undefined, scale: number, zp: number): [number, number] {
+  const q = (f: number): number => zp + roundAway(fdiv(f, scale));
+  const lo = -128;
+  const hi = 127;
+  switch (act) {
+    case 'relu': return [Math.max(lo, q(0)), hi];
+    case 'relu6': return [Math.max(lo, q(0)), Math.min(hi, q(6))];
+    case 'relu_n1_to_1': return [Math.max(lo, q(-1)), Math.min(hi, q(1))];
+    default: return [lo, hi];
+  }
+}
