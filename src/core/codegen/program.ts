@@ -323,10 +323,6 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   interface ConstData { id: number; values: number[]; shape: number[]; dtype: DType; scale?: number[]; zp?: number[] }
   const constOf = (id: number, op: Op, what: string): ConstData => {
     const t = T(id);
-    if (t.role === 'constant') {
-      const q = quant.get(id);
-      return { id, values: valuesOf(id), shape: t.shape ?? [], dtype: t.dtype, scale: q?.scale, zp: q?.zp };
-    }
     const p = producerOp.get(id);
     if (p?.folded && p.kind === 'Dequantize') {
       const src = p.inputs[0]!;
@@ -335,6 +331,10 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         id: src, values: valuesOf(src), shape: st.shape ?? [], dtype: st.dtype,
         scale: valuesOf(p.params[0]!), zp: p.params[1] !== undefined ? valuesOf(p.params[1]) : [0],
       };
+    }
+    if (t.role === 'constant' && !p) {
+      const q = quant.get(id);
+      return { id, values: valuesOf(id), shape: t.shape ?? [], dtype: t.dtype, scale: q?.scale, zp: q?.zp };
     }
     throw new CodegenError(`C export: ${label(op)}: its ${what} '${t.name}' is computed at run time; generated code needs it constant`, op.index);
   };
@@ -494,14 +494,21 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   };
 
   /** Lowers one step; returns a function emitting its statements for a given access (layer or tile). */
+  const executed = new Set(plan.steps.map((st) => st.main));
   const lowerStep = (si: number, step: Step): ((a: Access) => string[]) => {
-    const op = graph.ops[step.main]!;
+    let op = graph.ops[step.main]!;
     const y = step.outputs[0]!;
     if (step.outputs.length !== 1) throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
     const P = `P${si}`;
     const fin = finishOf(si, step);
     const e = fin.elem;
     const withEpi = (call: (a: Access) => string[]): ((a: Access) => string[]) => (a) => [...call(a), ...fin.epilogue(a, y)];
+    // QDQ: a DequantizeLinear of an activation was removed from the plan; its reader reads the int8 tensor.
+    const src = (id: number): number => {
+      const d = producerOp.get(id);
+      return d && d.kind === 'Dequantize' && !d.folded && !executed.has(d.index) ? d.inputs[0]! : id;
+    };
+    op = { ...op, inputs: op.inputs.map((i) => (i >= 0 ? src(i) : i)) };
     const x0 = op.inputs[0] ?? -1;
 
     switch (op.kind) {

@@ -96,14 +96,14 @@ function exampleTflite(): Uint8Array {
       c = l.cout;
     }
   }
-  const pooled = b.tensor('pooled', [1, 1, 1, c], 'int8');
+  const pooled = b.tensor('pooled', [1, 1, 1, c], 'int8', undefined, { quant: { scale: [0.05], zeroPoint: [-128], axis: 0 } });
   b.op('AVERAGE_POOL_2D', [x], [pooled], [[0, 'int8', 1], [1, 'int32', 1], [2, 'int32', 1], [3, 'int32', w], [4, 'int32', h], [5, 'int8', 0]]);
   const shape = b.constant('flat_shape', [2], 'int32', [1, c]);
-  const flat = b.tensor('flat', [1, c], 'int8');
+  const flat = b.tensor('flat', [1, c], 'int8', undefined, { quant: { scale: [0.05], zeroPoint: [-128], axis: 0 } });
   b.op('RESHAPE', [pooled, shape], [flat]);
-  const fw = b.constant('fc_w', [EXAMPLE_CLASSES, c]);
+  const fw = b.constant('fc_w', [EXAMPLE_CLASSES, c], 'int8', undefined, { scale: [0.01], zeroPoint: [0], axis: 0 });
   const fb = b.constant('fc_b', [EXAMPLE_CLASSES], 'int32');
-  const logits = b.tensor('logits', [1, EXAMPLE_CLASSES], 'int8');
+  const logits = b.tensor('logits', [1, EXAMPLE_CLASSES], 'int8', undefined, { quant: { scale: [0.002], zeroPoint: [0], axis: 0 } });
   b.op('FULLY_CONNECTED', [flat, fw, fb], [logits], [[0, 'int8', 0]]);
   b.outputs = [logits];
   return b.build();

@@ -14,7 +14,7 @@ export const TFL = {
 } as const;
 export type TflOp = keyof typeof TFL;
 
-interface TensorDef {
+export interface TensorDef {
   name: string;
   shape: number[];
   dtype: TfliteDType;
@@ -51,7 +51,7 @@ export class TfliteBuilder {
   }
 
   /** A constant tensor with deterministic contents. */
-  constant(name: string, shape: number[], dtype: TfliteDType = 'int8', values?: number[]): number {
+  constant(name: string, shape: number[], dtype: TfliteDType = 'int8', values?: number[], quant?: TensorDef['quant']): number {
     const n = shape.reduce((a, b) => a * b, 1);
     const raw = new Uint8Array(n * WIDTH[dtype]);
     const dv = new DataView(raw.buffer);
@@ -62,7 +62,7 @@ export class TfliteBuilder {
       else if (dtype === 'int16') dv.setInt16(2 * i, v, true);
       else dv.setInt8(i, v);
     }
-    return this.tensor(name, shape, dtype, raw);
+    return this.tensor(name, shape, dtype, raw, { quant });
   }
 
   op(op: TflOp, inputs: number[], outputs: number[], options: OpDef['options'] = [], custom?: string): void {
@@ -71,13 +71,13 @@ export class TfliteBuilder {
 
   /** CONV_2D (padding 0 = SAME, 1 = VALID) with OHWI weights and int32 bias. */
   conv(x: number, out: number, cin: number, cout: number, k: number, stride = 1, padding = 0, act = 3): void {
-    const w = this.constant(`${this.tensors[out]!.name}/w`, [cout, k, k, cin]);
+    const w = this.constant(`${this.tensors[out]!.name}/w`, [cout, k, k, cin], 'int8', undefined, channelScales(cout, 0));
     const b = this.constant(`${this.tensors[out]!.name}/b`, [cout], 'int32');
     this.op('CONV_2D', [x, w, b], [out], [[0, 'int8', padding], [1, 'int32', stride], [2, 'int32', stride], [3, 'int8', act]]);
   }
 
   depthwise(x: number, out: number, c: number, k: number, stride = 1, padding = 0, act = 3): void {
-    const w = this.constant(`${this.tensors[out]!.name}/w`, [1, k, k, c]);
+    const w = this.constant(`${this.tensors[out]!.name}/w`, [1, k, k, c], 'int8', undefined, channelScales(c, 3));
     const b = this.constant(`${this.tensors[out]!.name}/b`, [c], 'int32');
     this.op('DEPTHWISE_CONV_2D', [x, w, b], [out], [[0, 'int8', padding], [1, 'int32', stride], [2, 'int32', stride], [3, 'int32', 1], [4, 'int8', act]]);
   }
@@ -207,4 +207,9 @@ export class TfliteBuilder {
     b.finish(model, 'TFL3');
     return b.asUint8Array().slice();
   }
+}
+
+/** Per-output-channel weight scales (TFLite: zero points 0) for the builder's int8 convolutions. */
+export function channelScales(channels: number, axis: number): NonNullable<TensorDef['quant']> {
+  return { scale: Array.from({ length: channels }, (_, i) => 0.004 + 0.001 * (i % 5)), zeroPoint: new Array<number>(channels).fill(0), axis };
 }

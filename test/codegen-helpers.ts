@@ -1,0 +1,95 @@
+// Builds generated C folders with the real compilers and runs them; runs onnxruntime as the reference.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { generateC, type CodegenOptions, type CodegenOutput, type Graph } from '../src/core/index';
+
+const ok = (cmd: string, args: string[]): boolean => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+export const HAVE_CC = ok('cc', ['--version']) && ok('make', ['--version']);
+export const HAVE_ARM = ok('arm-none-eabi-gcc', ['--version']) && ok('qemu-system-arm', ['--version']);
+export const SKIP_ARM = HAVE_ARM ? false : 'arm-none-eabi-gcc or qemu-system-arm is not installed (.ci/run installs them)';
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `mcu-mem-${prefix}-`));
+}
+
+/** Generates the C folder for a model into `dir`; throws with the error message when export fails. */
+export function generate(graph: Graph, options: CodegenOptions, dir: string): CodegenOutput {
+  const r = generateC(graph, options);
+  if (!r.ok) throw new Error(`codegen failed: ${r.error.message}`);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of r.value.files) fs.writeFileSync(path.join(dir, f.path), f.text);
+  return r.value;
+}
+
+export function make(dir: string, target: string, extra: string[] = []): { status: number; out: string } {
+  const r = spawnSync('make', ['-s', '-C', dir, target, ...extra], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+/** Runs ./model_test on the input bytes; returns the printed values. */
+export function runHost(dir: string, input: Uint8Array): number[] {
+  const file = path.join(dir, 'input.bin');
+  fs.writeFileSync(file, input);
+  const r = spawnSync(path.join(dir, 'model_test'), [file], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`model_test exited ${r.status}: ${r.stderr}`);
+  return parseValues(r.stdout);
+}
+
+export function parseValues(text: string): number[] {
+  return text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).map(Number);
+}
+
+/** Generates, builds for the host and runs; the folder is removed afterwards unless `keep`. */
+export function buildAndRun(graph: Graph, options: CodegenOptions, input: Uint8Array, keep = false): { values: number[]; out: CodegenOutput; dir: string } {
+  const dir = tempDir('cg');
+  const out = generate(graph, options, dir);
+  const m = make(dir, 'host');
+  if (m.status !== 0) throw new Error(`make host failed:\n${m.out}`);
+  const values = runHost(dir, input);
+  if (!keep) fs.rmSync(dir, { recursive: true, force: true });
+  return { values, out, dir };
+}
+
+export type OrtInput = Float32Array | Int8Array | Uint8Array;
+
+/** onnxruntime's output (the first) for one input, as numbers. */
+export async function ortRun(model: Uint8Array, input: OrtInput, dims: number[]): Promise<number[]> {
+  const session = await ort.InferenceSession.create(model);
+  const type = input instanceof Float32Array ? 'float32' : input instanceof Int8Array ? 'int8' : 'uint8';
+  const result = await session.run({ [session.inputNames[0]!]: new ort.Tensor(type, input, dims) });
+  const out = result[session.outputNames[0]!]!;
+  return Array.from(out.data as ArrayLike<number>, Number);
+}
+
+/** Largest absolute difference over the largest reference magnitude. */
+export function relativeError(got: readonly number[], want: readonly number[]): number {
+  if (got.length !== want.length) return Infinity;
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < want.length; i++) {
+    d = Math.max(d, Math.abs(got[i]! - want[i]!));
+    m = Math.max(m, Math.abs(want[i]!));
+  }
+  return m === 0 ? d : d / m;
+}
+
+export const bytesOf = (a: Float32Array | Int8Array | Uint8Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** Deterministic pseudo-random values in [lo, hi). */
+export function randomFloats(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = lo + ((hi - lo) * s) / 2 ** 32;
+  }
+  return out;
+}
+
+export function randomInt8(n: number, seed: number): Int8Array {
+  const f = randomFloats(n, seed, -128, 128);
+  return Int8Array.from(f, (v) => Math.floor(v));
+}

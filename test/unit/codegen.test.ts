@@ -1,0 +1,232 @@
+// C export on fixtures this project builds: generated code compiled with the host's cc and compared with
+// onnxruntime (float within 1e-4 relative error, int8 within one quantization step), layer by layer and patch-based;
+// patch-based output identical to layer-by-layer output; the arena in model.h equal to the analysis' plan.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyzeGraph, describeSchedule, evaluateSchedule, generateC, quantizeMultiplier, scheduleContext, type Graph } from '../../src/core/index';
+import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
+import { EXAMPLE_CLASSES, EXAMPLE_INPUT, exampleModel } from '../../src/core/testing/examples';
+import { open } from '../helpers';
+import { buildAndRun, bytesOf, HAVE_CC, ortRun, randomFloats, randomInt8, relativeError } from '../codegen-helpers';
+
+const SKIP_CC = HAVE_CC ? false : 'no C compiler (cc) and make on this machine';
+
+/** Weight-like values: a deterministic pattern in [-r, r). */
+const pattern = (n: number, seed: number, r = 0.5): number[] => Array.from(randomFloats(n, seed, -r, r));
+const ipattern = (n: number, seed: number, lo: number, hi: number): number[] => Array.from(randomFloats(n, seed, lo, hi), Math.floor);
+
+/** A float CNN touching every float kernel: strided, depthwise, grouped+dilated conv, residual Add, HardSwish,
+ *  SiLU, Concat, channel-broadcast Mul, Pad, max and average pooling, LeakyRelu, global pooling, Gemm, Softmax. */
+function floatCnn(): Uint8Array {
+  const b = new OnnxBuilder(14);
+  const x = b.input('x', [1, 3, 17, 19]);
+  const w = (name: string, shape: number[], seed: number, r = 0.4): string => b.init(name, shape, 'float32', pattern(shape.reduce((p, q) => p * q, 1), seed, r));
+  const c1 = b.op('Conv', [x, w('w1', [8, 3, 3, 3], 1), w('b1', [8], 2, 0.1)], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+  const r1 = b.op('Relu', [c1]);
+  const c2 = b.op('Conv', [r1, w('w2', [8, 1, 3, 3], 3), w('b2', [8], 4, 0.1)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 8 });
+  const r2 = b.op('Clip', [c2, b.init('lo', [], 'float32', [0]), b.init('hi', [], 'float32', [0.6])]);
+  const c3 = b.op('Conv', [r2, w('w3', [8, 4, 3, 3], 5), w('b3', [8], 6, 0.1)], { kernel_shape: [3, 3], pads: [2, 2, 2, 2], dilations: [2, 2], group: 2 });
+  const a1 = b.op('Add', [c3, r1]);
+  const hs = b.op('HardSwish', [a1]);
+  const c4 = b.op('Conv', [hs, w('w4', [12, 8, 1, 1], 7)], { kernel_shape: [1, 1] });
+  const sg = b.op('Sigmoid', [c4]);
+  const si = b.op('Mul', [c4, sg]);
+  const cc = b.op('Concat', [si, hs], { axis: 1 });
+  const mc = b.op('Mul', [cc, w('k', [1, 20, 1, 1], 8, 2)]);
+  const pd = b.op('Pad', [mc, b.init('pads', [8], 'int64', [0, 0, 1, 2, 0, 0, 1, 0]), b.init('pv', [], 'float32', [0.25])]);
+  const mp = b.op('MaxPool', [pd], { kernel_shape: [3, 3], strides: [2, 2] });
+  const ap = b.op('AveragePool', [mp], { kernel_shape: [2, 2], strides: [1, 1], pads: [1, 1, 0, 0] });
+  const lr = b.op('LeakyRelu', [ap], { alpha: { float: 0.1 } });
+  const gp = b.op('GlobalAveragePool', [lr]);
+  const fl = b.op('Flatten', [gp]);
+  const g = b.op('Gemm', [fl, w('wf', [10, 20], 9), w('bf', [10], 10)], { transB: 1 });
+  b.node('Softmax', [g], {}, ['y']);
+  b.output('y', [1, 10]);
+  return b.build();
+}
+
+/** Matrix operators: MatMul, Gemm without transB with alpha/beta, Tanh, Sub, Div, Max with constants. */
+function floatDense(): Uint8Array {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 16]);
+  const m = b.op('MatMul', [x, b.init('wm', [16, 8], 'float32', pattern(128, 11))]);
+  const t = b.op('Tanh', [m]);
+  const g = b.op('Gemm', [t, b.init('wg', [8, 6], 'float32', pattern(48, 12)), b.init('bg', [6], 'float32', pattern(6, 13))], { alpha: { float: 0.5 }, beta: { float: 2 } });
+  const s = b.op('Sub', [g, b.init('ks', [6], 'float32', pattern(6, 14))]);
+  const d = b.op('Div', [s, b.init('kd', [], 'float32', [1.5])]);
+  b.node('Max', [d, b.init('km', [1, 6], 'float32', pattern(6, 15, 0.1))], {}, ['y']);
+  b.output('y', [1, 6]);
+  return b.build();
+}
+
+type QType = 'int8' | 'uint8';
+
+/** ONNX QOperator int8/uint8: QuantizeLinear, QLinearConv (per-channel weights, int32 bias; plain, depthwise
+ *  strided, pointwise strided), QLinearAdd, QLinearGlobalAveragePool, Flatten, QLinearMatMul. */
+function qoperator(act: QType): Uint8Array {
+  const b = new OnnxBuilder(13);
+  const zp = (v: number): string => b.init(`zp${v}_${Math.random().toString(36).slice(2, 7)}`, [], act, [act === 'uint8' ? v + 128 : v]);
+  const sc = (v: number): string => b.init(`s${Math.random().toString(36).slice(2, 9)}`, [], 'float32', [v]);
+  const x = b.input('x', [1, 4, 12, 12]);
+  const sx = sc(0.02);
+  const zx = zp(3);
+  const q = b.op('QuantizeLinear', [x, sx, zx]);
+  const conv = (inp: string, si: string, zi: string, cin: number, cout: number, k: number, attrs: Record<string, number | number[]>, seed: number, so: number, zo: number): [string, string, string] => {
+    const g = (attrs['group'] as number | undefined) ?? 1;
+    const n = cout * (cin / g) * k * k;
+    // uint8 activations × int8 weights: onnxruntime's x86 U8S8 kernels add pairs of products in saturating 16-bit
+    // arithmetic (VPMADDUBSW), so, as its quantization guide says (reduce_range), weights keep to 7 bits there.
+    const wr = act === 'uint8' ? 64 : 127;
+    const w = b.init(`w${seed}`, [cout, cin / g, k, k], 'int8', ipattern(n, seed, -wr, wr + 1));
+    const ws = b.init(`ws${seed}`, [cout], 'float32', Array.from(randomFloats(cout, seed + 1, 0.002, 0.01)));
+    const wz = b.init(`wz${seed}`, [], 'int8', [0]);
+    const bias = b.init(`bi${seed}`, [cout], 'int32', ipattern(cout, seed + 2, -300, 300));
+    const yo = sc(so);
+    const yz = zp(zo);
+    const y = b.op('QLinearConv', [inp, si, zi, w, ws, wz, yo, yz, bias], { kernel_shape: [k, k], ...attrs });
+    return [y, yo, yz];
+  };
+  const [c1, s1, z1] = conv(q, sx, zx, 4, 8, 3, { pads: [1, 1, 1, 1] }, 21, 0.05, -2);
+  const [c2, s2, z2] = conv(c1, s1, z1, 8, 8, 3, { pads: [1, 1, 1, 1], strides: [2, 2], group: 8 }, 31, 0.04, 5);
+  const [c3, s3, z3] = conv(c1, s1, z1, 8, 8, 1, { strides: [2, 2] }, 41, 0.03, -7);
+  const sa = sc(0.06);
+  const za = zp(1);
+  const a = b.op('QLinearAdd', [c2, s2, z2, c3, s3, z3, sa, za], {}, 'com.microsoft');
+  const sg = sc(0.02);
+  const zg = zp(-4);
+  const gp = b.op('QLinearGlobalAveragePool', [a, sa, za, sg, zg], { channels_last: 0 }, 'com.microsoft');
+  const fl = b.op('Flatten', [gp]);
+  const wm = b.init('wm', [8, 5], 'int8', act === 'uint8' ? ipattern(40, 51, -64, 65) : ipattern(40, 51, -127, 128));
+  b.node('QLinearMatMul', [fl, sg, zg, wm, sc(0.01), b.init('wmz', [], 'int8', [0]), sc(0.05), zp(2)], {}, ['y']);
+  b.output('y', [1, 5], act);
+  return b.build();
+}
+
+/** ONNX QDQ int8: QuantizeLinear/DequantizeLinear around float Conv (per-channel int8 weights, int32 bias),
+ *  Relu, depthwise Conv, Add, GlobalAveragePool, ending in an int8 output. */
+function qdq(): Uint8Array {
+  const b = new OnnxBuilder(13);
+  const f = (name: string, v: number): string => b.init(name, [], 'float32', [v]);
+  const z = (name: string, v: number): string => b.init(name, [], 'int8', [v]);
+  const x = b.input('x', [1, 3, 10, 10]);
+  const qdqPair = (t: string, s: number, zp: number, tag: string): string => {
+    const q = b.op('QuantizeLinear', [t, f(`s_${tag}`, s), z(`z_${tag}`, zp)]);
+    return b.op('DequantizeLinear', [q, `s_${tag}`, `z_${tag}`]);
+  };
+  const conv = (t: string, sIn: number, cin: number, cout: number, group: number, seed: number): string => {
+    const n = cout * (cin / group) * 9;
+    const ws = Array.from(randomFloats(cout, seed, 0.003, 0.01));
+    const wq = b.init(`wq${seed}`, [cout, cin / group, 3, 3], 'int8', ipattern(n, seed + 1, -127, 128));
+    const w = b.op('DequantizeLinear', [wq, b.init(`ws${seed}`, [cout], 'float32', ws), b.init(`wz${seed}`, [cout], 'int8', new Array(cout).fill(0))], { axis: 0 });
+    const bq = b.init(`bq${seed}`, [cout], 'int32', ipattern(cout, seed + 2, -200, 200));
+    const bias = b.op('DequantizeLinear', [bq, b.init(`bs${seed}`, [cout], 'float32', ws.map((s) => s * sIn)), b.init(`bz${seed}`, [cout], 'int32', new Array(cout).fill(0))], { axis: 0 });
+    return b.op('Conv', [t, w, bias], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group });
+  };
+  const d0 = qdqPair(x, 0.02, -5, 'in');
+  const c1 = b.op('Relu', [conv(d0, 0.02, 3, 8, 1, 61)]);
+  const d1 = qdqPair(c1, 0.03, -128, 'c1');
+  const c2 = conv(d1, 0.03, 8, 8, 8, 71);
+  const d2 = qdqPair(c2, 0.04, 3, 'c2');
+  const a = b.op('Add', [d2, d1]);
+  const d3 = qdqPair(a, 0.05, -10, 'add');
+  const gp = b.op('GlobalAveragePool', [d3]);
+  b.node('QuantizeLinear', [gp, f('s_out', 0.02), z('z_out', 4)], {}, ['y']);
+  b.output('y', [1, 8, 1, 1], 'int8');
+  return b.build();
+}
+
+/** Patch-based schedules worth running on a graph: the deepest split whose output can be cut 3×2, and one halfway. */
+function schedulesOf(graph: Graph): { split: number; p: number; q: number }[] {
+  const ctx = scheduleContext(graph);
+  const ok = ctx.stages.flatMap((s) => (s.ok ? [s.stage] : [])).filter((st) => {
+    const [h, w] = st.dims[st.slot.get(st.output)!]!;
+    return h >= 3 && w >= 2;
+  });
+  const picked = [...new Set([ok[Math.floor((ok.length - 1) / 2)], ok[ok.length - 1]])].filter((st) => st !== undefined);
+  return picked.flatMap((st) => [{ split: st.split, p: 2, q: 2 }, { split: st.split, p: 3, q: 2 }]);
+}
+
+test('codegen: float ONNX fixtures match onnxruntime within 1e-4, layer by layer and patch-based; patch == per-layer', { skip: SKIP_CC }, async () => {
+  const floatCases: [string, Uint8Array, number[]][] = [['cnn', floatCnn(), [1, 3, 17, 19]], ['dense', floatDense(), [1, 16]]];
+  for (const [name, bytes, dims] of floatCases) {
+    const graph = open(bytes);
+    const x = randomFloats(dims.reduce((a, b) => a * b, 1), 7);
+    const want = await ortRun(bytes, x, dims);
+    const layer = buildAndRun(graph, {}, bytesOf(x));
+    assert.equal(layer.values.length, want.length, name);
+    const err = relativeError(layer.values, want);
+    assert.ok(err < 1e-4, `${name}: relative error ${err}`);
+    assert.equal(layer.out.arenaBytes, analyzeGraph(graph).arenaBytes, `${name}: arena == analysis`);
+    const schedules = schedulesOf(graph);
+    if (name === 'cnn') assert.ok(schedules.length > 0, 'the CNN fixture has patch schedules');
+    for (const s of schedules) {
+      const patch = buildAndRun(graph, { schedule: s }, bytesOf(x));
+      const ctx = scheduleContext(graph);
+      assert.equal(patch.out.arenaBytes, describeSchedule(ctx, evaluateSchedule(ctx, s.split, s.p, s.q)).arenaBytes, `${name} ${JSON.stringify(s)}: arena == schedule report`);
+      assert.ok(relativeError(patch.values, layer.values) <= 1e-6, `${name} ${JSON.stringify(s)}: patch differs from per-layer`);
+      assert.ok(relativeError(patch.values, want) < 1e-4, `${name} ${JSON.stringify(s)}: patch vs onnxruntime`);
+    }
+  }
+});
+
+test('codegen: int8 ONNX QOperator (int8 and uint8 activations) and QDQ fixtures match onnxruntime within 1 LSB; patch bit-exact', { skip: SKIP_CC }, async () => {
+  const cases: [string, Uint8Array, number[]][] = [
+    ['qop-int8', qoperator('int8'), [1, 4, 12, 12]],
+    ['qop-uint8', qoperator('uint8'), [1, 4, 12, 12]],
+    ['qdq', qdq(), [1, 3, 10, 10]],
+  ];
+  for (const [name, bytes, dims] of cases) {
+    const graph = open(bytes);
+    const x = randomFloats(dims.reduce((a, b) => a * b, 1), 3, -2, 2);
+    const want = await ortRun(bytes, x, dims);
+    const layer = buildAndRun(graph, {}, bytesOf(x));
+    assert.equal(layer.values.length, want.length, name);
+    const worst = Math.max(...layer.values.map((v, i) => Math.abs(v - want[i]!)));
+    assert.ok(worst <= 1, `${name}: off by ${worst} LSB\n got ${layer.values.join(' ')}\nwant ${want.join(' ')}`);
+    assert.ok(new Set(want).size > 1, `${name}: the reference output is not constant`);
+    for (const s of schedulesOf(graph)) {
+      const patch = buildAndRun(graph, { schedule: s }, bytesOf(x));
+      assert.deepEqual(patch.values, layer.values, `${name} ${JSON.stringify(s)}: patch differs from per-layer`);
+    }
+  }
+});
+
+test('codegen: the bundled TFLite int8 example runs; every patch schedule gives the per-layer output bit for bit', { skip: SKIP_CC }, () => {
+  const graph = open(exampleModel('tflite'));
+  const x = bytesOf(randomInt8(EXAMPLE_INPUT.h * EXAMPLE_INPUT.w * EXAMPLE_INPUT.c, 5));
+  const layer = buildAndRun(graph, {}, x);
+  assert.equal(layer.values.length, EXAMPLE_CLASSES);
+  assert.ok(new Set(layer.values).size > 1, `output not constant: ${layer.values.join(' ')}`);
+  assert.equal(layer.out.arenaBytes, analyzeGraph(graph).arenaBytes);
+  const schedules = schedulesOf(graph);
+  assert.ok(schedules.length > 0);
+  for (const s of schedules) assert.deepEqual(buildAndRun(graph, { schedule: s }, x).values, layer.values, JSON.stringify(s));
+});
+
+test('codegen: quantizeMultiplier follows TFLite (frexp, Q31, rounding)', () => {
+  assert.deepEqual(quantizeMultiplier(0.5), [2 ** 30, 0]);
+  assert.deepEqual(quantizeMultiplier(1), [2 ** 30, 1]);
+  assert.deepEqual(quantizeMultiplier(0.75), [Math.round(0.75 * 2 ** 31), 0]);
+  assert.deepEqual(quantizeMultiplier(0.0078125), [2 ** 30, -6]);
+  assert.deepEqual(quantizeMultiplier(0), [0, 0]);
+  // 1 - 2^-40 rounds up to 2^31: the multiplier halves and the shift grows (TFLite's special case)
+  assert.deepEqual(quantizeMultiplier(1 - 2 ** -40), [2 ** 30, 1]);
+});
+
+test('codegen: unsupported operators and conventions stop the export with a message naming them', () => {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 3, 8, 8]);
+  const c = b.conv(x, 3, 4, 3);
+  b.node('LRN', [c], { size: 3 }, ['y']);
+  b.output('y', [1, 4, 8, 8]);
+  const graph = open(b.build());
+  const r = generateC(graph);
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.match(r.error.message, /LRN/);
+  const ok = open(floatDense());
+  const r2 = generateC(ok, { conventions: { fuseAdd: true } });
+  assert.equal(r2.ok, false);
+  if (!r2.ok) assert.match(r2.error.message, /fuse-add/);
+  const r3 = generateC(ok, { conventions: { asInt8: true } });
+  assert.equal(r3.ok, false);
+});
