@@ -9,7 +9,8 @@ import { generateC, type CodegenOptions, type CodegenOutput, type Graph } from '
 const ok = (cmd: string, args: string[]): boolean => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 export const HAVE_CC = ok('cc', ['--version']) && ok('make', ['--version']);
 export const HAVE_ARM = ok('arm-none-eabi-gcc', ['--version']) && ok('qemu-system-arm', ['--version']);
-export const SKIP_ARM = HAVE_ARM ? false : 'arm-none-eabi-gcc or qemu-system-arm is not installed (.ci/run installs them)';
+if (!HAVE_ARM && process.env['MCU_MEM_REQUIRE_ARM'] === '1') throw new Error('MCU_MEM_REQUIRE_ARM=1 but arm-none-eabi-gcc or qemu-system-arm is missing');
+export const SKIP_ARM = HAVE_ARM ? false : 'arm-none-eabi-gcc or qemu-system-arm is not installed (scripts/setup-arm.sh installs them)';
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `mcu-mem-${prefix}-`));

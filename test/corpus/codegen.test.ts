@@ -1,0 +1,128 @@
+// C export on real models written by others (../shared/models), checked against outside references: TFLM's own
+// person-detection expectation, onnxruntime for the float MobileNetV2, and an emulated Cortex-M4 (QEMU mps2-an386)
+// whose linker RAM is the target's SRAM. Skipped cleanly when ../shared/models is absent.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { analyzeGraph, makeCustomTarget, scheduleContext, searchSchedules, type Graph } from '../../src/core/index';
+import { openFile, sharedModel, SKIP_SHARED } from '../helpers';
+import { buildAndRun, bytesOf, generate, HAVE_CC, make, ortRun, parseValues, randomFloats, randomInt8, relativeError, runHost, SKIP_ARM, tempDir } from '../codegen-helpers';
+
+const SKIP = SKIP_SHARED || (HAVE_CC ? false : 'no C compiler (cc) and make on this machine');
+
+/** TFLM's conversion of its test images (MANIFEST): the 9,216 palette indices of the 96×96 BMP, rows top to bottom,
+ *  each byte taken as int8. */
+function tflmImage(file: string): Uint8Array {
+  const bmp = fs.readFileSync(file);
+  const offset = bmp.readUInt32LE(10);
+  const rows: Buffer[] = [];
+  for (let r = 95; r >= 0; r--) rows.push(bmp.subarray(offset + r * 96, offset + (r + 1) * 96));
+  return new Uint8Array(Buffer.concat(rows));
+}
+
+/** The best patch schedule the search finds (no target, default overhead limit), if any. */
+function bestSchedule(graph: Graph, sramBytes?: number): { split: number; p: number; q: number } | null {
+  const ctx = scheduleContext(graph);
+  const target = sramBytes ? makeCustomTarget({ name: 'test', sramBytes, flashBytes: 1 << 30 }) : null;
+  const r = searchSchedules(ctx, { target, maxOverhead: null, perLayerArenaBytes: analyzeGraph(graph).arenaBytes });
+  const best = r.best ?? r.pareto[r.pareto.length - 1];
+  return best ? { split: best.split, p: best.p, q: best.q } : null;
+}
+
+const PERSON = sharedModel('tflite/person_detect.tflite');
+
+test('codegen corpus: person_detect.tflite follows TFLM\'s own test (person → out[1] > out[0], no person → out[0] > out[1]), per-layer and patch-based', { skip: SKIP }, () => {
+  const graph = openFile(PERSON);
+  const schedule = bestSchedule(graph, 40 * 1024);
+  assert.ok(schedule, 'person_detect has a patch schedule');
+  for (const [img, want] of [['person.bmp', 1], ['no_person.bmp', 0]] as const) {
+    const input = tflmImage(sharedModel(`testdata/${img}`));
+    const layer = buildAndRun(graph, {}, input).values;
+    assert.equal(layer.length, 2);
+    assert.ok(layer[want]! > layer[1 - want]!, `${img}: scores ${layer.join(', ')}`);
+    const patch: number[] = buildAndRun(graph, { schedule }, input).values;
+    assert.deepEqual(patch, layer, `${img}: patch-based ${JSON.stringify(schedule)} differs from per-layer`);
+  }
+});
+
+test('codegen corpus: MLPerf Tiny and TinyEngine models run end to end; patch-based output is bit-exact', { skip: SKIP }, () => {
+  for (const name of ['mlperf_vww_96_int8', 'mlperf_resnet8_int8', 'mlperf_kws_dscnn_int8', 'tinyengine_mcunet_vww']) {
+    const graph = openFile(sharedModel(`tflite/${name}.tflite`));
+    const t = graph.tensors[graph.inputs[0]!]!;
+    const n = t.shape!.reduce((a, b) => a * b, 1);
+    const input = t.dtype === 'float32' ? bytesOf(randomFloats(n, 11, -1, 1)) : bytesOf(randomInt8(n, 11));
+    const layer = buildAndRun(graph, {}, input);
+    const outT = graph.tensors[graph.outputs[0]!]!;
+    assert.equal(layer.values.length, outT.shape!.reduce((a, b) => a * b, 1), name);
+    assert.ok(layer.values.every(Number.isFinite), `${name}: ${layer.values.join(' ')}`);
+    assert.equal(layer.out.arenaBytes, analyzeGraph(graph).arenaBytes, `${name}: arena == analysis`);
+    const schedule = bestSchedule(graph);
+    if (!schedule) continue;
+    const patch = buildAndRun(graph, { schedule }, input);
+    assert.deepEqual(patch.values, layer.values, `${name}: patch-based ${JSON.stringify(schedule)} differs from per-layer`);
+    assert.ok(patch.out.arenaBytes < layer.out.arenaBytes, `${name}: the schedule lowers the arena`);
+  }
+});
+
+test('codegen corpus: float MobileNetV2 (ONNX) matches onnxruntime within 1e-4, per-layer and patch-based', { skip: SKIP }, async () => {
+  const file = sharedModel('onnx/mobilenet_v2_224.onnx');
+  const graph = openFile(file);
+  const x = randomFloats(3 * 224 * 224, 5, -1, 1);
+  const want = await ortRun(fs.readFileSync(file), x, [1, 3, 224, 224]);
+  const layer = buildAndRun(graph, {}, bytesOf(x)).values;
+  const err = relativeError(layer, want);
+  assert.ok(err < 1e-4, `per-layer relative error ${err}`);
+  const schedule = bestSchedule(graph);
+  assert.ok(schedule);
+  const patch = buildAndRun(graph, { schedule }, bytesOf(x)).values;
+  assert.ok(relativeError(patch, layer) <= 1e-6, `patch vs per-layer ${relativeError(patch, layer)}`);
+  assert.ok(relativeError(patch, want) < 1e-4, `patch vs onnxruntime ${relativeError(patch, want)}`);
+});
+
+interface ArmRun { values: number[]; text: number; data: number; bss: number; stack: number; heap: number }
+
+function armBuildAndRun(dir: string, input: Uint8Array): ArmRun {
+  const m = make(dir, 'cortex-m4');
+  if (m.status !== 0) throw new Error(`make cortex-m4 failed:\n${m.out}`);
+  const size = spawnSync('arm-none-eabi-size', [path.join(dir, 'model_test_m4.elf')], { encoding: 'utf8' }).stdout.split('\n')[1]!.trim().split(/\s+/).map(Number);
+  fs.writeFileSync(path.join(dir, 'input.bin'), input);
+  const r = spawnSync('make', ['-s', '-C', dir, 'run-qemu', 'INPUT=input.bin', 'MEM=1'], { encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`run-qemu exited ${r.status}: ${r.stdout}${r.stderr}`);
+  const num = (re: RegExp): number => Number(re.exec(r.stdout)?.[1] ?? NaN);
+  return { values: parseValues(r.stdout), text: size[0]!, data: size[1]!, bss: size[2]!, stack: num(/# stack high-water: (\d+)/), heap: num(/# heap[^:]*: (\d+)/) };
+}
+
+test('codegen corpus: person_detect on Cortex-M4 (QEMU mps2-an386), linked into the target\'s SRAM: same output as the host; over budget does not link', { skip: SKIP || SKIP_ARM, timeout: 600_000 }, (t) => {
+  const graph = openFile(PERSON);
+  const input = tflmImage(sharedModel('testdata/person.bmp'));
+  const small = makeCustomTarget({ name: 'SRAM48K', sramBytes: 48 * 1024, flashBytes: 1024 * 1024 });
+  const large = makeCustomTarget({ name: 'SRAM256K', sramBytes: 256 * 1024, flashBytes: 1024 * 1024 });
+  const schedule = bestSchedule(graph, 30 * 1024)!;
+  const rows: string[] = [];
+  for (const [label, options] of [['per-layer', { target: large }], ['patch-based', { target: small, schedule }]] as const) {
+    const dir = tempDir('arm');
+    const out = generate(graph, { ...options, source: 'person_detect.tflite' }, dir);
+    const host = (() => { assert.equal(make(dir, 'host').status, 0); return runHost(dir, input); })();
+    const arm = armBuildAndRun(dir, input);
+    assert.deepEqual(arm.values, host, `${label}: Cortex-M4 output differs from the host's`);
+    assert.ok(arm.values[1]! > arm.values[0]!, `${label}: person scores ${arm.values.join(', ')}`);
+    assert.ok(arm.bss >= out.arenaBytes, `${label}: .bss ${arm.bss} holds the ${out.arenaBytes}-byte arena`);
+    assert.ok(arm.stack > 0 && arm.stack < 8192, `${label}: stack high-water ${arm.stack}`);
+    const ram = arm.data + arm.bss + arm.stack + arm.heap;
+    assert.ok(ram <= options.target.sramBytes, `${label}: measured RAM ${ram} within ${options.target.sramBytes}`);
+    rows.push(`${label}: predicted arena ${out.arenaBytes} B; measured .data ${arm.data} + .bss ${arm.bss} (arena + harness buffers ${MODEL_IO(out)}) + stack ${arm.stack} + stdio heap ${arm.heap} = ${ram} B of ${options.target.sramBytes}; Flash ${arm.text + arm.data} B`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  // The per-layer plan needs 55,296 B of arena: into 48 KiB it must not link.
+  const dir = tempDir('arm-over');
+  generate(graph, { target: small }, dir);
+  const m = make(dir, 'cortex-m4');
+  assert.notEqual(m.status, 0, 'an over-budget build must not link');
+  assert.match(m.out, /region [`']?RAM'? overflowed|does not fit the target's SRAM/);
+  fs.rmSync(dir, { recursive: true, force: true });
+  for (const r of rows) t.diagnostic(r);
+});
+
+const MODEL_IO = (out: { input: { bytes: number }; output: { bytes: number } }): string => `${out.input.bytes}+${out.output.bytes}`;
