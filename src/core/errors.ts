@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'internal';
 
 export class ModelError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  /** The operator the error concerns, when there is one (C export: an operator it cannot generate). */
+  constructor(readonly code: ErrorCode, message: string, readonly opIndex?: number) {
     super(message);
     this.name = 'ModelError';
   }
@@ -24,6 +25,7 @@ export class ModelError extends Error {
 export interface CoreError {
   code: ErrorCode;
   message: string;
+  opIndex?: number;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: CoreError };
@@ -33,7 +35,7 @@ export function capture<T>(fn: () => T): Result<T> {
   try {
     return { ok: true, value: fn() };
   } catch (e) {
-    if (e instanceof ModelError) return { ok: false, error: { code: e.code, message: e.message } };
+    if (e instanceof ModelError) return { ok: false, error: e.opIndex === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, opIndex: e.opIndex } };
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
       return { ok: false, error: { code: 'bad-graph', message: 'model nesting is too deep to read (call stack exceeded)' } };
     }

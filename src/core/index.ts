@@ -26,4 +26,4 @@ export * from './report/deployment';
 export * from './report/json';
 export { analyzeModel, scheduleTitle, scheduleSetting, MAX_CANDIDATES, type ModelReport, type Finding, type FindingSeverity, type QuickFix } from './report/session';
 export { listing, hoverText, reportMarkdown, type Listing } from './report/listing';
-export { generateC, CodegenError, MIN_STACK_BYTES, quantizeMultiplier, type CodegenOptions, type CodegenOutput, type GeneratedFile } from './codegen/index';
+export { generateC, codegenOptionsFor, codegenFinding, CodegenError, MIN_STACK_BYTES, quantizeMultiplier, type CodegenOptions, type CodegenOutput, type GeneratedFile } from './codegen/index';

@@ -5,7 +5,8 @@ import type { ScheduleSetting } from '../core/index';
 import { engine } from './engine';
 import type { Config } from './config';
 import { listingUri, LISTING_SCHEME, modelOfListing } from './listing';
-import { GENERATE_C, VIEW_TYPE, type MemoryViewProvider } from './memory-view';
+import { VIEW_TYPE, type MemoryViewProvider } from './memory-view';
+import { generateC } from './codegen';
 import { deploymentUri, isModel, type ModelStore } from './models';
 import { pickTarget, type StatusBar } from './status';
 
@@ -85,12 +86,7 @@ export const COMMANDS: readonly CommandDef[] = [
       if (model instanceof vscode.Uri && (schedule === 'auto' || schedule === 'none' || (typeof schedule === 'object' && schedule !== null))) await applySchedule(s, model, schedule as ScheduleSetting);
     },
   },
-  {
-    id: 'mcuMemory.generateC',
-    run: async () => {
-      void vscode.window.showInformationMessage(`${GENERATE_C.reason}.`);
-    },
-  },
+  { id: 'mcuMemory.generateC', run: async (s, arg, folder) => generateC(s, activeModel(arg), folder) },
   {
     id: 'mcuMemory.exportReport',
     run: async (s, arg) => {

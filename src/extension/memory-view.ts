@@ -10,7 +10,7 @@ import type { StatusBar } from './status';
 
 export const VIEW_TYPE = 'mcuMemory.memoryView';
 
-export const GENERATE_C = { enabled: false, reason: 'C export is not available yet in this version' };
+export const GENERATE_C = { enabled: true, reason: 'Generate a C99 folder for this model with the schedule in force' };
 
 /** What a Memory View has done, per model (read by the integration tests: proves the webview script ran under the CSP). */
 export interface ViewTrace {

@@ -2,7 +2,7 @@
 // change (file watchers), with an event the views, diagnostics and status bar listen to. Analysis runs off the UI
 // path behind withProgress; a broken model is an entry with its error, never an unhandled rejection.
 import * as vscode from 'vscode';
-import type { CoreError, ModelReport } from '../core/index';
+import type { CoreError, Finding, ModelReport } from '../core/index';
 import * as path from 'node:path';
 import { nodeExternalData } from '../node/external-data';
 import { engine } from './engine';
@@ -60,6 +60,14 @@ export class ModelStore implements vscode.Disposable {
     this.entries.set(key, entry);
     this.changed.fire(entry);
     return entry;
+  }
+
+  /** Adds a finding to a model's report until its next analysis (a failed C export); views and Problems update. */
+  addFinding(uri: vscode.Uri, finding: Finding): void {
+    const entry = this.entries.get(uri.toString());
+    if (!entry?.report) return;
+    entry.report.findings = [...entry.report.findings.filter((f) => f.code !== finding.code), finding];
+    this.changed.fire(entry);
   }
 
   /** Forgets a model whose Memory View closed: its watchers stop and its diagnostics go. */

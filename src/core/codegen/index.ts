@@ -2,6 +2,7 @@
 // Returns the files as text; writing them is the caller's business (CLI, extension).
 import type { Graph } from '../graph';
 import { capture, type Result } from '../errors';
+import type { Finding, ModelReport } from '../report/session';
 import type { Conventions } from '../analysis/conventions';
 import type { McuTarget } from '../mcu/catalogue';
 import { emitFiles, weightsBytes, type GeneratedFile } from './emit';
@@ -55,4 +56,21 @@ export function generateC(graph: Graph, options: CodegenOptions = {}): Result<Co
       input: p.input, output: p.output, schedule: p.schedule, ramBytes, flashBytes,
     };
   });
+}
+
+/** Export options for a model as the extension shows it: its conventions, target and the schedule in force. */
+export function codegenOptionsFor(report: ModelReport): CodegenOptions {
+  const s = report.schedule;
+  return {
+    conventions: report.effective.conventions,
+    schedule: s ? { split: s.split.index, p: s.tiles[0], q: s.tiles[1] } : null,
+    target: report.effective.target,
+    source: report.fileName,
+  };
+}
+
+/** A failed export as a finding (Problems panel), on the step of the operator it names when there is one. */
+export function codegenFinding(report: ModelReport, message: string, opIndex?: number): Finding {
+  const step = opIndex === undefined ? -1 : report.analysis.ops.findIndex((r) => r.sourceOps.includes(opIndex));
+  return { severity: 'error', code: 'codegen', message, step: step >= 0 ? step : null };
 }

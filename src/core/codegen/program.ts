@@ -12,8 +12,8 @@ import { activationRange, quantizeMultiplier, roundAway, roundEven } from './qua
 
 /** An export failure tied to an operator (the extension shows it on that operator's line). */
 export class CodegenError extends ModelError {
-  constructor(message: string, readonly opIndex?: number) {
-    super('unsupported', message);
+  constructor(message: string, opIndex?: number) {
+    super('unsupported', message, opIndex);
   }
 }
 

@@ -21,7 +21,7 @@ export interface QuickFix {
 
 export interface Finding {
   severity: FindingSeverity;
-  code: 'sram' | 'flash' | 'unsupported' | 'schedule-fits' | 'schedule' | 'deployment';
+  code: 'sram' | 'flash' | 'unsupported' | 'schedule-fits' | 'schedule' | 'deployment' | 'codegen';
   message: string;
   /** Execution step (listing line) the finding concerns; null for the model as a whole. */
   step: number | null;

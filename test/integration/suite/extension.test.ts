@@ -197,6 +197,19 @@ describe('MCU Memory Inspector in VS Code', function () {
     assert.equal(json.peakBytes, PEAK);
   });
 
+  it('Generate C Code writes the C folder for the schedule in force; its arena is the one the view reports', async () => {
+    const out = file('generated_c');
+    if (existsSync(out.fsPath)) rmSync(out.fsPath, { recursive: true });
+    const written = await vscode.commands.executeCommand<vscode.Uri | undefined>('mcuMemory.generateC', person(), out);
+    assert.equal(written?.toString(), out.toString());
+    const entry = api.store.get(person())!;
+    const arena = entry.report!.schedule?.arenaBytes ?? entry.report!.analysis.arenaBytes;
+    const header = readFileSync(vscode.Uri.joinPath(out, 'model.h').fsPath, 'utf8');
+    assert.match(header, new RegExp(`#define MODEL_ARENA_BYTES ${arena}\\b`));
+    for (const f of ['model.c', 'weights.c', 'mm_kernels.c', 'model_test.c', 'Makefile', 'board.ld']) assert.ok(existsSync(vscode.Uri.joinPath(out, f).fsPath), f);
+    rmSync(out.fsPath, { recursive: true });
+  });
+
   it('closing the Memory View removes its diagnostics', async () => {
     rmSync(deployment());
     await setTarget(TINY.name);
