@@ -214,7 +214,7 @@ function codegenCommand(args: Args, io: Io): number {
   const graph = loadModel(file, io);
   if (typeof graph === 'number') return graph;
   let schedule: { split: number; p: number; q: number } | null = null;
-  let why = 'layer by layer';
+  let why = 'no --schedule given';
   if (scheduleArg !== 'none') {
     const ctx = scheduleContext(graph, conventions);
     if (scheduleArg === 'auto') {

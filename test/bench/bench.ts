@@ -98,3 +98,78 @@ for (const [name, bytes] of cases) {
 const swidths = srows[0]!.map((_, c) => Math.max(...srows.map((r) => r[c]!.length)));
 console.log(`\npatch-based schedule search (--as-int8 --no-input --inplace-dw --fuse-pad; best within +20% MACs), median of ${RUNS} runs`);
 for (const r of srows) console.log(r.map((cell, c) => (c === 0 || c === 7 ? cell.padEnd(swidths[c]!) : cell.padStart(swidths[c]!))).join(' | '));
+
+// C export: generation time per model; the generated code's host inference time next to onnxruntime's (float ONNX);
+// Flash and RAM of the Cortex-M4 build, per-layer against the best patch schedule, RAM measured under QEMU.
+void (async () => {
+  const { bytesOf, generate, HAVE_ARM, HAVE_CC, make, randomFloats, randomInt8, tempDir } = await import('../codegen-helpers');
+  const { generateC } = await import('../../src/core/index');
+  const CODEGEN_MODELS = ['(example) tiny_mobilenet.tflite', 'tflite/person_detect.tflite', 'tflite/mlperf_vww_96_int8.tflite', 'tflite/mlperf_resnet8_int8.tflite', 'tflite/mlperf_kws_dscnn_int8.tflite', 'tflite/tinyengine_mcunet_vww.tflite', 'onnx/mobilenet_v2_224.onnx'];
+  const crows: string[][] = [['model', 'codegen ms (median)', 'files KB', 'host inference ms', 'onnxruntime ms', 'schedule', 'arena B', 'Flash B (text+data)', 'RAM B (data+bss+stack)', 'stack B']];
+  const byName = new Map(cases);
+  const inputOf = (graph: import('../../src/core/index').Graph): Uint8Array => {
+    const t = graph.tensors[graph.inputs[0]!]!;
+    const n = t.shape!.reduce((a, b) => a * b, 1);
+    return t.dtype === 'float32' ? bytesOf(randomFloats(n, 1)) : bytesOf(randomInt8(n, 1));
+  };
+  for (const name of CODEGEN_MODELS) {
+    const bytes = byName.get(name);
+    if (!bytes) continue;
+    const opened = openModel(bytes, { fileName: name });
+    if (!opened.ok) continue;
+    const graph = opened.value;
+    const runs = bytes.length > 4e6 ? 3 : RUNS;
+    const times: number[] = [];
+    let size = 0;
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const r = generateC(graph);
+      times.push(performance.now() - t0);
+      if (r.ok) size = r.value.files.reduce((a, f) => a + f.text.length, 0);
+    }
+    const ctx = scheduleContext(graph);
+    const found = searchSchedules(ctx, { maxOverhead: null });
+    const best = found.best ?? found.pareto[found.pareto.length - 1];
+    const input = inputOf(graph);
+    for (const schedule of [null, best ? { split: best.split, p: best.p, q: best.q } : null]) {
+      if (schedule === null && crows.length > 1 && crows[crows.length - 1]![0] === name) continue;
+      const label = schedule ? `#${schedule.split} ${schedule.p}×${schedule.q}` : 'per-layer';
+      const row = [name, schedule ? '' : median(times).toFixed(1), schedule ? '' : (size / 1024).toFixed(0), '', '', label, '', '', '', ''];
+      if (HAVE_CC) {
+        const dir = tempDir('bench');
+        const out = generate(graph, { schedule }, dir);
+        row[6] = out.arenaBytes.toLocaleString('en-US');
+        if (make(dir, 'host').status === 0) {
+          fs.writeFileSync(path.join(dir, 'in.bin'), input);
+          const reps = bytes.length > 4e6 ? 5 : 50;
+          const t = spawnSync(path.join(dir, 'model_test'), [path.join(dir, 'in.bin'), '--time', String(reps)], { encoding: 'utf8' });
+          row[3] = /# time per run: ([\d.]+)/.exec(t.stdout)?.[1] ?? '?';
+        }
+        if (!schedule && name.endsWith('.onnx')) {
+          const ort = await import('onnxruntime-node');
+          const s = await ort.InferenceSession.create(bytes);
+          const x = new ort.Tensor('float32', randomFloats(input.length / 4, 1), graph.tensors[graph.inputs[0]!]!.shape!);
+          await s.run({ [s.inputNames[0]!]: x });
+          const ts: number[] = [];
+          for (let i = 0; i < 10; i++) { const t0 = performance.now(); await s.run({ [s.inputNames[0]!]: x }); ts.push(performance.now() - t0); }
+          row[4] = median(ts).toFixed(3);
+        }
+        if (HAVE_ARM && bytes.length < 4e6 && make(dir, 'cortex-m4').status === 0) {
+          const size = spawnSync('arm-none-eabi-size', [path.join(dir, 'model_test_m4.elf')], { encoding: 'utf8' }).stdout.split('\n')[1]!.trim().split(/\s+/).map(Number);
+          const q = spawnSync('make', ['-s', '-C', dir, 'run-qemu', 'INPUT=in.bin', 'MEM=1'], { encoding: 'utf8', timeout: 300_000 });
+          const stack = Number(/# stack high-water: (\d+)/.exec(q.stdout)?.[1] ?? NaN);
+          row[7] = (size[0]! + size[1]!).toLocaleString('en-US');
+          row[8] = (size[1]! + size[2]! + stack).toLocaleString('en-US');
+          row[9] = String(stack);
+        }
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+      crows.push(row);
+    }
+  }
+  const cw = crows[0]!.map((_, c) => Math.max(...crows.map((r) => r[c]!.length)));
+  console.log(`\nC export: codegen time (median of ${RUNS}, 3 for models over 4 MB); host inference (cc -O2, mean of 50 runs, 5 for big models) and onnxruntime-node (median of 10);`);
+  console.log('Cortex-M4 build (arm-none-eabi-gcc -O2) on QEMU mps2-an386: Flash = text+data, RAM = data+bss (arena, harness buffers, C library) + measured stack; best patch schedule without an overhead limit');
+  for (const r of crows) console.log(r.map((cell, c) => (c === 0 || c === 5 ? cell.padEnd(cw[c]!) : cell.padStart(cw[c]!))).join(' | '));
+  if (!HAVE_CC) console.log('(no cc: generated code not built)');
+})();

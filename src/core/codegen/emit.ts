@@ -138,11 +138,13 @@ function kernelFiles(used: Iterable<string>): GeneratedFile[] {
 
 function harness(p: Program): string {
   const fmt = (io: IoTensor): string => (io.dtype === 'float32' ? 'printf("%.9g\\n", (double)output[i]);' : 'printf("%d\\n", (int)output[i]);');
-  return `/* Test harness: model_test INPUT.bin [--mem] reads the raw bytes of the input tensor, runs the model and prints
+  return `/* Test harness: model_test INPUT.bin [--mem | --time N] reads the raw bytes of the input tensor, runs the model and prints
  * the output tensor's values, one per line. On Cortex-M (QEMU, semihosting) --mem adds lines starting with '#':
  * the stack high-water mark (measured by painting) and the heap the C library took for stdio. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "model.h"
 
 static model_input_t input[MODEL_INPUT_ELEMENTS];
@@ -187,6 +189,13 @@ int main(int argc, char **argv) {
   }
   const int mem = argc > 2 && strcmp(argv[2], "--mem") == 0;
   model_init();
+  if (argc > 3 && strcmp(argv[2], "--time") == 0) {
+    /* benchmark: --time N runs the model N times and prints the mean time per run */
+    const long runs = strtol(argv[3], NULL, 10);
+    const clock_t t0 = clock();
+    for (long r = 0; r < runs; r++) model_run(input, output);
+    printf("# time per run: %.3f ms\\n", runs > 0 ? 1000.0 * (double)(clock() - t0) / CLOCKS_PER_SEC / (double)runs : 0.0);
+  }
 #if defined(__arm__) && !defined(__linux__)
   paint_stack();
 #endif
