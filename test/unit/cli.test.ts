@@ -160,3 +160,18 @@ test('schedule: exit 1 when nothing fits the target; bad schedules and limits ar
   assert.equal(limit.code, 2);
   assert.match(limit.err, /--max-overhead 'lots'/);
 });
+
+test('codegen: writes the C folder and reports the arena; a schedule and a target are honoured; usage errors exit 2', () => {
+  const out = path.join(dir, 'c_example');
+  const r = cli('codegen', model, '--out', out, '--schedule', 'auto', '--custom-target', 'small:96K:1M');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /patch-based, chosen automatically/);
+  for (const f of ['model.h', 'model.c', 'weights.c', 'weights.h', 'mm_kernels.c', 'mm_kernels.h', 'model_test.c', 'Makefile', 'board.ld', 'startup.c']) assert.ok(fs.existsSync(path.join(out, f)), f);
+  const arena = Number(/#define MODEL_ARENA_BYTES (\d+)/.exec(fs.readFileSync(path.join(out, 'model.h'), 'utf8'))![1]);
+  assert.ok(arena <= 96 * 1024 && r.out.includes(arena.toLocaleString('en-US')), `${arena}: ${r.out}`);
+  assert.match(fs.readFileSync(path.join(out, 'board.ld'), 'utf8'), /LENGTH = 98304/);
+  const tooSmall = cli('codegen', model, '--out', path.join(dir, 'c_small'), '--custom-target', 'tiny:16K:1M');
+  assert.equal(tooSmall.code, 1, 'does not fit: exit 1 (the files are still written)');
+  assert.match(tooSmall.err, /will not link/);
+  assert.equal(cli('codegen', model).code, 2, 'no --out');
+});

@@ -3,7 +3,7 @@
 // patch-based output identical to layer-by-layer output; the arena in model.h equal to the analysis' plan.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyzeGraph, describeSchedule, evaluateSchedule, generateC, quantizeMultiplier, scheduleContext, type Graph } from '../../src/core/index';
+import { analyzeGraph, analyzeModel, codegenFinding, DEFAULT_SETTINGS, describeSchedule, effectiveSettings, evaluateSchedule, generateC, quantizeMultiplier, scheduleContext, type Graph } from '../../src/core/index';
 import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 import { EXAMPLE_CLASSES, EXAMPLE_INPUT, exampleModel } from '../../src/core/testing/examples';
 import { open } from '../helpers';
@@ -229,4 +229,22 @@ test('codegen: unsupported operators and conventions stop the export with a mess
   if (!r2.ok) assert.match(r2.error.message, /fuse-add/);
   const r3 = generateC(ok, { conventions: { asInt8: true } });
   assert.equal(r3.ok, false);
+});
+
+test('codegen: a failed export becomes a Problems finding on the step of the operator it names', () => {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 3, 8, 8]);
+  const c = b.conv(x, 3, 4, 3);
+  b.node('LRN', [c], { size: 3 }, ['y']);
+  b.output('y', [1, 4, 8, 8]);
+  const graph = open(b.build());
+  const r = generateC(graph);
+  assert.ok(!r.ok && r.error.opIndex === 1, JSON.stringify(r));
+  const report = analyzeModel(graph, 'lrn.onnx', effectiveSettings(DEFAULT_SETTINGS));
+  if (r.ok) return;
+  const f = codegenFinding(report, r.error.message, r.error.opIndex);
+  assert.equal(f.code, 'codegen');
+  assert.equal(f.severity, 'error');
+  assert.equal(f.step, report.analysis.ops.findIndex((o) => o.op === 'LRN'));
+  assert.match(f.message, /LRN/);
 });
