@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import {
   advise, analyzeGraph, BUILTIN_TARGETS, describeSchedule, evaluateFit, evaluateSchedule, findTarget, makeCustomTarget,
   generateC, ModelError, openModel, parseSize, resolveScheduleSpec, scheduleContext, searchSchedules,
-  type Conventions, type Graph, type McuTarget, type ScheduleReport, type SearchResult,
+  type Conventions, type Graph, type McuTarget, type ScheduleCost, type ScheduleReport, type SearchResult,
 } from '../core/index';
 import { nodeExternalData } from '../node/external-data';
 import { renderAnalysis, renderSchedule, renderTargets } from './render';
@@ -145,6 +145,21 @@ function conventionsOf(args: Args): Partial<Conventions> {
   return conventions;
 }
 
+/** The schedule named by --schedule (none, auto: the search's best for the target, or SPLIT:PxQ) and why. */
+function chooseSchedule(
+  graph: Graph, conventions: Partial<Conventions>, scheduleArg: string, target: McuTarget | null, maxOverhead: number | null | undefined, perLayerArenaBytes: number,
+): { choice: ScheduleChoice | null; cost: ScheduleCost | null } {
+  if (scheduleArg === 'none') return { choice: null, cost: null };
+  const ctx = scheduleContext(graph, conventions);
+  if (scheduleArg === 'auto') {
+    const r = searchSchedules(ctx, { target, maxOverhead, perLayerArenaBytes });
+    return { choice: { mode: 'auto', report: r.best ? describeSchedule(ctx, r.best) : null, why: r.why }, cost: r.best };
+  }
+  const spec = resolveScheduleSpec(ctx, scheduleArg);
+  const cost = evaluateSchedule(ctx, spec.split, spec.p, spec.q);
+  return { choice: { mode: 'fixed', report: describeSchedule(ctx, cost), why: `as given: ${scheduleArg}` }, cost };
+}
+
 function analyzeCommand(args: Args, io: Io): number {
   const file = args.positional[1];
   if (!file || args.positional.length > 2) throw new UsageError('analyze takes exactly one MODEL file');
@@ -156,17 +171,7 @@ function analyzeCommand(args: Args, io: Io): number {
   if (typeof graph === 'number') return graph;
   const analysis = analyzeGraph(graph, conventions);
 
-  let choice: ScheduleChoice | null = null;
-  if (scheduleArg !== 'none') {
-    const ctx = scheduleContext(graph, conventions);
-    if (scheduleArg === 'auto') {
-      const r = searchSchedules(ctx, { target, maxOverhead, perLayerArenaBytes: analysis.arenaBytes });
-      choice = { mode: 'auto', report: r.best ? describeSchedule(ctx, r.best) : null, why: r.why };
-    } else {
-      const spec = resolveScheduleSpec(ctx, scheduleArg);
-      choice = { mode: 'fixed', report: describeSchedule(ctx, evaluateSchedule(ctx, spec.split, spec.p, spec.q)), why: `as given: ${scheduleArg}` };
-    }
-  }
+  const { choice } = chooseSchedule(graph, conventions, scheduleArg, target, maxOverhead, analysis.arenaBytes);
   const arena = choice?.report ? choice.report.arenaBytes : analysis.arenaBytes;
   const fit = target ? evaluateFit(target, arena, analysis.flashBytes) : null;
   if (args.flags.has('--json')) io.out(JSON.stringify(analysisJson(file, graph, analysis, fit, choice), null, 2));
@@ -213,19 +218,11 @@ function codegenCommand(args: Args, io: Io): number {
   const maxOverhead = parseMaxOverhead(args);
   const graph = loadModel(file, io);
   if (typeof graph === 'number') return graph;
-  let schedule: { split: number; p: number; q: number } | null = null;
-  let why = 'no --schedule given';
-  if (scheduleArg !== 'none') {
-    const ctx = scheduleContext(graph, conventions);
-    if (scheduleArg === 'auto') {
-      const r = searchSchedules(ctx, { target, maxOverhead, perLayerArenaBytes: analyzeGraph(graph, conventions).arenaBytes });
-      if (r.best) schedule = { split: r.best.split, p: r.best.p, q: r.best.q };
-      why = r.best ? 'patch-based, chosen automatically' : `layer by layer (${r.why})`;
-    } else {
-      schedule = resolveScheduleSpec(ctx, scheduleArg);
-      why = `patch-based, as given: ${scheduleArg}`;
-    }
-  }
+  const { choice, cost } = chooseSchedule(graph, conventions, scheduleArg, target, maxOverhead, scheduleArg === 'auto' ? analyzeGraph(graph, conventions).arenaBytes : 0);
+  const schedule = cost ? { split: cost.split, p: cost.p, q: cost.q } : null;
+  const why = !choice ? 'no --schedule given'
+    : choice.mode === 'fixed' ? `patch-based, ${choice.why}`
+      : cost ? 'patch-based, chosen automatically' : `layer by layer (${choice.why})`;
   const result = generateC(graph, { conventions, schedule, target, source: path.basename(file) });
   if (!result.ok) {
     io.err(`mcu-mem: ${file}: ${result.error.message} [${result.error.code}]`);

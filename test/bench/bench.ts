@@ -132,7 +132,6 @@ void (async () => {
     const best = found.best ?? found.pareto[found.pareto.length - 1];
     const input = inputOf(graph);
     for (const schedule of [null, best ? { split: best.split, p: best.p, q: best.q } : null]) {
-      if (schedule === null && crows.length > 1 && crows[crows.length - 1]![0] === name) continue;
       const label = schedule ? `#${schedule.split} ${schedule.p}×${schedule.q}` : 'per-layer';
       const row = [name, schedule ? '' : median(times).toFixed(1), schedule ? '' : (size / 1024).toFixed(0), '', '', label, '', '', '', ''];
       if (HAVE_CC) {

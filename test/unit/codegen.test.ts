@@ -213,13 +213,18 @@ test('codegen: quantizeMultiplier follows TFLite (frexp, Q31, rounding)', () => 
   assert.deepEqual(quantizeMultiplier(1 - 2 ** -40), [2 ** 30, 1]);
 });
 
-test('codegen: unsupported operators and conventions stop the export with a message naming them', () => {
+/** A conv followed by LRN, an operator the generator does not have. */
+function lrnModel(): Uint8Array {
   const b = new OnnxBuilder(13);
   const x = b.input('x', [1, 3, 8, 8]);
   const c = b.conv(x, 3, 4, 3);
   b.node('LRN', [c], { size: 3 }, ['y']);
   b.output('y', [1, 4, 8, 8]);
-  const graph = open(b.build());
+  return b.build();
+}
+
+test('codegen: unsupported operators and conventions stop the export with a message naming them', () => {
+  const graph = open(lrnModel());
   const r = generateC(graph);
   assert.equal(r.ok, false);
   if (!r.ok) assert.match(r.error.message, /LRN/);
@@ -232,12 +237,7 @@ test('codegen: unsupported operators and conventions stop the export with a mess
 });
 
 test('codegen: a failed export becomes a Problems finding on the step of the operator it names', () => {
-  const b = new OnnxBuilder(13);
-  const x = b.input('x', [1, 3, 8, 8]);
-  const c = b.conv(x, 3, 4, 3);
-  b.node('LRN', [c], { size: 3 }, ['y']);
-  b.output('y', [1, 4, 8, 8]);
-  const graph = open(b.build());
+  const graph = open(lrnModel());
   const r = generateC(graph);
   assert.ok(!r.ok && r.error.opIndex === 1, JSON.stringify(r));
   const report = analyzeModel(graph, 'lrn.onnx', effectiveSettings(DEFAULT_SETTINGS));

@@ -344,7 +344,6 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       case 'relu': return [0, Infinity];
       case 'relu6': return [0, 6];
       case 'relu_n1_to_1': return [-1, 1];
-      case undefined: return [-Infinity, Infinity];
       default: return [-Infinity, Infinity];
     }
   };
@@ -782,7 +781,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         const pt = ax ? pads[ax.h]! : 0;
         const pl = ax ? pads[ax.w]! : 0;
         // Pad value: ONNX constant_value input / TFLite PADV2 value; else zero (the zero point in int8).
-        const valueId = graph.format === 'onnx' ? op.params[1] : op.params[1];
+        const valueId = op.params[1];
         let bits: number;
         if (e === 'f32') {
           const v = valueId !== undefined ? scalarOf(valueId, 0) : 0;
