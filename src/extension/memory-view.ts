@@ -16,6 +16,9 @@ export const GENERATE_C = { enabled: true, reason: 'Generate a C99 folder for th
 export interface ViewTrace {
   ready: number;
   lastPosted: ToWebview['type'] | null;
+  /** `show` messages posted, and analyses not posted because the view already shows the same data. */
+  shows: number;
+  unchanged: number;
 }
 
 export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
@@ -39,26 +42,46 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
       localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
     };
     webview.html = this.html(webview);
-    const trace: ViewTrace = { ready: 0, lastPosted: null };
+    const trace: ViewTrace = { ready: 0, lastPosted: null, shows: 0, unchanged: 0 };
     this.traces.set(document.uri.toString(), trace);
-    const post = (m: ToWebview): void => { trace.lastPosted = m.type; void webview.postMessage(m); };
-    const send = (): void => {
+    // The data last shown, serialised. Applying a schedule re-analyses and so does the deployment file's watcher; the
+    // second, identical result is not posted (the webview would rebuild its DOM under the user's pointer).
+    let shown: string | null = null;
+    const post = (m: ToWebview): void => {
+      trace.lastPosted = m.type;
+      if (m.type === 'show') trace.shows++;
+      void webview.postMessage(m);
+    };
+    /** `fresh`: the webview (re)started and has nothing on screen. Nothing is posted before the webview's first
+     * `ready`: a message queued before its script ran would be shown, then shown again in answer to `ready`. */
+    const send = (fresh: boolean): void => {
       const entry = this.store.get(document.uri);
-      if (!entry) return;
-      if (entry.error) post({ type: 'failed', fileName: document.uri.path.split('/').pop()!, message: entry.error.message, code: entry.error.code });
-      else post({ type: 'show', data: engine().memoryViewData(entry.report, GENERATE_C) });
+      if (!entry) {
+        if (fresh) post({ type: 'busy', message: 'Analysing…' });
+        return;
+      }
       if (panel.active) this.status.show(entry);
+      if (trace.ready === 0) return;
+      if (entry.error) {
+        shown = null;
+        post({ type: 'failed', fileName: document.uri.path.split('/').pop()!, message: entry.error.message, code: entry.error.code });
+        return;
+      }
+      const data = engine().memoryViewData(entry.report, GENERATE_C);
+      const json = JSON.stringify(data);
+      if (json === shown && !fresh) { trace.unchanged++; return; }
+      shown = json;
+      post({ type: 'show', data });
     };
     const subscriptions = [
       webview.onDidReceiveMessage((m: FromWebview) => {
-        if (m.type === 'ready') { trace.ready++; send(); }
+        if (m.type === 'ready') { trace.ready++; send(true); }
         else this.onMessage(document.uri, m);
       }),
-      this.store.onDidChange((e) => { if (e.uri.toString() === document.uri.toString()) send(); }),
+      this.store.onDidChange((e) => { if (e.uri.toString() === document.uri.toString()) send(false); }),
       panel.onDidChangeViewState(() => { const e = this.store.get(document.uri); if (panel.active && e) this.status.show(e); }),
     ];
     panel.onDidDispose(() => subscriptions.forEach((s) => s.dispose()));
-    post({ type: 'busy', message: 'Analysing…' });
     await this.store.open(document.uri);
   }
 
