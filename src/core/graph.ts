@@ -117,6 +117,9 @@ export interface OpAttrs {
   countIncludePad?: boolean;
   /** Clip bounds given as attributes (ONNX opset < 11); later opsets pass them as inputs. */
   clip?: [number, number];
+  /** ONNX Clip (opset ≥ 11): the tensors holding min and max, -1 where the file leaves one out (params cannot say which
+   *  bound a lone operand is). */
+  clipOperands?: [number, number];
 }
 
 export interface Op {

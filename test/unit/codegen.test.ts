@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeGraph, analyzeModel, codegenFinding, DEFAULT_SETTINGS, describeSchedule, effectiveSettings, evaluateSchedule, generateC, quantizeMultiplier, scheduleContext, type Graph } from '../../src/core/index';
 import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
+import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { EXAMPLE_CLASSES, EXAMPLE_INPUT, exampleModel } from '../../src/core/testing/examples';
 import { open } from '../helpers';
 import { buildAndRun, bytesOf, HAVE_CC, ortRun, randomFloats, randomInt8, relativeError } from '../codegen-helpers';
@@ -45,16 +46,17 @@ function floatCnn(): Uint8Array {
   return b.build();
 }
 
-/** Matrix operators: MatMul, Gemm without transB with alpha/beta, Tanh, Sub, Div, Max with constants. */
+/** Matrix operators: MatMul, Gemm without transB with alpha/beta, Tanh, one-sided Clips, Sub, Div, Max with constants. */
 function floatDense(): Uint8Array {
   const b = new OnnxBuilder(13);
   const x = b.input('x', [1, 16]);
   const m = b.op('MatMul', [x, b.init('wm', [16, 8], 'float32', pattern(128, 11))]);
-  const t = b.op('Tanh', [m]);
+  // One-sided Clips (opset ≥ 11): max only (min left out with ''), then min only.
+  const t = b.op('Clip', [b.op('Tanh', [m]), '', b.init('chi', [], 'float32', [0.3])]);
   const g = b.op('Gemm', [t, b.init('wg', [8, 6], 'float32', pattern(48, 12)), b.init('bg', [6], 'float32', pattern(6, 13))], { alpha: { float: 0.5 }, beta: { float: 2 } });
   const s = b.op('Sub', [g, b.init('ks', [6], 'float32', pattern(6, 14))]);
   const d = b.op('Div', [s, b.init('kd', [], 'float32', [1.5])]);
-  b.node('Max', [d, b.init('km', [1, 6], 'float32', pattern(6, 15, 0.1))], {}, ['y']);
+  b.node('Max', [b.op('Clip', [d, b.init('clo', [], 'float32', [-0.4])]), b.init('km', [1, 6], 'float32', pattern(6, 15, 0.1))], {}, ['y']);
   b.output('y', [1, 6]);
   return b.build();
 }
@@ -201,6 +203,21 @@ test('codegen: the bundled TFLite int8 example runs; every patch schedule gives 
   const schedules = schedulesOf(graph);
   assert.ok(schedules.length > 0);
   for (const s of schedules) assert.deepEqual(buildAndRun(graph, { schedule: s }, x).values, layer.values, JSON.stringify(s));
+});
+
+test('codegen: TFLite RELU_0_TO_1 clamps to [0, 1] (its definition in the TFLite schema)', { skip: SKIP_CC }, () => {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 3, 4, 5], 'float32');
+  const y = b.tensor('y', [1, 3, 4, 5], 'float32');
+  b.op('RELU_0_TO_1', [x], [y]);
+  b.inputs = [x];
+  b.outputs = [y];
+  const input = randomFloats(60, 9, -2, 2);
+  const got = buildAndRun(open(b.build()), {}, bytesOf(input)).values;
+  const want = Array.from(input, (v) => Math.min(1, Math.max(0, v)));
+  assert.ok(want.some((v) => v === 0) && want.some((v) => v === 1) && want.some((v) => v > 0 && v < 1));
+  assert.equal(got.length, want.length);
+  assert.ok(relativeError(got, want) < 1e-6, `got ${got.join(' ')}`);
 });
 
 test('codegen: quantizeMultiplier follows TFLite (frexp, Q31, rounding)', () => {

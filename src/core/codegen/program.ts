@@ -355,9 +355,8 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (a === 'relu6') return [0, 6];
     if (a === 'relu_n1_to_1') return [-1, 1];
     if (op.attrs.clip) return op.attrs.clip;
-    const lo = op.params[0] !== undefined ? scalarOf(op.params[0], -Infinity) : -Infinity;
-    const hi = op.params[1] !== undefined ? scalarOf(op.params[1], Infinity) : Infinity;
-    return [lo, hi];
+    const [lo, hi] = op.attrs.clipOperands ?? [op.params[0] ?? -1, op.params[1] ?? -1];
+    return [scalarOf(lo, -Infinity), scalarOf(hi, Infinity)];
   };
   const CLAMPS = new Set(['relu', 'relu6', 'relu_n1_to_1', 'clip']);
 

@@ -10,7 +10,7 @@ const WIDTH: Record<TfliteDType, number> = { float32: 4, int32: 4, uint8: 1, int
 export const TFL = {
   ADD: [0, 11], AVERAGE_POOL_2D: [1, 5], CONCATENATION: [2, 10], CONV_2D: [3, 1], DEPTHWISE_CONV_2D: [4, 2],
   FULLY_CONNECTED: [9, 8], MAX_POOL_2D: [17, 5], RESHAPE: [22, 17], SOFTMAX: [25, 9], PAD: [34, 22],
-  MEAN: [40, 27], TRANSPOSE: [39, 26], QUANTIZE: [114, 0], DEQUANTIZE: [6, 0], RELU6: [21, 0], LOGISTIC: [14, 0], CUSTOM: [32, 0],
+  MEAN: [40, 27], TRANSPOSE: [39, 26], QUANTIZE: [114, 0], DEQUANTIZE: [6, 0], RELU6: [21, 0], RELU_0_TO_1: [152, 0], LOGISTIC: [14, 0], CUSTOM: [32, 0],
 } as const;
 export type TflOp = keyof typeof TFL;
 

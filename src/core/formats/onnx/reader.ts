@@ -252,6 +252,7 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
     } else {
       splitInputs(op, spec, inputIds);
       readAttrs(op, type, attrs, opset, graph, spec);
+      if (type === 'Clip' && opset >= 11) op.attrs.clipOperands = [inputIds[1] ?? -1, inputIds[2] ?? -1];
     }
     graph.ops.push(op);
   }

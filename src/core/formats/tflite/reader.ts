@@ -247,6 +247,7 @@ function makeOp(index: number, code: OpCode, inputs: number[], outputs: number[]
         op.kind = 'Activation';
         attrs.activation = activation;
         if (code.name === 'LEAKY_RELU') attrs.alpha = o?.float32(0, 0.2) ?? 0.2;
+        if (code.name === 'RELU_0_TO_1') attrs.clip = [0, 1];
         splitParams(1);
         break;
       }
