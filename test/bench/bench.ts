@@ -168,7 +168,7 @@ void (async () => {
   }
   const cw = crows[0]!.map((_, c) => Math.max(...crows.map((r) => r[c]!.length)));
   console.log(`\nC export: codegen time (median of ${RUNS}, 3 for models over 4 MB); host inference (cc -O2, mean of 50 runs, 5 for big models) and onnxruntime-node (median of 10);`);
-  console.log('Cortex-M4 build (arm-none-eabi-gcc -O2) on QEMU mps2-an386: Flash = text+data, RAM = data+bss (arena, harness buffers, C library) + measured stack; best patch schedule without an overhead limit');
+  console.log('Cortex-M4 build (arm-none-eabi-gcc -O2) on QEMU mps2-an386: Flash = text+data, RAM = data+bss (arena, C library) + measured stack; best patch schedule without an overhead limit');
   for (const r of crows) console.log(r.map((cell, c) => (c === 0 || c === 5 ? cell.padEnd(cw[c]!) : cell.padStart(cw[c]!))).join(' | '));
   if (!HAVE_CC) console.log('(no cc: generated code not built)');
 })();

@@ -108,11 +108,13 @@ test('codegen corpus: person_detect on Cortex-M4 (QEMU mps2-an386), linked into 
     const arm = armBuildAndRun(dir, input);
     assert.deepEqual(arm.values, host, `${label}: Cortex-M4 output differs from the host's`);
     assert.ok(arm.values[1]! > arm.values[0]!, `${label}: person scores ${arm.values.join(', ')}`);
-    assert.ok(arm.bss >= out.arenaBytes, `${label}: .bss ${arm.bss} holds the ${out.arenaBytes}-byte arena`);
+    // .bss is the arena plus the C library's few hundred bytes: the harness reads the input straight into the arena
+    // (model_input()) and prints the output from it, so it keeps no copy of either.
+    assert.ok(arm.bss >= out.arenaBytes && arm.bss - out.arenaBytes < 1024, `${label}: .bss ${arm.bss} is the ${out.arenaBytes}-byte arena and the C library's state`);
     assert.ok(arm.stack > 0 && arm.stack < 8192, `${label}: stack high-water ${arm.stack}`);
     const ram = arm.data + arm.bss + arm.stack + arm.heap;
     assert.ok(ram <= options.target.sramBytes, `${label}: measured RAM ${ram} within ${options.target.sramBytes}`);
-    rows.push(`${label}: predicted arena ${out.arenaBytes} B; measured .data ${arm.data} + .bss ${arm.bss} (arena + harness buffers ${MODEL_IO(out)}) + stack ${arm.stack} + stdio heap ${arm.heap} = ${ram} B of ${options.target.sramBytes}; Flash ${arm.text + arm.data} B`);
+    rows.push(`${label}: predicted arena ${out.arenaBytes} B; measured .data ${arm.data} + .bss ${arm.bss} (arena + C library) + stack ${arm.stack} + stdio heap ${arm.heap} = ${ram} B of ${options.target.sramBytes}; Flash ${arm.text + arm.data} B`);
     fs.rmSync(dir, { recursive: true, force: true });
   }
   // The per-layer plan needs 55,296 B of arena: into 48 KiB it must not link.
@@ -124,5 +126,3 @@ test('codegen corpus: person_detect on Cortex-M4 (QEMU mps2-an386), linked into 
   fs.rmSync(dir, { recursive: true, force: true });
   for (const r of rows) t.diagnostic(r);
 });
-
-const MODEL_IO = (out: { input: { bytes: number }; output: { bytes: number } }): string => `${out.input.bytes}+${out.output.bytes}`;

@@ -3,12 +3,13 @@
 // patch-based output identical to layer-by-layer output; the arena in model.h equal to the analysis' plan.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { analyzeGraph, analyzeModel, codegenFinding, DEFAULT_SETTINGS, describeSchedule, effectiveSettings, evaluateSchedule, generateC, quantizeMultiplier, scheduleContext, type Graph } from '../../src/core/index';
 import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { EXAMPLE_CLASSES, EXAMPLE_INPUT, exampleModel } from '../../src/core/testing/examples';
 import { open } from '../helpers';
-import { buildAndRun, bytesOf, HAVE_CC, ortRun, randomFloats, randomInt8, relativeError } from '../codegen-helpers';
+import { buildAndRun, bytesOf, HAVE_CC, ortRun, randomFloats, randomInt8, relativeError, runCaller } from '../codegen-helpers';
 
 const SKIP_CC = HAVE_CC ? false : 'no C compiler (cc) and make on this machine';
 
@@ -64,15 +65,16 @@ function floatDense(): Uint8Array {
 type QType = 'int8' | 'uint8';
 
 /** ONNX QOperator int8/uint8: QuantizeLinear, QLinearConv (per-channel weights, int32 bias; plain, depthwise
- *  strided, pointwise strided), QLinearAdd, QLinearGlobalAveragePool, Flatten, QLinearMatMul. */
-function qoperator(act: QType): Uint8Array {
+ *  strided, pointwise strided), QLinearAdd, QLinearGlobalAveragePool, Flatten, QLinearMatMul. With `quantizedInput`
+ *  the graph input is already int8/uint8 (no QuantizeLinear). */
+function qoperator(act: QType, quantizedInput = false): Uint8Array {
   const b = new OnnxBuilder(13);
   const zp = (v: number): string => b.init(`zp${v}_${Math.random().toString(36).slice(2, 7)}`, [], act, [act === 'uint8' ? v + 128 : v]);
   const sc = (v: number): string => b.init(`s${Math.random().toString(36).slice(2, 9)}`, [], 'float32', [v]);
-  const x = b.input('x', [1, 4, 12, 12]);
+  const x = b.input('x', [1, 4, 12, 12], quantizedInput ? act : 'float32');
   const sx = sc(0.02);
   const zx = zp(3);
-  const q = b.op('QuantizeLinear', [x, sx, zx]);
+  const q = quantizedInput ? x : b.op('QuantizeLinear', [x, sx, zx]);
   const conv = (inp: string, si: string, zi: string, cin: number, cout: number, k: number, attrs: Record<string, number | number[]>, seed: number, so: number, zo: number): [string, string, string] => {
     const g = (attrs['group'] as number | undefined) ?? 1;
     const n = cout * (cin / g) * k * k;
@@ -154,7 +156,9 @@ test('codegen: float ONNX fixtures match onnxruntime within 1e-4, layer by layer
     const graph = open(bytes);
     const x = randomFloats(dims.reduce((a, b) => a * b, 1), 7);
     const want = await ortRun(bytes, x, dims);
-    const layer = buildAndRun(graph, {}, bytesOf(x));
+    const layer = buildAndRun(graph, {}, bytesOf(x), true);
+    assert.deepEqual(runCaller(layer.dir), layer.values, `${name}: model_run with the caller's buffers`);
+    fs.rmSync(layer.dir, { recursive: true, force: true });
     assert.equal(layer.values.length, want.length, name);
     const err = relativeError(layer.values, want);
     assert.ok(err < 1e-4, `${name}: relative error ${err}`);
@@ -172,16 +176,22 @@ test('codegen: float ONNX fixtures match onnxruntime within 1e-4, layer by layer
 });
 
 test('codegen: int8 ONNX QOperator (int8 and uint8 activations) and QDQ fixtures match onnxruntime within 1 LSB; patch bit-exact', { skip: SKIP_CC }, async () => {
-  const cases: [string, Uint8Array, number[]][] = [
-    ['qop-int8', qoperator('int8'), [1, 4, 12, 12]],
-    ['qop-uint8', qoperator('uint8'), [1, 4, 12, 12]],
-    ['qdq', qdq(), [1, 3, 10, 10]],
+  const floats = (n: number): Float32Array => randomFloats(n, 3, -2, 2);
+  const cases: [string, Uint8Array, number[], (n: number) => Float32Array | Uint8Array][] = [
+    ['qop-int8', qoperator('int8'), [1, 4, 12, 12], floats],
+    ['qop-uint8', qoperator('uint8'), [1, 4, 12, 12], floats],
+    // uint8 in and out of the arena: converted in place (the top bit flipped) before and after the run.
+    ['qop-uint8-input', qoperator('uint8', true), [1, 4, 12, 12], (n) => Uint8Array.from(randomInt8(n, 4), (v) => v + 128)],
+    ['qdq', qdq(), [1, 3, 10, 10], floats],
   ];
-  for (const [name, bytes, dims] of cases) {
+  for (const [name, bytes, dims, make] of cases) {
     const graph = open(bytes);
-    const x = randomFloats(dims.reduce((a, b) => a * b, 1), 3, -2, 2);
+    const x = make(dims.reduce((a, b) => a * b, 1));
     const want = await ortRun(bytes, x, dims);
-    const layer = buildAndRun(graph, {}, bytesOf(x));
+    const layer = buildAndRun(graph, {}, bytesOf(x), true);
+    // The copying API (input in the caller's buffer, output copied out, two runs) prints what the harness printed.
+    assert.deepEqual(runCaller(layer.dir), layer.values, `${name}: model_run with the caller's buffers`);
+    fs.rmSync(layer.dir, { recursive: true, force: true });
     assert.equal(layer.values.length, want.length, name);
     const worst = Math.max(...layer.values.map((v, i) => Math.abs(v - want[i]!)));
     assert.ok(worst <= 1, `${name}: off by ${worst} LSB\n got ${layer.values.join(' ')}\nwant ${want.join(' ')}`);
@@ -203,6 +213,30 @@ test('codegen: the bundled TFLite int8 example runs; every patch schedule gives 
   const schedules = schedulesOf(graph);
   assert.ok(schedules.length > 0);
   for (const s of schedules) assert.deepEqual(buildAndRun(graph, { schedule: s }, x).values, layer.values, JSON.stringify(s));
+});
+
+test('codegen: with the input not counted (--no-input) the input stays outside the arena; the output is the counted build\'s', { skip: SKIP_CC }, () => {
+  const conventions = { countInput: false };
+  const cases: [string, Graph, Uint8Array][] = [
+    ['TFLite int8 example', open(exampleModel('tflite')), bytesOf(randomInt8(EXAMPLE_INPUT.h * EXAMPLE_INPUT.w * EXAMPLE_INPUT.c, 6))],
+    ['float CNN', open(floatCnn()), bytesOf(randomFloats(3 * 17 * 19, 8))],
+  ];
+  const modelH = (out: { files: { path: string; text: string }[] }): string => out.files.find((f) => f.path === 'model.h')!.text;
+  for (const [name, graph, x] of cases) {
+    const counted = buildAndRun(graph, {}, x);
+    assert.match(modelH(counted.out), /#define MODEL_INPUT_IN_ARENA 1/);
+    const layer = buildAndRun(graph, { conventions }, x);
+    assert.match(modelH(layer.out), /#define MODEL_INPUT_IN_ARENA 0/);
+    assert.equal(layer.out.arenaBytes, analyzeGraph(graph, conventions).arenaBytes, `${name}: arena == analysis without the input`);
+    assert.ok(layer.out.arenaBytes <= counted.out.arenaBytes, `${name}: ${layer.out.arenaBytes} <= ${counted.out.arenaBytes}`);
+    assert.deepEqual(layer.values, counted.values, `${name}: per-layer`);
+    for (const s of schedulesOf(graph)) {
+      const patch = buildAndRun(graph, { conventions, schedule: s }, x);
+      const ctx = scheduleContext(graph, conventions);
+      assert.equal(patch.out.arenaBytes, describeSchedule(ctx, evaluateSchedule(ctx, s.split, s.p, s.q)).arenaBytes, `${name} ${JSON.stringify(s)}: arena == schedule report`);
+      assert.deepEqual(patch.values, counted.values, `${name} ${JSON.stringify(s)}: patch`);
+    }
+  }
 });
 
 test('codegen: TFLite RELU_0_TO_1 clamps to [0, 1] (its definition in the TFLite schema)', { skip: SKIP_CC }, () => {

@@ -57,10 +57,19 @@ ${ioMacros('INPUT', p.input).join('\n')}
 
 ${ioMacros('OUTPUT', p.output).join('\n')}
 
+/* 1 when the input tensor lives in the arena (the analysis counted it): write it at model_input() and pass that
+ * pointer to model_run, and no second copy of the input is needed. */
+#define MODEL_INPUT_IN_ARENA ${p.inputOffset >= 0 ? 1 : 0}
+
 /* Clears the arena. */
 void model_init(void);
-/* Runs the network on one input; returns 0. */
+/* Runs the network; returns 0. The input is copied into the arena unless \`input\` is model_input(); the output is
+ * copied to \`output\` unless it is NULL (then read it at model_output()). */
 int model_run(const model_input_t *input, model_output_t *output);
+${p.inputOffset >= 0 ? `/* The input tensor inside the arena. The run may overwrite it: write the input again before every run. */
+model_input_t *model_input(void);
+` : ''}/* The output tensor inside the arena: valid after model_run until the next run. */
+const model_output_t *model_output(void);
 
 #endif
 `;
@@ -79,16 +88,20 @@ function modelC(p: Program, o: EmitOptions): string {
   lines.push(...p.params, '');
   if (p.tables.length) lines.push(...p.tables, '');
   lines.push('void model_init(void) { memset(mm_arena.bytes, 0, sizeof mm_arena.bytes); }', '');
+  // uint8 tensors are stored as int8 − 128: the same bits with the top one flipped, so they are converted in place.
+  const flip = (off: number, n: string): string => `  for (int32_t i = 0; i < ${n}; i++) mm_arena.bytes[${off} + i] ^= 0x80u;`;
+  if (p.inputOffset >= 0) lines.push(`model_input_t *model_input(void) { return (model_input_t *)(mm_arena.bytes + ${p.inputOffset}); }`);
+  lines.push(`const model_output_t *model_output(void) { return (const model_output_t *)(mm_arena.bytes + ${p.outputOffset}); }`, '');
   lines.push('int model_run(const model_input_t *input, model_output_t *output) {');
   if (p.inputOffset >= 0) {
-    if (p.input.dtype === 'uint8') lines.push(`  for (int32_t i = 0; i < MODEL_INPUT_ELEMENTS; i++) A8(${p.inputOffset})[i] = (int8_t)((int32_t)input[i] - 128);`);
-    else lines.push(`  memcpy(mm_arena.bytes + ${p.inputOffset}, input, MODEL_INPUT_BYTES);`);
+    lines.push('  if (input != model_input()) memcpy(model_input(), input, MODEL_INPUT_BYTES);');
+    if (p.input.dtype === 'uint8') lines.push(flip(p.inputOffset, 'MODEL_INPUT_BYTES'));
   } else {
     lines.push(p.input.dtype === 'float32' ? '  mm_in_f32 = input;' : '  mm_in_s8 = input;');
   }
   lines.push(...p.body.map((l) => `  ${l}`));
-  if (p.output.dtype === 'uint8') lines.push(`  for (int32_t i = 0; i < MODEL_OUTPUT_ELEMENTS; i++) output[i] = (uint8_t)((int32_t)A8(${p.outputOffset})[i] + 128);`);
-  else lines.push(`  memcpy(output, mm_arena.bytes + ${p.outputOffset}, MODEL_OUTPUT_BYTES);`);
+  if (p.output.dtype === 'uint8') lines.push(flip(p.outputOffset, 'MODEL_OUTPUT_BYTES'));
+  lines.push('  if (output && output != model_output()) memcpy(output, model_output(), MODEL_OUTPUT_BYTES);');
   lines.push('  return 0;', '}', '');
   return lines.join('\n');
 }
@@ -140,15 +153,20 @@ function harness(p: Program): string {
   const fmt = (io: IoTensor): string => (io.dtype === 'float32' ? 'printf("%.9g\\n", (double)output[i]);' : 'printf("%d\\n", (int)output[i]);');
   return `/* Test harness: model_test INPUT.bin [--mem | --time N] reads the raw bytes of the input tensor, runs the model and prints
  * the output tensor's values, one per line. On Cortex-M (QEMU, semihosting) --mem adds lines starting with '#':
- * the stack high-water mark (measured by painting) and the heap the C library took for stdio. */
+ * the stack high-water mark (measured by painting) and the heap the C library took for stdio. The input is read
+ * straight into the arena when it lives there, and the output is printed from it: the harness adds no buffers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "model.h"
 
-static model_input_t input[MODEL_INPUT_ELEMENTS];
-static model_output_t output[MODEL_OUTPUT_ELEMENTS];
+#if MODEL_INPUT_IN_ARENA
+#define INPUT model_input()
+#else
+static model_input_t input_buffer[MODEL_INPUT_ELEMENTS];
+#define INPUT input_buffer
+#endif
 
 #if defined(__arm__) && !defined(__linux__)
 #include <stddef.h>
@@ -170,36 +188,48 @@ static unsigned long stack_used(void) {
 }
 #endif
 
-int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: %s INPUT.bin [--mem]\\n", argc > 0 ? argv[0] : "model_test");
-    return 2;
-  }
-  FILE *f = fopen(argv[1], "rb");
+/* Reads the input tensor's raw bytes from the file into INPUT; 0 on success. */
+static int read_input(const char *path) {
+  FILE *f = fopen(path, "rb");
   if (!f) {
-    fprintf(stderr, "cannot open %s\\n", argv[1]);
+    fprintf(stderr, "cannot open %s\\n", path);
     return 2;
   }
-  const size_t n = fread(input, 1, sizeof input, f);
+  const size_t n = fread(INPUT, 1, MODEL_INPUT_BYTES, f);
   const int extra = fgetc(f) != EOF;
   fclose(f);
-  if (n != sizeof input || extra) {
-    fprintf(stderr, "%s: the input tensor takes %lu bytes; the file holds %s%lu\\n", argv[1], (unsigned long)sizeof input, extra ? "more than " : "", (unsigned long)n);
+  if (n != MODEL_INPUT_BYTES || extra) {
+    fprintf(stderr, "%s: the input tensor takes %lu bytes; the file holds %s%lu\\n", path, (unsigned long)MODEL_INPUT_BYTES, extra ? "more than " : "", (unsigned long)n);
+    return 2;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: %s INPUT.bin [--mem | --time N]\\n", argc > 0 ? argv[0] : "model_test");
     return 2;
   }
   const int mem = argc > 2 && strcmp(argv[2], "--mem") == 0;
   model_init();
   if (argc > 3 && strcmp(argv[2], "--time") == 0) {
-    /* benchmark: --time N runs the model N times and prints the mean time per run */
+    /* benchmark: --time N runs the model N times and prints the mean time per run (the input, which a run may
+     * overwrite in the arena, is read again before each run, outside the timed part) */
     const long runs = strtol(argv[3], NULL, 10);
-    const clock_t t0 = clock();
-    for (long r = 0; r < runs; r++) model_run(input, output);
-    printf("# time per run: %.3f ms\\n", runs > 0 ? 1000.0 * (double)(clock() - t0) / CLOCKS_PER_SEC / (double)runs : 0.0);
+    clock_t spent = 0;
+    for (long r = 0; r < runs; r++) {
+      if (read_input(argv[1]) != 0) return 2;
+      const clock_t t0 = clock();
+      model_run(INPUT, NULL);
+      spent += clock() - t0;
+    }
+    printf("# time per run: %.3f ms\\n", runs > 0 ? 1000.0 * (double)spent / CLOCKS_PER_SEC / (double)runs : 0.0);
   }
+  if (read_input(argv[1]) != 0) return 2;
 #if defined(__arm__) && !defined(__linux__)
   paint_stack();
 #endif
-  const int rc = model_run(input, output);
+  const int rc = model_run(INPUT, NULL);
 #if defined(__arm__) && !defined(__linux__)
   const unsigned long stack = stack_used();
   if (mem) {
@@ -209,6 +239,7 @@ int main(int argc, char **argv) {
 #else
   (void)mem;
 #endif
+  const model_output_t *output = model_output();
   for (int32_t i = 0; i < MODEL_OUTPUT_ELEMENTS; i++) ${fmt(p.output)}
   return rc;
 }
