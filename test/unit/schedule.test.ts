@@ -4,8 +4,10 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import {
   advise, bandBounds, describeSchedule, evaluateSchedule, makeCustomTarget, ModelError, paretoFront, resolveScheduleSpec,
-  scheduleBands, scheduleContext, scheduledLive, searchSchedules, tileRegions, type Conventions, type ScheduleContext,
+  regionRules, scheduleBands, scheduleContext, scheduledLive, searchSchedules, tileRegions, type Conventions, type Graph,
+  type ScheduleContext,
 } from '../../src/core/index';
+import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 import { exampleModel } from '../../src/core/testing/examples';
 import { open } from '../helpers';
 import { branchyOnnx, chain, MissingPixel, runTiled, runWhole } from './schedule-fixtures';
@@ -125,6 +127,28 @@ describe('tile geometry', () => {
     const reasons = ctx.stages.filter((s) => !s.ok).map((s) => (s.ok ? '' : s.reason));
     assert.ok(reasons.some((r) => /cross the split/.test(r)), reasons.join('\n'));
     assert.ok(reasons.some((r) => /GlobalAveragePool .* needs the whole feature map/.test(r)), reasons.join('\n'));
+  });
+
+  it('BatchNormalization runs pixel by pixel inside a stage; InstanceNormalization does not (whole-map statistics)', () => {
+    const model = (norm: string): Graph => {
+      const b = new OnnxBuilder(13);
+      const x = b.input('x', [1, 3, 16, 16]);
+      const c1 = b.conv(x, 3, 4, 3);
+      const c = (name: string): string => b.init(`${name}_${norm}`, [4], 'float32', [1, 2, 3, 4]);
+      const n = norm === 'BatchNormalization' ? b.op(norm, [c1, c('g'), c('b'), c('m'), c('v')]) : b.op(norm, [c1, c('g'), c('b')]);
+      const c2 = b.conv(n, 4, 4, 3);
+      b.node('GlobalAveragePool', [c2], {}, ['y']);
+      b.output('y', [1, 4, 1, 1]);
+      return open(b.build());
+    };
+    const bn = model('BatchNormalization');
+    assert.ok(!('reason' in regionRules(bn, bn.ops[1]!)), 'BatchNormalization has a region rule');
+    const inorm = model('InstanceNormalization');
+    const rule = regionRules(inorm, inorm.ops[1]!);
+    assert.ok('reason' in rule && /InstanceNormalization .* statistics of the whole feature map/.test(rule.reason), JSON.stringify(rule));
+    // No stage may hold it: every split after it is refused or starts after it.
+    const ctx = scheduleContext(inorm);
+    for (const st of ctx.stages) if (st.ok) assert.ok(st.stage.split < 1, `split ${st.stage.split} holds the InstanceNormalization`);
   });
 });
 

@@ -83,6 +83,8 @@ export function regionRules(graph: Graph, op: Op): OpRegions | { reason: string 
     return { op: op.index, outputs: op.outputs.slice(), inputs };
   }
   if (SAME_REGION.has(op.kind)) {
+    // Instance and layer normalization share the BatchNorm kind, but their statistics come from the whole map.
+    if (op.kind === 'BatchNorm' && op.sourceType !== 'BatchNormalization') return { reason: `${label(op)} normalizes with statistics of the whole feature map` };
     if ((op.kind === 'Concat' || op.kind === 'Split' || op.kind === 'Softmax') && /[HW]/.test(axisLetter(graph, op.outputs[0]!, op.attrs.axis ?? (op.kind === 'Softmax' ? -1 : 0)))) {
       return { reason: `${label(op)} works along a spatial axis` };
     }
