@@ -113,6 +113,8 @@ export interface OpAttrs {
   /** Scalar attributes values are computed with (Gemm alpha/beta, HardSigmoid, LeakyRelu and Elu alpha, Softmax beta). */
   alpha?: number;
   beta?: number;
+  /** BatchNormalization: the epsilon added to the variance. */
+  epsilon?: number;
   /** AveragePool: padding counts in the divisor (ONNX count_include_pad). */
   countIncludePad?: boolean;
   /** Clip bounds given as attributes (ONNX opset < 11); later opsets pass them as inputs. */

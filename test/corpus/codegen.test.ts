@@ -66,20 +66,25 @@ test('codegen corpus: MLPerf Tiny and TinyEngine models run end to end; patch-ba
   }
 });
 
-test('codegen corpus: float MobileNetV2 (ONNX) matches onnxruntime within 1e-4, per-layer and patch-based', { skip: SKIP }, async () => {
-  const file = sharedModel('onnx/mobilenet_v2_224.onnx');
-  const graph = openFile(file);
-  const x = randomFloats(3 * 224 * 224, 5, -1, 1);
-  const want = await ortRun(fs.readFileSync(file), x, [1, 3, 224, 224]);
-  const layer = buildAndRun(graph, {}, bytesOf(x)).values;
-  const err = relativeError(layer, want);
-  assert.ok(err < 1e-4, `per-layer relative error ${err}`);
-  const schedule = bestSchedule(graph);
-  assert.ok(schedule);
-  const patch = buildAndRun(graph, { schedule }, bytesOf(x)).values;
-  assert.ok(relativeError(patch, layer) <= 1e-6, `patch vs per-layer ${relativeError(patch, layer)}`);
-  assert.ok(relativeError(patch, want) < 1e-4, `patch vs onnxruntime ${relativeError(patch, want)}`);
-});
+// torchvision's MobileNetV2 (BatchNorm folded into Conv at export) and the ST model zoo's MobileNetV2-0.5, which keeps
+// standalone BatchNormalization (+Clip) operators: generated as 1×1 depthwise convolutions.
+const FLOAT_ONNX: [string, number][] = [['onnx/mobilenet_v2_224.onnx', 224], ['onnx/stm32_mobilenet_v2_0.5_128.onnx', 128], ['onnx/mobilenet_v2_w035_144.onnx', 144]];
+for (const [name, size] of FLOAT_ONNX) {
+  test(`codegen corpus: float ${name} matches onnxruntime within 1e-4, per-layer and patch-based`, { skip: SKIP }, async () => {
+    const file = sharedModel(name);
+    const graph = openFile(file);
+    const x = randomFloats(3 * size * size, 5, -1, 1);
+    const want = await ortRun(fs.readFileSync(file), x, [1, 3, size, size]);
+    const layer = buildAndRun(graph, {}, bytesOf(x)).values;
+    const err = relativeError(layer, want);
+    assert.ok(err < 1e-4, `per-layer relative error ${err}`);
+    const schedule = bestSchedule(graph);
+    assert.ok(schedule);
+    const patch = buildAndRun(graph, { schedule }, bytesOf(x)).values;
+    assert.ok(relativeError(patch, layer) <= 1e-6, `patch vs per-layer ${relativeError(patch, layer)}`);
+    assert.ok(relativeError(patch, want) < 1e-4, `patch vs onnxruntime ${relativeError(patch, want)}`);
+  });
+}
 
 interface ArmRun { values: number[]; text: number; data: number; bss: number; stack: number; heap: number }
 

@@ -18,7 +18,7 @@ const pattern = (n: number, seed: number, r = 0.5): number[] => Array.from(rando
 const ipattern = (n: number, seed: number, lo: number, hi: number): number[] => Array.from(randomFloats(n, seed, lo, hi), Math.floor);
 
 /** A float CNN touching every float kernel: strided, depthwise, grouped+dilated conv, residual Add, HardSwish,
- *  SiLU, Concat, channel-broadcast Mul, Pad, max and average pooling, LeakyRelu, global pooling, Gemm, Softmax. */
+ *  BatchNormalization, SiLU, Concat, channel-broadcast Mul, Pad, max and average pooling, LeakyRelu, global pooling, Gemm, Softmax. */
 function floatCnn(): Uint8Array {
   const b = new OnnxBuilder(14);
   const x = b.input('x', [1, 3, 17, 19]);
@@ -30,7 +30,9 @@ function floatCnn(): Uint8Array {
   const c3 = b.op('Conv', [r2, w('w3', [8, 4, 3, 3], 5), w('b3', [8], 6, 0.1)], { kernel_shape: [3, 3], pads: [2, 2, 2, 2], dilations: [2, 2], group: 2 });
   const a1 = b.op('Add', [c3, r1]);
   const hs = b.op('HardSwish', [a1]);
-  const c4 = b.op('Conv', [hs, w('w4', [12, 8, 1, 1], 7)], { kernel_shape: [1, 1] });
+  const c4c = b.op('Conv', [hs, w('w4', [12, 8, 1, 1], 7)], { kernel_shape: [1, 1] });
+  const pos = (name: string, seed: number): string => b.init(name, [12], 'float32', Array.from(randomFloats(12, seed, 0.2, 1.5)));
+  const c4 = b.op('BatchNormalization', [c4c, pos('bn_g', 16), w('bn_b', [12], 17), w('bn_m', [12], 18), pos('bn_v', 19)], { epsilon: { float: 1e-3 } });
   const sg = b.op('Sigmoid', [c4]);
   const si = b.op('Mul', [c4, sg]);
   const cc = b.op('Concat', [si, hs], { axis: 1 });
@@ -279,6 +281,13 @@ test('codegen: unsupported operators and conventions stop the export with a mess
   const r = generateC(graph);
   assert.equal(r.ok, false);
   if (!r.ok) assert.match(r.error.message, /LRN/);
+  const bi = new OnnxBuilder(13);
+  const xi = bi.input('x', [1, 3, 8, 8]);
+  bi.node('InstanceNormalization', [bi.conv(xi, 3, 4, 3), bi.init('ig', [4], 'float32', [1, 1, 1, 1]), bi.init('ib', [4], 'float32', [0, 0, 0, 0])], {}, ['y']);
+  bi.output('y', [1, 4, 8, 8]);
+  const ri = generateC(open(bi.build()));
+  assert.equal(ri.ok, false);
+  if (!ri.ok) assert.match(ri.error.message, /InstanceNormalization .* is not generated/);
   const ok = open(floatDense());
   const r2 = generateC(ok, { conventions: { fuseAdd: true } });
   assert.equal(r2.ok, false);

@@ -65,7 +65,7 @@ export interface LowerOptions {
   schedule?: { split: number; p: number; q: number } | null;
 }
 
-const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), pooling (average, max, global), Mean, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Reshape/Flatten/Squeeze, Transpose, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
+const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Reshape/Flatten/Squeeze, Transpose, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
 
 interface View { h0: number; w0: number; sc: number; sh: number; sw: number }
 interface Box { h0: number; h1: number; w0: number; w1: number }
@@ -571,6 +571,32 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         kernels.add('conv_s8');
         params.push(`static const mm_conv_s8_t ${P} = {${geom}, ${wn}, ${bias}, ${mn}, ${sn}, ${-izp(x, qx)}, ${wOff}, ${fin.zp}, ${fin.lo}, ${fin.hi}};`);
         return withEpi((a) => [`mm_conv_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+      }
+
+      case 'BatchNorm': {
+        // Inference BatchNormalization is a per-channel affine map: a 1×1 depthwise convolution whose weight is
+        // scale / sqrt(var + epsilon) and whose bias is B − mean × that weight, so the conv kernel (views, boxes,
+        // fused clip) runs it layer by layer and on tiles.
+        if (op.sourceType !== 'BatchNormalization') throw new CodegenError(`C export: ${label(op)} is not generated (only BatchNormalization, whose statistics are constants)`, op.index);
+        const x = x0;
+        const gx = geo(x);
+        const gy = geo(y);
+        if (!gx.axes || !gy.axes) throw new CodegenError(`C export: ${label(op)} needs 4-D feature maps`, op.index);
+        if (e !== 'f32' || elemOf(x) !== 'f32') throw new CodegenError(`C export: ${label(op)}: int8 BatchNormalization is not generated (fold it into the convolution before quantizing)`, op.index);
+        const C = gx.C;
+        const [g, bb, mean, vr] = ['scale', 'B', 'mean', 'var'].map((what, i) => {
+          const id = op.params[i];
+          const v = id === undefined ? [] : constOf(id, op, what).values;
+          if (v.length !== C) throw new CodegenError(`C export: ${label(op)}: ${what} holds ${v.length} values for ${C} channels`, op.index);
+          return v;
+        }) as [number[], number[], number[], number[]];
+        const eps = op.attrs.epsilon ?? 1e-5;
+        const w = g.map((s, c) => s / Math.sqrt(vr[c]! + eps));
+        const wn = addWeights(`w${si}`, 'float', w);
+        const bn = addWeights(`b${si}`, 'float', bb.map((b, c) => b - mean[c]! * w[c]!));
+        kernels.add('conv_f32');
+        params.push(`static const mm_conv_f32_t ${P} = {${C}, ${C}, ${C}, 1, 1, 1, 1, 1, 1, 0, 0, ${gx.H}, ${gx.W}, ${wn}, ${bn}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+        return withEpi((a) => [`mm_conv_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
       }
 
       case 'MaxPool2D': case 'AvgPool2D': case 'GlobalAvgPool': case 'GlobalMaxPool': {

@@ -342,6 +342,9 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
     case 'Softmax':
       a.axis = attrs.int('axis', opset >= 13 ? -1 : 1);
       break;
+    case 'BatchNorm':
+      a.epsilon = attrs.float('epsilon', 1e-5);
+      break;
     case 'Flatten':
       a.axis = attrs.int('axis', 1);
       break;
