@@ -86,11 +86,15 @@ export type OrtInput = Float32Array | Int8Array | Uint8Array;
 
 /** onnxruntime's output (the first) for one input, as numbers. */
 export async function ortRun(model: Uint8Array, input: OrtInput, dims: number[]): Promise<number[]> {
+  return (await ortRunAll(model, input, dims))[0]!;
+}
+
+/** onnxruntime's outputs, in the graph's order, for one input. */
+export async function ortRunAll(model: Uint8Array, input: OrtInput, dims: number[]): Promise<number[][]> {
   const session = await ort.InferenceSession.create(model);
   const type = input instanceof Float32Array ? 'float32' : input instanceof Int8Array ? 'int8' : 'uint8';
   const result = await session.run({ [session.inputNames[0]!]: new ort.Tensor(type, input, dims) });
-  const out = result[session.outputNames[0]!]!;
-  return Array.from(out.data as ArrayLike<number>, Number);
+  return session.outputNames.map((name) => Array.from(result[name]!.data as ArrayLike<number>, Number));
 }
 
 /** Largest absolute difference over the largest reference magnitude. */

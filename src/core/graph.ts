@@ -90,6 +90,8 @@ export interface OpAttrs {
   perm?: number[];
   /** Pad op: [before_0.., after_0..] per axis (ONNX order), resolved when the pads are constant. */
   padAmounts?: number[];
+  /** ONNX Pad (opset ≥ 11): the pads, constant_value and axes tensors by position, -1 where left out. */
+  padOperands?: [number, number, number];
   /** Reshape target (may hold 0/-1 as ONNX/TFLite allow). */
   newShape?: number[];
   /** Gemm: transpose flags. */
@@ -98,6 +100,9 @@ export interface OpAttrs {
   /** Resize: output spatial size or scale, when constant. */
   sizes?: number[];
   scales?: number[];
+  /** Resize: interpolation and how output coordinates map to input ones, in ONNX's vocabulary (TFLite's
+   *  align_corners / half_pixel_centers flags are translated; `tflite` marks TFLite's own rounding). */
+  resize?: { mode: 'nearest' | 'linear' | 'cubic'; coord: string; nearest: string; tflite?: boolean };
   /** FullyConnected (TFLite): keep the input's leading dims. */
   keepNumDims?: boolean;
   /** Split: sizes along axis. */

@@ -48,14 +48,17 @@ test('codegen corpus: person_detect.tflite follows TFLM\'s own test (person → 
 });
 
 test('codegen corpus: MLPerf Tiny and TinyEngine models run end to end; patch-based output is bit-exact', { skip: SKIP }, () => {
-  for (const name of ['mlperf_vww_96_int8', 'mlperf_resnet8_int8', 'mlperf_kws_dscnn_int8', 'tinyengine_mcunet_vww']) {
+  // tinyengine_detection: three outputs (one per detection scale) and nearest-neighbour upsampling.
+  for (const name of ['mlperf_vww_96_int8', 'mlperf_resnet8_int8', 'mlperf_kws_dscnn_int8', 'tinyengine_mcunet_vww', 'tinyengine_detection']) {
     const graph = openFile(sharedModel(`tflite/${name}.tflite`));
     const t = graph.tensors[graph.inputs[0]!]!;
     const n = t.shape!.reduce((a, b) => a * b, 1);
     const input = t.dtype === 'float32' ? bytesOf(randomFloats(n, 11, -1, 1)) : bytesOf(randomInt8(n, 11));
     const layer = buildAndRun(graph, {}, input);
-    const outT = graph.tensors[graph.outputs[0]!]!;
-    assert.equal(layer.values.length, outT.shape!.reduce((a, b) => a * b, 1), name);
+    const elements = graph.outputs.reduce((sum, o) => sum + graph.tensors[o]!.shape!.reduce((a, b) => a * b, 1), 0);
+    assert.equal(layer.values.length, elements, `${name}: the values of all ${graph.outputs.length} outputs`);
+    assert.equal(layer.out.outputs.length, graph.outputs.length);
+    assert.ok(new Set(layer.values).size > 1, `${name}: the output is not constant`);
     assert.ok(layer.values.every(Number.isFinite), `${name}: ${layer.values.join(' ')}`);
     assert.equal(layer.out.arenaBytes, analyzeGraph(graph).arenaBytes, `${name}: arena == analysis`);
     const schedule = bestSchedule(graph);

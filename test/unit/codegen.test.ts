@@ -3,13 +3,16 @@
 // patch-based output identical to layer-by-layer output; the arena in model.h equal to the analysis' plan.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { analyzeGraph, analyzeModel, codegenFinding, DEFAULT_SETTINGS, describeSchedule, effectiveSettings, evaluateSchedule, generateC, quantizeMultiplier, scheduleContext, type Graph } from '../../src/core/index';
 import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { EXAMPLE_CLASSES, EXAMPLE_INPUT, exampleModel } from '../../src/core/testing/examples';
 import { open } from '../helpers';
-import { buildAndRun, bytesOf, HAVE_CC, ortRun, randomFloats, randomInt8, relativeError, runCaller } from '../codegen-helpers';
+import { buildAndRun, bytesOf, HAVE_CC, ortRun, ortRunAll, randomFloats, randomInt8, relativeError, runCaller } from '../codegen-helpers';
+import { nearestIndices } from '../../src/core/codegen/resize';
 
 const SKIP_CC = HAVE_CC ? false : 'no C compiler (cc) and make on this machine';
 
@@ -61,6 +64,41 @@ function floatDense(): Uint8Array {
   const d = b.op('Div', [s, b.init('kd', [], 'float32', [1.5])]);
   b.node('Max', [b.op('Clip', [d, b.init('clo', [], 'float32', [-0.4])]), b.init('km', [1, 6], 'float32', pattern(6, 15, 0.1))], {}, ['y']);
   b.output('y', [1, 6]);
+  return b.build();
+}
+
+/** A detection-style float model with four outputs: a head on the backbone, an FPN-like path (nearest ×2 upsample,
+ *  Concat with the stride-1 features), and nearest resizes in every coordinate mode and rounding generated code
+ *  follows, up and down, by scales and by sizes (roi and scales left out with ''). */
+function resizeHeads(): Uint8Array {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 3, 10, 12]);
+  const w = (name: string, shape: number[], seed: number): string => b.init(name, shape, 'float32', pattern(shape.reduce((p, q) => p * q, 1), seed, 0.4));
+  const f1 = b.op('Relu', [b.op('Conv', [x, w('w1', [8, 3, 3, 3], 81), w('b1', [8], 82)], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })]);
+  const f0 = b.op('Conv', [x, w('w0', [8, 3, 3, 3], 83)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+  const resize = (t: string, mode: [string, string], to: { scales?: number[]; sizes?: number[] }): string => b.op('Resize', [
+    t, '', to.scales ? b.init(`sc${Math.random().toString(36).slice(2, 8)}`, [4], 'float32', to.scales) : '',
+    ...(to.sizes ? [b.init(`sz${Math.random().toString(36).slice(2, 8)}`, [4], 'int64', to.sizes)] : []),
+  ], { mode: 'nearest', coordinate_transformation_mode: mode[0], nearest_mode: mode[1] });
+  b.node('Conv', [f1, w('wh', [4, 8, 1, 1], 84)], { kernel_shape: [1, 1] }, ['y1']);
+  const up = resize(f1, ['asymmetric', 'floor'], { scales: [1, 1, 2, 2] });
+  b.node('Conv', [b.op('Concat', [up, f0], { axis: 1 }), w('wc', [4, 16, 1, 1], 85)], { kernel_shape: [1, 1] }, ['y2']);
+  b.node('Add', [resize(f1, ['half_pixel', 'round_prefer_floor'], { sizes: [1, 8, 7, 9] }), resize(f1, ['align_corners', 'round_prefer_ceil'], { sizes: [1, 8, 7, 9] })], {}, ['y3']);
+  b.node('Add', [resize(f1, ['tf_half_pixel_for_nn', 'floor'], { sizes: [1, 8, 3, 4] }), resize(f1, ['pytorch_half_pixel', 'ceil'], { sizes: [1, 8, 3, 4] })], {}, ['y4']);
+  b.output('y1', [1, 4, 5, 6]);
+  b.output('y2', [1, 4, 10, 12]);
+  b.output('y3', [1, 8, 7, 9]);
+  b.output('y4', [1, 8, 3, 4]);
+  return b.build();
+}
+
+/** Resize in opset 10 (X, scales): no coordinate attributes; onnxruntime truncates when enlarging. */
+function resizeOpset10(): Uint8Array {
+  const b = new OnnxBuilder(10);
+  const x = b.input('x', [1, 2, 5, 6]);
+  const c = b.op('Conv', [x, b.init('w10', [2, 2, 1, 1], 'float32', [1, 0.5, -0.25, 1])], { kernel_shape: [1, 1] });
+  b.node('Resize', [c, b.init('s10', [4], 'float32', [1, 1, 2, 1.5])], { mode: 'nearest' }, ['y']);
+  b.output('y', [1, 2, 10, 9]);
   return b.build();
 }
 
@@ -239,6 +277,68 @@ test('codegen: with the input not counted (--no-input) the input stays outside t
       assert.deepEqual(patch.values, counted.values, `${name} ${JSON.stringify(s)}: patch`);
     }
   }
+});
+
+test('codegen: several outputs and nearest resizing (every coordinate mode and rounding) match onnxruntime', { skip: SKIP_CC }, async () => {
+  const cases: [string, Uint8Array, number[]][] = [['resize-heads', resizeHeads(), [1, 3, 10, 12]], ['resize-opset10', resizeOpset10(), [1, 2, 5, 6]]];
+  for (const [name, bytes, dims] of cases) {
+    const graph = open(bytes);
+    const x = randomFloats(dims.reduce((a, b) => a * b, 1), 12);
+    const want = await ortRunAll(bytes, x, dims);
+    const layer = buildAndRun(graph, {}, bytesOf(x), true);
+    assert.equal(layer.out.outputs.length, want.length, `${name}: ${want.length} outputs`);
+    assert.equal(layer.values.length, want.flat().length);
+    let at = 0;
+    want.forEach((w, k) => {
+      const got = layer.values.slice(at, at + w.length);
+      at += w.length;
+      assert.ok(relativeError(got, w) < 1e-4, `${name} output ${k}: relative error ${relativeError(got, w)}\n got ${got.join(' ')}\nwant ${w.join(' ')}`);
+    });
+    const h = layer.out.files.find((f) => f.path === 'model.h')!.text;
+    if (want.length > 1) {
+      assert.match(h, new RegExp(`#define MODEL_OUTPUT_COUNT ${want.length}`));
+      assert.match(h, /const model_output3_t \*model_output3\(void\);/);
+      // The copying API with several outputs: each copied to its buffer.
+      fs.writeFileSync(path.join(layer.dir, 'multi.c'), MULTI_CALLER);
+      const cc = spawnSync('cc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-fno-strict-aliasing', '-o', 'multi', 'model.c', 'weights.c', 'mm_kernels.c', 'multi.c', '-lm'], { cwd: layer.dir, encoding: 'utf8' });
+      assert.equal(cc.status, 0, cc.stderr);
+      const r = spawnSync(path.join(layer.dir, 'multi'), [path.join(layer.dir, 'input.bin')], { encoding: 'utf8' });
+      assert.deepEqual(r.stdout.trim().split('\n').map(Number), layer.values.slice(0, want[0]!.length + want[1]!.length));
+    }
+    fs.rmSync(layer.dir, { recursive: true, force: true });
+    for (const s of schedulesOf(graph)) assert.deepEqual(buildAndRun(graph, { schedule: s }, bytesOf(x)).values, layer.values, `${name} ${JSON.stringify(s)}`);
+  }
+});
+
+/** Copies the first two outputs of resizeHeads into its own buffers through model_run's outputs array. */
+const MULTI_CALLER = `#include <stdio.h>
+#include "model.h"
+static model_input_t in[MODEL_INPUT_ELEMENTS];
+static model_output0_t a[MODEL_OUTPUT0_ELEMENTS];
+static model_output1_t b[MODEL_OUTPUT1_ELEMENTS];
+int main(int argc, char **argv) {
+  FILE *f = argc > 1 ? fopen(argv[1], "rb") : NULL;
+  if (!f || fread(in, 1, sizeof in, f) != sizeof in) return 2;
+  fclose(f);
+  void *const outs[MODEL_OUTPUT_COUNT] = {a, b, NULL, NULL};
+  model_init();
+  if (model_run(in, outs) != 0) return 1;
+  for (int i = 0; i < MODEL_OUTPUT0_ELEMENTS; i++) printf("%.9g\\n", (double)a[i]);
+  for (int i = 0; i < MODEL_OUTPUT1_ELEMENTS; i++) printf("%.9g\\n", (double)b[i]);
+  return 0;
+}
+`;
+
+test('codegen: TFLite nearest-neighbour indices follow TensorFlow\'s own test expectations', () => {
+  const tfl = (coord: string): { mode: 'nearest'; coord: string; nearest: string; tflite: true } => ({ mode: 'nearest', coord, nearest: 'floor', tflite: true });
+  // tfjs resize_nearest_neighbor_test ([2,2,4,4] 2×2 → 3×3) and TF image_ops_test (3×2 → 5×4, align_corners).
+  assert.deepEqual(nearestIndices(2, 3, tfl('asymmetric')), [0, 0, 1]);
+  assert.deepEqual(nearestIndices(3, 5, tfl('asymmetric')), [0, 0, 1, 1, 2]);
+  assert.deepEqual(nearestIndices(2, 3, tfl('align_corners')), [0, 1, 1]);
+  assert.deepEqual(nearestIndices(3, 5, tfl('align_corners')), [0, 1, 1, 2, 2]);
+  assert.deepEqual(nearestIndices(2, 4, tfl('align_corners')), [0, 0, 1, 1]);
+  // TFLite resize_nearest_neighbor_test, HalfPixelCenters: {3, 6} → {3, 6, 6}.
+  assert.deepEqual(nearestIndices(2, 3, tfl('tf_half_pixel_for_nn')), [0, 1, 1]);
 });
 
 test('codegen: TFLite RELU_0_TO_1 clamps to [0, 1] (its definition in the TFLite schema)', { skip: SKIP_CC }, () => {

@@ -63,6 +63,19 @@ test('ONNX: opset-dependent attributes (Pad, Squeeze, Reshape as Shapeâ†’Gatherâ
   b.output(y);
   const g2 = open(b.build());
   assert.deepEqual(g2.tensors[g2.outputs[0]!]!.shape, [1, 3 * 6 * 6]);
+
+  // Optional inputs left out with '' shift the ones after them in params; they are read by position.
+  const c = new OnnxBuilder(18);
+  let z = c.input('x', [1, 3, 4, 4]);
+  z = c.op('Pad', [z, c.init('p18', [4], 'int64', [1, 2, 3, 4]), '', c.init('a18', [2], 'int64', [2, 3])]);
+  z = c.op('Resize', [z, '', '', c.init('sizes', [4], 'int64', [1, 3, 16, 20])], { mode: 'nearest' });
+  z = c.op('Clip', [z, '', c.init('hi', [], 'float32', [2])]);
+  c.output(z);
+  const g3 = open(c.build());
+  assert.deepEqual(g3.tensors[g3.ops[0]!.outputs[0]!]!.shape, [1, 3, 4 + 1 + 3, 4 + 2 + 4]);
+  assert.deepEqual(g3.tensors[g3.outputs[0]!]!.shape, [1, 3, 16, 20]);
+  assert.deepEqual(g3.ops[1]!.attrs.sizes, [1, 3, 16, 20]);
+  assert.equal(g3.ops[2]!.attrs.clipOperands?.[0], -1, 'Clip: min left out');
 });
 
 test('ONNX: QDQ and QOperator int8 activations count 1 byte', () => {

@@ -306,8 +306,9 @@ function inferOp(op: Op, graph: Graph): (Shape | null)[] | null {
       let pads = a.padAmounts;
       if (!pads && graph.format === 'onnx') {
         // opset >= 18 with an axes operand
-        const p = graph.tensors[op.params[0] ?? -1]?.values;
-        const axes = graph.tensors[op.params[2] ?? -1]?.values;
+        const [pi, , ai] = a.padOperands ?? [op.params[0] ?? -1, -1, op.params[2] ?? -1];
+        const p = graph.tensors[pi]?.values;
+        const axes = graph.tensors[ai]?.values;
         if (p && axes) {
           pads = new Array<number>(2 * x.length).fill(0);
           axes.forEach((ax, i) => { pads![norm(ax, x.length)] = p[i]!; pads![norm(ax, x.length) + x.length] = p[i + axes.length]!; });

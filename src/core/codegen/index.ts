@@ -28,7 +28,8 @@ export interface CodegenOutput {
   kernels: string[];
   steps: number;
   input: IoTensor;
-  output: IoTensor;
+  /** The model outputs in the file's order. */
+  outputs: IoTensor[];
   schedule: { split: number; p: number; q: number; stageOutput: string } | null;
   ramBytes: number;
   flashBytes: number;
@@ -53,7 +54,7 @@ export function generateC(graph: Graph, options: CodegenOptions = {}): Result<Co
     });
     return {
       files, arenaBytes: p.arenaBytes, weightsBytes: weightsBytes(p.weights), kernels: [...p.kernels].sort(), steps: p.steps,
-      input: p.input, output: p.output, schedule: p.schedule, ramBytes, flashBytes,
+      input: p.input, outputs: p.outputs, schedule: p.schedule, ramBytes, flashBytes,
     };
   });
 }

@@ -439,6 +439,20 @@ void mm_pad(const mm_pad_t *p, const void *x, mm_view xv, void *y, mm_view yv, m
 }`,
   },
 
+  resize_nearest: {
+    decl: `typedef struct { int32_t c, esize; const int32_t *rows, *cols; } mm_resize_t;
+void mm_resize_nearest(const mm_resize_t *p, const void *x, mm_view xv, void *y, mm_view yv, mm_box o);`,
+    code: `/* nearest-neighbour resize: output (h, w) copies input (rows[h], cols[w]); the indices are computed at export */
+void mm_resize_nearest(const mm_resize_t *p, const void *x, mm_view xv, void *y, mm_view yv, mm_box o) {
+  const uint8_t *src = (const uint8_t *)x;
+  uint8_t *dst = (uint8_t *)y;
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t c = 0; c < p->c; c++)
+        memcpy(dst + (size_t)MM_AT(yv, c, h, w) * p->esize, src + (size_t)MM_AT(xv, c, p->rows[h], p->cols[w]) * p->esize, (size_t)p->esize);
+}`,
+  },
+
   concat: {
     decl: `void mm_concat(int32_t outer, int32_t in_inner, int32_t out_inner, int32_t offset, int32_t esize, const void *x, void *y);`,
     code: `/* one input of a concatenation along any axis of row-major tensors: outer blocks of in_inner elements */

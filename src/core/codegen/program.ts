@@ -9,6 +9,7 @@ import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext } from '../schedule/cost';
 import { tileRegions, type Stage } from '../schedule/geometry';
 import { activationRange, quantizeMultiplier, roundAway, roundEven } from './quant';
+import { NEAREST_COORDS, NEAREST_ROUNDING, nearestIndices } from './resize';
 
 /** An export failure tied to an operator (the extension shows it on that operator's line). */
 export class CodegenError extends ModelError {
@@ -43,10 +44,11 @@ export interface Program {
   format: Graph['format'];
   arenaBytes: number;
   input: IoTensor;
-  output: IoTensor;
-  /** Arena offset of the input (-1: read in place from the caller's buffer) and of the output. */
+  /** The graph outputs in the file's order. */
+  outputs: IoTensor[];
+  /** Arena offset of the input (-1: read in place from the caller's buffer) and of each output. */
   inputOffset: number;
-  outputOffset: number;
+  outputOffsets: number[];
   kernels: Set<string>;
   weights: WeightArray[];
   /** Parameter struct definitions (model.c, file scope). */
@@ -65,7 +67,7 @@ export interface LowerOptions {
   schedule?: { split: number; p: number; q: number } | null;
 }
 
-const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Reshape/Flatten/Squeeze, Transpose, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
+const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
 
 interface View { h0: number; w0: number; sc: number; sh: number; sw: number }
 interface Box { h0: number; h1: number; w0: number; w1: number }
@@ -106,8 +108,10 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   if (conventions.fusePad) throw new CodegenError('C export: Pad fused into the next operator is not generated; turn the convention off (--fuse-pad) to export');
   if (conventions.fuseAdd) throw new CodegenError('C export: the residual Add fused into a convolution is not generated; turn the convention off (--fuse-add) to export');
   if (!conventions.fuseActivations) throw new CodegenError('C export: activations are always fused into their producer in generated code; turn --no-fuse-act off to export');
-  if (graph.inputs.length !== 1 || graph.outputs.length !== 1) {
-    throw new CodegenError(`C export supports models with one input and one output; this one has ${graph.inputs.length} inputs and ${graph.outputs.length} outputs`);
+  if (graph.inputs.length !== 1) throw new CodegenError(`C export supports models with one input; this one has ${graph.inputs.length}`);
+  if (graph.outputs.length === 0) throw new CodegenError('C export: the model has no output');
+  if (new Set(graph.outputs).size !== graph.outputs.length || graph.outputs.includes(graph.inputs[0]!)) {
+    throw new CodegenError('C export: a tensor that is the model input or another output is not generated as an output');
   }
   for (const op of graph.ops) {
     if (op.unsupported && !op.folded) throw new CodegenError(`C export: operator #${op.index} ${op.sourceType} '${op.name}' cannot be generated: ${op.unsupported}`, op.index);
@@ -274,7 +278,6 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   }
 
   const inputId = graph.inputs[0]!;
-  const outputId = graph.outputs[0]!;
   const inputInArena = conventions.countInput;
   const ioOf = (id: number): IoTensor => {
     const t = T(id);
@@ -284,12 +287,16 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     return io;
   };
   const input = ioOf(inputId);
-  const output = ioOf(outputId);
+  const outputs = graph.outputs.map(ioOf);
   if (!inputInArena && isU8(inputId)) throw new CodegenError('C export: a uint8 input is converted into the arena; export with the graph input counted (no --no-input)');
 
   const bufOf = (id: number): number => plan.bufferOf[id] ?? -1;
   const inputOffset = inputInArena ? wholeOffset(bufOf(inputId)) : -1;
-  const outputOffset = wholeOffset(bufOf(outputId));
+  const outputOffsets = graph.outputs.map((id) => {
+    const off = wholeOffset(bufOf(id));
+    if (off < 0) throw new CodegenError(`C export: output '${T(id).name}' is not computed by any operator`);
+    return off;
+  });
 
   // ---- emission ----
   const kernels = new Set<string>();
@@ -806,7 +813,8 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         const pt = ax ? pads[ax.h]! : 0;
         const pl = ax ? pads[ax.w]! : 0;
         // Pad value: ONNX constant_value input / TFLite PADV2 value; else zero (the zero point in int8).
-        const valueId = op.params[1];
+        const valueOperand = op.attrs.padOperands ? op.attrs.padOperands[1] : op.params[1] ?? -1;
+        const valueId = valueOperand >= 0 ? valueOperand : undefined;
         let bits: number;
         if (e === 'f32') {
           const v = valueId !== undefined ? scalarOf(valueId, 0) : 0;
@@ -819,6 +827,29 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         kernels.add('pad');
         params.push(`static const mm_pad_t ${P} = {${gy.C}, ${esize(e)}, ${gx.C}, ${gx.H}, ${gx.W}, ${pc}, ${pt}, ${pl}, ${bits}u};`);
         return withEpi((a) => [`mm_pad(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+      }
+
+      case 'Resize': {
+        const r = op.attrs.resize;
+        if (!r || r.mode !== 'nearest') throw new CodegenError(`C export: ${label(op)}: only nearest-neighbour resizing is generated`, op.index);
+        if (!NEAREST_COORDS.includes(r.coord) || !NEAREST_ROUNDING.includes(r.nearest)) throw new CodegenError(`C export: ${label(op)}: coordinate mode '${r.coord}' with rounding '${r.nearest}' is not generated`, op.index);
+        const x = x0;
+        const gx = geo(x);
+        const gy = geo(y);
+        if (!gx.axes || !gy.axes || gx.C !== gy.C || gx.shape[0] !== gy.shape[0]) throw new CodegenError(`C export: ${label(op)}: only the height and width of a 4-D feature map are resized`, op.index);
+        if (e !== elemOf(x)) throw new CodegenError(`C export: ${label(op)} changes the element type`, op.index);
+        if (e === 's8') {
+          const qx = qOf(x, 'resize input');
+          if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)}: input and output quantization differ (a requantizing resize is not generated)`, op.index);
+        }
+        const sc = op.attrs.scales && op.attrs.scales.length === gx.shape.length ? op.attrs.scales : null;
+        const rows = nearestIndices(gx.H, gy.H, r, sc ? sc[gx.axes.h] : undefined);
+        const cols = nearestIndices(gx.W, gy.W, r, sc ? sc[gx.axes.w] : undefined);
+        const rn = addWeights(`rr${si}`, 'int32_t', rows);
+        const cn = addWeights(`rc${si}`, 'int32_t', cols);
+        kernels.add('resize_nearest');
+        params.push(`static const mm_resize_t ${P} = {${gx.C}, ${esize(e)}, ${rn}, ${cn}};`);
+        return withEpi((a) => [`mm_resize_nearest(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
       }
 
       case 'Reshape': case 'Flatten': case 'Squeeze': case 'Unsqueeze': case 'Identity': {
@@ -1012,7 +1043,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   }
 
   return {
-    format: graph.format, arenaBytes, input, output, inputOffset, outputOffset, kernels, weights, params, body, tables,
+    format: graph.format, arenaBytes, input, outputs, inputOffset, outputOffsets, kernels, weights, params, body, tables,
     schedule, steps: plan.steps.length,
   };
 }

@@ -251,8 +251,7 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
       if (!known) op.customCode = `${domain}.${type}`;
     } else {
       splitInputs(op, spec, inputIds);
-      readAttrs(op, type, attrs, opset, graph, spec);
-      if (type === 'Clip' && opset >= 11) op.attrs.clipOperands = [inputIds[1] ?? -1, inputIds[2] ?? -1];
+      readAttrs(op, type, attrs, opset, graph, spec, inputIds);
     }
     graph.ops.push(op);
   }
@@ -299,9 +298,12 @@ function readSpatial(attrs: NodeAttrs, op: Op, kernel: [number, number] | null):
   };
 }
 
-function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph: Graph, spec: OpSpec): void {
+/** `inputIds`: the node's inputs by position, -1 where the file leaves an optional one out (''): operands after an
+ *  empty one are read by position, since op.params drops the empty ones. */
+function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph: Graph, spec: OpSpec, inputIds: number[]): void {
   const a: OpAttrs = op.attrs;
   const param = (i: number): Tensor | undefined => graph.tensors[op.params[i] ?? -1];
+  const input = (i: number): Tensor | undefined => graph.tensors[inputIds[i] ?? -1];
   switch (op.kind) {
     case 'Conv2D': case 'TransposeConv2D':
       a.layout = 'NCHW';
@@ -361,27 +363,37 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
       const mode = attrs.str('mode') ?? 'constant';
       if (opset >= 11) {
         // With an axes operand (opset 18) the pads are resolved by shape inference, which knows the rank.
-        if (!param(2)) a.padAmounts = param(0)?.values;
+        if (!input(3)) a.padAmounts = input(1)?.values;
+        a.padOperands = [inputIds[1] ?? -1, inputIds[2] ?? -1, inputIds[3] ?? -1];
       } else a.padAmounts = attrs.ints('pads') ?? attrs.ints('paddings');
       if (mode !== 'constant') a.activation = 'other';
       break;
     }
     case 'Resize': {
+      const mode = (attrs.str('mode') ?? 'nearest') === 'nearest' ? 'nearest' : (attrs.str('mode') ?? '').includes('linear') ? 'linear' : 'cubic';
+      // Upsample and Resize before opset 11 have no coordinate attributes: asymmetric, truncating ('simple').
+      const old = type === 'Upsample' || opset < 11;
+      a.resize = {
+        mode,
+        coord: old ? 'asymmetric' : attrs.str('coordinate_transformation_mode') ?? 'half_pixel',
+        nearest: old ? 'simple' : attrs.str('nearest_mode') ?? 'round_prefer_floor',
+      };
       // opset 10 and Upsample: (X, scales); opset >= 11 Resize: (X, roi, scales, sizes)
       if (type === 'Upsample' && opset < 9) a.scales = attrs.floats('scales');
-      else if (type === 'Upsample' || opset < 11) a.scales = param(0)?.values;
+      else if (old) a.scales = input(1)?.values;
       else {
-        a.scales = param(1)?.values;
-        a.sizes = param(2)?.values;
+        const scales = input(2)?.values;
+        a.scales = scales && scales.length > 0 ? scales : undefined;
+        a.sizes = input(3)?.values;
       }
       break;
     }
     case 'Slice':
       if (opset >= 10) {
-        a.starts = param(0)?.values;
-        a.ends = param(1)?.values;
-        a.axes = param(2)?.values;
-        a.steps = param(3)?.values;
+        a.starts = input(1)?.values;
+        a.ends = input(2)?.values;
+        a.axes = input(3)?.values;
+        a.steps = input(4)?.values;
       } else {
         a.starts = attrs.ints('starts');
         a.ends = attrs.ints('ends');
@@ -404,6 +416,7 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
       if (type === 'LeakyRelu') a.alpha = attrs.float('alpha', 0.01);
       if (type === 'Elu') a.alpha = attrs.float('alpha', 1);
       if (type === 'Clip' && opset < 11) a.clip = [attrs.float('min', -3.4028234663852886e38), attrs.float('max', 3.4028234663852886e38)];
+      if (type === 'Clip' && opset >= 11) a.clipOperands = [inputIds[1] ?? -1, inputIds[2] ?? -1];
       break;
     default:
       break;

@@ -263,6 +263,18 @@ function makeOp(index: number, code: OpCode, inputs: number[], outputs: number[]
         case 'Pad': case 'Reshape': case 'Transpose': case 'Reduce': case 'Resize': case 'Slice':
           splitParams(1);
           if (op.kind === 'Reduce') attrs.keepDims = o?.bool(0) ?? false;
+          if (op.kind === 'Resize') {
+            // ResizeNearestNeighborOptions: align_corners (0), half_pixel_centers (1); ResizeBilinearOptions: 2, 3.
+            const nearest = code.name === 'RESIZE_NEAREST_NEIGHBOR';
+            const alignCorners = o?.bool(nearest ? 0 : 2) ?? false;
+            const halfPixel = o?.bool(nearest ? 1 : 3) ?? false;
+            attrs.resize = {
+              mode: nearest ? 'nearest' : 'linear',
+              coord: alignCorners ? 'align_corners' : halfPixel ? (nearest ? 'tf_half_pixel_for_nn' : 'half_pixel') : 'asymmetric',
+              nearest: alignCorners ? 'round_half_away' : 'floor',
+              tflite: true,
+            };
+          }
           break;
         case 'Squeeze':
           attrs.axes = o?.int32Vector(0, 'squeeze_dims') ?? [];
