@@ -43,27 +43,34 @@ export function parseValues(text: string): number[] {
   return text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).map(Number);
 }
 
-/** A firmware-style caller of the copying API: the input in its own buffer, the output copied into another, run
- *  twice (a run may overwrite the arena's copy of the input, never the caller's buffer). */
-const CALLER_C = `#include <stdio.h>
+/** A firmware-style C caller of a generated model: reads the input file into its own buffer, initialises the model,
+ *  then runs `body` (declarations `decls` at file scope). */
+export function callerSource(decls: string, body: string): string {
+  return `#include <stdio.h>
 #include "model.h"
 static model_input_t in[MODEL_INPUT_ELEMENTS];
-static model_output_t out[MODEL_OUTPUT_ELEMENTS];
+${decls}
 int main(int argc, char **argv) {
   FILE *f = argc > 1 ? fopen(argv[1], "rb") : NULL;
   if (!f || fread(in, 1, sizeof in, f) != sizeof in) return 2;
   fclose(f);
   model_init();
-  for (int r = 0; r < 2; r++)
-    if (model_run(in, out) != 0) return 1;
-  for (int i = 0; i < MODEL_OUTPUT_ELEMENTS; i++) printf("%.9g\\n", (double)out[i]);
+${body}
   return 0;
 }
 `;
+}
 
-/** Builds CALLER_C against a generated folder (already holding input.bin from runHost) and runs it. */
-export function runCaller(dir: string): number[] {
-  fs.writeFileSync(path.join(dir, 'caller.c'), CALLER_C);
+/** The copying API: the input in the caller's buffer, the output copied into another, run twice (a run may overwrite
+ *  the arena's copy of the input, never the caller's buffer). */
+const CALLER_C = callerSource('static model_output_t out[MODEL_OUTPUT_ELEMENTS];', `  for (int r = 0; r < 2; r++)
+    if (model_run(in, out) != 0) return 1;
+  for (int i = 0; i < MODEL_OUTPUT_ELEMENTS; i++) printf("%.9g\\n", (double)out[i]);`);
+
+/** Builds a caller (CALLER_C unless given) against a generated folder (already holding input.bin from runHost), runs
+ *  it and returns the values it prints. */
+export function runCaller(dir: string, source = CALLER_C): number[] {
+  fs.writeFileSync(path.join(dir, 'caller.c'), source);
   const cc = spawnSync('cc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-fno-strict-aliasing', '-O2', '-o', 'caller', 'model.c', 'weights.c', 'mm_kernels.c', 'caller.c', '-lm'], { cwd: dir, encoding: 'utf8' });
   if (cc.status !== 0) throw new Error(`cc caller.c failed:\n${cc.stderr}`);
   const r = spawnSync(path.join(dir, 'caller'), [path.join(dir, 'input.bin')], { encoding: 'utf8', maxBuffer: 64 << 20 });

@@ -3,15 +3,13 @@
 // patch-based output identical to layer-by-layer output; the arena in model.h equal to the analysis' plan.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { analyzeGraph, analyzeModel, codegenFinding, DEFAULT_SETTINGS, describeSchedule, effectiveSettings, evaluateSchedule, generateC, quantizeMultiplier, scheduleContext, type Graph } from '../../src/core/index';
 import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { EXAMPLE_CLASSES, EXAMPLE_INPUT, exampleModel } from '../../src/core/testing/examples';
 import { open } from '../helpers';
-import { buildAndRun, bytesOf, HAVE_CC, ortRun, ortRunAll, randomFloats, randomInt8, relativeError, runCaller } from '../codegen-helpers';
+import { buildAndRun, bytesOf, callerSource, HAVE_CC, ortRun, ortRunAll, randomFloats, randomInt8, relativeError, runCaller } from '../codegen-helpers';
 import { nearestIndices } from '../../src/core/codegen/resize';
 
 const SKIP_CC = HAVE_CC ? false : 'no C compiler (cc) and make on this machine';
@@ -298,12 +296,8 @@ test('codegen: several outputs and nearest resizing (every coordinate mode and r
     if (want.length > 1) {
       assert.match(h, new RegExp(`#define MODEL_OUTPUT_COUNT ${want.length}`));
       assert.match(h, /const model_output3_t \*model_output3\(void\);/);
-      // The copying API with several outputs: each copied to its buffer.
-      fs.writeFileSync(path.join(layer.dir, 'multi.c'), MULTI_CALLER);
-      const cc = spawnSync('cc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-fno-strict-aliasing', '-o', 'multi', 'model.c', 'weights.c', 'mm_kernels.c', 'multi.c', '-lm'], { cwd: layer.dir, encoding: 'utf8' });
-      assert.equal(cc.status, 0, cc.stderr);
-      const r = spawnSync(path.join(layer.dir, 'multi'), [path.join(layer.dir, 'input.bin')], { encoding: 'utf8' });
-      assert.deepEqual(r.stdout.trim().split('\n').map(Number), layer.values.slice(0, want[0]!.length + want[1]!.length));
+      // The copying API with several outputs: the first two copied into the caller's buffers, the rest left in the arena.
+      assert.deepEqual(runCaller(layer.dir, MULTI_CALLER), layer.values.slice(0, want[0]!.length + want[1]!.length));
     }
     fs.rmSync(layer.dir, { recursive: true, force: true });
     for (const s of schedulesOf(graph)) assert.deepEqual(buildAndRun(graph, { schedule: s }, bytesOf(x)).values, layer.values, `${name} ${JSON.stringify(s)}`);
@@ -311,23 +305,10 @@ test('codegen: several outputs and nearest resizing (every coordinate mode and r
 });
 
 /** Copies the first two outputs of resizeHeads into its own buffers through model_run's outputs array. */
-const MULTI_CALLER = `#include <stdio.h>
-#include "model.h"
-static model_input_t in[MODEL_INPUT_ELEMENTS];
-static model_output0_t a[MODEL_OUTPUT0_ELEMENTS];
-static model_output1_t b[MODEL_OUTPUT1_ELEMENTS];
-int main(int argc, char **argv) {
-  FILE *f = argc > 1 ? fopen(argv[1], "rb") : NULL;
-  if (!f || fread(in, 1, sizeof in, f) != sizeof in) return 2;
-  fclose(f);
-  void *const outs[MODEL_OUTPUT_COUNT] = {a, b, NULL, NULL};
-  model_init();
+const MULTI_CALLER = callerSource('static model_output0_t a[MODEL_OUTPUT0_ELEMENTS];\nstatic model_output1_t b[MODEL_OUTPUT1_ELEMENTS];', `  void *const outs[MODEL_OUTPUT_COUNT] = {a, b, NULL, NULL};
   if (model_run(in, outs) != 0) return 1;
   for (int i = 0; i < MODEL_OUTPUT0_ELEMENTS; i++) printf("%.9g\\n", (double)a[i]);
-  for (int i = 0; i < MODEL_OUTPUT1_ELEMENTS; i++) printf("%.9g\\n", (double)b[i]);
-  return 0;
-}
-`;
+  for (int i = 0; i < MODEL_OUTPUT1_ELEMENTS; i++) printf("%.9g\\n", (double)b[i]);`);
 
 test('codegen: TFLite nearest-neighbour indices follow TensorFlow\'s own test expectations', () => {
   const tfl = (coord: string): { mode: 'nearest'; coord: string; nearest: string; tflite: true } => ({ mode: 'nearest', coord, nearest: 'floor', tflite: true });
