@@ -160,13 +160,16 @@ function chooseSchedule(
   return { choice: { mode: 'fixed', report: describeSchedule(ctx, cost), why: `as given: ${scheduleArg}` }, cost };
 }
 
-function analyzeCommand(args: Args, io: Io): number {
+/** The arguments analyze, schedule and codegen share: one MODEL file, conventions, target, overhead limit. */
+function modelArgs(args: Args, command: string): { file: string; conventions: Partial<Conventions>; target: McuTarget | null; maxOverhead: number | null | undefined } {
   const file = args.positional[1];
-  if (!file || args.positional.length > 2) throw new UsageError('analyze takes exactly one MODEL file');
-  const conventions = conventionsOf(args);
-  const target = resolveTarget(args);
+  if (!file || args.positional.length > 2) throw new UsageError(`${command} takes exactly one MODEL file`);
+  return { file, conventions: conventionsOf(args), target: resolveTarget(args), maxOverhead: parseMaxOverhead(args) };
+}
+
+function analyzeCommand(args: Args, io: Io): number {
+  const { file, conventions, target, maxOverhead } = modelArgs(args, 'analyze');
   const scheduleArg = lastValue(args, '--schedule') ?? 'none';
-  const maxOverhead = parseMaxOverhead(args);
   const graph = loadModel(file, io);
   if (typeof graph === 'number') return graph;
   const analysis = analyzeGraph(graph, conventions);
@@ -180,11 +183,7 @@ function analyzeCommand(args: Args, io: Io): number {
 }
 
 function scheduleCommand(args: Args, io: Io): number {
-  const file = args.positional[1];
-  if (!file || args.positional.length > 2) throw new UsageError('schedule takes exactly one MODEL file');
-  const conventions = conventionsOf(args);
-  const target = resolveTarget(args);
-  const maxOverhead = parseMaxOverhead(args);
+  const { file, conventions, target, maxOverhead } = modelArgs(args, 'schedule');
   const graph = loadModel(file, io);
   if (typeof graph === 'number') return graph;
   const analysis = analyzeGraph(graph, conventions);
@@ -208,14 +207,10 @@ function scheduleCommand(args: Args, io: Io): number {
 }
 
 function codegenCommand(args: Args, io: Io): number {
-  const file = args.positional[1];
-  if (!file || args.positional.length > 2) throw new UsageError('codegen takes exactly one MODEL file');
+  const { file, conventions, target, maxOverhead } = modelArgs(args, 'codegen');
   const out = lastValue(args, '--out');
   if (!out) throw new UsageError('codegen needs --out DIR, the folder to write the C files into');
-  const conventions = conventionsOf(args);
-  const target = resolveTarget(args);
   const scheduleArg = lastValue(args, '--schedule') ?? 'none';
-  const maxOverhead = parseMaxOverhead(args);
   const graph = loadModel(file, io);
   if (typeof graph === 'number') return graph;
   const { choice, cost } = chooseSchedule(graph, conventions, scheduleArg, target, maxOverhead, scheduleArg === 'auto' ? analyzeGraph(graph, conventions).arenaBytes : 0);

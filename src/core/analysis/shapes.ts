@@ -306,7 +306,7 @@ function inferOp(op: Op, graph: Graph): (Shape | null)[] | null {
       let pads = a.padAmounts;
       if (!pads && graph.format === 'onnx') {
         // opset >= 18 with an axes operand
-        const [pi, , ai] = a.padOperands ?? [op.params[0] ?? -1, -1, op.params[2] ?? -1];
+        const [pi, , ai] = a.padOperands ?? [-1, -1, -1];
         const p = graph.tensors[pi]?.values;
         const axes = graph.tensors[ai]?.values;
         if (p && axes) {

@@ -362,7 +362,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (a === 'relu6') return [0, 6];
     if (a === 'relu_n1_to_1') return [-1, 1];
     if (op.attrs.clip) return op.attrs.clip;
-    const [lo, hi] = op.attrs.clipOperands ?? [op.params[0] ?? -1, op.params[1] ?? -1];
+    const [lo, hi] = op.attrs.clipOperands ?? [-1, -1];
     return [scalarOf(lo, -Infinity), scalarOf(hi, Infinity)];
   };
   const CLAMPS = new Set(['relu', 'relu6', 'relu_n1_to_1', 'clip']);
