@@ -10,6 +10,7 @@ import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext } f
 import { tileRegions, type Stage } from '../schedule/geometry';
 import { activationRange, quantizeMultiplier, roundAway, roundEven } from './quant';
 import { NEAREST_COORDS, NEAREST_ROUNDING, nearestIndices } from './resize';
+import { cText } from './c-text';
 
 /** An export failure tied to an operator (the extension shows it on that operator's line). */
 export class CodegenError extends ModelError {
@@ -1039,7 +1040,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
   function describe(s: Step): string {
     const ops = s.ops.map((o) => graph.ops[o]!);
-    return `${ops.map((o) => o.sourceType).join('+')} '${ops[0]!.name}'`.replace(/\*\//g, '*\\/');
+    return cText(`${ops.map((o) => o.sourceType).join('+')} '${ops[0]!.name}'`, 160);
   }
 
   return {

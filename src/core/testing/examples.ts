@@ -20,11 +20,12 @@ export const EXAMPLE_LAYERS: readonly Layer[] = [
 ];
 export const EXAMPLE_CLASSES = 10;
 
-export function exampleModel(format: 'onnx' | 'tflite'): Uint8Array {
-  return format === 'onnx' ? exampleOnnx() : exampleTflite();
+/** The bundled example; `rename` maps every node and tensor name (hostile-name tests). */
+export function exampleModel(format: 'onnx' | 'tflite', rename?: (name: string) => string): Uint8Array {
+  return format === 'onnx' ? exampleOnnx(rename) : exampleTflite(rename);
 }
 
-function exampleOnnx(): Uint8Array {
+function exampleOnnx(rename?: (name: string) => string): Uint8Array {
   const b = new OnnxBuilder(13);
   const lo = b.init('relu6_min', [], 'float32', [0]);
   const hi = b.init('relu6_max', [], 'float32', [6]);
@@ -53,10 +54,10 @@ function exampleOnnx(): Uint8Array {
   const bias = b.init('fc_b', [EXAMPLE_CLASSES]);
   x = b.node('Gemm', [x, w, bias], { transB: 1 }, ['logits'])[0]!;
   b.output(x, ['batch', EXAMPLE_CLASSES]);
-  return b.build();
+  return b.build(rename);
 }
 
-function exampleTflite(): Uint8Array {
+function exampleTflite(rename?: (name: string) => string): Uint8Array {
   const b = new TfliteBuilder();
   let h = EXAMPLE_INPUT.h;
   let w = EXAMPLE_INPUT.w;
@@ -106,5 +107,5 @@ function exampleTflite(): Uint8Array {
   const logits = b.tensor('logits', [1, EXAMPLE_CLASSES], 'int8', undefined, { quant: { scale: [0.002], zeroPoint: [0], axis: 0 } });
   b.op('FULLY_CONNECTED', [flat, fw, fb], [logits], [[0, 'int8', 0]]);
   b.outputs = [logits];
-  return b.build();
+  return b.build(rename);
 }

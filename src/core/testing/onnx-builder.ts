@@ -101,12 +101,19 @@ export class OnnxBuilder {
     });
   }
 
-  build(): Uint8Array {
+  /** The file; `rename` maps every node and tensor name (hostile-name tests). */
+  build(rename: (name: string) => string = (n) => n): Uint8Array {
+    const r = (n: string | null | undefined): string => (n ? rename(n) : '');
+    const named = <T extends { name?: string | null }>(v: T): T => ({ ...v, name: r(v.name) });
+    const node = this.nodes.map((n) => ({ ...named(n), input: (n.input ?? []).map(r), output: (n.output ?? []).map(r) }));
     const model: onnx.IModelProto = {
       irVersion: 8,
       producerName: 'mcu-mem fixture builder',
       opsetImport: [{ domain: '', version: this.opset }, { domain: 'com.microsoft', version: 1 }],
-      graph: { name: 'fixture', node: this.nodes, initializer: this.inits, input: this.inputs, output: this.outputs, valueInfo: this.valueInfo },
+      graph: {
+        name: 'fixture', node, initializer: this.inits.map(named), input: this.inputs.map(named), output: this.outputs.map(named),
+        valueInfo: this.valueInfo.map(named),
+      },
     };
     return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
   }

@@ -87,7 +87,8 @@ export class TfliteBuilder {
     this.metadata.push({ name, buffer: this.buffers.length - 1 });
   }
 
-  build(): Uint8Array {
+  /** The file; `rename` maps every tensor name (hostile-name tests). */
+  build(rename: (name: string) => string = (n) => n): Uint8Array {
     const b = new Builder(1024);
     const int32Vec = (v: number[]): number => {
       b.startVector(4, v.length, 4);
@@ -106,7 +107,7 @@ export class TfliteBuilder {
       return b.endObject();
     });
     const tensors = this.tensors.map((t) => {
-      const name = b.createString(t.name);
+      const name = b.createString(rename(t.name));
       const shape = int32Vec(t.shape);
       let quant = 0;
       if (t.quant) {
