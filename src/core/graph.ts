@@ -44,6 +44,8 @@ export interface Tensor {
   values?: number[];
   /** True when the shape came from the file rather than from our inference. */
   shapeFromFile?: boolean;
+  /** True when inference derived the shape from the producing operator's inputs (equal to the stored one, if any). */
+  shapeInferred?: boolean;
 }
 
 export type Padding = 'explicit' | 'same_upper' | 'same_lower' | 'valid';
@@ -148,6 +150,10 @@ export interface Op {
   unsupported?: string;
   /** All inputs are constants: the op is evaluated ahead of time (shape arithmetic, weight dequantization). */
   folded?: boolean;
+  /** The file's stored shapes contradict the operator (its stored output shape differs from inference, or inference
+   *  refused its operands and the stored shapes were used): the analysis goes on with the stored shapes, C export
+   *  refuses the operator. */
+  shapeConflict?: string;
 }
 
 export interface OfflinePlan {

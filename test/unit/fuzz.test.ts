@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { advise, analyzeGraph, openModel, scheduleContext, searchSchedules, type CoreError } from '../../src/core/index';
+import { advise, analyzeGraph, generateC, openModel, scheduleContext, searchSchedules, type CoreError } from '../../src/core/index';
 import { exampleModel } from '../../src/core/testing/examples';
 import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
@@ -23,6 +23,9 @@ function run(bytes: Uint8Array, fileName?: string): CoreError | null {
   const ctx = scheduleContext(r.value, { countInput: false });
   const found = searchSchedules(ctx, { maxOverhead: null });
   if (found.best) advise(ctx, found.best);
+  // C export of whatever the damaged file still yields: generated or refused by name, never an internal error.
+  const c = generateC(r.value, found.best ? { schedule: { split: found.best.split, p: found.best.p, q: found.best.q } } : {});
+  if (!c.ok && c.error.code === 'internal') throw new Error(`C export: ${c.error.message}`);
   // Constant data (what C export will write) stays inside the file and has the size the reader reported.
   for (const [key, d] of r.value.storage) {
     const bytes = d.data?.();

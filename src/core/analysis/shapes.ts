@@ -23,8 +23,10 @@ export function inferShapes(graph: Graph): void {
       // Malformed attributes (a rank mismatch, a zero stride): the op is reported, the rest of the model goes on.
       if (!(e instanceof InferError)) throw e;
       const why = `${op.sourceType} '${op.name}': ${e.message}`;
-      if (op.outputs.every((id) => graph.tensors[id]!.shapeFromFile)) graph.notes.push({ severity: 'warning', opIndex: op.index, message: `${why} (the stored shapes are used)` });
-      else op.unsupported ??= why;
+      if (op.outputs.every((id) => graph.tensors[id]!.shapeFromFile)) {
+        graph.notes.push({ severity: 'warning', opIndex: op.index, message: `${why} (the stored shapes are used)` });
+        op.shapeConflict ??= e.message;
+      } else op.unsupported ??= why;
     }
     op.outputs.forEach((id, k) => {
       const t = graph.tensors[id]!;
@@ -32,8 +34,11 @@ export function inferShapes(graph: Graph): void {
       const inferred = shapes?.[k] ?? null;
       if (!inferred) return;
       const checked = checkedShape(inferred, `output '${t.name}' of ${op.sourceType} '${op.name}'`);
-      if (!t.shape) t.shape = checked;
-      else if (t.shapeFromFile && !sameShape(t.shape, checked)) {
+      if (!t.shape || sameShape(t.shape, checked)) {
+        t.shape = checked;
+        t.shapeInferred = true;
+      } else if (t.shapeFromFile) {
+        op.shapeConflict ??= `the file stores shape [${t.shape.join(', ')}] for '${t.name}', inference gives [${checked.join(', ')}]`;
         graph.notes.push({
           severity: 'warning',
           opIndex: op.index,

@@ -115,7 +115,15 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     throw new CodegenError('C export: a tensor that is the model input or another output is not generated as an output');
   }
   for (const op of graph.ops) {
-    if (op.unsupported && !op.folded) throw new CodegenError(`C export: operator #${op.index} ${op.sourceType} '${op.name}' cannot be generated: ${op.unsupported}`, op.index);
+    if (op.folded) continue;
+    const label = `operator #${op.index} ${op.sourceType} '${op.name}'`;
+    if (op.unsupported) throw new CodegenError(`C export: ${label} cannot be generated: ${op.unsupported}`, op.index);
+    // Generated code is sized from shapes; each one must follow from the operator's inputs, never from the file alone.
+    if (op.shapeConflict) throw new CodegenError(`C export: ${label}: the file's shapes contradict the operator (${op.shapeConflict}); generated code needs consistent shapes`, op.index);
+    for (const id of op.outputs) {
+      const t = graph.tensors[id]!;
+      if (!t.shapeInferred) throw new CodegenError(`C export: ${label}: the shape of its output '${t.name}' is only stored in the file, not derived from its inputs; generated code needs derived shapes`, op.index);
+    }
   }
   for (const t of graph.tensors) if (t.role === 'variable') throw new CodegenError(`C export: variable (state) tensor '${t.name}' is not supported`);
 
@@ -132,6 +140,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const bytes = Uint8Array.from(stored.data());
     const dv = new DataView(bytes.buffer);
     const n = stored.elements;
+    if (t.shape && elementCount(t.shape) !== n) throw new CodegenError(`C export: constant '${t.name}' stores ${n} values for its shape [${t.shape.join(', ')}]`);
     const out = new Array<number>(n);
     const need = (size: number): void => {
       if (bytes.length < n * size) throw new CodegenError(`C export: constant '${t.name}' holds ${bytes.length} bytes, fewer than its ${n} ${t.dtype} values need`);
@@ -185,7 +194,17 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   const qOf = (id: number, what: string): QParams => {
     const q = quant.get(id);
     if (!q || q.scale.length < 1) throw new CodegenError(`C export: int8 tensor '${T(id).name}' (${what}) has no quantization parameters`);
+    checkQuant(T(id), q.scale.slice(0, 1), q.zp.slice(0, 1));
     return { scale: q.scale[0]!, zp: q.zp[0] ?? 0 };
+  };
+  /** Scales must be finite and positive, zero points integers in the stored type's range: anything else would
+   *  become a zero or undefined multiplier in generated code. */
+  const checkQuant = (t: Tensor, scale: readonly number[], zp: readonly number[]): void => {
+    const bad = scale.find((v) => !Number.isFinite(v) || v <= 0);
+    if (bad !== undefined) throw new CodegenError(`C export: tensor '${t.name}' has quantization scale ${bad}; scales must be finite and positive`);
+    const [lo, hi] = t.dtype === 'uint8' ? [0, 255] : t.dtype === 'int8' ? [-128, 127] : [-(2 ** 31), 2 ** 31 - 1];
+    const z = zp.find((v) => !Number.isInteger(v) || v < lo || v > hi);
+    if (z !== undefined) throw new CodegenError(`C export: tensor '${t.name}' has zero point ${z}, outside ${t.dtype}'s range`);
   };
   /** Zero point as the kernels see it (uint8 stored as int8 minus 128). */
   const izp = (id: number, q: QParams): number => (isU8(id) ? q.zp - 128 : q.zp);
@@ -205,6 +224,17 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const ax = shape.length === 4 ? spatialAxes(t.layout) : null;
     if (ax) return { shape, axes: ax, C: shape[ax.c]!, H: shape[ax.h]!, W: shape[ax.w]! };
     return { shape, axes: null, C: elementCount(shape), H: 1, W: 1 };
+  };
+  /** A window operator's index arithmetic fits the kernels' int32: from row −pad to (out − 1)·stride + (k − 1)·dilation
+   *  (a huge stride or dilation would overflow it). */
+  const windowFits = (op: Op, gx: Geo, gy: Geo, k: readonly number[], s: readonly number[], d: readonly number[], pads: readonly number[]): void => {
+    for (const a of [0, 1]) {
+      const span = ((a === 0 ? gy.H : gy.W) - 1) * s[a]! + (k[a]! - 1) * d[a]!;
+      const pad = pads[a]!;
+      if (!(span >= 0 && span < 2 ** 31 && pad >= 0 && pad < 2 ** 31 && (a === 0 ? gx.H : gx.W) + pad < 2 ** 31)) {
+        throw new CodegenError(`C export: ${label(op)}: kernel ${k.join('×')}, stride ${s.join('×')}, dilation ${d.join('×')} and padding reach index ${span}, beyond the kernels' 32-bit arithmetic`, op.index);
+      }
+    }
   };
   /** View of a tensor stored as its region [h0, h0+hs) × [w0, w0+ws) (whole tensor by default); stride 0 on size-1 axes. */
   const ownView = (id: number, region?: { h0: number; w0: number; hs: number; ws: number }): View => {
@@ -329,7 +359,14 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
   /** The constant behind a weight input: stored directly, or the int8 constant a folded DequantizeLinear reads (QDQ). */
   interface ConstData { id: number; values: number[]; shape: number[]; dtype: DType; scale?: number[]; zp?: number[] }
-  const constOf = (id: number, op: Op, what: string): ConstData => {
+  /** `count`: the number of values the kernel reads (a bias of one value for four channels is refused). */
+  const constOf = (id: number, op: Op, what: string, count?: number): ConstData => {
+    const d = constData(id, op, what);
+    if (count !== undefined && d.values.length !== count) throw new CodegenError(`C export: ${label(op)}: its ${what} '${T(id).name}' holds ${d.values.length} values where ${count} are needed`, op.index);
+    if (d.scale) checkQuant(T(d.id), d.scale, d.zp ?? [0]);
+    return d;
+  };
+  const constData = (id: number, op: Op, what: string): ConstData => {
     const t = T(id);
     const p = producerOp.get(id);
     if (p?.folded && p.kind === 'Dequantize') {
@@ -345,6 +382,12 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       return { id, values: valuesOf(id), shape: t.shape ?? [], dtype: t.dtype, scale: q?.scale, zp: q?.zp };
     }
     throw new CodegenError(`C export: ${label(op)}: its ${what} '${t.name}' is computed at run time; generated code needs it constant`, op.index);
+  };
+  /** Per-channel scales: one, or one per output channel. */
+  const channelScales = (W: ConstData, op: Op, channels: number): number[] => {
+    const sc = W.scale!;
+    if (sc.length !== 1 && sc.length !== channels) throw new CodegenError(`C export: ${label(op)}: weights '${T(W.id).name}' carry ${sc.length} scales for ${channels} output channels`, op.index);
+    return sc;
   };
 
   const clampF = (act: string | undefined): [number, number] => {
@@ -544,11 +587,12 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         }
         const groups = gx.C / cig;
         if (!Number.isInteger(groups) || cout !== gy.C || cout % groups !== 0) throw new CodegenError(`C export: ${label(op)}: ${gx.C} input channels, weights ${ws.join('×')}: channels do not divide into groups`, op.index);
+        windowFits(op, gx, gy, [kh, kw], sp.strides, sp.dilations, sp.pads);
         const geom = `${gx.C}, ${cout}, ${groups}, ${kh}, ${kw}, ${sp.strides[0]}, ${sp.strides[1]}, ${sp.dilations[0]}, ${sp.dilations[1]}, ${sp.pads[0]}, ${sp.pads[1]}, ${gx.H}, ${gx.W}`;
         const b = op.inputs[2] ?? -1;
         if (e === 'f32') {
           const wn = addWeights(`w${si}`, 'float', canon);
-          const bn = b >= 0 ? addWeights(`b${si}`, 'float', constOf(b, op, 'bias').values) : 'NULL';
+          const bn = b >= 0 ? addWeights(`b${si}`, 'float', constOf(b, op, 'bias', cout).values) : 'NULL';
           kernels.add('conv_f32');
           params.push(`static const mm_conv_f32_t ${P} = {${geom}, ${wn}, ${bn}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
           return withEpi((a) => [`mm_conv_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
@@ -560,7 +604,8 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         const wzp = W.zp ?? [0];
         if (wzp.some((z) => z !== wzp[0])) throw new CodegenError(`C export: ${label(op)}: per-channel weight zero points are not generated`, op.index);
         const wOff = -((wzp[0] ?? 0) - (W.dtype === 'uint8' ? 128 : 0));
-        const sw = (c: number): number => W.scale![W.scale!.length === 1 ? 0 : c]!;
+        const wsc = channelScales(W, op, cout);
+        const sw = (c: number): number => wsc[wsc.length === 1 ? 0 : c]!;
         const mult: number[] = [];
         const shift: number[] = [];
         for (let c = 0; c < cout; c++) {
@@ -569,7 +614,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         }
         let bias: string = 'NULL';
         if (b >= 0) {
-          const B = constOf(b, op, 'bias');
+          const B = constOf(b, op, 'bias', cout);
           const vals = B.dtype === 'int32' ? B.values : B.values.map((v, c) => roundEven(v / (qx.scale * sw(c))));
           bias = addWeights(`b${si}`, 'int32_t', vals);
         }
@@ -619,6 +664,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         const st = global ? [1, 1] : sp!.strides;
         const pd = global ? [0, 0] : [sp!.pads[0], sp!.pads[1]];
         const isMax = op.kind === 'MaxPool2D' || op.kind === 'GlobalMaxPool' ? 1 : 0;
+        windowFits(op, gx, gy, k, st, [1, 1], pd);
         const countPad = op.attrs.countIncludePad ? 1 : 0;
         const geom = `${gx.C}, ${k[0]}, ${k[1]}, ${st[0]}, ${st[1]}, ${pd[0]}, ${pd[1]}, ${gx.H}, ${gx.W}, ${isMax}, ${countPad}`;
         if (e === 'f32') {
@@ -663,8 +709,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
           const wn = addWeights(`w${si}`, 'float', alpha === 1 ? canon : canon.map((v) => v * alpha));
           let bn = 'NULL';
           if (b >= 0) {
-            const B = constOf(b, op, 'bias');
-            if (B.values.length !== n) throw new CodegenError(`C export: ${label(op)}: bias of ${B.values.length} values for ${n} outputs`, op.index);
+            const B = constOf(b, op, 'bias', n);
             bn = addWeights(`b${si}`, 'float', beta === 1 ? B.values : B.values.map((v) => v * beta));
           }
           kernels.add('fc_f32');
@@ -677,7 +722,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         if (!ws8 || !W.scale) throw new CodegenError(`C export: ${label(op)}: int8 fully-connected with ${W.dtype} weights`, op.index);
         const wzp = W.zp ?? [0];
         if (wzp.some((z) => z !== wzp[0])) throw new CodegenError(`C export: ${label(op)}: per-channel weight zero points are not generated`, op.index);
-        const perChannel = W.scale.length > 1;
+        const perChannel = channelScales(W, op, n).length > 1;
         const mult: number[] = [];
         const shift: number[] = [];
         for (let c = 0; c < (perChannel ? n : 1); c++) {
@@ -686,7 +731,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         }
         let bias = 'NULL';
         if (b >= 0) {
-          const B = constOf(b, op, 'bias');
+          const B = constOf(b, op, 'bias', n);
           bias = addWeights(`b${si}`, 'int32_t', B.dtype === 'int32' ? B.values : B.values.map((v, c) => roundEven(v / (qx.scale * W.scale![perChannel ? c : 0]!))));
         }
         const wn = addWeights(`w${si}`, 'int8_t', ws8);
