@@ -1,25 +1,32 @@
 // mcu-mem: argv → core → stdout. Exit status: 0 fits (or no target given), 1 does not fit the target, 2 bad input
-// or usage (message on stderr naming the problem).
+// or usage (message on stderr naming the problem), 3 incomplete (operators not sized, the known part fits).
+// Settings come in layers: defaults ← <model>.mcu.json (as the VS Code extension reads it) ← options given here.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  advise, analyzeGraph, BUILTIN_TARGETS, describeSchedule, evaluateFit, evaluateSchedule, findTarget, makeCustomTarget,
-  generateC, ModelError, openModel, parseSize, resolveScheduleSpec, scheduleContext, searchSchedules,
-  type Conventions, type Graph, type McuTarget, type ScheduleCost, type ScheduleReport, type SearchResult,
+  advise, BUILTIN_TARGETS, codegenOptionsFor, deploymentFileName, describeSchedule, evaluateFit, evaluateSchedule,
+  findTarget, generateC, makeCustomTarget, ModelError, parseScheduleSpec, parseSize, printable, resolveSchedule,
+  runPipeline, scheduleContext, searchSchedules, type Conventions, type CustomTargetSetting, type Deployment, type FitResult,
+  type ScheduleReport, type SearchResult, type SettingsLayer, type PipelineOutput,
 } from '../core/index';
 import { nodeExternalData } from '../node/external-data';
 import { renderAnalysis, renderSchedule, renderTargets } from './render';
-import { analysisJson, scheduleJson, targetsJson, type ScheduleChoice } from '../core/index';
+import { reportJson, scheduleJson, targetsJson } from '../core/index';
 import { exampleModel } from '../core/testing/examples';
 
 export const EXIT_FITS = 0;
 export const EXIT_DOES_NOT_FIT = 1;
 export const EXIT_BAD_INPUT = 2;
+/** Part of the model could not be sized and what was sized fits: unknown is not zero, so no "fits". */
+export const EXIT_INCOMPLETE = 3;
 
 const USAGE = `usage:
   mcu-mem analyze MODEL [--target NAME] [--custom-target NAME:SRAM:FLASH[:RESERVE]] [--reserve BYTES]
                         [--as-int8] [--no-input] [--inplace-dw] [--fuse-pad] [--fuse-add] [--no-fuse-act]
                         [--reorder] [--schedule auto|none|SPLIT:PxQ] [--max-overhead PCT|none] [--json]
+                        [--deployment FILE | --no-deployment]
+      <MODEL>.mcu.json beside the model (the file the VS Code extension's quick fixes write) is read unless
+      --no-deployment; --deployment FILE reads another. An option given on the command line wins over the file.
   mcu-mem schedule MODEL [--target NAME] [--max-overhead PCT|none] [--split SPLIT:PxQ] [--advise]
                         [convention switches as for analyze] [--json]
       patch-based schedules (MCUNetV2): the Pareto set of peak SRAM against extra MACs, the best first.
@@ -33,7 +40,8 @@ const USAGE = `usage:
   mcu-mem targets [--json]
   mcu-mem example OUT.onnx|OUT.tflite     write the bundled example model (a small MobileNetV2-style network)
 
-Sizes take K/KiB/M/MiB suffixes (binary). Exit status: 0 fits (or no target), 1 does not fit, 2 bad input or usage.`;
+Sizes take K/KiB/M/MiB suffixes (binary). Exit status: 0 fits (or no target), 1 does not fit, 2 bad input or usage,
+3 incomplete (some operators could not be sized; what was sized fits).`;
 
 class UsageError extends Error {}
 
@@ -58,8 +66,8 @@ interface Args {
   values: Map<string, string[]>;
 }
 
-const VALUE_OPTIONS = new Set(['--out', '--target', '--custom-target', '--reserve', '--schedule', '--max-overhead', '--split']);
-const FLAGS = new Set(['--json', '--help', '--advise']);
+const VALUE_OPTIONS = new Set(['--out', '--target', '--custom-target', '--reserve', '--schedule', '--max-overhead', '--split', '--deployment']);
+const FLAGS = new Set(['--json', '--help', '--advise', '--no-deployment']);
 
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { positional: [], flags: new Set(), values: new Map() };
@@ -81,32 +89,12 @@ function parseArgs(argv: readonly string[]): Args {
   return args;
 }
 
-function parseCustomTarget(spec: string): McuTarget {
+function parseCustomTarget(spec: string): CustomTargetSetting {
   const parts = spec.split(':');
   if (parts.length < 3 || parts.length > 4 || !parts[0]) throw new UsageError(`--custom-target '${spec}': expected NAME:SRAM:FLASH[:RESERVE], e.g. board:256K:1M:16K`);
   const sizes = parts.slice(1).map((p) => parseSize(p));
   if (sizes.some((s) => s === undefined)) throw new UsageError(`--custom-target '${spec}': sizes must be numbers with optional K/M suffix`);
-  return makeCustomTarget({ name: parts[0], sramBytes: sizes[0]!, flashBytes: sizes[1]!, reserveBytes: sizes[2] ?? 0 });
-}
-
-function resolveTarget(args: Args): McuTarget | null {
-  const custom = (args.values.get('--custom-target') ?? []).map(parseCustomTarget);
-  const names = args.values.get('--target') ?? [];
-  let target: McuTarget | null = null;
-  if (names.length > 0) {
-    const name = names[names.length - 1]!;
-    const found = findTarget(name, custom);
-    if (!found) throw new UsageError(`unknown target '${name}'; run 'mcu-mem targets' for the list, or define one with --custom-target NAME:SRAM:FLASH`);
-    target = { ...found };
-  } else if (custom.length === 1) target = { ...custom[0]! };
-  const reserve = args.values.get('--reserve');
-  if (reserve) {
-    const r = parseSize(reserve[reserve.length - 1]!);
-    if (r === undefined) throw new UsageError(`--reserve '${reserve[reserve.length - 1]}': expected a size such as 16K`);
-    if (!target) throw new UsageError('--reserve needs a target (--target or --custom-target)');
-    target.reserveBytes = r;
-  }
-  return target;
+  return { name: parts[0], sram: sizes[0]!, flash: sizes[1]!, ...(sizes[2] !== undefined ? { reserve: sizes[2] } : {}) };
 }
 
 const lastValue = (args: Args, name: string): string | undefined => args.values.get(name)?.at(-1);
@@ -120,24 +108,6 @@ function parseMaxOverhead(args: Args): number | null | undefined {
   return Number(m[1]) / 100;
 }
 
-/** Reads and opens MODEL; on failure writes the error and returns the exit code. */
-function loadModel(file: string, io: Io): Graph | number {
-  let bytes: Uint8Array;
-  try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) throw new Error('not a regular file');
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    io.err(`mcu-mem: cannot read '${file}': ${e instanceof Error ? e.message : String(e)}`);
-    return EXIT_BAD_INPUT;
-  }
-  const opened = openModel(bytes, { fileName: file, externalData: nodeExternalData(path.dirname(path.resolve(file))) });
-  if (!opened.ok) {
-    io.err(`mcu-mem: ${file}: ${opened.error.message} [${opened.error.code}]`);
-    return EXIT_BAD_INPUT;
-  }
-  return opened.value;
-}
 
 function conventionsOf(args: Args): Partial<Conventions> {
   const conventions: Partial<Conventions> = {};
@@ -145,98 +115,152 @@ function conventionsOf(args: Args): Partial<Conventions> {
   return conventions;
 }
 
-/** The schedule named by --schedule (none, auto: the search's best for the target, or SPLIT:PxQ) and why. */
-function chooseSchedule(
-  graph: Graph, conventions: Partial<Conventions>, scheduleArg: string, target: McuTarget | null, maxOverhead: number | null | undefined, perLayerArenaBytes: number,
-): { choice: ScheduleChoice | null; cost: ScheduleCost | null } {
-  if (scheduleArg === 'none') return { choice: null, cost: null };
-  const ctx = scheduleContext(graph, conventions);
-  if (scheduleArg === 'auto') {
-    const r = searchSchedules(ctx, { target, maxOverhead, perLayerArenaBytes });
-    return { choice: { mode: 'auto', report: r.best ? describeSchedule(ctx, r.best) : null, why: r.why }, cost: r.best };
+/** The options given on the command line as the top settings layer (only what was given). */
+function flagLayer(args: Args): SettingsLayer {
+  const customs = (args.values.get('--custom-target') ?? []).map(parseCustomTarget);
+  const values: Deployment = {};
+  const name = lastValue(args, '--target');
+  if (name !== undefined) {
+    const known = findTarget(name, customs.map((c) => makeCustomTarget({ name: c.name, sramBytes: 0, flashBytes: 0 })));
+    if (!known) throw new UsageError(`unknown target '${name}'; run 'mcu-mem targets' for the list, or define one with --custom-target NAME:SRAM:FLASH`);
+    values.target = name;
+  } else if (customs.length === 1) values.target = customs[0]!;
+  const reserve = lastValue(args, '--reserve');
+  if (reserve !== undefined) {
+    const r = parseSize(reserve);
+    if (r === undefined) throw new UsageError(`--reserve '${reserve}': expected a size such as 16K`);
+    values.reserve = r;
   }
-  const spec = resolveScheduleSpec(ctx, scheduleArg);
-  const cost = evaluateSchedule(ctx, spec.split, spec.p, spec.q);
-  return { choice: { mode: 'fixed', report: describeSchedule(ctx, cost), why: `as given: ${scheduleArg}` }, cost };
+  const conventions = conventionsOf(args);
+  if (Object.keys(conventions).length > 0) values.conventions = conventions;
+  const schedule = lastValue(args, '--schedule');
+  if (schedule !== undefined) values.schedule = schedule === 'auto' || schedule === 'none' ? schedule : parseScheduleSpec(schedule);
+  const overhead = parseMaxOverhead(args);
+  if (overhead !== undefined) values.maxMacsOverhead = overhead === null ? null : overhead * 100;
+  return { origin: 'flag', values, customTargets: customs };
 }
 
-/** The arguments analyze, schedule and codegen share: one MODEL file, conventions, target, overhead limit. */
-function modelArgs(args: Args, command: string): { file: string; conventions: Partial<Conventions>; target: McuTarget | null; maxOverhead: number | null | undefined } {
+/** The text of MODEL's deployment file: beside it unless --no-deployment, or --deployment FILE (which must exist). */
+function deploymentTextOf(args: Args, file: string): string | null {
+  if (args.flags.has('--no-deployment')) {
+    if (args.values.has('--deployment')) throw new UsageError('--deployment and --no-deployment exclude each other');
+    return null;
+  }
+  const given = lastValue(args, '--deployment');
+  const where = given ?? deploymentFileName(file);
+  try {
+    return fs.readFileSync(where, 'utf8');
+  } catch (e) {
+    if (given === undefined && (e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new UsageError(`cannot read the deployment file '${where}': ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** The one MODEL file that analyze, schedule and codegen take. */
+function modelFile(args: Args, command: string): string {
   const file = args.positional[1];
   if (!file || args.positional.length > 2) throw new UsageError(`${command} takes exactly one MODEL file`);
-  return { file, conventions: conventionsOf(args), target: resolveTarget(args), maxOverhead: parseMaxOverhead(args) };
+  return file;
+}
+
+/** Exit status of a verdict: no target or fits 0, does not fit 1, incomplete 3. */
+export function exitStatus(fit: FitResult | null): number {
+  if (!fit) return EXIT_FITS;
+  return fit.status === 'fits' ? EXIT_FITS : fit.status === 'does-not-fit' ? EXIT_DOES_NOT_FIT : EXIT_INCOMPLETE;
+}
+
+/** The one pipeline, as every face runs it: settings (defaults ← deployment file ← options given), open, analyse,
+ *  schedule, fit, findings. On a bad model, writes the error and returns the exit status. */
+function reportOf(args: Args, command: string, io: Io): PipelineOutput | number {
+  const file = modelFile(args, command);
+  const top = flagLayer(args);
+  const deploymentText = deploymentTextOf(args, file);
+  let bytes: Uint8Array;
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw new Error('not a regular file');
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    io.err(`mcu-mem: cannot read '${printable(file)}': ${e instanceof Error ? printable(e.message) : String(e)}`);
+    return EXIT_BAD_INPUT;
+  }
+  const r = runPipeline({ bytes, fileName: file, externalData: nodeExternalData(path.dirname(path.resolve(file))), base: [], deploymentText, top: [top] });
+  if (!r.ok) {
+    io.err(`mcu-mem: ${printable(file)}: ${printable(r.error.message)} [${r.error.code}]`);
+    return EXIT_BAD_INPUT;
+  }
+  const { report } = r.value;
+  const eff = report.effective;
+  if (top.values.reserve !== undefined && !eff.target) throw new UsageError('--reserve needs a target (--target, --custom-target or the deployment file)');
+  // A schedule typed on the command line that does not apply is a usage error, not a silent per-layer run.
+  const bad = report.findings.find((f) => f.code === 'schedule');
+  if (bad && eff.origins.schedule === 'flag') throw new ModelError('bad-schedule', bad.message);
+  for (const f of report.findings) if (f.code === 'deployment') io.err(`mcu-mem: warning: ${printable(f.message)}`);
+  return r.value;
 }
 
 function analyzeCommand(args: Args, io: Io): number {
-  const { file, conventions, target, maxOverhead } = modelArgs(args, 'analyze');
-  const scheduleArg = lastValue(args, '--schedule') ?? 'none';
-  const graph = loadModel(file, io);
-  if (typeof graph === 'number') return graph;
-  const analysis = analyzeGraph(graph, conventions);
-
-  const { choice } = chooseSchedule(graph, conventions, scheduleArg, target, maxOverhead, analysis.arenaBytes);
-  const arena = choice?.report ? choice.report.arenaBytes : analysis.arenaBytes;
-  const fit = target ? evaluateFit(target, arena, analysis.flashBytes) : null;
-  if (args.flags.has('--json')) io.out(JSON.stringify(analysisJson(file, graph, analysis, fit, choice), null, 2));
-  else io.out(renderAnalysis(file, graph, analysis, fit, choice));
-  return fit && !fit.fits ? EXIT_DOES_NOT_FIT : EXIT_FITS;
+  const r = reportOf(args, 'analyze', io);
+  if (typeof r === 'number') return r;
+  if (args.flags.has('--json')) io.out(JSON.stringify(reportJson(r.report), null, 2));
+  else io.out(renderAnalysis(r.report, r.graph));
+  return exitStatus(r.report.fit);
 }
 
 function scheduleCommand(args: Args, io: Io): number {
-  const { file, conventions, target, maxOverhead } = modelArgs(args, 'schedule');
-  const graph = loadModel(file, io);
-  if (typeof graph === 'number') return graph;
-  const analysis = analyzeGraph(graph, conventions);
-  const ctx = scheduleContext(graph, conventions);
-  const result: SearchResult = searchSchedules(ctx, { target, maxOverhead, perLayerArenaBytes: analysis.arenaBytes });
+  const r = reportOf(args, 'schedule', io);
+  if (typeof r === 'number') return r;
+  const { graph, report } = r;
+  const eff = report.effective;
+  const file = modelFile(args, 'schedule');
+  const analysis = report.analysis;
+  const ctx = scheduleContext(graph, eff.conventions);
+  const result: SearchResult = searchSchedules(ctx, { target: eff.target, maxOverhead: eff.maxOverhead, perLayerArenaBytes: analysis.arenaBytes });
   const splitArg = lastValue(args, '--split');
   let chosen = result.best;
   if (splitArg) {
-    const spec = resolveScheduleSpec(ctx, splitArg);
+    const spec = resolveSchedule(ctx, parseScheduleSpec(splitArg));
     chosen = evaluateSchedule(ctx, spec.split, spec.p, spec.q);
   }
   const best: ScheduleReport | null = chosen ? describeSchedule(ctx, chosen) : null;
   const pareto = result.pareto.map((c) => (c === result.best && best && !splitArg ? best : describeSchedule(ctx, c)));
   const advice = args.flags.has('--advise') && chosen ? advise(ctx, chosen) : null;
   const arena = best ? best.arenaBytes : analysis.arenaBytes;
-  const fit = target ? evaluateFit(target, arena, analysis.flashBytes) : null;
+  const fit = eff.target ? evaluateFit(eff.target, arena, analysis.flashBytes, analysis.complete) : null;
   const doc = scheduleJson(file, ctx, analysis, result, best, splitArg ?? null, pareto, advice, fit);
   if (args.flags.has('--json')) io.out(JSON.stringify(doc, null, 2));
   else io.out(renderSchedule(doc));
-  return fit && !fit.fits ? EXIT_DOES_NOT_FIT : EXIT_FITS;
+  return exitStatus(fit);
 }
 
 function codegenCommand(args: Args, io: Io): number {
-  const { file, conventions, target, maxOverhead } = modelArgs(args, 'codegen');
   const out = lastValue(args, '--out');
   if (!out) throw new UsageError('codegen needs --out DIR, the folder to write the C files into');
-  const scheduleArg = lastValue(args, '--schedule') ?? 'none';
-  const graph = loadModel(file, io);
-  if (typeof graph === 'number') return graph;
-  const { choice, cost } = chooseSchedule(graph, conventions, scheduleArg, target, maxOverhead, scheduleArg === 'auto' ? analyzeGraph(graph, conventions).arenaBytes : 0);
-  const schedule = cost ? { split: cost.split, p: cost.p, q: cost.q } : null;
-  const why = !choice ? 'no --schedule given'
-    : choice.mode === 'fixed' ? `patch-based, ${choice.why}`
-      : cost ? 'patch-based, chosen automatically' : `layer by layer (${choice.why})`;
-  const result = generateC(graph, { conventions, schedule, target, source: path.basename(file) });
+  const rep = reportOf(args, 'codegen', io);
+  if (typeof rep === 'number') return rep;
+  const { graph, report } = rep;
+  const eff = report.effective;
+  const file = modelFile(args, 'codegen');
+  const result = generateC(graph, { ...codegenOptionsFor(report), source: path.basename(file) });
   if (!result.ok) {
-    io.err(`mcu-mem: ${file}: ${result.error.message} [${result.error.code}]`);
+    io.err(`mcu-mem: ${printable(file)}: ${printable(result.error.message)} [${result.error.code}]`);
     return EXIT_BAD_INPUT;
   }
   const r = result.value;
   fs.mkdirSync(out, { recursive: true });
   for (const f of r.files) fs.writeFileSync(path.join(out, f.path), f.text);
   const kib = (n: number): string => `${n.toLocaleString('en-US')} B (${(n / 1024).toFixed(1)} KiB)`;
+  const target = eff.target;
   io.out([
     `wrote ${r.files.length} files to ${out}: ${r.files.map((f) => f.path).join(', ')}`,
-    `schedule: ${r.schedule ? `split after step #${r.schedule.split} ('${r.schedule.stageOutput}'), ${r.schedule.p}x${r.schedule.q} tiles` : 'layer by layer'} (${why})`,
+    `schedule: ${r.schedule ? `split after step #${r.schedule.split} ('${printable(r.schedule.stageOutput)}'), ${r.schedule.p}x${r.schedule.q} tiles` : 'layer by layer'} (${eff.schedule === 'auto' ? 'chosen automatically: ' : ''}${printable(report.scheduleWhy)})`,
     `arena: ${kib(r.arenaBytes)}; weights: ${kib(r.weightsBytes)}; ${r.steps} steps; kernels: ${r.kernels.join(', ')}`,
     `Cortex-M link: RAM ${kib(r.ramBytes)}, Flash ${kib(r.flashBytes)}${target ? ` (${target.name})` : ' (QEMU board; pass --target to link into an MCU\'s memory)'}`,
     `next: make -C ${out} host && ${path.join(out, 'model_test')} INPUT.bin`,
   ].join('\n'));
   const fit = target ? evaluateFit(target, r.arenaBytes, r.weightsBytes) : null;
   if (fit && !fit.fits) {
-    io.err(`mcu-mem: the generated code does not fit ${target!.name}: the Cortex-M build will not link`);
+    io.err(`mcu-mem: the generated code does not fit ${target!.name} (${fit.failing.join(' and ')}): the Cortex-M build will not link`);
     return EXIT_DOES_NOT_FIT;
   }
   return EXIT_FITS;
@@ -272,11 +296,11 @@ export function main(argv: readonly string[], io: Io): number {
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`mcu-mem: ${e.message}\n\n${USAGE}`);
+      io.err(`mcu-mem: ${printable(e.message)}\n\n${USAGE}`);
       return EXIT_BAD_INPUT;
     }
     if (e instanceof ModelError) {
-      io.err(`mcu-mem: ${e.message} [${e.code}]`);
+      io.err(`mcu-mem: ${printable(e.message)} [${e.code}]`);
       return EXIT_BAD_INPUT;
     }
     io.err(`mcu-mem: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);

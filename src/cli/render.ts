@@ -1,6 +1,6 @@
 // Human output: a per-layer table and a summary, conventions always printed.
-import { formatShape, type Analysis, type FitResult, type Graph, type McuTarget, type ScheduleReport, type StepRef } from '../core/index';
-import type { ScheduleChoice, ScheduleJson } from '../core/index';
+import { formatShape, printable, scheduleRefText, verdictText, type Effective, type Graph, type McuTarget, type ModelReport, type ScheduleReport, type SettingOrigin, type StepRef } from '../core/index';
+import type { ScheduleJson } from '../core/index';
 
 const n = (v: number): string => Math.round(v).toLocaleString('en-US');
 export const kib = (v: number): string => `${(v / 1024).toFixed(1)} KiB`;
@@ -16,53 +16,73 @@ function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
     .join('\n');
 }
 
-const clip = (s: string, max: number): string => (s.length <= max ? s : `…${s.slice(s.length - max + 1)}`);
+const clip = (s: string, max: number): string => {
+  const p = printable(s);
+  return p.length <= max ? p : `…${p.slice(p.length - max + 1)}`;
+};
 
-export function renderAnalysis(file: string, graph: Graph, a: Analysis, fit: FitResult | null, choice: ScheduleChoice | null = null): string {
+const ORIGIN: Record<SettingOrigin, string> = { default: 'default', settings: 'VS Code settings', deployment: 'deployment file', flag: 'command line' };
+
+/** "target STM32F746 (command line), reserve 0 B (target's default), schedule auto (deployment file), …" */
+export function settingsLine(eff: Effective): string {
+  const o = eff.origins;
+  const t = eff.target;
+  const sched = typeof eff.schedule === 'string' ? eff.schedule : scheduleRefText(eff.schedule);
+  return [
+    `target ${t ? printable(t.name) : 'none'} (${ORIGIN[o.target]})`,
+    ...(t ? [`reserve ${n(t.reserveBytes)} B (${o.reserve === 'default' ? "the target's default" : ORIGIN[o.reserve]})`] : []),
+    `schedule ${printable(sched)} (${ORIGIN[o.schedule]})`,
+    `max MACs overhead ${eff.maxOverhead === null ? 'none' : `${Math.round(eff.maxOverhead * 100)}%`} (${ORIGIN[o.maxMacsOverhead]})`,
+    `conventions (${ORIGIN[o.conventions]})`,
+  ].join(', ');
+}
+
+export function renderAnalysis(r: ModelReport, graph: Graph): string {
+  const a = r.analysis;
   const out: string[] = [];
   const opset = graph.metadata.opsets?.[''];
-  out.push(`${file}: ${a.format.toUpperCase()}${opset ? ` opset ${opset}` : ''}, ${a.fileOps} operators in the file, ${a.ops.length} executed`);
-  for (const t of a.inputs) out.push(`  input  ${t.name}: ${formatShape(t.shape)} ${t.dtype}${t.layout ? ` (${t.layout})` : ''}`);
-  for (const t of a.outputs) out.push(`  output ${t.name}: ${formatShape(t.shape)} ${t.dtype}`);
+  out.push(`${printable(r.fileName)}: ${a.format.toUpperCase()}${opset ? ` opset ${opset}` : ''}, ${a.fileOps} operators in the file, ${a.ops.length} executed`);
+  for (const t of a.inputs) out.push(`  input  ${clip(t.name, 80)}: ${formatShape(t.shape)} ${t.dtype}${t.layout ? ` (${t.layout})` : ''}`);
+  for (const t of a.outputs) out.push(`  output ${clip(t.name, 80)}: ${formatShape(t.shape)} ${t.dtype}`);
+  out.push(`Settings: ${settingsLine(r.effective)}`);
   out.push('Conventions:');
   for (const c of a.conventionsText) out.push(`  - ${c}`);
   out.push('');
   const rows: string[][] = [['#', 'op', 'name', 'output', 'out B', 'live B', 'weights B', 'MACs', '']];
-  for (const r of a.ops) {
+  for (const row of a.ops) {
     rows.push([
-      String(r.index), clip(r.op, 28), clip(r.name, 36), r.outputShapes.map(formatShape).join(', '), n(r.outputBytes), n(r.liveBytes),
-      n(r.weightsBytes), mega(r.macs), r.index === a.peakStep ? '◀ peak' : r.unsupported ? '(unsupported)' : '',
+      String(row.index), clip(row.op, 28), clip(row.name, 36), row.outputShapes.map(formatShape).join(', '), n(row.outputBytes), n(row.liveBytes),
+      n(row.weightsBytes), mega(row.macs), row.index === a.peakStep ? '◀ peak' : row.unsupported ? '(not sized)' : '',
     ]);
   }
   out.push(table(rows, new Set([0, 4, 5, 6, 7])));
   out.push('');
   const peak = a.ops[a.peakStep];
+  const least = a.complete ? '' : 'at least ';
   out.push('Summary');
-  out.push(`  Peak SRAM (live set)   ${n(a.peakBytes)} B (${kib(a.peakBytes)})${peak ? ` at #${peak.index} ${peak.op} '${peak.name}'` : ''}`);
-  out.push(`  Arena plan             ${n(a.arenaBytes)} B (${a.arenaStrategy}); lower bound ${n(a.lowerBoundBytes)} B; TFLM greedy ${n(a.greedyArenaBytes)} B`);
-  out.push(`  Flash (weights)        ${n(a.flashBytes)} B (${kib(a.flashBytes)})`);
-  out.push(`  MACs                   ${n(a.macs)} (${mega(a.macs)})`);
+  out.push(`  Peak SRAM (live set)   ${least}${n(a.peakBytes)} B (${kib(a.peakBytes)})${peak ? ` at #${peak.index} ${peak.op} '${clip(peak.name, 60)}'` : ''}`);
+  out.push(`  Arena plan             ${least}${n(a.arenaBytes)} B (${a.arenaStrategy}); lower bound ${n(a.lowerBoundBytes)} B; TFLM greedy ${n(a.greedyArenaBytes)} B`);
+  out.push(`  Flash (weights)        ${least}${n(a.flashBytes)} B (${kib(a.flashBytes)})`);
+  out.push(`  MACs                   ${least}${n(a.macs)} (${mega(a.macs)})`);
   if (a.reorder) {
     out.push(a.reorder.improved
       ? `  Reordered (--reorder)  peak ${n(a.reorder.peakBytes)} B, arena ${n(a.reorder.arenaBytes)} B with order ${a.reorder.order.join(',')}${a.reorder.complete ? '' : ' (search capped)'}`
       : `  Reordered (--reorder)  no operator order lowers the peak${a.reorder.complete ? '' : ' (search capped)'}`);
   }
   if (a.offlinePlan) out.push(`  Offline plan (file)    ${a.offlinePlan.planned}/${a.offlinePlan.tensors} tensors planned, arena ≥ ${n(a.offlinePlan.arenaBytes)} B (OfflineMemoryAllocation metadata)`);
-  if (choice) {
-    if (choice.report) {
-      out.push('Patch-based schedule (--schedule)');
-      out.push(...scheduleLines(choice.report, '  '));
-      out.push(`  chosen: ${choice.why}`);
-    } else out.push(`  Schedule (--schedule auto): ${choice.why}`);
-  }
+  if (r.schedule) {
+    out.push('Patch-based schedule');
+    out.push(...scheduleLines(r.schedule, '  '));
+    out.push(`  chosen: ${printable(r.scheduleWhy)}`);
+  } else if (r.effective.schedule !== 'none') out.push(`  Schedule: ${printable(r.scheduleWhy)}`);
+  const fit = r.fit;
   if (fit) {
     const t = fit.target;
-    const verdict = fit.fits ? 'FITS' : 'DOES NOT FIT';
-    out.push(`  Target ${t.name}: SRAM ${n(fit.sramNeeded)} / ${n(t.sramBytes)} B (${Math.round((100 * fit.sramNeeded) / t.sramBytes)}%${t.reserveBytes ? `, incl. ${n(t.reserveBytes)} B reserve` : ''})` +
-      `, Flash ${n(a.flashBytes)} / ${n(t.flashBytes)} B (${Math.round((100 * a.flashBytes) / t.flashBytes)}%) → ${verdict}`);
+    out.push(`  Target ${printable(t.name)}: SRAM ${least}${n(fit.sramNeeded)} / ${n(t.sramBytes)} B (${Math.round((100 * fit.sramNeeded) / t.sramBytes)}%${t.reserveBytes ? `, incl. ${n(t.reserveBytes)} B reserve` : ''})` +
+      `, Flash ${least}${n(fit.flashNeeded)} / ${n(t.flashBytes)} B (${Math.round((100 * fit.flashNeeded) / t.flashBytes)}%) → ${verdictText(fit)}`);
   }
-  for (const u of a.unsupported) out.push(`  unsupported: #${u.opIndex} ${u.op}: ${u.reason}`);
-  for (const note of a.notes) out.push(`  note: ${note}`);
+  for (const f of r.findings) if (f.code !== 'sram' && f.code !== 'flash') out.push(`  ${f.severity}: ${printable(f.message)}`);
+  for (const note of a.notes) out.push(`  note: ${printable(note)}`);
   return out.join('\n');
 }
 
@@ -102,7 +122,7 @@ export function renderSchedule(d: ScheduleJson): string {
   out.push(`  why: ${d.why}`);
   if (d.target) {
     const need = (d.best ? d.best.arenaBytes : p.arenaBytes) + d.target.reserveBytes;
-    out.push(`  Target ${d.target.name}: SRAM ${n(need)} / ${n(d.target.sramBytes)} B, Flash ${n(d.flashBytes)} / ${n(d.target.flashBytes)} B → ${d.fits ? 'FITS' : 'DOES NOT FIT'}`);
+    out.push(`  Target ${printable(d.target.name)}: SRAM ${n(need)} / ${n(d.target.sramBytes)} B, Flash ${n(d.flashBytes)} / ${n(d.target.flashBytes)} B → ${d.verdict}`);
   }
   out.push('');
   if (d.pareto.length > 0) {

@@ -1,5 +1,6 @@
 // Public surface of the core engine (pure TypeScript: bytes in, data out).
 export * from './errors';
+export { printable } from './text';
 export * from './graph';
 export { openModel, openModelOrThrow, type OpenOptions } from './model';
 export type { ExternalDataHost } from './formats/onnx/external';
@@ -20,10 +21,11 @@ export { searchSchedules, paretoFront, MAX_TILES_PER_AXIS, DEFAULT_MAX_OVERHEAD 
 export type { SearchOptions, SearchResult, RejectedSplits } from './schedule/search';
 export { advise } from './schedule/advisor';
 export type { Advice, OverlapShare, WhatIf } from './schedule/advisor';
-export { resolveScheduleSpec, type ScheduleSpec } from './schedule/spec';
+export { resolveScheduleSpec, resolveSchedule, parseScheduleSpec, scheduleRefText, type ScheduleSpec, type ScheduleRef } from './schedule/spec';
 export { describeSchedule, stepRef, type ScheduleReport, type StepRef } from './schedule/report';
 export * from './report/deployment';
 export * from './report/json';
-export { analyzeModel, scheduleTitle, scheduleSetting, MAX_CANDIDATES, type ModelReport, type Finding, type FindingSeverity, type QuickFix } from './report/session';
+export { analyzeModel, targetFit, scheduleTitle, scheduleSetting, MAX_CANDIDATES, type ModelReport, type Finding, type FindingSeverity, type QuickFix } from './report/session';
+export { runPipeline, type PipelineInput, type PipelineOutput } from './report/pipeline';
 export { listing, hoverText, reportMarkdown, type Listing } from './report/listing';
 export { generateC, codegenOptionsFor, codegenFinding, CodegenError, MIN_STACK_BYTES, quantizeMultiplier, type CodegenOptions, type CodegenOutput, type GeneratedFile } from './codegen/index';

@@ -5,7 +5,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CodegenOutput, CoreError, Result } from '../core/index';
-import { nodeExternalData } from '../node/external-data';
 import { engine } from './engine';
 import type { Services } from './commands';
 
@@ -22,7 +21,7 @@ export async function generateC(s: Services, uri: vscode.Uri | undefined, folder
     void vscode.window.showErrorMessage(`Cannot generate C code: ${entry.error.message}`);
     return undefined;
   }
-  const report = entry.report;
+  const { report, graph } = entry;
   const name = uri.path.split('/').pop()!;
   let folder = folderArg instanceof vscode.Uri ? folderArg : undefined;
   if (!folder) {
@@ -40,17 +39,11 @@ export async function generateC(s: Services, uri: vscode.Uri | undefined, folder
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `MCU Memory: generating C for ${name}`, cancellable: true },
     async (progress, token): Promise<Result<CodegenOutput> | null> => {
-      progress.report({ message: 'reading the model' });
-      const bytes = await vscode.workspace.fs.readFile(uri);
-      await breathe();
-      if (token.isCancellationRequested) return null;
-      const externalData = uri.scheme === 'file' ? nodeExternalData(path.dirname(uri.fsPath)) : undefined;
-      const opened = engine().openModel(bytes, { fileName: uri.path, ...(externalData ? { externalData } : {}) });
-      if (!opened.ok) return opened;
+      // The graph the pipeline opened for the Memory View: the export is of exactly what the report describes.
       progress.report({ message: 'generating', increment: 20 });
       await breathe();
       if (token.isCancellationRequested) return null;
-      const r = engine().generateC(opened.value, engine().codegenOptionsFor(report));
+      const r = engine().generateC(graph, engine().codegenOptionsFor(report));
       if (!r.ok) return r;
       await vscode.workspace.fs.createDirectory(target);
       const step = 70 / r.value.files.length;

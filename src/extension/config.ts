@@ -20,8 +20,8 @@ export class Config {
     return Array.isArray(v) ? v.filter((x): x is CustomTargetSetting => typeof x === 'object' && x !== null && typeof (x as CustomTargetSetting).name === 'string') : [];
   }
 
-  get reserveBytes(): number {
-    const v = this.cfg.get<number>('reserveBytes');
+  get reserveBytes(): number | null {
+    const v = this.cfg.get<number | null>('reserveBytes');
     return typeof v === 'number' && v >= 0 ? v : engine().DEFAULT_SETTINGS.reserveBytes;
   }
 

@@ -2,15 +2,16 @@
 // change (file watchers), with an event the views, diagnostics and status bar listen to. Analysis runs off the UI
 // path behind withProgress; a broken model is an entry with its error, never an unhandled rejection.
 import * as vscode from 'vscode';
-import type { CoreError, Finding, ModelReport } from '../core/index';
+import type { CoreError, Finding, Graph, ModelReport } from '../core/index';
 import * as path from 'node:path';
 import { nodeExternalData } from '../node/external-data';
 import { engine } from './engine';
 import { Config } from './config';
 
-export type ModelEntry = { uri: vscode.Uri; report: ModelReport; error?: undefined } | { uri: vscode.Uri; report?: undefined; error: CoreError };
+/** A model as the pipeline left it: the opened graph (C export reuses it) and its report, or the error. */
+export type ModelEntry = { uri: vscode.Uri; graph: Graph; report: ModelReport; error?: undefined } | { uri: vscode.Uri; graph?: undefined; report?: undefined; error: CoreError };
 
-export const deploymentUri = (model: vscode.Uri): vscode.Uri => model.with({ path: `${model.path}.mcu.json` });
+export const deploymentUri = (model: vscode.Uri): vscode.Uri => model.with({ path: engine().deploymentFileName(model.path) });
 export const isModel = (uri: vscode.Uri): boolean => /\.(onnx|tflite)$/i.test(uri.path);
 
 /** Models above this size get a cancellable notification while they are analysed; smaller ones a status-bar spinner. */
@@ -104,7 +105,7 @@ export class ModelStore implements vscode.Disposable {
     } catch (e) {
       return { uri, error: { code: 'empty-file', message: `cannot read the model: ${e instanceof Error ? e.message : String(e)}` } };
     }
-    let deploymentText = '';
+    let deploymentText: string | null = null;
     try {
       deploymentText = new TextDecoder().decode(await vscode.workspace.fs.readFile(deploymentUri(uri)));
     } catch {
@@ -114,16 +115,9 @@ export class ModelStore implements vscode.Disposable {
     if (token.isCancellationRequested) return cancelled;
     // ONNX external data is checked next to local models; elsewhere (remote schemes) it is reported as unsupported.
     const externalData = uri.scheme === 'file' ? nodeExternalData(path.dirname(uri.fsPath)) : undefined;
-    const opened = engine().openModel(bytes, { fileName: uri.path, ...(externalData ? { externalData } : {}) });
-    if (!opened.ok) return { uri, error: opened.error };
-    await yieldToHost();
-    if (token.isCancellationRequested) return cancelled;
-    const eff = engine().effectiveSettings(this.config.settings(), engine().parseDeployment(deploymentText));
-    try {
-      return { uri, report: engine().analyzeModel(opened.value, uri.path.split('/').pop()!, eff) };
-    } catch (e) {
-      return { uri, error: { code: 'internal', message: `analysis failed: ${e instanceof Error ? e.message : String(e)}` } };
-    }
+    const e = engine();
+    const r = e.runPipeline({ bytes, fileName: uri.path, ...(externalData ? { externalData } : {}), base: e.settingsLayers(this.config.settings()), deploymentText });
+    return r.ok ? { uri, graph: r.value.graph, report: r.value.report } : { uri, error: r.error };
   }
 
   dispose(): void {

@@ -27,10 +27,12 @@ export class StatusBar implements vscode.Disposable {
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
     } else {
       const r = entry.report;
-      const t = r.effective.target;
-      this.item.text = `$(chip) ${t.name} · ${kib(r.fit.sramNeeded)}/${kib(t.sramBytes)} KiB`;
-      this.item.tooltip = `${r.fileName}: SRAM ${r.fit.sramNeeded.toLocaleString()} of ${t.sramBytes.toLocaleString()} B${r.schedule ? ' (with the patch schedule)' : ''}; Flash ${r.analysis.flashBytes.toLocaleString()} of ${t.flashBytes.toLocaleString()} B. Click to select the target MCU.`;
-      this.item.backgroundColor = r.fit.fits ? undefined : new vscode.ThemeColor('statusBarItem.errorBackground');
+      const { target: t, fit } = engine().targetFit(r);
+      const least = fit.complete ? '' : '≥';
+      const verdict = fit.status === 'fits' ? '' : fit.status === 'incomplete' ? ' · INCOMPLETE' : ` · ${fit.failing.join('+')} over`;
+      this.item.text = `$(${fit.status === 'incomplete' ? 'warning' : 'chip'}) ${t.name} · ${least}${kib(fit.sramNeeded)}/${kib(t.sramBytes)} KiB${verdict}`;
+      this.item.tooltip = `${r.fileName}: ${engine().verdictText(fit)}. SRAM ${least}${fit.sramNeeded.toLocaleString()} of ${t.sramBytes.toLocaleString()} B${r.schedule ? ' (with the patch schedule)' : ''}; Flash ${least}${fit.flashNeeded.toLocaleString()} of ${t.flashBytes.toLocaleString()} B. Click to select the target MCU.`;
+      this.item.backgroundColor = fit.status === 'fits' ? undefined : new vscode.ThemeColor(fit.status === 'incomplete' ? 'statusBarItem.warningBackground' : 'statusBarItem.errorBackground');
     }
     this.item.show();
   }
@@ -54,7 +56,7 @@ export async function pickTarget(config: Config, name?: unknown): Promise<string
     await config.setTarget(known.name);
     return known.name;
   }
-  const current = engine().effectiveSettings(config.settings()).target.name;
+  const current = engine().effectiveSettings(config.settings()).target?.name ?? '';
   const items: (vscode.QuickPickItem & { name: string })[] = [
     ...engine().BUILTIN_TARGETS.map((t) => ({ name: t.name, label: t.name, description: `${t.sramBytes / 1024} KiB SRAM · ${t.flashBytes / 1024} KiB Flash`, detail: t.notes })),
     ...customs.map((c) => ({ name: c.name, label: c.name, description: `custom: SRAM ${c.sram}, Flash ${c.flash}` })),

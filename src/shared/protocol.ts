@@ -30,6 +30,8 @@ export interface Gauge {
   free: number;
   /** ok below 70%, warn from 70% to 100%, over above 100%. */
   level: 'ok' | 'warn' | 'over';
+  /** The model is incomplete: `used` is a lower bound ("at least"). */
+  atLeast: boolean;
 }
 
 export interface CandidateView {
@@ -47,6 +49,10 @@ export interface MemoryViewData {
   target: { name: string; sramBytes: number; flashBytes: number; reserveBytes: number };
   sram: Gauge;
   flash: Gauge;
+  /** The verdict in words (FITS, DOES NOT FIT (SRAM), INCOMPLETE …), as the CLI prints it. */
+  verdict: string;
+  /** Operators that could not be sized (the banner); null when every operator is sized. */
+  incomplete: { count: number; total: number; first: string[] } | null;
   perLayerPeakBytes: number;
   scheduledPeakBytes: number | null;
   macs: number;
@@ -76,7 +82,7 @@ export type FromWebview =
   | { type: 'exportReport' };
 
 /** Gauge levels as the embedded tools colour them: green, yellow above 70%, red above 100%. */
-export function gauge(region: Gauge['region'], used: number, size: number): Gauge {
+export function gauge(region: Gauge['region'], used: number, size: number, atLeast = false): Gauge {
   const percent = size > 0 ? (100 * used) / size : Infinity;
-  return { region, used, size, percent, free: size - used, level: percent > 100 ? 'over' : percent >= 70 ? 'warn' : 'ok' };
+  return { region, used, size, percent, free: size - used, level: percent > 100 ? 'over' : percent >= 70 ? 'warn' : 'ok', atLeast };
 }

@@ -1,10 +1,11 @@
 // Builds the Memory View's data from a model report (pure: tested without VS Code).
-import { scheduleSetting, scheduleTitle, type ModelReport } from '../core/index';
+import { scheduleSetting, scheduleTitle, targetFit, verdictText, type ModelReport } from '../core/index';
 import { gauge, type MemoryViewData } from './protocol';
 
 export function memoryViewData(r: ModelReport, generateC: MemoryViewData['generateC']): MemoryViewData {
   const a = r.analysis;
-  const t = r.effective.target;
+  const { target: t, fit } = targetFit(r);
+  const atLeast = !a.complete;
   const stageEnd = r.schedule ? r.schedule.split.index : -1;
   const applied = r.schedule ? JSON.stringify(scheduleSetting(r.schedule)) : null;
   return {
@@ -13,8 +14,13 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
     inputs: a.inputs,
     outputs: a.outputs,
     target: { name: t.name, sramBytes: t.sramBytes, flashBytes: t.flashBytes, reserveBytes: t.reserveBytes },
-    sram: gauge('SRAM', r.fit.sramNeeded, t.sramBytes),
-    flash: gauge('Flash', a.flashBytes, t.flashBytes),
+    sram: gauge('SRAM', fit.sramNeeded, t.sramBytes, atLeast),
+    flash: gauge('Flash', fit.flashNeeded, t.flashBytes, atLeast),
+    verdict: verdictText(fit),
+    incomplete: a.complete ? null : {
+      count: a.unsupported.length, total: a.fileOps,
+      first: a.unsupported.slice(0, 3).map((u) => `${u.op} '${u.name}'`),
+    },
     perLayerPeakBytes: a.peakBytes,
     scheduledPeakBytes: r.schedule ? r.schedule.peakBytes : null,
     macs: a.macs,

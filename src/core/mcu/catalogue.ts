@@ -64,18 +64,42 @@ export function parseSize(text: string): number | undefined {
   return Number.isSafeInteger(v) ? v : undefined;
 }
 
+export type Resource = 'SRAM' | 'Flash';
+
+/** The verdict: 'incomplete' when part of the model could not be sized and what was sized does not already exceed
+ *  the target (unknown is never zero, so never 'fits'); an exceeded limit is certain even when sizes are missing. */
+export type FitStatus = 'fits' | 'does-not-fit' | 'incomplete';
+
 export interface FitResult {
   target: McuTarget;
-  /** SRAM the model needs: the arena plan plus the target's reserve. */
+  /** SRAM the model needs: the arena plan plus the target's reserve (a lower bound when incomplete). */
   sramNeeded: number;
+  /** Flash the model needs (a lower bound when incomplete). */
+  flashNeeded: number;
+  /** The need is within the limit (or, when incomplete, the known part is). */
   sramFits: boolean;
   flashFits: boolean;
+  /** Every operator was sized. */
+  complete: boolean;
+  status: FitStatus;
+  /** True only for status 'fits'. */
   fits: boolean;
+  /** The resources over their limit. */
+  failing: Resource[];
 }
 
-export function evaluateFit(target: McuTarget, arenaBytes: number, flashBytes: number): FitResult {
+export function evaluateFit(target: McuTarget, arenaBytes: number, flashBytes: number, complete = true): FitResult {
   const sramNeeded = arenaBytes + target.reserveBytes;
   const sramFits = sramNeeded <= target.sramBytes;
   const flashFits = flashBytes <= target.flashBytes;
-  return { target, sramNeeded, sramFits, flashFits, fits: sramFits && flashFits };
+  const failing: Resource[] = [...(sramFits ? [] : ['SRAM' as const]), ...(flashFits ? [] : ['Flash' as const])];
+  const status: FitStatus = failing.length > 0 ? 'does-not-fit' : complete ? 'fits' : 'incomplete';
+  return { target, sramNeeded, flashNeeded: flashBytes, sramFits, flashFits, complete, status, fits: status === 'fits', failing };
+}
+
+/** The verdict in words, the same on every face: "FITS", "DOES NOT FIT (SRAM and Flash)", "INCOMPLETE (...)". */
+export function verdictText(fit: FitResult): string {
+  if (fit.status === 'fits') return 'FITS';
+  if (fit.status === 'does-not-fit') return `DOES NOT FIT (${fit.failing.join(' and ')})`;
+  return 'INCOMPLETE (not every operator is sized: the need is at least this)';
 }

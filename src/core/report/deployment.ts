@@ -5,6 +5,7 @@
 import type { Conventions } from '../analysis/conventions';
 import { DEFAULT_CONVENTIONS } from '../analysis/conventions';
 import { BUILTIN_TARGETS, findTarget, makeCustomTarget, parseSize, type McuTarget } from '../mcu/catalogue';
+import type { ScheduleRef } from '../schedule/spec';
 
 export interface CustomTargetSetting {
   name: string;
@@ -14,10 +15,7 @@ export interface CustomTargetSetting {
 }
 
 /** A schedule as users write it: `after` is a step #, an operator name or the stage output's name. */
-export interface ScheduleSetting {
-  after: string | number;
-  tiles: [number, number];
-}
+export type ScheduleSetting = ScheduleRef;
 
 export interface Deployment {
   target?: string | CustomTargetSetting;
@@ -34,7 +32,8 @@ export interface Deployment {
 export interface Settings {
   target: string;
   customTargets: CustomTargetSetting[];
-  reserveBytes: number;
+  /** Null: the target's own default reserve. */
+  reserveBytes: number | null;
   maxMacsOverhead: number | null;
   conventions: Partial<Conventions>;
   codegenOutputFolder: string;
@@ -43,7 +42,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
   target: 'STM32F746',
   customTargets: [],
-  reserveBytes: 0,
+  reserveBytes: null,
   maxMacsOverhead: 20,
   conventions: {},
   codegenOutputFolder: 'mcu_model',
@@ -128,49 +127,104 @@ export function parseDeployment(text: string): ParsedDeployment {
   return { deployment: d, problems };
 }
 
-/** What an analysis runs with: settings overridden by the deployment file. */
+/** Where a setting in force came from. Later layers win: defaults ← VS Code settings (or the CLI's defaults) ←
+ *  `<model>.mcu.json` ← options given on the command line. */
+export type SettingOrigin = 'default' | 'settings' | 'deployment' | 'flag';
+export type SettingKey = 'target' | 'reserve' | 'conventions' | 'schedule' | 'maxMacsOverhead' | 'codegenOutputFolder';
+
+/** One layer of settings, in the deployment file's vocabulary. */
+export interface SettingsLayer {
+  origin: SettingOrigin;
+  values: Deployment;
+  /** Custom targets that a target name in this or a later layer may refer to. */
+  customTargets?: CustomTargetSetting[];
+  /** Problems found reading the layer (a deployment file's). */
+  problems?: DeploymentProblem[];
+}
+
+/** What an analysis runs with: the layers resolved. */
 export interface Effective {
-  target: McuTarget;
+  /** Null when no layer names a target (the CLI without --target): no verdict. */
+  target: McuTarget | null;
   conventions: Partial<Conventions>;
   schedule: 'auto' | 'none' | ScheduleSetting;
   /** Fraction (0.2 = 20%) or null. */
   maxOverhead: number | null;
   codegenOutputFolder: string;
   problems: DeploymentProblem[];
+  origins: Record<SettingKey, SettingOrigin>;
 }
 
 /** A custom target from settings or the deployment file; null when a size does not parse. */
 export function customTarget(c: CustomTargetSetting): McuTarget | null {
-  const sram = typeof c.sram === 'number' ? c.sram : parseSize(c.sram);
-  const flash = typeof c.flash === 'number' ? c.flash : parseSize(c.flash);
-  const reserve = c.reserve === undefined ? 0 : typeof c.reserve === 'number' ? c.reserve : parseSize(c.reserve);
-  if (sram === undefined || flash === undefined || reserve === undefined) return null;
-  return makeCustomTarget({ name: c.name, sramBytes: sram, flashBytes: flash, reserveBytes: reserve });
+  const size = (v: string | number | undefined): number | undefined => (v === undefined ? undefined : typeof v === 'number' ? v : parseSize(v));
+  const sram = size(c.sram);
+  const flash = size(c.flash);
+  const reserve = size(c.reserve);
+  if (sram === undefined || flash === undefined || (c.reserve !== undefined && reserve === undefined)) return null;
+  return makeCustomTarget({ name: c.name, sramBytes: sram, flashBytes: flash, ...(reserve !== undefined ? { reserveBytes: reserve } : {}) });
 }
 
-export function effectiveSettings(settings: Settings, deployment: ParsedDeployment = { deployment: {}, problems: [] }): Effective {
-  const d = deployment.deployment;
-  const problems = deployment.problems.slice();
-  const customs = settings.customTargets.map(customTarget).filter((t): t is McuTarget => t !== null);
-  let target: McuTarget | undefined;
-  if (isObject(d.target)) target = customTarget(d.target as CustomTargetSetting) ?? undefined;
-  else if (typeof d.target === 'string') {
-    target = findTarget(d.target, customs);
-    if (!target) problems.push({ path: 'target', message: `unknown target '${d.target}' (known: ${BUILTIN_TARGETS.map((x) => x.name).join(', ')}${customs.length ? `, ${customs.map((x) => x.name).join(', ')}` : ''})` });
-  }
-  target ??= findTarget(settings.target, customs) ?? findTarget(DEFAULT_SETTINGS.target)!;
-  target = { ...target };
-  if (d.reserve !== undefined) target.reserveBytes = typeof d.reserve === 'number' ? d.reserve : parseSize(d.reserve) ?? 0;
-  else if (settings.reserveBytes > 0 && target.reserveBytes === 0) target.reserveBytes = settings.reserveBytes;
-  const overhead = d.maxMacsOverhead !== undefined ? d.maxMacsOverhead : settings.maxMacsOverhead;
-  return {
-    target,
-    conventions: { ...settings.conventions, ...d.conventions },
-    schedule: d.schedule ?? 'none',
-    maxOverhead: overhead === null ? null : overhead / 100,
-    codegenOutputFolder: d.codegen?.outputFolder ?? settings.codegenOutputFolder,
-    problems,
+/** Resolves settings layers (lowest priority first). A layer's unknown target is a problem and leaves the one before. */
+export function resolveSettings(layers: readonly SettingsLayer[]): Effective {
+  const problems = layers.flatMap((l) => l.problems ?? []);
+  const customs = layers.flatMap((l) => l.customTargets ?? []).map(customTarget).filter((t): t is McuTarget => t !== null);
+  const origins: Record<SettingKey, SettingOrigin> = {
+    target: 'default', reserve: 'default', conventions: 'default', schedule: 'default', maxMacsOverhead: 'default', codegenOutputFolder: 'default',
   };
+  let target: McuTarget | null = null;
+  let reserve: number | undefined;
+  let conventions: Partial<Conventions> = {};
+  let schedule: Effective['schedule'] = 'none';
+  let overhead: number | null = DEFAULT_SETTINGS.maxMacsOverhead;
+  let folder = DEFAULT_SETTINGS.codegenOutputFolder;
+  for (const { origin, values: d } of layers) {
+    if (isObject(d.target)) {
+      const t = customTarget(d.target as CustomTargetSetting);
+      if (t) { target = t; origins.target = origin; } else problems.push({ path: 'target', message: `custom target '${d.target.name}': a size does not parse` });
+    } else if (typeof d.target === 'string') {
+      const t = findTarget(d.target, customs);
+      if (t) { target = t; origins.target = origin; } else {
+        problems.push({ path: 'target', message: `unknown target '${d.target}' (known: ${BUILTIN_TARGETS.map((x) => x.name).join(', ')}${customs.length ? `, ${customs.map((x) => x.name).join(', ')}` : ''})` });
+      }
+    }
+    if (d.reserve !== undefined) {
+      const r = typeof d.reserve === 'number' ? d.reserve : parseSize(d.reserve);
+      if (r !== undefined) { reserve = r; origins.reserve = origin; }
+    }
+    if (d.conventions && Object.keys(d.conventions).length > 0) { conventions = { ...conventions, ...d.conventions }; origins.conventions = origin; }
+    if (d.schedule !== undefined) { schedule = d.schedule; origins.schedule = origin; }
+    if (d.maxMacsOverhead !== undefined) { overhead = d.maxMacsOverhead; origins.maxMacsOverhead = origin; }
+    if (d.codegen?.outputFolder !== undefined) { folder = d.codegen.outputFolder; origins.codegenOutputFolder = origin; }
+  }
+  if (target) {
+    target = { ...target };
+    // A reserve given in any layer wins over the target's own; otherwise the target's default reserve applies.
+    if (reserve !== undefined) target.reserveBytes = reserve;
+    else origins.reserve = target.builtin ? 'default' : origins.target;
+  }
+  return { target, conventions, schedule, maxOverhead: overhead === null ? null : overhead / 100, codegenOutputFolder: folder, problems, origins };
+}
+
+/** VS Code's settings as layers: the defaults, then what the user changed. */
+export function settingsLayers(settings: Settings): SettingsLayer[] {
+  const values: Deployment = {};
+  if (settings.target !== DEFAULT_SETTINGS.target) values.target = settings.target;
+  if (settings.reserveBytes !== null) values.reserve = settings.reserveBytes;
+  if (Object.keys(settings.conventions).length > 0) values.conventions = settings.conventions;
+  if (settings.maxMacsOverhead !== DEFAULT_SETTINGS.maxMacsOverhead) values.maxMacsOverhead = settings.maxMacsOverhead;
+  if (settings.codegenOutputFolder !== DEFAULT_SETTINGS.codegenOutputFolder) values.codegen = { outputFolder: settings.codegenOutputFolder };
+  return [{ origin: 'default', values: { target: DEFAULT_SETTINGS.target } }, { origin: 'settings', values, customTargets: settings.customTargets }];
+}
+
+/** A parsed deployment file as a layer. */
+export function deploymentLayer(parsed: ParsedDeployment): SettingsLayer {
+  return { origin: 'deployment', values: parsed.deployment, problems: parsed.problems };
+}
+
+/** The extension's settings: VS Code's settings overridden by the deployment file. */
+export function effectiveSettings(settings: Settings, deployment: ParsedDeployment = { deployment: {}, problems: [] }): Effective {
+  return resolveSettings([...settingsLayers(settings), deploymentLayer(deployment)]);
 }
 
 /** The deployment file's text with the schedule replaced (other fields kept, 2-space JSON). */
@@ -186,5 +240,8 @@ export function withSchedule(text: string, schedule: Deployment['schedule']): st
   raw.schedule = schedule;
   return `${JSON.stringify(raw, null, 2)}\n`;
 }
+
+/** The deployment file of a model: `<model file>.mcu.json` beside it. */
+export const deploymentFileName = (model: string): string => `${model}.mcu.json`;
 
 export const DEPLOYMENT_SCHEMA_ID = 'https://mcu-memory-inspector.invalid/schemas/mcu-deployment.schema.json';

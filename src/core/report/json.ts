@@ -2,12 +2,13 @@
 // fields are only ever added).
 import type { Analysis } from '../analysis/analyze';
 import type { Graph } from '../graph';
-import type { FitResult, McuTarget } from '../mcu/catalogue';
+import { verdictText, type FitResult, type FitStatus, type McuTarget, type Resource } from '../mcu/catalogue';
 import type { Advice } from '../schedule/advisor';
 import type { ScheduleContext } from '../schedule/cost';
 import { stepRef, type ScheduleReport, type StepRef } from '../schedule/report';
 import type { RejectedSplits, SearchResult } from '../schedule/search';
 import type { ModelReport } from './session';
+import type { Effective, SettingKey, SettingOrigin } from './deployment';
 
 export const ANALYSIS_SCHEMA = 'mcu-mem/analysis@1';
 
@@ -26,10 +27,19 @@ export interface AnalysisJson {
   flashBytes: number;
   macs: number;
   target: { name: string; sramBytes: number; flashBytes: number; reserveBytes: number } | null;
+  /** null without a target, and when the model is incomplete and what was sized fits (unknown is not zero). */
   fits: boolean | null;
   sramFits: boolean | null;
   flashFits: boolean | null;
+  /** 'fits' | 'does-not-fit' | 'incomplete', or null without a target. */
+  status: FitStatus | null;
+  /** The verdict in words, as the CLI and the extension print it. */
+  verdict: string | null;
+  /** Resources over their limit. */
+  failing: Resource[];
   complete: boolean;
+  /** Each setting in force and where it came from (default, VS Code settings, deployment file, command line). */
+  settings: Record<SettingKey, SettingOrigin> | null;
   unsupported: Analysis['unsupported'];
   ops: Analysis['ops'];
   buffers: Analysis['buffers'];
@@ -51,7 +61,18 @@ export interface ScheduleChoice {
 const targetJson = (fit: FitResult | null): AnalysisJson['target'] =>
   fit ? { name: fit.target.name, sramBytes: fit.target.sramBytes, flashBytes: fit.target.flashBytes, reserveBytes: fit.target.reserveBytes } : null;
 
-export function analysisJson(file: string, graph: Pick<Graph, 'metadata'>, a: Analysis, fit: FitResult | null, choice: ScheduleChoice | null = null): AnalysisJson {
+const fitsJson = (fit: FitResult | null): Pick<AnalysisJson, 'fits' | 'sramFits' | 'flashFits' | 'status' | 'verdict' | 'failing'> => ({
+  fits: !fit || fit.status === 'incomplete' ? null : fit.fits,
+  sramFits: !fit || (fit.status === 'incomplete' && fit.sramFits) ? null : fit.sramFits,
+  flashFits: !fit || (fit.status === 'incomplete' && fit.flashFits) ? null : fit.flashFits,
+  status: fit ? fit.status : null,
+  verdict: fit ? verdictText(fit) : null,
+  failing: fit ? fit.failing : [],
+});
+
+export function analysisJson(
+  file: string, graph: Pick<Graph, 'metadata'>, a: Analysis, fit: FitResult | null, choice: ScheduleChoice | null = null, eff: Effective | null = null,
+): AnalysisJson {
   const peak = a.ops[a.peakStep];
   return {
     schema: ANALYSIS_SCHEMA,
@@ -68,10 +89,9 @@ export function analysisJson(file: string, graph: Pick<Graph, 'metadata'>, a: An
     flashBytes: a.flashBytes,
     macs: a.macs,
     target: targetJson(fit),
-    fits: fit ? fit.fits : null,
-    sramFits: fit ? fit.sramFits : null,
-    flashFits: fit ? fit.flashFits : null,
+    ...fitsJson(fit),
     complete: a.complete,
+    settings: eff ? eff.origins : null,
     unsupported: a.unsupported,
     ops: a.ops,
     buffers: a.buffers,
@@ -88,7 +108,7 @@ export function reportJson(r: ModelReport): AnalysisJson {
   const choice: ScheduleChoice | null = r.schedule
     ? { mode: r.effective.schedule === 'auto' ? 'auto' : 'fixed', report: r.schedule, why: r.scheduleWhy }
     : r.effective.schedule === 'auto' ? { mode: 'auto', report: null, why: r.scheduleWhy } : null;
-  return analysisJson(r.fileName, r, r.analysis, r.fit, choice);
+  return analysisJson(r.fileName, r, r.analysis, r.fit, choice, r.effective);
 }
 
 export const SCHEDULE_SCHEMA = 'mcu-mem/schedule@1';
@@ -111,6 +131,10 @@ export interface ScheduleJson {
   fits: boolean | null;
   sramFits: boolean | null;
   flashFits: boolean | null;
+  status: FitStatus | null;
+  verdict: string | null;
+  failing: Resource[];
+  complete: boolean;
   flashBytes: number;
   /** Pareto-optimal schedules (peak against extra MACs), the search's best first. */
   pareto: ScheduleReport[];
@@ -135,9 +159,8 @@ export function scheduleJson(
     best,
     chosenBy: split ? 'split' : 'search',
     why: split ? `as given: --split ${split}` : r.why,
-    fits: fit ? fit.fits : null,
-    sramFits: fit ? fit.sramFits : null,
-    flashFits: fit ? fit.flashFits : null,
+    ...fitsJson(fit),
+    complete: a.complete,
     flashBytes: a.flashBytes,
     pareto,
     rejected: r.rejected,

@@ -2,6 +2,7 @@
 // the Markdown report of Export Report. Pure text, so the extension only maps lines to ranges.
 import { formatShape } from '../graph';
 import type { ModelReport } from './session';
+import { verdictText } from '../mcu/catalogue';
 
 export interface Listing {
   text: string;
@@ -19,9 +20,9 @@ export function listing(r: ModelReport): Listing {
   const a = r.analysis;
   const lines: string[] = [];
   const t = r.effective.target;
-  lines.push(`// ${r.fileName}: ${a.format.toUpperCase()}, ${a.ops.length} executed operators; target ${t.name} (SRAM ${n(t.sramBytes)} B, Flash ${n(t.flashBytes)} B)`);
+  lines.push(`// ${r.fileName}: ${a.format.toUpperCase()}, ${a.ops.length} executed operators; ${t ? `target ${t.name} (SRAM ${n(t.sramBytes)} B, Flash ${n(t.flashBytes)} B)` : 'no target'}${r.fit ? `: ${verdictText(r.fit)}` : ''}`);
   const headerLine = 0;
-  lines.push(`// peak SRAM ${n(a.peakBytes)} B per layer${r.schedule ? `, ${n(r.schedule.peakBytes)} B with ${r.schedule.tiles.join('×')} patches after #${r.schedule.split.index}` : ''}; Flash ${n(a.flashBytes)} B; ${n(a.macs)} MACs`);
+  lines.push(`// peak SRAM ${a.complete ? '' : 'at least '}${n(a.peakBytes)} B per layer${r.schedule ? `, ${n(r.schedule.peakBytes)} B with ${r.schedule.tiles.join('×')} patches after #${r.schedule.split.index}` : ''}; Flash ${n(a.flashBytes)} B; ${n(a.macs)} MACs`);
   // Columns as wide as their longest entry (names above 60 characters keep their end, where TF puts the layer).
   const name = (s: string): string => (s.length > 60 ? `…${s.slice(-59)}` : s);
   const shape = (row: (typeof a.ops)[number]): string => row.outputShapes.map(formatShape).join(', ');
@@ -74,15 +75,18 @@ export function reportMarkdown(r: ModelReport): string {
   const out: string[] = [];
   out.push(`# Memory report: ${r.fileName}`);
   out.push('');
-  out.push(`Format ${a.format.toUpperCase()}, ${a.ops.length} executed operators. Target **${t.name}**: SRAM ${n(t.sramBytes)} B${t.reserveBytes ? ` (reserve ${n(t.reserveBytes)} B)` : ''}, Flash ${n(t.flashBytes)} B.`);
+  out.push(`Format ${a.format.toUpperCase()}, ${a.ops.length} executed operators. ${t ? `Target **${t.name}**: SRAM ${n(t.sramBytes)} B${t.reserveBytes ? ` (reserve ${n(t.reserveBytes)} B)` : ''}, Flash ${n(t.flashBytes)} B.` : 'No target.'}`);
   out.push('');
+  // The sentence and the table come from the same fit, so they cannot disagree.
+  if (r.fit && t) out.push(`**Verdict for ${t.name}: ${verdictText(r.fit)}**${r.schedule ? ' with the patch schedule' : ''}.`, '');
+  const least = a.complete ? '' : '≥ ';
   out.push('| | per layer | with schedule |');
   out.push('|---|---:|---:|');
-  out.push(`| peak SRAM (live set) | ${n(a.peakBytes)} B | ${r.schedule ? `${n(r.schedule.peakBytes)} B` : '—'} |`);
-  out.push(`| arena | ${n(a.arenaBytes)} B | ${r.schedule ? `${n(r.schedule.arenaBytes)} B` : '—'} |`);
-  out.push(`| MACs | ${n(a.macs)} | ${r.schedule ? `+${(r.schedule.overhead.modelExact * 100).toFixed(1)}%` : '—'} |`);
-  out.push(`| Flash (weights) | ${n(a.flashBytes)} B | |`);
-  out.push(`| fits ${t.name} | ${r.perLayerFit.fits ? 'yes' : 'no'} | ${r.schedule ? (r.fit.fits ? 'yes' : 'no') : '—'} |`);
+  out.push(`| peak SRAM (live set) | ${least}${n(a.peakBytes)} B | ${r.schedule ? `${least}${n(r.schedule.peakBytes)} B` : '—'} |`);
+  out.push(`| arena | ${least}${n(a.arenaBytes)} B | ${r.schedule ? `${least}${n(r.schedule.arenaBytes)} B` : '—'} |`);
+  out.push(`| MACs | ${least}${n(a.macs)} | ${r.schedule ? `+${(r.schedule.overhead.modelExact * 100).toFixed(1)}%` : '—'} |`);
+  out.push(`| Flash (weights) | ${least}${n(a.flashBytes)} B | ${least}${n(a.flashBytes)} B |`);
+  if (r.perLayerFit && r.fit && t) out.push(`| verdict for ${t.name} | ${verdictText(r.perLayerFit)} | ${r.schedule ? verdictText(r.fit) : '—'} |`);
   out.push('');
   out.push(`Schedule: ${r.schedule ? `${r.schedule.tiles.join('×')} tiles after #${r.schedule.split.index} ${r.schedule.split.op} '${r.schedule.split.name}'` : 'none'} — ${r.scheduleWhy}.`);
   out.push('');

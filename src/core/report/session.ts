@@ -5,11 +5,11 @@ import type { Analysis } from '../analysis/analyze';
 import { analyzeGraph } from '../analysis/analyze';
 import type { Graph, ModelMetadata } from '../graph';
 import { ModelError } from '../errors';
-import { evaluateFit, type FitResult } from '../mcu/catalogue';
+import { evaluateFit, type FitResult, type McuTarget } from '../mcu/catalogue';
 import { evaluateSchedule, scheduleContext, scheduledLive, type ScheduleContext, type ScheduleCost } from '../schedule/cost';
 import { describeSchedule, type ScheduleReport } from '../schedule/report';
 import { searchSchedules } from '../schedule/search';
-import { resolveScheduleSpec } from '../schedule/spec';
+import { resolveSchedule, scheduleRefText } from '../schedule/spec';
 import type { Effective, ScheduleSetting } from './deployment';
 
 export type FindingSeverity = 'error' | 'warning' | 'information';
@@ -35,9 +35,10 @@ export interface ModelReport {
   metadata: ModelMetadata;
   analysis: Analysis;
   effective: Effective;
-  perLayerFit: FitResult;
+  /** Null without a target (the CLI without --target). */
+  perLayerFit: FitResult | null;
   /** The fit with the schedule in force (equals perLayerFit without one). */
-  fit: FitResult;
+  fit: FitResult | null;
   schedule: ScheduleReport | null;
   /** Live bytes per execution step with the schedule (largest tile in the stage); null without one. */
   scheduledLive: number[] | null;
@@ -70,66 +71,98 @@ interface Applied {
 }
 
 function appliedSchedule(ctx: ScheduleContext, eff: Effective, perLayerArena: number): Applied {
-  const found = searchSchedules(ctx, { target: eff.target, maxOverhead: eff.maxOverhead, perLayerArenaBytes: perLayerArena });
+  const target = eff.target;
+  const found = searchSchedules(ctx, { target, maxOverhead: eff.maxOverhead, perLayerArenaBytes: perLayerArena });
   const candidates = found.pareto.slice(0, MAX_CANDIDATES).map((c) => describeSchedule(ctx, c));
   // Fixes for an SRAM error: schedules whose arena fits, least overhead first (ignoring the limit, which the title
   // shows). The Pareto set does not depend on the limit: only the choice of `best` does.
-  const budget = eff.target.sramBytes - eff.target.reserveBytes;
+  const budget = target ? target.sramBytes - target.reserveBytes : -1;
   const fixes = found.pareto
     .filter((c) => c.peakBytes <= budget)
     .sort((a, b) => a.overhead.modelExact - b.overhead.modelExact)
     .slice(0, 3)
     .map((c) => describeSchedule(ctx, c))
     .filter((r) => r.arenaBytes <= budget);
-  if (eff.schedule === 'none') return { report: null, cost: null, why: 'layer by layer (schedule: none)', candidates, fixes };
+  const from = eff.origins.schedule === 'flag' ? 'as given on the command line' : eff.origins.schedule === 'deployment' ? 'as given in the deployment file' : 'as given';
+  if (eff.schedule === 'none') return { report: null, cost: null, why: `layer by layer (schedule "none", ${eff.origins.schedule === 'default' ? 'the default' : from.replace('as given', 'given')})`, candidates, fixes };
   if (eff.schedule === 'auto') return { report: found.best ? describeSchedule(ctx, found.best) : null, cost: found.best, why: found.why, candidates, fixes };
-  const text = `${eff.schedule.after}:${eff.schedule.tiles[0]}x${eff.schedule.tiles[1]}`;
+  const text = scheduleRefText(eff.schedule);
   try {
-    const spec = resolveScheduleSpec(ctx, text);
+    const spec = resolveSchedule(ctx, eff.schedule);
     const cost = evaluateSchedule(ctx, spec.split, spec.p, spec.q);
-    return { report: describeSchedule(ctx, cost), cost, why: `as given in the deployment file (${text})`, candidates, fixes };
+    return { report: describeSchedule(ctx, cost), cost, why: `${from} (${text})`, candidates, fixes };
   } catch (e) {
     if (!(e instanceof ModelError)) throw e;
-    return { report: null, cost: null, why: 'layer by layer: the schedule in the deployment file does not apply', error: e.message, candidates, fixes };
+    return { report: null, cost: null, why: `layer by layer: the schedule ${from.replace('as given', 'given')} does not apply`, error: e.message, candidates, fixes };
   }
 }
+
+/** The target and fits of a report made with a target. The extension's always are: its settings' defaults name one. */
+export function targetFit(r: ModelReport): { target: McuTarget; fit: FitResult; perLayerFit: FitResult } {
+  const target = r.effective.target;
+  if (!target || !r.fit || !r.perLayerFit) throw new Error('internal: a report without a target where one is required');
+  return { target, fit: r.fit, perLayerFit: r.perLayerFit };
+}
+
+/** How many unsized operators a finding names before "and N more". */
+const NAMED_UNSIZED = 3;
 
 export function analyzeModel(graph: Graph, fileName: string, eff: Effective): ModelReport {
   const analysis = analyzeGraph(graph, eff.conventions);
   const ctx = scheduleContext(graph, eff.conventions);
   const applied = appliedSchedule(ctx, eff, analysis.arenaBytes);
-  const perLayerFit = evaluateFit(eff.target, analysis.arenaBytes, analysis.flashBytes);
-  const fit = applied.report ? evaluateFit(eff.target, applied.report.arenaBytes, analysis.flashBytes) : perLayerFit;
   const t = eff.target;
+  const perLayerFit = t ? evaluateFit(t, analysis.arenaBytes, analysis.flashBytes, analysis.complete) : null;
+  const fit = t && applied.report ? evaluateFit(t, applied.report.arenaBytes, analysis.flashBytes, analysis.complete) : perLayerFit;
   const findings: Finding[] = [];
   for (const p of eff.problems) findings.push({ severity: 'warning', code: 'deployment', message: `deployment file${p.path ? ` (${p.path})` : ''}: ${p.message}`, step: null });
   if (applied.error) findings.push({ severity: 'warning', code: 'schedule', message: applied.error, step: null });
+  const atLeast = analysis.complete ? '' : 'at least ';
 
-  if (!fit.sramFits) {
+  if (t && fit && perLayerFit && !fit.sramFits) {
     const s = applied.report;
     const peakStep = s ? s.peakOp.index : analysis.peakStep;
     const row = analysis.ops[peakStep];
-    const what = s ? `with ${s.tiles[0]}×${s.tiles[1]} patches after step #${s.split.index}, peak ${bytes(s.peakBytes)} (arena ${bytes(s.arenaBytes)})` : `peak SRAM ${bytes(analysis.peakBytes)} (arena ${bytes(analysis.arenaBytes)})`;
+    const what = s ? `with ${s.tiles[0]}×${s.tiles[1]} patches after step #${s.split.index}, peak ${atLeast}${bytes(s.peakBytes)} (arena ${bytes(s.arenaBytes)})` : `peak SRAM ${atLeast}${bytes(analysis.peakBytes)} (arena ${bytes(analysis.arenaBytes)})`;
     findings.push({
       severity: 'error', code: 'sram', step: peakStep >= 0 ? peakStep : null,
-      message: `${what}${t.reserveBytes ? ` + reserve ${bytes(t.reserveBytes)}` : ''} exceeds ${t.name}'s ${bytes(t.sramBytes)} SRAM by ${bytes(fit.sramNeeded - t.sramBytes)}${row ? `; peak at #${row.index} ${row.op} '${row.name}'` : ''}`,
+      message: `${what}${t.reserveBytes ? ` + reserve ${bytes(t.reserveBytes)}` : ''} exceeds ${t.name}'s ${bytes(t.sramBytes)} SRAM by ${atLeast}${bytes(fit.sramNeeded - t.sramBytes)}${row ? `; peak at #${row.index} ${row.op} '${row.name}'` : ''}`,
       fixes: applied.fixes.map((r) => ({ title: scheduleTitle(r), schedule: scheduleSetting(r) })),
     });
     if (applied.fixes.length > 0 && !s) {
       const best = applied.fixes[0]!;
-      findings.push({ severity: 'information', code: 'schedule-fits', step: best.split.index, message: `a patch schedule makes it fit ${t.name}: ${scheduleTitle(best)}` });
+      findings.push({
+        severity: 'information', code: 'schedule-fits', step: best.split.index,
+        message: fit.flashFits && analysis.complete
+          ? `a patch schedule makes it fit ${t.name}: ${scheduleTitle(best)}`
+          : `a patch schedule brings SRAM within ${t.name}'s ${bytes(t.sramBytes)}: ${scheduleTitle(best)}${fit.flashFits ? '' : `; the weights still exceed its Flash`}`,
+      });
     }
-  } else if (applied.report && !perLayerFit.sramFits) {
-    findings.push({ severity: 'information', code: 'schedule-fits', step: applied.report.split.index, message: `fits ${t.name} with the patch schedule: ${scheduleTitle(applied.report)}` });
+  } else if (t && fit && perLayerFit && applied.report && !perLayerFit.sramFits) {
+    findings.push({
+      severity: 'information', code: 'schedule-fits', step: applied.report.split.index,
+      message: fit.fits ? `fits ${t.name} with the patch schedule: ${scheduleTitle(applied.report)}` : `SRAM fits ${t.name} with the patch schedule: ${scheduleTitle(applied.report)}`,
+    });
   }
-  if (!fit.flashFits) {
-    findings.push({ severity: 'warning', code: 'flash', step: null, message: `weights ${bytes(analysis.flashBytes)} exceed ${t.name}'s ${bytes(t.flashBytes)} Flash by ${bytes(analysis.flashBytes - t.flashBytes)}` });
+  if (t && fit && !fit.flashFits) {
+    findings.push({ severity: 'error', code: 'flash', step: null, message: `weights ${atLeast}${bytes(analysis.flashBytes)} exceed ${t.name}'s ${bytes(t.flashBytes)} Flash by ${atLeast}${bytes(analysis.flashBytes - t.flashBytes)}` });
   }
-  const stepOf = new Map<number, number>();
-  analysis.ops.forEach((r) => r.sourceOps.forEach((o) => stepOf.set(o, r.index)));
-  for (const u of analysis.unsupported) {
-    findings.push({ severity: 'warning', code: 'unsupported', step: stepOf.get(u.opIndex) ?? null, message: `${u.op} '${u.name}' is not supported: ${u.reason}` });
-  }
+  const incomplete = incompleteFinding(analysis, atLeast);
+  if (incomplete) findings.push(incomplete);
   return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit, fit, schedule: applied.report,
     scheduledLive: applied.cost ? scheduledLive(ctx, applied.cost) : null, scheduleWhy: applied.why, candidates: applied.candidates, findings };
+}
+
+/** One warning for every unsized operator: how many, the first few by name, and that the figures are lower bounds. */
+function incompleteFinding(analysis: Analysis, atLeast: string): Finding | null {
+  const u = analysis.unsupported;
+  if (u.length === 0) return null;
+  const stepOf = new Map<number, number>();
+  analysis.ops.forEach((r) => r.sourceOps.forEach((o) => stepOf.set(o, r.index)));
+  const named = u.slice(0, NAMED_UNSIZED).map((x) => `#${stepOf.get(x.opIndex) ?? x.opIndex} ${x.op} '${x.name}' (${x.reason})`);
+  const more = u.length > NAMED_UNSIZED ? `, and ${u.length - NAMED_UNSIZED} more` : '';
+  return {
+    severity: 'warning', code: 'unsupported', step: stepOf.get(u[0]!.opIndex) ?? null,
+    message: `INCOMPLETE: ${u.length} of ${analysis.fileOps} operators are not sized, so the peak (${atLeast}${bytes(analysis.peakBytes)}) is a lower bound and no verdict says it fits: ${named.join('; ')}${more}`,
+  };
 }
