@@ -42,10 +42,10 @@ function gaugeRow(g: Gauge): HTMLElement {
   bar.style.width = `${Math.min(100, pct)}%`;
   return el('tr', {},
     el('th', { scope: 'row' }, g.region),
-    el('td', { class: 'num' }, n(g.used)),
+    el('td', { class: 'num' }, `${g.atLeast ? '≥ ' : ''}${n(g.used)}`),
     el('td', { class: 'num' }, n(g.size)),
     el('td', { class: 'gauge-cell' }, el('div', { class: 'gauge', role: 'meter', 'aria-valuenow': String(Math.round(pct)), 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-label': `${g.region} used` }, bar)),
-    el('td', { class: `num ${g.level}` }, `${pct >= 999 ? '>999' : pct.toFixed(1)}%`),
+    el('td', { class: `num ${g.level}` }, `${g.atLeast ? '≥ ' : ''}${pct >= 999 ? '>999' : pct.toFixed(1)}%`),
     el('td', { class: 'num' }, n(g.free)),
   );
 }
@@ -62,13 +62,20 @@ function render(d: MemoryViewData): void {
     ),
   );
 
+  if (d.incomplete) {
+    const i = d.incomplete;
+    root.append(el('section', { class: 'banner incomplete', role: 'alert', 'aria-label': 'Incomplete analysis' },
+      el('strong', {}, 'INCOMPLETE: '),
+      `${i.count} of ${i.total} operators could not be sized (${i.first.join(', ')}${i.count > i.first.length ? ', …' : ''}). ` +
+      'Figures are lower bounds ("at least"), and no verdict says the model fits.'));
+  }
   const target = el('section', { 'aria-label': 'Target' },
-    el('h2', {}, `Target ${d.target.name}`),
+    el('h2', {}, `Target ${d.target.name}: `, el('span', { class: `verdict ${d.incomplete ? 'warn' : d.sram.level === 'over' || d.flash.level === 'over' ? 'over' : 'ok'}` }, d.verdict)),
     el('table', { class: 'gauges' },
       el('thead', {}, el('tr', {}, ...['Region', 'Used', 'Size', '', '%', 'Free'].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', {}, gaugeRow(d.sram), gaugeRow(d.flash)),
     ),
-    el('p', {}, `Peak SRAM ${n(d.perLayerPeakBytes)} B per layer${d.scheduledPeakBytes !== null ? `, ${n(d.scheduledPeakBytes)} B with the patch schedule` : ''}${d.target.reserveBytes ? `; reserve ${n(d.target.reserveBytes)} B` : ''}.`),
+    el('p', {}, `Peak SRAM ${d.incomplete ? 'at least ' : ''}${n(d.perLayerPeakBytes)} B per layer${d.scheduledPeakBytes !== null ? `, ${n(d.scheduledPeakBytes)} B with the patch schedule` : ''}${d.target.reserveBytes ? `; reserve ${n(d.target.reserveBytes)} B` : ''}.`),
   );
   target.append(el('div', { class: 'actions' },
     button('Select Target…', () => api.postMessage({ type: 'selectTarget' })),

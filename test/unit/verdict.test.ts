@@ -1,0 +1,152 @@
+// One verdict (issue 11): incomplete is never "fits" (exit 3, JSON fits null, one warning), settings in layers with
+// their origins, the CLI and the extension's pipeline agree on the same files and settings, and the words agree.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { EXIT_DOES_NOT_FIT, EXIT_FITS, EXIT_INCOMPLETE, main } from '../../src/cli/main';
+import { DEFAULT_SETTINGS, reportJson, reportMarkdown, runPipeline, settingsLayers, type AnalysisJson } from '../../src/core/index';
+import { exampleModel } from '../../src/core/testing/examples';
+import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
+import { memoryViewData } from '../../src/shared/view-model';
+import { HAVE_SHARED, sharedModel } from '../helpers';
+
+function cli(...argv: string[]): { code: number; out: string; err: string } {
+  let out = '';
+  let err = '';
+  const code = main(argv, { out: (s) => { out += `${s}\n`; }, err: (s) => { err += `${s}\n`; } });
+  return { code, out, err };
+}
+
+/** A graph with an operator nobody can size (a custom op without stored shapes) in the middle. */
+function incompleteModel(): Uint8Array {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 3, 32, 32]);
+  const c = b.op('Relu', [b.conv(x, 3, 8, 3)]);
+  const m = b.node('MysteryOp', [c], {}, ['mystery'], 'com.example')[0]!;
+  b.node('Relu', [m], {}, ['y']);
+  b.output('y');
+  return b.build();
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-mem-verdict-'));
+const write = (name: string, bytes: Uint8Array | string): string => {
+  const f = path.join(dir, name);
+  fs.writeFileSync(f, bytes);
+  return f;
+};
+const example = write('example.tflite', exampleModel('tflite'));
+const exampleOnnx = write('example.onnx', exampleModel('onnx'));
+const incomplete = write('incomplete.onnx', incompleteModel());
+
+test('incomplete: exit 3 and INCOMPLETE, never FITS; JSON fits null with the operators named; exceeding a limit is still DOES NOT FIT', () => {
+  const big = cli('analyze', incomplete, '--custom-target', 'big:8M:8M');
+  assert.equal(big.code, EXIT_INCOMPLETE, big.out + big.err);
+  assert.match(big.out, /at least [\d,]+ B/);
+  assert.match(big.out, /→ INCOMPLETE/);
+  assert.doesNotMatch(big.out, /→ FITS/);
+  const j = JSON.parse(cli('analyze', incomplete, '--custom-target', 'big:8M:8M', '--json').out) as AnalysisJson;
+  assert.equal(j.fits, null);
+  assert.equal(j.complete, false);
+  assert.equal(j.status, 'incomplete');
+  assert.deepEqual(j.unsupported.map((u) => u.op), ['com.example.MysteryOp', 'Relu']);
+  const tiny = cli('analyze', incomplete, '--custom-target', 'tiny:1K:8M', '--json');
+  assert.equal(tiny.code, EXIT_DOES_NOT_FIT, 'the sized part alone exceeds 1 KiB: certain');
+  assert.equal((JSON.parse(tiny.out) as AnalysisJson).fits, false);
+  assert.deepEqual((JSON.parse(tiny.out) as AnalysisJson).failing, ['SRAM']);
+  assert.equal(cli('analyze', incomplete).code, EXIT_FITS, 'no target: no verdict');
+  // The extension: one warning that counts and names, a banner, gauges as lower bounds, an amber status.
+  const r = runPipeline({ bytes: fs.readFileSync(incomplete), fileName: incomplete, base: settingsLayers(DEFAULT_SETTINGS), deploymentText: '{"target": {"name": "big", "sram": "8M", "flash": "8M"}}' });
+  assert.ok(r.ok);
+  const warnings = r.value.report.findings.filter((f) => f.code === 'unsupported');
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!.message, /^INCOMPLETE: 2 of 4 operators are not sized.*MysteryOp/);
+  const v = memoryViewData(r.value.report, { enabled: false, reason: '' });
+  assert.deepEqual([v.incomplete?.count, v.sram.atLeast, v.flash.atLeast], [2, true, true]);
+  assert.match(v.verdict, /^INCOMPLETE/);
+});
+
+test('settings layers: the CLI reads <model>.mcu.json; --no-deployment, --deployment FILE; an option given wins; origins reported', () => {
+  const model = write('layers.tflite', exampleModel('tflite'));
+  write('layers.tflite.mcu.json', JSON.stringify({ target: { name: 'board96', sram: '96K', flash: '1M' }, schedule: 'auto', maxMacsOverhead: 30 }));
+  const fromFile = JSON.parse(cli('analyze', model, '--json').out) as AnalysisJson;
+  assert.equal(fromFile.target?.name, 'board96');
+  assert.equal(fromFile.status, 'fits', 'the file\'s schedule auto makes it fit 96 KiB');
+  assert.deepEqual(fromFile.settings, { target: 'deployment', reserve: 'deployment', conventions: 'default', schedule: 'deployment', maxMacsOverhead: 'deployment', codegenOutputFolder: 'default' });
+  const human = cli('analyze', model);
+  assert.match(human.out, /Settings: target board96 \(deployment file\).*schedule auto \(deployment file\)/);
+  const flag = JSON.parse(cli('analyze', model, '--json', '--schedule', 'none').out) as AnalysisJson;
+  assert.deepEqual([flag.status, flag.settings?.schedule, flag.settings?.target], ['does-not-fit', 'flag', 'deployment']);
+  const none = JSON.parse(cli('analyze', model, '--json', '--no-deployment').out) as AnalysisJson;
+  assert.deepEqual([none.target, none.fits], [null, null]);
+  const other = write('other.json', '{"target": "STM32H743"}');
+  assert.equal((JSON.parse(cli('analyze', model, '--json', '--deployment', other).out) as AnalysisJson).target?.name, 'STM32H743');
+  assert.equal(cli('analyze', model, '--deployment', path.join(dir, 'missing.json')).code, 2);
+  assert.equal(cli('analyze', model, '--deployment', other, '--no-deployment').code, 2);
+  const broken = write('broken.tflite', exampleModel('tflite'));
+  write('broken.tflite.mcu.json', '{"target": "STM32F999", "schedule": 7}');
+  const b = cli('analyze', broken);
+  assert.match(b.err, /warning: deployment file \(target\): unknown target 'STM32F999'/);
+});
+
+test('one pipeline: the CLI and the extension\'s pipeline give the same verdict and figures on the same files and settings', () => {
+  const models = [example, exampleOnnx, incomplete, ...(HAVE_SHARED ? ['tflite/person_detect.tflite', 'onnx/mobilenet_v2_w035_144.onnx'].map(sharedModel) : [])];
+  const deployments = [
+    { target: 'STM32F746' },
+    { target: { name: 'small', sram: '64K', flash: '256K' }, schedule: 'auto' },
+    { target: 'STM32F410', schedule: 'auto', conventions: { inplaceDepthwise: true } },
+    { target: { name: 'r', sram: '512K', flash: '4M', reserve: '40K' }, maxMacsOverhead: null, schedule: 'auto' },
+  ];
+  let compared = 0;
+  for (const m of models) {
+    for (const d of deployments) {
+      const text = JSON.stringify(d);
+      const copy = write(`p${compared}${path.extname(m)}`, fs.readFileSync(m));
+      write(`${path.basename(copy)}.mcu.json`, text);
+      const c = cli('analyze', copy, '--json');
+      assert.ok(c.code !== 2, c.err);
+      const viaCli = JSON.parse(c.out) as AnalysisJson;
+      const r = runPipeline({ bytes: fs.readFileSync(copy), fileName: copy, base: settingsLayers(DEFAULT_SETTINGS), deploymentText: text });
+      assert.ok(r.ok);
+      const viaExt = reportJson(r.value.report);
+      const pick = (j: AnalysisJson): unknown => [j.status, j.verdict, j.fits, j.failing, j.complete, j.target, j.peakBytes, j.arenaBytes, j.flashBytes, j.macs,
+        j.schedule && 'tiles' in j.schedule ? [j.schedule.split.index, j.schedule.tiles, j.schedule.arenaBytes] : null];
+      assert.deepEqual(pick(viaCli), pick(viaExt), `${path.basename(m)} with ${text}`);
+      compared++;
+    }
+  }
+  assert.ok(compared >= 12);
+});
+
+test('coherent words: no "fits" when Flash fails; the report\'s sentence and table agree; the failing resource is named', () => {
+  const model = write('words.tflite', exampleModel('tflite'));
+  // SRAM needs a schedule, Flash is too small whatever the schedule.
+  const text = '{"target": {"name": "f410like", "sram": "96K", "flash": "8K"}}';
+  const r = runPipeline({ bytes: fs.readFileSync(model), fileName: model, base: settingsLayers(DEFAULT_SETTINGS), deploymentText: text });
+  assert.ok(r.ok);
+  const rep = r.value.report;
+  const info = rep.findings.filter((f) => f.severity === 'information');
+  assert.ok(info.length > 0);
+  for (const f of info) assert.doesNotMatch(f.message, /makes it fit|fits f410like/, f.message);
+  assert.ok(info.some((f) => /still exceed its Flash/.test(f.message)));
+  assert.deepEqual(rep.fit?.failing, ['SRAM', 'Flash']);
+  const flash = rep.findings.find((f) => f.code === 'flash');
+  assert.equal(flash?.severity, 'error');
+  const md = reportMarkdown(rep);
+  assert.match(md, /\*\*Verdict for f410like: DOES NOT FIT \(SRAM and Flash\)\*\*/);
+  assert.match(md, /\| verdict for f410like \| DOES NOT FIT \(SRAM and Flash\) \| — \|/);
+  // With the schedule applied, SRAM fits, Flash does not: the sentence, the table and the finding say so.
+  const withSched = runPipeline({ bytes: fs.readFileSync(model), fileName: model, base: settingsLayers(DEFAULT_SETTINGS), deploymentText: text.replace('}}', '}, "schedule": "auto"}') });
+  assert.ok(withSched.ok);
+  const md2 = reportMarkdown(withSched.value.report);
+  assert.match(md2, /\*\*Verdict for f410like: DOES NOT FIT \(Flash\)\*\* with the patch schedule/);
+  assert.match(md2, /\| verdict for f410like \| DOES NOT FIT \(SRAM and Flash\) \| DOES NOT FIT \(Flash\) \|/);
+  assert.ok(!withSched.value.report.findings.some((f) => /^fits /.test(f.message)));
+  const c = cli('analyze', model, '--deployment', path.join(dir, 'words.json'));
+  assert.equal(c.code, 2, 'missing --deployment file');
+  write('words.json', text);
+  const c2 = cli('analyze', model, '--deployment', path.join(dir, 'words.json'));
+  assert.equal(c2.code, EXIT_DOES_NOT_FIT);
+  assert.match(c2.out, /→ DOES NOT FIT \(SRAM and Flash\)/);
+});
