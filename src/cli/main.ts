@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  advise, BUILTIN_TARGETS, codegenOptionsFor, deploymentFileName, describeSchedule, evaluateFit, evaluateSchedule,
+  advise, BUILTIN_TARGETS, RUNTIME_RESERVE_BYTES, codegenOptionsFor, deploymentFileName, describeSchedule, evaluateFit, evaluateSchedule,
   findTarget, generateC, makeCustomTarget, ModelError, parseScheduleSpec, parseSize, printable, resolveSchedule,
   runPipeline, scheduleContext, searchSchedules, type Conventions, type CustomTargetSetting, type Deployment, type FitResult,
   type ScheduleReport, type SearchResult, type SettingsLayer, type PipelineOutput,
@@ -255,10 +255,11 @@ function codegenCommand(args: Args, io: Io): number {
     `wrote ${r.files.length} files to ${out}: ${r.files.map((f) => f.path).join(', ')}`,
     `schedule: ${r.schedule ? `split after step #${r.schedule.split} ('${printable(r.schedule.stageOutput)}'), ${r.schedule.p}x${r.schedule.q} tiles` : 'layer by layer'} (${eff.schedule === 'auto' ? 'chosen automatically: ' : ''}${printable(report.scheduleWhy)})`,
     `arena: ${kib(r.arenaBytes)}; weights: ${kib(r.weightsBytes)}; ${r.steps} steps; kernels: ${r.kernels.join(', ')}`,
+    `firmware: Flash ${kib(r.footprint.flashBytes)} (weights, kernels ${r.footprint.kernelsBytes} B, model code ${r.footprint.modelBytes} B, runtime ${r.footprint.runtimeFlashBytes} B); RAM ${kib(r.footprint.ramBytes)} + reserve ${target ? target.reserveBytes : RUNTIME_RESERVE_BYTES} B (runtime data, stack and heap)`,
     `Cortex-M link: RAM ${kib(r.ramBytes)}, Flash ${kib(r.flashBytes)}${target ? ` (${target.name})` : ' (QEMU board; pass --target to link into an MCU\'s memory)'}`,
     `next: make -C ${out} host && ${path.join(out, 'model_test')} INPUT.bin`,
   ].join('\n'));
-  const fit = target ? evaluateFit(target, r.arenaBytes, r.weightsBytes) : null;
+  const fit = target ? evaluateFit(target, r.footprint.ramBytes, r.footprint.flashBytes) : null;
   if (fit && !fit.fits) {
     io.err(`mcu-mem: the generated code does not fit ${target!.name} (${fit.failing.join(' and ')}): the Cortex-M build will not link`);
     return EXIT_DOES_NOT_FIT;

@@ -62,7 +62,11 @@ export function renderAnalysis(r: ModelReport, graph: Graph): string {
   out.push('Summary');
   out.push(`  Peak SRAM (live set)   ${least}${n(a.peakBytes)} B (${kib(a.peakBytes)})${peak ? ` at #${peak.index} ${peak.op} '${clip(peak.name, 60)}'` : ''}`);
   out.push(`  Arena plan             ${least}${n(a.arenaBytes)} B (${a.arenaStrategy}); lower bound ${n(a.lowerBoundBytes)} B; TFLM greedy ${n(a.greedyArenaBytes)} B`);
-  out.push(`  Flash (weights)        ${least}${n(a.flashBytes)} B (${kib(a.flashBytes)})`);
+  out.push(`  Flash (weights)        ${least}${n(a.flashBytes)} B (${kib(a.flashBytes)}) as stored in the file`);
+  const fw = r.firmware;
+  out.push(fw
+    ? `  Firmware (C export)    Flash ${n(fw.flashBytes)} B: weights ${n(fw.weightsBytes)}, kernels ${n(fw.kernelsBytes)}, model code ${n(fw.modelBytes)}, runtime ${n(fw.runtimeFlashBytes)}; RAM ${n(fw.ramBytes)} B + reserve`
+    : `  Firmware (C export)    not possible (${printable(r.firmwareWhy)}); Flash counts the stored weights and the runtime`);
   out.push(`  MACs                   ${least}${n(a.macs)} (${mega(a.macs)})`);
   if (a.reorder) {
     out.push(a.reorder.improved

@@ -28,4 +28,4 @@ export * from './report/json';
 export { analyzeModel, targetFit, scheduleTitle, scheduleSetting, MAX_CANDIDATES, type ModelReport, type Finding, type FindingSeverity, type QuickFix } from './report/session';
 export { runPipeline, type PipelineInput, type PipelineOutput } from './report/pipeline';
 export { listing, hoverText, reportMarkdown, type Listing } from './report/listing';
-export { generateC, codegenOptionsFor, codegenFinding, CodegenError, MIN_STACK_BYTES, quantizeMultiplier, type CodegenOptions, type CodegenOutput, type GeneratedFile } from './codegen/index';
+export { generateC, firmwareFootprint, codegenOptionsFor, codegenFinding, CodegenError, MIN_STACK_BYTES, RUNTIME_RESERVE_BYTES, quantizeMultiplier, type Footprint, type CodegenOptions, type CodegenOutput, type GeneratedFile } from './codegen/index';

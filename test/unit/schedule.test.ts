@@ -234,7 +234,7 @@ describe('schedule search', () => {
     const all = searchSchedules(ctx, { maxOverhead: null });
     const peaks = all.pareto.map((c) => c.peakBytes).sort((a, b) => a - b);
     const budget = peaks[Math.floor(peaks.length / 2)]! + 64;
-    const target = makeCustomTarget({ name: 'mid', sramBytes: budget, flashBytes: 1 << 30 });
+    const target = makeCustomTarget({ name: 'mid', sramBytes: budget, flashBytes: 1 << 30, reserveBytes: 0 });
     const r = searchSchedules(ctx, { target, maxOverhead: null, perLayerArenaBytes: ctx.perLayerPeakBytes });
     assert.equal(r.fits, true);
     assert.ok(r.best && r.bestArenaBytes <= budget);

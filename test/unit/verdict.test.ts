@@ -73,7 +73,7 @@ test('settings layers: the CLI reads <model>.mcu.json; --no-deployment, --deploy
   const fromFile = JSON.parse(cli('analyze', model, '--json').out) as AnalysisJson;
   assert.equal(fromFile.target?.name, 'board96');
   assert.equal(fromFile.status, 'fits', 'the file\'s schedule auto makes it fit 96 KiB');
-  assert.deepEqual(fromFile.settings, { target: 'deployment', reserve: 'deployment', conventions: 'default', schedule: 'deployment', maxMacsOverhead: 'deployment', codegenOutputFolder: 'default' });
+  assert.deepEqual(fromFile.settings, { target: 'deployment', reserve: 'default', conventions: 'default', schedule: 'deployment', maxMacsOverhead: 'deployment', codegenOutputFolder: 'default' });
   const human = cli('analyze', model);
   assert.match(human.out, /Settings: target board96 \(deployment file\).*schedule auto \(deployment file\)/);
   const flag = JSON.parse(cli('analyze', model, '--json', '--schedule', 'none').out) as AnalysisJson;

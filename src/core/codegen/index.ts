@@ -7,10 +7,12 @@ import type { Conventions } from '../analysis/conventions';
 import type { McuTarget } from '../mcu/catalogue';
 import { emitFiles, weightsBytes, type GeneratedFile } from './emit';
 import { lowerProgram, type IoTensor } from './program';
+import { MIN_STACK_BYTES, programFootprint, type Footprint } from './footprint';
 
 export { CodegenError } from './program';
 export type { GeneratedFile } from './emit';
 export { quantizeMultiplier } from './quant';
+export { MIN_STACK_BYTES, RUNTIME_RESERVE_BYTES, type Footprint } from './footprint';
 
 export interface CodegenOptions {
   conventions?: Partial<Conventions>;
@@ -33,11 +35,17 @@ export interface CodegenOutput {
   schedule: { split: number; p: number; q: number; stageOutput: string } | null;
   ramBytes: number;
   flashBytes: number;
+  /** What the Cortex-M image needs (the verdict's figures for this export). */
+  footprint: Footprint;
 }
 
 const BOARD_BYTES = 4 * 1024 * 1024;
-/** Stack and heap kept free above the static data in the Cortex-M link (the harness's stdio needs about 2 KiB). */
-export const MIN_STACK_BYTES = 4096;
+
+/** The firmware footprint of exporting `graph` with these options, without writing the files (the verdict's Flash
+ *  and RAM). Fails as generateC would. */
+export function firmwareFootprint(graph: Graph, options: Pick<CodegenOptions, 'conventions' | 'schedule'> = {}): Result<Footprint> {
+  return capture(() => programFootprint(lowerProgram(graph, { conventions: options.conventions, schedule: options.schedule ?? null })));
+}
 
 export function generateC(graph: Graph, options: CodegenOptions = {}): Result<CodegenOutput> {
   return capture(() => {
@@ -54,7 +62,7 @@ export function generateC(graph: Graph, options: CodegenOptions = {}): Result<Co
     });
     return {
       files, arenaBytes: p.arenaBytes, weightsBytes: weightsBytes(p.weights), kernels: [...p.kernels].sort(), steps: p.steps,
-      input: p.input, outputs: p.outputs, schedule: p.schedule, ramBytes, flashBytes,
+      input: p.input, outputs: p.outputs, schedule: p.schedule, ramBytes, flashBytes, footprint: programFootprint(p),
     };
   });
 }

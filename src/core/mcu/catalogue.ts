@@ -1,5 +1,8 @@
-// MCU catalogue: usable SRAM and Flash per part, from the vendors' datasheets. `reserveBytes` is SRAM the target keeps
-// for the rest of the firmware (stack, RTOS, drivers); built-ins reserve nothing unless noted, users set their own.
+// MCU catalogue: usable SRAM and Flash per part, from the vendors' datasheets. `reserveBytes` is SRAM the firmware
+// needs besides the arena (stack, heap, C runtime, the harness): by default what the generated C measurably needs
+// (RUNTIME_RESERVE_BYTES); a reserve the user gives wins.
+
+import { RUNTIME_RESERVE_BYTES } from '../codegen/footprint';
 
 export interface McuTarget {
   name: string;
@@ -16,7 +19,7 @@ const KiB = 1024;
 const MiB = 1024 * 1024;
 
 const t = (name: string, core: string, sram: number, flash: number, notes?: string): McuTarget =>
-  ({ name, core, sramBytes: sram, flashBytes: flash, reserveBytes: 0, notes, builtin: true });
+  ({ name, core, sramBytes: sram, flashBytes: flash, reserveBytes: RUNTIME_RESERVE_BYTES, notes, builtin: true });
 
 export const BUILTIN_TARGETS: readonly McuTarget[] = [
   t('STM32F410', 'Cortex-M4F @ 100 MHz', 32 * KiB, 128 * KiB, 'STM32F410RB; the MCUNetV2 paper\'s 32 kB VWW class'),
@@ -43,7 +46,7 @@ export interface CustomTargetSpec {
 }
 
 export function makeCustomTarget(spec: CustomTargetSpec): McuTarget {
-  return { name: spec.name, core: 'custom', sramBytes: spec.sramBytes, flashBytes: spec.flashBytes, reserveBytes: spec.reserveBytes ?? 0, builtin: false };
+  return { name: spec.name, core: 'custom', sramBytes: spec.sramBytes, flashBytes: spec.flashBytes, reserveBytes: spec.reserveBytes ?? RUNTIME_RESERVE_BYTES, builtin: false };
 }
 
 const key = (s: string): string => s.toLowerCase().replace(/[\s_.-]/g, '');

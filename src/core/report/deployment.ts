@@ -173,6 +173,8 @@ export function resolveSettings(layers: readonly SettingsLayer[]): Effective {
     target: 'default', reserve: 'default', conventions: 'default', schedule: 'default', maxMacsOverhead: 'default', codegenOutputFolder: 'default',
   };
   let target: McuTarget | null = null;
+  /** The target's own definition gives its reserve (a custom target with `reserve`). */
+  let targetReserve = false;
   let reserve: number | undefined;
   let conventions: Partial<Conventions> = {};
   let schedule: Effective['schedule'] = 'none';
@@ -181,10 +183,15 @@ export function resolveSettings(layers: readonly SettingsLayer[]): Effective {
   for (const { origin, values: d } of layers) {
     if (isObject(d.target)) {
       const t = customTarget(d.target as CustomTargetSetting);
-      if (t) { target = t; origins.target = origin; } else problems.push({ path: 'target', message: `custom target '${d.target.name}': a size does not parse` });
+      if (t) { target = t; origins.target = origin; targetReserve = d.target.reserve !== undefined; } else problems.push({ path: 'target', message: `custom target '${d.target.name}': a size does not parse` });
     } else if (typeof d.target === 'string') {
       const t = findTarget(d.target, customs);
-      if (t) { target = t; origins.target = origin; } else {
+      if (t) {
+        target = t;
+        origins.target = origin;
+        const c = layers.flatMap((l) => l.customTargets ?? []).find((x) => x.name === t.name && !t.builtin);
+        targetReserve = c?.reserve !== undefined;
+      } else {
         problems.push({ path: 'target', message: `unknown target '${d.target}' (known: ${BUILTIN_TARGETS.map((x) => x.name).join(', ')}${customs.length ? `, ${customs.map((x) => x.name).join(', ')}` : ''})` });
       }
     }
@@ -201,7 +208,7 @@ export function resolveSettings(layers: readonly SettingsLayer[]): Effective {
     target = { ...target };
     // A reserve given in any layer wins over the target's own; otherwise the target's default reserve applies.
     if (reserve !== undefined) target.reserveBytes = reserve;
-    else origins.reserve = target.builtin ? 'default' : origins.target;
+    else origins.reserve = targetReserve ? origins.target : 'default';
   }
   return { target, conventions, schedule, maxOverhead: overhead === null ? null : overhead / 100, codegenOutputFolder: folder, problems, origins };
 }

@@ -8,6 +8,7 @@ import type { ScheduleContext } from '../schedule/cost';
 import { stepRef, type ScheduleReport, type StepRef } from '../schedule/report';
 import type { RejectedSplits, SearchResult } from '../schedule/search';
 import type { ModelReport } from './session';
+import type { Footprint } from '../codegen/footprint';
 import type { Effective, SettingKey, SettingOrigin } from './deployment';
 
 export const ANALYSIS_SCHEMA = 'mcu-mem/analysis@1';
@@ -38,6 +39,8 @@ export interface AnalysisJson {
   /** Resources over their limit. */
   failing: Resource[];
   complete: boolean;
+  /** The C export's firmware with the schedule in force (what the verdict counts), or null when it cannot be exported. */
+  firmware: (Footprint & { why: string }) | { why: string } | null;
   /** Each setting in force and where it came from (default, VS Code settings, deployment file, command line). */
   settings: Record<SettingKey, SettingOrigin> | null;
   unsupported: Analysis['unsupported'];
@@ -92,6 +95,7 @@ export function analysisJson(
     ...fitsJson(fit),
     complete: a.complete,
     settings: eff ? eff.origins : null,
+    firmware: null,
     unsupported: a.unsupported,
     ops: a.ops,
     buffers: a.buffers,
@@ -108,7 +112,7 @@ export function reportJson(r: ModelReport): AnalysisJson {
   const choice: ScheduleChoice | null = r.schedule
     ? { mode: r.effective.schedule === 'auto' ? 'auto' : 'fixed', report: r.schedule, why: r.scheduleWhy }
     : r.effective.schedule === 'auto' ? { mode: 'auto', report: null, why: r.scheduleWhy } : null;
-  return analysisJson(r.fileName, r, r.analysis, r.fit, choice, r.effective);
+  return { ...analysisJson(r.fileName, r, r.analysis, r.fit, choice, r.effective), firmware: r.firmware ? { ...r.firmware, why: r.firmwareWhy } : { why: r.firmwareWhy } };
 }
 
 export const SCHEDULE_SCHEMA = 'mcu-mem/schedule@1';

@@ -6,6 +6,8 @@ import { analyzeGraph } from '../analysis/analyze';
 import type { Graph, ModelMetadata } from '../graph';
 import { ModelError } from '../errors';
 import { evaluateFit, type FitResult, type McuTarget } from '../mcu/catalogue';
+import { firmwareFootprint, type Footprint } from '../codegen/index';
+import { RUNTIME_FLASH_BYTES } from '../codegen/footprint-data';
 import { evaluateSchedule, scheduleContext, scheduledLive, type ScheduleContext, type ScheduleCost } from '../schedule/cost';
 import { describeSchedule, type ScheduleReport } from '../schedule/report';
 import { searchSchedules } from '../schedule/search';
@@ -46,6 +48,10 @@ export interface ModelReport {
   /** Pareto schedules (best first), at most MAX_CANDIDATES. */
   candidates: ScheduleReport[];
   findings: Finding[];
+  /** The firmware of the C export with the schedule in force: what the verdict counts in Flash and RAM. Null when the
+   *  model cannot be exported (`firmwareWhy` says why): Flash then counts the stored weights and the runtime only. */
+  firmware: Footprint | null;
+  firmwareWhy: string;
 }
 
 export const MAX_CANDIDATES = 6;
@@ -112,8 +118,16 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
   const ctx = scheduleContext(graph, eff.conventions);
   const applied = appliedSchedule(ctx, eff, analysis.arenaBytes);
   const t = eff.target;
-  const perLayerFit = t ? evaluateFit(t, analysis.arenaBytes, analysis.flashBytes, analysis.complete) : null;
-  const fit = t && applied.report ? evaluateFit(t, applied.report.arenaBytes, analysis.flashBytes, analysis.complete) : perLayerFit;
+  // "Fits" means the firmware links: Flash and RAM of the C export (per layer and with the schedule in force).
+  const firmwareOf = (schedule: ScheduleCost | null): Footprint | string => {
+    const r = firmwareFootprint(graph, { conventions: eff.conventions, schedule: schedule ? { split: schedule.split, p: schedule.p, q: schedule.q } : null });
+    return r.ok ? r.value : r.error.message;
+  };
+  const perLayerFw = firmwareOf(null);
+  const fw = applied.cost ? firmwareOf(applied.cost) : perLayerFw;
+  const needs = (f: Footprint | string, arena: number): [number, number] => (typeof f === 'string' ? [arena, analysis.flashBytes + RUNTIME_FLASH_BYTES] : [f.ramBytes, f.flashBytes]);
+  const perLayerFit = t ? evaluateFit(t, ...needs(perLayerFw, analysis.arenaBytes), analysis.complete) : null;
+  const fit = t && applied.report ? evaluateFit(t, ...needs(fw, applied.report.arenaBytes), analysis.complete) : perLayerFit;
   const findings: Finding[] = [];
   for (const p of eff.problems) findings.push({ severity: 'warning', code: 'deployment', message: `deployment file${p.path ? ` (${p.path})` : ''}: ${p.message}`, step: null });
   if (applied.error) findings.push({ severity: 'warning', code: 'schedule', message: applied.error, step: null });
@@ -145,12 +159,14 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
     });
   }
   if (t && fit && !fit.flashFits) {
-    findings.push({ severity: 'error', code: 'flash', step: null, message: `weights ${atLeast}${bytes(analysis.flashBytes)} exceed ${t.name}'s ${bytes(t.flashBytes)} Flash by ${atLeast}${bytes(analysis.flashBytes - t.flashBytes)}` });
+    const what = typeof fw === 'string' ? `weights ${atLeast}${bytes(analysis.flashBytes)} and the runtime` : `the firmware image (weights ${bytes(fw.weightsBytes)} as exported, kernels, model code, runtime), ${bytes(fw.flashBytes)},`;
+    findings.push({ severity: 'error', code: 'flash', step: null, message: `${what} exceed${typeof fw === 'string' ? '' : 's'} ${t.name}'s ${bytes(t.flashBytes)} Flash by ${atLeast}${bytes(fit.flashNeeded - t.flashBytes)}` });
   }
   const incomplete = incompleteFinding(analysis, atLeast);
   if (incomplete) findings.push(incomplete);
   return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit, fit, schedule: applied.report,
-    scheduledLive: applied.cost ? scheduledLive(ctx, applied.cost) : null, scheduleWhy: applied.why, candidates: applied.candidates, findings };
+    scheduledLive: applied.cost ? scheduledLive(ctx, applied.cost) : null, scheduleWhy: applied.why, candidates: applied.candidates, findings,
+    firmware: typeof fw === 'string' ? null : fw, firmwareWhy: typeof fw === 'string' ? fw : 'the C export with the schedule in force' };
 }
 
 /** One warning for every unsized operator: how many, the first few by name, and that the figures are lower bounds. */
