@@ -51,6 +51,7 @@ export const LIMITS = {
   maxRank: 8,
   maxOps: 200_000,
   maxTensors: 1_000_000,
+  maxSubgraphs: 10_000,
 };
 
 export function checkedShape(dims: readonly number[], what: string): number[] {

@@ -120,7 +120,7 @@ function evalConst(op: Op, graph: Graph): number[] | undefined {
     }
     case 'ConstantOfShape': {
       const s = val(x);
-      if (!s || elementCount(s) > 64) return undefined;
+      if (!s || s.some((d) => !Number.isInteger(d) || d < 0) || elementCount(s) > 64) return undefined;
       return new Array<number>(elementCount(s)).fill(0);
     }
     default:
@@ -145,6 +145,19 @@ function shapeOf(graph: Graph, id: number | undefined): Shape | null {
 }
 
 const norm = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
+
+/** An axis attribute normalised, or a named failure when it is not an integer in [-rank, rank). */
+function axisIn(axis: number, rank: number, what: string): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) fail(`${what} ${axis} is outside the ${rank} axes`);
+  return norm(axis, rank);
+}
+
+/** Axes attribute normalised, each in range and none repeated. */
+function axesIn(axes: readonly number[], rank: number, what: string): number[] {
+  const out = axes.map((v) => axisIn(v, rank, what));
+  if (new Set(out).size !== out.length) fail(`${what}s [${axes.join(', ')}] repeat an axis`);
+  return out;
+}
 
 function axesNCHW(op: Op): { c: number; h: number; w: number } {
   return op.attrs.layout === 'NHWC' ? { h: 1, w: 2, c: 3 } : { c: 1, h: 2, w: 3 };
@@ -206,19 +219,26 @@ function inferOp(op: Op, graph: Graph): (Shape | null)[] | null {
       if (!x || !w || x.length !== 4 || w.length !== 4 || !a.spatial) return null;
       const ax = axesNCHW(op);
       const cin = x[ax.c]!;
+      if (cin <= 0) fail(`input [${x.join(',')}] has no channels`);
       let cout: number;
       let kernel: [number, number];
       if (a.layout === 'NHWC') {
         // TFLite: conv OHWI, depthwise 1HWO
         cout = op.kind === 'DepthwiseConv2D' ? w[3]! : w[0]!;
         kernel = [w[1]!, w[2]!];
-        if (op.kind === 'Conv2D' && w[3]! > 0 && cin !== w[3]) a.group = cin / w[3]!;
-        if (op.kind === 'DepthwiseConv2D') { a.group = cin; a.depthMultiplier = cin > 0 ? cout / cin : 1; }
+        if (op.kind === 'Conv2D' && (w[3]! <= 0 || cin % w[3]! !== 0 || cout % (cin / w[3]!) !== 0)) fail(`weights [${w.join(',')}] do not divide ${cin} input channels into groups`);
+        if (op.kind === 'Conv2D' && cin !== w[3]) a.group = cin / w[3]!;
+        if (op.kind === 'DepthwiseConv2D') {
+          if (cout % cin !== 0) fail(`depthwise weights [${w.join(',')}] give ${cout} outputs, not a multiple of ${cin} input channels`);
+          a.group = cin;
+          a.depthMultiplier = cout / cin;
+        }
       } else {
         // ONNX: OIHW, I = Cin / group
         cout = w[0]!;
         kernel = [w[2]!, w[3]!];
         const group = a.group ?? 1;
+        if (!Number.isInteger(group) || group < 1 || cout % group !== 0) fail(`group ${group} does not divide ${cout} output channels`);
         if (w[1]! * group !== cin) fail(`weights [${w.join(',')}] with group ${group} do not match ${cin} input channels`);
         if (group > 1 && group === cin) { op.kind = 'DepthwiseConv2D'; a.depthMultiplier = cout / cin; }
       }
@@ -234,6 +254,8 @@ function inferOp(op: Op, graph: Graph): (Shape | null)[] | null {
       const w = shapeOf(graph, op.inputs[1]);
       if (!x || !w || x.length !== 4 || w.length !== 4 || !a.spatial) return null;
       const sp = a.spatial;
+      const group = a.group ?? 1;
+      if (!Number.isInteger(group) || group < 1 || x[1]! % group !== 0 || w[0]! !== x[1]) fail(`weights [${w.join(',')}] with group ${group} do not match ${x[1]} input channels`);
       const k: [number, number] = [w[2]!, w[3]!];
       sp.kernel = k;
       const dim = (i: 0 | 1): number => (x[2 + i]! - 1) * sp.strides[i] + (k[i] - 1) * sp.dilations[i] + 1 - sp.pads[i] - sp.pads[i + 2]!;
@@ -257,7 +279,7 @@ function inferOp(op: Op, graph: Graph): (Shape | null)[] | null {
     }
     case 'Reduce': {
       if (!x) return null;
-      const axes = (a.axes ?? x.map((_, i) => i)).map((v) => norm(v, x.length));
+      const axes = a.axes ? axesIn(a.axes, x.length, 'reduction axis') : x.map((_, i) => i);
       return [a.keepDims ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i))];
     }
     case 'FullyConnected': {
@@ -301,7 +323,10 @@ function inferOp(op: Op, graph: Graph): (Shape | null)[] | null {
       const shapes = op.inputs.filter((i) => i >= 0).map((i) => shapeOf(graph, i));
       if (shapes.some((s) => !s) || shapes.length === 0) return null;
       const first = shapes[0]!;
-      const axis = norm(a.axis ?? 0, first.length);
+      const axis = axisIn(a.axis ?? 0, first.length, 'concatenation axis');
+      for (const sh of shapes as Shape[]) {
+        if (sh.length !== first.length || sh.some((d, i) => i !== axis && d !== first[i])) fail(`inputs [${first.join(',')}] and [${sh.join(',')}] differ outside axis ${axis}`);
+      }
       const out = first.slice();
       out[axis] = shapes.reduce((sum, s) => sum + (s![axis] ?? 0), 0);
       return [out];
@@ -339,18 +364,20 @@ function inferOp(op: Op, graph: Graph): (Shape | null)[] | null {
     }
     case 'Flatten': {
       if (!x) return null;
-      const axis = norm(a.axis ?? 1, x.length);
+      const axis = a.axis === x.length ? x.length : axisIn(a.axis ?? 1, x.length, 'flatten axis');
       return [[elementCount(x.slice(0, axis)), elementCount(x.slice(axis))]];
     }
     case 'Squeeze': {
       if (!x) return null;
-      const axes = a.axes?.length ? a.axes.map((v) => norm(v, x.length)) : x.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
+      const axes = a.axes?.length ? axesIn(a.axes, x.length, 'squeeze axis') : x.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
+      const wide = axes.find((i) => x[i] !== 1);
+      if (wide !== undefined) fail(`axis ${wide} has size ${x[wide]}, and only axes of size 1 can be squeezed`);
       return [x.filter((_, i) => !axes.includes(i))];
     }
     case 'Unsqueeze': {
       if (!x || !a.axes) return null;
       const rank = x.length + a.axes.length;
-      const axes = a.axes.map((v) => norm(v, rank));
+      const axes = axesIn(a.axes, rank, 'unsqueeze axis');
       const out: number[] = [];
       let j = 0;
       for (let i = 0; i < rank; i++) out.push(axes.includes(i) ? 1 : x[j++]!);
@@ -360,6 +387,7 @@ function inferOp(op: Op, graph: Graph): (Shape | null)[] | null {
       if (!x) return null;
       const perm = a.perm ?? x.map((_, i) => x.length - 1 - i);
       if (perm.length !== x.length) fail(`perm [${perm.join(',')}] does not match rank ${x.length}`);
+      if (perm.some((p) => !Number.isInteger(p) || p < 0 || p >= x.length) || new Set(perm).size !== perm.length) fail(`perm [${perm.join(',')}] is not a permutation of the ${x.length} axes`);
       return [perm.map((p) => x[p]!)];
     }
     case 'Resize': {
@@ -372,7 +400,7 @@ function inferOp(op: Op, graph: Graph): (Shape | null)[] | null {
     case 'Gather': {
       const idx = shapeOf(graph, op.inputs[1]);
       if (!x || !idx) return null;
-      const axis = norm(a.axis ?? 0, x.length);
+      const axis = axisIn(a.axis ?? 0, x.length, 'gather axis');
       return [[...x.slice(0, axis), ...idx, ...x.slice(axis + 1)]];
     }
     case 'Slice': {
@@ -380,7 +408,7 @@ function inferOp(op: Op, graph: Graph): (Shape | null)[] | null {
       const out = x.slice();
       const axes = a.axes ?? a.starts.map((_, i) => i);
       axes.forEach((axRaw, i) => {
-        const ax = norm(axRaw, x.length);
+        const ax = axisIn(axRaw, x.length, 'slice axis');
         const n = x[ax]!;
         const step = a.steps?.[i] ?? 1;
         if (step === 0) fail('slice step 0');
@@ -393,10 +421,12 @@ function inferOp(op: Op, graph: Graph): (Shape | null)[] | null {
     }
     case 'Split': {
       if (!x) return null;
-      const axis = norm(a.axis ?? 0, x.length);
+      const axis = axisIn(a.axis ?? 0, x.length, 'split axis');
       const n = op.outputs.length;
       const sizes = a.splitSizes ?? (x[axis]! % n === 0 ? new Array<number>(n).fill(x[axis]! / n) : null);
       if (!sizes) return null;
+      if (sizes.length !== n) fail(`${sizes.length} split sizes for ${n} outputs`);
+      if (sizes.some((v) => !Number.isInteger(v) || v < 0) || sizes.reduce((p, q) => p + q, 0) !== x[axis]) fail(`split sizes [${sizes.join(',')}] do not add up to the ${x[axis]} of axis ${axis}`);
       return sizes.map((s) => x.map((d, i) => (i === axis ? s : d)));
     }
     case 'Shape':

@@ -129,7 +129,11 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
   const producerOp = new Map<number, Op>();
   for (const op of graph.ops) for (const o of op.outputs) producerOp.set(o, op);
-  const T = (id: number): Tensor => graph.tensors[id]!;
+  const T = (id: number): Tensor => {
+    const t = graph.tensors[id];
+    if (!t) throw new CodegenError(`C export: an operator reads tensor ${id}, which is absent (an optional operand left out where generated code needs one)`);
+    return t;
+  };
   const label = (op: Op): string => `operator #${op.index} ${op.sourceType} '${op.name}'`;
 
   // ---- constants ----
@@ -367,6 +371,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     return d;
   };
   const constData = (id: number, op: Op, what: string): ConstData => {
+    if (id < 0) throw new CodegenError(`C export: ${label(op)}: its ${what} is left out`, op.index);
     const t = T(id);
     const p = producerOp.get(id);
     if (p?.folded && p.kind === 'Dequantize') {

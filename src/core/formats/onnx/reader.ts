@@ -2,6 +2,7 @@
 // weights, Identity/Dropout are folded, attributes are read as the model's opset defines them, QOperator ops are
 // mapped to their float kinds with the quantization operands as params. Weight bytes are never copied: protobufjs
 // hands out views into the file for raw_data, and external data is only checked (size and location), never read.
+import { onnxCensus } from './census';
 import { onnx } from 'onnx-proto';
 import { ModelError, checkedShape, LIMITS } from '../../errors';
 import type { ActivationFn, DType, Graph, Op, OpAttrs, OpKind, SpatialAttrs, Tensor } from '../../graph';
@@ -101,6 +102,7 @@ class NodeAttrs {
 
 export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Graph {
   let model: onnx.ModelProto;
+  onnxCensus(bytes); // limits before decoding: decoding builds an object per node and tensor
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (e) {
@@ -141,6 +143,13 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
       if (hops > alias.size) throw new ModelError('bad-graph', `Identity nodes form a cycle through '${name}'`);
       n = alias.get(n)!;
     }
+    // Path compression: every name on the way now points at the end, so a chain of Identity nodes resolves in
+    // near-constant time per lookup.
+    for (let m = name; alias.has(m) && m !== n;) {
+      const next = alias.get(m)!;
+      alias.set(m, n);
+      m = next;
+    }
     return n;
   };
   const addTensor = (t: Omit<Tensor, 'id'>): Tensor => {
@@ -158,9 +167,20 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
     addTensor({ name, dtype, shape, layout: null, role: 'constant', storage: [key], values, shapeFromFile: true });
   };
 
+  // Graph inputs are inputs. An initializer of the same name is a default value (IR >= 4) when no graph input is
+  // without one; otherwise the inputs with initializers are weights that the exporter also listed as inputs
+  // (IR < 4, or PyTorch's keep_initializers_as_inputs).
+  const initNames = new Set((g.initializer ?? []).map((i) => i.name ?? ''));
+  const inputNames = (g.input ?? []).map((vi) => vi.name ?? '').filter(Boolean);
+  const defaults = new Map<string, onnx.ITensorProto>();
+  if (inputNames.length > 0 && inputNames.every((n) => initNames.has(n))) {
+    for (const init of g.initializer ?? []) if (inputNames.includes(init.name ?? '')) defaults.set(init.name!, init);
+    graph.notes.push({ severity: 'info', message: `graph input${defaults.size > 1 ? 's' : ''} ${[...defaults.keys()].map((n) => `'${n}'`).join(', ')} also ${defaults.size > 1 ? 'have initializers' : 'has an initializer'}: a default value, analysed as an input` });
+  }
   for (const init of g.initializer ?? []) {
     const name = init.name ?? '';
     if (!name) throw new ModelError('bad-onnx', 'an initializer has no name');
+    if (defaults.has(name)) continue;
     addConstant(init, name, `initializer:${name}`);
   }
 
@@ -174,10 +194,13 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
     let shape: number[] | null = null;
     if (tt.shape) {
       const dims = (tt.shape.dim ?? []).map((d, axis) => {
-        if ((d as onnx.TensorShapeProto.Dimension).value === 'dimValue') return toInt(d.dimValue);
-        if (axis === 0) return 1; // symbolic (or missing) batch dimension counts as 1
+        // A negative value is a dynamic dimension written as a number (some exporters write -1 for the batch).
+        const fixed = (d as onnx.TensorShapeProto.Dimension).value === 'dimValue' ? toInt(d.dimValue) : -1;
+        if (fixed >= 0) return fixed;
+        if (axis === 0) return 1; // symbolic, negative or missing batch dimension counts as 1
         if (isInput) {
-          throw new ModelError('unsupported', `graph input '${name}' has a symbolic dimension '${d.dimParam ?? '?'}' at axis ${axis}: only the batch dimension may be symbolic (it counts as 1); export the model with a fixed input size`);
+          const what = d.dimParam ? `a symbolic dimension '${d.dimParam}'` : d.dimValue !== undefined && d.dimValue !== null ? `a dynamic dimension ${String(d.dimValue)}` : 'a dimension without a size';
+          throw new ModelError('unsupported', `graph input '${name}' has ${what} at axis ${axis}: only the batch dimension may be symbolic (it counts as 1); export the model with a fixed input size`);
         }
         return -1;
       });
@@ -194,6 +217,8 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
     if (!name || byName.has(name)) continue; // IR < 4 lists initializers as inputs too
     const s = stored.get(name);
     if (!s) throw new ModelError('bad-onnx', `graph input '${name}' has no tensor type`);
+    const dflt = defaults.get(name);
+    if (!s.shape && dflt) s.shape = checkedShape((dflt.dims ?? []).map(toInt), `graph input '${name}'`);
     if (!s.shape) throw new ModelError('unsupported', `graph input '${name}' has no shape: the analysis needs a fixed input size`);
     graph.inputs.push(addTensor({ name, dtype: s.dtype, shape: s.shape, layout: null, role: 'input', shapeFromFile: true }).id);
   }
@@ -258,6 +283,7 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
 
   for (const vi of g.output ?? []) {
     const name = vi.name ?? '';
+    if (!name) throw new ModelError('bad-graph', 'a graph output has an empty name');
     const id = lookup(name, 'graph output');
     graph.outputs.push(id);
     const s = stored.get(name);
@@ -572,14 +598,41 @@ function topoSort(nodes: onnx.INodeProto[], defined: Set<string>): onnx.INodePro
       if (p !== undefined) { indeg[i]!++; users[p]!.push(i); }
     }
   });
-  const ready: number[] = [];
-  indeg.forEach((d, i) => { if (d === 0) ready.push(i); });
+  // Kahn's algorithm taking the lowest ready index first (file order where possible), with a binary heap.
+  const heap: number[] = [];
+  const push = (v: number): void => {
+    heap.push(v);
+    for (let k = heap.length - 1; k > 0;) {
+      const up = (k - 1) >> 1;
+      if (heap[up]! <= heap[k]!) break;
+      [heap[up], heap[k]] = [heap[k]!, heap[up]!];
+      k = up;
+    }
+  };
+  const pop = (): number => {
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      for (let k = 0; ;) {
+        const l = 2 * k + 1;
+        const r = l + 1;
+        let m = k;
+        if (l < heap.length && heap[l]! < heap[m]!) m = l;
+        if (r < heap.length && heap[r]! < heap[m]!) m = r;
+        if (m === k) break;
+        [heap[m], heap[k]] = [heap[k]!, heap[m]!];
+        k = m;
+      }
+    }
+    return top;
+  };
+  indeg.forEach((d, i) => { if (d === 0) push(i); });
   const order: number[] = [];
-  while (ready.length) {
-    ready.sort((a, b) => b - a);
-    const i = ready.pop()!;
+  while (heap.length) {
+    const i = pop();
     order.push(i);
-    for (const u of users[i]!) if (--indeg[u]! === 0) ready.push(u);
+    for (const u of users[i]!) if (--indeg[u]! === 0) push(u);
   }
   if (order.length < nodes.length) {
     const stuck = nodes.find((_, i) => indeg[i]! > 0)!;

@@ -154,13 +154,22 @@ export class FbTable {
     return out;
   }
 
-  tableVector(slot: number, what: string): FbTable[] {
+  /** The tables of a vector, at most `limit` of them (checked before anything is built). With `distinct`, a table
+   *  reached twice is refused: two tensors or operators cannot be the same table (writers do share identical empty
+   *  buffers), and aliased entries would let a small file declare a million tensors of one table. */
+  tableVector(slot: number, what: string, limit: number, distinct = false): FbTable[] {
     const v = this.vector(slot, 4, what);
     if (!v) return [];
+    if (v.length > limit) throw new ModelError('too-large', `${this.what}.${what} has ${v.length} entries (limit ${limit})`);
     const out: FbTable[] = [];
+    const seen = new Map<number, number>();
     for (let i = 0; i < v.length; i++) {
       const p = v.start + 4 * i;
-      out.push(this.f.tableAt(p + this.f.bb.readUint32(p), `${this.what}.${what}[${i}]`));
+      const at = p + this.f.bb.readUint32(p);
+      const first = distinct ? seen.get(at) : undefined;
+      if (first !== undefined) throw new ModelError('bad-tflite', `${this.what}.${what}[${i}] is the same table as [${first}] (aliased entries)`);
+      if (distinct) seen.set(at, i);
+      out.push(this.f.tableAt(at, `${this.what}.${what}[${i}]`));
     }
     return out;
   }

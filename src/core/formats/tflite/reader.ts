@@ -56,7 +56,7 @@ export function readTflite(bytes: Uint8Array): Graph {
   const model = f.root('model');
   const version = model.uint32(0);
 
-  const opcodes: OpCode[] = model.tableVector(1, 'operator_codes').map((t) => {
+  const opcodes: OpCode[] = model.tableVector(1, 'operator_codes', LIMITS.maxOps).map((t) => {
     const deprecated = t.int8(0);
     const builtin = Math.max(deprecated, t.int32(3));
     const custom = t.string(1, 'custom_code') ?? undefined;
@@ -64,7 +64,7 @@ export function readTflite(bytes: Uint8Array): Graph {
     return { name, custom, version: t.int32(2, 1) };
   });
 
-  const buffers: BufferInfo[] = model.tableVector(4, 'buffers').map((b, i) => {
+  const buffers: BufferInfo[] = model.tableVector(4, 'buffers', LIMITS.maxTensors + 1).map((b, i) => {
     const data = b.vector(0, 1, 'data');
     if (data) return { start: data.start, length: data.length };
     const offset = b.uint64(1);
@@ -77,7 +77,7 @@ export function readTflite(bytes: Uint8Array): Graph {
     return { start: 0, length: 0 };
   });
 
-  const subgraphs = model.tableVector(2, 'subgraphs');
+  const subgraphs = model.tableVector(2, 'subgraphs', LIMITS.maxSubgraphs);
   if (subgraphs.length === 0) throw new ModelError('bad-tflite', 'the model has no subgraphs');
   const sg = subgraphs[0]!;
 
@@ -95,8 +95,7 @@ export function readTflite(bytes: Uint8Array): Graph {
     graph.notes.push({ severity: 'info', message: `${subgraphs.length} subgraphs: subgraph 0 is analysed (others run only through control-flow operators)` });
   }
 
-  const tensorTables = sg.tableVector(0, 'tensors');
-  if (tensorTables.length > LIMITS.maxTensors) throw new ModelError('too-large', `${tensorTables.length} tensors (limit ${LIMITS.maxTensors})`);
+  const tensorTables = sg.tableVector(0, 'tensors', LIMITS.maxTensors, true);
   tensorTables.forEach((t, id) => graph.tensors.push(readTensor(t, id, buffers, bytes, graph)));
 
   const nt = graph.tensors.length;
@@ -106,14 +105,20 @@ export function readTflite(bytes: Uint8Array): Graph {
   };
   graph.inputs = (sg.int32Vector(1, 'inputs') ?? []).map((i) => checkIndex(i, 'subgraph input'));
   graph.outputs = (sg.int32Vector(2, 'outputs') ?? []).map((i) => checkIndex(i, 'subgraph output'));
+  if (graph.outputs.includes(-1)) throw new ModelError('bad-graph', 'subgraph output -1 is not a tensor');
   for (const i of graph.inputs) {
     if (i < 0) throw new ModelError('bad-graph', 'subgraph input -1 is not a tensor');
     const t = graph.tensors[i]!;
-    if (t.role === 'activation') t.role = 'input';
+    // Graph inputs are inputs, even with a data buffer (it would otherwise fold the whole graph into constants).
+    if (t.role === 'constant') {
+      graph.notes.push({ severity: 'info', message: `subgraph input '${t.name}' has a data buffer: analysed as an input` });
+      t.role = 'input';
+      delete t.storage;
+      delete t.values;
+    } else if (t.role === 'activation') t.role = 'input';
   }
 
-  const opTables = sg.tableVector(3, 'operators');
-  if (opTables.length > LIMITS.maxOps) throw new ModelError('too-large', `${opTables.length} operators (limit ${LIMITS.maxOps})`);
+  const opTables = sg.tableVector(3, 'operators', LIMITS.maxOps, true);
   opTables.forEach((t, index) => {
     const code = opcodes[t.uint32(0)];
     if (!code) throw new ModelError('bad-tflite', `operator ${index} uses opcode index ${t.uint32(0)}, but the model has ${opcodes.length} operator codes`);
@@ -329,7 +334,7 @@ function readConstantInts(op: Op, graph: Graph): void {
 }
 
 function readMetadata(model: FbTable, buffers: BufferInfo[], bytes: Uint8Array, graph: Graph): void {
-  const entries = model.tableVector(6, 'metadata');
+  const entries = model.tableVector(6, 'metadata', LIMITS.maxTensors);
   const names: string[] = [];
   for (const m of entries) {
     const name = m.string(0, 'name') ?? '';
