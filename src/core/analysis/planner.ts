@@ -40,15 +40,71 @@ export function lowerBound(items: readonly PlanItem[]): number {
   return best;
 }
 
+/** Placed items indexed by their lifetime (a segment tree over steps): the items alive at some step of a range are
+ *  found without scanning every placed item, so long chains plan in near-linear time. */
+class LifetimeIndex {
+  private readonly size: number;
+  private readonly nodes: number[][];
+  private readonly seen: Int32Array;
+  private stamp = 0;
+
+  constructor(steps: number, items: number) {
+    this.size = Math.max(1, steps);
+    this.nodes = [];
+    this.seen = new Int32Array(items);
+  }
+
+  private bucket(node: number): number[] {
+    let b = this.nodes[node];
+    if (!b) { b = []; this.nodes[node] = b; }
+    return b;
+  }
+
+  insert(id: number, a: number, b: number): void {
+    const go = (node: number, lo: number, hi: number): void => {
+      if (b < lo || hi < a) return;
+      if (a <= lo && hi <= b) { this.bucket(node).push(id); return; }
+      const mid = (lo + hi) >> 1;
+      go(2 * node, lo, mid);
+      go(2 * node + 1, mid + 1, hi);
+    };
+    go(1, 0, this.size - 1);
+  }
+
+  /** Items whose lifetime meets [a, b], each once. */
+  query(a: number, b: number): number[] {
+    const out: number[] = [];
+    const stamp = ++this.stamp;
+    const go = (node: number, lo: number, hi: number): void => {
+      if (b < lo || hi < a) return;
+      const here = this.nodes[node];
+      if (here) for (const id of here) if (this.seen[id] !== stamp) { this.seen[id] = stamp; out.push(id); }
+      if (lo === hi) return;
+      const mid = (lo + hi) >> 1;
+      go(2 * node, lo, mid);
+      go(2 * node + 1, mid + 1, hi);
+    };
+    go(1, 0, this.size - 1);
+    return out;
+  }
+}
+
 /** Places items in the given order: first fit (lowest offset) or best fit (smallest gap that holds it). */
 function place(items: readonly PlanItem[], order: readonly number[], bestFit: boolean): { offsets: number[]; size: number } {
   const offsets = new Array<number>(items.length).fill(0);
+  let steps = 0;
+  for (const it of items) if (it.size > 0) steps = Math.max(steps, it.end + 1);
+  const index = new LifetimeIndex(steps, items.length);
   const placed: number[] = [];
   let size = 0;
   for (const i of order) {
     const it = items[i]!;
     if (it.size === 0) continue;
-    const live = placed.filter((j) => overlaps(items[j]!, it)).sort((a, b) => offsets[a]! - offsets[b]!);
+    // The index visits about two nodes per step of the lifetime: for long lifetimes a scan of the placed (kept in
+    // offset order, so no sort) is cheaper.
+    const live = 2 * (it.end - it.start + 1) < placed.length
+      ? index.query(it.start, it.end).sort((a, b) => offsets[a]! - offsets[b]!)
+      : placed.filter((j) => overlaps(items[j]!, it));
     let candidate = 0;
     let chosen = -1;
     let bestGap = Infinity;
@@ -62,7 +118,11 @@ function place(items: readonly PlanItem[], order: readonly number[], bestFit: bo
     }
     if (chosen < 0) chosen = candidate;
     offsets[i] = chosen;
-    placed.push(i);
+    index.insert(i, it.start, it.end);
+    let lo = 0;
+    let hi = placed.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (offsets[placed[mid]!]! <= chosen) lo = mid + 1; else hi = mid; }
+    placed.splice(lo, 0, i);
     size = Math.max(size, chosen + it.size);
   }
   return { offsets, size };
@@ -82,6 +142,9 @@ function lcg(seed: number): () => number {
   };
 }
 
+/** Above this many buffers, planArena tries only the size order besides TFLM's greedy plan. */
+const LARGE_PLAN = 4096;
+
 export function planArena(items: readonly PlanItem[]): ArenaPlan {
   const bound = lowerBound(items);
   const idx = items.map((_, i) => i);
@@ -97,10 +160,11 @@ export function planArena(items: readonly PlanItem[]): ArenaPlan {
     const p = place(items, order, bestFit);
     if (p.size < best.size) best = { ...p, strategy: `${name}, ${bestFit ? 'best' : 'first'} fit` };
   };
-  for (const [name, order] of orders) {
+  // Large graphs: one more order (the search below is bounded by n² anyway), so planning stays near-linear.
+  for (const [name, order] of items.length > LARGE_PLAN ? orders.slice(0, 1) : orders) {
     if (best.size <= bound) return best;
     consider(name, order, false);
-    consider(name, order, true);
+    if (items.length <= LARGE_PLAN) consider(name, order, true);
   }
   // Perturb the size order: swap neighbours at random, keep improvements. Bounded work (about 4M pair checks).
   const n = items.length;
