@@ -2,7 +2,7 @@
 // playwright-core (TOOLCHAIN.md §1). Used by the @vscode/test-electron launcher and by the Playwright UI test.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,13 @@ export async function startServer({ dataDir, userDataDir, extensionsDir, log = (
     xdg: join(dataDir, 'xdg'),
   };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+  // The tests write files (deployment file, reports, C code), which the extension refuses in Restricted Mode: the
+  // test workspaces are trusted (workspace trust off for this throwaway profile).
+  const userSettings = join(dirs.user, 'User', 'settings.json');
+  if (!existsSync(userSettings)) {
+    mkdirSync(dirname(userSettings), { recursive: true });
+    writeFileSync(userSettings, JSON.stringify({ 'security.workspace.trust.enabled': false }, null, 2));
+  }
   const child = spawn(node24, [
     serverMain, '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms',
     '--enable-smoke-test-driver', '--telemetry-level', 'off', '--server-data-dir', dirs.server, '--user-data-dir', dirs.user,

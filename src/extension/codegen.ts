@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CodegenOutput, CoreError, Result } from '../core/index';
 import { engine } from './engine';
+import { insideWorkspace, requireTrust, writeFiles } from './files';
 import type { Services } from './commands';
 
 const breathe = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
@@ -22,18 +23,20 @@ export async function generateC(s: Services, uri: vscode.Uri | undefined, folder
     return undefined;
   }
   const { report, graph } = entry;
+  if (!requireTrust('Generate C Code')) return undefined;
   const name = uri.path.split('/').pop()!;
   let folder = folderArg instanceof vscode.Uri ? folderArg : undefined;
   if (!folder) {
     const base = vscode.Uri.joinPath(uri, '..');
+    const resolve = (v: string): vscode.Uri => (path.isAbsolute(v.trim()) && uri.scheme === 'file' ? vscode.Uri.file(v.trim()) : vscode.Uri.joinPath(base, v.trim()));
     const answer = await vscode.window.showInputBox({
       title: `Generate C code for ${name}`,
       prompt: 'Folder to write model.h, model.c, weights.c, the kernels, the test harness and the Makefile into (relative to the model\'s folder)',
       value: report.effective.codegenOutputFolder,
-      validateInput: (v) => (v.trim() === '' ? 'Enter a folder' : null),
+      validateInput: (v) => (v.trim() === '' ? 'Enter a folder' : insideWorkspace(resolve(v), uri) ? null : 'This folder is outside the workspace: choose one inside it'),
     });
     if (answer === undefined) return undefined;
-    folder = path.isAbsolute(answer.trim()) && uri.scheme === 'file' ? vscode.Uri.file(answer.trim()) : vscode.Uri.joinPath(base, answer.trim());
+    folder = resolve(answer);
   }
   const target = folder;
   const result = await vscode.window.withProgress(
@@ -45,14 +48,10 @@ export async function generateC(s: Services, uri: vscode.Uri | undefined, folder
       if (token.isCancellationRequested) return null;
       const r = engine().generateC(graph, engine().codegenOptionsFor(report));
       if (!r.ok) return r;
-      await vscode.workspace.fs.createDirectory(target);
-      const step = 70 / r.value.files.length;
-      for (const f of r.value.files) {
-        if (token.isCancellationRequested) return null;
-        progress.report({ message: `writing ${f.path}`, increment: step });
-        await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(target, f.path), new TextEncoder().encode(f.text));
-      }
-      return r;
+      if (token.isCancellationRequested) return null;
+      progress.report({ message: 'writing the files', increment: 40 });
+      const files = r.value.files.map((f) => ({ uri: vscode.Uri.joinPath(target, f.path), text: f.text }));
+      return (await writeFiles(files, uri, 'Generate C Code')) ? r : null;
     },
   );
   if (!result) {

@@ -9,6 +9,8 @@ import { VIEW_TYPE, type MemoryViewProvider } from './memory-view';
 import { generateC } from './codegen';
 import { deploymentUri, isModel, type ModelStore } from './models';
 import { pickTarget, type StatusBar } from './status';
+import { writeFiles } from './files';
+import { scheduleOfMessage } from '../shared/protocol';
 
 /** What activate() builds; also the extension's exports, which the integration tests read. */
 export interface Services {
@@ -50,7 +52,8 @@ export async function applySchedule(s: Services, model: vscode.Uri, schedule: Sc
   } catch {
     // created below
   }
-  await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(engine().withSchedule(text, schedule)));
+  // The deployment file is the user's: the schedule is merged into it, other fields kept.
+  if (!(await writeFiles([{ uri: file, text: engine().withSchedule(text, schedule) }], model, 'Apply Schedule', () => true))) return;
   await s.store.open(model);
 }
 
@@ -83,7 +86,8 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     id: 'mcuMemory.applySchedule',
     run: async (s, model, schedule) => {
-      if (model instanceof vscode.Uri && (schedule === 'auto' || schedule === 'none' || (typeof schedule === 'object' && schedule !== null))) await applySchedule(s, model, schedule as ScheduleSetting);
+      const setting = scheduleOfMessage(schedule);
+      if (model instanceof vscode.Uri && setting) await applySchedule(s, model, setting);
     },
   },
   { id: 'mcuMemory.generateC', run: async (s, arg, folder) => generateC(s, activeModel(arg), folder) },
@@ -99,8 +103,11 @@ export const COMMANDS: readonly CommandDef[] = [
       }
       const md = uri.with({ path: `${uri.path}.report.md` });
       const json = uri.with({ path: `${uri.path}.report.json` });
-      await vscode.workspace.fs.writeFile(md, new TextEncoder().encode(engine().reportMarkdown(entry.report)));
-      await vscode.workspace.fs.writeFile(json, new TextEncoder().encode(`${JSON.stringify(engine().reportJson(entry.report), null, 2)}\n`));
+      const files = [
+        { uri: md, text: engine().reportMarkdown(entry.report) },
+        { uri: json, text: `${JSON.stringify(engine().reportJson(entry.report), null, 2)}\n` },
+      ];
+      if (!(await writeFiles(files, uri, 'Export Report', (old) => old.startsWith('# Memory report:') || old.includes('"schema": "mcu-mem/analysis@')))) return;
       void vscode.window.showInformationMessage(`Wrote ${md.path.split('/').pop()} and ${json.path.split('/').pop()}`);
     },
   },

@@ -8,7 +8,7 @@ import { LISTING_SCHEME, ListingProvider } from './listing';
 import { MemoryViewProvider, VIEW_TYPE } from './memory-view';
 import { ModelStore } from './models';
 import { StatusBar } from './status';
-import type { FromWebview } from '../shared/protocol';
+import { scheduleOfMessage, type FromWebview } from '../shared/protocol';
 
 /** Set by the bundle's first line (scripts/build.mjs), so that loading the bundle counts as activation time. */
 declare const __mcuMemLoadStarted: number | undefined;
@@ -21,7 +21,11 @@ export function activate(context: vscode.ExtensionContext): Services | undefined
     const listings = new ListingProvider(store);
     const status = new StatusBar(store);
     const onMessage = (model: vscode.Uri, m: FromWebview): void => {
-      if (m.type === 'applySchedule') void applySchedule(services, model, m.setting);
+      if (m.type === 'applySchedule') {
+        // The webview is untrusted input: only a well-formed schedule reaches the deployment file.
+        const setting = scheduleOfMessage(m.setting);
+        if (setting) void applySchedule(services, model, setting);
+      }
       else if (m.type === 'selectTarget') void vscode.commands.executeCommand('mcuMemory.selectTarget');
       else if (m.type === 'openListing') void vscode.commands.executeCommand('mcuMemory.openLayerListing', model);
       else if (m.type === 'generateC') void vscode.commands.executeCommand('mcuMemory.generateC', model);

@@ -31,6 +31,8 @@ export class ModelStore implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [this.changed, this.closed];
 
   constructor(private readonly config: Config) {
+    // Trusting the workspace lifts Restricted Mode's limits on the deployment file: analyse again.
+    this.disposables.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.refreshAll()));
     this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => {
       if (Config.affects(e)) void this.refreshAll();
     }));
@@ -116,7 +118,7 @@ export class ModelStore implements vscode.Disposable {
     // ONNX external data is checked next to local models; elsewhere (remote schemes) it is reported as unsupported.
     const externalData = uri.scheme === 'file' ? nodeExternalData(path.dirname(uri.fsPath)) : undefined;
     const e = engine();
-    const r = e.runPipeline({ bytes, fileName: uri.path, ...(externalData ? { externalData } : {}), base: e.settingsLayers(this.config.settings()), deploymentText });
+    const r = e.runPipeline({ bytes, fileName: uri.path, ...(externalData ? { externalData } : {}), base: e.settingsLayers(this.config.settings()), deploymentText, restricted: !vscode.workspace.isTrusted });
     return r.ok ? { uri, graph: r.value.graph, report: r.value.report } : { uri, error: r.error };
   }
 

@@ -86,3 +86,17 @@ export function gauge(region: Gauge['region'], used: number, size: number, atLea
   const percent = size > 0 ? (100 * used) / size : Infinity;
   return { region, used, size, percent, free: size - used, level: percent > 100 ? 'over' : percent >= 70 ? 'warn' : 'ok', atLeast };
 }
+
+/** The schedule of an `applySchedule` message, checked before it is written into a deployment file: the webview is
+ *  untrusted input. Null when the message is malformed. */
+export function scheduleOfMessage(setting: unknown): ScheduleSetting | 'auto' | 'none' | null {
+  if (setting === 'auto' || setting === 'none') return setting;
+  if (typeof setting !== 'object' || setting === null || Array.isArray(setting)) return null;
+  const o = setting as Record<string, unknown>;
+  if (Object.keys(o).some((k) => k !== 'after' && k !== 'tiles')) return null;
+  const after = o['after'];
+  const tiles = o['tiles'];
+  const afterOk = (typeof after === 'string' && after.length > 0 && after.length <= 1024) || (typeof after === 'number' && Number.isSafeInteger(after) && after >= 0);
+  const tilesOk = Array.isArray(tiles) && tiles.length === 2 && tiles.every((t) => Number.isInteger(t) && (t as number) >= 1 && (t as number) <= 64);
+  return afterOk && tilesOk ? { after: after as string | number, tiles: [tiles[0] as number, tiles[1] as number] } : null;
+}

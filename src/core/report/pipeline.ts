@@ -19,6 +19,26 @@ export interface PipelineInput {
   deploymentText: string | null;
   /** Layers above the deployment file: options given on the command line. */
   top?: readonly SettingsLayer[];
+  /** An untrusted workspace (VS Code's Restricted Mode): the deployment file may not switch on the slow operator-order
+   *  search nor choose where C code is written. */
+  restricted?: boolean;
+}
+
+/** The deployment file's layer, with what an untrusted workspace may not decide taken out (and said). */
+function deploymentOf(text: string, restricted: boolean): SettingsLayer {
+  const layer = deploymentLayer(parseDeployment(text));
+  if (!restricted) return layer;
+  const values = { ...layer.values };
+  const problems = [...(layer.problems ?? [])];
+  if (values.conventions?.reorder) {
+    values.conventions = { ...values.conventions, reorder: false };
+    problems.push({ path: 'conventions.reorder', message: 'ignored in Restricted Mode (the operator-order search can take long on large models); trust the workspace to use it' });
+  }
+  if (values.codegen?.outputFolder !== undefined) {
+    delete values.codegen;
+    problems.push({ path: 'codegen.outputFolder', message: 'ignored in Restricted Mode (it chooses where files are written); trust the workspace to use it' });
+  }
+  return { ...layer, values, problems };
 }
 
 export interface PipelineOutput {
@@ -30,7 +50,7 @@ export function runPipeline(input: PipelineInput): Result<PipelineOutput> {
   return capture(() => {
     const eff = resolveSettings([
       ...input.base,
-      ...(input.deploymentText !== null ? [deploymentLayer(parseDeployment(input.deploymentText))] : []),
+      ...(input.deploymentText !== null ? [deploymentOf(input.deploymentText, input.restricted ?? false)] : []),
       ...(input.top ?? []),
     ]);
     const graph = openModelOrThrow(input.bytes, { fileName: input.fileName, ...(input.externalData ? { externalData: input.externalData } : {}) });
