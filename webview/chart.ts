@@ -54,7 +54,7 @@ export function drawChart(canvas: HTMLCanvasElement, d: MemoryViewData, o: Chart
     ? d.layers.map((l, i) => ({ label: `#${l.index} ${l.op}`, value: live[i]!, steps: [l.index], stage: l.inPatchStage }))
     : d.blocks.map((b) => {
       const steps = d.layers.slice(b.firstStep, b.lastStep + 1).map((l) => l.index);
-      return { label: b.name, value: Math.max(0, ...steps.map((s) => live[s]!)), steps, stage: steps.some((s) => d.layers[s]!.inPatchStage) };
+      return { label: b.name, value: steps.reduce((m, s) => Math.max(m, live[s]!), 0), steps, stage: steps.some((s) => d.layers[s]!.inPatchStage) };
     });
   const normal = css('--vscode-charts-blue', '#3794ff');
   const stage = css('--vscode-charts-purple', '#b180d7');

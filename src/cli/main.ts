@@ -304,7 +304,7 @@ export function main(argv: readonly string[], io: Io): number {
       io.err(`mcu-mem: ${printable(e.message)} [${e.code}]`);
       return EXIT_BAD_INPUT;
     }
-    io.err(`mcu-mem: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    io.err(`mcu-mem: internal error: ${printable(e instanceof Error ? e.message : String(e))} (please report it with the model)`);
     return EXIT_BAD_INPUT;
   }
 }

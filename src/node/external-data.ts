@@ -16,7 +16,7 @@ export function nodeExternalData(modelDir: string): ExternalDataHost {
         return `external data file '${relativePath}' does not exist next to the model`;
       }
       const rel = path.relative(root, real);
-      if (rel.startsWith('..') || path.isAbsolute(rel)) return `external data file '${relativePath}' resolves outside the model's folder (${real})`;
+      if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return `external data file '${relativePath}' resolves outside the model's folder (${real})`;
       const st = fs.statSync(real);
       if (!st.isFile()) return `external data '${relativePath}' is not a regular file`;
       if (offset + length > st.size) return `external data file '${relativePath}' has ${st.size} bytes, the tensor needs bytes ${offset}..${offset + length}`;

@@ -3,6 +3,7 @@
 import { formatShape } from '../graph';
 import type { ModelReport } from './session';
 import { verdictText } from '../mcu/catalogue';
+import { printable } from '../text';
 
 export interface Listing {
   text: string;
@@ -13,6 +14,16 @@ export interface Listing {
 }
 
 const n = (v: number): string => Math.round(v).toLocaleString('en-US');
+
+/** Text from a model in Markdown: one line, nothing that starts markup or ends a table cell. */
+const md = (s: string): string => printable(s).replace(/[\\`*_<>[\]|#]/g, '\\$&');
+
+/** A code span that holds any name: its fence is longer than every run of backticks inside. */
+function codeSpan(s: string): string {
+  const text = printable(s);
+  const fence = '`'.repeat(Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length)) + 1);
+  return `${fence} ${text} ${fence}`;
+}
 const pad = (s: string, w: number): string => (s.length >= w ? s : s + ' '.repeat(w - s.length));
 const lpad = (s: string, w: number): string => (s.length >= w ? s : ' '.repeat(w - s.length) + s);
 
@@ -20,16 +31,21 @@ export function listing(r: ModelReport): Listing {
   const a = r.analysis;
   const lines: string[] = [];
   const t = r.effective.target;
-  lines.push(`// ${r.fileName}: ${a.format.toUpperCase()}, ${a.ops.length} executed operators; ${t ? `target ${t.name} (SRAM ${n(t.sramBytes)} B, Flash ${n(t.flashBytes)} B)` : 'no target'}${r.fit ? `: ${verdictText(r.fit)}` : ''}`);
+  lines.push(`// ${printable(r.fileName)}: ${a.format.toUpperCase()}, ${a.ops.length} executed operators; ${t ? `target ${printable(t.name)} (SRAM ${n(t.sramBytes)} B, Flash ${n(t.flashBytes)} B)` : 'no target'}${r.fit ? `: ${verdictText(r.fit)}` : ''}`);
   const headerLine = 0;
   lines.push(`// peak SRAM ${a.complete ? '' : 'at least '}${n(a.peakBytes)} B per layer${r.schedule ? `, ${n(r.schedule.peakBytes)} B with ${r.schedule.tiles.join('×')} patches after #${r.schedule.split.index}` : ''}; Flash ${n(a.flashBytes)} B; ${n(a.macs)} MACs`);
   // Columns as wide as their longest entry (names above 60 characters keep their end, where TF puts the layer).
-  const name = (s: string): string => (s.length > 60 ? `…${s.slice(-59)}` : s);
+  const name = (raw: string): string => {
+    const s = printable(raw); // one line per step, whatever the file's names hold
+    return s.length > 60 ? `…${s.slice(-59)}` : s;
+  };
   const shape = (row: (typeof a.ops)[number]): string => row.outputShapes.map(formatShape).join(', ');
   const wIdx = Math.max(4, String(a.ops.length).length + 1);
-  const wOp = Math.max(2, ...a.ops.map((o) => o.op.length));
-  const wName = Math.max(4, ...a.ops.map((o) => name(o.name).length));
-  const wShape = Math.max(6, ...a.ops.map((o) => shape(o).length));
+  // reduce, not Math.max(...): a spread of 100k arguments overflows the stack
+  const widest = (min: number, f: (o: (typeof a.ops)[number]) => number): number => a.ops.reduce((w, o) => Math.max(w, f(o)), min);
+  const wOp = widest(2, (o) => printable(o.op).length);
+  const wName = widest(4, (o) => name(o.name).length);
+  const wShape = widest(6, (o) => shape(o).length);
   lines.push(`${pad('//#', wIdx)} ${pad('op', wOp)} ${pad('name', wName)} ${pad('output', wShape)} ${lpad('act B', 11)} ${lpad('live B', 11)}`);
   const stepLine: number[] = [];
   const stageEnd = r.schedule ? r.schedule.split.index : -1;
@@ -37,7 +53,7 @@ export function listing(r: ModelReport): Listing {
     stepLine.push(lines.length);
     const mark = row.index <= stageEnd ? ' [patch]' : '';
     const peak = row.index === a.peakStep ? ' ◀ peak' : '';
-    lines.push(`${pad(String(row.index), wIdx)} ${pad(row.op, wOp)} ${pad(name(row.name), wName)} ${pad(shape(row), wShape)} ${lpad(n(row.outputBytes), 11)} ${lpad(n(row.liveBytes), 11)}${peak}${mark}`);
+    lines.push(`${pad(String(row.index), wIdx)} ${pad(printable(row.op), wOp)} ${pad(name(row.name), wName)} ${pad(shape(row), wShape)} ${lpad(n(row.outputBytes), 11)} ${lpad(n(row.liveBytes), 11)}${peak}${mark}`);
   }
   return { text: `${lines.join('\n')}\n`, stepLine, headerLine };
 }
@@ -47,7 +63,7 @@ export function hoverText(r: ModelReport, step: number): string | null {
   const row = r.analysis.ops[step];
   if (!row) return null;
   const out: string[] = [];
-  out.push(`**#${row.index} ${row.op}** \`${row.name}\``);
+  out.push(`**#${row.index} ${md(row.op)}** ${codeSpan(row.name)}`);
   out.push('');
   out.push('| | shape | bytes |');
   out.push('|---|---|---:|');
@@ -73,12 +89,12 @@ export function reportMarkdown(r: ModelReport): string {
   const a = r.analysis;
   const t = r.effective.target;
   const out: string[] = [];
-  out.push(`# Memory report: ${r.fileName}`);
+  out.push(`# Memory report: ${md(r.fileName)}`);
   out.push('');
-  out.push(`Format ${a.format.toUpperCase()}, ${a.ops.length} executed operators. ${t ? `Target **${t.name}**: SRAM ${n(t.sramBytes)} B${t.reserveBytes ? ` (reserve ${n(t.reserveBytes)} B)` : ''}, Flash ${n(t.flashBytes)} B.` : 'No target.'}`);
+  out.push(`Format ${a.format.toUpperCase()}, ${a.ops.length} executed operators. ${t ? `Target **${md(t.name)}**: SRAM ${n(t.sramBytes)} B${t.reserveBytes ? ` (reserve ${n(t.reserveBytes)} B)` : ''}, Flash ${n(t.flashBytes)} B.` : 'No target.'}`);
   out.push('');
   // The sentence and the table come from the same fit, so they cannot disagree.
-  if (r.fit && t) out.push(`**Verdict for ${t.name}: ${verdictText(r.fit)}**${r.schedule ? ' with the patch schedule' : ''}.`, '');
+  if (r.fit && t) out.push(`**Verdict for ${md(t.name)}: ${verdictText(r.fit)}**${r.schedule ? ' with the patch schedule' : ''}.`, '');
   const least = a.complete ? '' : '≥ ';
   out.push('| | per layer | with schedule |');
   out.push('|---|---:|---:|');
@@ -86,22 +102,22 @@ export function reportMarkdown(r: ModelReport): string {
   out.push(`| arena | ${least}${n(a.arenaBytes)} B | ${r.schedule ? `${least}${n(r.schedule.arenaBytes)} B` : '—'} |`);
   out.push(`| MACs | ${least}${n(a.macs)} | ${r.schedule ? `+${(r.schedule.overhead.modelExact * 100).toFixed(1)}%` : '—'} |`);
   out.push(`| Flash (weights) | ${least}${n(a.flashBytes)} B | ${least}${n(a.flashBytes)} B |`);
-  if (r.perLayerFit && r.fit && t) out.push(`| verdict for ${t.name} | ${verdictText(r.perLayerFit)} | ${r.schedule ? verdictText(r.fit) : '—'} |`);
+  if (r.perLayerFit && r.fit && t) out.push(`| verdict for ${md(t.name)} | ${verdictText(r.perLayerFit)} | ${r.schedule ? verdictText(r.fit) : '—'} |`);
   out.push('');
-  out.push(`Schedule: ${r.schedule ? `${r.schedule.tiles.join('×')} tiles after #${r.schedule.split.index} ${r.schedule.split.op} '${r.schedule.split.name}'` : 'none'} — ${r.scheduleWhy}.`);
+  out.push(`Schedule: ${r.schedule ? `${r.schedule.tiles.join('×')} tiles after #${r.schedule.split.index} ${md(r.schedule.split.op)} '${md(r.schedule.split.name)}'` : 'none'} — ${md(r.scheduleWhy)}.`);
   out.push('');
   out.push('Conventions:');
   for (const c of a.conventionsText) out.push(`- ${c}`);
   if (r.findings.length > 0) {
     out.push('');
     out.push('## Findings');
-    for (const f of r.findings) out.push(`- **${f.severity}**${f.step !== null ? ` (#${f.step})` : ''}: ${f.message}`);
+    for (const f of r.findings) out.push(`- **${f.severity}**${f.step !== null ? ` (#${f.step})` : ''}: ${md(f.message)}`);
   }
   out.push('');
   out.push('## Layers');
   out.push('');
   out.push('| # | op | name | output | act B | live B | weights B | MACs |');
   out.push('|---:|---|---|---|---:|---:|---:|---:|');
-  for (const row of a.ops) out.push(`| ${row.index} | ${row.op} | ${row.name.replace(/\|/g, '\\|')} | ${row.outputShapes.map(formatShape).join(', ')} | ${n(row.outputBytes)} | ${n(row.liveBytes)} | ${n(row.weightsBytes)} | ${n(row.macs)} |`);
+  for (const row of a.ops) out.push(`| ${row.index} | ${md(row.op)} | ${md(row.name)} | ${row.outputShapes.map(formatShape).join(', ')} | ${n(row.outputBytes)} | ${n(row.liveBytes)} | ${n(row.weightsBytes)} | ${n(row.macs)} |`);
   return `${out.join('\n')}\n`;
 }
