@@ -104,13 +104,13 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
     await step('the status bar shows the target; Select Target MCU changes it', async () => {
       const item = page.locator('.statusbar-item', { hasText: 'STM32F746' });
       await item.waitFor();
-      assert.match(await item.innerText(), /STM32F746 · 54\/320 KiB/);
+      assert.match(await item.innerText(), /STM32F746 · 57\/320 KiB/);
       await item.click();
       await page.locator('.quick-input-widget').waitFor({ state: 'visible' });
       await page.keyboard.type('STM32H743');
       await page.locator('.quick-input-list .monaco-list-row', { hasText: 'STM32H743' }).first().waitFor();
       await page.keyboard.press('Enter');
-      await page.locator('.statusbar-item', { hasText: 'STM32H743 · 54/512 KiB' }).waitFor();
+      await page.locator('.statusbar-item', { hasText: 'STM32H743 · 57/512 KiB' }).waitFor();
       await view.locator('h2', { hasText: 'Target STM32H743' }).waitFor();
     });
 
@@ -120,9 +120,9 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await page.keyboard.type('Tiny32K');
       await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Tiny32K' }).first().waitFor();
       await page.keyboard.press('Enter');
-      await page.locator('.statusbar-item', { hasText: 'Tiny32K · 54/32 KiB' }).waitFor();
+      await page.locator('.statusbar-item', { hasText: 'Tiny32K · 57/32 KiB · SRAM over' }).waitFor();
       await page.keyboard.press('Control+Shift+M');
-      const row = page.locator('.markers-panel .monaco-list-row', { hasText: "exceeds Tiny32K's 32,768 B SRAM by 22,528 B" }).first();
+      const row = page.locator('.markers-panel .monaco-list-row', { hasText: "exceeds Tiny32K's 32,768 B SRAM by 25,296 B" }).first();
       await row.waitFor({ timeout: 30_000 });
       await page.screenshot({ path: join(RESULTS, 'problems.png') });
     });
