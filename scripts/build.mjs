@@ -1,5 +1,5 @@
-// One esbuild script, three programs: the extension (node, vscode external; its engine split into dist/engine.js so
-// activation stays small), the CLI (node) and the webview (browser).
+// One esbuild script, four programs: the extension (node, vscode external; its engine split into dist/engine.js so
+// activation stays small), its analysis worker thread, the CLI (node) and the webview (browser).
 import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
@@ -12,6 +12,8 @@ const builds = [
     // Activation time is measured from the first line of the bundle (module loading included) to the end of activate().
     banner: { js: "'use strict';\nconst __mcuMemLoadStarted = performance.now();" } },
   { ...common, entryPoints: ['src/shared/engine.ts'], outfile: 'dist/engine.js', platform: 'node', format: 'cjs', target: 'node18' },
+  // The analysis thread the extension runs per model (core + pipeline), off the extension host's thread.
+  { ...common, entryPoints: ['src/node/analysis-worker.ts'], outfile: 'dist/analysis-worker.js', platform: 'node', format: 'cjs', target: 'node18' },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node18', banner: { js: '#!/usr/bin/env node' } },
   { ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2020' },
 ];

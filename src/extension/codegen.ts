@@ -9,8 +9,6 @@ import { engine } from './engine';
 import { insideWorkspace, requireTrust, writeFiles } from './files';
 import type { Services } from './commands';
 
-const breathe = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
 /** Runs the command for `uri`; `folderArg` (a Uri) skips the question (tests, keybindings). Resolves to the folder written. */
 export async function generateC(s: Services, uri: vscode.Uri | undefined, folderArg?: unknown): Promise<vscode.Uri | undefined> {
   if (!uri) {
@@ -22,7 +20,7 @@ export async function generateC(s: Services, uri: vscode.Uri | undefined, folder
     void vscode.window.showErrorMessage(`Cannot generate C code: ${entry.error.message}`);
     return undefined;
   }
-  const { report, graph } = entry;
+  const { report } = entry;
   if (!requireTrust('Generate C Code')) return undefined;
   const name = uri.path.split('/').pop()!;
   let folder = folderArg instanceof vscode.Uri ? folderArg : undefined;
@@ -42,12 +40,11 @@ export async function generateC(s: Services, uri: vscode.Uri | undefined, folder
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `MCU Memory: generating C for ${name}`, cancellable: true },
     async (progress, token): Promise<Result<CodegenOutput> | null> => {
-      // The graph the pipeline opened for the Memory View: the export is of exactly what the report describes.
+      // In the model's analysis thread, from the graph it opened for the Memory View: the export is of exactly what the
+      // report describes.
       progress.report({ message: 'generating', increment: 20 });
-      await breathe();
-      if (token.isCancellationRequested) return null;
-      const r = engine().generateC(graph, engine().codegenOptionsFor(report));
-      if (!r.ok) return r;
+      const r = await s.store.codegen(uri, engine().codegenOptionsFor(report), token);
+      if (!r || !r.ok) return r;
       if (token.isCancellationRequested) return null;
       progress.report({ message: 'writing the files', increment: 40 });
       const files = r.value.files.map((f) => ({ uri: vscode.Uri.joinPath(target, f.path), text: f.text }));

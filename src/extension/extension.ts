@@ -7,6 +7,7 @@ import { Diagnostics } from './diagnostics';
 import { LISTING_SCHEME, ListingProvider } from './listing';
 import { MemoryViewProvider, VIEW_TYPE } from './memory-view';
 import { ModelStore } from './models';
+import { workerScript } from './analysis';
 import { StatusBar } from './status';
 import { scheduleOfMessage, type FromWebview } from '../shared/protocol';
 
@@ -17,7 +18,7 @@ export function activate(context: vscode.ExtensionContext): Services | undefined
   const started = performance.now();
   try {
     const config = new Config();
-    const store = new ModelStore(config);
+    const store = new ModelStore(config, workerScript(context.extensionPath));
     const listings = new ListingProvider(store);
     const status = new StatusBar(store);
     const onMessage = (model: vscode.Uri, m: FromWebview): void => {

@@ -1,23 +1,22 @@
 // The analysed models: one entry per model URI, recomputed when the model file, its deployment file or the settings
-// change (file watchers), with an event the views, diagnostics and status bar listen to. Analysis runs off the UI
-// path behind withProgress; a broken model is an entry with its error, never an unhandled rejection.
+// change (file watchers), with an event the views, diagnostics and status bar listen to. The pipeline runs in a worker
+// thread per model (./analysis), behind withProgress: the extension host never blocks on a model, and cancelling ends
+// the thread whatever the model's size. A broken model is an entry with its error, never an unhandled rejection.
 import * as vscode from 'vscode';
-import type { CoreError, Finding, Graph, ModelReport } from '../core/index';
+import type { CodegenOptions, CodegenOutput, CoreError, Finding, ModelReport, Result } from '../core/index';
 import * as path from 'node:path';
-import { nodeExternalData } from '../node/external-data';
 import { engine } from './engine';
 import { Config } from './config';
+import { AnalysisWorker } from './analysis';
 
-/** A model as the pipeline left it: the opened graph (C export reuses it) and its report, or the error. */
-export type ModelEntry = { uri: vscode.Uri; graph: Graph; report: ModelReport; error?: undefined } | { uri: vscode.Uri; graph?: undefined; report?: undefined; error: CoreError };
+/** A model as the pipeline left it: its report, or the error. */
+export type ModelEntry = { uri: vscode.Uri; report: ModelReport; error?: undefined } | { uri: vscode.Uri; report?: undefined; error: CoreError };
 
 export const deploymentUri = (model: vscode.Uri): vscode.Uri => model.with({ path: engine().deploymentFileName(model.path) });
 export const isModel = (uri: vscode.Uri): boolean => /\.(onnx|tflite)$/i.test(uri.path);
 
 /** Models above this size get a cancellable notification while they are analysed; smaller ones a status-bar spinner. */
 const BIG_MODEL_BYTES = 4 * 1024 * 1024;
-/** Lets the extension host breathe (and a cancel arrive) between the phases of an analysis. */
-const yieldToHost = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 export class ModelStore implements vscode.Disposable {
   private readonly entries = new Map<string, ModelEntry>();
@@ -29,8 +28,12 @@ export class ModelStore implements vscode.Disposable {
   private readonly closed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidClose = this.closed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed, this.closed];
+  /** Per model, its analysis thread (it keeps the opened graph for C export). */
+  private readonly workers = new Map<string, AnalysisWorker>();
+  /** Per model, the source that cancels the analysis in flight when a newer one starts. */
+  private readonly inFlight = new Map<string, vscode.CancellationTokenSource>();
 
-  constructor(private readonly config: Config) {
+  constructor(private readonly config: Config, private readonly workerScript: string) {
     // Trusting the workspace lifts Restricted Mode's limits on the deployment file: analyse again.
     this.disposables.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.refreshAll()));
     this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => {
@@ -55,10 +58,19 @@ export class ModelStore implements vscode.Disposable {
     const size = await Promise.resolve(vscode.workspace.fs.stat(uri)).then((s) => s.size, () => 0);
     const big = size > BIG_MODEL_BYTES;
     const name = uri.path.split('/').pop()!;
+    // A newer analysis of the same model ends the one in flight (its thread is stopped, not just its result dropped).
+    this.inFlight.get(key)?.cancel();
+    const source = new vscode.CancellationTokenSource();
+    this.inFlight.set(key, source);
     const entry = await vscode.window.withProgress(
       { location: big ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window, title: `MCU Memory: analysing ${name}`, cancellable: big },
-      (_progress, token) => this.analyze(uri, token),
+      (_progress, token) => {
+        const sub = token.onCancellationRequested(() => source.cancel());
+        return this.analyze(uri, source.token).finally(() => sub.dispose());
+      },
     );
+    if (this.inFlight.get(key) === source) this.inFlight.delete(key);
+    source.dispose();
     if (this.generation.get(key) !== generation) return this.entries.get(key) ?? entry;
     this.entries.set(key, entry);
     this.changed.fire(entry);
@@ -76,6 +88,9 @@ export class ModelStore implements vscode.Disposable {
   /** Forgets a model whose Memory View closed: its watchers stop and its diagnostics go. */
   close(uri: vscode.Uri): void {
     const key = uri.toString();
+    this.inFlight.get(key)?.cancel();
+    this.workers.get(key)?.stop();
+    this.workers.delete(key);
     this.entries.delete(key);
     this.generation.delete(key);
     for (const d of this.watchers.get(key) ?? []) d.dispose();
@@ -99,8 +114,14 @@ export class ModelStore implements vscode.Disposable {
     this.watchers.set(uri.toString(), disposables);
   }
 
+  private workerOf(uri: vscode.Uri): AnalysisWorker {
+    const key = uri.toString();
+    let w = this.workers.get(key);
+    if (!w) { w = new AnalysisWorker(this.workerScript); this.workers.set(key, w); }
+    return w;
+  }
+
   private async analyze(uri: vscode.Uri, token: vscode.CancellationToken): Promise<ModelEntry> {
-    const cancelled: ModelEntry = { uri, error: { code: 'cancelled', message: 'the analysis was cancelled; reopen the model to analyse it' } };
     let bytes: Uint8Array;
     try {
       bytes = await vscode.workspace.fs.readFile(uri);
@@ -113,16 +134,24 @@ export class ModelStore implements vscode.Disposable {
     } catch {
       // No deployment file: settings give the defaults.
     }
-    await yieldToHost();
-    if (token.isCancellationRequested) return cancelled;
+    if (token.isCancellationRequested) return { uri, error: { code: 'cancelled', message: 'the analysis was cancelled; reopen the model to analyse it' } };
     // ONNX external data is checked next to local models; elsewhere (remote schemes) it is reported as unsupported.
-    const externalData = uri.scheme === 'file' ? nodeExternalData(path.dirname(uri.fsPath)) : undefined;
-    const e = engine();
-    const r = e.runPipeline({ bytes, fileName: uri.path, ...(externalData ? { externalData } : {}), base: e.settingsLayers(this.config.settings()), deploymentText, restricted: !vscode.workspace.isTrusted });
-    return r.ok ? { uri, graph: r.value.graph, report: r.value.report } : { uri, error: r.error };
+    const r = await this.workerOf(uri).run({
+      type: 'analyze', bytes, fileName: uri.path, dir: uri.scheme === 'file' ? path.dirname(uri.fsPath) : null,
+      base: engine().settingsLayers(this.config.settings()), deploymentText, restricted: !vscode.workspace.isTrusted,
+    }, token);
+    return r.ok && 'report' in r ? { uri, report: r.report } : { uri, error: r.ok ? { code: 'internal', message: 'unexpected reply' } : r.error };
+  }
+
+  /** C export of the model as last analysed, from the graph its worker opened. */
+  async codegen(uri: vscode.Uri, options: CodegenOptions, token: vscode.CancellationToken): Promise<Result<CodegenOutput> | null> {
+    const r = await this.workerOf(uri).run({ type: 'codegen', options }, token);
+    if (!r.ok) return r.error.code === 'cancelled' ? null : { ok: false, error: r.error };
+    return 'codegen' in r ? { ok: true, value: r.codegen } : { ok: false, error: { code: 'internal', message: 'unexpected reply' } };
   }
 
   dispose(): void {
+    for (const w of this.workers.values()) w.stop();
     for (const ds of this.watchers.values()) for (const d of ds) d.dispose();
     for (const d of this.disposables) d.dispose();
   }

@@ -71,6 +71,56 @@ console.log(`load + analyse (default conventions), median of ${RUNS} runs in one
 for (const r of rows) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | '));
 if (pyMissing) console.log(`(${PYTHON} with the onnx module not found: apt-get install python3-onnx for the comparison column)`);
 
+// Large graphs (issue 12): open + analyse + schedule search on generated graphs of 10k–100k operators, where the
+// planner, the topological sort and Identity lookups used to be quadratic. Median of 3 runs.
+{
+  const { OnnxBuilder } = require('../../src/core/testing/onnx-builder') as typeof import('../../src/core/testing/onnx-builder');
+  const { onnx } = require('onnx-proto') as typeof import('onnx-proto');
+  const chain = (n: number, op: string): Uint8Array => {
+    const b = new OnnxBuilder(13);
+    let x = b.input('x', [1, 4]);
+    for (let i = 0; i < n; i++) x = b.op(op, [x]);
+    b.output(x);
+    return b.build();
+  };
+  const unsorted = (n: number): Uint8Array => {
+    const node = Array.from({ length: n }, (_, i) => ({ opType: 'Relu', input: [i === 0 ? 'x' : `t${i - 1}`], output: [`t${i}`], name: `n${i}` })).reverse();
+    const vi = (name: string): object => ({ name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: 4 }] } } } });
+    return onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: { name: 'g', node, input: [vi('x')], output: [vi(`t${n - 1}`)] } })).finish();
+  };
+  const wide = (n: number): Uint8Array => {
+    const b = new OnnxBuilder(13);
+    const x = b.input('x', [1, 4]);
+    b.output(b.op('Concat', Array.from({ length: n }, () => b.op('Relu', [x])), { axis: 1 }));
+    return b.build();
+  };
+  const big: [string, Uint8Array][] = [
+    ['chain of 10,000 Relu', chain(10_000, 'Relu')], ['chain of 100,000 Relu', chain(100_000, 'Relu')],
+    ['50,000 nodes in reverse order', unsorted(50_000)], ['chain of 20,000 Identity', chain(20_000, 'Identity')],
+    ['10,000 parallel Relu into one Concat', wide(10_000)],
+  ];
+  const lrows: string[][] = [['graph', 'bytes', 'open ms', 'analyse ms', 'schedule search ms']];
+  for (const [name, bytes] of big) {
+    const t = { open: [] as number[], analyse: [] as number[], search: [] as number[] };
+    for (let i = 0; i < 3; i++) {
+      let t0 = performance.now();
+      const r = openModel(bytes, { fileName: 'big.onnx' });
+      t.open.push(performance.now() - t0);
+      if (!r.ok) throw new Error(`${name}: ${r.error.message}`);
+      t0 = performance.now();
+      analyzeGraph(r.value);
+      t.analyse.push(performance.now() - t0);
+      t0 = performance.now();
+      searchSchedules(scheduleContext(r.value));
+      t.search.push(performance.now() - t0);
+    }
+    lrows.push([name, bytes.length.toLocaleString('en-US'), median(t.open).toFixed(0), median(t.analyse).toFixed(0), median(t.search).toFixed(0)]);
+  }
+  const lw = lrows[0]!.map((_, c) => Math.max(...lrows.map((r) => r[c]!.length)));
+  console.log('\nlarge graphs: open, analyse (default conventions) and schedule search, median of 3 runs');
+  for (const r of lrows) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(lw[c]!) : cell.padStart(lw[c]!))).join(' | '));
+}
+
 // Patch-based schedule search: full search (every split × p, q in 1..8) per model, median of RUNS, and what it finds
 // under the paper's conventions (int8, input not counted, depthwise in place, Pad fused), best within +20% MACs.
 const SCHEDULE_CONVENTIONS = { asInt8: true, countInput: false, inplaceDepthwise: true, fusePad: true };
@@ -155,7 +205,9 @@ void (async () => {
         }
         if (HAVE_ARM && bytes.length < 4e6 && make(dir, 'cortex-m4').status === 0) {
           const size = spawnSync('arm-none-eabi-size', [path.join(dir, 'model_test_m4.elf')], { encoding: 'utf8' }).stdout.split('\n')[1]!.trim().split(/\s+/).map(Number);
-          const q = spawnSync('make', ['-s', '-C', dir, 'run-qemu', 'INPUT=in.bin', 'MEM=1'], { encoding: 'utf8', timeout: 300_000 });
+          // QEMU's semihosting console drops output into a full pipe: to a file.
+          spawnSync('sh', ['-c', 'make -s run-qemu INPUT=in.bin MEM=1 > qemu.out'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+          const q = { stdout: fs.readFileSync(path.join(dir, 'qemu.out'), 'utf8') };
           const stack = Number(/# stack high-water: (\d+)/.exec(q.stdout)?.[1] ?? NaN);
           row[7] = (size[0]! + size[1]!).toLocaleString('en-US');
           row[8] = (size[1]! + size[2]! + stack).toLocaleString('en-US');

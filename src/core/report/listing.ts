@@ -16,7 +16,7 @@ export interface Listing {
 const n = (v: number): string => Math.round(v).toLocaleString('en-US');
 
 /** Text from a model in Markdown: one line, nothing that starts markup or ends a table cell. */
-const md = (s: string): string => printable(s).replace(/[\\`*_<>[\]|#]/g, '\\$&');
+const md = (s: string): string => printable(s).replace(/[\\`*<>[\]|]/g, '\\$&');
 
 /** A code span that holds any name: its fence is longer than every run of backticks inside. */
 function codeSpan(s: string): string {

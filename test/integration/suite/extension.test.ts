@@ -29,6 +29,22 @@ async function waitFor<T>(what: string, probe: () => T | undefined | null | fals
   }
 }
 
+/** Protobuf by hand: a varint, and a length-delimited field. */
+const varint = (v: number): number[] => { const o: number[] = []; while (v >= 0x80) { o.push((v & 0x7f) | 0x80); v = Math.floor(v / 128); } o.push(v); return o; };
+const field = (n: number, body: number[]): number[] => [(n << 3) | 2, ...varint(body.length), ...body];
+const str = (n: number, s: string): number[] => field(n, [...Buffer.from(s)]);
+
+/** An ONNX model: x[1,4] → n Relu nodes in a chain → y. */
+function longChainOnnx(n: number): Uint8Array {
+  const vi = (name: string): number[] => field(11, [...str(1, name), ...field(2, field(1, [0x08, 0x01, ...field(2, [...field(1, [0x08, 1]), ...field(1, [0x08, 4])])]))]);
+  const nodes: number[] = [];
+  for (let i = 0; i < n; i++) nodes.push(...field(1, [...str(1, i === 0 ? 'x' : `t${i - 1}`), ...str(2, `t${i}`), ...str(4, 'Relu')]));
+  const out = vi(`t${n - 1}`);
+  out[0] = (12 << 3) | 2; // graph.output
+  const graph = [...nodes, ...str(2, 'g'), ...vi('x'), ...out];
+  return Uint8Array.from([0x08, 0x08, ...field(7, graph), ...field(8, [0x10, 13])]);
+}
+
 const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('mcuMemory');
 async function setTarget(name: string): Promise<void> {
   await cfg().update('customTargets', [TINY], vscode.ConfigurationTarget.Workspace);
@@ -220,6 +236,29 @@ describe('MCU Memory Inspector in VS Code', function () {
     assert.match(header, new RegExp(`#define MODEL_ARENA_BYTES ${arena}\\b`));
     for (const f of ['model.c', 'weights.c', 'mm_kernels.c', 'model_test.c', 'Makefile', 'board.ld']) assert.ok(existsSync(vscode.Uri.joinPath(out, f).fsPath), f);
     rmSync(out.fsPath, { recursive: true });
+  });
+
+  it('analyses in a worker thread: the host stays responsive during a long analysis, and closing the model ends it', async () => {
+    // A 50,000-operator chain (about 4 s of analysis), written as raw protobuf.
+    const big = file('long_chain.onnx');
+    writeFileSync(big.fsPath, longChainOnnx(50_000));
+    const started = Date.now();
+    const opening = api.store.open(big);
+    // The extension host's event loop keeps turning while the worker analyses: timers fire on time.
+    let ticks = 0;
+    const timer = setInterval(() => { ticks++; }, 50);
+    await new Promise((r) => setTimeout(r, 600));
+    clearInterval(timer);
+    assert.ok(ticks >= 6, `the extension host was blocked: ${ticks} ticks of 50 ms in 600 ms`);
+    api.store.close(big);
+    const entry = await opening;
+    assert.equal(entry.error?.code, 'cancelled', JSON.stringify(entry.error));
+    assert.ok(Date.now() - started < 3000, `cancelling took ${Date.now() - started} ms`);
+    // A new analysis of the same model runs in a new thread and completes.
+    const again = await api.store.open(big);
+    assert.equal(again.report?.analysis.ops.length, 50_000);
+    api.store.close(big);
+    rmSync(big.fsPath);
   });
 
   it('closing the Memory View removes its diagnostics', async () => {

@@ -1,0 +1,57 @@
+// One analysis worker per open model (src/node/analysis-worker.ts): requests go to it in order; cancelling a request
+// (or closing the model) ends the thread, and the next request starts a new one.
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type * as vscode from 'vscode';
+import type { WorkerReply, WorkerRequest } from '../node/analysis-worker';
+
+type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+export class AnalysisWorker {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, (r: WorkerReply) => void>();
+
+  constructor(private readonly script: string) {}
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(this.script);
+    w.on('message', (r: WorkerReply) => { this.pending.get(r.id)?.(r); this.pending.delete(r.id); });
+    const fail = (message: string): void => {
+      for (const [id, resolve] of this.pending) resolve({ id, ok: false, error: { code: 'internal', message } });
+      this.pending.clear();
+      if (this.worker === w) this.worker = null;
+    };
+    w.on('error', (e) => fail(`the analysis worker failed: ${e.message}`));
+    w.on('exit', (code) => fail(code === 0 ? 'the analysis worker stopped' : `the analysis worker exited with ${code}`));
+    this.worker = w;
+    return w;
+  }
+
+  /** Runs a request; a cancelled token ends the thread and resolves with a 'cancelled' error. */
+  run(request: Request, token?: vscode.CancellationToken): Promise<WorkerReply> {
+    const id = this.nextId++;
+    const w = this.start();
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      const sub = token?.onCancellationRequested(() => {
+        this.pending.delete(id);
+        resolve({ id, ok: false, error: { code: 'cancelled', message: 'the analysis was cancelled; reopen the model to analyse it' } });
+        this.stop();
+      });
+      const done = this.pending.get(id)!;
+      this.pending.set(id, (r) => { sub?.dispose(); done(r); });
+      w.postMessage({ ...request, id });
+    });
+  }
+
+  stop(): void {
+    const w = this.worker;
+    this.worker = null;
+    if (w) void w.terminate();
+  }
+}
+
+/** The worker script next to the extension's bundle. */
+export const workerScript = (extensionDir: string): string => path.join(extensionDir, 'dist', 'analysis-worker.js');

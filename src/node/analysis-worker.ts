@@ -1,0 +1,48 @@
+// The analysis off the extension host's thread (issue 12, item 5): the VS Code extension runs the pipeline and C export
+// of each open model in a worker thread of its own, so a large or hostile model never freezes the host, and cancelling
+// ends the thread whatever the model's size. The worker keeps the graph it opened, so C export reuses it.
+import { parentPort } from 'node:worker_threads';
+import * as path from 'node:path';
+import { generateC, runPipeline, type CodegenOptions, type CodegenOutput, type CoreError, type Graph, type ModelReport, type SettingsLayer } from '../core/index';
+import { nodeExternalData } from './external-data';
+
+export type WorkerRequest =
+  | {
+    type: 'analyze'; id: number; bytes: Uint8Array; fileName: string;
+    /** The model's folder on disk (external data is checked there), or null for other schemes. */
+    dir: string | null; base: SettingsLayer[]; deploymentText: string | null; restricted: boolean;
+  }
+  | { type: 'codegen'; id: number; options: CodegenOptions };
+
+export type WorkerReply =
+  | { id: number; ok: true; report: ModelReport }
+  | { id: number; ok: true; codegen: CodegenOutput }
+  | { id: number; ok: false; error: CoreError };
+
+let graph: Graph | null = null;
+
+function handle(m: WorkerRequest): WorkerReply {
+  if (m.type === 'analyze') {
+    graph = null;
+    const r = runPipeline({
+      bytes: m.bytes, fileName: m.fileName, base: m.base, deploymentText: m.deploymentText, restricted: m.restricted,
+      ...(m.dir ? { externalData: nodeExternalData(path.resolve(m.dir)) } : {}),
+    });
+    if (!r.ok) return { id: m.id, ok: false, error: r.error };
+    graph = r.value.graph;
+    return { id: m.id, ok: true, report: r.value.report };
+  }
+  if (!graph) return { id: m.id, ok: false, error: { code: 'internal', message: 'the model was not analysed in this worker' } };
+  const c = generateC(graph, m.options);
+  return c.ok ? { id: m.id, ok: true, codegen: c.value } : { id: m.id, ok: false, error: c.error };
+}
+
+parentPort?.on('message', (m: WorkerRequest) => {
+  let reply: WorkerReply;
+  try {
+    reply = handle(m);
+  } catch (e) {
+    reply = { id: m.id, ok: false, error: { code: 'internal', message: `internal error: ${e instanceof Error ? e.message : String(e)}` } };
+  }
+  parentPort!.postMessage(reply);
+});
