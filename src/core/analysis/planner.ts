@@ -89,41 +89,56 @@ class LifetimeIndex {
   }
 }
 
+/** Lifetimes up to this many steps are looked up in the index; longer ones scan the placed buffers in offset order. */
+const SHORT_LIFETIME = 64;
+
 /** Places items in the given order: first fit (lowest offset) or best fit (smallest gap that holds it). */
 function place(items: readonly PlanItem[], order: readonly number[], bestFit: boolean): { offsets: number[]; size: number } {
-  const offsets = new Array<number>(items.length).fill(0);
+  const n = items.length;
+  const offsets = new Array<number>(n).fill(0);
+  const start = Float64Array.from(items, (it) => it.start);
+  const end = Float64Array.from(items, (it) => it.end);
+  const bytes = Float64Array.from(items, (it) => it.size);
   let steps = 0;
   for (const it of items) if (it.size > 0) steps = Math.max(steps, it.end + 1);
-  const index = new LifetimeIndex(steps, items.length);
+  const index = new LifetimeIndex(steps, n);
+  /** Placed buffers in offset order (ties in placement order), kept only when some lifetime is long. */
   const placed: number[] = [];
+  const anyLong = items.some((it) => it.size > 0 && it.end - it.start >= SHORT_LIFETIME);
   let size = 0;
   for (const i of order) {
-    const it = items[i]!;
-    if (it.size === 0) continue;
-    // The index visits about two nodes per step of the lifetime: for long lifetimes a scan of the placed (kept in
-    // offset order, so no sort) is cheaper.
-    const live = 2 * (it.end - it.start + 1) < placed.length
-      ? index.query(it.start, it.end).sort((a, b) => offsets[a]! - offsets[b]!)
-      : placed.filter((j) => overlaps(items[j]!, it));
+    const need = bytes[i]!;
+    if (need === 0) continue;
+    const s0 = start[i]!;
+    const e0 = end[i]!;
     let candidate = 0;
     let chosen = -1;
     let bestGap = Infinity;
-    for (const j of live) {
+    // One step of the walk up the live buffers in offset order; true when first fit has its place.
+    const visit = (j: number): boolean => {
       const gap = offsets[j]! - candidate;
-      if (gap >= it.size) {
-        if (!bestFit) { chosen = candidate; break; }
+      if (gap >= need) {
+        if (!bestFit) { chosen = candidate; return true; }
         if (gap < bestGap) { bestGap = gap; chosen = candidate; }
       }
-      candidate = Math.max(candidate, offsets[j]! + items[j]!.size);
+      candidate = Math.max(candidate, offsets[j]! + bytes[j]!);
+      return false;
+    };
+    if (e0 - s0 < SHORT_LIFETIME) {
+      for (const j of index.query(s0, e0).sort((a, b) => offsets[a]! - offsets[b]!)) if (visit(j)) break;
+    } else {
+      for (const j of placed) if (end[j]! >= s0 && start[j]! <= e0 && visit(j)) break;
     }
     if (chosen < 0) chosen = candidate;
     offsets[i] = chosen;
-    index.insert(i, it.start, it.end);
-    let lo = 0;
-    let hi = placed.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (offsets[placed[mid]!]! <= chosen) lo = mid + 1; else hi = mid; }
-    placed.splice(lo, 0, i);
-    size = Math.max(size, chosen + it.size);
+    index.insert(i, s0, e0);
+    if (anyLong) {
+      let lo = 0;
+      let hi = placed.length;
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (offsets[placed[mid]!]! <= chosen) lo = mid + 1; else hi = mid; }
+      placed.splice(lo, 0, i);
+    }
+    size = Math.max(size, chosen + need);
   }
   return { offsets, size };
 }
