@@ -97,3 +97,12 @@ test('Vela model: reported as not analysable layer by layer, offline plan read',
   assert.match(a.unsupported[0]!.reason, /cannot be analysed layer by layer/);
   assert.ok(a.offlinePlan && a.offlinePlan.tensors > 0);
 });
+
+test('corpus: greedyArenaBytes is TFLM\'s GreedyMemoryPlanner head, as TFLM at 90b983c2 measured it (requests in tensor order, later request first among equal sizes)', { skip: SKIP_SHARED }, () => {
+  // Figures measured with TFLM itself (host build, reference kernels), quoted in the verdict issue.
+  for (const [model, tflm] of [['tflite/mlperf_vww_96_int8.tflite', 73_728], ['tflite/mlperf_vww_96_float.tflite', 294_912]] as const) {
+    const a = analyzeGraph(openFile(sharedModel(model)));
+    assert.equal(a.greedyArenaBytes, tflm, model);
+    assert.equal(a.arenaBytes, model.includes('int8') ? 55_296 : 221_184, `${model}: our plan`);
+  }
+});

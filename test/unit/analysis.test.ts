@@ -106,12 +106,13 @@ test('arena planner: valid, never larger than TFLM greedy, never below the lower
 
 test('TFLM greedy-by-size: a known instance where largest-first wastes space', () => {
   // A (96 B, steps 0-1), B (64 B, steps 1-2), C (64 B, steps 2-3), D (32 B, step 0), E (96 B, step 3).
-  // Largest first: A@0, E@0, B@96, C must avoid E and B → 160; D@96. Optimal: C@0, E@64 → 160 B.
+  // Largest first, equal sizes in reverse request order (TFLM): E@0, A@0, C@96 (beside E), B must avoid A and C → 160;
+  // D@96. Optimal: C@0, E@64 → 160 B.
   const items: PlanItem[] = [
     { size: 96, start: 0, end: 1 }, { size: 64, start: 1, end: 2 }, { size: 64, start: 2, end: 3 }, { size: 32, start: 0, end: 0 }, { size: 96, start: 3, end: 3 },
   ];
   const g = greedyBySize(items);
-  assert.deepEqual(g.offsets, [0, 96, 160, 96, 0]);
+  assert.deepEqual(g.offsets, [0, 160, 96, 96, 0]);
   assert.equal(g.size, 224);
   assert.equal(lowerBound(items), 160);
   assert.equal(planArena(items).size, 160);

@@ -148,7 +148,9 @@ export function analyzeGraph(graph: Graph, partial: Partial<Conventions> = {}): 
   });
 
   const items: PlanItem[] = plan.buffers.map((b) => ({ size: alignUp(b.bytes, ARENA_ALIGNMENT), start: b.start, end: b.end }));
-  const greedy = greedyBySize(items);
+  // TFLM requests buffers in tensor-index order.
+  const firstTensor = plan.buffers.map((b) => Math.min(...b.tensors));
+  const greedy = greedyBySize(items, items.map((_, i) => i).sort((a, b) => firstTensor[a]! - firstTensor[b]!));
   const ours = planArena(items);
   const buffers: BufferRow[] = plan.buffers.map((b, i) => ({
     name: graph.tensors[b.tensors[0]!]!.name,

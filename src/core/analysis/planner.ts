@@ -143,8 +143,12 @@ function place(items: readonly PlanItem[], order: readonly number[], bestFit: bo
   return { offsets, size };
 }
 
-export function greedyBySize(items: readonly PlanItem[]): ArenaPlan {
-  const order = items.map((_, i) => i).sort((a, b) => items[b]!.size - items[a]!.size || a - b);
+/** TFLM's GreedyMemoryPlanner (greedy_memory_planner.cc): buffers are requested in `requests` order (TFLM: tensor
+ *  index order); it lists them from the last request to the first, bubble-sorts by size, largest first (stable, so
+ *  among equal sizes the later request comes first), and places each at the lowest gap among the buffers alive with
+ *  it, in offset order. */
+export function greedyBySize(items: readonly PlanItem[], requests: readonly number[] = items.map((_, i) => i)): ArenaPlan {
+  const order = requests.slice().reverse().sort((a, b) => items[b]!.size - items[a]!.size);
   return { ...place(items, order, false), strategy: 'greedy by size (TFLM)' };
 }
 
