@@ -238,3 +238,31 @@ test('small ones: ..w.bin is inside the folder; a negative batch dimension is a 
   const l = listing(rep);
   assert.equal(l.text.split('\n').length, 4 + 1, 'header lines + one line per step');
 });
+
+test('hostile deployment files (fuzz): never an exception, never reorder or an output folder in Restricted Mode, problems named', () => {
+  let seed = 99;
+  const r = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const values: unknown[] = [null, true, 0, -1, 1e308, NaN, 2 ** 53, '', 'auto', 'none', '../../x', '*/ ASSERT(0) /*', 'STM32F746', '1K', '-5K', '9999999999M',
+    [], [1, 2], [0, 0], { after: 'x', tiles: [1, 1] }, { after: -3, tiles: [99, 1] }, { name: 'b', sram: '64K', flash: '1M' }, { name: 'b', sram: 'x', flash: 1 },
+    { reorder: true }, { reorder: 'yes' }, { asInt8: true, evil: true }, { outputFolder: '/etc' }, { __proto__: { reorder: true } }];
+  const keys = ['target', 'reserve', 'conventions', 'schedule', 'maxMacsOverhead', 'codegen', '$schema', 'extra', '__proto__', 'constructor'];
+  const model = exampleModel('tflite');
+  for (let i = 0; i < 300; i++) {
+    const o: Record<string, unknown> = {};
+    for (let k = 0; k < 1 + Math.floor(r() * 5); k++) o[pick(keys)] = pick(values);
+    if (r() < 0.5) o['conventions'] = { reorder: true };
+    const text = r() < 0.1 ? JSON.stringify(o).slice(0, Math.floor(r() * 40)) : JSON.stringify(o);
+    for (const restricted of [false, true]) {
+      const p = runPipeline({ bytes: model, fileName: 'm.tflite', base: settingsLayers(DEFAULT_SETTINGS), deploymentText: text, restricted });
+      assert.ok(p.ok || p.error.code !== 'internal', `${text}: ${p.ok ? '' : p.error.message}`);
+      if (!p.ok) continue;
+      const e = p.value.report.effective;
+      if (restricted) {
+        assert.notEqual(e.conventions.reorder, true, text);
+        assert.equal(e.codegenOutputFolder, DEFAULT_SETTINGS.codegenOutputFolder, text);
+      }
+      for (const f of p.value.report.findings) assert.ok(f.message.length > 5, text);
+    }
+  }
+});
