@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EXIT_DOES_NOT_FIT, EXIT_FITS, EXIT_INCOMPLETE, main } from '../../src/cli/main';
-import { DEFAULT_SETTINGS, reportJson, reportMarkdown, runPipeline, settingsLayers, type AnalysisJson } from '../../src/core/index';
+import { DEFAULT_SETTINGS, reportJson, reportMarkdown, RUNTIME_RESERVE_BYTES, runPipeline, settingsLayers, type AnalysisJson } from '../../src/core/index';
 import { exampleModel } from '../../src/core/testing/examples';
 import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 import { memoryViewData } from '../../src/shared/view-model';
@@ -149,4 +149,18 @@ test('coherent words: no "fits" when Flash fails; the report\'s sentence and tab
   const c2 = cli('analyze', model, '--deployment', path.join(dir, 'words.json'));
   assert.equal(c2.code, EXIT_DOES_NOT_FIT);
   assert.match(c2.out, /→ DOES NOT FIT \(SRAM and Flash\)/);
+});
+
+test('settings layers: a reserve from a later layer wins; a custom target\'s own reserve wins over an earlier layer\'s', () => {
+  const withReserve = { ...DEFAULT_SETTINGS, reserveBytes: 4096 };
+  const run = (settings: typeof DEFAULT_SETTINGS, text: string | null): number => {
+    const r = runPipeline({ bytes: exampleModel('tflite'), fileName: 'm.tflite', base: settingsLayers(settings), deploymentText: text });
+    assert.ok(r.ok);
+    return r.value.report.effective.target!.reserveBytes;
+  };
+  assert.equal(run(DEFAULT_SETTINGS, null), RUNTIME_RESERVE_BYTES, 'the default');
+  assert.equal(run(withReserve, null), 4096, 'VS Code setting');
+  assert.equal(run(withReserve, '{"target": {"name": "b", "sram": "96K", "flash": "1M", "reserve": "1K"}}'), 1024, 'the file\'s custom target');
+  assert.equal(run(withReserve, '{"target": {"name": "b", "sram": "96K", "flash": "1M"}}'), 4096, 'a custom target without one');
+  assert.equal(run(withReserve, '{"reserve": 512}'), 512, 'the file\'s reserve');
 });

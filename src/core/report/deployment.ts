@@ -183,7 +183,12 @@ export function resolveSettings(layers: readonly SettingsLayer[]): Effective {
   for (const { origin, values: d } of layers) {
     if (isObject(d.target)) {
       const t = customTarget(d.target as CustomTargetSetting);
-      if (t) { target = t; origins.target = origin; targetReserve = d.target.reserve !== undefined; } else problems.push({ path: 'target', message: `custom target '${d.target.name}': a size does not parse` });
+      if (t) {
+        target = t;
+        origins.target = origin;
+        targetReserve = d.target.reserve !== undefined;
+        if (targetReserve) reserve = undefined; // its own reserve wins over one from an earlier layer
+      } else problems.push({ path: 'target', message: `custom target '${d.target.name}': a size does not parse` });
     } else if (typeof d.target === 'string') {
       const t = findTarget(d.target, customs);
       if (t) {
@@ -191,6 +196,7 @@ export function resolveSettings(layers: readonly SettingsLayer[]): Effective {
         origins.target = origin;
         const c = layers.flatMap((l) => l.customTargets ?? []).find((x) => x.name === t.name && !t.builtin);
         targetReserve = c?.reserve !== undefined;
+        if (targetReserve) reserve = undefined;
       } else {
         problems.push({ path: 'target', message: `unknown target '${d.target}' (known: ${BUILTIN_TARGETS.map((x) => x.name).join(', ')}${customs.length ? `, ${customs.map((x) => x.name).join(', ')}` : ''})` });
       }
