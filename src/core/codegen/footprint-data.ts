@@ -17,7 +17,7 @@ export const KERNEL_CODE_BYTES: Readonly<Record<string, number>> = {
   unary_f32: 468,
   lut_s8: 226,
   clamp_s8: 166,
-  quantize: 290,
+  quantize: 368,
   dequantize: 242,
   requant_s8: 266,
   copy: 186,

@@ -379,7 +379,9 @@ void mm_quantize(const mm_quantize_t *p, const float *x, mm_view xv, int8_t *y, 
     for (int32_t w = o.w0; w < o.w1; w++)
       for (int32_t c = 0; c < p->c; c++) {
         const float v = x[MM_AT(xv, c, h, w)] / p->scale;
-        int32_t q = (int32_t)(p->half_even ? rintf(v) : roundf(v)) + p->zp;
+        const float r = p->half_even ? rintf(v) : roundf(v);
+        /* clamped before the conversion: NaN, infinities and huge values would be undefined behaviour */
+        int32_t q = (r != r ? 0 : r < -256.0f ? -256 : r > 256.0f ? 256 : (int32_t)r) + p->zp;
         y[MM_AT(yv, c, h, w)] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
       }
 }`,
