@@ -10,17 +10,21 @@ type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<
 export class AnalysisWorker {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, (r: WorkerReply) => void>();
+  /** Requests waiting for a reply, per thread: a stopped thread fails only its own requests, not its successor's. */
+  private readonly pending = new Map<Worker, Map<number, (r: WorkerReply) => void>>();
 
   constructor(private readonly script: string) {}
 
   private start(): Worker {
     if (this.worker) return this.worker;
     const w = new Worker(this.script);
-    w.on('message', (r: WorkerReply) => { this.pending.get(r.id)?.(r); this.pending.delete(r.id); });
+    const waiting = new Map<number, (r: WorkerReply) => void>();
+    this.pending.set(w, waiting);
+    w.on('message', (r: WorkerReply) => { waiting.get(r.id)?.(r); waiting.delete(r.id); });
     const fail = (message: string): void => {
-      for (const [id, resolve] of this.pending) resolve({ id, ok: false, error: { code: 'internal', message } });
-      this.pending.clear();
+      for (const [id, resolve] of waiting) resolve({ id, ok: false, error: { code: 'internal', message } });
+      waiting.clear();
+      this.pending.delete(w);
       if (this.worker === w) this.worker = null;
     };
     w.on('error', (e) => fail(`the analysis worker failed: ${e.message}`));
@@ -33,15 +37,14 @@ export class AnalysisWorker {
   run(request: Request, token?: vscode.CancellationToken): Promise<WorkerReply> {
     const id = this.nextId++;
     const w = this.start();
+    const waiting = this.pending.get(w)!;
     return new Promise((resolve) => {
-      this.pending.set(id, resolve);
       const sub = token?.onCancellationRequested(() => {
-        this.pending.delete(id);
+        waiting.delete(id);
         resolve({ id, ok: false, error: { code: 'cancelled', message: 'the analysis was cancelled; reopen the model to analyse it' } });
-        this.stop();
+        if (this.worker === w) this.stop();
       });
-      const done = this.pending.get(id)!;
-      this.pending.set(id, (r) => { sub?.dispose(); done(r); });
+      waiting.set(id, (r) => { sub?.dispose(); resolve(r); });
       w.postMessage({ ...request, id });
     });
   }
