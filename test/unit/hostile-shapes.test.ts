@@ -173,3 +173,30 @@ test('lying shapes: 300 random lies are refused by name or exported code runs cl
   assert.ok(exported.length > 0, 'no lie was harmless enough to export: the sanitizer run would test nothing');
   for (const e of exported) runSanitized(e.files, e.input, e.what);
 });
+
+test('hostile inputs: NaN, infinities and huge floats through QuantizeLinear stay defined behaviour (UBSan float-cast-overflow)', { skip: SKIP_CC }, () => {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 8]);
+  const q = b.op('QuantizeLinear', [x, b.init('s', [], 'float32', [0.05]), b.init('z', [], 'int8', [3])]);
+  b.node('DequantizeLinear', [q, b.init('s2', [], 'float32', [0.05]), b.init('z2', [], 'int8', [3])], {}, ['y']);
+  b.output('y', [1, 8]);
+  const o = exportOf(b.build(), 'q.onnx');
+  assert.ok('files' in o, 'refused' in o ? o.refused.message : '');
+  const dir = tempDir('fco');
+  try {
+    for (const f of o.files) fs.writeFileSync(path.join(dir, f.path), f.text);
+    const m = make(dir, 'host', ['CC=cc -fsanitize=undefined,float-cast-overflow -fno-sanitize-recover=all']);
+    assert.equal(m.status, 0, m.out);
+    const input = new Float32Array([NaN, Infinity, -Infinity, 3e38, -3e38, 1e10, 0.1, -0.2]);
+    fs.writeFileSync(path.join(dir, 'in.bin'), new Uint8Array(input.buffer));
+    const r = spawnSync(path.join(dir, 'model_test'), [path.join(dir, 'in.bin')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const values = r.stdout.trim().split('\n').map(Number);
+    // saturated to the int8 range around the zero point 3, scale 0.05; NaN to the zero point
+    const want = [0, 6.2, -6.55, 6.2, -6.55, 6.2, 0.1, -0.2];
+    assert.equal(values.length, want.length);
+    values.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-5, `value ${i}: ${v}, want ${want[i]}`));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
