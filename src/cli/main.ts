@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import {
   advise, BUILTIN_TARGETS, RUNTIME_RESERVE_BYTES, codegenOptionsFor, deploymentFileName, describeSchedule, evaluateFit, evaluateSchedule,
   findTarget, generateC, makeCustomTarget, ModelError, parseScheduleSpec, parseSize, printable, resolveSchedule,
-  runPipeline, scheduleContext, searchSchedules, type Conventions, type CustomTargetSetting, type Deployment, type FitResult,
+  firmwareFit, runPipeline, scheduleContext, searchSchedules, type Conventions, type CustomTargetSetting, type Deployment, type FitResult,
   type ScheduleReport, type SearchResult, type SettingsLayer, type PipelineOutput,
 } from '../core/index';
 import { nodeExternalData } from '../node/external-data';
@@ -225,8 +225,8 @@ function scheduleCommand(args: Args, io: Io): number {
   const best: ScheduleReport | null = chosen ? describeSchedule(ctx, chosen) : null;
   const pareto = result.pareto.map((c) => (c === result.best && best && !splitArg ? best : describeSchedule(ctx, c)));
   const advice = args.flags.has('--advise') && chosen ? advise(ctx, chosen) : null;
-  const arena = best ? best.arenaBytes : analysis.arenaBytes;
-  const fit = eff.target ? evaluateFit(eff.target, arena, analysis.flashBytes, analysis.complete) : null;
+  // The verdict as analyze gives it: the firmware of the schedule shown (its Flash includes the patch tables).
+  const { fit } = firmwareFit(graph, eff, analysis, chosen, best ? best.arenaBytes : analysis.arenaBytes);
   const doc = scheduleJson(file, ctx, analysis, result, best, splitArg ?? null, pareto, advice, fit);
   if (args.flags.has('--json')) io.out(JSON.stringify(doc, null, 2));
   else io.out(renderSchedule(doc));

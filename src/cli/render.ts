@@ -125,8 +125,8 @@ export function renderSchedule(d: ScheduleJson): string {
   } else out.push('Best: run layer by layer.');
   out.push(`  why: ${d.why}`);
   if (d.target) {
-    const need = (d.best ? d.best.arenaBytes : p.arenaBytes) + d.target.reserveBytes;
-    out.push(`  Target ${printable(d.target.name)}: SRAM ${n(need)} / ${n(d.target.sramBytes)} B, Flash ${n(d.flashBytes)} / ${n(d.target.flashBytes)} B → ${d.verdict}`);
+    const least = d.complete ? '' : 'at least ';
+    out.push(`  Target ${printable(d.target.name)}: SRAM ${least}${n(d.need!.sramBytes)} / ${n(d.target.sramBytes)} B, Flash ${least}${n(d.need!.flashBytes)} / ${n(d.target.flashBytes)} B → ${d.verdict}`);
   }
   out.push('');
   if (d.pareto.length > 0) {

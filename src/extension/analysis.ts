@@ -5,6 +5,9 @@ import { Worker } from 'node:worker_threads';
 import type * as vscode from 'vscode';
 import type { WorkerReply, WorkerRequest } from '../node/analysis-worker';
 
+/** The error of an analysis or export ended before it finished. */
+export const CANCELLED = { code: 'cancelled', message: 'the analysis was cancelled; reopen the model to analyse it' } as const;
+
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 export class AnalysisWorker {
@@ -41,7 +44,7 @@ export class AnalysisWorker {
     return new Promise((resolve) => {
       const sub = token?.onCancellationRequested(() => {
         waiting.delete(id);
-        resolve({ id, ok: false, error: { code: 'cancelled', message: 'the analysis was cancelled; reopen the model to analyse it' } });
+        resolve({ id, ok: false, error: { ...CANCELLED } });
         if (this.worker === w) this.stop();
       });
       waiting.set(id, (r) => { sub?.dispose(); resolve(r); });

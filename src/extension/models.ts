@@ -7,7 +7,7 @@ import type { CodegenOptions, CodegenOutput, CoreError, Finding, ModelReport, Re
 import * as path from 'node:path';
 import { engine } from './engine';
 import { Config } from './config';
-import { AnalysisWorker } from './analysis';
+import { AnalysisWorker, CANCELLED } from './analysis';
 
 /** A model as the pipeline left it: its report, or the error. */
 export type ModelEntry = { uri: vscode.Uri; report: ModelReport; error?: undefined } | { uri: vscode.Uri; report?: undefined; error: CoreError };
@@ -134,7 +134,7 @@ export class ModelStore implements vscode.Disposable {
     } catch {
       // No deployment file: settings give the defaults.
     }
-    if (token.isCancellationRequested) return { uri, error: { code: 'cancelled', message: 'the analysis was cancelled; reopen the model to analyse it' } };
+    if (token.isCancellationRequested) return { uri, error: { ...CANCELLED } };
     // ONNX external data is checked next to local models; elsewhere (remote schemes) it is reported as unsupported.
     const r = await this.workerOf(uri).run({
       type: 'analyze', bytes, fileName: uri.path, dir: uri.scheme === 'file' ? path.dirname(uri.fsPath) : null,

@@ -113,6 +113,12 @@ test('one pipeline: the CLI and the extension\'s pipeline give the same verdict 
       const pick = (j: AnalysisJson): unknown => [j.status, j.verdict, j.fits, j.failing, j.complete, j.target, j.peakBytes, j.arenaBytes, j.flashBytes, j.macs,
         j.schedule && 'tiles' in j.schedule ? [j.schedule.split.index, j.schedule.tiles, j.schedule.arenaBytes] : null];
       assert.deepEqual(pick(viaCli), pick(viaExt), `${path.basename(m)} with ${text}`);
+      // `schedule` shows the search's best, as analyze applies it with "auto": the same verdict and need.
+      if ((d as { schedule?: string }).schedule === 'auto') {
+        const s = JSON.parse(cli('schedule', copy, '--json').out) as { status: string; need: { sramBytes: number; flashBytes: number } | null };
+        assert.equal(s.status, viaCli.status, `schedule vs analyze: ${path.basename(m)} with ${text}`);
+        if (viaCli.firmware && 'flashBytes' in viaCli.firmware) assert.equal(s.need?.flashBytes, viaCli.firmware.flashBytes, `schedule's Flash: ${path.basename(m)}`);
+      }
       compared++;
     }
   }

@@ -1,7 +1,6 @@
 // The JSON documents of the CLI's --json and the extension's Export Report (schemas in the README, kept stable:
 // fields are only ever added).
 import type { Analysis } from '../analysis/analyze';
-import type { Graph } from '../graph';
 import { verdictText, type FitResult, type FitStatus, type McuTarget, type Resource } from '../mcu/catalogue';
 import type { Advice } from '../schedule/advisor';
 import type { ScheduleContext } from '../schedule/cost';
@@ -9,7 +8,7 @@ import { stepRef, type ScheduleReport, type StepRef } from '../schedule/report';
 import type { RejectedSplits, SearchResult } from '../schedule/search';
 import type { ModelReport } from './session';
 import type { Footprint } from '../codegen/footprint';
-import type { Effective, SettingKey, SettingOrigin } from './deployment';
+import type { SettingKey, SettingOrigin } from './deployment';
 
 export const ANALYSIS_SCHEMA = 'mcu-mem/analysis@1';
 
@@ -40,9 +39,9 @@ export interface AnalysisJson {
   failing: Resource[];
   complete: boolean;
   /** The C export's firmware with the schedule in force (what the verdict counts), or null when it cannot be exported. */
-  firmware: (Footprint & { why: string }) | { why: string } | null;
+  firmware: (Footprint & { why: string }) | { why: string };
   /** Each setting in force and where it came from (default, VS Code settings, deployment file, command line). */
-  settings: Record<SettingKey, SettingOrigin> | null;
+  settings: Record<SettingKey, SettingOrigin>;
   unsupported: Analysis['unsupported'];
   ops: Analysis['ops'];
   buffers: Analysis['buffers'];
@@ -73,15 +72,20 @@ const fitsJson = (fit: FitResult | null): Pick<AnalysisJson, 'fits' | 'sramFits'
   failing: fit ? fit.failing : [],
 });
 
-export function analysisJson(
-  file: string, graph: Pick<Graph, 'metadata'>, a: Analysis, fit: FitResult | null, choice: ScheduleChoice | null = null, eff: Effective | null = null,
-): AnalysisJson {
+/** The analysis document of a model report (the CLI's --json, Export Report): the schedule in force, the fit with it,
+ *  the firmware the verdict counts, and where each setting came from. */
+export function reportJson(r: ModelReport): AnalysisJson {
+  const a = r.analysis;
+  const fit = r.fit;
+  const choice: ScheduleChoice | null = r.schedule
+    ? { mode: r.effective.schedule === 'auto' ? 'auto' : 'fixed', report: r.schedule, why: r.scheduleWhy }
+    : r.effective.schedule === 'auto' ? { mode: 'auto', report: null, why: r.scheduleWhy } : null;
   const peak = a.ops[a.peakStep];
   return {
     schema: ANALYSIS_SCHEMA,
-    file,
+    file: r.fileName,
     format: a.format,
-    model: { producer: graph.metadata.producer ?? null, opsets: graph.metadata.opsets ?? null, fileOps: a.fileOps, inputs: a.inputs, outputs: a.outputs },
+    model: { producer: r.metadata.producer ?? null, opsets: r.metadata.opsets ?? null, fileOps: a.fileOps, inputs: a.inputs, outputs: a.outputs },
     conventions: { ...a.conventions, text: a.conventionsText },
     peakBytes: a.peakBytes,
     peakOp: peak ? { index: peak.index, op: peak.op, name: peak.name } : null,
@@ -94,8 +98,8 @@ export function analysisJson(
     target: targetJson(fit),
     ...fitsJson(fit),
     complete: a.complete,
-    settings: eff ? eff.origins : null,
-    firmware: null,
+    settings: r.effective.origins,
+    firmware: r.firmware ? { ...r.firmware, why: r.firmwareWhy } : { why: r.firmwareWhy },
     unsupported: a.unsupported,
     ops: a.ops,
     buffers: a.buffers,
@@ -105,14 +109,6 @@ export function analysisJson(
     schedule: !choice ? null : choice.report ? { mode: choice.mode, why: choice.why, ...choice.report } : { mode: 'auto', why: choice.why, split: null },
     notes: a.notes,
   };
-}
-
-/** The analysis document of a model report (Export Report): the schedule in force, the fit with it. */
-export function reportJson(r: ModelReport): AnalysisJson {
-  const choice: ScheduleChoice | null = r.schedule
-    ? { mode: r.effective.schedule === 'auto' ? 'auto' : 'fixed', report: r.schedule, why: r.scheduleWhy }
-    : r.effective.schedule === 'auto' ? { mode: 'auto', report: null, why: r.scheduleWhy } : null;
-  return { ...analysisJson(r.fileName, r, r.analysis, r.fit, choice, r.effective), firmware: r.firmware ? { ...r.firmware, why: r.firmwareWhy } : { why: r.firmwareWhy } };
 }
 
 export const SCHEDULE_SCHEMA = 'mcu-mem/schedule@1';
@@ -140,6 +136,8 @@ export interface ScheduleJson {
   failing: Resource[];
   complete: boolean;
   flashBytes: number;
+  /** SRAM (with the reserve) and Flash (the firmware image) the schedule shown needs; null without a target. */
+  need: { sramBytes: number; flashBytes: number } | null;
   /** Pareto-optimal schedules (peak against extra MACs), the search's best first. */
   pareto: ScheduleReport[];
   rejected: RejectedSplits[];
@@ -166,6 +164,7 @@ export function scheduleJson(
     ...fitsJson(fit),
     complete: a.complete,
     flashBytes: a.flashBytes,
+    need: fit ? { sramBytes: fit.sramNeeded, flashBytes: fit.flashNeeded } : null,
     pareto,
     rejected: r.rejected,
     advice,

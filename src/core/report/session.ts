@@ -110,6 +110,18 @@ export function targetFit(r: ModelReport): { target: McuTarget; fit: FitResult; 
   return { target, fit: r.fit, perLayerFit: r.perLayerFit };
 }
 
+/** "Fits" means the firmware links: the C export's Flash and RAM with `schedule` (null: layer by layer) against the
+ *  target. When the model cannot be exported, `firmware` is the reason and Flash counts the stored weights and the
+ *  runtime. The one place a verdict is computed (analyze, schedule and the extension). */
+export function firmwareFit(
+  graph: Graph, eff: Effective, analysis: Analysis, schedule: ScheduleCost | null, arenaBytes: number,
+): { firmware: Footprint | string; fit: FitResult | null } {
+  const r = firmwareFootprint(graph, { conventions: eff.conventions, schedule: schedule ? { split: schedule.split, p: schedule.p, q: schedule.q } : null });
+  const firmware = r.ok ? r.value : r.error.message;
+  const [ram, flash] = r.ok ? [r.value.ramBytes, r.value.flashBytes] : [arenaBytes, analysis.flashBytes + RUNTIME_FLASH_BYTES];
+  return { firmware, fit: eff.target ? evaluateFit(eff.target, ram, flash, analysis.complete) : null };
+}
+
 /** How many unsized operators a finding names before "and N more". */
 const NAMED_UNSIZED = 3;
 
@@ -118,16 +130,11 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
   const ctx = scheduleContext(graph, eff.conventions);
   const applied = appliedSchedule(ctx, eff, analysis.arenaBytes);
   const t = eff.target;
-  // "Fits" means the firmware links: Flash and RAM of the C export (per layer and with the schedule in force).
-  const firmwareOf = (schedule: ScheduleCost | null): Footprint | string => {
-    const r = firmwareFootprint(graph, { conventions: eff.conventions, schedule: schedule ? { split: schedule.split, p: schedule.p, q: schedule.q } : null });
-    return r.ok ? r.value : r.error.message;
-  };
-  const perLayerFw = firmwareOf(null);
-  const fw = applied.cost ? firmwareOf(applied.cost) : perLayerFw;
-  const needs = (f: Footprint | string, arena: number): [number, number] => (typeof f === 'string' ? [arena, analysis.flashBytes + RUNTIME_FLASH_BYTES] : [f.ramBytes, f.flashBytes]);
-  const perLayerFit = t ? evaluateFit(t, ...needs(perLayerFw, analysis.arenaBytes), analysis.complete) : null;
-  const fit = t && applied.report ? evaluateFit(t, ...needs(fw, applied.report.arenaBytes), analysis.complete) : perLayerFit;
+  const perLayer = firmwareFit(graph, eff, analysis, null, analysis.arenaBytes);
+  const scheduled = applied.cost && applied.report ? firmwareFit(graph, eff, analysis, applied.cost, applied.report.arenaBytes) : perLayer;
+  const fw = scheduled.firmware;
+  const perLayerFit = perLayer.fit;
+  const fit = scheduled.fit;
   const findings: Finding[] = [];
   for (const p of eff.problems) findings.push({ severity: 'warning', code: 'deployment', message: `deployment file${p.path ? ` (${p.path})` : ''}: ${p.message}`, step: null });
   if (applied.error) findings.push({ severity: 'warning', code: 'schedule', message: applied.error, step: null });
