@@ -97,7 +97,7 @@ if (pyMissing) console.log(`(${PYTHON} with the onnx module not found: apt-get i
   const big: [string, Uint8Array][] = [
     ['chain of 10,000 Relu', chain(10_000, 'Relu')], ['chain of 100,000 Relu', chain(100_000, 'Relu')],
     ['50,000 nodes in reverse order', unsorted(50_000)], ['chain of 20,000 Identity', chain(20_000, 'Identity')],
-    ['10,000 parallel Relu into one Concat', wide(10_000)],
+    ['10,000 parallel Relu into one Concat', wide(10_000)], ['100,000 parallel Relu into one Concat', wide(100_000)],
   ];
   const lrows: string[][] = [['graph', 'bytes', 'open ms', 'analyse ms', 'schedule search ms']];
   for (const [name, bytes] of big) {

@@ -104,6 +104,60 @@ test('arena planner: valid, never larger than TFLM greedy, never below the lower
   assert.ok(better > 0, 'the search beats greedy on some instances');
 });
 
+/** TFLM's first fit, one buffer at a time over every placed buffer (greedy_memory_planner.cc), as the reference. */
+function referenceGreedy(items: readonly PlanItem[], requests: readonly number[]): number[] {
+  const order = requests.slice().reverse().sort((a, b) => items[b]!.size - items[a]!.size);
+  const offsets = new Array<number>(items.length).fill(0);
+  const placed: number[] = [];
+  for (const i of order) {
+    const it = items[i]!;
+    if (it.size === 0) continue;
+    const live = placed.filter((j) => items[j]!.start <= it.end && it.start <= items[j]!.end).sort((a, b) => offsets[a]! - offsets[b]!);
+    let candidate = 0;
+    let chosen = -1;
+    for (const j of live) {
+      if (offsets[j]! - candidate >= it.size) { chosen = candidate; break; }
+      candidate = Math.max(candidate, offsets[j]! + items[j]!.size);
+    }
+    offsets[i] = chosen < 0 ? candidate : chosen;
+    placed.push(i);
+  }
+  return offsets;
+}
+
+test('TFLM greedy-by-size: the same offsets as the one-by-one walk, with hundreds of buffers alive at once', () => {
+  // Wide instances: many long-lived buffers (the offset-ordered blocks and their skips) mixed with short ones.
+  let s = 7;
+  const r = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  for (let round = 0; round < 12; round++) {
+    const n = 300 + Math.floor(r() * 900);
+    const items: PlanItem[] = Array.from({ length: n }, () => {
+      const start = Math.floor(r() * 200);
+      const long = r() < 0.7;
+      const sizes = [16, 32, 48, 64, 1024];
+      return { size: sizes[Math.floor(r() * sizes.length)]!, start, end: start + (long ? 64 + Math.floor(r() * 300) : Math.floor(r() * 6)) };
+    });
+    const requests = items.map((_, i) => i).sort(() => r() - 0.5);
+    const ours = greedyBySize(items, requests);
+    assert.deepEqual(ours.offsets, referenceGreedy(items, requests), `round ${round}`);
+    assert.equal(checkPlan(items, ours.offsets, ours.size), null);
+  }
+  // A hole inside a run of live buffers: M (not alive with Z) pushes the N stack up to 100,000 while the S stack ends
+  // at |S|·size, so the last buffer Z fits in the hole between them, inside an offset-ordered block or at its start.
+  // S placed after N (smaller) or before it (larger), so the hole also falls at the start of a block.
+  for (let count = 100; count <= 400; count += 3) for (const sSize of [64, 128]) {
+    const M = { size: 100_000, start: 500, end: 500 };
+    const N = Array.from({ length: 300 }, () => ({ size: 96, start: 0, end: 500 }));
+    const S = Array.from({ length: count }, () => ({ size: sSize, start: 0, end: 100 }));
+    const Z = { size: 16, start: 0, end: 100 };
+    const items: PlanItem[] = [M, ...N, ...S, Z];
+    const requests = items.map((_, i) => i);
+    const ours = greedyBySize(items, requests);
+    assert.equal(ours.offsets[items.length - 1], sSize * count);
+    assert.deepEqual(ours.offsets, referenceGreedy(items, requests));
+  }
+});
+
 test('TFLM greedy-by-size: a known instance where largest-first wastes space', () => {
   // A (96 B, steps 0-1), B (64 B, steps 1-2), C (64 B, steps 2-3), D (32 B, step 0), E (96 B, step 3).
   // Largest first, equal sizes in reverse request order (TFLM): E@0, A@0, C@96 (beside E), B must avoid A and C → 160;

@@ -7,6 +7,8 @@ import { Builder } from 'flatbuffers';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { onnx } from 'onnx-proto';
 import {
   analyzeGraph, checkExternalLocation, DEFAULT_SETTINGS, generateC, hoverText, LIMITS, listing, openModel, reportMarkdown, runPipeline, settingsLayers,
   type CoreError, type Graph,
@@ -237,6 +239,24 @@ test('small ones: ..w.bin is inside the folder; a negative batch dimension is a 
   assert.ok(!hover.includes('\n') && !hover.includes('\u202e'));
   const l = listing(rep);
   assert.equal(l.text.split('\n').length, 4 + 1, 'header lines + one line per step');
+});
+
+test('the bundled CLI opens an ONNX file with an empty initializer without a deprecation warning (DEP0005)', () => {
+  // protobufjs makes empty bytes fields with `new Buffer(0)` when handed a Node Buffer; Node warns only outside
+  // node_modules, so only the bundle (dist/cli.js) showed it.
+  const cli = path.resolve(__dirname, '../../../dist/cli.js');
+  assert.ok(fs.existsSync(cli), 'npm run build makes dist/cli.js');
+  const b = new OnnxBuilder(13);
+  b.input('x', [1, 4]);
+  b.node('Relu', ['x'], {}, ['y']);
+  b.output('y');
+  const m = onnx.ModelProto.decode(b.build());
+  m.graph!.initializer!.push(onnx.TensorProto.create({ name: 'empty', dataType: 1, dims: [0], rawData: new Uint8Array(0) }));
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-mem-dep-')), 'empty-init.onnx');
+  fs.writeFileSync(file, onnx.ModelProto.encode(m).finish());
+  const run = spawnSync(process.execPath, [cli, 'analyze', file], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.doesNotMatch(run.stderr, /DEP0005|DeprecationWarning/);
 });
 
 test('hostile deployment files (fuzz): never an exception, never reorder or an output folder in Restricted Mode, problems named', () => {

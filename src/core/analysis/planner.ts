@@ -89,8 +89,80 @@ class LifetimeIndex {
   }
 }
 
-/** Lifetimes up to this many steps are looked up in the index; longer ones scan the placed buffers in offset order. */
+/** Placed buffers in offset order (ties in placement order), cut into blocks that know their lifetimes and their
+ *  inner gaps. The first-fit walk skips a block whose buffers are all alive with the new one when no gap in it can
+ *  hold it, so many simultaneously live buffers (a wide graph) no longer cost a walk over every one of them. The walk
+ *  is the same as scanning the buffers one by one: the same offsets come out. */
+class OffsetOrder {
+  private readonly blocks: Block[] = [];
+  /** Block length: about √n, so a walk passes √n blocks and an insertion re-summarises √n buffers. */
+  private readonly block: number;
+
+  constructor(count: number, private readonly offsets: readonly number[], private readonly start: Float64Array, private readonly end: Float64Array, private readonly bytes: Float64Array) {
+    this.block = Math.max(64, Math.ceil(Math.sqrt(count)));
+  }
+
+  insert(id: number): void {
+    const at = this.offsets[id]!;
+    // The last block whose first buffer lies at or below the new offset; the buffer goes after every equal offset.
+    let lo = 0;
+    let hi = this.blocks.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (this.offsets[this.blocks[mid]!.ids[0]!]! <= at) lo = mid + 1; else hi = mid; }
+    const b = Math.max(0, lo - 1);
+    if (this.blocks.length === 0) this.blocks.push({ ids: [], minStart: 0, maxStart: 0, minEnd: 0, maxEnd: 0, maxTop: 0, innerGap: 0 });
+    const ids = this.blocks[b]!.ids;
+    let i = 0;
+    let j = ids.length;
+    while (i < j) { const mid = (i + j) >> 1; if (this.offsets[ids[mid]!]! <= at) i = mid + 1; else j = mid; }
+    ids.splice(i, 0, id);
+    if (ids.length > 2 * this.block) {
+      const tail = ids.splice(this.block);
+      this.blocks.splice(b + 1, 0, this.summarise(tail));
+    }
+    this.blocks[b] = this.summarise(ids);
+  }
+
+  private summarise(ids: number[]): Block {
+    const { offsets, start, end, bytes } = this;
+    let minStart = Infinity, maxStart = -Infinity, minEnd = Infinity, maxEnd = -Infinity, maxTop = 0, innerGap = -Infinity;
+    for (let k = 0; k < ids.length; k++) {
+      const j = ids[k]!;
+      if (k > 0) innerGap = Math.max(innerGap, offsets[j]! - maxTop);
+      minStart = Math.min(minStart, start[j]!); maxStart = Math.max(maxStart, start[j]!);
+      minEnd = Math.min(minEnd, end[j]!); maxEnd = Math.max(maxEnd, end[j]!);
+      maxTop = Math.max(maxTop, offsets[j]! + bytes[j]!);
+    }
+    return { ids, minStart, maxStart, minEnd, maxEnd, maxTop, innerGap };
+  }
+
+  /** Walks the buffers alive during [s0, e0] in offset order; `visit` returns true to stop. `skip(firstOffset,
+   *  innerGap, maxTop)` says whether a block of buffers that are all alive can be passed over whole. */
+  walk(s0: number, e0: number, visit: (j: number) => boolean, skip: (first: number, innerGap: number, maxTop: number) => boolean): void {
+    const { offsets, start, end } = this;
+    for (const b of this.blocks) {
+      if (b.minStart > e0 || b.maxEnd < s0) continue;
+      if (b.maxStart <= e0 && b.minEnd >= s0 && skip(offsets[b.ids[0]!]!, b.innerGap, b.maxTop)) continue;
+      for (const j of b.ids) if (end[j]! >= s0 && start[j]! <= e0 && visit(j)) return;
+    }
+  }
+}
+
+interface Block {
+  ids: number[];
+  minStart: number;
+  maxStart: number;
+  minEnd: number;
+  maxEnd: number;
+  /** Highest end offset of the block's buffers. */
+  maxTop: number;
+  /** Largest gap between a buffer and the highest top of the buffers before it in the block (-Infinity if one). */
+  innerGap: number;
+}
+
+/** Lifetimes up to this many steps are looked up in the lifetime index, unless it finds more than this many live
+ *  buffers; otherwise the walk goes through the offset-ordered blocks. */
 const SHORT_LIFETIME = 64;
+const SHORT_QUERY = 256;
 
 /** Places items in the given order: first fit (lowest offset) or best fit (smallest gap that holds it). */
 function place(items: readonly PlanItem[], order: readonly number[], bestFit: boolean): { offsets: number[]; size: number } {
@@ -102,9 +174,7 @@ function place(items: readonly PlanItem[], order: readonly number[], bestFit: bo
   let steps = 0;
   for (const it of items) if (it.size > 0) steps = Math.max(steps, it.end + 1);
   const index = new LifetimeIndex(steps, n);
-  /** Placed buffers in offset order (ties in placement order), kept only when some lifetime is long. */
-  const placed: number[] = [];
-  const anyLong = items.some((it) => it.size > 0 && it.end - it.start >= SHORT_LIFETIME);
+  const placed = new OffsetOrder(n, offsets, start, end, bytes);
   let size = 0;
   for (const i of order) {
     const need = bytes[i]!;
@@ -124,20 +194,25 @@ function place(items: readonly PlanItem[], order: readonly number[], bestFit: bo
       candidate = Math.max(candidate, offsets[j]! + bytes[j]!);
       return false;
     };
-    if (e0 - s0 < SHORT_LIFETIME) {
-      for (const j of index.query(s0, e0).sort((a, b) => offsets[a]! - offsets[b]!)) if (visit(j)) break;
+    // A block of live buffers changes only the candidate when none of its gaps can hold this one (best fit: the first
+    // gap could, but not more tightly than the best so far): the first buffer's gap is measured from the candidate;
+    // the others are at most their gap to the tops before them in the block, which `innerGap` bounds.
+    const skip = (first: number, innerGap: number, maxTop: number): boolean => {
+      const gap = first - candidate;
+      if ((gap >= need && (!bestFit || gap < bestGap)) || innerGap >= need) return false;
+      candidate = Math.max(candidate, maxTop);
+      return true;
+    };
+    const live = e0 - s0 < SHORT_LIFETIME ? index.query(s0, e0) : null;
+    if (live && live.length <= SHORT_QUERY) {
+      for (const j of live.sort((a, b) => offsets[a]! - offsets[b]!)) if (visit(j)) break;
     } else {
-      for (const j of placed) if (end[j]! >= s0 && start[j]! <= e0 && visit(j)) break;
+      placed.walk(s0, e0, visit, skip);
     }
     if (chosen < 0) chosen = candidate;
     offsets[i] = chosen;
     index.insert(i, s0, e0);
-    if (anyLong) {
-      let lo = 0;
-      let hi = placed.length;
-      while (lo < hi) { const mid = (lo + hi) >> 1; if (offsets[placed[mid]!]! <= chosen) lo = mid + 1; else hi = mid; }
-      placed.splice(lo, 0, i);
-    }
+    placed.insert(i);
     size = Math.max(size, chosen + need);
   }
   return { offsets, size };

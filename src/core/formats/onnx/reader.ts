@@ -104,7 +104,9 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
   let model: onnx.ModelProto;
   onnxCensus(bytes); // limits before decoding: decoding builds an object per node and tensor
   try {
-    model = onnx.ModelProto.decode(bytes);
+    // A plain Uint8Array view: given a Node Buffer, protobufjs makes empty bytes fields with `new Buffer(0)`, which
+    // Node reports as deprecated (DEP0005) in the bundled CLI.
+    model = onnx.ModelProto.decode(bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new ModelError('bad-onnx', `not a valid ONNX file: protobuf decoding failed (${why})`);
