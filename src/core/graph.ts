@@ -42,6 +42,9 @@ export interface Tensor {
   storage?: string[];
   /** Values of a small constant (at most 64 elements: shapes, pads, axes, scales), when known. */
   values?: number[];
+  /** TFLite: the file holds data for this tensor (a non-empty buffer), so TFLM reads it from the model and never plans
+   *  it in the arena, even when it is a graph input (which the analysis treats as an input). */
+  fileBuffer?: boolean;
   /** True when the shape came from the file rather than from our inference. */
   shapeFromFile?: boolean;
   /** True when inference derived the shape from the producing operator's inputs (equal to the stored one, if any). */
@@ -144,6 +147,8 @@ export interface Op {
   params: number[];
   outputs: number[];
   attrs: OpAttrs;
+  /** TFLite: the operator's inputs as the file lists them (-1 for a left-out one), before `inputs`/`params` sorting. */
+  fileInputs?: number[];
   /** Custom operator code (TFLite custom_code, ONNX non-standard domain). */
   customCode?: string;
   /** Why this op cannot be analysed fully, if it cannot. */

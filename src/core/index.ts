@@ -29,3 +29,4 @@ export { analyzeModel, firmwareFit, targetFit, scheduleTitle, scheduleSetting, M
 export { runPipeline, type PipelineInput, type PipelineOutput } from './report/pipeline';
 export { listing, hoverText, reportMarkdown, type Listing } from './report/listing';
 export { generateC, firmwareFootprint, codegenOptionsFor, codegenFinding, CodegenError, MIN_STACK_BYTES, RUNTIME_RESERVE_BYTES, quantizeMultiplier, type Footprint, type CodegenOptions, type CodegenOutput, type GeneratedFile } from './codegen/index';
+export { tflmArena, TFLM_TAIL_KINDS, type TflmArena, type TflmResult, type TflmTailKind } from './tflm/arena';

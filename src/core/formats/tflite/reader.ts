@@ -151,6 +151,7 @@ function readTensor(t: FbTable, id: number, buffers: BufferInfo[], bytes: Uint8A
   const buf = buffers[bufferIndex];
   if (bufferIndex !== 0 && !buf) throw new ModelError('bad-tflite', `tensor '${name}' uses buffer ${bufferIndex}, but the model has ${buffers.length} buffers`);
   const tensor: Tensor = { id, name, dtype, shape, layout: null, role: 'activation', shapeFromFile: shape !== null };
+  if (buf && buf.length > 0) tensor.fileBuffer = true;
   if (isVariable) tensor.role = 'variable';
   else if (buf && buf.length > 0) {
     tensor.role = 'constant';
@@ -174,7 +175,7 @@ function padding(code: number): Padding {
 
 function makeOp(index: number, code: OpCode, inputs: number[], outputs: number[], o: FbTable | null, graph: Graph): Op {
   const name = graph.tensors[outputs[0] ?? -1]?.name ?? `#${index}`;
-  const op: Op = { index, kind: 'Unknown', sourceType: code.name, name, inputs, params: [], outputs, attrs: {} };
+  const op: Op = { index, kind: 'Unknown', sourceType: code.name, name, inputs, params: [], outputs, attrs: {}, fileInputs: inputs.slice() };
   const attrs: OpAttrs = op.attrs;
   const act = (slot: number): void => {
     const a = FUSED_ACT[o?.int8(slot) ?? 0];

@@ -1,0 +1,178 @@
+// What TFLM's MicroInterpreter takes from the tensor arena for a TFLite model, to the byte, on a 32-bit Cortex-M
+// build: `arena_used_bytes()` after AllocateTensors() and the smallest arena that AllocateTensors() accepts. It follows
+// TFLM (micro_allocator.cc, micro_interpreter.cc, micro_allocation_info.cc, single_arena_buffer_allocator.cc) step by
+// step: the tail is every persistent allocation in TFLM's order, each aligned as TFLM aligns it; the head is TFLM's
+// greedy plan of the tensors it allocates and the kernels' scratch buffers. Sizes of TFLM's structs and kernels are in
+// kernels.ts, measured on TFLM's own 32-bit build (scripts/tflm/runner.cc --log).
+import type { Graph, Op, Tensor } from '../graph';
+import { DTYPE_BITS, elementCount } from '../graph';
+import { alignUp, greedyBySize, type PlanItem } from '../analysis/planner';
+import { TFLM_ABI, TFLM_KERNELS, prepareAllocations, scratchRequests, type TflmOpFacts } from './kernels';
+
+export type TflmTailKind =
+  | 'interpreter' | 'tensor structs' | 'operator structs' | 'operator parameters' | 'kernel data'
+  | 'per-channel arrays' | 'scratch handles' | 'variables' | 'inputs and outputs';
+
+export const TFLM_TAIL_KINDS: readonly TflmTailKind[] = [
+  'interpreter', 'tensor structs', 'operator structs', 'operator parameters', 'kernel data', 'per-channel arrays',
+  'scratch handles', 'variables', 'inputs and outputs',
+];
+
+export interface TflmArena {
+  /** MicroInterpreter::arena_used_bytes() after AllocateTensors(): head + tail. */
+  arenaUsedBytes: number;
+  /** The smallest kTensorArenaSize (multiple of 16, the arena 16-byte aligned) for which AllocateTensors() succeeds:
+   *  larger than arenaUsedBytes when planning needs more room than the final plan (small models). */
+  minArenaBytes: number;
+  /** The planned section: TFLM's greedy plan of the tensors it allocates and the kernels' scratch buffers. */
+  headBytes: number;
+  /** The persistent section, by kind (each allocation with the alignment padding it caused). */
+  tailBytes: number;
+  tail: { kind: TflmTailKind; bytes: number }[];
+  /** Buffers TFLM plans in the head: tensors and scratch buffers. */
+  plannedTensors: number;
+  scratchBuffers: number;
+  /** The declaration to paste into the firmware. */
+  declaration: string;
+}
+
+export type TflmResult = { ok: true; value: TflmArena } | { ok: false; reason: string };
+
+/** Bytes TFLM gives a tensor (TfLiteEvalTensorByteLength): element size × element count. */
+function tensorBytes(t: Tensor): number | null {
+  if (!t.shape) return null;
+  const bits = DTYPE_BITS[t.dtype];
+  if (bits === 0 || bits % 8 !== 0) return null;
+  return (bits / 8) * elementCount(t.shape);
+}
+
+/** The tail: TFLM's persistent allocations, from the end of the arena downwards. */
+class Tail {
+  used = 0;
+  readonly byKind = new Map<TflmTailKind, number>();
+  alloc(bytes: number, align: number, kind: TflmTailKind): void {
+    const before = this.used;
+    this.used = alignUp(this.used + bytes, align);
+    this.byKind.set(kind, (this.byKind.get(kind) ?? 0) + this.used - before);
+  }
+}
+
+/** The operands of a TFLite operator, as the file lists them. */
+function rawInputs(op: Op): number[] {
+  return (op.fileInputs ?? [...op.inputs, ...op.params]).filter((i) => i >= 0);
+}
+
+export function tflmArena(graph: Graph): TflmResult {
+  if (graph.format !== 'tflite') return { ok: false, reason: 'TFLM runs TFLite models; this is an ONNX model' };
+  if ((graph.metadata.subgraphCount ?? 1) > 1) return { ok: false, reason: `the model has ${graph.metadata.subgraphCount} subgraphs: TFLM's arena is predicted for one` };
+  if (graph.metadata.offlinePlan) return { ok: false, reason: 'the model carries an offline memory plan (OfflineMemoryAllocation): not predicted yet' };
+  const A = TFLM_ABI;
+  const facts: TflmOpFacts[] = [];
+  for (const op of graph.ops) {
+    const k = TFLM_KERNELS[op.sourceType];
+    if (!k) return { ok: false, reason: `operator #${op.index} ${op.sourceType}: its TFLM kernel is not modelled` };
+    const f: TflmOpFacts = { op, kernel: k, graph };
+    facts.push(f);
+  }
+  const bytes: (number | null)[] = graph.tensors.map(tensorBytes);
+  for (const [i, t] of graph.tensors.entries()) {
+    if (bytes[i] === null && !t.fileBuffer) return { ok: false, reason: `tensor '${t.name}' has no known size` };
+  }
+  const tail = new Tail();
+
+  // MicroInterpreter(model, resolver, arena, size): MicroAllocator::Create makes the arena allocator, the greedy
+  // planner and the MicroAllocator in the tail.
+  tail.alloc(A.singleArenaBufferAllocator, A.pointer, 'interpreter');
+  tail.alloc(A.greedyMemoryPlanner, A.pointer, 'interpreter');
+  tail.alloc(A.microAllocator, A.pointer, 'interpreter');
+  // AllocateTensors → StartModelAllocation: the builtin-data allocator, the scratch-request list in the head,
+  // SubgraphAllocations, one TfLiteEvalTensor per tensor, one NodeAndRegistration per operator.
+  tail.alloc(A.microBuiltinDataAllocator, A.pointer, 'interpreter');
+  tail.alloc(A.subgraphAllocations, A.pointer, 'interpreter');
+  tail.alloc(A.evalTensor * graph.tensors.length, A.pointer, 'tensor structs');
+  tail.alloc(A.nodeAndRegistration * graph.ops.length, A.pointer, 'operator structs');
+  // PrepareNodeAndRegistrationDataFromFlatbuffer: each operator's parsed options.
+  for (const f of facts) if (f.kernel.parse) tail.alloc(f.kernel.parse[0], f.kernel.parse[1], 'operator parameters');
+  // InitSubgraphs: each kernel's Init data (16-byte aligned, as every context->AllocatePersistentBuffer).
+  for (const f of facts) if (f.kernel.init > 0) tail.alloc(f.kernel.init, A.arenaAlignment, 'kernel data');
+  // PrepareSubgraphs: per-channel arrays and the like in the tail, scratch buffer requests for the head. After each
+  // operator the request list in the head grows to hold 12 more requests: that head and the tail must fit together.
+  const scratch: { bytes: number; op: number }[] = [];
+  let peakDuringPrepare = 0;
+  for (const [i, f] of facts.entries()) {
+    for (const b of prepareAllocations(f)) {
+      tail.alloc(b, A.arenaAlignment, 'per-channel arrays');
+      peakDuringPrepare = Math.max(peakDuringPrepare, tail.used + A.scratchRequest * (scratch.length + A.maxScratchPerOp));
+    }
+    for (const b of scratchRequests(f)) scratch.push({ bytes: b, op: i });
+    peakDuringPrepare = Math.max(peakDuringPrepare, tail.used + A.scratchRequest * (scratch.length + A.maxScratchPerOp));
+  }
+  const requestList = A.scratchRequest * (scratch.length + A.maxScratchPerOp);
+
+  // FinishModelAllocation: the scratch buffer handles, then CommitStaticMemoryPlan: the planning data as temporary
+  // allocations in the head, the variable tensors in the tail, the plan.
+  if (scratch.length > 0) tail.alloc(A.scratchBufferHandle * scratch.length, A.pointer, 'scratch handles');
+  const tailBeforeVariables = tail.used;
+  const temp = alignUp(alignUp(requestList, A.pointer) + A.pointer /* subgraph offsets */, A.pointer) + A.allocationInfo * (graph.tensors.length + scratch.length);
+  for (const [i, t] of graph.tensors.entries()) if (t.role === 'variable') tail.alloc(bytes[i] ?? 0, A.arenaAlignment, 'variables');
+
+  // Lifetimes as micro_allocation_info.cc marks them: graph inputs at scope 0, operator i at scope i + 1 (its outputs
+  // created there, its inputs and outputs used there), graph outputs kept to the last scope. Shifted by one so that a
+  // tensor nothing uses (scope -1) stays a valid step.
+  const first = new Array<number>(graph.tensors.length).fill(-1);
+  const last = new Array<number>(graph.tensors.length).fill(-1);
+  const create = (t: number, s: number): void => { if (first[t] === -1) first[t] = s; };
+  for (const t of graph.inputs) { create(t, 0); last[t] = 0; }
+  graph.ops.forEach((op, i) => {
+    for (const t of op.outputs) create(t, i + 1);
+    for (const t of rawInputs(op)) last[t] = i + 1;
+    for (const t of op.outputs) last[t] = i + 1;
+  });
+  const end = graph.ops.length;
+  for (const t of graph.outputs) { create(t, end); last[t] = end; }
+  const items: PlanItem[] = [];
+  graph.tensors.forEach((t, i) => {
+    const b = bytes[i] ?? 0;
+    if (t.fileBuffer || t.role === 'variable' || b === 0) return;
+    items.push({ size: alignUp(b, A.arenaAlignment), start: first[i]! + 1, end: last[i]! + 1 });
+  });
+  const plannedTensors = items.length;
+  for (const s of scratch) items.push({ size: alignUp(s.bytes, A.arenaAlignment), start: s.op + 2, end: s.op + 2 });
+  const head = greedyBySize(items).size;
+
+  // The planner's working memory: what is left between the temporary allocations and the tail must hold its
+  // per-buffer records.
+  const planning = alignUp(tail.used, A.arenaAlignment) + alignUp(temp, A.arenaAlignment) + A.plannerPerBuffer * items.length;
+  const beforeVariables = tailBeforeVariables + temp;
+
+  // AllocateTensors, after planning: the input and output tensor arrays and a persistent TfLiteTensor for each (with
+  // its quantization parameters and a zero-point array per channel).
+  const io = (list: number[]): void => {
+    tail.alloc(A.pointer * list.length, A.arenaAlignment, 'inputs and outputs');
+    for (const t of list) {
+      tail.alloc(A.tfLiteTensor, A.pointer, 'inputs and outputs');
+      const q = graph.tensors[t]!.quant;
+      if (q && q.scale.length > 0) {
+        tail.alloc(A.affineQuantization, A.pointer, 'inputs and outputs');
+        tail.alloc(4 + 4 * q.scale.length, 4, 'inputs and outputs');
+      }
+    }
+  };
+  io(graph.inputs);
+  io(graph.outputs);
+  const used = head + tail.used;
+  const min = alignUp(Math.max(used, planning, beforeVariables, peakDuringPrepare), A.arenaAlignment);
+  return {
+    ok: true,
+    value: {
+      arenaUsedBytes: used,
+      minArenaBytes: min,
+      headBytes: head,
+      tailBytes: tail.used,
+      tail: TFLM_TAIL_KINDS.map((kind) => ({ kind, bytes: tail.byKind.get(kind) ?? 0 })).filter((k) => k.bytes > 0),
+      plannedTensors,
+      scratchBuffers: scratch.length,
+      declaration: `alignas(16) static uint8_t tensor_arena[${min}];`,
+    },
+  };
+}

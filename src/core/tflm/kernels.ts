@@ -1,0 +1,123 @@
+// TFLM's own numbers, as data: the sizes of its structs and what each kernel allocates, on a 32-bit Cortex-M build
+// (the ARM EABI with short enums, as arm-none-eabi-gcc builds it). Measured on TFLM at commit 90b983c2 built for
+// armhf with -fshort-enums and run under qemu-arm: `scripts/tflm/runner.cc --log` prints every allocation in the
+// arena's tail with the phase and the operator that made it (test/corpus/tflm.test.ts checks these against it).
+import type { Graph, Op, Tensor } from '../graph';
+import { elementCount } from '../graph';
+
+export const TFLM_ABI = {
+  pointer: 4,
+  /** MicroArenaBufferAlignment(): every planned buffer and every context->AllocatePersistentBuffer. */
+  arenaAlignment: 16,
+  singleArenaBufferAllocator: 36,
+  greedyMemoryPlanner: 44,
+  microAllocator: 36,
+  microBuiltinDataAllocator: 8,
+  subgraphAllocations: 8,
+  /** TfLiteEvalTensor: data, dims, type. */
+  evalTensor: 12,
+  /** NodeAndRegistration: TfLiteNode and the registration pointer. */
+  nodeAndRegistration: 32,
+  tfLiteTensor: 32,
+  /** TfLiteAffineQuantization: scale, zero_point, quantized_dimension. */
+  affineQuantization: 12,
+  scratchBufferHandle: 4,
+  /** internal::ScratchBufferRequest: size_t bytes, int node_idx, int subgraph_idx. */
+  scratchRequest: 12,
+  /** kMaxScratchBuffersPerOp. */
+  maxScratchPerOp: 12,
+  /** AllocationInfo: size_t, void**, int, int, int32_t, bool. */
+  allocationInfo: 24,
+  /** GreedyMemoryPlanner::per_buffer_size(): BufferRequirements, two ints, ListEntry, an int. */
+  plannerPerBuffer: 40,
+} as const;
+
+export type PrepareRule =
+  /** Two int32 arrays (multiplier, shift) of one entry per channel; the channels are the filter's given axis. */
+  | { perChannel: number }
+  /** FULLY_CONNECTED: the two arrays only for a per-channel quantized filter of an int8/int16 layer. */
+  | 'perChannelFc'
+  /** SOFTMAX: two int16 lookup tables of 513 entries for an int16 input. */
+  | 'softmaxInt16';
+
+export type ScratchRule = 'reduceMeanSum' | 'reduceMinMax' | 'svdf' | 'int4Filter';
+
+export interface TflmKernel {
+  /** The parsed options struct in the tail: [bytes, alignment]; null when the parser allocates nothing. */
+  parse: [number, number] | null;
+  /** Bytes of the kernel's Init data (0 when it has none). */
+  init: number;
+  prepare?: PrepareRule;
+  scratch?: ScratchRule;
+}
+
+/** By the operator's name in the TFLite file (`Op.sourceType`). */
+export const TFLM_KERNELS: Readonly<Record<string, TflmKernel>> = {
+  ADD: { parse: [2, 1], init: 60 },
+  AVERAGE_POOL_2D: { parse: [40, 4], init: 32 },
+  CONV_2D: { parse: [28, 4], init: 56, prepare: { perChannel: 0 }, scratch: 'int4Filter' },
+  DEPTHWISE_CONV_2D: { parse: [28, 4], init: 56, prepare: { perChannel: 3 }, scratch: 'int4Filter' },
+  DEQUANTIZE: { parse: null, init: 32 },
+  FULLY_CONNECTED: { parse: [5, 1], init: 48, prepare: 'perChannelFc', scratch: 'int4Filter' },
+  MAX_POOL_2D: { parse: [40, 4], init: 32 },
+  MEAN: { parse: [1, 1], init: 44, scratch: 'reduceMeanSum' },
+  MUL: { parse: [1, 1], init: 36 },
+  PAD: { parse: null, init: 56 },
+  QUANTIZE: { parse: null, init: 32 },
+  RESHAPE: { parse: [36, 4], init: 0 },
+  RESIZE_NEAREST_NEIGHBOR: { parse: [2, 1], init: 0 },
+  SOFTMAX: { parse: [4, 4], init: 56, prepare: 'softmaxInt16' },
+  SVDF: { parse: [8, 4], init: 36, scratch: 'svdf' },
+  TRANSPOSE: { parse: null, init: 0 },
+};
+
+export interface TflmOpFacts {
+  op: Op;
+  kernel: TflmKernel;
+  graph: Graph;
+}
+
+/** The operator's i-th input as the file lists it. */
+const tensorOf = (f: TflmOpFacts, i: number): Tensor | undefined => f.graph.tensors[(f.op.fileInputs ?? f.op.inputs)[i] ?? -1];
+
+/** Persistent allocations (bytes, each 16-byte aligned) a kernel's Prepare makes. */
+export function prepareAllocations(f: TflmOpFacts): number[] {
+  const rule = f.kernel.prepare;
+  if (!rule) return [];
+  if (typeof rule === 'object') {
+    const c = tensorOf(f, 1)?.shape?.[rule.perChannel] ?? 0;
+    return [4 * c, 4 * c];
+  }
+  const input = tensorOf(f, 0);
+  if (rule === 'perChannelFc') {
+    const n = tensorOf(f, 1)?.quant?.scale.length ?? 0;
+    return (input?.dtype === 'int8' || input?.dtype === 'int16') && n > 1 ? [4 * n, 4 * n] : [];
+  }
+  return input?.dtype === 'int16' ? [2 * 513, 2 * 513] : [];
+}
+
+/** Scratch buffer requests (bytes, in request order) a kernel's Prepare makes. */
+export function scratchRequests(f: TflmOpFacts): number[] {
+  const input = tensorOf(f, 0);
+  const output = f.graph.tensors[f.op.outputs[0] ?? -1];
+  const rank = input?.shape?.length ?? 0;
+  const axisCount = tensorOf(f, 1)?.shape ? elementCount(tensorOf(f, 1)!.shape!) : 0;
+  const outElements = output?.shape ? elementCount(output.shape) : 0;
+  switch (f.kernel.scratch) {
+    case 'reduceMeanSum':
+      return [...(input?.dtype === 'int8' || input?.dtype === 'int16' ? [4 * outElements] : []), 4 * rank, 4 * axisCount];
+    case 'reduceMinMax':
+      return [4 * rank, 4 * axisCount];
+    case 'svdf': {
+      const batch = input?.shape?.[0] ?? 1;
+      const filters = tensorOf(f, 1)?.shape?.[0] ?? 0;
+      return input?.dtype === 'float32' ? [4 * batch * filters] : [4 * batch * filters, 4 * outElements];
+    }
+    case 'int4Filter': {
+      const w = tensorOf(f, 1);
+      return w?.dtype === 'int4' && w.shape ? [elementCount(w.shape)] : [];
+    }
+    default:
+      return [];
+  }
+}
