@@ -70,7 +70,7 @@ function render(d: MemoryViewData): void {
       'Figures are lower bounds ("at least"), and no verdict says the model fits.'));
   }
   const target = el('section', { 'aria-label': 'Target' },
-    el('h2', {}, `Target ${d.target.name}: `, el('span', { class: `verdict ${d.incomplete ? 'warn' : d.sram.level === 'over' || d.flash.level === 'over' ? 'over' : 'ok'}` }, d.verdict)),
+    el('h2', {}, `Target ${d.target.name}: `, el('span', { class: `verdict ${d.status === 'incomplete' ? 'warn' : d.status === 'does-not-fit' ? 'over' : 'ok'}` }, d.verdict)),
     el('table', { class: 'gauges' },
       el('thead', {}, el('tr', {}, ...['Region', 'Used', 'Size', '', '%', 'Free'].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', {}, gaugeRow(d.sram), gaugeRow(d.flash)),
@@ -84,6 +84,7 @@ function render(d: MemoryViewData): void {
     button('Generate C Code', () => api.postMessage({ type: 'generateC' }), { appearance: 'primary', disabled: !d.generateC.enabled, title: d.generateC.reason }),
   ));
   root.append(target);
+  if (d.tflm) root.append(tflmSection(d.tflm, d.runtime));
 
   const canvas = el('canvas', { id: 'chart', role: 'img', 'aria-label': 'Live bytes per block in execution order, with the SRAM limit' });
   const chartSection = el('section', { 'aria-label': 'Memory chart' },
@@ -135,6 +136,23 @@ function render(d: MemoryViewData): void {
     el('table', { class: 'layers' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, ...rows))));
   root.append(el('details', {}, el('summary', {}, 'Conventions'), el('ul', {}, ...d.conventions.map((c) => el('li', {}, c)))));
   window.scrollTo(0, state.scrollY);
+}
+
+/** TFLM's tensor arena: both figures, the breakdown, the declaration to paste. */
+function tflmSection(t: NonNullable<MemoryViewData['tflm']>, runtime: MemoryViewData['runtime']): HTMLElement {
+  const s = el('section', { 'aria-label': 'TFLM tensor arena' }, el('h2', {}, `TFLM tensor arena (32-bit Cortex-M)${runtime === 'tflm' ? ' — the runtime in force' : ''}`));
+  if ('why' in t) {
+    s.append(el('p', {}, `Not predicted: ${t.why}.`));
+    return s;
+  }
+  s.append(
+    el('p', {}, `Smallest kTensorArenaSize ${n(t.minBytes)} B; arena_used_bytes() after AllocateTensors() ${n(t.usedBytes)} B.`),
+    el('table', { class: 'tflm' },
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Part'), el('th', { scope: 'col' }, 'Bytes'))),
+      el('tbody', {}, ...t.parts.map((p) => el('tr', {}, el('td', {}, p.label), el('td', { class: 'num' }, n(p.bytes)))))),
+    el('pre', { class: 'declaration', 'aria-label': 'Declaration to paste' }, t.declaration),
+  );
+  return s;
 }
 
 function redrawChart(): void {

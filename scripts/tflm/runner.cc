@@ -9,6 +9,7 @@
 //                          init, prepare, plan, io), the operator (-1 outside operators), the size and alignment asked
 //                          for, and the tail's size after it
 //   (--log) scratch OP SIZE  a kernel's scratch buffer request (planned in the head)
+//   (--arena N) arena N: ok|failed   AllocateTensors() in an arena of exactly N bytes, with TFLM's messages
 //   output I N             then N raw bytes of output I in hex on the next line
 // Errors: "error: ..." on stdout and exit status 1.
 #include <cstdio>
@@ -188,13 +189,15 @@ bool Allocates(const tflite::Model* model, const Resolver& resolver, size_t size
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) { std::printf("error: usage: tflm-runner MODEL.tflite [--min] [--log] [--input FILE]\n"); return 1; }
+  if (argc < 2) { std::printf("error: usage: tflm-runner MODEL.tflite [--min] [--log] [--arena N] [--input FILE]\n"); return 1; }
   bool want_min = false;
   bool want_log = false;
+  long try_arena = -1;
   const char* input_file = nullptr;
   for (int i = 2; i < argc; i++) {
     if (std::strcmp(argv[i], "--min") == 0) want_min = true;
     else if (std::strcmp(argv[i], "--log") == 0) want_log = true;
+    else if (std::strcmp(argv[i], "--arena") == 0 && i + 1 < argc) try_arena = std::atol(argv[++i]);
     else if (std::strcmp(argv[i], "--input") == 0 && i + 1 < argc) input_file = argv[++i];
   }
   std::setvbuf(stdout, nullptr, _IONBF, 0);
@@ -210,6 +213,16 @@ int main(int argc, char** argv) {
   const tflite::Model* model = tflite::GetModel(data);
   static Resolver resolver;
   AddAll(resolver);
+
+  if (try_arena >= 0) {
+    // Diagnostics: AllocateTensors() in an arena of exactly this size, with TFLM's messages.
+    static Resolver r;
+    AddAll(r);
+    uint8_t* a = Aligned(static_cast<size_t>(try_arena));
+    tflite::MicroInterpreter interpreter(model, r, a, static_cast<size_t>(try_arena));
+    std::printf("arena %ld: %s\n", try_arena, interpreter.AllocateTensors() == kTfLiteOk ? "ok" : "failed");
+    return 0;
+  }
 
   const size_t kBig = 64u << 20;
   uint8_t* arena = Aligned(kBig);

@@ -4,10 +4,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  advise, BUILTIN_TARGETS, RUNTIME_RESERVE_BYTES, codegenOptionsFor, deploymentFileName, describeSchedule, evaluateFit, evaluateSchedule,
+  advise, BUILTIN_TARGETS, RUNTIMES, RUNTIME_RESERVE_BYTES, codegenOptionsFor, deploymentFileName, describeSchedule, evaluateFit, evaluateSchedule,
   findTarget, generateC, makeCustomTarget, ModelError, parseScheduleSpec, parseSize, printable, resolveSchedule,
   firmwareFit, runPipeline, scheduleContext, searchSchedules, type Conventions, type CustomTargetSetting, type Deployment, type FitResult,
-  type ScheduleReport, type SearchResult, type SettingsLayer, type PipelineOutput,
+  type Runtime, type ScheduleReport, type SearchResult, type SettingsLayer, type PipelineOutput,
 } from '../core/index';
 import { nodeExternalData } from '../node/external-data';
 import { renderAnalysis, renderSchedule, renderTargets } from './render';
@@ -24,9 +24,11 @@ const USAGE = `usage:
   mcu-mem analyze MODEL [--target NAME] [--custom-target NAME:SRAM:FLASH[:RESERVE]] [--reserve BYTES]
                         [--as-int8] [--no-input] [--inplace-dw] [--fuse-pad] [--fuse-add] [--no-fuse-act]
                         [--reorder] [--schedule auto|none|SPLIT:PxQ] [--max-overhead PCT|none] [--json]
-                        [--deployment FILE | --no-deployment]
+                        [--runtime c|tflm] [--deployment FILE | --no-deployment]
       <MODEL>.mcu.json beside the model (the file the VS Code extension's quick fixes write) is read unless
       --no-deployment; --deployment FILE reads another. An option given on the command line wins over the file.
+      --runtime tflm: TFLM runs the .tflite file; SRAM is TFLM's tensor arena (predicted to the byte for a 32-bit
+      Cortex-M build; printed for every TFLite model), Flash the model file plus TFLM's code (not measured).
   mcu-mem schedule MODEL [--target NAME] [--max-overhead PCT|none] [--split SPLIT:PxQ] [--advise]
                         [convention switches as for analyze] [--json]
       patch-based schedules (MCUNetV2): the Pareto set of peak SRAM against extra MACs, the best first.
@@ -66,7 +68,7 @@ interface Args {
   values: Map<string, string[]>;
 }
 
-const VALUE_OPTIONS = new Set(['--out', '--target', '--custom-target', '--reserve', '--schedule', '--max-overhead', '--split', '--deployment']);
+const VALUE_OPTIONS = new Set(['--out', '--target', '--custom-target', '--reserve', '--schedule', '--max-overhead', '--split', '--deployment', '--runtime']);
 const FLAGS = new Set(['--json', '--help', '--advise', '--no-deployment']);
 
 function parseArgs(argv: readonly string[]): Args {
@@ -137,6 +139,11 @@ function flagLayer(args: Args): SettingsLayer {
   if (schedule !== undefined) values.schedule = schedule === 'auto' || schedule === 'none' ? schedule : parseScheduleSpec(schedule);
   const overhead = parseMaxOverhead(args);
   if (overhead !== undefined) values.maxMacsOverhead = overhead === null ? null : overhead * 100;
+  const runtime = lastValue(args, '--runtime');
+  if (runtime !== undefined) {
+    if (!(RUNTIMES as readonly string[]).includes(runtime)) throw new UsageError(`--runtime '${runtime}': expected ${RUNTIMES.join(' or ')}`);
+    values.runtime = runtime as Runtime;
+  }
   return { origin: 'flag', values, customTargets: customs };
 }
 

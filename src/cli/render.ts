@@ -34,6 +34,7 @@ export function settingsLine(eff: Effective): string {
     `schedule ${printable(sched)} (${ORIGIN[o.schedule]})`,
     `max MACs overhead ${eff.maxOverhead === null ? 'none' : `${Math.round(eff.maxOverhead * 100)}%`} (${ORIGIN[o.maxMacsOverhead]})`,
     `conventions (${ORIGIN[o.conventions]})`,
+    `runtime ${eff.runtime === 'tflm' ? 'TFLM' : 'the C export'} (${ORIGIN[o.runtime]})`,
   ].join(', ');
 }
 
@@ -64,9 +65,10 @@ export function renderAnalysis(r: ModelReport, graph: Graph): string {
   out.push(`  Arena plan             ${least}${n(a.arenaBytes)} B (${a.arenaStrategy}); lower bound ${n(a.lowerBoundBytes)} B; TFLM greedy ${n(a.greedyArenaBytes)} B`);
   out.push(`  Flash (weights)        ${least}${n(a.flashBytes)} B (${kib(a.flashBytes)}) as stored in the file`);
   const fw = r.firmware;
-  out.push(fw
+  if (r.effective.runtime !== 'tflm') out.push(fw
     ? `  Firmware (C export)    Flash ${n(fw.flashBytes)} B: weights ${n(fw.weightsBytes)}, kernels ${n(fw.kernelsBytes)}, model code ${n(fw.modelBytes)}, runtime ${n(fw.runtimeFlashBytes)}; RAM ${n(fw.ramBytes)} B + reserve`
     : `  Firmware (C export)    not possible (${printable(r.firmwareWhy)}); Flash counts the stored weights and the runtime`);
+  out.push(...tflmLines(r));
   out.push(`  MACs                   ${least}${n(a.macs)} (${mega(a.macs)})`);
   if (a.reorder) {
     out.push(a.reorder.improved
@@ -82,12 +84,28 @@ export function renderAnalysis(r: ModelReport, graph: Graph): string {
   const fit = r.fit;
   if (fit) {
     const t = fit.target;
-    out.push(`  Target ${printable(t.name)}: SRAM ${least}${n(fit.sramNeeded)} / ${n(t.sramBytes)} B (${Math.round((100 * fit.sramNeeded) / t.sramBytes)}%${t.reserveBytes ? `, incl. ${n(t.reserveBytes)} B reserve` : ''})` +
-      `, Flash ${least}${n(fit.flashNeeded)} / ${n(t.flashBytes)} B (${Math.round((100 * fit.flashNeeded) / t.flashBytes)}%) → ${verdictText(fit)}`);
+    // With TFLM the arena is exact when predicted; Flash lacks TFLM's code.
+    const tflm = r.effective.runtime === 'tflm';
+    const sramLeast = tflm ? (r.tflm ? '' : 'at least ') : least;
+    const flashLeast = tflm ? 'at least ' : least;
+    out.push(`  Target ${printable(t.name)}: SRAM ${sramLeast}${n(fit.sramNeeded)} / ${n(t.sramBytes)} B (${Math.round((100 * fit.sramNeeded) / t.sramBytes)}%${t.reserveBytes ? `, incl. ${n(t.reserveBytes)} B reserve` : ''})` +
+      `, Flash ${flashLeast}${n(fit.flashNeeded)} / ${n(t.flashBytes)} B (${Math.round((100 * fit.flashNeeded) / t.flashBytes)}%) → ${verdictText(fit)}`);
   }
   for (const f of r.findings) if (f.code !== 'sram' && f.code !== 'flash') out.push(`  ${f.severity}: ${printable(f.message)}`);
   for (const note of a.notes) out.push(`  note: ${printable(note)}`);
   return out.join('\n');
+}
+
+/** TFLM's arena: the two figures, the breakdown, the declaration to paste. */
+function tflmLines(r: ModelReport): string[] {
+  if (r.analysis.format !== 'tflite') return [];
+  const t = r.tflm;
+  if (!t) return [`  TFLM arena (32-bit)    not predicted: ${printable(r.tflmWhy ?? '')}`];
+  return [
+    `  TFLM arena (32-bit)    ${n(t.minArenaBytes)} B smallest kTensorArenaSize; arena_used_bytes ${n(t.arenaUsedBytes)} B = head ${n(t.headBytes)} (${t.plannedTensors} tensors, ${t.scratchBuffers} scratch buffers) + tail ${n(t.tailBytes)}`,
+    `                         tail: ${t.tail.map((k) => `${k.kind} ${n(k.bytes)}`).join(', ')}`,
+    `                         ${t.declaration}`,
+  ];
 }
 
 export function renderTargets(targets: readonly McuTarget[]): string {

@@ -178,6 +178,8 @@ export interface ModelMetadata {
   subgraphCount?: number;
   offlinePlan?: OfflinePlan;
   metadataNames?: string[];
+  /** Size of the model file in bytes (what a runtime that reads the file, like TFLM, keeps in Flash). */
+  fileBytes?: number;
 }
 
 export interface ModelNote {

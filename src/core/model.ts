@@ -29,6 +29,7 @@ export function openModelOrThrow(bytes: Uint8Array, options: OpenOptions = {}): 
   else {
     throw new ModelError('unknown-format', `unrecognised model format: no TFLite identifier 'TFL3' at byte 4 and not an ONNX protobuf (first byte 0x${bytes[0]!.toString(16).padStart(2, '0')})`);
   }
+  graph.metadata.fileBytes = bytes.length;
   validateGraph(graph);
   inferShapes(graph);
   assignLayouts(graph);

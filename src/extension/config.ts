@@ -1,7 +1,7 @@
 // Typed getters over the `mcuMemory.*` settings (rust-analyzer's Config pattern): the rest of the extension never
 // reads configuration by string.
 import * as vscode from 'vscode';
-import type { Conventions, CustomTargetSetting, Settings } from '../core/index';
+import type { Conventions, CustomTargetSetting, Runtime, Settings } from '../core/index';
 import { engine } from './engine';
 
 export const SECTION = 'mcuMemory';
@@ -41,10 +41,15 @@ export class Config {
     return this.cfg.get<string>('codegen.outputFolder') || engine().DEFAULT_SETTINGS.codegenOutputFolder;
   }
 
+  get runtime(): Runtime {
+    const v = this.cfg.get<string>('runtime');
+    return v === 'tflm' ? 'tflm' : engine().DEFAULT_SETTINGS.runtime;
+  }
+
   settings(): Settings {
     return {
       target: this.target, customTargets: this.customTargets, reserveBytes: this.reserveBytes, maxMacsOverhead: this.maxMacsOverhead,
-      conventions: this.conventions, codegenOutputFolder: this.codegenOutputFolder,
+      conventions: this.conventions, codegenOutputFolder: this.codegenOutputFolder, runtime: this.runtime,
     };
   }
 

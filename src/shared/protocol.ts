@@ -1,7 +1,7 @@
 // Typed messages between the extension host and the Memory View webview, imported by both sides (as
 // microsoft/vscode-hexeditor does). Handshake: the webview posts `ready`; the host answers with `show` (or `failed`)
 // and sends `show` again whenever the model, the target or the deployment file changes.
-import type { Finding, ScheduleReport, ScheduleSetting, TensorSummary } from '../core/index';
+import type { Finding, FitStatus, Runtime, ScheduleReport, ScheduleSetting, TensorSummary } from '../core/index';
 
 /** One bar of the chart / row of the layer table: an execution step. */
 export interface LayerView {
@@ -64,6 +64,12 @@ export interface MemoryViewData {
   candidates: CandidateView[];
   findings: Finding[];
   conventions: string[];
+  /** What runs the model: the C export or TFLM (then SRAM is TFLM's arena and the schedules do not apply). */
+  runtime: Runtime;
+  /** The verdict's state: 'incomplete' also when only TFLM's code in Flash is unknown. */
+  status: FitStatus;
+  /** TFLM's tensor arena (TFLite models): the figures, head and tail by kind, the declaration; or why not predicted. */
+  tflm: { usedBytes: number; minBytes: number; parts: { label: string; bytes: number }[]; declaration: string } | { why: string } | null;
   /** Generate C: enabled when the C export exists; otherwise the reason, shown as the button's tooltip. */
   generateC: { enabled: boolean; reason: string };
 }

@@ -6,6 +6,7 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
   const a = r.analysis;
   const { target: t, fit } = targetFit(r);
   const atLeast = !a.complete;
+  const tflmMode = r.effective.runtime === 'tflm';
   const stageEnd = r.schedule ? r.schedule.split.index : -1;
   const applied = r.schedule ? JSON.stringify(scheduleSetting(r.schedule)) : null;
   return {
@@ -14,8 +15,8 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
     inputs: a.inputs,
     outputs: a.outputs,
     target: { name: t.name, sramBytes: t.sramBytes, flashBytes: t.flashBytes, reserveBytes: t.reserveBytes },
-    sram: gauge('SRAM', fit.sramNeeded, t.sramBytes, atLeast),
-    flash: gauge('Flash', fit.flashNeeded, t.flashBytes, atLeast),
+    sram: gauge('SRAM', fit.sramNeeded, t.sramBytes, tflmMode ? r.tflm === null : atLeast),
+    flash: gauge('Flash', fit.flashNeeded, t.flashBytes, tflmMode || atLeast),
     verdict: verdictText(fit),
     incomplete: a.complete ? null : {
       count: a.unsupported.length, total: a.fileOps,
@@ -38,6 +39,12 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
     candidates: r.candidates.map((c) => ({ title: scheduleTitle(c), setting: scheduleSetting(c), report: c, applied: JSON.stringify(scheduleSetting(c)) === applied })),
     findings: r.findings,
     conventions: a.conventionsText,
+    runtime: r.effective.runtime,
+    status: fit.status,
+    tflm: a.format !== 'tflite' ? null : r.tflm ? {
+      usedBytes: r.tflm.arenaUsedBytes, minBytes: r.tflm.minArenaBytes, declaration: r.tflm.declaration,
+      parts: [{ label: `head: planned tensors and scratch buffers (${r.tflm.plannedTensors} + ${r.tflm.scratchBuffers})`, bytes: r.tflm.headBytes }, ...r.tflm.tail.map((k) => ({ label: `tail: ${k.kind}`, bytes: k.bytes }))],
+    } : { why: r.tflmWhy ?? 'not predicted' },
     generateC,
   };
 }

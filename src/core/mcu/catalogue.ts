@@ -89,20 +89,22 @@ export interface FitResult {
   fits: boolean;
   /** The resources over their limit. */
   failing: Resource[];
+  /** Why the verdict is incomplete, when it is for another reason than unsized operators. */
+  unknown?: string;
 }
 
-export function evaluateFit(target: McuTarget, arenaBytes: number, flashBytes: number, complete = true): FitResult {
+export function evaluateFit(target: McuTarget, arenaBytes: number, flashBytes: number, complete = true, unknown?: string): FitResult {
   const sramNeeded = arenaBytes + target.reserveBytes;
   const sramFits = sramNeeded <= target.sramBytes;
   const flashFits = flashBytes <= target.flashBytes;
   const failing: Resource[] = [...(sramFits ? [] : ['SRAM' as const]), ...(flashFits ? [] : ['Flash' as const])];
   const status: FitStatus = failing.length > 0 ? 'does-not-fit' : complete ? 'fits' : 'incomplete';
-  return { target, sramNeeded, flashNeeded: flashBytes, sramFits, flashFits, complete, status, fits: status === 'fits', failing };
+  return { target, sramNeeded, flashNeeded: flashBytes, sramFits, flashFits, complete, status, fits: status === 'fits', failing, ...(unknown !== undefined && !complete ? { unknown } : {}) };
 }
 
 /** The verdict in words, the same on every face: "FITS", "DOES NOT FIT (SRAM and Flash)", "INCOMPLETE (...)". */
 export function verdictText(fit: FitResult): string {
   if (fit.status === 'fits') return 'FITS';
   if (fit.status === 'does-not-fit') return `DOES NOT FIT (${fit.failing.join(' and ')})`;
-  return 'INCOMPLETE (not every operator is sized: the need is at least this)';
+  return `INCOMPLETE (${fit.unknown ?? 'not every operator is sized: the need is at least this'})`;
 }

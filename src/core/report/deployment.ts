@@ -14,6 +14,10 @@ export interface CustomTargetSetting {
   reserve?: string | number;
 }
 
+/** What runs the model on the MCU: the C export ('c', the default) or TFLM with the .tflite file ('tflm'). */
+export type Runtime = 'c' | 'tflm';
+export const RUNTIMES: readonly Runtime[] = ['c', 'tflm'];
+
 /** A schedule as users write it: `after` is a step #, an operator name or the stage output's name. */
 export type ScheduleSetting = ScheduleRef;
 
@@ -26,6 +30,7 @@ export interface Deployment {
   /** Percent of the model's MACs; null: no limit. */
   maxMacsOverhead?: number | null;
   codegen?: { outputFolder?: string };
+  runtime?: Runtime;
 }
 
 /** Settings (`mcuMemory.*` in VS Code) with their defaults. */
@@ -37,6 +42,7 @@ export interface Settings {
   maxMacsOverhead: number | null;
   conventions: Partial<Conventions>;
   codegenOutputFolder: string;
+  runtime: Runtime;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
@@ -46,6 +52,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   maxMacsOverhead: 20,
   conventions: {},
   codegenOutputFolder: 'mcu_model',
+  runtime: 'c',
 };
 
 export interface DeploymentProblem {
@@ -74,7 +81,7 @@ export function parseDeployment(text: string): ParsedDeployment {
   }
   if (!isObject(raw)) return { deployment: {}, problems: [{ path: '', message: 'the deployment file must hold a JSON object' }] };
   const d: Deployment = {};
-  const known = new Set(['$schema', 'target', 'reserve', 'conventions', 'schedule', 'maxMacsOverhead', 'codegen']);
+  const known = new Set(['$schema', 'target', 'reserve', 'conventions', 'schedule', 'maxMacsOverhead', 'codegen', 'runtime']);
   for (const k of Object.keys(raw)) if (!known.has(k)) problems.push({ path: k, message: `unknown field '${k}'` });
 
   const t = raw.target;
@@ -124,13 +131,17 @@ export function parseDeployment(text: string): ParsedDeployment {
       d.codegen = raw.codegen.outputFolder === undefined ? {} : { outputFolder: raw.codegen.outputFolder as string };
     } else problems.push({ path: 'codegen', message: 'codegen must be {outputFolder?: string}' });
   }
+  if (raw.runtime !== undefined) {
+    if ((RUNTIMES as unknown[]).includes(raw.runtime)) d.runtime = raw.runtime as Runtime;
+    else problems.push({ path: 'runtime', message: `runtime must be one of ${RUNTIMES.map((r) => `"${r}"`).join(', ')}` });
+  }
   return { deployment: d, problems };
 }
 
 /** Where a setting in force came from. Later layers win: defaults ← VS Code settings (or the CLI's defaults) ←
  *  `<model>.mcu.json` ← options given on the command line. */
 export type SettingOrigin = 'default' | 'settings' | 'deployment' | 'flag';
-export type SettingKey = 'target' | 'reserve' | 'conventions' | 'schedule' | 'maxMacsOverhead' | 'codegenOutputFolder';
+export type SettingKey = 'target' | 'reserve' | 'conventions' | 'schedule' | 'maxMacsOverhead' | 'codegenOutputFolder' | 'runtime';
 
 /** One layer of settings, in the deployment file's vocabulary. */
 export interface SettingsLayer {
@@ -151,6 +162,7 @@ export interface Effective {
   /** Fraction (0.2 = 20%) or null. */
   maxOverhead: number | null;
   codegenOutputFolder: string;
+  runtime: Runtime;
   problems: DeploymentProblem[];
   origins: Record<SettingKey, SettingOrigin>;
 }
@@ -171,6 +183,7 @@ export function resolveSettings(layers: readonly SettingsLayer[]): Effective {
   const customs = layers.flatMap((l) => l.customTargets ?? []).map(customTarget).filter((t): t is McuTarget => t !== null);
   const origins: Record<SettingKey, SettingOrigin> = {
     target: 'default', reserve: 'default', conventions: 'default', schedule: 'default', maxMacsOverhead: 'default', codegenOutputFolder: 'default',
+    runtime: 'default',
   };
   let target: McuTarget | null = null;
   /** The target's own definition gives its reserve (a custom target with `reserve`). */
@@ -180,6 +193,7 @@ export function resolveSettings(layers: readonly SettingsLayer[]): Effective {
   let schedule: Effective['schedule'] = 'none';
   let overhead: number | null = DEFAULT_SETTINGS.maxMacsOverhead;
   let folder = DEFAULT_SETTINGS.codegenOutputFolder;
+  let runtime = DEFAULT_SETTINGS.runtime;
   for (const { origin, values: d } of layers) {
     if (isObject(d.target)) {
       const t = customTarget(d.target as CustomTargetSetting);
@@ -209,6 +223,7 @@ export function resolveSettings(layers: readonly SettingsLayer[]): Effective {
     if (d.schedule !== undefined) { schedule = d.schedule; origins.schedule = origin; }
     if (d.maxMacsOverhead !== undefined) { overhead = d.maxMacsOverhead; origins.maxMacsOverhead = origin; }
     if (d.codegen?.outputFolder !== undefined) { folder = d.codegen.outputFolder; origins.codegenOutputFolder = origin; }
+    if (d.runtime !== undefined) { runtime = d.runtime; origins.runtime = origin; }
   }
   if (target) {
     target = { ...target };
@@ -216,7 +231,7 @@ export function resolveSettings(layers: readonly SettingsLayer[]): Effective {
     if (reserve !== undefined) target.reserveBytes = reserve;
     else origins.reserve = targetReserve ? origins.target : 'default';
   }
-  return { target, conventions, schedule, maxOverhead: overhead === null ? null : overhead / 100, codegenOutputFolder: folder, problems, origins };
+  return { target, conventions, schedule, maxOverhead: overhead === null ? null : overhead / 100, codegenOutputFolder: folder, runtime, problems, origins };
 }
 
 /** VS Code's settings as layers: the defaults, then what the user changed. */
@@ -227,6 +242,7 @@ export function settingsLayers(settings: Settings): SettingsLayer[] {
   if (Object.keys(settings.conventions).length > 0) values.conventions = settings.conventions;
   if (settings.maxMacsOverhead !== DEFAULT_SETTINGS.maxMacsOverhead) values.maxMacsOverhead = settings.maxMacsOverhead;
   if (settings.codegenOutputFolder !== DEFAULT_SETTINGS.codegenOutputFolder) values.codegen = { outputFolder: settings.codegenOutputFolder };
+  if (settings.runtime !== DEFAULT_SETTINGS.runtime) values.runtime = settings.runtime;
   return [{ origin: 'default', values: { target: DEFAULT_SETTINGS.target } }, { origin: 'settings', values, customTargets: settings.customTargets }];
 }
 

@@ -8,7 +8,8 @@ import { stepRef, type ScheduleReport, type StepRef } from '../schedule/report';
 import type { RejectedSplits, SearchResult } from '../schedule/search';
 import type { ModelReport } from './session';
 import type { Footprint } from '../codegen/footprint';
-import type { SettingKey, SettingOrigin } from './deployment';
+import type { Runtime, SettingKey, SettingOrigin } from './deployment';
+import type { TflmArena } from '../tflm/arena';
 
 export const ANALYSIS_SCHEMA = 'mcu-mem/analysis@1';
 
@@ -40,6 +41,11 @@ export interface AnalysisJson {
   complete: boolean;
   /** The C export's firmware with the schedule in force (what the verdict counts), or null when it cannot be exported. */
   firmware: (Footprint & { why: string }) | { why: string };
+  /** What runs the model: 'c' (the C export) or 'tflm'; the verdict's SRAM and Flash follow it. */
+  runtime: Runtime;
+  /** TFLM's tensor arena for this model on a 32-bit Cortex-M (arena_used_bytes, the smallest kTensorArenaSize, head
+   *  and tail by kind, the declaration), or why it is not predicted. */
+  tflm: (TflmArena & { why: null }) | { why: string };
   /** Each setting in force and where it came from (default, VS Code settings, deployment file, command line). */
   settings: Record<SettingKey, SettingOrigin>;
   unsupported: Analysis['unsupported'];
@@ -98,6 +104,8 @@ export function reportJson(r: ModelReport): AnalysisJson {
     target: targetJson(fit),
     ...fitsJson(fit),
     complete: a.complete,
+    runtime: r.effective.runtime,
+    tflm: r.tflm ? { ...r.tflm, why: null } : { why: r.tflmWhy ?? 'not predicted' },
     settings: r.effective.origins,
     firmware: r.firmware ? { ...r.firmware, why: r.firmwareWhy } : { why: r.firmwareWhy },
     unsupported: a.unsupported,

@@ -13,6 +13,7 @@ import { describeSchedule, type ScheduleReport } from '../schedule/report';
 import { searchSchedules } from '../schedule/search';
 import { resolveSchedule, scheduleRefText } from '../schedule/spec';
 import type { Effective, ScheduleSetting } from './deployment';
+import { tflmArena, type TflmArena } from '../tflm/arena';
 
 export type FindingSeverity = 'error' | 'warning' | 'information';
 
@@ -23,7 +24,7 @@ export interface QuickFix {
 
 export interface Finding {
   severity: FindingSeverity;
-  code: 'sram' | 'flash' | 'unsupported' | 'schedule-fits' | 'schedule' | 'deployment' | 'codegen';
+  code: 'sram' | 'flash' | 'unsupported' | 'schedule-fits' | 'schedule' | 'deployment' | 'codegen' | 'tflm';
   message: string;
   /** Execution step (listing line) the finding concerns; null for the model as a whole. */
   step: number | null;
@@ -52,6 +53,10 @@ export interface ModelReport {
    *  model cannot be exported (`firmwareWhy` says why): Flash then counts the stored weights and the runtime only. */
   firmware: Footprint | null;
   firmwareWhy: string;
+  /** What TFLM takes from its tensor arena for this model (32-bit Cortex-M); null with `tflmWhy` when not predicted.
+   *  With runtime "tflm" the verdict's SRAM is this arena. */
+  tflm: TflmArena | null;
+  tflmWhy: string | null;
 }
 
 export const MAX_CANDIDATES = 6;
@@ -125,8 +130,40 @@ export function firmwareFit(
 /** How many unsized operators a finding names before "and N more". */
 const NAMED_UNSIZED = 3;
 
+/** The verdict when TFLM runs the model: SRAM is TFLM's smallest working arena plus the reserve; Flash holds the model
+ *  file and TFLM's code, which is not measured, so the verdict is at best incomplete. */
+function tflmFit(graph: Graph, eff: Effective, tflm: TflmArena | null, tflmWhy: string | null): FitResult | null {
+  if (!eff.target) return null;
+  const file = graph.metadata.fileBytes ?? 0;
+  const why = tflm ? `TFLM's own code in Flash is not measured: the need is at least the model file` : `TFLM's arena is not predicted: ${tflmWhy}`;
+  return evaluateFit(eff.target, tflm ? tflm.minArenaBytes : 0, file, false, why);
+}
+
+/** The report with runtime "tflm": TFLM runs the .tflite file layer by layer, with its own arena. */
+function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysis: Analysis, tflm: TflmArena | null, tflmWhy: string | null): ModelReport {
+  const fit = tflmFit(graph, eff, tflm, tflmWhy);
+  const t = eff.target;
+  const findings: Finding[] = [];
+  for (const p of eff.problems) findings.push({ severity: 'warning', code: 'deployment', message: `deployment file${p.path ? ` (${p.path})` : ''}: ${p.message}`, step: null });
+  if (eff.schedule !== 'none') findings.push({ severity: 'warning', code: 'schedule', step: null, message: `runtime "tflm": TFLM runs the model layer by layer, so the schedule (${eff.schedule === 'auto' ? 'auto' : scheduleRefText(eff.schedule)}) is not applied` });
+  if (t && fit && tflm && !fit.sramFits) {
+    findings.push({ severity: 'error', code: 'sram', step: null, message: `TFLM's tensor arena ${bytes(tflm.minArenaBytes)} (the smallest that works; arena_used_bytes ${bytes(tflm.arenaUsedBytes)})${t.reserveBytes ? ` + reserve ${bytes(t.reserveBytes)}` : ''} exceeds ${t.name}'s ${bytes(t.sramBytes)} SRAM by ${bytes(fit.sramNeeded - t.sramBytes)}` });
+  }
+  if (t && fit && !fit.flashFits) {
+    findings.push({ severity: 'error', code: 'flash', step: null, message: `the model file, ${bytes(fit.flashNeeded)}, which TFLM reads from Flash, exceeds ${t.name}'s ${bytes(t.flashBytes)} Flash by at least ${bytes(fit.flashNeeded - t.flashBytes)}` });
+  }
+  if (!tflm) findings.push({ severity: 'warning', code: 'tflm', step: null, message: `INCOMPLETE: TFLM's arena is not predicted: ${tflmWhy}` });
+  else if (t && fit && fit.status === 'incomplete') findings.push({ severity: 'warning', code: 'tflm', step: null, message: `INCOMPLETE: TFLM's arena fits ${t.name} (${bytes(fit.sramNeeded)} with the reserve), and the model file takes ${bytes(fit.flashNeeded)} of its Flash; TFLM's own code in Flash is not measured, so no verdict says it fits` });
+  return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit: fit, fit, schedule: null, scheduledLive: null,
+    scheduleWhy: 'layer by layer (runtime "tflm")', candidates: [], findings, firmware: null, firmwareWhy: 'runtime "tflm": the C export is not used', tflm, tflmWhy };
+}
+
 export function analyzeModel(graph: Graph, fileName: string, eff: Effective): ModelReport {
   const analysis = analyzeGraph(graph, eff.conventions);
+  const predicted = tflmArena(graph);
+  const tflm = predicted.ok ? predicted.value : null;
+  const tflmWhy = predicted.ok ? null : predicted.reason;
+  if (eff.runtime === 'tflm') return tflmModelReport(graph, fileName, eff, analysis, tflm, tflmWhy);
   const ctx = scheduleContext(graph, eff.conventions);
   const applied = appliedSchedule(ctx, eff, analysis.arenaBytes);
   const t = eff.target;
@@ -173,7 +210,7 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
   if (incomplete) findings.push(incomplete);
   return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit, fit, schedule: applied.report,
     scheduledLive: applied.cost ? scheduledLive(ctx, applied.cost) : null, scheduleWhy: applied.why, candidates: applied.candidates, findings,
-    firmware: typeof fw === 'string' ? null : fw, firmwareWhy: typeof fw === 'string' ? fw : 'the C export with the schedule in force' };
+    firmware: typeof fw === 'string' ? null : fw, firmwareWhy: typeof fw === 'string' ? fw : 'the C export with the schedule in force', tflm, tflmWhy };
 }
 
 /** One warning for every unsized operator: how many, the first few by name, and that the figures are lower bounds. */

@@ -99,11 +99,21 @@ export function tflmArena(graph: Graph): TflmResult {
   // operator the request list in the head grows to hold 12 more requests: that head and the tail must fit together.
   const scratch: { bytes: number; op: number }[] = [];
   let peakDuringPrepare = 0;
+  // A kernel's Prepare first takes a temporary TfLiteTensor (with its quantization) for each operand, inputs then
+  // outputs, above the request list; then it allocates in the tail, which TFLM checks against the request list only.
+  // The temporaries it still reads afterwards must not be overwritten: all but the last output's quantization.
+  const quantBytes = (t: number): number => {
+    const q = graph.tensors[t]?.quant;
+    return q && q.scale.length > 0 ? A.affineQuantization + 4 + 4 * q.scale.length : 0;
+  };
   for (const [i, f] of facts.entries()) {
-    for (const b of prepareAllocations(f)) {
-      tail.alloc(b, A.arenaAlignment, 'per-channel arrays');
-      peakDuringPrepare = Math.max(peakDuringPrepare, tail.used + A.scratchRequest * (scratch.length + A.maxScratchPerOp));
-    }
+    const operands = [...rawInputs(f.op), ...f.op.outputs];
+    const temps = operands.reduce((sum, t) => sum + A.tfLiteTensor + quantBytes(t), 0);
+    const requests = A.scratchRequest * (scratch.length + A.maxScratchPerOp);
+    peakDuringPrepare = Math.max(peakDuringPrepare, tail.used + requests + temps);
+    const allocations = prepareAllocations(f);
+    for (const b of allocations) tail.alloc(b, A.arenaAlignment, 'per-channel arrays');
+    if (allocations.length > 0) peakDuringPrepare = Math.max(peakDuringPrepare, tail.used + requests + temps - quantBytes(operands.at(-1) ?? -1));
     for (const b of scratchRequests(f)) scratch.push({ bytes: b, op: i });
     peakDuringPrepare = Math.max(peakDuringPrepare, tail.used + A.scratchRequest * (scratch.length + A.maxScratchPerOp));
   }

@@ -1,0 +1,98 @@
+// TFLM mode (issue 11, item 4): the predicted arena against TFLM itself. TFLM at the pinned commit, built for 32-bit
+// ARM with -fshort-enums by scripts/tflm/setup.sh (into a cache outside the clone), runs every shared TFLite model
+// and a few generated ones under qemu-arm; arena_used_bytes() after AllocateTensors() and the smallest arena it
+// accepts must equal the prediction to the byte. Skipped when the runner is absent, unless MCU_MEM_REQUIRE_TFLM=1 (CI).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { openModelOrThrow, tflmArena, type TflmArena } from '../../src/core/index';
+import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
+import { HAVE_SHARED, listSharedModels, sharedModel } from '../helpers';
+
+const RUNNER = path.join(process.env.MCU_MEM_TFLM ?? path.join(os.homedir(), '.cache', 'mcu-mem', 'tflm'), 'tflm-runner-armhf');
+const HAVE_RUNNER = fs.existsSync(RUNNER) && spawnSync('qemu-arm', ['--version']).status === 0;
+if (!HAVE_RUNNER && process.env.MCU_MEM_REQUIRE_TFLM === '1') throw new Error(`the TFLM runner ${RUNNER} is missing: run bash scripts/tflm/setup.sh`);
+const SKIP = HAVE_RUNNER ? false : 'the TFLM runner is not built (bash scripts/tflm/setup.sh): comparison with TFLM skipped';
+
+interface Measured { used: number; min: number; head: number }
+
+function runTflm(bytes: Uint8Array): Measured | string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-mem-tflm-'));
+  const file = path.join(dir, 'model.tflite');
+  fs.writeFileSync(file, bytes);
+  const r = spawnSync('qemu-arm', [RUNNER, file, '--min'], { encoding: 'utf8', timeout: 300_000 });
+  fs.rmSync(dir, { recursive: true, force: true });
+  const value = (k: string): number | undefined => {
+    const m = new RegExp(`^${k} (\\d+)$`, 'm').exec(r.stdout ?? '');
+    return m ? Number(m[1]) : undefined;
+  };
+  const used = value('arena_used_bytes');
+  const min = value('min_arena_bytes');
+  const head = value('head');
+  if (r.status !== 0 || used === undefined || min === undefined || head === undefined) return (r.stdout ?? '').split('\n').find((l) => l.startsWith('error:')) ?? `exit ${r.status}`;
+  return { used, min, head };
+}
+
+function predicted(bytes: Uint8Array): TflmArena | string {
+  const p = tflmArena(openModelOrThrow(bytes, { fileName: 'model.tflite' }));
+  return p.ok ? p.value : p.reason;
+}
+
+function compare(name: string, bytes: Uint8Array): void {
+  const ours = predicted(bytes);
+  const tflm = runTflm(bytes);
+  if (typeof tflm === 'string') {
+    // TFLM cannot run it (a custom operator it lacks): we must not predict a figure either.
+    assert.equal(typeof ours, 'string', `${name}: TFLM fails (${tflm}) but we predict ${JSON.stringify(ours)}`);
+    return;
+  }
+  assert.notEqual(typeof ours, 'string', `${name}: TFLM runs it (arena_used_bytes ${tflm.used}) but we do not predict: ${String(ours)}`);
+  const p = ours as TflmArena;
+  assert.deepEqual({ used: p.arenaUsedBytes, min: p.minArenaBytes, head: p.headBytes }, tflm, `${name}: predicted vs TFLM`);
+  assert.equal(p.arenaUsedBytes, p.headBytes + p.tailBytes);
+  assert.equal(p.tail.reduce((s, k) => s + k.bytes, 0), p.tailBytes, `${name}: the breakdown adds up`);
+}
+
+test('TFLM arena: arena_used_bytes and the smallest arena equal TFLM\'s on every shared TFLite model (32-bit build)', { skip: SKIP || (HAVE_SHARED ? false : 'no shared models') }, () => {
+  const models = listSharedModels().filter((m) => m.endsWith('.tflite'));
+  assert.ok(models.length >= 10);
+  for (const file of models) compare(path.relative(path.dirname(sharedModel(".")), file), new Uint8Array(fs.readFileSync(file)));
+});
+
+test('TFLM arena: generated models for what the shared ones lack (per-channel FULLY_CONNECTED, int16 SOFTMAX, float MEAN, an unused tensor)', { skip: SKIP }, () => {
+  const q = (scale: number[], axis = 0): { scale: number[]; zeroPoint: number[]; axis: number } => ({ scale, zeroPoint: scale.map(() => 0), axis });
+  {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 16], 'int8', undefined, { quant: q([0.05]) });
+    const w = b.constant('w', [8, 16], 'int8', undefined, q(Array.from({ length: 8 }, (_, i) => 0.01 + i * 0.001)));
+    const bias = b.constant('b', [8], 'int32', undefined, q(Array.from({ length: 8 }, (_, i) => 0.05 * (0.01 + i * 0.001))));
+    const y = b.tensor('y', [1, 8], 'int8', undefined, { quant: q([0.1]) });
+    b.op('FULLY_CONNECTED', [x, w, bias], [y], [[0, 'int8', 0]]);
+    b.inputs = [x];
+    b.outputs = [y];
+    compare('per-channel FULLY_CONNECTED', b.build());
+  }
+  {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 10], 'int16', undefined, { quant: q([1 / 4096]) });
+    const y = b.tensor('y', [1, 10], 'int16', undefined, { quant: q([1 / 32768]) });
+    b.op('SOFTMAX', [x], [y]);
+    b.inputs = [x];
+    b.outputs = [y];
+    compare('int16 SOFTMAX', b.build());
+  }
+  {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 4, 4, 8], 'float32');
+    const axes = b.constant('axes', [2], 'int32', [1, 2]);
+    const y = b.tensor('y', [1, 1, 1, 8], 'float32');
+    b.tensor('unused', [1, 64], 'float32'); // no data, used by nothing: TFLM still plans it
+    b.op('MEAN', [x, axes], [y], [[0, 'bool', 1]]);
+    b.inputs = [x];
+    b.outputs = [y];
+    compare('float MEAN with an unused tensor', b.build());
+  }
+});
