@@ -73,7 +73,7 @@ test('settings layers: the CLI reads <model>.mcu.json; --no-deployment, --deploy
   const fromFile = JSON.parse(cli('analyze', model, '--json').out) as AnalysisJson;
   assert.equal(fromFile.target?.name, 'board96');
   assert.equal(fromFile.status, 'fits', 'the file\'s schedule auto makes it fit 96 KiB');
-  assert.deepEqual(fromFile.settings, { target: 'deployment', reserve: 'default', conventions: 'default', schedule: 'deployment', maxMacsOverhead: 'deployment', codegenOutputFolder: 'default' });
+  assert.deepEqual(fromFile.settings, { target: 'deployment', reserve: 'default', conventions: 'default', schedule: 'deployment', maxMacsOverhead: 'deployment', codegenOutputFolder: 'default', runtime: 'default' });
   const human = cli('analyze', model);
   assert.match(human.out, /Settings: target board96 \(deployment file\).*schedule auto \(deployment file\)/);
   const flag = JSON.parse(cli('analyze', model, '--json', '--schedule', 'none').out) as AnalysisJson;
@@ -169,4 +169,56 @@ test('settings layers: a reserve from a later layer wins; a custom target\'s own
   assert.equal(run(withReserve, '{"target": {"name": "b", "sram": "96K", "flash": "1M", "reserve": "1K"}}'), 1024, 'the file\'s custom target');
   assert.equal(run(withReserve, '{"target": {"name": "b", "sram": "96K", "flash": "1M"}}'), 4096, 'a custom target without one');
   assert.equal(run(withReserve, '{"reserve": 512}'), 512, 'the file\'s reserve');
+});
+
+test('runtime tflm: SRAM is TFLM\'s arena plus the reserve, Flash at least the model file, never FITS; origins, problems, schedule ignored, views', () => {
+  const model = write('tflm.tflite', exampleModel('tflite'));
+  const json = (...extra: string[]): { code: number; doc: AnalysisJson } => {
+    const r = cli('analyze', model, '--json', '--no-deployment', ...extra);
+    return { code: r.code, doc: JSON.parse(r.out) as AnalysisJson };
+  };
+  const big = json('--runtime', 'tflm', '--custom-target', 'big:8M:8M');
+  assert.equal(big.code, EXIT_INCOMPLETE);
+  assert.equal(big.doc.runtime, 'tflm');
+  assert.equal(big.doc.settings.runtime, 'flag');
+  assert.equal(big.doc.status, 'incomplete');
+  assert.match(big.doc.verdict ?? '', /^INCOMPLETE \(TFLM's own code in Flash is not measured/);
+  const t = big.doc.tflm;
+  assert.ok(t.why === null, 'the example model is predicted');
+  if (t.why === null) {
+    assert.ok(t.minArenaBytes >= t.arenaUsedBytes && t.arenaUsedBytes === t.headBytes + t.tailBytes);
+    assert.match(t.declaration, /^alignas\(16\) static uint8_t tensor_arena\[\d+\];$/);
+    // Without TFLM the same report still carries TFLM's figures, and the verdict is the C export's.
+    const c = json('--custom-target', 'big:8M:8M');
+    assert.deepEqual([c.doc.runtime, c.doc.status, c.doc.tflm.why === null && c.doc.tflm.minArenaBytes], ['c', 'fits', t.minArenaBytes]);
+    // One byte of SRAM short of the arena plus the reserve: DOES NOT FIT (SRAM), exit 1, the finding names TFLM's arena.
+    const need = t.minArenaBytes + big.doc.target!.reserveBytes;
+    const small = cli('analyze', model, '--no-deployment', '--runtime', 'tflm', '--custom-target', `small:${need - 1}:8M`);
+    assert.equal(small.code, EXIT_DOES_NOT_FIT);
+    assert.match(small.out, /→ DOES NOT FIT \(SRAM\)/);
+    const exact = json('--runtime', 'tflm', '--custom-target', `exact:${need}:8M`);
+    assert.deepEqual([exact.doc.sramFits, exact.doc.status], [null, 'incomplete'], 'SRAM fits exactly; Flash unknown');
+  }
+  // Deployment file: runtime from the file, a bad value named; a schedule is not applied with TFLM.
+  write('tflm.tflite.mcu.json', JSON.stringify({ runtime: 'tflm', schedule: 'auto', target: { name: 'b', sram: '8M', flash: '8M' } }));
+  const r = runPipeline({ bytes: exampleModel('tflite'), fileName: model, base: settingsLayers(DEFAULT_SETTINGS), deploymentText: fs.readFileSync(`${model}.mcu.json`, 'utf8') });
+  assert.ok(r.ok);
+  assert.equal(r.value.report.effective.origins.runtime, 'deployment');
+  const rep = r.value.report;
+  assert.equal(rep.fit!.sramNeeded, rep.tflm!.minArenaBytes + rep.effective.target!.reserveBytes, 'SRAM: the smallest arena and the reserve');
+  assert.equal(rep.fit!.flashNeeded, exampleModel('tflite').length, 'Flash: the model file');
+  assert.equal(r.value.report.schedule, null);
+  assert.ok(r.value.report.findings.some((f) => f.code === 'schedule' && /TFLM runs the model layer by layer/.test(f.message)));
+  const v = memoryViewData(r.value.report, { enabled: false, reason: '' });
+  assert.deepEqual([v.runtime, v.status, v.sram.atLeast, v.flash.atLeast], ['tflm', 'incomplete', false, true]);
+  assert.ok(v.tflm && !('why' in v.tflm) && /tensor_arena/.test(v.tflm.declaration) && v.tflm.parts.reduce((s, p) => s + p.bytes, 0) === v.tflm.usedBytes);
+  const bad = runPipeline({ bytes: exampleModel('tflite'), fileName: model, base: settingsLayers(DEFAULT_SETTINGS), deploymentText: '{"runtime": "tensorflow"}' });
+  assert.ok(bad.ok);
+  assert.ok(bad.value.report.findings.some((f) => f.code === 'deployment' && /runtime must be one of "c", "tflm"/.test(f.message)));
+  assert.equal(bad.value.report.effective.runtime, 'c');
+  assert.equal(cli('analyze', model, '--runtime', 'tensorflow').code, 2);
+  // An ONNX model with TFLM: not predicted, named, INCOMPLETE.
+  const onnx = write('tflm.onnx', exampleModel('onnx'));
+  const o = JSON.parse(cli('analyze', onnx, '--json', '--runtime', 'tflm', '--custom-target', 'big:8M:8M').out) as AnalysisJson;
+  assert.deepEqual([o.status, o.tflm.why], ['incomplete', 'TFLM runs TFLite models; this is an ONNX model']);
 });

@@ -65,15 +65,14 @@ function rawInputs(op: Op): number[] {
 export function tflmArena(graph: Graph): TflmResult {
   if (graph.format !== 'tflite') return { ok: false, reason: 'TFLM runs TFLite models; this is an ONNX model' };
   if ((graph.metadata.subgraphCount ?? 1) > 1) return { ok: false, reason: `the model has ${graph.metadata.subgraphCount} subgraphs: TFLM's arena is predicted for one` };
-  if (graph.metadata.offlinePlan) return { ok: false, reason: 'the model carries an offline memory plan (OfflineMemoryAllocation): not predicted yet' };
   const A = TFLM_ABI;
   const facts: TflmOpFacts[] = [];
   for (const op of graph.ops) {
     const k = TFLM_KERNELS[op.sourceType];
-    if (!k) return { ok: false, reason: `operator #${op.index} ${op.sourceType}: its TFLM kernel is not modelled` };
-    const f: TflmOpFacts = { op, kernel: k, graph };
-    facts.push(f);
+    if (!k) return { ok: false, reason: `operator #${op.index} ${op.sourceType}${op.customCode ? ` (${op.customCode})` : ''}: its TFLM kernel is not modelled` };
+    facts.push({ op, kernel: k, graph });
   }
+  if (graph.metadata.offlinePlan) return { ok: false, reason: 'the model carries an offline memory plan (OfflineMemoryAllocation): not predicted yet' };
   const bytes: (number | null)[] = graph.tensors.map(tensorBytes);
   for (const [i, t] of graph.tensors.entries()) {
     if (bytes[i] === null && !t.fileBuffer) return { ok: false, reason: `tensor '${t.name}' has no known size` };
