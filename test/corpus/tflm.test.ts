@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { openModelOrThrow, tflmArena, type TflmArena } from '../../src/core/index';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { HAVE_SHARED, listSharedModels, sharedModel } from '../helpers';
+import { tflmCases } from '../tflm-cases';
 
 const RUNNER = path.join(process.env.MCU_MEM_TFLM ?? path.join(os.homedir(), '.cache', 'mcu-mem', 'tflm'), 'tflm-runner-armhf');
 const HAVE_RUNNER = fs.existsSync(RUNNER) && spawnSync('qemu-arm', ['--version']).status === 0;
@@ -95,4 +96,10 @@ test('TFLM arena: generated models for what the shared ones lack (per-channel FU
     b.outputs = [y];
     compare('float MEAN with an unused tensor', b.build());
   }
+});
+
+test('TFLM arena: one-operator models for the other modelled kernels (float and int8) equal TFLM\'s', { skip: SKIP }, () => {
+  const cases = tflmCases();
+  assert.ok(cases.length >= 40);
+  for (const c of cases) compare(c.name, c.bytes);
 });

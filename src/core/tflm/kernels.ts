@@ -38,9 +38,11 @@ export type PrepareRule =
   /** FULLY_CONNECTED: the two arrays only for a per-channel quantized filter of an int8/int16 layer. */
   | 'perChannelFc'
   /** SOFTMAX: two int16 lookup tables of 513 entries for an int16 input. */
-  | 'softmaxInt16';
+  | 'softmaxInt16'
+  /** The output's dims copied into the tail (CreateWritableTensorDimsWithCopy): a TfLiteIntArray of its rank. */
+  | 'outputDims';
 
-export type ScratchRule = 'reduceMeanSum' | 'reduceMinMax' | 'svdf' | 'int4Filter';
+export type ScratchRule = 'reduceMeanSum' | 'reduceMinMax' | 'svdf' | 'int4Filter' | 'mirrorPad';
 
 export interface TflmKernel {
   /** The parsed options struct in the tail: [bytes, alignment]; null when the parser allocates nothing. */
@@ -53,22 +55,54 @@ export interface TflmKernel {
 
 /** By the operator's name in the TFLite file (`Op.sourceType`). */
 export const TFLM_KERNELS: Readonly<Record<string, TflmKernel>> = {
+  ABS: { parse: null, init: 28 },
   ADD: { parse: [2, 1], init: 60 },
   AVERAGE_POOL_2D: { parse: [40, 4], init: 32 },
+  CONCATENATION: { parse: [8, 4], init: 24 },
   CONV_2D: { parse: [28, 4], init: 56, prepare: { perChannel: 0 }, scratch: 'int4Filter' },
+  DEPTH_TO_SPACE: { parse: [4, 4], init: 0, prepare: 'outputDims' },
   DEPTHWISE_CONV_2D: { parse: [28, 4], init: 56, prepare: { perChannel: 3 }, scratch: 'int4Filter' },
   DEQUANTIZE: { parse: null, init: 32 },
+  DIV: { parse: [1, 1], init: 28 },
+  ELU: { parse: null, init: 256 },
+  EXP: { parse: null, init: 0 },
+  EXPAND_DIMS: { parse: null, init: 0 },
   FULLY_CONNECTED: { parse: [5, 1], init: 48, prepare: 'perChannelFc', scratch: 'int4Filter' },
+  GATHER: { parse: [8, 4], init: 0, prepare: 'outputDims' },
+  HARD_SWISH: { parse: null, init: 20 },
+  L2_NORMALIZATION: { parse: [1, 1], init: 4 },
+  LEAKY_RELU: { parse: [4, 4], init: 24 },
+  LOGISTIC: { parse: null, init: 16 },
   MAX_POOL_2D: { parse: [40, 4], init: 32 },
+  MAXIMUM: { parse: null, init: 0 },
   MEAN: { parse: [1, 1], init: 44, scratch: 'reduceMeanSum' },
+  MINIMUM: { parse: null, init: 0 },
+  MIRROR_PAD: { parse: [1, 1], init: 20, scratch: 'mirrorPad' },
   MUL: { parse: [1, 1], init: 36 },
+  NEG: { parse: null, init: 0 },
+  PACK: { parse: [8, 4], init: 0 },
   PAD: { parse: null, init: 56 },
+  PADV2: { parse: null, init: 56 },
   QUANTIZE: { parse: null, init: 32 },
+  REDUCE_MAX: { parse: [1, 1], init: 44, scratch: 'reduceMinMax' },
+  RELU: { parse: null, init: 28 },
+  RELU6: { parse: null, init: 8 },
   RESHAPE: { parse: [36, 4], init: 0 },
+  RESIZE_BILINEAR: { parse: [2, 1], init: 0 },
   RESIZE_NEAREST_NEIGHBOR: { parse: [2, 1], init: 0 },
+  SLICE: { parse: null, init: 0 },
   SOFTMAX: { parse: [4, 4], init: 56, prepare: 'softmaxInt16' },
+  SPACE_TO_DEPTH: { parse: [4, 4], init: 0, prepare: 'outputDims' },
+  SPLIT: { parse: [4, 4], init: 0 },
+  SQUARED_DIFFERENCE: { parse: null, init: 112 },
+  SQUEEZE: { parse: [36, 4], init: 0 },
+  STRIDED_SLICE: { parse: [24, 4], init: 84 },
+  SUB: { parse: [2, 1], init: 52 },
+  SUM: { parse: [1, 1], init: 44, scratch: 'reduceMeanSum' },
   SVDF: { parse: [8, 4], init: 36, scratch: 'svdf' },
+  TANH: { parse: null, init: 16 },
   TRANSPOSE: { parse: null, init: 0 },
+  UNPACK: { parse: [8, 4], init: 0 },
 };
 
 export interface TflmOpFacts {
@@ -89,6 +123,10 @@ export function prepareAllocations(f: TflmOpFacts): number[] {
     return [4 * c, 4 * c];
   }
   const input = tensorOf(f, 0);
+  if (rule === 'outputDims') {
+    const rank = f.graph.tensors[f.op.outputs[0] ?? -1]?.shape?.length ?? 0;
+    return [4 + 4 * rank];
+  }
   if (rule === 'perChannelFc') {
     const n = tensorOf(f, 1)?.quant?.scale.length ?? 0;
     return (input?.dtype === 'int8' || input?.dtype === 'int16') && n > 1 ? [4 * n, 4 * n] : [];
@@ -113,6 +151,8 @@ export function scratchRequests(f: TflmOpFacts): number[] {
       const filters = tensorOf(f, 1)?.shape?.[0] ?? 0;
       return input?.dtype === 'float32' ? [4 * batch * filters] : [4 * batch * filters, 4 * outElements];
     }
+    case 'mirrorPad':
+      return [4 * rank, 4 * rank];
     case 'int4Filter': {
       const w = tensorOf(f, 1);
       return w?.dtype === 'int4' && w.shape ? [elementCount(w.shape)] : [];

@@ -1,0 +1,71 @@
+// Small generated TFLite models, one or two operators each, for the kernels the shared models do not exercise: the
+// TFLM mode's figures are checked on them against TFLM itself (test/corpus/tflm.test.ts).
+import { TfliteBuilder, type TflOp, type TfliteDType } from '../src/core/testing/tflite-builder';
+
+type Quant = { scale: number[]; zeroPoint: number[]; axis: number };
+const q = (scale: number[], axis = 0, zeroPoint = 0): Quant => ({ scale, zeroPoint: scale.map(() => zeroPoint), axis });
+
+interface Operand { shape: number[]; dtype?: TfliteDType; quant?: Quant; values?: number[] }
+interface OneOp {
+  name: string;
+  op: TflOp;
+  /** Graph inputs (activations). */
+  inputs: Operand[];
+  /** Constant operands after the inputs. */
+  constants?: Operand[];
+  outputs: Operand[];
+  options?: [number, 'int8' | 'int32' | 'bool', number][];
+  /** The constants come before the inputs in the operator's operand list (SPLIT: axis, then the tensor). */
+  constantsFirst?: boolean;
+}
+
+function build(c: OneOp): Uint8Array {
+  const b = new TfliteBuilder();
+  const ins = c.inputs.map((o, i) => b.tensor(`in${i}`, o.shape, o.dtype ?? 'float32', undefined, o.quant ? { quant: o.quant } : {}));
+  const consts = (c.constants ?? []).map((o, i) => b.constant(`c${i}`, o.shape, o.dtype ?? 'int32', o.values, o.quant));
+  const outs = c.outputs.map((o, i) => b.tensor(`out${i}`, o.shape, o.dtype ?? 'float32', undefined, o.quant ? { quant: o.quant } : {}));
+  b.op(c.op, c.constantsFirst ? [...consts, ...ins] : [...ins, ...consts], outs, c.options ?? []);
+  b.inputs = ins;
+  b.outputs = outs;
+  return b.build();
+}
+
+const F = (shape: number[]): Operand => ({ shape });
+const I8 = (shape: number[], scale = 0.05, zp = 0): Operand => ({ shape, dtype: 'int8', quant: q([scale], 0, zp) });
+const C32 = (values: number[], shape = [values.length]): Operand => ({ shape, dtype: 'int32', values });
+
+export function tflmCases(): { name: string; bytes: Uint8Array }[] {
+  const x = [1, 8, 8, 4];
+  const list: OneOp[] = [
+    { name: 'CONCATENATION float', op: 'CONCATENATION', inputs: [F([1, 4, 4, 3]), F([1, 4, 4, 5])], outputs: [F([1, 4, 4, 8])], options: [[0, 'int32', 3]] },
+    { name: 'CONCATENATION int8', op: 'CONCATENATION', inputs: [I8([1, 4, 4, 3]), I8([1, 4, 4, 5])], outputs: [I8([1, 4, 4, 8])], options: [[0, 'int32', 3]] },
+    ...(['RELU', 'RELU6', 'LOGISTIC', 'TANH', 'HARD_SWISH', 'LEAKY_RELU', 'ABS', 'NEG', 'EXP', 'ELU'] as const).map((op): OneOp => ({ name: `${op} float`, op, inputs: [F(x)], outputs: [F(x)] })),
+    ...(['RELU', 'RELU6', 'LOGISTIC', 'TANH', 'HARD_SWISH', 'LEAKY_RELU'] as const).map((op): OneOp => ({
+      name: `${op} int8`, op, inputs: [I8(x, 0.05, 3)],
+      outputs: [op === 'LOGISTIC' ? I8(x, 1 / 256, -128) : op === 'TANH' ? I8(x, 1 / 128, 0) : I8(x, 0.06, -5)],
+    })),
+    ...(['SUB', 'MUL', 'DIV', 'MAXIMUM', 'MINIMUM', 'SQUARED_DIFFERENCE'] as const).map((op): OneOp => ({ name: `${op} float`, op, inputs: [F(x), F(x)], outputs: [F(x)] })),
+    ...(['SUB', 'MUL', 'MAXIMUM', 'MINIMUM'] as const).map((op): OneOp => ({ name: `${op} int8`, op, inputs: [I8(x), I8(x, 0.04, 2)], outputs: [I8(x, 0.1, -3)] })),
+    { name: 'ADD int8 broadcast', op: 'ADD', inputs: [I8(x), I8([1, 1, 1, 4], 0.04, 2)], outputs: [I8(x, 0.1, -3)] },
+    { name: 'STRIDED_SLICE', op: 'STRIDED_SLICE', inputs: [F(x)], constants: [C32([0, 0, 0, 0]), C32([1, 8, 8, 4]), C32([1, 2, 1, 1])], outputs: [F([1, 4, 8, 4])] },
+    { name: 'SLICE', op: 'SLICE', inputs: [F(x)], constants: [C32([0, 2, 0, 0]), C32([1, 4, 4, 4])], outputs: [F([1, 4, 4, 4])] },
+    { name: 'SPLIT', op: 'SPLIT', inputs: [F(x)], constants: [C32([3], [])], constantsFirst: true, outputs: [F([1, 8, 8, 2]), F([1, 8, 8, 2])], options: [[0, 'int32', 2]] },
+    { name: 'SQUEEZE', op: 'SQUEEZE', inputs: [F([1, 1, 1, 8])], outputs: [F([8])] },
+    { name: 'EXPAND_DIMS', op: 'EXPAND_DIMS', inputs: [F([8])], constants: [C32([0])], outputs: [F([1, 8])] },
+    { name: 'PACK', op: 'PACK', inputs: [F([4]), F([4])], outputs: [F([2, 4])], options: [[0, 'int32', 2], [1, 'int32', 0]] },
+    { name: 'UNPACK', op: 'UNPACK', inputs: [F([2, 4])], outputs: [F([4]), F([4])], options: [[0, 'int32', 2], [1, 'int32', 0]] },
+    { name: 'GATHER', op: 'GATHER', inputs: [F([10, 4])], constants: [C32([1, 5, 7])], outputs: [F([3, 4])], options: [[0, 'int32', 0]] },
+    { name: 'RESIZE_BILINEAR', op: 'RESIZE_BILINEAR', inputs: [F([1, 4, 4, 3])], constants: [C32([8, 8])], outputs: [F([1, 8, 8, 3])] },
+    { name: 'RESIZE_NEAREST_NEIGHBOR float', op: 'RESIZE_NEAREST_NEIGHBOR', inputs: [F([1, 4, 4, 3])], constants: [C32([8, 8])], outputs: [F([1, 8, 8, 3])] },
+    { name: 'PADV2', op: 'PADV2', inputs: [F([1, 4, 4, 3])], constants: [C32([0, 0, 1, 1, 1, 1, 0, 0], [4, 2]), { shape: [], dtype: 'float32', values: [0] }], outputs: [F([1, 6, 6, 3])] },
+    { name: 'MIRROR_PAD', op: 'MIRROR_PAD', inputs: [F([1, 4, 4, 3])], constants: [C32([0, 0, 1, 1, 1, 1, 0, 0], [4, 2])], outputs: [F([1, 6, 6, 3])] },
+    { name: 'SUM float', op: 'SUM', inputs: [F(x)], constants: [C32([1, 2])], outputs: [F([1, 1, 1, 4])], options: [[0, 'bool', 1]] },
+    { name: 'SUM int8', op: 'SUM', inputs: [I8(x)], constants: [C32([1, 2])], outputs: [I8([1, 1, 1, 4], 0.5)], options: [[0, 'bool', 1]] },
+    { name: 'REDUCE_MAX int8', op: 'REDUCE_MAX', inputs: [I8(x)], constants: [C32([1, 2])], outputs: [I8([1, 1, 1, 4])], options: [[0, 'bool', 1]] },
+    { name: 'MEAN int16 axis 3', op: 'MEAN', inputs: [{ shape: x, dtype: 'int16', quant: q([0.01]) }], constants: [C32([3])], outputs: [{ shape: [1, 8, 8], dtype: 'int16', quant: q([0.01]) }] },
+    { name: 'SPACE_TO_DEPTH', op: 'SPACE_TO_DEPTH', inputs: [F(x)], outputs: [F([1, 4, 4, 16])], options: [[0, 'int32', 2]] },
+    { name: 'DEPTH_TO_SPACE', op: 'DEPTH_TO_SPACE', inputs: [F(x)], outputs: [F([1, 16, 16, 1])], options: [[0, 'int32', 2]] },
+    { name: 'L2_NORMALIZATION', op: 'L2_NORMALIZATION', inputs: [F([1, 8])], outputs: [F([1, 8])] },
+  ];
+  return list.map((c) => ({ name: c.name, bytes: build(c) }));
+}
