@@ -8,10 +8,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openModelOrThrow, tflmArena, type TflmArena } from '../../src/core/index';
+import { openModelOrThrow, tflmArena, type Graph, type TflmArena } from '../../src/core/index';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { HAVE_SHARED, listSharedModels, sharedModel } from '../helpers';
 import { tflmCases } from '../tflm-cases';
+import { buildAndRun, bytesOf, HAVE_CC, randomFloats, randomInt8 } from '../codegen-helpers';
 
 const RUNNER = path.join(process.env.MCU_MEM_TFLM ?? path.join(os.homedir(), '.cache', 'mcu-mem', 'tflm'), 'tflm-runner-armhf');
 const HAVE_RUNNER = fs.existsSync(RUNNER) && spawnSync('qemu-arm', ['--version']).status === 0;
@@ -102,4 +103,52 @@ test('TFLM arena: one-operator models for the other modelled kernels (float and 
   const cases = tflmCases();
   assert.ok(cases.length >= 40);
   for (const c of cases) compare(c.name, c.bytes);
+});
+
+/** TFLM's outputs for one input (raw bytes of input 0), decoded by each output's type. */
+function tflmOutputs(file: string, graph: Graph, input: Uint8Array): number[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-mem-tflm-'));
+  fs.writeFileSync(path.join(dir, 'in.bin'), input);
+  const r = spawnSync('qemu-arm', [RUNNER, file, '--input', path.join(dir, 'in.bin')], { encoding: 'utf8', timeout: 600_000 });
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(r.status, 0, r.stdout);
+  const lines = r.stdout.split('\n');
+  const values: number[] = [];
+  lines.forEach((line, i) => {
+    const m = /^output (\d+) \d+$/.exec(line);
+    if (!m) return;
+    const bytes = Buffer.from(lines[i + 1] ?? '', 'hex');
+    const dtype = graph.tensors[graph.outputs[Number(m[1])]!]!.dtype;
+    if (dtype === 'int8') for (const b of bytes) values.push(b > 127 ? b - 256 : b);
+    else if (dtype === 'float32') for (let k = 0; k < bytes.length; k += 4) values.push(bytes.readFloatLE(k));
+    else throw new Error(`output type ${dtype}`);
+  });
+  return values;
+}
+
+test('C export against TFLM: the same outputs for the same input (int8 bit-exact; float within printing precision)', { skip: SKIP || (HAVE_SHARED ? false : 'no shared models') || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+  // Largest difference allowed, in output steps (int8) or relative (float): TFLM's reference kernels and ours.
+  const models: [string, number][] = [
+    ['person_detect', 0], ['mlperf_kws_dscnn_int8', 0], ['mlperf_resnet8_int8', 0], ['mlperf_vww_96_int8', 0], ['mlperf_ad01_int8', 0],
+    ['tinyengine_mcunet_vww', 1e-6], ['tinyengine_detection', 1e-6],
+    // Another converter's MobileNetV2 (explicit PADs, NCHW input + TRANSPOSE): 145 of 1,000 outputs one step apart.
+    ['mobilenet_v2_int8_224', 1],
+  ];
+  for (const [name, tolerance] of models) {
+    const file = sharedModel(`tflite/${name}.tflite`);
+    const graph = openModelOrThrow(new Uint8Array(fs.readFileSync(file)), { fileName: `${name}.tflite` });
+    const t = graph.tensors[graph.inputs[0]!]!;
+    const n = t.shape!.reduce((a, b) => a * b, 1);
+    const input = t.dtype === 'float32' ? bytesOf(randomFloats(n, 11, -1, 1)) : bytesOf(randomInt8(n, 11));
+    const ours = buildAndRun(graph, {}, input).values;
+    const theirs = tflmOutputs(file, graph, input);
+    assert.equal(ours.length, theirs.length, name);
+    const float = graph.tensors[graph.outputs[0]!]!.dtype === 'float32';
+    let worst = 0;
+    ours.forEach((v, i) => {
+      const d = Math.abs(v - theirs[i]!);
+      worst = Math.max(worst, float ? d / Math.max(1e-6, Math.abs(theirs[i]!)) : d);
+    });
+    assert.ok(worst <= tolerance, `${name}: outputs differ by ${worst} (allowed ${tolerance})`);
+  }
 });
