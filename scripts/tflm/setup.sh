@@ -44,7 +44,7 @@ if [ ! -f "$lib" ]; then
   rm -rf "$tree"
   cp -r "$src" "$tree"
   chmod -R u+w "$tree"
-  echo "tflm-setup: building TFLM for armhf (-fshort-enums), once; about 15 minutes on 2 cores" >&2
+  echo "tflm-setup: building TFLM for armhf (-fshort-enums), once; about 8 minutes on 2 cores" >&2
   start=$SECONDS
   (cd "$tree" && PATH=/usr/bin:$PATH make -s -f tensorflow/lite/micro/tools/make/Makefile -j"$(nproc)" TARGET_ARCH=armhf \
     TARGET_TOOLCHAIN_PREFIX=arm-linux-gnueabihf- CXX_TOOL="g++ -fshort-enums" CC_TOOL="gcc -fshort-enums" microlite \

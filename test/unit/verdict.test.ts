@@ -222,3 +222,23 @@ test('runtime tflm: SRAM is TFLM\'s arena plus the reserve, Flash at least the m
   const o = JSON.parse(cli('analyze', onnx, '--json', '--runtime', 'tflm', '--custom-target', 'big:8M:8M').out) as AnalysisJson;
   assert.deepEqual([o.status, o.tflm.why], ['incomplete', 'TFLM runs TFLite models; this is an ONNX model']);
 });
+
+test('one pipeline: the execution plan is built once per analysis (analysis, schedule search and the C lowering share it)', () => {
+  // The compiled modules call buildExecPlan through the steps module's exports, so counting calls there sees them all.
+  const steps = require('../../src/core/analysis/steps') as { buildExecPlan: (...a: unknown[]) => unknown };
+  const original = steps.buildExecPlan;
+  let calls = 0;
+  steps.buildExecPlan = (...a: unknown[]) => { calls++; return original(...a); };
+  try {
+    for (const schedule of ['none', 'auto']) {
+      calls = 0;
+      const r = runPipeline({ bytes: exampleModel('tflite'), fileName: 'm.tflite', base: settingsLayers(DEFAULT_SETTINGS), deploymentText: JSON.stringify({ schedule, target: { name: 'b', sram: '96K', flash: '1M' } }) });
+      assert.ok(r.ok);
+      assert.ok(r.value.report.firmware, 'the C lowering ran (the verdict counts its firmware)');
+      if (schedule === 'auto') assert.ok(r.value.report.schedule, 'a schedule applies');
+      assert.equal(calls, 1, `schedule ${schedule}: buildExecPlan called ${calls} times`);
+    }
+  } finally {
+    steps.buildExecPlan = original;
+  }
+});

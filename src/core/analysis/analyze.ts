@@ -95,9 +95,9 @@ export interface Analysis {
   notes: string[];
 }
 
-export function analyzeGraph(graph: Graph, partial: Partial<Conventions> = {}): Analysis {
+/** `plan`: the execution plan of the same graph and conventions when the caller has it (built once per analysis). */
+export function analyzeGraph(graph: Graph, partial: Partial<Conventions> = {}, plan: ExecPlan = buildExecPlan(graph, { ...DEFAULT_CONVENTIONS, ...partial })): Analysis {
   const conventions: Conventions = { ...DEFAULT_CONVENTIONS, ...partial };
-  const plan = buildExecPlan(graph, conventions);
   const live = liveBytes(plan);
   const n = plan.steps.length;
 

@@ -5,6 +5,7 @@ import { capture, type Result } from '../errors';
 import type { Finding, ModelReport } from '../report/session';
 import type { Conventions } from '../analysis/conventions';
 import type { McuTarget } from '../mcu/catalogue';
+import type { ScheduleContext } from '../schedule/cost';
 import { emitFiles, weightsBytes, type GeneratedFile } from './emit';
 import { lowerProgram, type IoTensor } from './program';
 import { MIN_STACK_BYTES, programFootprint, type Footprint } from './footprint';
@@ -43,8 +44,9 @@ const BOARD_BYTES = 4 * 1024 * 1024;
 
 /** The firmware footprint of exporting `graph` with these options, without writing the files (the verdict's Flash
  *  and RAM). Fails as generateC would. */
-export function firmwareFootprint(graph: Graph, options: Pick<CodegenOptions, 'conventions' | 'schedule'> = {}): Result<Footprint> {
-  return capture(() => programFootprint(lowerProgram(graph, { conventions: options.conventions, schedule: options.schedule ?? null })));
+/** `context`: the schedule context the analysis built for the same graph and conventions (its plan is reused). */
+export function firmwareFootprint(graph: Graph, options: Pick<CodegenOptions, 'conventions' | 'schedule'> & { context?: ScheduleContext } = {}): Result<Footprint> {
+  return capture(() => programFootprint(lowerProgram(graph, { conventions: options.conventions, schedule: options.schedule ?? null, ...(options.context ? { context: options.context } : {}) })));
 }
 
 export function generateC(graph: Graph, options: CodegenOptions = {}): Result<CodegenOutput> {

@@ -6,7 +6,7 @@ import { ModelError } from '../errors';
 import { ARENA_ALIGNMENT, DEFAULT_CONVENTIONS, type Conventions } from '../analysis/conventions';
 import { alignUp, planArena } from '../analysis/planner';
 import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
-import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext } from '../schedule/cost';
+import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
 import { tileRegions, type Stage } from '../schedule/geometry';
 import { activationRange, quantizeMultiplier, roundAway, roundEven } from './quant';
 import { NEAREST_COORDS, NEAREST_ROUNDING, nearestIndices } from './resize';
@@ -66,6 +66,8 @@ export interface LowerOptions {
   conventions?: Partial<Conventions>;
   /** Patch-based: split after execution step `split` into p×q tiles; null or absent: layer by layer. */
   schedule?: { split: number; p: number; q: number } | null;
+  /** The schedule context of the same graph and conventions, when the caller has it: its plan is reused. */
+  context?: ScheduleContext;
 }
 
 const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
@@ -290,7 +292,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   let tiles: { rows: Parameters<typeof tileRegions>[1]; cols: Parameters<typeof tileRegions>[2] }[] = [];
   let schedule: Program['schedule'] = null;
   if (options.schedule) {
-    const ctx = scheduleContext(graph, conventions);
+    const ctx = options.context ?? scheduleContext(graph, conventions);
     plan = ctx.plan;
     const { split, p, q } = options.schedule;
     const st = ctx.stages[split];
@@ -305,7 +307,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     for (const r of bands.rows) for (const c of bands.cols) tiles.push({ rows: r, cols: c });
     schedule = { split, p, q, stageOutput: T(stage.output).name };
   } else {
-    plan = buildExecPlan(graph, conventions);
+    plan = options.context?.plan ?? buildExecPlan(graph, conventions);
     const items = plan.buffers.map((b) => ({ size: alignUp(b.bytes, ARENA_ALIGNMENT), start: b.start, end: b.end }));
     const planned = planArena(items);
     arenaBytes = planned.size;

@@ -119,9 +119,9 @@ export function targetFit(r: ModelReport): { target: McuTarget; fit: FitResult; 
  *  target. When the model cannot be exported, `firmware` is the reason and Flash counts the stored weights and the
  *  runtime. The one place a verdict is computed (analyze, schedule and the extension). */
 export function firmwareFit(
-  graph: Graph, eff: Effective, analysis: Analysis, schedule: ScheduleCost | null, arenaBytes: number,
+  graph: Graph, eff: Effective, analysis: Analysis, schedule: ScheduleCost | null, arenaBytes: number, context?: ScheduleContext,
 ): { firmware: Footprint | string; fit: FitResult | null } {
-  const r = firmwareFootprint(graph, { conventions: eff.conventions, schedule: schedule ? { split: schedule.split, p: schedule.p, q: schedule.q } : null });
+  const r = firmwareFootprint(graph, { conventions: eff.conventions, schedule: schedule ? { split: schedule.split, p: schedule.p, q: schedule.q } : null, ...(context ? { context } : {}) });
   const firmware = r.ok ? r.value : r.error.message;
   const [ram, flash] = r.ok ? [r.value.ramBytes, r.value.flashBytes] : [arenaBytes, analysis.flashBytes + RUNTIME_FLASH_BYTES];
   return { firmware, fit: eff.target ? evaluateFit(eff.target, ram, flash, analysis.complete) : null };
@@ -159,16 +159,17 @@ function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysi
 }
 
 export function analyzeModel(graph: Graph, fileName: string, eff: Effective): ModelReport {
-  const analysis = analyzeGraph(graph, eff.conventions);
+  // One execution plan for the analysis, the schedule search and the C lowering the verdict counts.
+  const ctx = scheduleContext(graph, eff.conventions);
+  const analysis = analyzeGraph(graph, eff.conventions, ctx.plan);
   const predicted = tflmArena(graph);
   const tflm = predicted.ok ? predicted.value : null;
   const tflmWhy = predicted.ok ? null : predicted.reason;
   if (eff.runtime === 'tflm') return tflmModelReport(graph, fileName, eff, analysis, tflm, tflmWhy);
-  const ctx = scheduleContext(graph, eff.conventions);
   const applied = appliedSchedule(ctx, eff, analysis.arenaBytes);
   const t = eff.target;
-  const perLayer = firmwareFit(graph, eff, analysis, null, analysis.arenaBytes);
-  const scheduled = applied.cost && applied.report ? firmwareFit(graph, eff, analysis, applied.cost, applied.report.arenaBytes) : perLayer;
+  const perLayer = firmwareFit(graph, eff, analysis, null, analysis.arenaBytes, ctx);
+  const scheduled = applied.cost && applied.report ? firmwareFit(graph, eff, analysis, applied.cost, applied.report.arenaBytes, ctx) : perLayer;
   const fw = scheduled.firmware;
   const perLayerFit = perLayer.fit;
   const fit = scheduled.fit;

@@ -83,9 +83,10 @@ interface AxisSplit {
   macULen: Float64Array;
 }
 
-export function scheduleContext(graph: Graph, partial: Partial<Conventions> = {}): ScheduleContext {
+/** `plan`: the execution plan of the same graph and conventions when the caller has it (built once per analysis). */
+export function scheduleContext(graph: Graph, partial: Partial<Conventions> = {}, plan?: ExecPlan): ScheduleContext {
   const conventions: Conventions = { ...DEFAULT_CONVENTIONS, ...partial };
-  const plan = buildExecPlan(graph, conventions);
+  plan ??= buildExecPlan(graph, conventions);
   const live = liveBytes(plan);
   let perLayerPeakBytes = 0;
   let perLayerPeakStep = -1;
