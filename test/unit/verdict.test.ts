@@ -207,6 +207,9 @@ test('runtime tflm: SRAM is TFLM\'s arena plus the reserve, Flash at least the m
   const rep = r.value.report;
   assert.equal(rep.fit!.sramNeeded, rep.tflm!.minArenaBytes + rep.effective.target!.reserveBytes, 'SRAM: the smallest arena and the reserve');
   assert.equal(rep.fit!.flashNeeded, exampleModel('tflite').length, 'Flash: the model file');
+  const md = reportMarkdown(rep);
+  assert.match(md, /## TFLM tensor arena \(32-bit Cortex-M\): the runtime in force/);
+  assert.ok(md.includes(rep.tflm!.declaration) && md.includes(`**${rep.tflm!.minArenaBytes.toLocaleString('en-US')} B**`));
   assert.equal(r.value.report.schedule, null);
   assert.ok(r.value.report.findings.some((f) => f.code === 'schedule' && /TFLM runs the model layer by layer/.test(f.message)));
   const v = memoryViewData(r.value.report, { enabled: false, reason: '' });

@@ -106,6 +106,18 @@ export function reportMarkdown(r: ModelReport): string {
   out.push('');
   out.push(`Schedule: ${r.schedule ? `${r.schedule.tiles.join('×')} tiles after #${r.schedule.split.index} ${md(r.schedule.split.op)} '${md(r.schedule.split.name)}'` : 'none'} — ${md(r.scheduleWhy)}.`);
   out.push('');
+  if (a.format === 'tflite') {
+    const tf = r.tflm;
+    out.push(`## TFLM tensor arena (32-bit Cortex-M)${r.effective.runtime === 'tflm' ? ': the runtime in force' : ''}`, '');
+    if (!tf) out.push(`Not predicted: ${md(r.tflmWhy ?? '')}.`, '');
+    else {
+      out.push(`Smallest \`kTensorArenaSize\`: **${n(tf.minArenaBytes)} B**; \`arena_used_bytes()\` after \`AllocateTensors()\`: ${n(tf.arenaUsedBytes)} B.`, '');
+      out.push('| part | bytes |', '|---|---:|');
+      out.push(`| head: ${tf.plannedTensors} planned tensors and ${tf.scratchBuffers} scratch buffers | ${n(tf.headBytes)} |`);
+      for (const k of tf.tail) out.push(`| tail: ${k.kind} | ${n(k.bytes)} |`);
+      out.push('', '```c', tf.declaration, '```', '');
+    }
+  }
   out.push('Conventions:');
   for (const c of a.conventionsText) out.push(`- ${c}`);
   if (r.findings.length > 0) {
