@@ -139,8 +139,10 @@ function render(d: MemoryViewData): void {
 }
 
 /** TFLM's tensor arena: both figures, the breakdown, the declaration to paste. */
+// Open when TFLM is the runtime in force; otherwise a one-line summary that unfolds.
 function tflmSection(t: NonNullable<MemoryViewData['tflm']>, runtime: MemoryViewData['runtime']): HTMLElement {
-  const s = el('section', { 'aria-label': 'TFLM tensor arena' }, el('h2', {}, `TFLM tensor arena (32-bit Cortex-M)${runtime === 'tflm' ? ' — the runtime in force' : ''}`));
+  const title = `TFLM tensor arena (32-bit Cortex-M): ${'why' in t ? 'not predicted' : `${n(t.minBytes)} B`}${runtime === 'tflm' ? ' — the runtime in force' : ''}`;
+  const s = el('details', { 'aria-label': 'TFLM tensor arena', class: 'tflm', ...(runtime === 'tflm' ? { open: '' } : {}) }, el('summary', {}, title));
   if ('why' in t) {
     s.append(el('p', {}, `Not predicted: ${t.why}.`));
     return s;
