@@ -917,7 +917,16 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
       case 'Transpose': {
         const x = x0;
-        const xs = geo(x).shape;
+        const gx = geo(x);
+        const gy = geo(y);
+        // Spatial letters follow the permutation (layout.ts), so a transpose between spatial layouts (NCHW ↔ NHWC) is a
+        // strided copy through the two views: it runs on a tile like any elementwise operator. (mm_transpose walks the
+        // whole tensor row-major and must not run inside the patch stage, where its output is a tile buffer.)
+        if (gx.axes && gy.axes && gx.C === gy.C && gx.H === gy.H && gx.W === gy.W && elementCount(gx.shape) === gx.C * gx.H * gx.W) {
+          kernels.add('copy');
+          return withEpi((a) => [`mm_copy(${gy.C}, ${esize(e)}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+        }
+        const xs = gx.shape;
         const perm = op.attrs.perm ?? xs.map((_, i) => xs.length - 1 - i);
         if (xs.length > 6) throw new CodegenError(`C export: ${label(op)}: rank ${xs.length} (up to 6 is generated)`, op.index);
         const st = rowMajorStrides(xs);
