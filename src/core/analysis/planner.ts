@@ -102,7 +102,12 @@ class OffsetOrder {
     this.block = Math.max(64, Math.ceil(Math.sqrt(count)));
   }
 
+  /** Placed before the first walk, in placement order: the blocks are built only when a walk needs them (a chain,
+   *  whose lifetimes are all short, never does). */
+  private pending: number[] | null = [];
+
   insert(id: number): void {
+    if (this.pending) { this.pending.push(id); return; }
     const at = this.offsets[id]!;
     // The last block whose first buffer lies at or below the new offset; the buffer goes after every equal offset.
     let lo = 0;
@@ -139,6 +144,12 @@ class OffsetOrder {
    *  innerGap, maxTop)` says whether a block of buffers that are all alive can be passed over whole. */
   walk(s0: number, e0: number, visit: (j: number) => boolean, skip: (first: number, innerGap: number, maxTop: number) => boolean): void {
     const { offsets, start, end } = this;
+    if (this.pending) {
+      // Offset order, ties in placement order (a stable sort of the placement order).
+      const ids = this.pending.sort((a, b) => offsets[a]! - offsets[b]!);
+      this.pending = null;
+      for (let k = 0; k < ids.length; k += this.block) this.blocks.push(this.summarise(ids.slice(k, k + this.block)));
+    }
     for (const b of this.blocks) {
       if (b.minStart > e0 || b.maxEnd < s0) continue;
       if (b.maxStart <= e0 && b.minEnd >= s0 && skip(offsets[b.ids[0]!]!, b.innerGap, b.maxTop)) continue;
