@@ -9,12 +9,14 @@ import { DTYPE_BITS, elementCount } from '../graph';
 import { alignUp, greedyBySize, type PlanItem } from '../analysis/planner';
 import { TFLM_ABI, TFLM_KERNELS, prepareAllocations, scratchRequests, type TflmOpFacts } from './kernels';
 
+/** Kinds of tail allocation. 'kernel data': each kernel's Init (its OpData); 'prepare data': what Prepare allocates
+ *  (per-channel multipliers and shifts, int16 softmax tables, copied output dims). */
 export type TflmTailKind =
   | 'interpreter' | 'tensor structs' | 'operator structs' | 'operator parameters' | 'kernel data'
-  | 'per-channel arrays' | 'scratch handles' | 'variables' | 'inputs and outputs';
+  | 'prepare data' | 'scratch handles' | 'variables' | 'inputs and outputs';
 
 export const TFLM_TAIL_KINDS: readonly TflmTailKind[] = [
-  'interpreter', 'tensor structs', 'operator structs', 'operator parameters', 'kernel data', 'per-channel arrays',
+  'interpreter', 'tensor structs', 'operator structs', 'operator parameters', 'kernel data', 'prepare data',
   'scratch handles', 'variables', 'inputs and outputs',
 ];
 
@@ -111,7 +113,7 @@ export function tflmArena(graph: Graph): TflmResult {
     const requests = A.scratchRequest * (scratch.length + A.maxScratchPerOp);
     peakDuringPrepare = Math.max(peakDuringPrepare, tail.used + requests + temps);
     const allocations = prepareAllocations(f);
-    for (const b of allocations) tail.alloc(b, A.arenaAlignment, 'per-channel arrays');
+    for (const b of allocations) tail.alloc(b, A.arenaAlignment, 'prepare data');
     if (allocations.length > 0) peakDuringPrepare = Math.max(peakDuringPrepare, tail.used + requests + temps - quantBytes(operands.at(-1) ?? -1));
     for (const b of scratchRequests(f)) scratch.push({ bytes: b, op: i });
     peakDuringPrepare = Math.max(peakDuringPrepare, tail.used + A.scratchRequest * (scratch.length + A.maxScratchPerOp));
