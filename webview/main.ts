@@ -154,6 +154,10 @@ function tflmSection(t: NonNullable<MemoryViewData['tflm']>, runtime: MemoryView
       el('tbody', {}, ...t.parts.map((p) => el('tr', {}, el('td', {}, p.label), el('td', { class: 'num' }, n(p.bytes)))))),
     el('pre', { class: 'declaration', 'aria-label': 'Declaration to paste' }, t.declaration),
   );
+  if (t.optimizedMinBytes !== null) {
+    s.append(el('p', {}, `With our arena plan written into the file as OfflineMemoryAllocation, stock TFLM needs ${n(t.optimizedMinBytes)} B. `,
+      button('Write TFLM-Optimized Model', () => api.postMessage({ type: 'writeTflmOptimized' }))));
+  }
   return s;
 }
 

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import {
   advise, BUILTIN_TARGETS, RUNTIMES, RUNTIME_RESERVE_BYTES, codegenOptionsFor, deploymentFileName, describeSchedule, evaluateFit, evaluateSchedule,
   findTarget, generateC, makeCustomTarget, ModelError, parseScheduleSpec, parseSize, printable, resolveSchedule,
-  firmwareFit, runPipeline, scheduleContext, searchSchedules, type Conventions, type CustomTargetSetting, type Deployment, type FitResult,
+  firmwareFit, openModel, optimizeForTflm, runPipeline, scheduleContext, searchSchedules, type Conventions, type CustomTargetSetting, type Deployment, type FitResult,
   type Runtime, type ScheduleReport, type SearchResult, type SettingsLayer, type PipelineOutput,
 } from '../core/index';
 import { nodeExternalData } from '../node/external-data';
@@ -39,6 +39,9 @@ const USAGE = `usage:
       writes a self-contained C99 folder: model.h/.c (static arena at the planned offsets, the patch loop),
       weights.c, the kernels used, a test harness and a Makefile (make host | cortex-m4 | cortex-m7 | run-qemu).
       The linker's RAM and Flash are the target's, so an over-budget build does not link.
+  mcu-mem optimize MODEL.tflite --out OPT.tflite
+      writes a copy of the model with our arena plan as OfflineMemoryAllocation metadata, which stock TFLM uses
+      instead of its greedy plan (only when TFLM's smallest arena gets smaller; exit 1 when it would not).
   mcu-mem targets [--json]
   mcu-mem example OUT.onnx|OUT.tflite     write the bundled example model (a small MobileNetV2-style network)
 
@@ -240,6 +243,42 @@ function scheduleCommand(args: Args, io: Io): number {
   return exitStatus(fit);
 }
 
+/** optimize: the .tflite file with our arena plan as OfflineMemoryAllocation, for stock TFLM. Exit 0 when written,
+ *  1 when TFLM's own plan is already as small (nothing written), 2 on bad input. */
+function optimizeCommand(args: Args, io: Io): number {
+  const file = modelFile(args, 'optimize');
+  const out = lastValue(args, '--out');
+  if (!out) throw new UsageError('optimize needs --out FILE, the optimized .tflite to write');
+  if (path.resolve(out) === path.resolve(file)) throw new UsageError('optimize never overwrites the model: give --out another file');
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(fs.readFileSync(file));
+  } catch (e) {
+    io.err(`mcu-mem: cannot read '${printable(file)}': ${e instanceof Error ? printable(e.message) : String(e)}`);
+    return EXIT_BAD_INPUT;
+  }
+  const opened = openModel(bytes, { fileName: file });
+  if (!opened.ok) {
+    io.err(`mcu-mem: ${printable(file)}: ${printable(opened.error.message)} [${opened.error.code}]`);
+    return EXIT_BAD_INPUT;
+  }
+  if (opened.value.format !== 'tflite') throw new UsageError('optimize writes TFLite files for TFLM: give a .tflite model');
+  const r = optimizeForTflm(bytes, opened.value);
+  if (!r.ok) {
+    io.err(`mcu-mem: ${printable(file)}: nothing written: ${printable(r.error.message)}`);
+    return r.error.code === 'unsupported' && /already as small/.test(r.error.message) ? EXIT_DOES_NOT_FIT : EXIT_BAD_INPUT;
+  }
+  fs.writeFileSync(out, r.value.bytes);
+  const { before, after } = r.value;
+  const n = (v: number): string => `${v.toLocaleString('en-US')} B`;
+  io.out([
+    `wrote ${out}: the model with our arena plan as OfflineMemoryAllocation metadata (${r.value.offsets.filter((o) => o >= 0).length} tensors placed)`,
+    `TFLM's smallest arena ${n(before.minArenaBytes)} → ${n(after.minArenaBytes)} (−${n(before.minArenaBytes - after.minArenaBytes)}); head ${n(before.headBytes)} → ${n(after.headBytes)}; tail ${n(after.tailBytes)}`,
+    `  ${after.declaration}`,
+  ].join('\n'));
+  return EXIT_FITS;
+}
+
 function codegenCommand(args: Args, io: Io): number {
   const out = lastValue(args, '--out');
   if (!out) throw new UsageError('codegen needs --out DIR, the folder to write the C files into');
@@ -300,6 +339,7 @@ export function main(argv: readonly string[], io: Io): number {
         return EXIT_FITS;
       case 'example': return exampleCommand(args, io);
       case 'codegen': return codegenCommand(args, io);
+      case 'optimize': return optimizeCommand(args, io);
       default: throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {

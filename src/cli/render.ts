@@ -105,6 +105,9 @@ function tflmLines(r: ModelReport): string[] {
     `  TFLM arena (32-bit)    ${n(t.minArenaBytes)} B smallest kTensorArenaSize; arena_used_bytes ${n(t.arenaUsedBytes)} B = head ${n(t.headBytes)} (${t.plannedTensors} tensors, ${t.scratchBuffers} scratch buffers) + tail ${n(t.tailBytes)}`,
     `                         tail: ${t.tail.map((k) => `${k.kind} ${n(k.bytes)}`).join(', ')}`,
     `                         ${t.declaration}`,
+    r.tflmOptimized
+      ? `  TFLM, optimized file   ${n(r.tflmOptimized.minArenaBytes)} B smallest kTensorArenaSize with our plan as OfflineMemoryAllocation (mcu-mem optimize)`
+      : `  TFLM, optimized file   none: ${printable(r.tflmOptimizedWhy ?? '')}`,
   ];
 }
 

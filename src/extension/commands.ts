@@ -92,6 +92,35 @@ export const COMMANDS: readonly CommandDef[] = [
   },
   { id: 'mcuMemory.generateC', run: async (s, arg, folder) => generateC(s, activeModel(arg), folder) },
   {
+    // <model>.optimized.tflite beside the model: the same model with our arena plan for stock TFLM.
+    id: 'mcuMemory.writeTflmOptimized',
+    run: async (s, arg) => {
+      const uri = await requireModel(arg);
+      if (!uri) return undefined;
+      const entry = s.store.get(uri) ?? (await s.store.open(uri));
+      if (!entry.report) {
+        void vscode.window.showErrorMessage(`Cannot write an optimized model: ${entry.error.message}`);
+        return undefined;
+      }
+      if (!entry.report.tflmOptimized) {
+        void vscode.window.showInformationMessage(`No TFLM-optimized model for ${uri.path.split('/').pop()}: ${entry.report.tflmOptimizedWhy ?? entry.report.tflmWhy ?? 'not a TFLite model'}.`);
+        return undefined;
+      }
+      const out = uri.with({ path: uri.path.replace(/(\.tflite)?$/i, '.optimized.tflite') });
+      const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MCU Memory: writing the TFLM-optimized model', cancellable: true },
+        (_p, token) => s.store.optimizeForTflm(uri, token));
+      if (!r) return undefined;
+      if (!r.ok) {
+        void vscode.window.showErrorMessage(`Cannot write an optimized model: ${r.error.message}`);
+        return undefined;
+      }
+      if (!(await writeFiles([{ uri: out, text: r.value.bytes }], uri, 'Write TFLM-Optimized Model', (old) => old.includes('OfflineMemoryAllocation')))) return undefined;
+      const n = (v: number): string => `${v.toLocaleString('en-US')} B`;
+      void vscode.window.showInformationMessage(`Wrote ${out.path.split('/').pop()}: TFLM's arena ${n(r.value.before)} → ${n(r.value.after)} (alignas(16) static uint8_t tensor_arena[${r.value.after}];)`);
+      return out;
+    },
+  },
+  {
     id: 'mcuMemory.exportReport',
     run: async (s, arg) => {
       const uri = await requireModel(arg);

@@ -31,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): Services | undefined
       else if (m.type === 'openListing') void vscode.commands.executeCommand('mcuMemory.openLayerListing', model);
       else if (m.type === 'generateC') void vscode.commands.executeCommand('mcuMemory.generateC', model);
       else if (m.type === 'exportReport') void vscode.commands.executeCommand('mcuMemory.exportReport', model);
+      else if (m.type === 'writeTflmOptimized') void vscode.commands.executeCommand('mcuMemory.writeTflmOptimized', model);
     };
     const views = new MemoryViewProvider(context.extensionUri, store, status, onMessage);
     const services: Services = { config, store, status, views, activationMs: () => activationMs };

@@ -31,11 +31,13 @@ async function statOf(uri: vscode.Uri): Promise<vscode.FileStat | null> {
 
 export interface PlannedFile {
   uri: vscode.Uri;
-  text: string;
+  /** Text, or the bytes of a binary file. */
+  text: string | Uint8Array;
 }
 
 /** A file we wrote before starts with the same line as the one we are about to write. */
-const sameFirstLine = (existing: string, planned: PlannedFile): boolean => existing.split('\n', 1)[0] === planned.text.split('\n', 1)[0];
+const sameFirstLine = (existing: string, planned: PlannedFile): boolean =>
+  typeof planned.text === 'string' && existing.split('\n', 1)[0] === planned.text.split('\n', 1)[0];
 
 /** Writes the files after the checks above. `ours` tells a file we generated before (overwritten without asking)
  *  from the user's own. Resolves to false when nothing was written. */
@@ -57,7 +59,7 @@ export async function writeFiles(files: readonly PlannedFile[], model: vscode.Ur
     }
     const st = await statOf(f.uri);
     if (st) {
-      const head = new TextDecoder().decode((await vscode.workspace.fs.readFile(f.uri)).subarray(0, 512));
+      const head = new TextDecoder().decode((await vscode.workspace.fs.readFile(f.uri)).subarray(0, 4096));
       if (!ours(head, f)) foreign.push(path.posix.basename(f.uri.path));
     }
   }
@@ -68,7 +70,7 @@ export async function writeFiles(files: readonly PlannedFile[], model: vscode.Ur
   }
   for (const f of files) {
     await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(f.uri, '..'));
-    await vscode.workspace.fs.writeFile(f.uri, new TextEncoder().encode(f.text));
+    await vscode.workspace.fs.writeFile(f.uri, typeof f.text === 'string' ? new TextEncoder().encode(f.text) : f.text);
   }
   return true;
 }

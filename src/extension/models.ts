@@ -150,6 +150,13 @@ export class ModelStore implements vscode.Disposable {
     return 'codegen' in r ? { ok: true, value: r.codegen } : { ok: false, error: { code: 'internal', message: 'unexpected reply' } };
   }
 
+  /** The model file with our arena plan as OfflineMemoryAllocation (stock TFLM), from its worker's graph. */
+  async optimizeForTflm(uri: vscode.Uri, token: vscode.CancellationToken): Promise<Result<{ bytes: Uint8Array; before: number; after: number }> | null> {
+    const r = await this.workerOf(uri).run({ type: 'optimize' }, token);
+    if (!r.ok) return r.error.code === 'cancelled' ? null : { ok: false, error: r.error };
+    return 'optimized' in r ? { ok: true, value: { bytes: r.optimized, before: r.before, after: r.after } } : { ok: false, error: { code: 'internal', message: 'unexpected reply' } };
+  }
+
   dispose(): void {
     for (const w of this.workers.values()) w.stop();
     for (const ds of this.watchers.values()) for (const d of ds) d.dispose();

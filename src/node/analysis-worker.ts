@@ -3,7 +3,7 @@
 // ends the thread whatever the model's size. The worker keeps the graph it opened, so C export reuses it.
 import { parentPort } from 'node:worker_threads';
 import * as path from 'node:path';
-import { generateC, runPipeline, type CodegenOptions, type CodegenOutput, type CoreError, type Graph, type ModelReport, type SettingsLayer } from '../core/index';
+import { generateC, optimizeForTflm, runPipeline, type CodegenOptions, type CodegenOutput, type CoreError, type Graph, type ModelReport, type SettingsLayer } from '../core/index';
 import { nodeExternalData } from './external-data';
 
 export type WorkerRequest =
@@ -12,14 +12,18 @@ export type WorkerRequest =
     /** The model's folder on disk (external data is checked there), or null for other schemes. */
     dir: string | null; base: SettingsLayer[]; deploymentText: string | null; restricted: boolean;
   }
-  | { type: 'codegen'; id: number; options: CodegenOptions };
+  | { type: 'codegen'; id: number; options: CodegenOptions }
+  /** The .tflite file with our arena plan as OfflineMemoryAllocation, for stock TFLM. */
+  | { type: 'optimize'; id: number };
 
 export type WorkerReply =
   | { id: number; ok: true; report: ModelReport }
   | { id: number; ok: true; codegen: CodegenOutput }
+  | { id: number; ok: true; optimized: Uint8Array; before: number; after: number }
   | { id: number; ok: false; error: CoreError };
 
 let graph: Graph | null = null;
+let modelBytes: Uint8Array | null = null;
 
 function handle(m: WorkerRequest): WorkerReply {
   if (m.type === 'analyze') {
@@ -30,9 +34,14 @@ function handle(m: WorkerRequest): WorkerReply {
     });
     if (!r.ok) return { id: m.id, ok: false, error: r.error };
     graph = r.value.graph;
+    modelBytes = m.bytes;
     return { id: m.id, ok: true, report: r.value.report };
   }
-  if (!graph) return { id: m.id, ok: false, error: { code: 'internal', message: 'the model was not analysed in this worker' } };
+  if (!graph || !modelBytes) return { id: m.id, ok: false, error: { code: 'internal', message: 'the model was not analysed in this worker' } };
+  if (m.type === 'optimize') {
+    const o = optimizeForTflm(modelBytes, graph);
+    return o.ok ? { id: m.id, ok: true, optimized: o.value.bytes, before: o.value.before.minArenaBytes, after: o.value.after.minArenaBytes } : { id: m.id, ok: false, error: o.error };
+  }
   const c = generateC(graph, m.options);
   return c.ok ? { id: m.id, ok: true, codegen: c.value } : { id: m.id, ok: false, error: c.error };
 }

@@ -69,7 +69,7 @@ export interface MemoryViewData {
   /** The verdict's state: 'incomplete' also when only TFLM's code in Flash is unknown. */
   status: FitStatus;
   /** TFLM's tensor arena (TFLite models): the figures, head and tail by kind, the declaration; or why not predicted. */
-  tflm: { usedBytes: number; minBytes: number; parts: { label: string; bytes: number }[]; declaration: string } | { why: string } | null;
+  tflm: { usedBytes: number; minBytes: number; parts: { label: string; bytes: number }[]; declaration: string; optimizedMinBytes: number | null } | { why: string } | null;
   /** Generate C: enabled when the C export exists; otherwise the reason, shown as the button's tooltip. */
   generateC: { enabled: boolean; reason: string };
 }
@@ -85,7 +85,8 @@ export type FromWebview =
   | { type: 'selectTarget' }
   | { type: 'openListing' }
   | { type: 'generateC' }
-  | { type: 'exportReport' };
+  | { type: 'exportReport' }
+  | { type: 'writeTflmOptimized' };
 
 /** Gauge levels as the embedded tools colour them: green, yellow above 70%, red above 100%. */
 export function gauge(region: Gauge['region'], used: number, size: number, atLeast = false): Gauge {

@@ -42,7 +42,7 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
     runtime: r.effective.runtime,
     status: fit.status,
     tflm: a.format !== 'tflite' ? null : r.tflm ? {
-      usedBytes: r.tflm.arenaUsedBytes, minBytes: r.tflm.minArenaBytes, declaration: r.tflm.declaration,
+      usedBytes: r.tflm.arenaUsedBytes, minBytes: r.tflm.minArenaBytes, declaration: r.tflm.declaration, optimizedMinBytes: r.tflmOptimized?.minArenaBytes ?? null,
       parts: [{ label: `head: planned tensors and scratch buffers (${r.tflm.plannedTensors} + ${r.tflm.scratchBuffers})`, bytes: r.tflm.headBytes }, ...r.tflm.tail.map((k) => ({ label: `tail: ${k.kind}`, bytes: k.bytes }))],
     } : { why: r.tflmWhy ?? 'not predicted' },
     generateC,

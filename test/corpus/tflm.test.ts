@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openModelOrThrow, tflmArena, type Graph, type TflmArena } from '../../src/core/index';
+import { openModelOrThrow, optimizeForTflm, tflmArena, type Graph, type TflmArena } from '../../src/core/index';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { HAVE_SHARED, listSharedModels, sharedModel } from '../helpers';
 import { tflmCases } from '../tflm-cases';
@@ -151,4 +151,33 @@ test('C export against TFLM: the same outputs for the same input (int8 bit-exact
     });
     assert.ok(worst <= tolerance, `${name}: outputs differ by ${worst} (allowed ${tolerance})`);
   }
+});
+
+test('optimized for TFLM: our plan as OfflineMemoryAllocation; TFLM takes the predicted arena, never more than before, with bit-identical outputs', { skip: SKIP || (HAVE_SHARED ? false : 'no shared models'), timeout: 900_000 }, () => {
+  let written = 0;
+  for (const file of listSharedModels().filter((m) => m.endsWith('.tflite'))) {
+    const bytes = new Uint8Array(fs.readFileSync(file));
+    const graph = openModelOrThrow(bytes, { fileName: path.basename(file) });
+    const r = optimizeForTflm(bytes, graph);
+    if (!r.ok) {
+      // Only when TFLM's own plan is already as small, or TFLM's arena is not predicted at all.
+      assert.match(r.error.message, /already as small|not predicted/, `${file}: ${r.error.message}`);
+      continue;
+    }
+    written++;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-mem-opt-'));
+    const optimized = path.join(dir, 'optimized.tflite');
+    fs.writeFileSync(optimized, r.value.bytes);
+    const measured = runTflm(r.value.bytes);
+    assert.notEqual(typeof measured, 'string', `${file}: TFLM runs the optimized file`);
+    const m = measured as Measured;
+    assert.deepEqual({ used: m.used, min: m.min, head: m.head }, { used: r.value.after.arenaUsedBytes, min: r.value.after.minArenaBytes, head: r.value.after.headBytes }, `${file}: optimized, predicted vs TFLM`);
+    assert.ok(m.min < r.value.before.minArenaBytes, `${file}: smaller than TFLM's own plan`);
+    const t = graph.tensors[graph.inputs[0]!]!;
+    const n = t.shape!.reduce((a, b) => a * b, 1);
+    const input = t.dtype === 'float32' ? bytesOf(randomFloats(n, 3, -1, 1)) : bytesOf(randomInt8(n, 3));
+    assert.deepEqual(tflmOutputs(optimized, graph, input), tflmOutputs(file, graph, input), `${file}: the same outputs with the optimized file`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.ok(written >= 2, `${written} optimized files (mlperf_vww_96_int8 and its float twin at least)`);
 });

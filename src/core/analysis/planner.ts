@@ -9,6 +9,8 @@ export interface PlanItem {
   /** First and last step alive, inclusive. */
   start: number;
   end: number;
+  /** A given offset (TFLM's offline plan): the buffer is placed there, not planned, and the others around it. */
+  offset?: number;
 }
 
 export interface ArenaPlan {
@@ -192,6 +194,14 @@ function place(items: readonly PlanItem[], order: readonly number[], bestFit: bo
     if (need === 0) continue;
     const s0 = start[i]!;
     const e0 = end[i]!;
+    const given = items[i]!.offset;
+    if (given !== undefined) {
+      offsets[i] = given;
+      index.insert(i, s0, e0);
+      placed.insert(i);
+      size = Math.max(size, given + need);
+      continue;
+    }
     let candidate = 0;
     let chosen = -1;
     let bestGap = Infinity;
@@ -232,9 +242,12 @@ function place(items: readonly PlanItem[], order: readonly number[], bestFit: bo
 /** TFLM's GreedyMemoryPlanner (greedy_memory_planner.cc): buffers are requested in `requests` order (TFLM: tensor
  *  index order); it lists them from the last request to the first, bubble-sorts by size, largest first (stable, so
  *  among equal sizes the later request comes first), and places each at the lowest gap among the buffers alive with
- *  it, in offset order. */
+ *  it, in offset order. Buffers with an offline offset are placed at it before all others. */
 export function greedyBySize(items: readonly PlanItem[], requests: readonly number[] = items.map((_, i) => i)): ArenaPlan {
-  const order = requests.slice().reverse().sort((a, b) => items[b]!.size - items[a]!.size);
+  // Buffers with a given offset (TFLM's offline plan) are placed first, in request order; the others around them.
+  const fixed = requests.filter((i) => items[i]!.offset !== undefined);
+  const online = requests.filter((i) => items[i]!.offset === undefined);
+  const order = [...fixed, ...online.reverse().sort((a, b) => items[b]!.size - items[a]!.size)];
   return { ...place(items, order, false), strategy: 'greedy by size (TFLM)' };
 }
 

@@ -45,7 +45,7 @@ export interface AnalysisJson {
   runtime: Runtime;
   /** TFLM's tensor arena for this model on a 32-bit Cortex-M (arena_used_bytes, the smallest kTensorArenaSize, head
    *  and tail by kind, the declaration), or why it is not predicted. */
-  tflm: (TflmArena & { why: null }) | { why: string };
+  tflm: (TflmArena & { why: null; optimized: { minArenaBytes: number; arenaUsedBytes: number; why: null } | { why: string } }) | { why: string };
   /** Each setting in force and where it came from (default, VS Code settings, deployment file, command line). */
   settings: Record<SettingKey, SettingOrigin>;
   unsupported: Analysis['unsupported'];
@@ -105,7 +105,9 @@ export function reportJson(r: ModelReport): AnalysisJson {
     ...fitsJson(fit),
     complete: a.complete,
     runtime: r.effective.runtime,
-    tflm: r.tflm ? { ...r.tflm, why: null } : { why: r.tflmWhy ?? 'not predicted' },
+    tflm: r.tflm
+      ? { ...r.tflm, why: null, optimized: r.tflmOptimized ? { minArenaBytes: r.tflmOptimized.minArenaBytes, arenaUsedBytes: r.tflmOptimized.arenaUsedBytes, why: null } : { why: r.tflmOptimizedWhy ?? '' } }
+      : { why: r.tflmWhy ?? 'not predicted' },
     settings: r.effective.origins,
     firmware: r.firmware ? { ...r.firmware, why: r.firmwareWhy } : { why: r.firmwareWhy },
     unsupported: a.unsupported,

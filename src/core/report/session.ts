@@ -14,6 +14,7 @@ import { searchSchedules } from '../schedule/search';
 import { resolveSchedule, scheduleRefText } from '../schedule/spec';
 import type { Effective, ScheduleSetting } from './deployment';
 import { tflmArena, type TflmArena } from '../tflm/arena';
+import { tflmOfflinePlan } from '../tflm/optimize';
 
 export type FindingSeverity = 'error' | 'warning' | 'information';
 
@@ -57,6 +58,10 @@ export interface ModelReport {
    *  With runtime "tflm" the verdict's SRAM is this arena. */
   tflm: TflmArena | null;
   tflmWhy: string | null;
+  /** TFLM's arena with our plan written into the file as OfflineMemoryAllocation (`mcu-mem optimize`), when that is
+   *  smaller; otherwise null and `tflmOptimizedWhy` says why. */
+  tflmOptimized: TflmArena | null;
+  tflmOptimizedWhy: string | null;
 }
 
 export const MAX_CANDIDATES = 6;
@@ -140,7 +145,23 @@ function tflmFit(graph: Graph, eff: Effective, tflm: TflmArena | null, tflmWhy: 
 }
 
 /** The report with runtime "tflm": TFLM runs the .tflite file layer by layer, with its own arena. */
-function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysis: Analysis, tflm: TflmArena | null, tflmWhy: string | null): ModelReport {
+/** TFLM's figures for a report: as the file is, and with our offline plan. */
+interface TflmFigures {
+  tflm: TflmArena | null;
+  tflmWhy: string | null;
+  tflmOptimized: TflmArena | null;
+  tflmOptimizedWhy: string | null;
+}
+
+function tflmFigures(graph: Graph): TflmFigures {
+  const predicted = tflmArena(graph);
+  if (!predicted.ok) return { tflm: null, tflmWhy: predicted.reason, tflmOptimized: null, tflmOptimizedWhy: null };
+  const o = tflmOfflinePlan(graph);
+  return { tflm: predicted.value, tflmWhy: null, tflmOptimized: o.ok ? o.value.after : null, tflmOptimizedWhy: o.ok ? null : o.error.message };
+}
+
+function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysis: Analysis, figures: TflmFigures): ModelReport {
+  const { tflm, tflmWhy } = figures;
   const fit = tflmFit(graph, eff, tflm, tflmWhy);
   const t = eff.target;
   const findings: Finding[] = [];
@@ -152,20 +173,22 @@ function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysi
   if (t && fit && !fit.flashFits) {
     findings.push({ severity: 'error', code: 'flash', step: null, message: `the model file, ${bytes(fit.flashNeeded)}, which TFLM reads from Flash, exceeds ${t.name}'s ${bytes(t.flashBytes)} Flash by at least ${bytes(fit.flashNeeded - t.flashBytes)}` });
   }
+  const opt = figures.tflmOptimized;
+  if (tflm && opt) {
+    findings.push({ severity: 'information', code: 'tflm', step: null, message: `with our arena plan written into the file (mcu-mem optimize, or the command Write TFLM-Optimized Model), TFLM needs ${bytes(opt.minArenaBytes)} instead of ${bytes(tflm.minArenaBytes)}${t && tflm.minArenaBytes + t.reserveBytes > t.sramBytes && opt.minArenaBytes + t.reserveBytes <= t.sramBytes ? `, which fits ${t.name}'s SRAM` : ''}` });
+  }
   if (!tflm) findings.push({ severity: 'warning', code: 'tflm', step: null, message: `INCOMPLETE: TFLM's arena is not predicted: ${tflmWhy}` });
   else if (t && fit && fit.status === 'incomplete') findings.push({ severity: 'warning', code: 'tflm', step: null, message: `INCOMPLETE: TFLM's arena fits ${t.name} (${bytes(fit.sramNeeded)} with the reserve), and the model file takes ${bytes(fit.flashNeeded)} of its Flash; TFLM's own code in Flash is not measured, so no verdict says it fits` });
   return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit: fit, fit, schedule: null, scheduledLive: null,
-    scheduleWhy: 'layer by layer (runtime "tflm")', candidates: [], findings, firmware: null, firmwareWhy: 'runtime "tflm": the C export is not used', tflm, tflmWhy };
+    scheduleWhy: 'layer by layer (runtime "tflm")', candidates: [], findings, firmware: null, firmwareWhy: 'runtime "tflm": the C export is not used', ...figures };
 }
 
 export function analyzeModel(graph: Graph, fileName: string, eff: Effective): ModelReport {
   // One execution plan for the analysis, the schedule search and the C lowering the verdict counts.
   const ctx = scheduleContext(graph, eff.conventions);
   const analysis = analyzeGraph(graph, eff.conventions, ctx.plan);
-  const predicted = tflmArena(graph);
-  const tflm = predicted.ok ? predicted.value : null;
-  const tflmWhy = predicted.ok ? null : predicted.reason;
-  if (eff.runtime === 'tflm') return tflmModelReport(graph, fileName, eff, analysis, tflm, tflmWhy);
+  const figures = tflmFigures(graph);
+  if (eff.runtime === 'tflm') return tflmModelReport(graph, fileName, eff, analysis, figures);
   const applied = appliedSchedule(ctx, eff, analysis.arenaBytes);
   const t = eff.target;
   const perLayer = firmwareFit(graph, eff, analysis, null, analysis.arenaBytes, ctx);
@@ -211,7 +234,7 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
   if (incomplete) findings.push(incomplete);
   return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit, fit, schedule: applied.report,
     scheduledLive: applied.cost ? scheduledLive(ctx, applied.cost) : null, scheduleWhy: applied.why, candidates: applied.candidates, findings,
-    firmware: typeof fw === 'string' ? null : fw, firmwareWhy: typeof fw === 'string' ? fw : 'the C export with the schedule in force', tflm, tflmWhy };
+    firmware: typeof fw === 'string' ? null : fw, firmwareWhy: typeof fw === 'string' ? fw : 'the C export with the schedule in force', ...figures };
 }
 
 /** One warning for every unsized operator: how many, the first few by name, and that the figures are lower bounds. */

@@ -40,6 +40,13 @@ export interface TflmArena {
 
 export type TflmResult = { ok: true; value: TflmArena } | { ok: false; reason: string };
 
+/** The buffers TFLM plans in the head, in its request order: tensors (with their index) then scratch buffers. */
+export interface TflmHead {
+  items: PlanItem[];
+  /** Tensor index of each item; -1 for a scratch buffer. */
+  tensorOf: number[];
+}
+
 /** Bytes TFLM gives a tensor (TfLiteEvalTensorByteLength): element size × element count. */
 function tensorBytes(t: Tensor): number | null {
   if (!t.shape) return null;
@@ -65,6 +72,12 @@ function rawInputs(op: Op): number[] {
 }
 
 export function tflmArena(graph: Graph): TflmResult {
+  const r = tflmAllocation(graph);
+  return r.ok ? { ok: true, value: r.value.arena } : r;
+}
+
+/** TFLM's allocation: the figures, and the head's buffers (for a better offline plan). */
+export function tflmAllocation(graph: Graph): { ok: true; value: { arena: TflmArena; head: TflmHead } } | { ok: false; reason: string } {
   if (graph.format !== 'tflite') return { ok: false, reason: 'TFLM runs TFLite models; this is an ONNX model' };
   if ((graph.metadata.subgraphCount ?? 1) > 1) return { ok: false, reason: `the model has ${graph.metadata.subgraphCount} subgraphs: TFLM's arena is predicted for one` };
   const A = TFLM_ABI;
@@ -74,7 +87,10 @@ export function tflmArena(graph: Graph): TflmResult {
     if (!k) return { ok: false, reason: `operator #${op.index} ${op.sourceType}${op.customCode ? ` (${op.customCode})` : ''}: its TFLM kernel is not modelled` };
     facts.push({ op, kernel: k, graph });
   }
-  if (graph.metadata.offlinePlan) return { ok: false, reason: 'the model carries an offline memory plan (OfflineMemoryAllocation): not predicted yet' };
+  // An offline plan (OfflineMemoryAllocation metadata) gives tensors their offsets; -1 leaves one to the planner.
+  const offline = graph.metadata.offlinePlan?.offsets ?? null;
+  if (offline && offline.length !== graph.tensors.length) return { ok: false, reason: `the offline memory plan has ${offline.length} offsets for ${graph.tensors.length} tensors, which TFLM refuses` };
+  const offlineAt = (i: number): number | undefined => (offline && offline[i] !== -1 ? offline[i] : undefined);
   const bytes: (number | null)[] = graph.tensors.map(tensorBytes);
   for (const [i, t] of graph.tensors.entries()) {
     if (bytes[i] === null && !t.fileBuffer) return { ok: false, reason: `tensor '${t.name}' has no known size` };
@@ -125,7 +141,8 @@ export function tflmArena(graph: Graph): TflmResult {
   if (scratch.length > 0) tail.alloc(A.scratchBufferHandle * scratch.length, A.pointer, 'scratch handles');
   const tailBeforeVariables = tail.used;
   const temp = alignUp(alignUp(requestList, A.pointer) + A.pointer /* subgraph offsets */, A.pointer) + A.allocationInfo * (graph.tensors.length + scratch.length);
-  for (const [i, t] of graph.tensors.entries()) if (t.role === 'variable') tail.alloc(bytes[i] ?? 0, A.arenaAlignment, 'variables');
+  // Variable tensors live in the tail, unless the offline plan places them in the head.
+  for (const [i, t] of graph.tensors.entries()) if (t.role === 'variable' && offlineAt(i) === undefined) tail.alloc(bytes[i] ?? 0, A.arenaAlignment, 'variables');
 
   // Lifetimes as micro_allocation_info.cc marks them: graph inputs at scope 0, operator i at scope i + 1 (its outputs
   // created there, its inputs and outputs used there), graph outputs kept to the last scope. Shifted by one so that a
@@ -142,13 +159,21 @@ export function tflmArena(graph: Graph): TflmResult {
   const end = graph.ops.length;
   for (const t of graph.outputs) { create(t, end); last[t] = end; }
   const items: PlanItem[] = [];
+  const tensorOf: number[] = [];
   graph.tensors.forEach((t, i) => {
     const b = bytes[i] ?? 0;
-    if (t.fileBuffer || t.role === 'variable' || b === 0) return;
-    items.push({ size: alignUp(b, A.arenaAlignment), start: first[i]! + 1, end: last[i]! + 1 });
+    const at = offlineAt(i);
+    // micro_allocation_info.cc: no file data, not a variable, not empty; or a variable the offline plan places.
+    const planned = (!t.fileBuffer && t.role !== 'variable' && b !== 0) || (t.role === 'variable' && at !== undefined);
+    if (!planned) return;
+    items.push({ size: alignUp(b, A.arenaAlignment), start: first[i]! + 1, end: last[i]! + 1, ...(at !== undefined ? { offset: at } : {}) });
+    tensorOf.push(i);
   });
   const plannedTensors = items.length;
-  for (const s of scratch) items.push({ size: alignUp(s.bytes, A.arenaAlignment), start: s.op + 2, end: s.op + 2 });
+  for (const s of scratch) {
+    items.push({ size: alignUp(s.bytes, A.arenaAlignment), start: s.op + 2, end: s.op + 2 });
+    tensorOf.push(-1);
+  }
   const head = greedyBySize(items).size;
 
   // The planner's working memory: what is left between the temporary allocations and the tail must hold its
@@ -173,17 +198,15 @@ export function tflmArena(graph: Graph): TflmResult {
   io(graph.outputs);
   const used = head + tail.used;
   const min = alignUp(Math.max(used, planning, beforeVariables, peakDuringPrepare), A.arenaAlignment);
-  return {
-    ok: true,
-    value: {
-      arenaUsedBytes: used,
-      minArenaBytes: min,
-      headBytes: head,
-      tailBytes: tail.used,
-      tail: TFLM_TAIL_KINDS.map((kind) => ({ kind, bytes: tail.byKind.get(kind) ?? 0 })).filter((k) => k.bytes > 0),
-      plannedTensors,
-      scratchBuffers: scratch.length,
-      declaration: `alignas(16) static uint8_t tensor_arena[${min}];`,
-    },
+  const arena: TflmArena = {
+    arenaUsedBytes: used,
+    minArenaBytes: min,
+    headBytes: head,
+    tailBytes: tail.used,
+    tail: TFLM_TAIL_KINDS.map((kind) => ({ kind, bytes: tail.byKind.get(kind) ?? 0 })).filter((k) => k.bytes > 0),
+    plannedTensors,
+    scratchBuffers: scratch.length,
+    declaration: `alignas(16) static uint8_t tensor_arena[${min}];`,
   };
+  return { ok: true, value: { arena, head: { items, tensorOf } } };
 }

@@ -103,6 +103,11 @@ export class FbTable {
     return p ? this.f.bb.readUint32(p) + this.f.bb.readUint32(p + 4) * 2 ** 32 : def;
   }
 
+  /** Absolute position of the object an offset field points to, or 0 when the field is absent. */
+  ref(slot: number, what: string): number {
+    return this.indirect(slot, what);
+  }
+
   private indirect(slot: number, what: string): number {
     const p = this.field(slot, 4);
     if (!p) return 0;
