@@ -9,7 +9,7 @@ import { RESULTS, ROOT } from './harness.mjs';
 
 const SHARED_MODEL = join(ROOT, '..', 'shared', 'models', 'tflite', 'person_detect.tflite');
 
-/** A fresh workspace: TFLM's person detection model, our bundled example, and a broken file. */
+/** A fresh workspace: TFLM's person detection model, our bundled example (ONNX and TFLite), and a broken file. */
 export function prepareWorkspace(name) {
   if (!existsSync(SHARED_MODEL)) throw new Error(`the integration tests need ${SHARED_MODEL} (../shared beside the repository)`);
   const dir = join(RESULTS, name);
@@ -17,6 +17,7 @@ export function prepareWorkspace(name) {
   mkdirSync(dir, { recursive: true });
   copyFileSync(SHARED_MODEL, join(dir, 'person_detect.tflite'));
   execFileSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'example', join(dir, 'tiny_mobilenet.onnx')], { stdio: 'ignore' });
+  execFileSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'example', join(dir, 'tiny_mobilenet.tflite')], { stdio: 'ignore' });
   writeFileSync(join(dir, 'broken.onnx'), Buffer.from('this is not an ONNX model'));
   return dir;
 }

@@ -225,6 +225,20 @@ describe('MCU Memory Inspector in VS Code', function () {
     assert.equal(json.peakBytes, PEAK);
   });
 
+  it('Write TFLM-Optimized Model writes <model>.optimized.tflite with the offline plan when it helps, nothing otherwise', async () => {
+    const tiny = file('tiny_mobilenet.tflite');
+    const out = await vscode.commands.executeCommand<vscode.Uri | undefined>('mcuMemory.writeTflmOptimized', tiny);
+    assert.equal(out?.toString(), file('tiny_mobilenet.optimized.tflite').toString());
+    const written = readFileSync(out!.fsPath);
+    assert.equal(written.subarray(4, 8).toString('latin1'), 'TFL3');
+    assert.ok(written.includes(Buffer.from('OfflineMemoryAllocation')));
+    const entry = api.store.get(tiny)!;
+    assert.ok(entry.report?.tflmOptimized && entry.report.tflm && entry.report.tflmOptimized.minArenaBytes < entry.report.tflm.minArenaBytes);
+    // person_detect: TFLM's own plan is already as small, so no file.
+    assert.equal(await vscode.commands.executeCommand('mcuMemory.writeTflmOptimized', person()), undefined);
+    assert.ok(!existsSync(file('person_detect.optimized.tflite').fsPath));
+  });
+
   it('Generate C Code writes the C folder for the schedule in force; its arena is the one the view reports', async () => {
     const out = file('generated_c');
     if (existsSync(out.fsPath)) rmSync(out.fsPath, { recursive: true });
