@@ -144,7 +144,6 @@ function tflmFit(graph: Graph, eff: Effective, tflm: TflmArena | null, tflmWhy: 
   return evaluateFit(eff.target, tflm ? tflm.minArenaBytes : 0, file, false, why);
 }
 
-/** The report with runtime "tflm": TFLM runs the .tflite file layer by layer, with its own arena. */
 /** TFLM's figures for a report: as the file is, and with our offline plan. */
 interface TflmFigures {
   tflm: TflmArena | null;
@@ -160,6 +159,7 @@ function tflmFigures(graph: Graph): TflmFigures {
   return { tflm: predicted.value, tflmWhy: null, tflmOptimized: o.ok ? o.value.after : null, tflmOptimizedWhy: o.ok ? null : o.error.message };
 }
 
+/** The report with runtime "tflm": TFLM runs the .tflite file layer by layer, with its own arena. */
 function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysis: Analysis, figures: TflmFigures): ModelReport {
   const { tflm, tflmWhy } = figures;
   const fit = tflmFit(graph, eff, tflm, tflmWhy);
