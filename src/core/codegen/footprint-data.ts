@@ -26,7 +26,7 @@ export const KERNEL_CODE_BYTES: Readonly<Record<string, number>> = {
   concat: 56,
   transpose: 186,
   mean_f32: 128,
-  mean_s8: 212,
+  mean_s8: 244,
   softmax_f32: 172,
   softmax_s8: 252,
 };

@@ -500,17 +500,19 @@ void mm_mean_f32(const mm_mean_f32_t *p, const float *x, float *y) {
 
   mean_s8: {
     deps: ['requant'],
-    decl: `typedef struct { int32_t outer, n, inner, requant, in_zp, out_zp; float scale; } mm_mean_s8_t;
+    decl: `typedef struct { int32_t outer, n, inner, mode, in_zp, out_zp, multiplier, shift; float scale; } mm_mean_s8_t;
 void mm_mean_s8(const mm_mean_s8_t *p, const int8_t *x, int8_t *y);`,
-    code: `/* int8 mean over the middle of [outer][n][inner]: rounded average when scales match, else rescaled as TFLite's
-   reference QuantizedMeanOrSum does */
+    code: `/* int8 mean over the middle of [outer][n][inner]. mode 0: TFLite's QuantizedMeanOrSum, in integers (the sum less
+   n zero points, times the input/output scale ratio folded with 1/n into a Q31 multiplier and shift); mode 1: the
+   rounded average (ONNX, equal scales); mode 2: rescaled in float (ONNX, different scales) */
 void mm_mean_s8(const mm_mean_s8_t *p, const int8_t *x, int8_t *y) {
   for (int32_t o = 0; o < p->outer; o++)
     for (int32_t i = 0; i < p->inner; i++) {
       int32_t acc = 0;
       for (int32_t k = 0; k < p->n; k++) acc += x[((size_t)o * p->n + k) * p->inner + i];
       int32_t v;
-      if (p->requant) v = (int32_t)lroundf(((float)acc / (float)p->n - (float)p->in_zp) * p->scale) + p->out_zp;
+      if (p->mode == 0) v = mm_mbqm(acc - p->in_zp * p->n, p->multiplier, p->shift) + p->out_zp;
+      else if (p->mode == 2) v = (int32_t)lroundf(((float)acc / (float)p->n - (float)p->in_zp) * p->scale) + p->out_zp;
       else v = acc > 0 ? (acc + p->n / 2) / p->n : (acc - p->n / 2) / p->n;
       y[(size_t)o * p->inner + i] = (int8_t)mm_clamp(v, -128, 127);
     }

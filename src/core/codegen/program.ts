@@ -8,7 +8,7 @@ import { alignUp, planArena } from '../analysis/planner';
 import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
 import { tileRegions, type Stage } from '../schedule/geometry';
-import { activationRange, quantizeMultiplier, roundAway, roundEven } from './quant';
+import { activationRange, meanMultiplier, quantizeMultiplier, roundAway, roundEven } from './quant';
 import { NEAREST_COORDS, NEAREST_ROUNDING, nearestIndices } from './resize';
 import { cText } from './c-text';
 
@@ -956,7 +956,11 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         const qx = qOf(x, 'mean input');
         const same = qx.scale === fin.q!.scale && izp(x, qx) === fin.zp;
         kernels.add('mean_s8');
-        params.push(`static const mm_mean_s8_t ${P} = {${outer}, ${n}, ${inner}, ${same ? 0 : 1}, ${izp(x, qx)}, ${fin.zp}, ${fmtFloat(qx.scale / fin.q!.scale)}};`);
+        // TFLite: TFLM's integer QuantizedMeanOrSum, bit for bit (its Q31 multiplier for the scale ratio, folded with
+        // 1/n as reference/reduce.h does). ONNX: as onnxruntime, the rounded average or a float rescale.
+        const [mult, shift] = graph.format === 'tflite' ? meanMultiplier(qx.scale / fin.q!.scale, n) : [0, 0];
+        const mode = graph.format === 'tflite' ? 0 : same ? 1 : 2;
+        params.push(`static const mm_mean_s8_t ${P} = {${outer}, ${n}, ${inner}, ${mode}, ${izp(x, qx)}, ${fin.zp}, ${mult}, ${shift}, ${fmtFloat(qx.scale / fin.q!.scale)}};`);
         return withEpi((a) => [`mm_mean_s8(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
       }
 

@@ -24,6 +24,15 @@ export function quantizeMultiplier(m: number): [number, number] {
   return [fixed, shift];
 }
 
+/** TFLite's int8 mean (reference/reduce.h QuantizedMeanOrSum): QuantizeMultiplier of the input/output scale ratio,
+ *  then 1/n folded in: shift by floor(log2 n) (at most 32 and 31 + shift), multiplier·2^that / n truncated. */
+export function meanMultiplier(ratio: number, n: number): [number, number] {
+  const [m, s] = quantizeMultiplier(ratio);
+  if (n <= 0) return [m, s];
+  const k = Math.min(Math.floor(Math.log2(n)), 32, 31 + s);
+  return [Number((BigInt(m) << BigInt(k)) / BigInt(n)), s - k];
+}
+
 /** float32 division rounded as C computes `f / scale` with float operands. */
 const fdiv = (a: number, b: number): number => Math.fround(Math.fround(a) / Math.fround(b));
 /** TfLiteRound / std::round: half away from zero. */
