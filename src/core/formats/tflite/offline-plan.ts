@@ -18,6 +18,8 @@ export function withOfflinePlan(bytes: Uint8Array, offsets: readonly number[]): 
   const f = new FbFile(bytes);
   const model = f.root('model');
   const buffers = model.tableVector(4, 'buffers', 1 << 24);
+  // Buffer 0 is the empty one tensors without data point at; the plan's buffer must come after it.
+  if (buffers.length === 0) throw new ModelError('bad-tflite', 'the model has no buffers (not even the empty buffer 0)');
   for (const [i, b] of buffers.entries()) {
     if (b.uint64(1) !== 0 || b.uint64(2) !== 0) throw new ModelError('bad-tflite', `buffer ${i} is stored after the flatbuffer (offset/size): such files cannot be rewritten yet`);
   }
