@@ -48,7 +48,64 @@ const USAGE = `usage:
 Sizes take K/KiB/M/MiB suffixes (binary). Exit status: 0 fits (or no target), 1 does not fit, 2 bad input or usage,
 3 incomplete (some operators could not be sized; what was sized fits).`;
 
-class UsageError extends Error {}
+/** A usage error; `command` selects the usage lines printed with it (all of them when absent). */
+class UsageError extends Error {
+  constructor(message: string, readonly command?: string) {
+    super(message);
+  }
+}
+
+/** The usage lines of one command (its block in USAGE), or all of them. */
+function usageOf(command: string | undefined): string {
+  if (!command) return USAGE;
+  const lines = USAGE.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`  mcu-mem ${command} `) || l === `  mcu-mem ${command}`);
+  if (start < 0) return USAGE;
+  let end = start + 1;
+  while (end < lines.length && lines[end]!.startsWith('    ') && !lines[end]!.startsWith('  mcu-mem ')) end++;
+  return `usage:\n${lines.slice(start, end).join('\n')}\n(mcu-mem --help lists every command and option)`;
+}
+
+/** Edit distance (Levenshtein) for "did you mean". */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length]!;
+}
+
+/** " (did you mean X?)" for the closest candidates: within two edits, or those the word is a prefix of. */
+function didYouMean(word: string, candidates: readonly string[]): string {
+  const norm = (s: string): string => s.toLowerCase().replace(/[^a-z0-9-]/g, '');
+  const w = norm(word);
+  const scored = candidates.map((c) => ({ c, d: distance(w, norm(c)) })).filter((x) => x.d <= 2 || (w.length >= 3 && norm(x.c).startsWith(w)));
+  if (scored.length === 0) return '';
+  scored.sort((x, y) => x.d - y.d);
+  const best = scored.filter((x) => x.d === scored[0]!.d || norm(x.c).startsWith(w)).slice(0, 4).map((x) => x.c);
+  return ` (did you mean ${best.join(', ')}?)`;
+}
+
+const COMMANDS = ['analyze', 'schedule', 'codegen', 'optimize', 'targets', 'example'];
+
+/** The package's version, from package.json beside the bundle (dist/) or the compiled sources (out/src/cli/). */
+function version(): string {
+  for (const rel of ['../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, rel), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'mcu-memory-inspector' && pkg.version) return pkg.version;
+    } catch {
+      // try the next place
+    }
+  }
+  return 'unknown';
+}
 
 interface Io {
   out: (s: string) => void;
@@ -72,7 +129,7 @@ interface Args {
 }
 
 const VALUE_OPTIONS = new Set(['--out', '--target', '--custom-target', '--reserve', '--schedule', '--max-overhead', '--split', '--deployment', '--runtime']);
-const FLAGS = new Set(['--json', '--help', '--advise', '--no-deployment']);
+const FLAGS = new Set(['--json', '--help', '--advise', '--no-deployment', '--version']);
 
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { positional: [], flags: new Set(), values: new Map() };
@@ -87,7 +144,7 @@ function parseArgs(argv: readonly string[]): Args {
         if (v === undefined) throw new UsageError(`${name} needs a value`);
         args.values.set(name, [...(args.values.get(name) ?? []), v]);
       } else if (name in SWITCHES || FLAGS.has(name)) args.flags.add(name);
-      else throw new UsageError(`unknown option ${a}`);
+      else throw new UsageError(`unknown option ${a}${didYouMean(name, [...VALUE_OPTIONS, ...Object.keys(SWITCHES), ...FLAGS])}`, argv.find((x) => COMMANDS.includes(x)));
     } else if (a === '-h') args.flags.add('--help');
     else args.positional.push(a);
   }
@@ -127,7 +184,7 @@ function flagLayer(args: Args): SettingsLayer {
   const name = lastValue(args, '--target');
   if (name !== undefined) {
     const known = findTarget(name, customs.map((c) => makeCustomTarget({ name: c.name, sramBytes: 0, flashBytes: 0 })));
-    if (!known) throw new UsageError(`unknown target '${name}'; run 'mcu-mem targets' for the list, or define one with --custom-target NAME:SRAM:FLASH`);
+    if (!known) throw new UsageError(`unknown target '${name}'${didYouMean(name, [...BUILTIN_TARGETS.map((t) => t.name), ...customs.map((c) => c.name)])}; run 'mcu-mem targets' for the list, or define one with --custom-target NAME:SRAM:FLASH`, args.positional[0]);
     values.target = name;
   } else if (customs.length === 1) values.target = customs[0]!;
   const reserve = lastValue(args, '--reserve');
@@ -188,10 +245,10 @@ function reportOf(args: Args, command: string, io: Io): PipelineOutput | number 
   let bytes: Uint8Array;
   try {
     const st = fs.statSync(file);
-    if (!st.isFile()) throw new Error('not a regular file');
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: st.isDirectory() ? 'EISDIR' : undefined });
     bytes = fs.readFileSync(file);
   } catch (e) {
-    io.err(`mcu-mem: cannot read '${printable(file)}': ${e instanceof Error ? printable(e.message) : String(e)}`);
+    io.err(readError(file, e));
     return EXIT_BAD_INPUT;
   }
   const r = runPipeline({ bytes, fileName: file, externalData: nodeExternalData(path.dirname(path.resolve(file))), base: [], deploymentText, top: [top] });
@@ -254,7 +311,7 @@ function optimizeCommand(args: Args, io: Io): number {
   try {
     bytes = new Uint8Array(fs.readFileSync(file));
   } catch (e) {
-    io.err(`mcu-mem: cannot read '${printable(file)}': ${e instanceof Error ? printable(e.message) : String(e)}`);
+    io.err(readError(file, e));
     return EXIT_BAD_INPUT;
   }
   const opened = openModel(bytes, { fileName: file });
@@ -323,10 +380,23 @@ function exampleCommand(args: Args, io: Io): number {
   return EXIT_FITS;
 }
 
+/** Why a file cannot be read, in words ("no such file", not "ENOENT: … stat"). */
+function readError(file: string, e: unknown): string {
+  const code = (e as { code?: string } | null)?.code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder, not a model file'
+    : e instanceof Error ? e.message : String(e);
+  return `mcu-mem: cannot read '${printable(file)}': ${printable(why)}`;
+}
+
 export function main(argv: readonly string[], io: Io): number {
+  let command: string | undefined;
   try {
+    if (argv.includes('--version') || argv.includes('-V')) {
+      io.out(`mcu-mem ${version()}`);
+      return EXIT_FITS;
+    }
     const args = parseArgs(argv);
-    const command = args.positional[0];
+    command = args.positional[0];
     if (args.flags.has('--help') || !command) {
       (command || args.flags.has('--help') ? io.out : io.err)(USAGE);
       return command || args.flags.has('--help') ? EXIT_FITS : EXIT_BAD_INPUT;
@@ -340,11 +410,11 @@ export function main(argv: readonly string[], io: Io): number {
       case 'example': return exampleCommand(args, io);
       case 'codegen': return codegenCommand(args, io);
       case 'optimize': return optimizeCommand(args, io);
-      default: throw new UsageError(`unknown command '${command}'`);
+      default: throw new UsageError(`unknown command '${command}'${didYouMean(command, COMMANDS)}`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`mcu-mem: ${printable(e.message)}\n\n${USAGE}`);
+      io.err(`mcu-mem: ${printable(e.message)}\n\n${usageOf(e.command ?? (command && COMMANDS.includes(command) ? command : undefined))}`);
       return EXIT_BAD_INPUT;
     }
     if (e instanceof ModelError) {

@@ -54,7 +54,10 @@ test('bad input and usage: exit 2 with a message naming the problem', () => {
   assert.match(r.err, /empty/);
   r = cli('analyze', path.join(dir, 'missing.onnx'));
   assert.equal(r.code, 2);
-  assert.match(r.err, /cannot read/);
+  assert.match(r.err, /cannot read '.*missing\.onnx': no such file$/m);
+  assert.doesNotMatch(r.err, /ENOENT/);
+  r = cli('analyze', dir);
+  assert.match(r.err, /it is a folder, not a model file/);
   r = cli('analyze', model, '--target', 'Z80');
   assert.equal(r.code, 2);
   assert.match(r.err, /unknown target 'Z80'/);
@@ -174,4 +177,23 @@ test('codegen: writes the C folder and reports the arena; a schedule and a targe
   assert.equal(tooSmall.code, 1, 'does not fit: exit 1 (the files are still written)');
   assert.match(tooSmall.err, /will not link/);
   assert.equal(cli('codegen', model).code, 2, 'no --out');
+});
+
+test('CLI habits: --version, "did you mean" for options, commands and targets, the usage of the command at hand only', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as { version: string };
+  assert.deepEqual([cli('--version').code, cli('--version').out.trim()], [0, `mcu-mem ${pkg.version}`]);
+  let r = cli('analyze', model, '--tagret', 'STM32F746');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown option --tagret \(did you mean --target\?\)/);
+  assert.match(r.err, /usage:\n  mcu-mem analyze MODEL/);
+  assert.doesNotMatch(r.err, /mcu-mem codegen MODEL/, 'only the analyze lines');
+  r = cli('analyze', model, '--target', 'stm32f4');
+  assert.match(r.err, /unknown target 'stm32f4' \(did you mean STM32F410, STM32F411, STM32F412/);
+  r = cli('anlyze', model);
+  assert.match(r.err, /unknown command 'anlyze' \(did you mean analyze\?\)/);
+  r = cli('codegen', model);
+  assert.match(r.err, /codegen needs --out DIR/);
+  assert.match(r.err, /usage:\n  mcu-mem codegen MODEL --out DIR/);
+  assert.doesNotMatch(r.err, /mcu-mem analyze MODEL/);
+  assert.equal(cli('analyze', model, '--frobnicate-everything').err.includes('did you mean'), false, 'no suggestion when nothing is close');
 });

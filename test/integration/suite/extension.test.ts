@@ -145,6 +145,8 @@ describe('MCU Memory Inspector in VS Code', function () {
     const editor = await waitFor('the listing editor', () => vscode.window.activeTextEditor?.document.uri.scheme === 'mcu-listing' && vscode.window.activeTextEditor);
     const doc = editor.document;
     assert.equal(doc.languageId, 'mcu-listing');
+    // The listing's × and ◀ are not flagged as ambiguous characters (no yellow boxes).
+    assert.equal(vscode.workspace.getConfiguration('editor', { languageId: 'mcu-listing' }).get('unicodeHighlight.ambiguousCharacters'), false);
     const opLines = doc.getText().split('\n').filter((l) => /^\d+\s/.test(l));
     assert.equal(opLines.length, 31);
     const line = doc.getText().split('\n').findIndex((l) => /^2\s+CONV_2D/.test(l));
