@@ -5,6 +5,7 @@ import type { Chart } from 'chart.js';
 import type { FromWebview, Gauge, MemoryViewData, ToWebview } from '../src/shared/protocol';
 import { drawChart } from './chart';
 import { button, checkbox, registerToolkit, tag } from './toolkit';
+import { formatBytes } from '../src/core/units';
 
 interface ViewState {
   perLayer: boolean;
@@ -27,7 +28,7 @@ let chart: Chart | null = null;
 let data: MemoryViewData | null = null;
 
 const n = (v: number): string => Math.round(v).toLocaleString('en-US');
-const kib = (v: number): string => `${(v / 1024).toFixed(1)} KiB`;
+const kib = formatBytes;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);

@@ -13,6 +13,7 @@ import { nodeExternalData } from '../node/external-data';
 import { renderAnalysis, renderSchedule, renderTargets } from './render';
 import { reportJson, scheduleJson, targetsJson } from '../core/index';
 import { exampleModel } from '../core/testing/examples';
+import { formatBytes } from '../core/units';
 
 export const EXIT_FITS = 0;
 export const EXIT_DOES_NOT_FIT = 1;
@@ -352,7 +353,7 @@ function codegenCommand(args: Args, io: Io): number {
   const r = result.value;
   fs.mkdirSync(out, { recursive: true });
   for (const f of r.files) fs.writeFileSync(path.join(out, f.path), f.text);
-  const kib = (n: number): string => `${n.toLocaleString('en-US')} B (${(n / 1024).toFixed(1)} KiB)`;
+  const kib = (n: number): string => `${n.toLocaleString('en-US')} B (${formatBytes(n)})`;
   const target = eff.target;
   io.out([
     `wrote ${r.files.length} files to ${out}: ${r.files.map((f) => f.path).join(', ')}`,

@@ -1,13 +1,11 @@
 // Human output: a per-layer table and a summary, conventions always printed.
 import { formatShape, printable, scheduleRefText, verdictText, type Effective, type Graph, type McuTarget, type ModelReport, type ScheduleReport, type SettingOrigin, type StepRef } from '../core/index';
 import type { ScheduleJson } from '../core/index';
+import { formatBytes, formatCount } from '../core/units';
 
 const n = (v: number): string => Math.round(v).toLocaleString('en-US');
-export const kib = (v: number): string => `${(v / 1024).toFixed(1)} KiB`;
-const mega = (v: number): string => {
-  const a = Math.abs(v);
-  return a >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : a >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : String(Math.round(v));
-};
+export const kib = formatBytes;
+const mega = formatCount;
 
 function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
   const widths = rows[0]!.map((_, c) => rows.reduce((w, r) => Math.max(w, (r[c] ?? '').length), 0));

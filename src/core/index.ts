@@ -1,6 +1,7 @@
 // Public surface of the core engine (pure TypeScript: bytes in, data out).
 export * from './errors';
 export { printable } from './text';
+export { formatBytes, formatCount } from './units';
 export * from './graph';
 export { openModel, openModelOrThrow, type OpenOptions } from './model';
 export type { ExternalDataHost } from './formats/onnx/external';

@@ -15,6 +15,7 @@ import { resolveSchedule, scheduleRefText } from '../schedule/spec';
 import type { Effective, ScheduleSetting } from './deployment';
 import { tflmArena, type TflmArena } from '../tflm/arena';
 import { tflmOfflinePlan } from '../tflm/optimize';
+import { formatBytes } from '../units';
 
 export type FindingSeverity = 'error' | 'warning' | 'information';
 
@@ -66,7 +67,7 @@ export interface ModelReport {
 
 export const MAX_CANDIDATES = 6;
 
-const kib = (b: number): string => (b >= 1024 * 1024 ? `${(b / 1024 / 1024).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
+const kib = formatBytes;
 const bytes = (b: number): string => `${Math.round(b).toLocaleString('en-US')} B`;
 
 /** "Run steps 0–12 in 4×4 patches: peak 1.34 MiB → 196.0 KiB, +9.3% MACs" */
