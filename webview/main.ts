@@ -54,7 +54,7 @@ function gaugeRow(g: Gauge): HTMLElement {
 function render(d: MemoryViewData): void {
   const root = document.getElementById('root')!;
   root.replaceChildren();
-  const io = (label: string, ts: MemoryViewData['inputs']): string => ts.map((t) => `${label} ${t.name}: ${t.shape ? t.shape.join('×') : '?'} ${t.dtype}`).join('; ');
+  const io = (label: string, ts: MemoryViewData['inputs']): string => ts.map((t) => `${label} '${t.name}': ${t.shape ? t.shape.join('×') : '?'} ${t.dtype}`).join('; ');
   root.append(
     el('header', {},
       el('h1', {}, d.fileName),
@@ -102,7 +102,7 @@ function render(d: MemoryViewData): void {
   const sched = el('section', { 'aria-label': 'Patch schedules' }, el('h2', {}, 'Patch schedules'));
   sched.append(el('p', {}, d.schedule
     ? `In force: ${d.schedule.tiles.join('×')} tiles after #${d.schedule.split.index} ${d.schedule.split.op} — ${d.scheduleWhy}.`
-    : `In force: none (layer by layer) — ${d.scheduleWhy}.`));
+    : `In force: ${d.scheduleWhy}.`));
   const list = el('ul', { class: 'candidates' });
   for (const c of d.candidates) {
     list.append(el('li', {}, `${c.title} (arena ${n(c.report.arenaBytes)} B) `,

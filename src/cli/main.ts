@@ -357,7 +357,7 @@ function codegenCommand(args: Args, io: Io): number {
   const target = eff.target;
   io.out([
     `wrote ${r.files.length} files to ${out}: ${r.files.map((f) => f.path).join(', ')}`,
-    `schedule: ${r.schedule ? `split after step #${r.schedule.split} ('${printable(r.schedule.stageOutput)}'), ${r.schedule.p}x${r.schedule.q} tiles` : 'layer by layer'} (${eff.schedule === 'auto' ? 'chosen automatically: ' : ''}${printable(report.scheduleWhy)})`,
+    `schedule: ${r.schedule ? `split after step #${r.schedule.split} ('${printable(r.schedule.stageOutput)}'), ${r.schedule.p}x${r.schedule.q} tiles (${eff.schedule === 'auto' ? 'chosen automatically: ' : ''}${printable(report.scheduleWhy)})` : printable(report.scheduleWhy)}`,
     `arena: ${kib(r.arenaBytes)}; weights: ${kib(r.weightsBytes)}; ${r.steps} steps; kernels: ${r.kernels.join(', ')}`,
     `firmware: Flash ${kib(r.footprint.flashBytes)} (weights, kernels ${r.footprint.kernelsBytes} B, model code ${r.footprint.modelBytes} B, runtime ${r.footprint.runtimeFlashBytes} B); RAM ${kib(r.footprint.ramBytes)} + reserve ${target ? target.reserveBytes : RUNTIME_RESERVE_BYTES} B (runtime data, stack and heap)`,
     `Cortex-M link: RAM ${kib(r.ramBytes)}, Flash ${kib(r.flashBytes)}${target ? ` (${target.name})` : ' (QEMU board; pass --target to link into an MCU\'s memory)'}`,

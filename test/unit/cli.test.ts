@@ -196,4 +196,7 @@ test('CLI habits: --version, "did you mean" for options, commands and targets, t
   assert.match(r.err, /usage:\n  mcu-mem codegen MODEL --out DIR/);
   assert.doesNotMatch(r.err, /mcu-mem analyze MODEL/);
   assert.equal(cli('analyze', model, '--frobnicate-everything').err.includes('did you mean'), false, 'no suggestion when nothing is close');
+  // Words: the schedule line says "layer by layer" once.
+  const out = cli('codegen', model, '--out', path.join(dir, 'habits_c'), '--no-deployment').out;
+  assert.match(out, /^schedule: layer by layer \(schedule "none", the default\)$/m);
 });
