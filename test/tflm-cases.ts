@@ -66,6 +66,16 @@ export function tflmCases(): { name: string; bytes: Uint8Array }[] {
     { name: 'SPACE_TO_DEPTH', op: 'SPACE_TO_DEPTH', inputs: [F(x)], outputs: [F([1, 4, 4, 16])], options: [[0, 'int32', 2]] },
     { name: 'DEPTH_TO_SPACE', op: 'DEPTH_TO_SPACE', inputs: [F(x)], outputs: [F([1, 16, 16, 1])], options: [[0, 'int32', 2]] },
     { name: 'L2_NORMALIZATION', op: 'L2_NORMALIZATION', inputs: [F([1, 8])], outputs: [F([1, 8])] },
+    // Per-channel weights: the kernel's multiplier and shift arrays in the tail.
+    {
+      name: 'FULLY_CONNECTED per-channel', op: 'FULLY_CONNECTED', inputs: [I8([1, 16])], outputs: [I8([1, 8], 0.1)], options: [[0, 'int8', 0]],
+      constants: [
+        { shape: [8, 16], dtype: 'int8', quant: q(Array.from({ length: 8 }, (_, i) => 0.01 + i * 0.001)) },
+        { shape: [8], dtype: 'int32', quant: q(Array.from({ length: 8 }, (_, i) => 0.05 * (0.01 + i * 0.001))) },
+      ],
+    },
+    // int16 input: the two 513-entry lookup tables in the tail.
+    { name: 'SOFTMAX int16', op: 'SOFTMAX', inputs: [{ shape: [1, 10], dtype: 'int16', quant: q([1 / 4096]) }], outputs: [{ shape: [1, 10], dtype: 'int16', quant: q([1 / 32768]) }] },
   ];
   return list.map((c) => ({ name: c.name, bytes: build(c) }));
 }

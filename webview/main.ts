@@ -28,7 +28,6 @@ let chart: Chart | null = null;
 let data: MemoryViewData | null = null;
 
 const n = (v: number): string => Math.round(v).toLocaleString('en-US');
-const kib = formatBytes;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -58,7 +57,7 @@ function render(d: MemoryViewData): void {
   root.append(
     el('header', {},
       el('h1', {}, d.fileName),
-      el('p', { class: 'facts' }, `${d.format.toUpperCase()} · ${d.layers.length} executed operators · ${n(d.macs)} MACs · weights ${kib(d.flashBytes)}`),
+      el('p', { class: 'facts' }, `${d.format.toUpperCase()} · ${d.layers.length} executed operators · ${n(d.macs)} MACs · weights ${formatBytes(d.flashBytes)}`),
       el('p', { class: 'facts' }, `${io('input', d.inputs)} → ${io('output', d.outputs)}`),
     ),
   );

@@ -324,7 +324,7 @@ function optimizeCommand(args: Args, io: Io): number {
   const r = optimizeForTflm(bytes, opened.value);
   if (!r.ok) {
     io.err(`mcu-mem: ${printable(file)}: nothing written: ${printable(r.error.message)}`);
-    return r.error.code === 'unsupported' && /already as small/.test(r.error.message) ? EXIT_DOES_NOT_FIT : EXIT_BAD_INPUT;
+    return r.error.code === 'no-gain' ? EXIT_DOES_NOT_FIT : EXIT_BAD_INPUT;
   }
   fs.writeFileSync(out, r.value.bytes);
   const { before, after } = r.value;

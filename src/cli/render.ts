@@ -4,8 +4,6 @@ import type { ScheduleJson } from '../core/index';
 import { formatBytes, formatCount } from '../core/units';
 
 const n = (v: number): string => Math.round(v).toLocaleString('en-US');
-export const kib = formatBytes;
-const mega = formatCount;
 
 function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
   const widths = rows[0]!.map((_, c) => rows.reduce((w, r) => Math.max(w, (r[c] ?? '').length), 0));
@@ -51,7 +49,7 @@ export function renderAnalysis(r: ModelReport, graph: Graph): string {
   for (const row of a.ops) {
     rows.push([
       String(row.index), clip(row.op, 28), clip(row.name, 36), row.outputShapes.map(formatShape).join(', '), n(row.outputBytes), n(row.liveBytes),
-      n(row.weightsBytes), mega(row.macs), row.index === a.peakStep ? '◀ peak' : row.unsupported ? '(not sized)' : '',
+      n(row.weightsBytes), formatCount(row.macs), row.index === a.peakStep ? '◀ peak' : row.unsupported ? '(not sized)' : '',
     ]);
   }
   out.push(table(rows, new Set([0, 4, 5, 6, 7])));
@@ -59,15 +57,15 @@ export function renderAnalysis(r: ModelReport, graph: Graph): string {
   const peak = a.ops[a.peakStep];
   const least = a.complete ? '' : 'at least ';
   out.push('Summary');
-  out.push(`  Peak SRAM (live set)   ${least}${n(a.peakBytes)} B (${kib(a.peakBytes)})${peak ? ` at #${peak.index} ${peak.op} '${clip(peak.name, 60)}'` : ''}`);
+  out.push(`  Peak SRAM (live set)   ${least}${n(a.peakBytes)} B (${formatBytes(a.peakBytes)})${peak ? ` at #${peak.index} ${peak.op} '${clip(peak.name, 60)}'` : ''}`);
   out.push(`  Arena plan             ${least}${n(a.arenaBytes)} B (${a.arenaStrategy}); lower bound ${n(a.lowerBoundBytes)} B; TFLM greedy ${n(a.greedyArenaBytes)} B`);
-  out.push(`  Flash (weights)        ${least}${n(a.flashBytes)} B (${kib(a.flashBytes)}) as stored in the file`);
+  out.push(`  Flash (weights)        ${least}${n(a.flashBytes)} B (${formatBytes(a.flashBytes)}) as stored in the file`);
   const fw = r.firmware;
   if (r.effective.runtime !== 'tflm') out.push(fw
     ? `  Firmware (C export)    Flash ${n(fw.flashBytes)} B: weights ${n(fw.weightsBytes)}, kernels ${n(fw.kernelsBytes)}, model code ${n(fw.modelBytes)}, runtime ${n(fw.runtimeFlashBytes)}; RAM ${n(fw.ramBytes)} B + reserve`
     : `  Firmware (C export)    not possible (${printable(r.firmwareWhy)}); Flash counts the stored weights and the runtime`);
   out.push(...tflmLines(r));
-  out.push(`  MACs                   ${least}${n(a.macs)} (${mega(a.macs)})`);
+  out.push(`  MACs                   ${least}${n(a.macs)} (${formatCount(a.macs)})`);
   if (a.reorder) {
     out.push(a.reorder.improved
       ? `  Reordered (--reorder)  peak ${n(a.reorder.peakBytes)} B, arena ${n(a.reorder.arenaBytes)} B with order ${a.reorder.order.join(',')}${a.reorder.complete ? '' : ' (search capped)'}`
@@ -111,7 +109,7 @@ function tflmLines(r: ModelReport): string[] {
 
 export function renderTargets(targets: readonly McuTarget[]): string {
   const rows = [['target', 'core', 'SRAM', 'Flash', 'notes']];
-  for (const t of targets) rows.push([t.name, t.core, kib(t.sramBytes), kib(t.flashBytes), t.notes ?? '']);
+  for (const t of targets) rows.push([t.name, t.core, formatBytes(t.sramBytes), formatBytes(t.flashBytes), t.notes ?? '']);
   return `${table(rows, new Set([2, 3]))}\n\nCustom targets: --custom-target NAME:SRAM:FLASH[:RESERVE] (e.g. myboard:256K:1M:16K)`;
 }
 
@@ -125,15 +123,15 @@ function scheduleLines(r: ScheduleReport, indent: string): string[] {
     `split after ${step(r.split)} (stage output ${o}), ${r.tiles[0]}×${r.tiles[1]} tiles`,
     `tile output ${r.tileOutput.rows.join(',')} rows × ${r.tileOutput.cols.join(',')} cols; tile input ${r.tileInput.interior.join('×')} interior, exact rows ${r.tileInput.rows.join(',')}, cols ${r.tileInput.cols.join(',')}`,
     `stage peak ${n(r.stagePeakBytes)} B at ${step(r.stagePeakOp)} (tile ${r.stagePeakTile.join(',')}); rest peak ${n(r.restPeakBytes)} B${r.restPeakOp ? ` at ${step(r.restPeakOp)}` : ''}`,
-    `peak ${n(r.peakBytes)} B (${kib(r.peakBytes)}), ${r.reduction.toFixed(1)}× below per-layer ${n(r.perLayerPeakBytes)} B; arena ${n(r.arenaBytes)} B`,
-    `MACs of the stage ${mega(m.stagePerLayer)} → ${mega(m.stageExact)} exact borders (${pct(r.overhead.stageExact)}), ${mega(m.stageUniform)} uniform tiles (${pct(r.overhead.stageUniform)}); whole model ${pct(r.overhead.modelExact)} (uniform ${pct(r.overhead.modelUniform)})`,
+    `peak ${n(r.peakBytes)} B (${formatBytes(r.peakBytes)}), ${r.reduction.toFixed(1)}× below per-layer ${n(r.perLayerPeakBytes)} B; arena ${n(r.arenaBytes)} B`,
+    `MACs of the stage ${formatCount(m.stagePerLayer)} → ${formatCount(m.stageExact)} exact borders (${pct(r.overhead.stageExact)}), ${formatCount(m.stageUniform)} uniform tiles (${pct(r.overhead.stageUniform)}); whole model ${pct(r.overhead.modelExact)} (uniform ${pct(r.overhead.modelUniform)})`,
   ].map((l) => indent + l);
 }
 
 export function renderSchedule(d: ScheduleJson): string {
   const out: string[] = [];
   const p = d.perLayer;
-  out.push(`${d.file}: per-layer peak ${n(p.peakBytes)} B (${kib(p.peakBytes)})${p.peakOp ? ` at ${step(p.peakOp)}` : ''}; arena ${n(p.arenaBytes)} B; ${mega(p.macs)} MACs`);
+  out.push(`${d.file}: per-layer peak ${n(p.peakBytes)} B (${formatBytes(p.peakBytes)})${p.peakOp ? ` at ${step(p.peakOp)}` : ''}; arena ${n(p.arenaBytes)} B; ${formatCount(p.macs)} MACs`);
   out.push('Conventions:');
   for (const c of d.conventions.text) out.push(`  - ${c}`);
   out.push('');
@@ -179,7 +177,7 @@ export function renderSchedule(d: ScheduleJson): string {
     if (a.whatIfs.length > 0) {
       out.push('What-ifs, computed on an edited copy of the graph with the same split and tiles:');
       const w: string[][] = [['name', 'change', 'tile in', 'peak B', 'MACs model', 'stage', 'model MACs Δ']];
-      for (const x of a.whatIfs) w.push([clip(x.name, 40), x.change, x.interiorInput.join('×'), n(x.peakBytes), pct(x.overheadModel), pct(x.overheadStage), mega(x.modelMacsDelta)]);
+      for (const x of a.whatIfs) w.push([clip(x.name, 40), x.change, x.interiorInput.join('×'), n(x.peakBytes), pct(x.overheadModel), pct(x.overheadStage), formatCount(x.modelMacsDelta)]);
       out.push(table(w, new Set([3, 4, 5, 6])));
     }
   }

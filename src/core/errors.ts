@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'external-data'
   | 'unsupported'
   | 'bad-schedule'
+  /** An optimization that would not make anything smaller (nothing is written). */
+  | 'no-gain'
   | 'cancelled'
   | 'internal';
 

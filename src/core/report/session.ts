@@ -13,7 +13,7 @@ import { describeSchedule, type ScheduleReport } from '../schedule/report';
 import { searchSchedules } from '../schedule/search';
 import { resolveSchedule, scheduleRefText } from '../schedule/spec';
 import type { Effective, ScheduleSetting } from './deployment';
-import { tflmArena, type TflmArena } from '../tflm/arena';
+import { tflmAllocation, type TflmArena } from '../tflm/arena';
 import { tflmOfflinePlan } from '../tflm/optimize';
 import { formatBytes } from '../units';
 
@@ -154,10 +154,10 @@ interface TflmFigures {
 }
 
 function tflmFigures(graph: Graph): TflmFigures {
-  const predicted = tflmArena(graph);
-  if (!predicted.ok) return { tflm: null, tflmWhy: predicted.reason, tflmOptimized: null, tflmOptimizedWhy: null };
-  const o = tflmOfflinePlan(graph);
-  return { tflm: predicted.value, tflmWhy: null, tflmOptimized: o.ok ? o.value.after : null, tflmOptimizedWhy: o.ok ? null : o.error.message };
+  const current = tflmAllocation(graph);
+  if (!current.ok) return { tflm: null, tflmWhy: current.reason, tflmOptimized: null, tflmOptimizedWhy: null };
+  const o = tflmOfflinePlan(graph, current);
+  return { tflm: current.value.arena, tflmWhy: null, tflmOptimized: o.ok ? o.value.after : null, tflmOptimizedWhy: o.ok ? null : o.error.message };
 }
 
 /** The report with runtime "tflm": TFLM runs the .tflite file layer by layer, with its own arena. */

@@ -76,8 +76,10 @@ export function tflmArena(graph: Graph): TflmResult {
   return r.ok ? { ok: true, value: r.value.arena } : r;
 }
 
+export type TflmAllocation = { ok: true; value: { arena: TflmArena; head: TflmHead } } | { ok: false; reason: string };
+
 /** TFLM's allocation: the figures, and the head's buffers (for a better offline plan). */
-export function tflmAllocation(graph: Graph): { ok: true; value: { arena: TflmArena; head: TflmHead } } | { ok: false; reason: string } {
+export function tflmAllocation(graph: Graph): TflmAllocation {
   if (graph.format !== 'tflite') return { ok: false, reason: 'TFLM runs TFLite models; this is an ONNX model' };
   if ((graph.metadata.subgraphCount ?? 1) > 1) return { ok: false, reason: `the model has ${graph.metadata.subgraphCount} subgraphs: TFLM's arena is predicted for one` };
   const A = TFLM_ABI;

@@ -7,7 +7,7 @@ import { capture, ModelError, type Result } from '../errors';
 import { planArena } from '../analysis/planner';
 import { openModelOrThrow } from '../model';
 import { withOfflinePlan } from '../formats/tflite/offline-plan';
-import { tflmAllocation, tflmArena, type TflmArena } from './arena';
+import { tflmAllocation, tflmArena, type TflmAllocation, type TflmArena } from './arena';
 
 export interface TflmPlan {
   /** TFLM's arena for the model as it is and with the offline plan. */
@@ -24,9 +24,8 @@ export interface TflmOptimized extends TflmPlan {
 
 /** Our plan for TFLM's buffers as an offline plan, when it makes TFLM's smallest arena smaller; otherwise an error
  *  saying why not (not predicted, or TFLM's own plan is already as small). */
-export function tflmOfflinePlan(graph: Graph): Result<TflmPlan> {
+export function tflmOfflinePlan(graph: Graph, current: TflmAllocation = tflmAllocation(graph)): Result<TflmPlan> {
   return capture(() => {
-    const current = tflmAllocation(graph);
     if (!current.ok) throw new ModelError('unsupported', `TFLM's arena is not predicted: ${current.reason}`);
     const { arena: before, head } = current.value;
     // Our plan of everything TFLM plans, the scratch buffers included so that the tensors leave room for them; and of
@@ -45,7 +44,7 @@ export function tflmOfflinePlan(graph: Graph): Result<TflmPlan> {
       if (!best || after.value.minArenaBytes < best.after.minArenaBytes) best = { before, after: after.value, offsets };
     }
     if (!best || best.after.minArenaBytes >= before.minArenaBytes) {
-      throw new ModelError('unsupported', `TFLM's own plan is already as small (${before.minArenaBytes.toLocaleString('en-US')} B)`);
+      throw new ModelError('no-gain', `TFLM's own plan is already as small (${before.minArenaBytes.toLocaleString('en-US')} B)`);
     }
     return best;
   });
