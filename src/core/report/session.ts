@@ -185,11 +185,12 @@ function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysi
 }
 
 export function analyzeModel(graph: Graph, fileName: string, eff: Effective): ModelReport {
+  const figures = tflmFigures(graph);
+  // TFLM runs the file layer by layer: no schedule context to build.
+  if (eff.runtime === 'tflm') return tflmModelReport(graph, fileName, eff, analyzeGraph(graph, eff.conventions), figures);
   // One execution plan for the analysis, the schedule search and the C lowering the verdict counts.
   const ctx = scheduleContext(graph, eff.conventions);
   const analysis = analyzeGraph(graph, eff.conventions, ctx.plan);
-  const figures = tflmFigures(graph);
-  if (eff.runtime === 'tflm') return tflmModelReport(graph, fileName, eff, analysis, figures);
   const applied = appliedSchedule(ctx, eff, analysis.arenaBytes);
   const t = eff.target;
   const perLayer = firmwareFit(graph, eff, analysis, null, analysis.arenaBytes, ctx);
