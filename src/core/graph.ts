@@ -72,7 +72,11 @@ export type OpKind =
   | 'Concat' | 'Split' | 'Slice' | 'Gather'
   | 'Pad' | 'Reshape' | 'Flatten' | 'Squeeze' | 'Unsqueeze' | 'Transpose' | 'Resize'
   | 'Softmax' | 'BatchNorm' | 'Quantize' | 'Dequantize' | 'Activation' | 'Identity' | 'Cast'
-  | 'Shape' | 'ConstantOfShape' | 'Custom' | 'Unknown';
+  | 'Shape' | 'ConstantOfShape' | 'Custom' | 'Unknown'
+  // Sized by the analysis (shape rule and MACs in analysis/ops.ts); C export refuses them.
+  | 'ConvNd' | 'PoolNd' | 'Elementwise' | 'Pack' | 'Unpack' | 'Tile' | 'Expand' | 'SpaceToDepth' | 'DepthToSpace'
+  | 'SpaceToBatch' | 'BatchToSpace' | 'ArgReduce' | 'Range' | 'Size' | 'GatherND' | 'TopK' | 'Recurrent' | 'Loss'
+  | 'Classifier';
 
 export type ActivationFn =
   | 'relu' | 'relu6' | 'relu_n1_to_1' | 'clip' | 'sigmoid' | 'hardsigmoid' | 'hardswish' | 'leakyrelu'
@@ -132,6 +136,49 @@ export interface OpAttrs {
   /** ONNX Clip (opset ≥ 11): the tensors holding min and max, -1 where the file leaves one out (params cannot say which
    *  bound a lone operand is). */
   clipOperands?: [number, number];
+  /** Convolution and pooling over 1 or 3 spatial axes (ConvNd, PoolNd), and the ONNX attributes of every rank. */
+  nd?: SpatialNdAttrs;
+  /** Elementwise: the function in lower case ('equal', 'requantshift', 'floor', ...); comparisons and logic give bool. */
+  fn?: string;
+  /** Elementwise with several outputs (gradients, optimizers): output k has the shape of data input `outputLike[k]`. */
+  outputLike?: number[];
+  /** SpaceToDepth/DepthToSpace block size; DepthToSpace ONNX mode 'CRD' or 'DCR' (the default). */
+  blockSize?: number;
+  /** Pack/Unpack: the number of values; Tile: the repeats; TopK: k. */
+  count?: number;
+  multiples?: number[];
+  /** Recurrent layers (ONNX LSTM/GRU/RNN, TFLite sequence LSTM/RNN and SVDF). */
+  recurrent?: RecurrentAttrs;
+  /** Loss: ONNX reduction ('none', 'mean', 'sum'). */
+  reduction?: string;
+}
+
+export interface SpatialNdAttrs {
+  /** Kernel per spatial axis (from the attribute or, for convolutions, the weights), or null while unknown. */
+  kernel: number[] | null;
+  strides?: number[];
+  dilations?: number[];
+  /** [begin_0.., end_0..] per spatial axis, resolved by shape inference. */
+  pads?: number[];
+  padding: Padding;
+  ceilMode: boolean;
+  /** ConvTranspose: output_padding and output_shape attributes; a transposed convolution. */
+  outputPadding?: number[];
+  outputShape?: number[];
+  transposed?: boolean;
+}
+
+export interface RecurrentAttrs {
+  cell: 'lstm' | 'gru' | 'rnn' | 'svdf';
+  /** Gates per cell: LSTM 4, GRU 3, RNN 1. */
+  gates: number;
+  /** ONNX direction count (2 when bidirectional); TFLite bidirectional ops 2. */
+  directions: number;
+  /** Time is the first axis (ONNX layout 0, TFLite time_major). */
+  timeMajor: boolean;
+  hiddenSize?: number;
+  /** SVDF rank. */
+  rank?: number;
 }
 
 export interface Op {

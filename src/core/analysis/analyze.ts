@@ -1,10 +1,11 @@
 // The analysis of SPEC §3: per executed operator the activation bytes, live set, weights and MACs; the peak; the
 // arena plan next to TFLM's greedy plan and the lower bound; blocks; optionally a better operator order.
 import type { Graph, Op, Tensor } from '../graph';
-import { bytesFor, elementCount } from '../graph';
+import { bytesFor } from '../graph';
 import { findBlocks, type Block } from './blocks';
 import { ARENA_ALIGNMENT, DEFAULT_CONVENTIONS, describeConventions, type Conventions } from './conventions';
 import { alignUp, greedyBySize, lowerBound, planArena, type PlanItem } from './planner';
+import { opMacs } from './ops';
 import { findBestOrder } from './reorder';
 import { buildExecPlan, liveBytes, type ExecPlan } from './steps';
 
@@ -255,35 +256,5 @@ function offlinePlanSummary(graph: Graph): Analysis['offlinePlan'] {
 }
 
 /** Multiply-accumulates of conv, fully-connected and matmul operators (pooling and elementwise count 0). */
-export function opMacs(op: Op, graph: Graph): number {
-  if (op.folded) return 0;
-  const out = graph.tensors[op.outputs[0] ?? -1]?.shape;
-  const x = graph.tensors[op.inputs[0] ?? -1]?.shape;
-  const w = graph.tensors[op.inputs[1] ?? -1]?.shape;
-  if (!out) return 0;
-  switch (op.kind) {
-    case 'Conv2D': case 'DepthwiseConv2D': {
-      const k = op.attrs.spatial?.kernel;
-      if (!k || !x) return 0;
-      const cin = op.attrs.layout === 'NHWC' ? x[3]! : x[1]!;
-      return elementCount(out) * (cin / (op.attrs.group ?? 1)) * k[0] * k[1];
-    }
-    case 'TransposeConv2D': {
-      const k = op.attrs.spatial?.kernel;
-      if (!k || !x) return 0;
-      const cout = op.attrs.layout === 'NHWC' ? out[3]! : out[1]!;
-      return elementCount(x) * (cout / (op.attrs.group ?? 1)) * k[0] * k[1];
-    }
-    case 'FullyConnected': {
-      if (!w) return 0;
-      const inner = op.attrs.transB === undefined ? w[1]! : op.attrs.transB ? w[1]! : w[0]!;
-      return elementCount(out) * inner;
-    }
-    case 'MatMul': {
-      if (!x) return 0;
-      return elementCount(out) * (x[x.length - 1] ?? 0);
-    }
-    default:
-      return 0;
-  }
-}
+
+export { opMacs };

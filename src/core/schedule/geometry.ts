@@ -8,6 +8,7 @@
 import type { Graph, Op } from '../graph';
 import { spatialAxes } from '../graph';
 import type { ExecPlan } from '../analysis/steps';
+import { OP_RULES } from '../analysis/ops';
 
 /** How an operator maps the region of its output to the region of one data input, per axis (0 = H, 1 = W). */
 export type RegionRule =
@@ -31,11 +32,6 @@ export function spatialDims(graph: Graph, id: number): [number, number] | null {
   return [t.shape[ax.h]!, t.shape[ax.w]!];
 }
 
-const SAME_REGION = new Set<Op['kind']>([
-  'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Pow', 'Activation', 'Quantize', 'Dequantize', 'BatchNorm', 'Identity',
-  'Cast', 'Transpose', 'Concat', 'Split', 'Softmax',
-]);
-const WINDOW = new Set<Op['kind']>(['Conv2D', 'DepthwiseConv2D', 'MaxPool2D', 'AvgPool2D']);
 
 const label = (op: Op): string => `${op.sourceType} '${op.name}'`;
 
@@ -61,7 +57,7 @@ export function regionRules(graph: Graph, op: Op): OpRegions | { reason: string 
   const out = spatialDims(graph, op.outputs[0] ?? -1);
   if (!out) return { reason: `${label(op)} has no spatial output` };
   const inputs: OpRegions['inputs'] = [];
-  if (WINDOW.has(op.kind)) {
+  if (OP_RULES[op.kind].tiling === 'window') {
     const sp = op.attrs.spatial;
     const x = op.inputs[0] ?? -1;
     if (!sp?.kernel) return { reason: `${label(op)}: kernel size unknown` };
@@ -72,7 +68,7 @@ export function regionRules(graph: Graph, op: Op): OpRegions | { reason: string 
     });
     return { op: op.index, outputs: op.outputs.slice(), inputs };
   }
-  if (op.kind === 'Pad') {
+  if (OP_RULES[op.kind].tiling === 'shift') {
     if (op.sourceType === 'MIRROR_PAD' || op.attrs.activation === 'other') return { reason: `${label(op)}: reflect/edge padding reads interior pixels; only constant padding can be tiled` };
     const x = op.inputs[0] ?? -1;
     const t = graph.tensors[x];
@@ -82,7 +78,7 @@ export function regionRules(graph: Graph, op: Op): OpRegions | { reason: string 
     inputs.push({ tensor: x, rule: { kind: 'shift', before: [pads[ax.h]!, pads[ax.w]!] } });
     return { op: op.index, outputs: op.outputs.slice(), inputs };
   }
-  if (SAME_REGION.has(op.kind)) {
+  if (OP_RULES[op.kind].tiling === 'same') {
     // Instance and layer normalization share the BatchNorm kind, but their statistics come from the whole map.
     if (op.kind === 'BatchNorm' && op.sourceType !== 'BatchNormalization') return { reason: `${label(op)} normalizes with statistics of the whole feature map` };
     if ((op.kind === 'Concat' || op.kind === 'Split' || op.kind === 'Softmax') && /[HW]/.test(axisLetter(graph, op.outputs[0]!, op.attrs.axis ?? (op.kind === 'Softmax' ? -1 : 0)))) {
@@ -101,10 +97,10 @@ export function regionRules(graph: Graph, op: Op): OpRegions | { reason: string 
     }
     return { op: op.index, outputs: op.outputs.slice(), inputs };
   }
-  switch (op.kind) {
-    case 'GlobalAvgPool': case 'GlobalMaxPool': case 'Reduce': case 'FullyConnected': case 'MatMul':
+  switch (OP_RULES[op.kind].tiling) {
+    case 'whole':
       return { reason: `${label(op)} needs the whole feature map` };
-    case 'Reshape': case 'Flatten': case 'Squeeze': case 'Unsqueeze': case 'Slice': case 'Gather':
+    case 'rearrange':
       return { reason: `${label(op)} rearranges the tensor; it cannot run on a tile` };
     default:
       return { reason: `${label(op)} (${op.kind}) cannot run tile by tile` };

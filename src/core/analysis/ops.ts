@@ -1,0 +1,813 @@
+// The operator table: what the core knows about each normalized operator kind, as data: its shape rule, its MACs,
+// its value when its operands are constants (shape arithmetic), its output type, and how a patch stage may run it
+// (tiling). Both readers map their file's vocabulary to these kinds; shape inference, the MAC count and the patch
+// geometry read this table. Adding an operator kind means one entry here plus its tests (C lowering: codegen).
+import type { DType, Graph, Op, OpKind, SpatialAttrs, SpatialNdAttrs } from '../graph';
+import { elementCount } from '../graph';
+
+export type Shape = number[];
+
+/** How a patch stage may run an operator: a sliding window (kernel, stride, padding), a shift (constant padding),
+ *  pixel by pixel on the same region, or not at all (it needs the whole map, or it rearranges the tensor). */
+export type Tiling = 'window' | 'shift' | 'same' | 'whole' | 'rearrange' | 'none';
+
+export interface OpRule {
+  /** Output shapes from the input shapes and constant operands, null (or a null entry) while one is unknown. Throws
+   *  InferError for operands that contradict the operator. May resolve attributes (padding) on the op. */
+  shape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null;
+  /** Multiply-accumulates of one run, from the output shape (0 for data movement and elementwise arithmetic). */
+  macs?(op: Op, graph: Graph, out: Shape): number;
+  /** The value of output 0 when every operand is a small known constant (shape arithmetic folded ahead of time). */
+  value?(op: Op, graph: Graph): number[] | undefined;
+  /** The type of output k when the file does not store it (default: the first input's). */
+  dtype?(op: Op, graph: Graph, k: number): DType;
+  tiling: Tiling;
+}
+
+export class InferError extends Error {}
+
+export function fail(msg: string): never {
+  throw new InferError(msg);
+}
+
+const shapeOf = (graph: Graph, id: number | undefined): Shape | null => (id === undefined || id < 0 ? null : (graph.tensors[id]?.shape ?? null));
+const valuesOf = (graph: Graph, id: number | undefined): number[] | undefined => (id === undefined || id < 0 ? undefined : graph.tensors[id]?.values);
+const norm = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
+
+/** An axis attribute normalised, or a named failure when it is not an integer in [-rank, rank). */
+export function axisIn(axis: number, rank: number, what: string): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) fail(`${what} ${axis} is outside the ${rank} axes`);
+  return norm(axis, rank);
+}
+
+/** Axes attribute normalised, each in range and none repeated. */
+function axesIn(axes: readonly number[], rank: number, what: string): number[] {
+  const out = axes.map((v) => axisIn(v, rank, what));
+  if (new Set(out).size !== out.length) fail(`${what}s [${axes.join(', ')}] repeat an axis`);
+  return out;
+}
+
+function axesNCHW(op: Op): { c: number; h: number; w: number } {
+  return op.attrs.layout === 'NHWC' ? { h: 1, w: 2, c: 3 } : { c: 1, h: 2, w: 3 };
+}
+
+/** A dimension that must be a positive integer (a kernel, a stride, a block size). */
+function positive(v: number | undefined, what: string): number {
+  if (v === undefined || !Number.isInteger(v) || v <= 0) fail(`invalid ${what} ${v}`);
+  return v;
+}
+
+/** Output size of one sliding-window axis; returns the padding before and after as resolved. */
+function windowOut(inSize: number, k: number, s: number, d: number, padding: SpatialAttrs['padding'], pads: [number, number], pool: boolean, ceilMode: boolean): { out: number; before: number; after: number } {
+  if (s <= 0 || d <= 0 || k <= 0) fail(`invalid kernel ${k}, stride ${s} or dilation ${d}`);
+  const eff = (k - 1) * d + 1;
+  let out: number;
+  let [before, after] = pads;
+  if (padding === 'same_upper' || padding === 'same_lower') {
+    out = Math.ceil(inSize / s);
+    const total = Math.max((out - 1) * s + eff - inSize, 0);
+    before = padding === 'same_upper' ? Math.floor(total / 2) : Math.ceil(total / 2);
+    after = total - before;
+  } else if (padding === 'valid') {
+    before = 0;
+    after = 0;
+    out = Math.floor((inSize - eff) / s) + 1;
+  } else {
+    const span = inSize + before + after - eff;
+    out = pool && ceilMode ? Math.ceil(span / s) + 1 : Math.floor(span / s) + 1;
+    // A pooling window must start inside the input or its left padding (ONNX/PyTorch ceil_mode rule).
+    if (pool && ceilMode && (out - 1) * s >= inSize + before) out--;
+  }
+  if (out <= 0) fail(`kernel ${k} (dilation ${d}) does not fit an input of ${inSize}`);
+  return { out, before, after };
+}
+
+/** Output size of one 2-D spatial axis; resolves the padding into explicit amounts (written back to the op). */
+function spatialOut(inSize: number, k: number, s: number, d: number, sp: SpatialAttrs, axis: 0 | 1, pool: boolean): number {
+  const r = windowOut(inSize, k, s, d, sp.padding, [sp.pads[axis], sp.pads[axis + 2]!], pool, sp.ceilMode ?? false);
+  sp.pads[axis] = r.before;
+  sp.pads[axis + 2] = r.after;
+  return r.out;
+}
+
+export function broadcast(shapes: Shape[]): Shape {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    let d = 1;
+    for (const s of shapes) {
+      const v = s[s.length - rank + i] ?? 1;
+      if (v !== 1) {
+        if (d !== 1 && d !== v) fail(`shapes [${shapes.map((x) => x.join(',')).join('] and [')}] do not broadcast`);
+        d = v;
+      }
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+/** Shapes of the op's present data inputs, or null when one is unknown. */
+function dataShapes(op: Op, graph: Graph): Shape[] | null {
+  const shapes = op.inputs.filter((i) => i >= 0).map((i) => shapeOf(graph, i));
+  return shapes.some((s) => !s) ? null : (shapes as Shape[]);
+}
+
+const same = (_op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null => (x ? [x.slice()] : null);
+
+// ---- convolution and pooling ----------------------------------------------------------------------------------
+
+function convShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const a = op.attrs;
+  const w = shapeOf(graph, op.inputs[1]);
+  if (x && a.layout === 'NCHW' && x.length !== 4 && a.nd) {
+    op.kind = 'ConvNd';
+    return convNdShape(op, graph, x);
+  }
+  if (!x || !w || x.length !== 4 || w.length !== 4 || !a.spatial) return null;
+  const ax = axesNCHW(op);
+  const cin = x[ax.c]!;
+  if (cin <= 0) fail(`input [${x.join(',')}] has no channels`);
+  let cout: number;
+  let kernel: [number, number];
+  if (a.layout === 'NHWC') {
+    // TFLite: conv OHWI, depthwise 1HWO
+    cout = op.kind === 'DepthwiseConv2D' ? w[3]! : w[0]!;
+    kernel = [w[1]!, w[2]!];
+    if (op.kind === 'Conv2D' && (w[3]! <= 0 || cin % w[3]! !== 0 || cout % (cin / w[3]!) !== 0)) fail(`weights [${w.join(',')}] do not divide ${cin} input channels into groups`);
+    if (op.kind === 'Conv2D' && cin !== w[3]) a.group = cin / w[3]!;
+    if (op.kind === 'DepthwiseConv2D') {
+      if (cout % cin !== 0) fail(`depthwise weights [${w.join(',')}] give ${cout} outputs, not a multiple of ${cin} input channels`);
+      a.group = cin;
+      a.depthMultiplier = cout / cin;
+    }
+  } else {
+    // ONNX: OIHW, I = Cin / group
+    cout = w[0]!;
+    kernel = [w[2]!, w[3]!];
+    const group = a.group ?? 1;
+    if (!Number.isInteger(group) || group < 1 || cout % group !== 0) fail(`group ${group} does not divide ${cout} output channels`);
+    if (w[1]! * group !== cin) fail(`weights [${w.join(',')}] with group ${group} do not match ${cin} input channels`);
+    if (group > 1 && group === cin) { op.kind = 'DepthwiseConv2D'; a.depthMultiplier = cout / cin; }
+  }
+  const sp = a.spatial;
+  if (sp.kernel && (sp.kernel[0] !== kernel[0] || sp.kernel[1] !== kernel[1])) fail(`kernel_shape ${sp.kernel.join('×')} differs from the weights' ${kernel.join('×')}`);
+  sp.kernel = kernel;
+  const ho = spatialOut(x[ax.h]!, kernel[0], sp.strides[0], sp.dilations[0], sp, 0, false);
+  const wo = spatialOut(x[ax.w]!, kernel[1], sp.strides[1], sp.dilations[1], sp, 1, false);
+  return [a.layout === 'NHWC' ? [x[0]!, ho, wo, cout] : [x[0]!, cout, ho, wo]];
+}
+
+function convMacs(op: Op, graph: Graph, out: Shape): number {
+  const k = op.attrs.spatial?.kernel;
+  const x = shapeOf(graph, op.inputs[0]);
+  if (!k || !x) return 0;
+  const cin = op.attrs.layout === 'NHWC' ? x[3]! : x[1]!;
+  return elementCount(out) * (cin / (op.attrs.group ?? 1)) * k[0] * k[1];
+}
+
+function transposeConvShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const a = op.attrs;
+  if (a.layout === 'NHWC') return null; // TFLite stores its output shape (the output_shape operand)
+  if (x && x.length !== 4 && a.nd) {
+    op.kind = 'ConvNd';
+    a.nd.transposed = true;
+    return convNdShape(op, graph, x);
+  }
+  const w = shapeOf(graph, op.inputs[1]);
+  if (!x || !w || x.length !== 4 || w.length !== 4 || !a.spatial) return null;
+  const sp = a.spatial;
+  const group = a.group ?? 1;
+  if (!Number.isInteger(group) || group < 1 || x[1]! % group !== 0 || w[0]! !== x[1]) fail(`weights [${w.join(',')}] with group ${group} do not match ${x[1]} input channels`);
+  const k: [number, number] = [w[2]!, w[3]!];
+  sp.kernel = k;
+  const dim = (i: 0 | 1): number => (x[2 + i]! - 1) * sp.strides[i] + (k[i] - 1) * sp.dilations[i] + 1 - sp.pads[i] - sp.pads[i + 2]!;
+  return [[x[0]!, w[1]! * (a.group ?? 1), dim(0), dim(1)]];
+}
+
+function transposeConvMacs(op: Op, graph: Graph, out: Shape): number {
+  const k = op.attrs.spatial?.kernel;
+  const x = shapeOf(graph, op.inputs[0]);
+  if (!k || !x) return 0;
+  const cout = op.attrs.layout === 'NHWC' ? out[3]! : out[1]!;
+  return elementCount(x) * (cout / (op.attrs.group ?? 1)) * k[0] * k[1];
+}
+
+/** Spatial axes of an N-D tensor: ONNX N,C,D1..Dn; TFLite N,D1..Dn,C. */
+function ndAxes(op: Op, rank: number): number[] {
+  return Array.from({ length: rank - 2 }, (_, i) => (op.attrs.layout === 'NHWC' ? 1 + i : 2 + i));
+}
+
+/** Resolves an N-D window's output sizes and writes the padding back. */
+function ndWindow(op: Op, x: Shape, nd: SpatialNdAttrs, kernel: number[], pool: boolean): number[] {
+  const axes = ndAxes(op, x.length);
+  const n = axes.length;
+  if (kernel.length !== n) fail(`a ${kernel.length}-D kernel on ${n} spatial axes`);
+  const strides = nd.strides ?? new Array<number>(n).fill(1);
+  const dil = nd.dilations ?? new Array<number>(n).fill(1);
+  const pads = nd.pads ?? new Array<number>(2 * n).fill(0);
+  if (strides.length !== n || dil.length !== n || pads.length !== 2 * n) fail(`strides, dilations or pads do not match ${n} spatial axes`);
+  return axes.map((ax, i) => {
+    const r = windowOut(x[ax]!, positive(kernel[i], 'kernel'), strides[i]!, dil[i]!, nd.padding, [pads[i]!, pads[i + n]!], pool, nd.ceilMode);
+    pads[i] = r.before;
+    pads[i + n] = r.after;
+    nd.pads = pads;
+    return r.out;
+  });
+}
+
+function convNdShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const a = op.attrs;
+  const w = shapeOf(graph, op.inputs[1]);
+  const nd = a.nd;
+  if (!x || !w || !nd || x.length < 3 || w.length !== x.length) return null;
+  const group = a.group ?? 1;
+  const cin = x[1]!;
+  const k = w.slice(2);
+  if (nd.kernel && nd.kernel.join() !== k.join()) fail(`kernel_shape ${nd.kernel.join('×')} differs from the weights' ${k.join('×')}`);
+  nd.kernel = k;
+  if (!Number.isInteger(group) || group < 1) fail(`invalid group ${group}`);
+  if (nd.transposed) {
+    // ConvTranspose: weights [Cin, Cout/group, k...]
+    if (w[0] !== cin || cin % group !== 0) fail(`weights [${w.join(',')}] with group ${group} do not match ${cin} input channels`);
+    const n = k.length;
+    const s = nd.strides ?? new Array<number>(n).fill(1);
+    const d = nd.dilations ?? new Array<number>(n).fill(1);
+    const p = nd.pads ?? new Array<number>(2 * n).fill(0);
+    const op_ = nd.outputPadding ?? new Array<number>(n).fill(0);
+    const dims = nd.outputShape && nd.outputShape.length === n
+      ? nd.outputShape.slice()
+      : k.map((kk, i) => (x[2 + i]! - 1) * (s[i] ?? 1) + (kk - 1) * (d[i] ?? 1) + 1 + (op_[i] ?? 0) - (p[i] ?? 0) - (p[i + n] ?? 0));
+    if (dims.some((v) => v <= 0)) fail(`output size [${dims.join(',')}] is not positive`);
+    return [[x[0]!, w[1]! * group, ...dims]];
+  }
+  if (w[1]! * group !== cin || w[0]! % group !== 0) fail(`weights [${w.join(',')}] with group ${group} do not match ${cin} input channels`);
+  return [[x[0]!, w[0]!, ...ndWindow(op, x, nd, k, false)]];
+}
+
+function convNdMacs(op: Op, graph: Graph, out: Shape): number {
+  const x = shapeOf(graph, op.inputs[0]);
+  const k = op.attrs.nd?.kernel;
+  if (!x || !k) return 0;
+  const group = op.attrs.group ?? 1;
+  const kk = elementCount(k);
+  return op.attrs.nd?.transposed ? elementCount(x) * ((out[1] ?? 0) / group) * kk : elementCount(out) * ((x[1] ?? 0) / group) * kk;
+}
+
+function poolShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const a = op.attrs;
+  if (x && x.length !== 4 && a.nd) {
+    op.kind = 'PoolNd';
+    return poolNdShape(op, graph, x);
+  }
+  if (!x || x.length !== 4 || !a.spatial?.kernel) return null;
+  const ax = axesNCHW(op);
+  const sp = a.spatial;
+  const k = sp.kernel!;
+  const ho = spatialOut(x[ax.h]!, k[0], sp.strides[0], sp.dilations[0], sp, 0, true);
+  const wo = spatialOut(x[ax.w]!, k[1], sp.strides[1], sp.dilations[1], sp, 1, true);
+  const out = x.slice();
+  out[ax.h] = ho;
+  out[ax.w] = wo;
+  return [out];
+}
+
+function poolNdShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const nd = op.attrs.nd;
+  if (!x || !nd || x.length < 3) return null;
+  if (!nd.kernel) fail('pooling without kernel_shape');
+  const dims = ndWindow(op, x, nd, nd.kernel, true);
+  const out = x.slice();
+  ndAxes(op, x.length).forEach((ax, i) => { out[ax] = dims[i]!; });
+  // ONNX MaxPool's optional second output (Indices) has the same shape.
+  return op.outputs.map(() => out.slice());
+}
+
+// ---- matrix products ------------------------------------------------------------------------------------------
+
+function fcShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const a = op.attrs;
+  const w = shapeOf(graph, op.inputs[1]);
+  if (!x || !w || w.length !== 2) return null;
+  if (a.transB !== undefined) {
+    // ONNX Gemm: A [M,K] (or transposed), B [K,N] (or transposed)
+    if (x.length !== 2) fail(`Gemm input must be 2-D, got [${x.join(',')}]`);
+    const m = a.transA ? x[1]! : x[0]!;
+    const k = a.transA ? x[0]! : x[1]!;
+    const n = a.transB ? w[0]! : w[1]!;
+    const kb = a.transB ? w[1]! : w[0]!;
+    if (k !== kb) fail(`Gemm inner dimensions ${k} and ${kb} differ`);
+    return [[m, n]];
+  }
+  const units = w[0]!;
+  const inner = w[1]!;
+  if (a.keepNumDims) return [[...x.slice(0, -1), units]];
+  const total = elementCount(x);
+  if (inner <= 0 || total % inner !== 0) fail(`input of ${total} elements is not a multiple of ${inner}`);
+  return [[total / inner, units]];
+}
+
+function fcMacs(op: Op, graph: Graph, out: Shape): number {
+  const w = shapeOf(graph, op.inputs[1]);
+  if (!w) return 0;
+  const inner = op.attrs.transB === undefined ? w[1]! : op.attrs.transB ? w[1]! : w[0]!;
+  return elementCount(out) * inner;
+}
+
+function matMulShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const b = shapeOf(graph, op.inputs[1]);
+  if (!x || !b) return null;
+  const A = x.length === 1 ? [1, x[0]!] : x;
+  const B = b.length === 1 ? [b[0]!, 1] : b;
+  if (A[A.length - 1] !== B[B.length - 2]) fail(`MatMul inner dimensions ${A[A.length - 1]} and ${B[B.length - 2]} differ`);
+  const batch = broadcast([A.slice(0, -2), B.slice(0, -2)]);
+  const out = [...batch, A[A.length - 2]!, B[B.length - 1]!];
+  if (x.length === 1) out.splice(out.length - 2, 1);
+  if (b.length === 1) out.pop();
+  return [out];
+}
+
+// ---- elementwise and data movement ------------------------------------------------------------------------------
+
+function binaryValue(op: Op, graph: Graph): number[] | undefined {
+  const a = valuesOf(graph, op.inputs[0]);
+  const b = valuesOf(graph, op.inputs[1]);
+  if (!a || !b) return undefined;
+  const n = Math.max(a.length, b.length);
+  if (n > 64 || (a.length !== n && a.length !== 1) || (b.length !== n && b.length !== 1)) return undefined;
+  return Array.from({ length: n }, (_, i) => {
+    const p = a[a.length === 1 ? 0 : i]!;
+    const q = b[b.length === 1 ? 0 : i]!;
+    return op.kind === 'Add' ? p + q : op.kind === 'Sub' ? p - q : op.kind === 'Mul' ? p * q : Math.trunc(p / q);
+  });
+}
+
+const BOOL_FNS = new Set(['equal', 'not_equal', 'less', 'less_equal', 'greater', 'greater_equal', 'and', 'or', 'xor', 'not', 'isnan', 'isinf']);
+
+/** Elementwise functions folded over small integer constants (shape arithmetic: masks, Where, Mod). */
+const ELEMENTWISE_VALUE: Readonly<Record<string, (v: number[]) => number>> = {
+  equal: ([p, q]) => +(p === q), not_equal: ([p, q]) => +(p !== q), less: ([p, q]) => +(p! < q!), less_equal: ([p, q]) => +(p! <= q!),
+  greater: ([p, q]) => +(p! > q!), greater_equal: ([p, q]) => +(p! >= q!), and: ([p, q]) => +(!!p && !!q), or: ([p, q]) => +(!!p || !!q),
+  not: ([p]) => +!p, where: ([c, p, q]) => (c ? p! : q!), mod: ([p, q]) => (q ? p! - Math.floor(p! / q) * q : NaN),
+  floor_div: ([p, q]) => (q ? Math.floor(p! / q) : NaN), abs: ([p]) => Math.abs(p!), neg: ([p]) => -p!, sign: ([p]) => Math.sign(p!),
+};
+
+function elementwiseShape(op: Op, graph: Graph): (Shape | null)[] | null {
+  const like = op.attrs.outputLike;
+  if (like) return like.map((k) => shapeOf(graph, op.inputs[k])?.slice() ?? null);
+  const shapes = dataShapes(op, graph);
+  if (!shapes || shapes.length === 0) return null;
+  return [broadcast(shapes)];
+}
+
+function elementwiseValue(op: Op, graph: Graph): number[] | undefined {
+  const f = ELEMENTWISE_VALUE[op.attrs.fn ?? ''];
+  const vals = op.inputs.filter((i) => i >= 0).map((i) => valuesOf(graph, i));
+  if (!f || vals.some((v) => !v)) return undefined;
+  const n = Math.max(...vals.map((v) => v!.length));
+  if (n > 64 || vals.some((v) => v!.length !== n && v!.length !== 1)) return undefined;
+  const out = Array.from({ length: n }, (_, i) => f(vals.map((v) => v![v!.length === 1 ? 0 : i]!)));
+  return out.every(Number.isFinite) ? out : undefined;
+}
+
+function concatShape(op: Op, graph: Graph): (Shape | null)[] | null {
+  const shapes = dataShapes(op, graph);
+  if (!shapes || shapes.length === 0) return null;
+  const first = shapes[0]!;
+  const axis = axisIn(op.attrs.axis ?? 0, first.length, 'concatenation axis');
+  for (const sh of shapes) {
+    if (sh.length !== first.length || sh.some((d, i) => i !== axis && d !== first[i])) fail(`inputs [${first.join(',')}] and [${sh.join(',')}] differ outside axis ${axis}`);
+  }
+  const out = first.slice();
+  out[axis] = shapes.reduce((sum, s) => sum + (s[axis] ?? 0), 0);
+  return [out];
+}
+
+function padShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const a = op.attrs;
+  if (!x) return null;
+  let pads = a.padAmounts;
+  if (!pads && graph.format === 'onnx') {
+    // opset >= 18 with an axes operand
+    const [pi, , ai] = a.padOperands ?? [-1, -1, -1];
+    const p = graph.tensors[pi]?.values;
+    const axes = graph.tensors[ai]?.values;
+    if (p && axes) {
+      pads = new Array<number>(2 * x.length).fill(0);
+      axes.forEach((ax, i) => { pads![norm(ax, x.length)] = p[i]!; pads![norm(ax, x.length) + x.length] = p[i + axes.length]!; });
+      a.padAmounts = pads;
+    }
+  }
+  if (!pads || pads.length !== 2 * x.length) return null;
+  return [x.map((d, i) => d + pads![i]! + pads![i + x.length]!)];
+}
+
+function reshapeShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  if (!x) return null;
+  const target = op.attrs.newShape ?? graph.tensors[op.params[0] ?? -1]?.values;
+  if (!target) return null;
+  const out = target.map((d, i) => (d === 0 && graph.format === 'onnx' ? x[i]! : d));
+  const known = out.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
+  const total = elementCount(x);
+  const minus = out.indexOf(-1);
+  if (minus >= 0) {
+    if (known === 0 || total % known !== 0) fail(`cannot reshape ${total} elements to [${target.join(',')}]`);
+    out[minus] = total / known;
+  } else if (known !== total) fail(`cannot reshape ${total} elements to [${target.join(',')}]`);
+  return [out];
+}
+
+function squeezeShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  if (!x) return null;
+  const axes = op.attrs.axes?.length ? axesIn(op.attrs.axes, x.length, 'squeeze axis') : x.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
+  const wide = axes.find((i) => x[i] !== 1);
+  if (wide !== undefined) fail(`axis ${wide} has size ${x[wide]}, and only axes of size 1 can be squeezed`);
+  return [x.filter((_, i) => !axes.includes(i))];
+}
+
+function unsqueezeShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  if (!x || !op.attrs.axes) return null;
+  const rank = x.length + op.attrs.axes.length;
+  const axes = axesIn(op.attrs.axes, rank, 'unsqueeze axis');
+  const out: number[] = [];
+  let j = 0;
+  for (let i = 0; i < rank; i++) out.push(axes.includes(i) ? 1 : x[j++]!);
+  return [out];
+}
+
+function sliceShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const a = op.attrs;
+  if (!x || !a.starts || !a.ends) return null;
+  const out = x.slice();
+  const axes = a.axes ?? a.starts.map((_, i) => i);
+  axes.forEach((axRaw, i) => {
+    const ax = axisIn(axRaw, x.length, 'slice axis');
+    const n = x[ax]!;
+    const step = a.steps?.[i] ?? 1;
+    if (step === 0) fail('slice step 0');
+    const clamp = (v: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, v < 0 ? v + n : v));
+    const s = clamp(a.starts![i]!, step > 0 ? 0 : -1, step > 0 ? n : n - 1);
+    const e = clamp(a.ends![i]!, step > 0 ? 0 : -1, step > 0 ? n : n - 1);
+    out[ax] = Math.max(0, Math.ceil((e - s) / step));
+  });
+  return [out];
+}
+
+function sliceValue(op: Op, graph: Graph): number[] | undefined {
+  const data = valuesOf(graph, op.inputs[0]);
+  const s = op.attrs.starts?.[0];
+  const e = op.attrs.ends?.[0];
+  const step = op.attrs.steps?.[0] ?? 1;
+  if (!data || s === undefined || e === undefined || step !== 1) return undefined;
+  const n = data.length;
+  const clamp = (v: number): number => Math.max(0, Math.min(n, v < 0 ? v + n : v));
+  return data.slice(clamp(s), clamp(e));
+}
+
+function splitShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  if (!x) return null;
+  const axis = axisIn(op.attrs.axis ?? 0, x.length, 'split axis');
+  const n = op.outputs.length;
+  const sizes = op.attrs.splitSizes ?? (x[axis]! % n === 0 ? new Array<number>(n).fill(x[axis]! / n) : null);
+  if (!sizes) return null;
+  if (sizes.length !== n) fail(`${sizes.length} split sizes for ${n} outputs`);
+  if (sizes.some((v) => !Number.isInteger(v) || v < 0) || sizes.reduce((p, q) => p + q, 0) !== x[axis]) fail(`split sizes [${sizes.join(',')}] do not add up to the ${x[axis]} of axis ${axis}`);
+  return sizes.map((s) => x.map((d, i) => (i === axis ? s : d)));
+}
+
+function gatherShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const idx = shapeOf(graph, op.inputs[1]);
+  if (!x || !idx) return null;
+  const axis = axisIn(op.attrs.axis ?? 0, x.length, 'gather axis');
+  return [[...x.slice(0, axis), ...idx, ...x.slice(axis + 1)]];
+}
+
+function gatherValue(op: Op, graph: Graph): number[] | undefined {
+  const data = valuesOf(graph, op.inputs[0]);
+  const idx = valuesOf(graph, op.inputs[1]);
+  if (!data || !idx) return undefined;
+  const out = idx.map((i) => data[i < 0 ? i + data.length : i]);
+  return out.every((v) => v !== undefined) ? (out as number[]) : undefined;
+}
+
+function gatherNdShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const idx = shapeOf(graph, op.inputs[1]);
+  if (!x || !idx || idx.length === 0) return null;
+  const b = op.attrs.axis ?? 0; // batch_dims
+  const last = idx[idx.length - 1]!;
+  if (last > x.length - b || b < 0) fail(`indices [${idx.join(',')}] address ${last} axes of a rank-${x.length} tensor`);
+  return [[...idx.slice(0, -1), ...x.slice(b + last)]];
+}
+
+function transposeShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  if (!x) return null;
+  const perm = op.attrs.perm ?? x.map((_, i) => x.length - 1 - i);
+  if (perm.length !== x.length) fail(`perm [${perm.join(',')}] does not match rank ${x.length}`);
+  if (perm.some((p) => !Number.isInteger(p) || p < 0 || p >= x.length) || new Set(perm).size !== perm.length) fail(`perm [${perm.join(',')}] is not a permutation of the ${x.length} axes`);
+  return [perm.map((p) => x[p]!)];
+}
+
+function resizeShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const a = op.attrs;
+  if (!x) return null;
+  if (a.sizes && a.sizes.length === x.length) return [a.sizes.slice()];
+  if (a.sizes && a.sizes.length === 2 && graph.format === 'tflite' && x.length === 4) return [[x[0]!, a.sizes[0]!, a.sizes[1]!, x[3]!]];
+  if (a.scales && a.scales.length === x.length) return [x.map((d, i) => Math.floor(d * a.scales![i]!))];
+  return null;
+}
+
+function reduceShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  if (!x) return null;
+  const axes = op.attrs.axes ? axesIn(op.attrs.axes, x.length, 'reduction axis') : x.map((_, i) => i);
+  return [op.attrs.keepDims ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i))];
+}
+
+function packShape(op: Op, graph: Graph): (Shape | null)[] | null {
+  const shapes = dataShapes(op, graph);
+  if (!shapes || shapes.length === 0) return null;
+  const first = shapes[0]!;
+  if (shapes.some((s) => s.join() !== first.join())) fail(`packed values differ in shape ([${first.join(',')}] and others)`);
+  const axis = axisIn(op.attrs.axis ?? 0, first.length + 1, 'pack axis');
+  const out = first.slice();
+  out.splice(axis, 0, shapes.length);
+  return [out];
+}
+
+function unpackShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  if (!x) return null;
+  const axis = axisIn(op.attrs.axis ?? 0, x.length, 'unpack axis');
+  if (x[axis] !== op.outputs.length) fail(`axis ${axis} of size ${x[axis]} unpacks into ${op.outputs.length} outputs`);
+  const out = x.filter((_, i) => i !== axis);
+  return op.outputs.map(() => out.slice());
+}
+
+function tileShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const m = op.attrs.multiples ?? valuesOf(graph, op.params[0]);
+  if (!x || !m) return null;
+  if (m.length !== x.length || m.some((v) => !Number.isInteger(v) || v < 0)) fail(`repeats [${m.join(',')}] do not match rank ${x.length}`);
+  return [x.map((d, i) => d * m[i]!)];
+}
+
+function expandShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const target = valuesOf(graph, op.params[0]);
+  if (!x || !target) return null;
+  if (target.some((d) => !Number.isInteger(d) || d < 0)) fail(`target shape [${target.join(',')}] is not a shape`);
+  // ONNX Expand broadcasts both ways (a target dimension of 1 keeps the input's); TFLite BROADCAST_TO the same.
+  return [broadcast([x, target])];
+}
+
+function expandValue(op: Op, graph: Graph): number[] | undefined {
+  const v = valuesOf(graph, op.inputs[0]);
+  const target = valuesOf(graph, op.params[0]);
+  if (!v || !target || v.length !== 1 || target.some((d) => d < 0)) return undefined;
+  const n = elementCount(target);
+  return n <= 64 ? new Array<number>(n).fill(v[0]!) : undefined;
+}
+
+function depthSpaceShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  if (!x) return null;
+  if (x.length !== 4) fail(`input [${x.join(',')}] is not 4-D`);
+  const b = positive(op.attrs.blockSize, 'block size');
+  const ax = axesNCHW(op);
+  const out = x.slice();
+  if (op.kind === 'SpaceToDepth') {
+    if (x[ax.h]! % b || x[ax.w]! % b) fail(`spatial size ${x[ax.h]}×${x[ax.w]} is not a multiple of block ${b}`);
+    out[ax.h] = x[ax.h]! / b; out[ax.w] = x[ax.w]! / b; out[ax.c] = x[ax.c]! * b * b;
+  } else {
+    if (x[ax.c]! % (b * b)) fail(`${x[ax.c]} channels are not a multiple of block ${b}²`);
+    out[ax.h] = x[ax.h]! * b; out[ax.w] = x[ax.w]! * b; out[ax.c] = x[ax.c]! / (b * b);
+  }
+  return [out];
+}
+
+function batchSpaceShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const block = valuesOf(graph, op.params[0]);
+  const pads = valuesOf(graph, op.params[1]);
+  if (!x || !block || !pads) return null;
+  const m = block.length;
+  if (x.length < m + 1 || pads.length !== 2 * m || block.some((b) => !Number.isInteger(b) || b <= 0)) fail(`block shape [${block.join(',')}] and paddings/crops do not fit input [${x.join(',')}]`);
+  const prod = block.reduce((p, b) => p * b, 1);
+  const out = x.slice();
+  for (let i = 0; i < m; i++) {
+    const d = x[1 + i]!;
+    if (op.kind === 'SpaceToBatch') {
+      const padded = d + pads[2 * i]! + pads[2 * i + 1]!;
+      if (padded % block[i]!) fail(`padded size ${padded} of axis ${1 + i} is not a multiple of block ${block[i]}`);
+      out[1 + i] = padded / block[i]!;
+    } else out[1 + i] = d * block[i]! - pads[2 * i]! - pads[2 * i + 1]!;
+  }
+  if (op.kind === 'SpaceToBatch') out[0] = x[0]! * prod;
+  else {
+    if (x[0]! % prod) fail(`batch ${x[0]} is not a multiple of ${prod}`);
+    out[0] = x[0]! / prod;
+  }
+  if (out.some((d) => d < 0)) fail(`crops exceed input [${x.join(',')}]`);
+  return [out];
+}
+
+function argReduceShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const axisVal = op.attrs.axis ?? valuesOf(graph, op.params[0])?.[0];
+  if (!x || axisVal === undefined) return null;
+  const axis = axisIn(axisVal, x.length, 'reduction axis');
+  return [op.attrs.keepDims ? x.map((d, i) => (i === axis ? 1 : d)) : x.filter((_, i) => i !== axis)];
+}
+
+function topKShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const k = op.attrs.count ?? valuesOf(graph, op.params[0])?.[0];
+  if (!x || k === undefined) return null;
+  const axis = axisIn(op.attrs.axis ?? -1, x.length, 'top-k axis');
+  if (!Number.isInteger(k) || k < 0 || k > x[axis]!) fail(`k ${k} is outside axis ${axis} of size ${x[axis]}`);
+  const out = x.map((d, i) => (i === axis ? k : d));
+  return op.outputs.map(() => out.slice());
+}
+
+/** The shape as a value; ONNX opset 15's start and end select a part of it. */
+function shapeValue(op: Op, graph: Graph): number[] | undefined {
+  const x = shapeOf(graph, op.inputs[0]);
+  if (!x) return undefined;
+  const n = x.length;
+  const clamp = (v: number): number => Math.max(0, Math.min(n, v < 0 ? v + n : v));
+  return x.slice(clamp(op.attrs.starts?.[0] ?? 0), clamp(op.attrs.ends?.[0] ?? n));
+}
+
+/** Range(start, limit, delta): the three operands as constants. */
+function rangeCount(op: Op, graph: Graph): number | undefined {
+  const [s, l, d] = [0, 1, 2].map((i) => valuesOf(graph, op.inputs[i])?.[0]);
+  if (s === undefined || l === undefined || d === undefined) return undefined;
+  if (d === 0) fail('range delta 0');
+  return Math.max(Math.ceil((l - s) / d), 0);
+}
+
+function constantOfShapeShape(op: Op, graph: Graph): (Shape | null)[] | null {
+  const v = op.inputs.length > 0 && op.inputs[0]! >= 0 ? valuesOf(graph, op.inputs[0]) : op.attrs.newShape;
+  if (!v) return null;
+  if (v.some((d) => !Number.isInteger(d) || d < 0)) fail(`shape [${v.join(',')}] is not a shape`);
+  return [v.slice()];
+}
+
+// ---- recurrent layers and heads -----------------------------------------------------------------------------------
+
+/** ONNX LSTM/GRU/RNN: X [seq, batch, in] (layout 0) or [batch, seq, in]; W [dirs, gates·hidden, in]. TFLite sequence
+ *  ops: input [batch, time, in] (or time-major); output [.., .., units]; SVDF: [batch, units]. */
+function recurrentShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const r = op.attrs.recurrent;
+  if (!x || !r) return null;
+  const hidden = r.hiddenSize;
+  if (hidden === undefined) return null;
+  if (graph.format === 'onnx') {
+    if (x.length !== 3) fail(`input [${x.join(',')}] is not [sequence, batch, features]`);
+    const [seq, batch] = r.timeMajor ? [x[0]!, x[1]!] : [x[1]!, x[0]!];
+    const y = r.timeMajor ? [seq, r.directions, batch, hidden] : [batch, seq, r.directions, hidden];
+    const state = r.timeMajor ? [r.directions, batch, hidden] : [batch, r.directions, hidden];
+    return op.outputs.map((_, k) => (k === 0 ? y : state));
+  }
+  if (r.cell === 'svdf') return [[x[0]!, hidden]];
+  if (x.length === 2) return [[x[0]!, hidden]]; // TFLite LSTM/RNN on one step
+  if (x.length !== 3) fail(`input [${x.join(',')}] is not [batch, time, features]`);
+  return [[x[0]!, x[1]!, hidden * (r.directions === 2 && op.outputs.length === 1 ? 2 : 1)], ...op.outputs.slice(1).map(() => [x[0]!, x[1]!, hidden])];
+}
+
+function recurrentMacs(op: Op, graph: Graph): number {
+  const r = op.attrs.recurrent;
+  const x = shapeOf(graph, op.inputs[0]);
+  if (!r || !x || r.hiddenSize === undefined) return 0;
+  const h = r.hiddenSize;
+  const features = x[x.length - 1]!;
+  const steps = elementCount(x.slice(0, -1)); // time × batch
+  if (r.cell === 'svdf') {
+    const wf = shapeOf(graph, op.inputs[1]);
+    const wt = shapeOf(graph, op.inputs[2]);
+    return wf && wt ? steps * (wf[0]! * features + wt[0]! * wt[1]!) : 0;
+  }
+  return steps * r.directions * r.gates * h * (features + h);
+}
+
+function lossShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  if (!x || x.length < 2) return null;
+  const per = [x[0]!, ...x.slice(2)];
+  return op.outputs.map((_, k) => (k === 0 ? (op.attrs.reduction === 'none' ? per : []) : x.slice()));
+}
+
+/** ai.onnx.ml classifiers: label [N], scores [N, classes]. */
+function classifierShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const classes = op.attrs.count;
+  if (!x || classes === undefined) return null;
+  const n = x.length > 1 ? x[0]! : 1;
+  return op.outputs.map((_, k) => (k === 0 ? [n] : [n, classes]));
+}
+
+// ---- the table ----------------------------------------------------------------------------------------------------
+
+const none = (): null => null;
+const whole = (shape: OpRule['shape'], macs?: OpRule['macs']): OpRule => ({ shape, ...(macs ? { macs } : {}), tiling: 'whole' });
+const rearrange = (shape: OpRule['shape'], value?: OpRule['value']): OpRule => ({ shape, ...(value ? { value } : {}), tiling: 'rearrange' });
+
+export const OP_RULES: { readonly [K in OpKind]: OpRule } = {
+  Conv2D: { shape: convShape, macs: convMacs, tiling: 'window' },
+  DepthwiseConv2D: { shape: convShape, macs: convMacs, tiling: 'window' },
+  TransposeConv2D: { shape: transposeConvShape, macs: transposeConvMacs, tiling: 'none' },
+  MaxPool2D: { shape: poolShape, tiling: 'window' },
+  AvgPool2D: { shape: poolShape, tiling: 'window' },
+  GlobalAvgPool: whole((_op, _g, x) => (x && x.length >= 3 ? [x.map((d, i) => (i < 2 ? d : 1))] : null)),
+  GlobalMaxPool: whole((_op, _g, x) => (x && x.length >= 3 ? [x.map((d, i) => (i < 2 ? d : 1))] : null)),
+  Reduce: whole(reduceShape),
+  FullyConnected: whole(fcShape, fcMacs),
+  MatMul: whole(matMulShape, (op, g, out) => elementCount(out) * (shapeOf(g, op.inputs[0])?.at(-1) ?? 0)),
+  Add: { shape: (op, g) => elementwiseShape(op, g), value: binaryValue, tiling: 'same' },
+  Sub: { shape: (op, g) => elementwiseShape(op, g), value: binaryValue, tiling: 'same' },
+  Mul: { shape: (op, g) => elementwiseShape(op, g), value: binaryValue, tiling: 'same' },
+  Div: { shape: (op, g) => elementwiseShape(op, g), value: binaryValue, tiling: 'same' },
+  Max: { shape: (op, g) => elementwiseShape(op, g), tiling: 'same' },
+  Min: { shape: (op, g) => elementwiseShape(op, g), tiling: 'same' },
+  Pow: { shape: (op, g) => elementwiseShape(op, g), tiling: 'same' },
+  Concat: { shape: (op, g) => concatShape(op, g), value: (op, g) => { const p = op.inputs.map((i) => valuesOf(g, i)); return p.every(Boolean) ? p.flatMap((v) => v!) : undefined; }, tiling: 'same' },
+  Split: { shape: splitShape, tiling: 'same' },
+  Slice: rearrange(sliceShape, sliceValue),
+  Gather: rearrange(gatherShape, gatherValue),
+  Pad: { shape: padShape, tiling: 'shift' },
+  Reshape: rearrange(reshapeShape, (op, g) => valuesOf(g, op.inputs[0])),
+  Flatten: rearrange((op, _g, x) => {
+    if (!x) return null;
+    const axis = op.attrs.axis === x.length ? x.length : axisIn(op.attrs.axis ?? 1, x.length, 'flatten axis');
+    return [[elementCount(x.slice(0, axis)), elementCount(x.slice(axis))]];
+  }, (op, g) => valuesOf(g, op.inputs[0])),
+  Squeeze: rearrange(squeezeShape, (op, g) => valuesOf(g, op.inputs[0])),
+  Unsqueeze: rearrange(unsqueezeShape, (op, g) => valuesOf(g, op.inputs[0])),
+  Transpose: { shape: transposeShape, tiling: 'same' },
+  Resize: { shape: resizeShape, tiling: 'none' },
+  Softmax: { shape: same, tiling: 'same' },
+  BatchNorm: { shape: same, tiling: 'same' },
+  Quantize: {
+    shape: (op, _g, x) => (x ? (op.outputs.length > 1 ? [x, [], []] : [x]) : null),
+    dtype: (op, _g, k) => (k === 0 ? (op.attrs.toDType ?? 'uint8') : k === 1 ? 'float32' : 'uint8'),
+    tiling: 'same',
+  },
+  Dequantize: { shape: same, dtype: () => 'float32', tiling: 'same' },
+  Activation: { shape: same, tiling: 'same' },
+  Identity: { shape: same, value: (op, g) => valuesOf(g, op.inputs[0]), tiling: 'same' },
+  Cast: { shape: same, value: (op, g) => valuesOf(g, op.inputs[0]), dtype: (op) => op.attrs.toDType ?? 'unknown', tiling: 'same' },
+  Shape: {
+    shape: (op, g) => { const v = shapeValue(op, g); return v ? [[v.length]] : null; },
+    value: shapeValue,
+    dtype: () => 'int64',
+    tiling: 'none',
+  },
+  Size: { shape: (_op, _g, x) => (x ? [[]] : null), value: (op, g) => { const x = shapeOf(g, op.inputs[0]); return x ? [elementCount(x)] : undefined; }, dtype: () => 'int64', tiling: 'none' },
+  ConstantOfShape: {
+    shape: (op, g) => constantOfShapeShape(op, g),
+    value: (op, g) => {
+      const s = op.inputs.length > 0 ? valuesOf(g, op.inputs[0]) : op.attrs.newShape;
+      if (!s || s.some((d) => !Number.isInteger(d) || d < 0) || elementCount(s) > 64) return undefined;
+      const fill = valuesOf(g, op.params[0])?.[0] ?? 0;
+      return new Array<number>(elementCount(s)).fill(fill);
+    },
+    dtype: (op, g) => op.attrs.toDType ?? g.tensors[op.params[0] ?? -1]?.dtype ?? 'float32',
+    tiling: 'none',
+  },
+  Range: {
+    shape: (op, g) => { const n = rangeCount(op, g); return n === undefined ? null : [[n]]; },
+    value: (op, g) => {
+      const n = rangeCount(op, g);
+      const [s, , d] = [0, 1, 2].map((i) => valuesOf(g, op.inputs[i])?.[0] ?? 0);
+      return n !== undefined && n <= 64 ? Array.from({ length: n }, (_, i) => s! + i * d!) : undefined;
+    },
+    tiling: 'none',
+  },
+  ConvNd: { shape: convNdShape, macs: convNdMacs, tiling: 'none' },
+  PoolNd: { shape: poolNdShape, tiling: 'none' },
+  Elementwise: {
+    shape: (op, g) => elementwiseShape(op, g),
+    value: elementwiseValue,
+    dtype: (op, g, k) => {
+      if (BOOL_FNS.has(op.attrs.fn ?? '')) return 'bool';
+      if (op.attrs.toDType) return op.attrs.toDType;
+      const from = op.attrs.outputLike?.[k] ?? (op.attrs.fn === 'where' ? 1 : 0);
+      return g.tensors[op.inputs[from] ?? -1]?.dtype ?? 'unknown';
+    },
+    tiling: 'same',
+  },
+  Pack: rearrange((op, g) => packShape(op, g), (op, g) => { const p = op.inputs.map((i) => valuesOf(g, i)); return p.every((v) => v?.length === 1) ? p.map((v) => v![0]!) : undefined; }),
+  Unpack: rearrange(unpackShape),
+  Tile: rearrange(tileShape),
+  Expand: rearrange(expandShape, expandValue),
+  SpaceToDepth: rearrange(depthSpaceShape),
+  DepthToSpace: rearrange(depthSpaceShape),
+  SpaceToBatch: rearrange(batchSpaceShape),
+  BatchToSpace: rearrange(batchSpaceShape),
+  ArgReduce: { shape: argReduceShape, dtype: (op) => op.attrs.toDType ?? 'int64', tiling: 'whole' },
+  GatherND: rearrange(gatherNdShape),
+  TopK: { shape: topKShape, dtype: (op, g, k) => (k === 1 ? 'int64' : (g.tensors[op.inputs[0] ?? -1]?.dtype ?? 'unknown')), tiling: 'whole' },
+  Recurrent: { shape: recurrentShape, macs: (op, g) => recurrentMacs(op, g), tiling: 'whole' },
+  Loss: { shape: lossShape, tiling: 'whole' },
+  Classifier: { shape: classifierShape, dtype: (_op, _g, k) => (k === 0 ? 'int64' : 'float32'), tiling: 'whole' },
+  Custom: { shape: none, tiling: 'none' },
+  Unknown: { shape: none, tiling: 'none' },
+};
+
+/** Multiply-accumulates of one operator (0 for folded ones and kinds without arithmetic worth counting). */
+export function opMacs(op: Op, graph: Graph): number {
+  if (op.folded) return 0;
+  const out = graph.tensors[op.outputs[0] ?? -1]?.shape;
+  const macs = OP_RULES[op.kind].macs;
+  return out && macs ? macs(op, graph, out) : 0;
+}
