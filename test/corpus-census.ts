@@ -16,6 +16,8 @@ export interface CensusEntry {
   /** Peak and MACs of an analysed file. */
   peakBytes?: number;
   macs?: number;
+  /** Operators whose stored shapes contradict our inference ("OP: what differs"). */
+  conflicts?: string[];
 }
 
 export function isOperatorTest(rel: string): boolean {
@@ -42,7 +44,8 @@ export function censusOf(dir: string): CensusEntry[] {
     const opened = openModel(new Uint8Array(fs.readFileSync(file)), { fileName: file });
     if (!opened.ok) return { file: rel, operatorTest, status: 'refused', reasons: [`${opened.error.code}: ${opened.error.message}`] };
     const a = analyzeGraph(opened.value);
-    const figures = { peakBytes: a.peakBytes, macs: a.macs };
+    const conflicts = opened.value.ops.filter((o) => o.shapeConflict).map((o) => `${o.sourceType}: ${o.shapeConflict}`);
+    const figures = { peakBytes: a.peakBytes, macs: a.macs, ...(conflicts.length ? { conflicts } : {}) };
     if (a.complete) return { file: rel, operatorTest, status: 'complete', reasons: [], ...figures };
     return { file: rel, operatorTest, status: 'incomplete', reasons: a.unsupported.map((u) => `${u.op}: ${u.reason}`), ...figures };
   });
@@ -88,5 +91,8 @@ if (require.main === module) {
     for (const l of leaders(real, top)) console.log(l);
     console.log('\noperator tests, leading reasons (files):');
     for (const l of leaders(ops, top)) console.log(l);
+    const conflicted = entries.filter((e) => e.conflicts?.length);
+    console.log(`\nstored shapes contradicting inference: ${conflicted.length} files`);
+    for (const l of leaders(conflicted.map((e) => ({ ...e, status: 'incomplete', reasons: e.conflicts! })), top)) console.log(l);
   }
 }

@@ -149,6 +149,11 @@ export interface OpAttrs {
   multiples?: number[];
   /** Recurrent layers (ONNX LSTM/GRU/RNN, TFLite sequence LSTM/RNN and SVDF). */
   recurrent?: RecurrentAttrs;
+  /** ONNX operands given as inputs (axes, split sizes, slice bounds, resize sizes, pads), by input position, -1 for a
+   *  left-out one: when the graph computes them, shape inference reads them once constant propagation has folded them. */
+  operands?: number[];
+  /** ConstantOfShape's fill value (ONNX 'value' attribute, TFLite FILL's operand). */
+  fill?: number;
   /** Loss: ONNX reduction ('none', 'mean', 'sum'). */
   reduction?: string;
 }
@@ -179,6 +184,8 @@ export interface RecurrentAttrs {
   hiddenSize?: number;
   /** SVDF rank. */
   rank?: number;
+  /** ONNX: the output position (Y, Y_h, Y_c) of each output the node has (left-out outputs are not tensors). */
+  outputSlots?: number[];
 }
 
 export interface Op {

@@ -9,7 +9,6 @@ import { listSharedModels, openFile, sharedModel, SKIP_SHARED } from '../helpers
 /** Expected result per model (data-driven, as Netron's regression list): opens, or fails with a named reason. */
 const EXPECTED: Record<string, { unsupported?: RegExp; error?: RegExp }> = {
   'person_detect_vela.tflite': { unsupported: /Ethos-U NPU command stream/ },
-  'keyword_scrambled.tflite': { unsupported: /SVDF is not in the analysed operator set/ },
 };
 
 test('corpus: every model analyses, or fails or flags operators with a named reason; arena plans are valid', { skip: SKIP_SHARED }, () => {

@@ -32,6 +32,10 @@ export function fail(msg: string): never {
 
 const shapeOf = (graph: Graph, id: number | undefined): Shape | null => (id === undefined || id < 0 ? null : (graph.tensors[id]?.shape ?? null));
 const valuesOf = (graph: Graph, id: number | undefined): number[] | undefined => (id === undefined || id < 0 ? undefined : graph.tensors[id]?.values);
+/** An ONNX operand by input position, once constant (read late: the graph may compute it). */
+const late = (op: Op, graph: Graph, pos: number): number[] | undefined => valuesOf(graph, op.attrs.operands?.[pos]);
+/** The operand at `pos` is given but not (yet) a known constant. */
+const pending = (op: Op, graph: Graph, pos: number): boolean => (op.attrs.operands?.[pos] ?? -1) >= 0 && !late(op, graph, pos);
 const norm = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
 
 /** An axis attribute normalised, or a named failure when it is not an integer in [-rank, rank). */
@@ -125,6 +129,7 @@ function convShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | nu
     return convNdShape(op, graph, x);
   }
   if (!x || !w || x.length !== 4 || w.length !== 4 || !a.spatial) return null;
+  check2d(op);
   const ax = axesNCHW(op);
   const cin = x[ax.c]!;
   if (cin <= 0) fail(`input [${x.join(',')}] has no channels`);
@@ -198,6 +203,14 @@ function ndAxes(op: Op, rank: number): number[] {
   return Array.from({ length: rank - 2 }, (_, i) => (op.attrs.layout === 'NHWC' ? 1 + i : 2 + i));
 }
 
+/** A 2-D window given attributes for another number of axes (ONNX kernel_shape, strides, dilations, pads). */
+function check2d(op: Op): void {
+  const nd = op.attrs.nd;
+  if (!nd) return;
+  const bad = [nd.kernel, nd.strides, nd.dilations].find((v) => v && v.length !== 2) ?? (nd.pads && nd.pads.length !== 4 ? nd.pads : undefined);
+  if (bad) fail(`attributes for ${nd.pads === bad ? bad.length / 2 : bad.length} spatial axes on a 2-D input`);
+}
+
 /** Resolves an N-D window's output sizes and writes the padding back. */
 function ndWindow(op: Op, x: Shape, nd: SpatialNdAttrs, kernel: number[], pool: boolean): number[] {
   const axes = ndAxes(op, x.length);
@@ -261,6 +274,7 @@ function poolShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | nu
     return poolNdShape(op, graph, x);
   }
   if (!x || x.length !== 4 || !a.spatial?.kernel) return null;
+  check2d(op);
   const ax = axesNCHW(op);
   const sp = a.spatial;
   const k = sp.kernel!;
@@ -353,6 +367,11 @@ const ELEMENTWISE_VALUE: Readonly<Record<string, (v: number[]) => number>> = {
 };
 
 function elementwiseShape(op: Op, graph: Graph): (Shape | null)[] | null {
+  if (op.attrs.fn === 'broadcast_args') {
+    // TFLite BROADCAST_ARGS: two shapes in, their broadcast shape out.
+    const shapes = dataShapes(op, graph);
+    return shapes ? [[Math.max(...shapes.map((s) => s[0] ?? 0))]] : null;
+  }
   const like = op.attrs.outputLike;
   if (like) return like.map((k) => shapeOf(graph, op.inputs[k])?.slice() ?? null);
   const shapes = dataShapes(op, graph);
@@ -363,6 +382,7 @@ function elementwiseShape(op: Op, graph: Graph): (Shape | null)[] | null {
 function elementwiseValue(op: Op, graph: Graph): number[] | undefined {
   const f = ELEMENTWISE_VALUE[op.attrs.fn ?? ''];
   const vals = op.inputs.filter((i) => i >= 0).map((i) => valuesOf(graph, i));
+  if (op.attrs.fn === 'broadcast_args') return vals.every(Boolean) ? broadcast(vals as number[][]) : undefined;
   if (!f || vals.some((v) => !v)) return undefined;
   const n = Math.max(...vals.map((v) => v!.length));
   if (n > 64 || vals.some((v) => v!.length !== n && v!.length !== 1)) return undefined;
@@ -387,6 +407,8 @@ function padShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | nul
   const a = op.attrs;
   if (!x) return null;
   let pads = a.padAmounts;
+  // The pads computed in the graph (no axes operand: one amount per axis, begins then ends).
+  if (!pads && graph.format === 'onnx' && (a.operands?.[3] ?? -1) < 0) pads = late(op, graph, 1);
   if (!pads && graph.format === 'onnx') {
     // opset >= 18 with an axes operand
     const [pi, , ai] = a.padOperands ?? [-1, -1, -1];
@@ -417,37 +439,52 @@ function reshapeShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] |
   return [out];
 }
 
-function squeezeShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
+function squeezeShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
   if (!x) return null;
-  const axes = op.attrs.axes?.length ? axesIn(op.attrs.axes, x.length, 'squeeze axis') : x.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
+  const given = op.attrs.axes ?? late(op, graph, 1);
+  if (!given && pending(op, graph, 1)) return null;
+  const axes = given?.length ? axesIn(given, x.length, 'squeeze axis') : x.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
   const wide = axes.find((i) => x[i] !== 1);
   if (wide !== undefined) fail(`axis ${wide} has size ${x[wide]}, and only axes of size 1 can be squeezed`);
   return [x.filter((_, i) => !axes.includes(i))];
 }
 
-function unsqueezeShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
-  if (!x || !op.attrs.axes) return null;
-  const rank = x.length + op.attrs.axes.length;
-  const axes = axesIn(op.attrs.axes, rank, 'unsqueeze axis');
+function unsqueezeShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const given = op.attrs.axes ?? late(op, graph, 1);
+  if (!x || !given) return null;
+  const rank = x.length + given.length;
+  const axes = axesIn(given, rank, 'unsqueeze axis');
   const out: number[] = [];
   let j = 0;
   for (let i = 0; i < rank; i++) out.push(axes.includes(i) ? 1 : x[j++]!);
   return [out];
 }
 
-function sliceShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
+/** Slice bounds: the attributes (TFLite, ONNX before opset 10, constant operands) or the folded operands. */
+function sliceBounds(op: Op, graph: Graph): { starts: number[]; ends: number[]; axes?: number[]; steps?: number[] } | null {
   const a = op.attrs;
-  if (!x || !a.starts || !a.ends) return null;
+  const starts = a.starts ?? late(op, graph, 1);
+  const ends = a.ends ?? late(op, graph, 2);
+  const axes = a.axes ?? late(op, graph, 3);
+  const steps = a.steps ?? late(op, graph, 4);
+  if (!starts || !ends || (!axes && pending(op, graph, 3)) || (!steps && pending(op, graph, 4))) return null;
+  return { starts, ends, ...(axes ? { axes } : {}), ...(steps ? { steps } : {}) };
+}
+
+function sliceShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const b = sliceBounds(op, graph);
+  if (!x || !b) return null;
   const out = x.slice();
-  const axes = a.axes ?? a.starts.map((_, i) => i);
+  const axes = b.axes ?? b.starts.map((_, i) => i);
+  if (b.ends.length !== b.starts.length || axes.length !== b.starts.length) fail(`${b.starts.length} starts, ${b.ends.length} ends and ${axes.length} axes`);
   axes.forEach((axRaw, i) => {
     const ax = axisIn(axRaw, x.length, 'slice axis');
     const n = x[ax]!;
-    const step = a.steps?.[i] ?? 1;
+    const step = b.steps?.[i] ?? 1;
     if (step === 0) fail('slice step 0');
     const clamp = (v: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, v < 0 ? v + n : v));
-    const s = clamp(a.starts![i]!, step > 0 ? 0 : -1, step > 0 ? n : n - 1);
-    const e = clamp(a.ends![i]!, step > 0 ? 0 : -1, step > 0 ? n : n - 1);
+    const s = clamp(b.starts[i]!, step > 0 ? 0 : -1, step > 0 ? n : n - 1);
+    const e = clamp(b.ends[i]!, step > 0 ? 0 : -1, step > 0 ? n : n - 1);
     out[ax] = Math.max(0, Math.ceil((e - s) / step));
   });
   return [out];
@@ -455,20 +492,22 @@ function sliceShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | 
 
 function sliceValue(op: Op, graph: Graph): number[] | undefined {
   const data = valuesOf(graph, op.inputs[0]);
-  const s = op.attrs.starts?.[0];
-  const e = op.attrs.ends?.[0];
-  const step = op.attrs.steps?.[0] ?? 1;
-  if (!data || s === undefined || e === undefined || step !== 1) return undefined;
+  const b = sliceBounds(op, graph);
+  const s = b?.starts[0];
+  const e = b?.ends[0];
+  const step = b?.steps?.[0] ?? 1;
+  if (!data || s === undefined || e === undefined || step !== 1 || (b?.axes?.[0] ?? 0) !== 0) return undefined;
   const n = data.length;
   const clamp = (v: number): number => Math.max(0, Math.min(n, v < 0 ? v + n : v));
   return data.slice(clamp(s), clamp(e));
 }
 
-function splitShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
+function splitShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
   if (!x) return null;
   const axis = axisIn(op.attrs.axis ?? 0, x.length, 'split axis');
   const n = op.outputs.length;
-  const sizes = op.attrs.splitSizes ?? (x[axis]! % n === 0 ? new Array<number>(n).fill(x[axis]! / n) : null);
+  if (!op.attrs.splitSizes && pending(op, graph, 1)) return null;
+  const sizes = op.attrs.splitSizes ?? late(op, graph, 1) ?? (x[axis]! % n === 0 ? new Array<number>(n).fill(x[axis]! / n) : null);
   if (!sizes) return null;
   if (sizes.length !== n) fail(`${sizes.length} split sizes for ${n} outputs`);
   if (sizes.some((v) => !Number.isInteger(v) || v < 0) || sizes.reduce((p, q) => p + q, 0) !== x[axis]) fail(`split sizes [${sizes.join(',')}] do not add up to the ${x[axis]} of axis ${axis}`);
@@ -516,9 +555,11 @@ function resizeShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | 
   return null;
 }
 
-function reduceShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
+function reduceShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
   if (!x) return null;
-  const axes = op.attrs.axes ? axesIn(op.attrs.axes, x.length, 'reduction axis') : x.map((_, i) => i);
+  const given = op.attrs.axes ?? late(op, graph, 1);
+  if (!given && pending(op, graph, 1)) return null;
+  const axes = given ? axesIn(given, x.length, 'reduction axis') : x.map((_, i) => i);
   return [op.attrs.keepDims ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i))];
 }
 
@@ -659,7 +700,7 @@ function recurrentShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[]
     const [seq, batch] = r.timeMajor ? [x[0]!, x[1]!] : [x[1]!, x[0]!];
     const y = r.timeMajor ? [seq, r.directions, batch, hidden] : [batch, seq, r.directions, hidden];
     const state = r.timeMajor ? [r.directions, batch, hidden] : [batch, r.directions, hidden];
-    return op.outputs.map((_, k) => (k === 0 ? y : state));
+    return op.outputs.map((_, k) => ((r.outputSlots?.[k] ?? k) === 0 ? y : state));
   }
   if (r.cell === 'svdf') return [[x[0]!, hidden]];
   if (x.length === 2) return [[x[0]!, hidden]]; // TFLite LSTM/RNN on one step
@@ -758,7 +799,7 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule } = {
     value: (op, g) => {
       const s = op.inputs.length > 0 ? valuesOf(g, op.inputs[0]) : op.attrs.newShape;
       if (!s || s.some((d) => !Number.isInteger(d) || d < 0) || elementCount(s) > 64) return undefined;
-      const fill = valuesOf(g, op.params[0])?.[0] ?? 0;
+      const fill = op.attrs.fill ?? valuesOf(g, op.params[0])?.[0] ?? 0;
       return new Array<number>(elementCount(s)).fill(fill);
     },
     dtype: (op, g) => op.attrs.toDType ?? g.tensors[op.params[0] ?? -1]?.dtype ?? 'float32',
@@ -781,6 +822,7 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule } = {
     dtype: (op, g, k) => {
       if (BOOL_FNS.has(op.attrs.fn ?? '')) return 'bool';
       if (op.attrs.toDType) return op.attrs.toDType;
+      if (op.attrs.fn === 'dropout' && k === 1) return 'bool'; // the mask
       const from = op.attrs.outputLike?.[k] ?? (op.attrs.fn === 'where' ? 1 : 0);
       return g.tensors[op.inputs[from] ?? -1]?.dtype ?? 'unknown';
     },

@@ -5,7 +5,7 @@
 import { onnxCensus } from './census';
 import { onnx } from 'onnx-proto';
 import { ModelError, checkedShape, LIMITS } from '../../errors';
-import type { ActivationFn, DType, Graph, Op, OpAttrs, OpKind, SpatialAttrs, Tensor } from '../../graph';
+import type { ActivationFn, DType, Graph, Op, OpAttrs, OpKind, Padding, SpatialAttrs, SpatialNdAttrs, Tensor } from '../../graph';
 import { bytesFor, DTYPE_BITS } from '../../graph';
 import { checkExternalLocation, type ExternalDataHost } from './external';
 
@@ -30,9 +30,19 @@ interface OpSpec {
   /** Positions of the canonical inputs; the rest become params. 'all' keeps every input. */
   x?: number[] | 'all' | 'qconcat';
   act?: ActivationFn;
+  /** Elementwise: the function's name (comparisons and logic give bool) and, for several outputs, the input whose
+   *  shape each output has. */
+  fn?: string;
+  like?: number[];
 }
 
 const ACT = (act: ActivationFn): OpSpec => ({ kind: 'Activation', act });
+/** Elementwise over the broadcast of every input. */
+const EW = (fn: string): OpSpec => ({ kind: 'Elementwise', x: 'all', fn });
+/** Elementwise on the first input: its output has the first input's shape; the other inputs are parameters. */
+const EW1 = (fn: string): OpSpec => ({ kind: 'Elementwise', x: [0], fn });
+/** Outputs shaped like given inputs (gradients, optimizer updates). */
+const LIKE = (fn: string, like: number[]): OpSpec => ({ kind: 'Elementwise', x: 'all', fn, like });
 
 /** Op metadata as data: ONNX op type → normalized kind and which inputs are data. */
 const ONNX_OPS: Readonly<Record<string, OpSpec>> = {
@@ -69,6 +79,42 @@ const ONNX_OPS: Readonly<Record<string, OpSpec>> = {
   Exp: ACT('exp'), Log: ACT('log'), Abs: ACT('abs'), Neg: ACT('neg'), Sqrt: ACT('sqrt'), Erf: ACT('erf'),
   Softplus: ACT('other'), Mish: ACT('other'), Reciprocal: ACT('other'), Floor: ACT('other'), Ceil: ACT('other'), Round: ACT('other'),
   QLinearSigmoid: ACT('sigmoid'), QLinearLeakyRelu: ACT('leakyrelu'),
+  LpPool: { kind: 'PoolNd' },
+  // Elementwise arithmetic, comparisons and logic (broadcasting), and shape-preserving functions of one input.
+  Equal: EW('equal'), Less: EW('less'), LessOrEqual: EW('less_equal'), Greater: EW('greater'), GreaterOrEqual: EW('greater_equal'),
+  And: EW('and'), Or: EW('or'), Xor: EW('xor'), Not: EW('not'), Mod: EW('mod'), BitShift: EW('bitshift'), Where: EW('where'),
+  BitwiseAnd: EW('bitwise_and'), BitwiseOr: EW('bitwise_or'), BitwiseXor: EW('bitwise_xor'), BitwiseNot: EW('bitwise_not'),
+  Mean: EW('mean'), Dropout: LIKE('dropout', [0, 0]), IsNaN: EW1('isnan'), IsInf: EW1('isinf'), Sign: EW1('sign'), Shrink: EW1('shrink'), Sin: EW1('sin'),
+  Cos: EW1('cos'), Tan: EW1('tan'), Asin: EW1('asin'), Acos: EW1('acos'), Atan: EW1('atan'), Sinh: EW1('sinh'), Cosh: EW1('cosh'),
+  Asinh: EW1('asinh'), Acosh: EW1('acosh'), Atanh: EW1('atanh'), Softsign: EW1('softsign'), Celu: EW1('celu'),
+  ThresholdedRelu: EW1('thresholdedrelu'), Hardmax: EW1('hardmax'), LRN: EW1('lrn'), CumSum: EW1('cumsum'), Trilu: EW1('trilu'),
+  ReverseSequence: EW1('reversesequence'), CastLike: EW1('castlike'), GroupNormalization: EW1('groupnorm'),
+  RMSNormalization: EW1('rmsnorm'), MeanVarianceNormalization: EW1('mvn'), LpNormalization: EW1('lpnorm'), Swish: EW1('swish'),
+  Bernoulli: EW1('bernoulli'), RandomUniformLike: EW1('random'), RandomNormalLike: EW1('random'), EyeLike: EW1('eyelike'),
+  ScatterND: EW1('scatter'), ScatterElements: EW1('scatter'), Scatter: EW1('scatter'), TensorScatter: EW1('scatter'),
+  RandomUniform: { kind: 'ConstantOfShape', x: [] }, RandomNormal: { kind: 'ConstantOfShape', x: [] },
+  Tile: { kind: 'Tile' }, Expand: { kind: 'Expand' }, SpaceToDepth: { kind: 'SpaceToDepth' }, DepthToSpace: { kind: 'DepthToSpace' },
+  ArgMax: { kind: 'ArgReduce' }, ArgMin: { kind: 'ArgReduce' }, GatherND: { kind: 'GatherND', x: [0, 1] },
+  TopK: { kind: 'TopK' }, Range: { kind: 'Range', x: 'all' }, Size: { kind: 'Size' },
+  LSTM: { kind: 'Recurrent', x: [0, 1, 2] }, GRU: { kind: 'Recurrent', x: [0, 1, 2] }, RNN: { kind: 'Recurrent', x: [0, 1, 2] },
+  SoftmaxCrossEntropyLoss: { kind: 'Loss' }, NegativeLogLikelihoodLoss: { kind: 'Loss' },
+  // Training graphs (onnxruntime training, Deeploy's on-device training): gradients and updates have the shapes of
+  // the tensors they are the gradient or update of.
+  SoftmaxGrad: LIKE('grad', [0]), GeluGrad: LIKE('grad', [1]), FastGeluGrad: LIKE('grad', [1]), ReluGrad: LIKE('grad', [1]),
+  LayerNormalizationGrad: LIKE('grad', [1, 2, 2]), SoftmaxCrossEntropyLossGrad: LIKE('grad', [1]), SGD: LIKE('update', [0]),
+  // Deeploy's integer operators (pulp-platform/Deeploy): requantization and integer approximations of functions,
+  // each elementwise or along the last axis, shaped like its first input.
+  RequantShift: EW1('requantshift'), iSoftmax: EW1('isoftmax'), iGELU: EW1('igelu'), iHardswish: EW1('ihardswish'),
+  iLayerNorm: EW1('ilayernorm'), iRMSNorm: EW1('irmsnorm'), iNoNorm: EW1('inonorm'), iLeakyReLU: EW1('ileakyrelu'),
+  ITAMax: EW1('itamax'), ITAPartialMax: EW1('itapartialmax'), RMSNorm: EW1('rmsnorm'), TrueIntegerDiv: EW1('trueintegerdiv'),
+  IntegerMean: { kind: 'Reduce' },
+  // Quantizers of QONNX and Brevitas exports: elementwise fake quantization.
+  'onnx.brevitas.Quant': EW1('quant'), 'qonnx.custom_op.general.Quant': EW1('quant'), 'qonnx.custom_op.general.Trunc': EW1('quant'),
+  'qonnx.custom_op.general.BipolarQuant': EW1('quant'), 'qonnx.custom_op.general.MultiThreshold': EW1('multithreshold'),
+  // Classic ML classifiers: a label per row and a score per class.
+  'ai.onnx.ml.SVMClassifier': { kind: 'Classifier' }, 'ai.onnx.ml.LinearClassifier': { kind: 'Classifier' },
+  'ai.onnx.ml.TreeEnsembleClassifier': { kind: 'Classifier' },
+  'ai.onnx.ml.Scaler': EW1('scaler'), 'ai.onnx.ml.Normalizer': EW1('normalizer'),
 };
 
 /** Cheap check: an ONNX ModelProto starts with field 1 (ir_version, varint) in every exporter we know. */
@@ -98,6 +144,11 @@ class NodeAttrs {
     return s ? String.fromCharCode(...s.subarray(0, 256)) : undefined;
   }
   tensor(name: string): onnx.ITensorProto | undefined { return this.map.get(name)?.t ?? undefined; }
+  /** Number of values of a list attribute (ints, floats or strings). */
+  count(name: string): number | undefined {
+    const a = this.map.get(name);
+    return a ? Math.max(a.ints?.length ?? 0, a.floats?.length ?? 0, a.strings?.length ?? 0) : undefined;
+  }
 }
 
 export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Graph {
@@ -252,7 +303,8 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
       addConstant(constantValue(attrs, desc), out, `constant:${out}`);
       continue;
     }
-    if ((type === 'Identity' || type === 'Dropout') && (domain === '' || domain === 'ai.onnx')) {
+    // Identity, and Dropout without its mask, are aliases; a Dropout whose mask is used is an elementwise op below.
+    if ((type === 'Identity' || (type === 'Dropout' && outs.length < 2)) && (domain === '' || domain === 'ai.onnx')) {
       const src = node.input?.[0];
       if (!src || !outs[0]) throw new ModelError('bad-graph', `${desc} has no input or output`);
       lookup(src, desc);
@@ -263,7 +315,7 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
     const inputIds = (node.input ?? []).map((n) => lookup(n, desc));
     const outputIds = outs.map(defineOutput);
     const known = domain === '' || domain === 'ai.onnx' || domain === 'com.microsoft';
-    const spec = known ? ONNX_OPS[type] : undefined;
+    const spec = known ? ONNX_OPS[type] : ONNX_OPS[`${domain}.${type}`];
     const op: Op = {
       index: graph.ops.length,
       kind: spec?.kind ?? (known ? 'Unknown' : 'Custom'),
@@ -277,8 +329,13 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
     if (!spec) {
       if (!known) op.customCode = `${domain}.${type}`;
     } else {
+      if (spec.fn) op.attrs.fn = spec.fn;
+      if (spec.like) op.attrs.outputLike = spec.like.slice();
       splitInputs(op, spec, inputIds);
       readAttrs(op, type, attrs, opset, graph, spec, inputIds);
+      if (op.attrs.recurrent) op.attrs.recurrent.outputSlots = (node.output ?? []).map((o, i) => (o ? i : -1)).filter((i) => i >= 0);
+      // onnxruntime's loss gradient takes (dY, log_prob, label); Deeploy's takes (log_prob, label).
+      if (type === 'SoftmaxCrossEntropyLossGrad' && inputIds.length < 3) op.attrs.outputLike = [0];
     }
     graph.ops.push(op);
   }
@@ -307,12 +364,28 @@ function splitInputs(op: Op, spec: OpSpec, ids: number[]): void {
   op.params = ids.filter((id, i) => !x.includes(i) && id >= 0);
 }
 
-function readSpatial(attrs: NodeAttrs, op: Op, kernel: [number, number] | null): SpatialAttrs {
+function paddingOf(attrs: NodeAttrs): Padding {
   const autoPad = attrs.str('auto_pad') ?? 'NOTSET';
+  return autoPad === 'SAME_UPPER' ? 'same_upper' : autoPad === 'SAME_LOWER' ? 'same_lower' : autoPad === 'VALID' ? 'valid' : 'explicit';
+}
+
+/** The window attributes for any number of spatial axes (1-D and 3-D convolution and pooling use these). */
+function readNd(attrs: NodeAttrs): SpatialNdAttrs {
+  const nd: SpatialNdAttrs = { kernel: attrs.ints('kernel_shape') ?? null, padding: paddingOf(attrs), ceilMode: attrs.int('ceil_mode', 0) === 1 };
+  const put = (key: 'strides' | 'dilations' | 'pads' | 'outputPadding' | 'outputShape', name: string): void => {
+    const v = attrs.ints(name);
+    if (v) nd[key] = v;
+  };
+  put('strides', 'strides');
+  put('dilations', 'dilations');
+  put('pads', 'pads');
+  put('outputPadding', 'output_padding');
+  put('outputShape', 'output_shape');
+  return nd;
+}
+
+function readSpatial(attrs: NodeAttrs, kernel: [number, number] | null): SpatialAttrs {
   const pads = attrs.ints('pads') ?? [0, 0, 0, 0];
-  if (pads.length !== 4 && pads.length !== 0) {
-    op.unsupported = `${op.sourceType} with ${pads.length / 2}-D pads: only 2-D spatial operators are analysed`;
-  }
   const k = attrs.ints('kernel_shape');
   const s = attrs.ints('strides') ?? [1, 1];
   const d = attrs.ints('dilations') ?? [1, 1];
@@ -320,7 +393,7 @@ function readSpatial(attrs: NodeAttrs, op: Op, kernel: [number, number] | null):
     kernel: k && k.length === 2 ? [k[0]!, k[1]!] : kernel,
     strides: [s[0] ?? 1, s[1] ?? 1],
     dilations: [d[0] ?? 1, d[1] ?? 1],
-    padding: autoPad === 'SAME_UPPER' ? 'same_upper' : autoPad === 'SAME_LOWER' ? 'same_lower' : autoPad === 'VALID' ? 'valid' : 'explicit',
+    padding: paddingOf(attrs),
     pads: pads.length === 4 ? [pads[0]!, pads[1]!, pads[2]!, pads[3]!] : [0, 0, 0, 0],
     ceilMode: attrs.int('ceil_mode', 0) === 1,
   };
@@ -336,21 +409,69 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
     case 'Conv2D': case 'TransposeConv2D':
       a.layout = 'NCHW';
       a.group = attrs.int('group', 1);
-      a.spatial = readSpatial(attrs, op, null);
+      a.spatial = readSpatial(attrs, null);
+      a.nd = readNd(attrs);
       break;
-    case 'MaxPool2D': case 'AvgPool2D':
+    case 'MaxPool2D': case 'AvgPool2D': case 'PoolNd':
       a.layout = 'NCHW';
-      a.spatial = readSpatial(attrs, op, null);
+      a.spatial = readSpatial(attrs, null);
+      a.nd = readNd(attrs);
       a.countIncludePad = attrs.int('count_include_pad', 0) === 1;
-      if (!a.spatial.kernel) op.unsupported = `${type} without kernel_shape`;
+      if (!a.nd.kernel) op.unsupported = `${type} without kernel_shape`;
+      break;
+    case 'Elementwise':
+      if (type === 'CastLike') a.toDType = input(1)?.dtype;
+      break;
+    case 'SpaceToDepth': case 'DepthToSpace':
+      a.layout = 'NCHW';
+      a.blockSize = attrs.int('blocksize', 0);
+      break;
+    case 'ArgReduce':
+      a.axis = attrs.int('axis', 0);
+      a.keepDims = attrs.int('keepdims', 1) === 1;
+      a.toDType = 'int64';
+      break;
+    case 'GatherND':
+      a.axis = attrs.int('batch_dims', 0);
+      break;
+    case 'TopK':
+      a.axis = attrs.int('axis', -1);
+      if (opset < 10) a.count = attrs.int('k', 0);
+      break;
+    case 'Recurrent': {
+      const gates = type === 'LSTM' ? 4 : type === 'GRU' ? 3 : 1;
+      const directions = attrs.str('direction') === 'bidirectional' ? 2 : 1;
+      const r = input(2)?.shape; // R: [directions, gates·hidden, hidden]
+      const hidden = attrs.has('hidden_size') ? attrs.int('hidden_size', 0) : r?.[2];
+      a.recurrent = { cell: type === 'LSTM' ? 'lstm' : type === 'GRU' ? 'gru' : 'rnn', gates, directions, timeMajor: attrs.int('layout', 0) === 0, ...(hidden !== undefined ? { hiddenSize: hidden } : {}) };
+      break;
+    }
+    case 'Loss':
+      a.reduction = attrs.str('reduction') ?? 'mean';
+      break;
+    case 'Classifier': {
+      const n = attrs.count('classlabels_ints') || attrs.count('classlabels_strings');
+      if (n) a.count = n;
+      break;
+    }
+    case 'ConstantOfShape':
+      if (type === 'ConstantOfShape') {
+        const tp = attrs.tensor('value');
+        const v = tp ? readTensorProto(tp, `${op.name}.value`, {}).values?.[0] : undefined;
+        if (v !== undefined) a.fill = v;
+      } else {
+        a.newShape = attrs.ints('shape');
+        a.toDType = ONNX_DTYPES[attrs.int('dtype', 1)] ?? 'float32';
+      }
       break;
     case 'GlobalAvgPool': case 'GlobalMaxPool':
       a.layout = 'NCHW';
       break;
     case 'Reduce': {
       a.keepDims = attrs.int('keepdims', 1) === 1;
-      const axesFromInput = type === 'ReduceSum' ? opset >= 13 : opset >= 18;
+      const axesFromInput = type === 'IntegerMean' ? false : type === 'ReduceSum' ? opset >= 13 : opset >= 18;
       a.axes = axesFromInput ? param(0)?.values : attrs.ints('axes');
+      if (axesFromInput) a.operands = inputIds.slice();
       break;
     }
     case 'FullyConnected':
@@ -365,6 +486,7 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
     case 'Split':
       a.axis = attrs.int('axis', 0);
       a.splitSizes = opset >= 13 ? param(0)?.values : attrs.ints('split');
+      if (opset >= 13) a.operands = inputIds.slice();
       break;
     case 'Gather':
       a.axis = attrs.int('axis', 0);
@@ -378,11 +500,16 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
     case 'Flatten':
       a.axis = attrs.int('axis', 1);
       break;
+    case 'Shape':
+      if (attrs.has('start')) a.starts = [attrs.int('start', 0)];
+      if (attrs.has('end')) a.ends = [attrs.int('end', 0)];
+      break;
     case 'Transpose':
       a.perm = attrs.ints('perm');
       break;
     case 'Squeeze': case 'Unsqueeze':
       a.axes = opset >= 13 ? param(0)?.values : attrs.ints('axes');
+      if (opset >= 13) a.operands = inputIds.slice();
       break;
     case 'Reshape':
       a.newShape = opset >= 5 ? param(0)?.values : attrs.ints('shape');
@@ -392,6 +519,7 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
       if (opset >= 11) {
         // With an axes operand (opset 18) the pads are resolved by shape inference, which knows the rank.
         if (!input(3)) a.padAmounts = input(1)?.values;
+        a.operands = inputIds.slice();
         a.padOperands = [inputIds[1] ?? -1, inputIds[2] ?? -1, inputIds[3] ?? -1];
       } else a.padAmounts = attrs.ints('pads') ?? attrs.ints('paddings');
       if (mode !== 'constant') a.activation = 'other';
@@ -413,6 +541,7 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
         const scales = input(2)?.values;
         a.scales = scales && scales.length > 0 ? scales : undefined;
         a.sizes = input(3)?.values;
+        a.operands = inputIds.slice();
       }
       break;
     }
@@ -422,6 +551,7 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
         a.ends = input(2)?.values;
         a.axes = input(3)?.values;
         a.steps = input(4)?.values;
+        a.operands = inputIds.slice();
       } else {
         a.starts = attrs.ints('starts');
         a.ends = attrs.ints('ends');

@@ -1,0 +1,20 @@
+// Coverage over the gathered public corpus (../shared/corpus/README.md: 2,701 files from 18 repositories), when it is
+// present beside the clone as ../corpus or named by MCU_MEM_CORPUS; skipped cleanly otherwise (CI does not have it).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { censusOf } from '../corpus-census';
+import { ROOT } from '../helpers';
+
+const DIR = process.env['MCU_MEM_CORPUS'] ?? path.resolve(ROOT, '..', 'corpus');
+const SKIP = fs.existsSync(DIR) ? false : `no gathered corpus at ${DIR} (see ../shared/corpus/README.md): skipped`;
+
+test('gathered corpus: every file opens or is refused with a named error; at most 3% of the real models incomplete', { skip: SKIP }, () => {
+  const entries = censusOf(DIR);
+  assert.ok(entries.length > 2000, `${entries.length} files`);
+  const real = entries.filter((e) => !e.operatorTest);
+  const incomplete = real.filter((e) => e.status === 'incomplete');
+  assert.ok(incomplete.length <= 0.03 * real.length, `${incomplete.length} of ${real.length} real models incomplete:\n${incomplete.map((e) => `${e.file}: ${e.reasons[0]}`).join('\n')}`);
+  for (const e of entries) if (e.status === 'refused') assert.match(e.reasons[0]!, /^[a-z-]+: \S/, e.file);
+});

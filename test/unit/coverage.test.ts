@@ -1,0 +1,169 @@
+// Coverage (issue 16, item 1): operators beyond the 2-D CNN set are sized (shape rule and MACs from analysis/ops.ts),
+// ONNX shape arithmetic computed in the graph is folded, and TFLM's builtin operators are a checklist kept as data.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { analyzeGraph, type Graph } from '../../src/core/index';
+import { OP_RULES } from '../../src/core/analysis/ops';
+import { TFLM_BUILTINS } from '../../src/core/formats/tflite/tflm-builtins';
+import { tfliteKindOf } from '../../src/core/formats/tflite/reader';
+import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
+import { TfliteBuilder, type TflOp, type TfliteDType } from '../../src/core/testing/tflite-builder';
+import { open, ROOT } from '../helpers';
+
+const shapeOf = (g: Graph, name: string): number[] | null => g.tensors.find((t) => t.name === name)?.shape ?? null;
+
+test('TFLM builtin checklist: every operator TFLM registers is listed, and each one listed as sized has a kind and a rule', () => {
+  const header = path.resolve(ROOT, '..', 'shared', 'third_party', 'tflite-micro', 'tensorflow', 'lite', 'micro', 'micro_mutable_op_resolver.h');
+  if (fs.existsSync(header)) {
+    const registered = new Set([...fs.readFileSync(header, 'utf8').matchAll(/BuiltinOperator_([A-Z0-9_]+)/g)].map((m) => m[1]!));
+    assert.deepEqual([...registered].sort(), Object.keys(TFLM_BUILTINS).sort(), 'the checklist is TFLM\'s resolver');
+  }
+  const sized = Object.entries(TFLM_BUILTINS).filter(([, v]) => v === true).map(([k]) => k);
+  assert.ok(sized.length >= 94, `${sized.length} sized`);
+  for (const name of sized) {
+    const kind = tfliteKindOf(name);
+    assert.ok(kind !== 'Unknown' && kind !== 'Custom', `${name} has no kind`);
+    assert.ok(OP_RULES[kind].shape, name);
+  }
+  for (const [name, why] of Object.entries(TFLM_BUILTINS)) if (why !== true) assert.equal(typeof why, 'string', name);
+});
+
+interface TflCase {
+  op: TflOp;
+  inputs: ({ shape: number[]; dtype?: TfliteDType; values?: number[] })[];
+  out: number[][];
+  options?: [number, 'int8' | 'int32' | 'bool', number][];
+}
+
+/** One-operator TFLite files with the expected output shapes stored: the analysis must size the operator, infer the
+ *  same shapes (a contradiction is a note and a conflict) and count no operator as unsupported. */
+const TFL_CASES: Record<string, TflCase> = {
+  'PACK of three [2,3] on axis 1': { op: 'PACK', inputs: [{ shape: [2, 3] }, { shape: [2, 3] }, { shape: [2, 3] }], out: [[2, 3, 3]], options: [[0, 'int32', 3], [1, 'int32', 1]] },
+  'UNPACK [2,3,4] on axis 1': { op: 'UNPACK', inputs: [{ shape: [2, 3, 4] }], out: [[2, 4], [2, 4], [2, 4]], options: [[0, 'int32', 3], [1, 'int32', 1]] },
+  'TILE [2,3] by [2,2]': { op: 'TILE', inputs: [{ shape: [2, 3] }, { shape: [2], dtype: 'int32', values: [2, 2] }], out: [[4, 6]] },
+  'SPACE_TO_DEPTH block 2': { op: 'SPACE_TO_DEPTH', inputs: [{ shape: [1, 4, 4, 3] }], out: [[1, 2, 2, 12]], options: [[0, 'int32', 2]] },
+  'DEPTH_TO_SPACE block 2': { op: 'DEPTH_TO_SPACE', inputs: [{ shape: [1, 2, 2, 12] }], out: [[1, 4, 4, 3]], options: [[0, 'int32', 2]] },
+  'ARG_MAX on axis 1': { op: 'ARG_MAX', inputs: [{ shape: [1, 10] }, { shape: [1], dtype: 'int32', values: [1] }], out: [[1]] },
+  'SQUARED_DIFFERENCE broadcast': { op: 'SQUARED_DIFFERENCE', inputs: [{ shape: [1, 4, 4, 3] }, { shape: [3] }], out: [[1, 4, 4, 3]] },
+  'GATHER_ND [4,5,6] by [2,2]': { op: 'GATHER_ND', inputs: [{ shape: [4, 5, 6] }, { shape: [2, 2], dtype: 'int32', values: [0, 1, 2, 3] }], out: [[2, 6]] },
+  'EQUAL [2,3]': { op: 'EQUAL', inputs: [{ shape: [2, 3] }, { shape: [1, 3] }], out: [[2, 3]] },
+  'L2_POOL_2D 2x2 stride 2 VALID': { op: 'L2_POOL_2D', inputs: [{ shape: [1, 8, 8, 4] }], out: [[1, 4, 4, 4]], options: [[0, 'int8', 1], [1, 'int32', 2], [2, 'int32', 2], [3, 'int32', 2], [4, 'int32', 2]] },
+  'SPACE_TO_BATCH_ND block 2x2': { op: 'SPACE_TO_BATCH_ND', inputs: [{ shape: [1, 4, 6, 1] }, { shape: [2], dtype: 'int32', values: [2, 2] }, { shape: [2, 2], dtype: 'int32', values: [0, 0, 1, 1] }], out: [[4, 2, 4, 1]] },
+  'BATCH_TO_SPACE_ND block 2x2': { op: 'BATCH_TO_SPACE_ND', inputs: [{ shape: [4, 2, 4, 1] }, { shape: [2], dtype: 'int32', values: [2, 2] }, { shape: [2, 2], dtype: 'int32', values: [0, 0, 1, 1] }], out: [[1, 4, 6, 1]] },
+  'BROADCAST_TO [1,3] to [2,3]': { op: 'BROADCAST_TO', inputs: [{ shape: [1, 3] }, { shape: [2], dtype: 'int32', values: [2, 3] }], out: [[2, 3]] },
+  'FILL [2,3]': { op: 'FILL', inputs: [{ shape: [2], dtype: 'int32', values: [2, 3] }, { shape: [] }], out: [[2, 3]] },
+  'SELECT_V2 broadcast': { op: 'SELECT_V2', inputs: [{ shape: [2, 1] }, { shape: [2, 3] }, { shape: [1, 3] }], out: [[2, 3]] },
+  'FLOOR [5]': { op: 'FLOOR', inputs: [{ shape: [5], dtype: 'float32' }], out: [[5]] },
+};
+
+function tflCase(c: TflCase, stored: number[][] = c.out): Graph {
+  const b = new TfliteBuilder();
+  const ins = c.inputs.map((i, k) => (i.values ? b.constant(`in${k}`, i.shape, i.dtype ?? 'int32', i.values) : b.tensor(`in${k}`, i.shape, i.dtype ?? 'int8')));
+  const outs = stored.map((s, k) => b.tensor(`out${k}`, s, 'int8'));
+  b.op(c.op, ins, outs, c.options ?? []);
+  b.inputs = ins.filter((_, k) => !c.inputs[k]!.values);
+  b.outputs = outs;
+  return open(b.build(), 'case.tflite');
+}
+
+test('TFLite: operators beyond the CNN set are sized, their shapes inferred as TFLite defines them', () => {
+  for (const [title, c] of Object.entries(TFL_CASES)) {
+    const g = tflCase(c);
+    const a = analyzeGraph(g);
+    assert.deepEqual(a.unsupported, [], title);
+    const op = g.ops[0]!;
+    assert.equal(op.shapeConflict, undefined, `${title}: ${op.shapeConflict}`);
+    op.outputs.forEach((id, k) => {
+      assert.deepEqual(g.tensors[id]!.shape, c.out[k], title);
+      assert.equal(g.tensors[id]!.shapeInferred, true, `${title}: output ${k} inferred`);
+    });
+    // Inference runs: a wrong stored shape is reported as a conflict.
+    const wrong = tflCase(c, c.out.map((s) => [...s.slice(0, -1), (s.at(-1) ?? 1) + 1]));
+    assert.ok(wrong.ops[0]!.shapeConflict, `${title}: a wrong stored shape goes unnoticed`);
+  }
+});
+
+test('ONNX: 1-D and 3-D convolution and pooling are sized, with MACs', () => {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 2, 10]);
+  const c1 = b.op('Conv', [x, b.init('w1', [4, 2, 3])], { pads: [1, 1], strides: [2] });
+  const p1 = b.op('MaxPool', [c1], { kernel_shape: [2], strides: [2] });
+  b.output(p1);
+  const g = open(b.build());
+  assert.deepEqual(g.tensors[g.ops[0]!.outputs[0]!]!.shape, [1, 4, 5]);
+  assert.deepEqual(g.tensors[g.outputs[0]!]!.shape, [1, 4, 2]);
+  const a = analyzeGraph(g);
+  assert.deepEqual(a.unsupported, []);
+  assert.equal(a.macs, 4 * 5 * 2 * 3, 'Conv1d MACs: outputs × Cin × k');
+
+  const d = new OnnxBuilder(13);
+  const y = d.input('y', [1, 1, 4, 6, 6]);
+  const c3 = d.op('Conv', [y, d.init('w3', [2, 1, 3, 3, 3])], { pads: [0, 1, 1, 0, 1, 1] });
+  d.output(d.op('AveragePool', [c3], { kernel_shape: [2, 2, 2], strides: [2, 2, 2] }));
+  const g3 = open(d.build());
+  assert.deepEqual(g3.tensors[g3.ops[0]!.outputs[0]!]!.shape, [1, 2, 2, 6, 6]);
+  assert.deepEqual(g3.tensors[g3.outputs[0]!]!.shape, [1, 2, 1, 3, 3]);
+  const a3 = analyzeGraph(g3);
+  assert.deepEqual(a3.unsupported, []);
+  assert.equal(a3.macs, 2 * 2 * 6 * 6 * 27);
+  assert.equal(g3.ops[0]!.kind, 'ConvNd');
+});
+
+test('ONNX: LSTM outputs by position (Y left out), with MACs of every gate', () => {
+  const b = new OnnxBuilder(14);
+  const x = b.input('x', [5, 1, 3]);
+  const [yh, yc] = [b.node('LSTM', [x, b.init('W', [1, 16, 3]), b.init('R', [1, 16, 4])], { hidden_size: 4 }, ['', 'y_h', 'y_c'])].map((o) => o)[0]!.slice(1);
+  b.output(yh!);
+  b.output(yc!);
+  const g = open(b.build());
+  assert.deepEqual(shapeOf(g, 'y_h'), [1, 1, 4]);
+  assert.deepEqual(shapeOf(g, 'y_c'), [1, 1, 4]);
+  const a = analyzeGraph(g);
+  assert.deepEqual(a.unsupported, []);
+  assert.equal(a.macs, 5 * 4 * 4 * (3 + 4));
+});
+
+test('ONNX: shape arithmetic computed in the graph is folded (torch.chunk as Shape→Gather→Div→Slice; Shape start/end; Size→Range)', () => {
+  const b = new OnnxBuilder(15);
+  const x = b.input('x', [1, 8, 4, 4]);
+  const shape = b.op('Shape', [x]);
+  const c = b.op('Gather', [shape, b.init('one', [], 'int64', [1])], { axis: 0 });
+  const half = b.op('Unsqueeze', [b.op('Div', [c, b.init('two', [], 'int64', [2])]), b.init('ax0', [1], 'int64', [0])]);
+  const axes = b.init('axes1', [1], 'int64', [1]);
+  const lo = b.op('Slice', [x, b.init('zero', [1], 'int64', [0]), half, axes]);
+  const hi = b.op('Slice', [x, half, b.init('big', [1], 'int64', [2 ** 31 - 1]), axes]);
+  b.output(b.op('Add', [lo, hi]));
+  // Shape with start: the spatial dims only; ConstantOfShape of them.
+  b.output(b.op('ConstantOfShape', [b.op('Shape', [x], { start: 2 })]));
+  // Size → Range: as many values as x has elements.
+  b.output(b.op('Range', [b.init('r0', [], 'int64', [0]), b.op('Size', [x]), b.init('r1', [], 'int64', [1])]));
+  const g = open(b.build());
+  const a = analyzeGraph(g);
+  assert.deepEqual(a.unsupported, []);
+  const outs = g.outputs.map((id) => g.tensors[id]!.shape);
+  assert.deepEqual(outs, [[1, 4, 4, 4], [4, 4], [128]]);
+});
+
+test('ONNX: comparison, Where, CastLike, Tile, Expand, DepthToSpace, ArgMax, Dropout with its mask, Deeploy RequantShift', () => {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 8, 2, 3]);
+  const m = b.op('Equal', [x, b.init('z', [1], 'float32', [0])]);
+  const w = b.op('Where', [m, x, b.init('k', [3], 'float32', [1, 2, 3])]);
+  const cl = b.op('CastLike', [w, b.init('i', [1], 'int32', [0])]);
+  const t = b.op('Tile', [cl, b.init('rep', [4], 'int64', [1, 1, 2, 1])]);
+  const e = b.op('Expand', [x, b.init('to', [4], 'int64', [2, 1, 1, 1])]);
+  const d2s = b.op('DepthToSpace', [x], { blocksize: 2 });
+  const am = b.op('ArgMax', [x], { axis: 1, keepdims: 0 });
+  const [dy, mask] = b.node('Dropout', [x], {}, ['dy', 'mask']);
+  const rq = b.op('RequantShift', [x, b.init('mul', [8, 1, 1], 'int32'), b.init('add', [8, 1, 1], 'int32')], { div: 256 });
+  for (const o of [t, e, d2s, am, dy!, mask!, rq]) b.output(o, undefined, o === am ? 'int64' : 'float32');
+  const g = open(b.build());
+  const a = analyzeGraph(g);
+  assert.deepEqual(a.unsupported, []);
+  assert.deepEqual(g.outputs.map((id) => g.tensors[id]!.shape), [[1, 8, 4, 3], [2, 8, 2, 3], [1, 2, 4, 6], [1, 2, 3], [1, 8, 2, 3], [1, 8, 2, 3], [1, 8, 2, 3]]);
+  assert.equal(g.tensors.find((tt) => tt.name === m)!.dtype, 'bool');
+  assert.equal(g.tensors.find((tt) => tt.name === cl)!.dtype, 'int32');
+  assert.ok(g.ops.some((o) => o.sourceType === 'Dropout' && o.outputs.length === 2), 'Dropout with its mask is an operator');
+});
