@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyzeGraph, type Graph } from '../../src/core/index';
+import { onnx } from 'onnx-proto';
+import { analyzeGraph, openModel, type Graph } from '../../src/core/index';
 import { OP_RULES } from '../../src/core/analysis/ops';
 import { TFLM_BUILTINS } from '../../src/core/formats/tflite/tflm-builtins';
 import { tfliteKindOf } from '../../src/core/formats/tflite/reader';
@@ -166,4 +167,43 @@ test('ONNX: comparison, Where, CastLike, Tile, Expand, DepthToSpace, ArgMax, Dro
   assert.equal(g.tensors.find((tt) => tt.name === m)!.dtype, 'bool');
   assert.equal(g.tensors.find((tt) => tt.name === cl)!.dtype, 'int32');
   assert.ok(g.ops.some((o) => o.sourceType === 'Dropout' && o.outputs.length === 2), 'Dropout with its mask is an operator');
+});
+
+test('ONNX: an empty stored dimension does not override inference; a sequence input is named; a graph without steps holds its input', () => {
+  // MatMul [3]×[3,4] → [4]; the file stores the output with one dimension of no size (onnx2c's test_matmul_3_3x4).
+  const m = onnx.ModelProto.encode({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'g',
+      node: [{ opType: 'MatMul', input: ['A', 'B'], output: ['Y'], name: 'mm' }],
+      input: [
+        { name: 'A', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 3 }] } } } },
+        { name: 'B', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 3 }, { dimValue: 4 }] } } } },
+      ],
+      output: [{ name: 'Y', type: { tensorType: { elemType: 1, shape: { dim: [{}] } } } }],
+    },
+  }).finish();
+  const g = open(m);
+  assert.deepEqual(g.tensors[g.outputs[0]!]!.shape, [4]);
+  assert.equal(analyzeGraph(g).macs, 12);
+
+  const seq = onnx.ModelProto.encode({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'g',
+      node: [{ opType: 'SequenceLength', input: ['S'], output: ['n'], name: 'len' }],
+      input: [{ name: 'S', type: { sequenceType: { elemType: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 2 }] } } } } } }],
+      output: [{ name: 'n', type: { tensorType: { elemType: 7, shape: { dim: [] } } } }],
+    },
+  }).finish();
+  const r = openModel(seq, { fileName: 'seq.onnx' });
+  assert.ok(!r.ok && r.error.code === 'unsupported' && /'S' is a sequence, an unsupported input type/.test(r.error.message), JSON.stringify(r));
+
+  const b = new OnnxBuilder(13);
+  b.node('Identity', [b.input('x', [1, 8])], {}, ['y']);
+  b.output('y', [1, 8]);
+  const a = analyzeGraph(open(b.build()));
+  assert.equal(a.peakBytes, 32, 'the input (also the output) is held');
 });

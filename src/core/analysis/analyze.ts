@@ -105,6 +105,8 @@ export function analyzeGraph(graph: Graph, partial: Partial<Conventions> = {}, p
   let peakBytes = 0;
   let peakStep = -1;
   live.forEach((v, i) => { if (v > peakBytes || peakStep < 0) { peakBytes = v; peakStep = i; } });
+  // No step left to execute (every operator folded, or aliases only): the graph's inputs and outputs are still held.
+  if (n === 0) peakBytes = plan.buffers.reduce((sum, b) => sum + b.bytes, 0);
 
   const seenStorage = new Set<string>();
   const weightBytes = (key: string): number => {

@@ -250,7 +250,9 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
         // A negative value is a dynamic dimension written as a number (some exporters write -1 for the batch).
         const fixed = (d as onnx.TensorShapeProto.Dimension).value === 'dimValue' ? toInt(d.dimValue) : -1;
         if (fixed >= 0) return fixed;
-        if (axis === 0) return 1; // symbolic, negative or missing batch dimension counts as 1
+        // A graph input's symbolic, negative or missing batch dimension counts as 1; elsewhere an unknown dimension
+        // leaves the shape to inference (an empty stored dimension is not a 1).
+        if (axis === 0 && isInput) return 1;
         if (isInput) {
           const what = d.dimParam ? `a symbolic dimension '${d.dimParam}'` : d.dimValue !== undefined && d.dimValue !== null ? `a dynamic dimension ${String(d.dimValue)}` : 'a dimension without a size';
           throw new ModelError('unsupported', `graph input '${name}' has ${what} at axis ${axis}: only the batch dimension may be symbolic (it counts as 1); export the model with a fixed input size`);
@@ -269,7 +271,12 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
     const name = vi.name ?? '';
     if (!name || byName.has(name)) continue; // IR < 4 lists initializers as inputs too
     const s = stored.get(name);
-    if (!s) throw new ModelError('bad-onnx', `graph input '${name}' has no tensor type`);
+    if (!s) {
+      const t = vi.type;
+      const kind = t?.sequenceType ? 'a sequence' : t?.optionalType ? 'an optional' : t?.mapType ? 'a map' : t?.sparseTensorType ? 'a sparse tensor' : null;
+      if (kind) throw new ModelError('unsupported', `graph input '${name}' is ${kind}, an unsupported input type: the analysis sizes tensor inputs`);
+      throw new ModelError('bad-onnx', `graph input '${name}' has no tensor type`);
+    }
     const dflt = defaults.get(name);
     if (!s.shape && dflt) s.shape = checkedShape((dflt.dims ?? []).map(toInt), `graph input '${name}'`);
     if (!s.shape) throw new ModelError('unsupported', `graph input '${name}' has no shape: the analysis needs a fixed input size`);
