@@ -77,5 +77,19 @@ export function tflmCases(): { name: string; bytes: Uint8Array }[] {
     // int16 input: the two 513-entry lookup tables in the tail.
     { name: 'SOFTMAX int16', op: 'SOFTMAX', inputs: [{ shape: [1, 10], dtype: 'int16', quant: q([1 / 4096]) }], outputs: [{ shape: [1, 10], dtype: 'int16', quant: q([1 / 32768]) }] },
   ];
-  return list.map((c) => ({ name: c.name, bytes: build(c) }));
+  return [...list.map((c) => ({ name: c.name, bytes: build(c) })), { name: 'DEQUANTIZE of constant int8 weights, then FULLY_CONNECTED float', bytes: dequantizedWeights() }];
+}
+
+/** A float model whose weights are stored as int8 and dequantized on every invoke (TFLM writes them into the arena). */
+function dequantizedWeights(): Uint8Array {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 16], 'float32');
+  const wq = b.constant('w_int8', [8, 16], 'int8', undefined, q([0.02]));
+  const w = b.tensor('w', [8, 16], 'float32');
+  const y = b.tensor('y', [1, 8], 'float32');
+  b.op('DEQUANTIZE', [wq], [w]);
+  b.op('FULLY_CONNECTED', [x, w, -1], [y], [[0, 'int8', 0]]);
+  b.inputs = [x];
+  b.outputs = [y];
+  return b.build();
 }

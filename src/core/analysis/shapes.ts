@@ -11,7 +11,9 @@ export function inferShapes(graph: Graph): void {
     const all = [...op.inputs, ...op.params].filter((i) => i >= 0);
     // Shape of a tensor whose shape is known is a constant: shape arithmetic downstream folds too.
     if ((op.kind === 'Shape' || op.kind === 'Size') && graph.tensors[op.inputs[0] ?? -1]?.shape) foldOp(op, graph);
-    else if (op.kind !== 'Custom' && op.kind !== 'Unknown' && all.length > 0 && all.every((i) => graph.tensors[i]!.role === 'constant')) {
+    // TFLite DEQUANTIZE of constant weights (fp16 or int8 weights of a float model) is not folded: TFLM runs it on
+    // every invoke and writes a float32 tensor into the arena, alive until its consumer has run.
+    else if (op.kind !== 'Custom' && op.kind !== 'Unknown' && !(op.kind === 'Dequantize' && graph.format === 'tflite') && all.length > 0 && all.every((i) => graph.tensors[i]!.role === 'constant')) {
       foldOp(op, graph);
     }
     let shapes: (Shape | null)[] | null = null;

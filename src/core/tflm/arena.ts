@@ -87,6 +87,9 @@ export function tflmAllocation(graph: Graph): TflmAllocation {
   for (const op of graph.ops) {
     const k = TFLM_KERNELS[op.sourceType];
     if (!k) return { ok: false, reason: `operator #${op.index} ${op.sourceType}${op.customCode ? ` (${op.customCode})` : ''}: its TFLM kernel is not modelled` };
+    // dequantize_common.cc: TFLM dequantizes int8, int16 and uint8 only (fp16 weights fail in Prepare).
+    const dqIn = op.sourceType === 'DEQUANTIZE' ? graph.tensors[op.inputs[0] ?? -1]?.dtype : undefined;
+    if (dqIn && !['int8', 'int16', 'uint8'].includes(dqIn)) return { ok: false, reason: `operator #${op.index} DEQUANTIZE reads ${dqIn}: TFLM dequantizes int8, int16 and uint8 only, so it cannot run this model` };
     facts.push({ op, kernel: k, graph });
   }
   // An offline plan (OfflineMemoryAllocation metadata) gives tensors their offsets; -1 leaves one to the planner.
