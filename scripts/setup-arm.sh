@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the C-export tests need to build and run generated code on an emulated Cortex-M4: arm-none-eabi-gcc
-# with newlib and QEMU (Debian packages, without recommends: about 600 MB instead of 2.5 GB). Idempotent.
+# with newlib, QEMU, and CMake for the export's CMake build (Debian packages, without recommends: about 600 MB instead
+# of 2.5 GB). Idempotent.
 # Without apt-get (not Debian) it says so and leaves the Cortex-M tests to skip, unless MCU_MEM_REQUIRE_ARM=1 (CI),
 # where a missing toolchain is an error.
 set -euo pipefail
-if command -v arm-none-eabi-gcc >/dev/null 2>&1 && command -v qemu-system-arm >/dev/null 2>&1 \
+if command -v arm-none-eabi-gcc >/dev/null 2>&1 && command -v qemu-system-arm >/dev/null 2>&1 && command -v cmake >/dev/null 2>&1 \
   && dpkg -s libnewlib-arm-none-eabi >/dev/null 2>&1; then
   exit 0
 fi
@@ -20,7 +21,7 @@ if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null 2>&1 || fail "not root and no sudo"
   SUDO="sudo"
 fi
-echo "setup-arm: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
+echo "setup-arm: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cmake"
 $SUDO apt-get update -qq || fail "apt-get update failed"
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm >/dev/null || fail "apt-get install failed"
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cmake >/dev/null || fail "apt-get install failed"

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeGeneratedFiles } from '../src/node/write-files';
 import * as ort from 'onnxruntime-node';
 import { generateC, type CodegenOptions, type CodegenOutput, type Graph } from '../src/core/index';
 
@@ -10,6 +11,8 @@ const ok = (cmd: string, args: string[]): boolean => spawnSync(cmd, args, { stdi
 export const HAVE_CC = ok('cc', ['--version']) && ok('make', ['--version']);
 export const HAVE_ARM = ok('arm-none-eabi-gcc', ['--version']) && ok('qemu-system-arm', ['--version']);
 if (!HAVE_ARM && process.env['MCU_MEM_REQUIRE_ARM'] === '1') throw new Error('MCU_MEM_REQUIRE_ARM=1 but arm-none-eabi-gcc or qemu-system-arm is missing');
+export const HAVE_CMAKE = ok('cmake', ['--version']);
+if (!HAVE_CMAKE && process.env['MCU_MEM_REQUIRE_ARM'] === '1') throw new Error('MCU_MEM_REQUIRE_ARM=1 but cmake is missing (scripts/setup-arm.sh installs it)');
 export const SKIP_ARM = HAVE_ARM ? false : 'arm-none-eabi-gcc or qemu-system-arm is not installed (scripts/setup-arm.sh installs them)';
 
 export function tempDir(prefix: string): string {
@@ -21,7 +24,7 @@ export function generate(graph: Graph, options: CodegenOptions, dir: string): Co
   const r = generateC(graph, options);
   if (!r.ok) throw new Error(`codegen failed: ${r.error.message}`);
   fs.mkdirSync(dir, { recursive: true });
-  for (const f of r.value.files) fs.writeFileSync(path.join(dir, f.path), f.text);
+  writeGeneratedFiles(dir, r.value.files);
   return r.value;
 }
 
@@ -71,7 +74,7 @@ const CALLER_C = callerSource('static model_output_t out[MODEL_OUTPUT_ELEMENTS];
  *  it and returns the values it prints. */
 export function runCaller(dir: string, source = CALLER_C): number[] {
   fs.writeFileSync(path.join(dir, 'caller.c'), source);
-  const cc = spawnSync('cc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-fno-strict-aliasing', '-O2', '-o', 'caller', 'model.c', 'weights.c', 'mm_kernels.c', 'caller.c', '-lm'], { cwd: dir, encoding: 'utf8' });
+  const cc = spawnSync('cc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-fno-strict-aliasing', '-O2', '-Isrc', '-o', 'caller', 'src/model.c', 'src/weights.c', 'src/mm_kernels.c', 'caller.c', '-lm'], { cwd: dir, encoding: 'utf8' });
   if (cc.status !== 0) throw new Error(`cc caller.c failed:\n${cc.stderr}`);
   const r = spawnSync(path.join(dir, 'caller'), [path.join(dir, 'input.bin')], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`caller exited ${r.status}: ${r.stderr}`);

@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeGeneratedFiles } from '../src/node/write-files';
 import { generateC, openModel } from '../src/core/index';
 import { KERNEL_PRELUDE_C, KERNEL_PRELUDE_H, KERNELS } from '../src/core/codegen/kernels';
 import { OnnxBuilder } from '../src/core/testing/onnx-builder';
@@ -85,7 +86,7 @@ export function measureFootprint(): FootprintData {
     if (!g.ok) throw new Error(g.error.message);
     const c = generateC(g.value, {});
     if (!c.ok) throw new Error(c.error.message);
-    for (const f of c.value.files) fs.writeFileSync(path.join(dir, f.path), f.text);
+    writeGeneratedFiles(dir, c.value.files);
     const stub = `#include <string.h>
 #include "model.h"
 static float mm_stub[8];
@@ -98,7 +99,7 @@ int model_run(const model_input_t *input, model_output_t *output) { (void)input;
     fs.writeFileSync(path.join(dir, 'stub.c'), stub);
     const link = (extra: string, out: string): { flash: number; ram: number } => {
       fs.writeFileSync(path.join(dir, 'extra.c'), extra);
-      run('arm-none-eabi-gcc', [...M4, ...FLAGS, ...LINK, '-o', out, 'model_test.c', 'startup.c', 'stub.c', 'extra.c', '-lm'], dir);
+      run('arm-none-eabi-gcc', [...M4, ...FLAGS, '-Isrc', ...LINK, '-o', out, 'model_test.c', 'startup.c', 'stub.c', 'extra.c', '-lm'], dir);
       return imageSize(path.join(dir, out));
     };
     const base = link('void mm_extra(void);\nvoid mm_extra(void) { }\n', 'base.elf');

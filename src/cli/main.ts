@@ -10,6 +10,7 @@ import {
   type Runtime, type ScheduleReport, type SearchResult, type SettingsLayer, type PipelineOutput,
 } from '../core/index';
 import { nodeExternalData } from '../node/external-data';
+import { writeGeneratedFiles } from '../node/write-files';
 import { renderAnalysis, renderSchedule, renderTargets } from './render';
 import { reportJson, scheduleJson, targetsJson } from '../core/index';
 import { exampleModel } from '../core/testing/examples';
@@ -352,7 +353,7 @@ function codegenCommand(args: Args, io: Io): number {
   }
   const r = result.value;
   fs.mkdirSync(out, { recursive: true });
-  for (const f of r.files) fs.writeFileSync(path.join(out, f.path), f.text);
+  writeGeneratedFiles(out, r.files);
   const kib = (n: number): string => `${n.toLocaleString('en-US')} B (${formatBytes(n)})`;
   const target = eff.target;
   io.out([

@@ -66,7 +66,7 @@ export async function generateC(s: Services, uri: vscode.Uri | undefined, folder
   void vscode.window.showInformationMessage(
     `Generated ${out.files.length} files in ${vscode.workspace.asRelativePath(target)}: ${what}, arena ${out.arenaBytes.toLocaleString('en-US')} B, weights ${out.weightsBytes.toLocaleString('en-US')} B. Build with make host / cortex-m4.`,
     open,
-  ).then((choice) => (choice === open ? vscode.window.showTextDocument(vscode.Uri.joinPath(target, 'model.h')) : undefined));
+  ).then((choice) => (choice === open ? vscode.window.showTextDocument(vscode.Uri.joinPath(target, 'src', 'model.h')) : undefined));
   return target;
 }
 

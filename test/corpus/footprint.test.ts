@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeGeneratedFiles } from '../../src/node/write-files';
 import { codegenOptionsFor, DEFAULT_MAX_OVERHEAD, DEFAULT_SETTINGS, generateC, openModelOrThrow as openOrThrow, runPipeline, scheduleContext, searchSchedules, settingsLayers, type ModelReport, type ScheduleSetting } from '../../src/core/index';
 import { exampleModel } from '../../src/core/testing/examples';
 import { footprintSource, imageSize, measureFootprint } from '../footprint-measure';
@@ -79,7 +80,7 @@ test('footprint: at the reported SRAM and Flash the Cortex-M4 build links and ru
       assert.ok(g.ok);
       const out = generateC(g.value.graph, codegenOptionsFor(g.value.report));
       assert.ok(out.ok, out.ok ? '' : out.error.message);
-      for (const f of out.value.files) fs.writeFileSync(path.join(dir, f.path), f.text);
+      writeGeneratedFiles(dir, out.value.files);
       const m = make(dir, 'cortex-m4');
       assert.equal(m.status, 0, `${c.name}: the build at the reported need does not link:\n${m.out.slice(-2000)}`);
       const image = imageSize(path.join(dir, 'model_test_m4.elf'));

@@ -169,8 +169,8 @@ test('codegen: writes the C folder and reports the arena; a schedule and a targe
   const r = cli('codegen', model, '--out', out, '--schedule', 'auto', '--custom-target', 'small:96K:1M');
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /chosen automatically/);
-  for (const f of ['model.h', 'model.c', 'weights.c', 'weights.h', 'mm_kernels.c', 'mm_kernels.h', 'model_test.c', 'Makefile', 'board.ld', 'startup.c']) assert.ok(fs.existsSync(path.join(out, f)), f);
-  const arena = Number(/#define MODEL_ARENA_BYTES (\d+)/.exec(fs.readFileSync(path.join(out, 'model.h'), 'utf8'))![1]);
+  for (const f of ['src/model.h', 'src/model.c', 'src/weights.c', 'src/weights.h', 'src/mm_kernels.c', 'src/mm_kernels.h', 'model_test.c', 'Makefile', 'board.ld', 'startup.c', 'CMakeLists.txt', 'library.json', 'library.properties', 'idf_component.yml', 'zephyr/module.yml', 'README.md']) assert.ok(fs.existsSync(path.join(out, f)), f);
+  const arena = Number(/#define MODEL_ARENA_BYTES (\d+)/.exec(fs.readFileSync(path.join(out, 'src', 'model.h'), 'utf8'))![1]);
   assert.ok(arena <= 96 * 1024 && r.out.includes(arena.toLocaleString('en-US')), `${arena}: ${r.out}`);
   assert.match(fs.readFileSync(path.join(out, 'board.ld'), 'utf8'), /LENGTH = 98304/);
   const tooSmall = cli('codegen', model, '--out', path.join(dir, 'c_small'), '--custom-target', 'tiny:16K:1M');

@@ -259,7 +259,7 @@ test('codegen: with the input not counted (--no-input) the input stays outside t
     ['TFLite int8 example', open(exampleModel('tflite')), bytesOf(randomInt8(EXAMPLE_INPUT.h * EXAMPLE_INPUT.w * EXAMPLE_INPUT.c, 6))],
     ['float CNN', open(floatCnn()), bytesOf(randomFloats(3 * 17 * 19, 8))],
   ];
-  const modelH = (out: { files: { path: string; text: string }[] }): string => out.files.find((f) => f.path === 'model.h')!.text;
+  const modelH = (out: { files: { path: string; text: string }[] }): string => out.files.find((f) => f.path === 'src/model.h')!.text;
   for (const [name, graph, x] of cases) {
     const counted = buildAndRun(graph, {}, x);
     assert.match(modelH(counted.out), /#define MODEL_INPUT_IN_ARENA 1/);
@@ -292,7 +292,7 @@ test('codegen: several outputs and nearest resizing (every coordinate mode and r
       at += w.length;
       assert.ok(relativeError(got, w) < 1e-4, `${name} output ${k}: relative error ${relativeError(got, w)}\n got ${got.join(' ')}\nwant ${w.join(' ')}`);
     });
-    const h = layer.out.files.find((f) => f.path === 'model.h')!.text;
+    const h = layer.out.files.find((f) => f.path === 'src/model.h')!.text;
     if (want.length > 1) {
       assert.match(h, new RegExp(`#define MODEL_OUTPUT_COUNT ${want.length}`));
       assert.match(h, /const model_output3_t \*model_output3\(void\);/);

@@ -8,6 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeGeneratedFiles } from '../../src/node/write-files';
+import { libraryName } from '../../src/core/codegen/project';
 import { generateC, makeCustomTarget, openModel, type CodegenOptions, type Graph } from '../../src/core/index';
 import { cText } from '../../src/core/codegen/c-text';
 import { EXAMPLE_INPUT, exampleModel } from '../../src/core/testing/examples';
@@ -153,15 +155,23 @@ test('hostile names: node, tensor, file and target names never change the genera
     for (let round = 0; round < 5; round++) {
       const plain = files(openBytes(c.build(), c.file), { schedule: c.schedule, target: PLAIN_TARGET, source: c.file });
       const targetName = hostileName(rng(seed + 1));
+      const hostileSource = hostileName(rng(seed + 2)) + c.file;
       const hostile = files(openBytes(c.build(hostileRename(seed)), c.file), {
-        schedule: c.schedule, source: hostileName(rng(seed + 2)) + c.file,
+        schedule: c.schedule, source: hostileSource,
         target: makeCustomTarget({ name: targetName, sramBytes: 4 << 20, flashBytes: 4 << 20 }),
       });
       seed += 3;
       assert.deepEqual([...hostile.keys()], [...plain.keys()]);
+      const hostileLib = libraryName(hostileSource);
+      assert.match(hostileLib, /^mcu_model(_[A-Za-z0-9_]{1,40})?$/, 'the library name is an identifier');
       for (const [file, text] of hostile) {
         if (file === 'Makefile') {
           assert.equal(text, plain.get(file), `${c.name}: Makefile`);
+          continue;
+        }
+        if (!/\.[ch]$/.test(file) && file !== 'board.ld') {
+          // Build manifests and the README: only the (sanitized) library name differs.
+          assert.equal(text.split(hostileLib).join('NAME'), plain.get(file)!.split(libraryName(c.file)).join('NAME'), `${c.name}: ${file}`);
           continue;
         }
         const h = lex(phases(text));
@@ -182,7 +192,7 @@ test('hostile names: the hostile builds compile with -Werror and print the plain
       const dir = tempDir('hostile');
       try {
         const graph = openBytes(c.build(rename), c.file);
-        for (const f of files(graph, { schedule: c.schedule, source: rename ? rename(c.file) : c.file })) fs.writeFileSync(path.join(dir, f[0]), f[1]);
+        writeGeneratedFiles(dir, [...files(graph, { schedule: c.schedule, source: rename ? rename(c.file) : c.file })].map(([p, text]) => ({ path: p, text })));
         const m = make(dir, 'host');
         assert.equal(m.status, 0, `${c.name}: make host failed:\n${m.out}`);
         out.push(runHost(dir, c.input));
@@ -201,7 +211,7 @@ test('hostile names: a hostile target name leaves the linker script working (Cor
   try {
     const name = 'x */ ASSERT(0, "injected") /* \n INCLUDE evil.ld \\\n ??/';
     const target = makeCustomTarget({ name, sramBytes: 256 << 10, flashBytes: 1 << 20 });
-    for (const f of files(openBytes(twoOutputs(), 'm.onnx'), { target })) fs.writeFileSync(path.join(dir, f[0]), f[1]);
+    writeGeneratedFiles(dir, [...files(openBytes(twoOutputs(), 'm.onnx'), { target })].map(([p, text]) => ({ path: p, text })));
     const ld = fs.readFileSync(path.join(dir, 'board.ld'), 'utf8');
     assert.ok(!ld.includes('INCLUDE evil') || lex(ld).code.indexOf('INCLUDE') < 0, 'INCLUDE reached the script outside a comment');
     const m = make(dir, 'cortex-m4');

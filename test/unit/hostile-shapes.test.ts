@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeGeneratedFiles } from '../../src/node/write-files';
 import { generateC, openModel, type CoreError } from '../../src/core/index';
 import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 import { channelScales, TfliteBuilder } from '../../src/core/testing/tflite-builder';
@@ -91,7 +92,7 @@ function refusedWith(o: Outcome, re: RegExp, what: string): void {
 function runSanitized(files: { path: string; text: string }[], inputBytes: number, what: string): void {
   const dir = tempDir('asan');
   try {
-    for (const f of files) fs.writeFileSync(path.join(dir, f.path), f.text);
+    writeGeneratedFiles(dir, files);
     const m = make(dir, 'host', ['CC=cc -fsanitize=address,undefined -fno-sanitize-recover=all -g']);
     assert.equal(m.status, 0, `${what}: build failed\n${m.out}`);
     const input = path.join(dir, 'in.bin');
@@ -184,7 +185,7 @@ test('hostile inputs: NaN, infinities and huge floats through QuantizeLinear sta
   assert.ok('files' in o, 'refused' in o ? o.refused.message : '');
   const dir = tempDir('fco');
   try {
-    for (const f of o.files) fs.writeFileSync(path.join(dir, f.path), f.text);
+    writeGeneratedFiles(dir, o.files);
     const m = make(dir, 'host', ['CC=cc -fsanitize=undefined,float-cast-overflow -fno-sanitize-recover=all']);
     assert.equal(m.status, 0, m.out);
     const input = new Float32Array([NaN, Infinity, -Infinity, 3e38, -3e38, 1e10, 0.1, -0.2]);

@@ -248,9 +248,9 @@ describe('MCU Memory Inspector in VS Code', function () {
     assert.equal(written?.toString(), out.toString());
     const entry = api.store.get(person())!;
     const arena = entry.report!.schedule?.arenaBytes ?? entry.report!.analysis.arenaBytes;
-    const header = readFileSync(vscode.Uri.joinPath(out, 'model.h').fsPath, 'utf8');
+    const header = readFileSync(vscode.Uri.joinPath(out, 'src', 'model.h').fsPath, 'utf8');
     assert.match(header, new RegExp(`#define MODEL_ARENA_BYTES ${arena}\\b`));
-    for (const f of ['model.c', 'weights.c', 'mm_kernels.c', 'model_test.c', 'Makefile', 'board.ld']) assert.ok(existsSync(vscode.Uri.joinPath(out, f).fsPath), f);
+    for (const f of ['src/model.c', 'src/weights.c', 'src/mm_kernels.c', 'model_test.c', 'Makefile', 'board.ld', 'CMakeLists.txt', 'zephyr/module.yml']) assert.ok(existsSync(vscode.Uri.joinPath(out, f).fsPath), f);
     rmSync(out.fsPath, { recursive: true });
   });
 
