@@ -186,7 +186,25 @@ function transposeConvShape(op: Op, graph: Graph, x: Shape | null): (Shape | nul
   if (!Number.isInteger(group) || group < 1 || x[1]! % group !== 0 || w[0]! !== x[1]) fail(`weights [${w.join(',')}] with group ${group} do not match ${x[1]} input channels`);
   const k: [number, number] = [w[2]!, w[3]!];
   sp.kernel = k;
-  const dim = (i: 0 | 1): number => (x[2 + i]! - 1) * sp.strides[i] + (k[i] - 1) * sp.dilations[i] + 1 - sp.pads[i] - sp.pads[i + 2]!;
+  check2d(op);
+  const outPad = a.nd?.outputPadding ?? [0, 0];
+  const given = a.nd?.outputShape?.slice(-2);
+  // ONNX: output_shape (or auto_pad SAME: input × stride) fixes the output and the total padding follows, split as
+  // auto_pad says (SAME_UPPER: the extra at the end; otherwise at the start); otherwise the pads give the output.
+  const dim = (i: 0 | 1): number => {
+    const full = (x[2 + i]! - 1) * sp.strides[i] + (k[i] - 1) * sp.dilations[i] + 1 + (outPad[i] ?? 0);
+    const fixed = given?.length === 2 ? given[i]! : sp.padding === 'same_upper' || sp.padding === 'same_lower' ? x[2 + i]! * sp.strides[i] : undefined;
+    if (fixed === undefined) {
+      if (sp.padding === 'valid') { sp.pads[i] = 0; sp.pads[i + 2] = 0; }
+      return full - sp.pads[i] - sp.pads[i + 2]!;
+    }
+    const total = full - fixed;
+    if (total < 0) fail(`output size ${fixed} exceeds what the kernel covers (${full})`);
+    const small = Math.floor(total / 2);
+    sp.pads[i] = sp.padding === 'same_upper' ? small : total - small;
+    sp.pads[i + 2] = total - sp.pads[i];
+    return fixed;
+  };
   return [[x[0]!, w[1]! * (a.group ?? 1), dim(0), dim(1)]];
 }
 
