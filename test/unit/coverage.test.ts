@@ -207,3 +207,17 @@ test('ONNX: an empty stored dimension does not override inference; a sequence in
   const a = analyzeGraph(open(b.build()));
   assert.equal(a.peakBytes, 32, 'the input (also the output) is held');
 });
+
+test('ONNX: ConvTranspose output size from output_padding, output_shape and auto_pad SAME (ONNX\'s rules)', () => {
+  const shapes = (attrs: Record<string, number[] | string>): number[] | null => {
+    const b = new OnnxBuilder(13);
+    b.output(b.op('ConvTranspose', [b.input('x', [1, 1, 3, 3]), b.init('w', [1, 2, 3, 3])], { strides: [3, 2], ...attrs }));
+    const g = open(b.build());
+    return g.tensors[g.outputs[0]!]!.shape;
+  };
+  assert.deepEqual(shapes({}), [1, 2, 9, 7]);
+  assert.deepEqual(shapes({ output_padding: [1, 1] }), [1, 2, 10, 8]);
+  assert.deepEqual(shapes({ output_shape: [10, 8] }), [1, 2, 10, 8]);
+  assert.deepEqual(shapes({ auto_pad: 'SAME_UPPER' }), [1, 2, 9, 6]);
+  assert.deepEqual(shapes({ pads: [1, 2, 1, 2] }), [1, 2, 7, 3]);
+});

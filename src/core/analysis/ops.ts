@@ -198,9 +198,10 @@ function transposeConvShape(op: Op, graph: Graph, x: Shape | null): (Shape | nul
       if (sp.padding === 'valid') { sp.pads[i] = 0; sp.pads[i + 2] = 0; }
       return full - sp.pads[i] - sp.pads[i + 2]!;
     }
+    // A negative total (output_shape beyond what the kernel covers) acts as extra output padding, as in ONNX.
     const total = full - fixed;
-    if (total < 0) fail(`output size ${fixed} exceeds what the kernel covers (${full})`);
-    const small = Math.floor(total / 2);
+    if (fixed <= 0) fail(`output size ${fixed} is not positive`);
+    const small = Math.trunc(total / 2);
     sp.pads[i] = sp.padding === 'same_upper' ? small : total - small;
     sp.pads[i + 2] = total - sp.pads[i];
     return fixed;
