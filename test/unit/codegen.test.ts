@@ -310,6 +310,25 @@ const MULTI_CALLER = callerSource('static model_output0_t a[MODEL_OUTPUT0_ELEMEN
   for (int i = 0; i < MODEL_OUTPUT0_ELEMENTS; i++) printf("%.9g\\n", (double)a[i]);
   for (int i = 0; i < MODEL_OUTPUT1_ELEMENTS; i++) printf("%.9g\\n", (double)b[i]);`);
 
+test('codegen: a constant shared by two operators is stored once in weights.c; the output still matches onnxruntime', { skip: SKIP_CC }, async () => {
+  const b = new OnnxBuilder(13);
+  const w = b.init('w', [4, 4, 3, 3], 'float32', pattern(144, 5));
+  const bias = b.init('bias', [4], 'float32', pattern(4, 6));
+  let x = b.input('x', [1, 4, 6, 6]);
+  x = b.op('Relu', [b.op('Conv', [x, w, bias], { pads: [1, 1, 1, 1] })]);
+  x = b.op('Conv', [x, w, bias], { pads: [1, 1, 1, 1] });
+  b.output(x);
+  const bytes = b.build();
+  const input = randomFloats(144, 9);
+  const run = buildAndRun(open(bytes), {}, bytesOf(input));
+  const weightsC = run.out.files.find((f) => f.path === 'src/weights.c')!.text;
+  assert.equal((weightsC.match(/^const float \w+\[144\]/gm) ?? []).length, 1, 'the shared weights once');
+  assert.equal((weightsC.match(/^const float \w+\[4\]/gm) ?? []).length, 1, 'the shared bias once');
+  assert.equal(run.out.weightsBytes, (144 + 4) * 4, 'the weights figure counts them once, as the analysis does');
+  assert.equal(run.out.weightsBytes, analyzeGraph(open(bytes)).flashBytes);
+  assert.ok(relativeError(run.values, await ortRun(bytes, input, [1, 4, 6, 6])) < 1e-4);
+});
+
 test('codegen: TFLite nearest-neighbour indices follow TensorFlow\'s own test expectations', () => {
   const tfl = (coord: string): { mode: 'nearest'; coord: string; nearest: string; tflite: true } => ({ mode: 'nearest', coord, nearest: 'floor', tflite: true });
   // tfjs resize_nearest_neighbor_test ([2,2,4,4] 2×2 → 3×3) and TF image_ops_test (3×2 → 5×4, align_corners).

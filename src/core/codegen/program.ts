@@ -340,8 +340,21 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   const weights: WeightArray[] = [];
   const params: string[] = [];
   const tables: string[] = [];
+  // Identical constants (a weight shared by two operators, the same bias or multiplier table twice) are stored once:
+  // the second use gets the first array's name.
+  const byContent = new Map<string, WeightArray[]>();
   const addWeights = (name: string, ctype: WeightArray['ctype'], values: ArrayLike<number>): string => {
-    weights.push({ name, ctype, values });
+    let h = 0x811c9dc5;
+    for (let i = 0; i < values.length; i++) h = Math.imul(h ^ (Math.fround(values[i]!) * 4096 | 0), 0x01000193) >>> 0;
+    const key = `${ctype}:${values.length}:${h}`;
+    const same = byContent.get(key)?.find((w) => {
+      for (let i = 0; i < values.length; i++) if (!Object.is(w.values[i], values[i])) return false;
+      return true;
+    });
+    if (same) return same.name;
+    const w: WeightArray = { name, ctype, values };
+    weights.push(w);
+    byContent.set(key, [...(byContent.get(key) ?? []), w]);
     return name;
   };
 
@@ -758,13 +771,13 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
             const name = `k${si}_${i}`;
             const v = viewLit(operandView(id, y, op));
             if (e === 'f32') {
-              addWeights(name, 'float', K.values);
-              return { ptr: () => `(const float *)${name}`, view: () => v };
+              const kn = addWeights(name, 'float', K.values);
+              return { ptr: () => `(const float *)${kn}`, view: () => v };
             }
             if ((K.dtype !== 'int8' && K.dtype !== 'uint8') || !K.scale) throw new CodegenError(`C export: ${label(op)}: int8 operand of type ${K.dtype}${K.scale ? '' : ' without a scale'}`, op.index);
             const shift = K.dtype === 'uint8' ? 128 : 0;
-            addWeights(name, 'int8_t', shift ? K.values.map((x) => x - shift) : K.values);
-            return { ptr: () => `(const int8_t *)${name}`, view: () => v, q: { scale: K.scale[0]!, zp: (K.zp?.[0] ?? 0) - shift } };
+            const kn = addWeights(name, 'int8_t', shift ? K.values.map((x) => x - shift) : K.values);
+            return { ptr: () => `(const int8_t *)${kn}`, view: () => v, q: { scale: K.scale[0]!, zp: (K.zp?.[0] ?? 0) - shift } };
           }
           const gi = geo(id);
           const gy = geo(y);
