@@ -103,7 +103,7 @@ int model_run(const model_input_t *input, model_output_t *output) { (void)input;
       return imageSize(path.join(dir, out));
     };
     const base = link('void mm_extra(void);\nvoid mm_extra(void) { }\n', 'base.elf');
-    run('arm-none-eabi-gcc', [...M4, ...FLAGS, '-c', 'stub.c', '-o', 'stub.o'], dir);
+    run('arm-none-eabi-gcc', [...M4, ...FLAGS, '-Isrc', '-c', 'stub.c', '-o', 'stub.o'], dir);
     const stubSize = imageSize(path.join(dir, 'stub.o'));
     const libCode: Record<string, number> = {};
     for (const sym of [...new Set(Object.values(kernelLibs).flat())].sort()) {

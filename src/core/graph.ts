@@ -144,6 +144,7 @@ export interface OpAttrs {
   outputLike?: number[];
   /** SpaceToDepth/DepthToSpace block size; DepthToSpace ONNX mode 'CRD' or 'DCR' (the default). */
   blockSize?: number;
+  depthMode?: 'DCR' | 'CRD';
   /** Pack/Unpack: the number of values; Tile: the repeats; TopK: k. */
   count?: number;
   multiples?: number[];
@@ -152,6 +153,8 @@ export interface OpAttrs {
   /** ONNX operands given as inputs (axes, split sizes, slice bounds, resize sizes, pads), by input position, -1 for a
    *  left-out one: when the graph computes them, shape inference reads them once constant propagation has folded them. */
   operands?: number[];
+  /** TFLite STRIDED_SLICE's masks (bit i for axis i) and its offset flag (end is relative to begin). */
+  sliceMasks?: { begin: number; end: number; ellipsis: number; newAxis: number; shrink: number; offset: boolean };
   /** ConstantOfShape's fill value (ONNX 'value' attribute, TFLite FILL's operand). */
   fill?: number;
   /** Loss: ONNX reduction ('none', 'mean', 'sum'). */

@@ -88,8 +88,8 @@ test('footprint: at the reported SRAM and Flash the Cortex-M4 build links and ru
       // The objects once more, to link them at other RAM sizes.
       const mk = fs.readFileSync(path.join(dir, 'Makefile'), 'utf8');
       const m4 = /^M4 = (.*)$/m.exec(mk)![1]!.split(' ');
-      for (const f of ['model', 'weights', 'mm_kernels', 'model_test', 'startup']) {
-        const r = spawnSync('arm-none-eabi-gcc', [...m4, '-std=c99', '-mthumb', '-O2', '-ffunction-sections', '-fdata-sections', '-c', `${f}.c`, '-o', `${f}.o`], { cwd: dir, encoding: 'utf8' });
+      for (const f of ['src/model', 'src/weights', 'src/mm_kernels', 'model_test', 'startup']) {
+        const r = spawnSync('arm-none-eabi-gcc', [...m4, '-std=c99', '-Isrc', '-mthumb', '-O2', '-ffunction-sections', '-fdata-sections', '-c', `${f}.c`, '-o', `${path.basename(f)}.o`], { cwd: dir, encoding: 'utf8' });
         assert.equal(r.status, 0, r.stderr);
       }
       assert.ok(links(dir, sram), `${c.name}: objects link at ${sram} B`);

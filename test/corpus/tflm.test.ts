@@ -133,6 +133,61 @@ test('C export against TFLM: the same outputs for the same input (int8 bit-exact
   }
 });
 
+/** Data movement as TFLM runs it: STRIDED_SLICE with masks, SLICE, GATHER, PACK of two computed tensors,
+ *  SPACE_TO_DEPTH/DEPTH_TO_SPACE, in float and int8. */
+function movementModels(): { name: string; bytes: Uint8Array }[] {
+  const q = { scale: [0.05], zeroPoint: [3], axis: 0 };
+  const one = (name: string, dtype: 'float32' | 'int8', xs: number[], ys: number[], build: (b: TfliteBuilder, x: number, y: number, t: (n: string, s: number[]) => number) => void): { name: string; bytes: Uint8Array } => {
+    const b = new TfliteBuilder();
+    const t = (n: string, shape: number[]): number => b.tensor(n, shape, dtype, undefined, dtype === 'int8' ? { quant: q } : {});
+    const x = t('x', xs);
+    const y = t('y', ys);
+    build(b, x, y, t);
+    b.inputs = [x];
+    b.outputs = [y];
+    return { name: `${name} ${dtype}`, bytes: b.build() };
+  };
+  const out: { name: string; bytes: Uint8Array }[] = [];
+  for (const dt of ['float32', 'int8'] as const) {
+    out.push(one('STRIDED_SLICE (begin/end masks, negative stride, shrink)', dt, [1, 8, 6, 4], [1, 3, 5], (b, x, y) => {
+      b.op('STRIDED_SLICE', [x, b.constant('b', [4], 'int32', [0, 1, 5, 2]), b.constant('e', [4], 'int32', [1, 7, 0, 3]), b.constant('s', [4], 'int32', [1, 2, -1, 1])], [y], [[0, 'int32', 1], [1, 'int32', 1], [4, 'int32', 8]]);
+    }));
+    out.push(one('SLICE', dt, [1, 8, 6, 4], [1, 3, 6, 2], (b, x, y) => {
+      b.op('SLICE', [x, b.constant('b', [4], 'int32', [0, 2, 0, 1]), b.constant('z', [4], 'int32', [1, 3, -1, 2])], [y]);
+    }));
+    out.push(one('GATHER axis 1', dt, [2, 5, 3], [2, 4, 3], (b, x, y) => {
+      b.op('GATHER', [x, b.constant('i', [4], 'int32', [4, 0, 2, 4])], [y], [[0, 'int32', 1]]);
+    }));
+    out.push(one('PACK of x and RELU(x) on axis 1', dt, [3, 4], [3, 2, 4], (b, x, y, t) => {
+      const r = t('r', [3, 4]);
+      b.op('RELU', [x], [r]);
+      b.op('PACK', [x, r], [y], [[0, 'int32', 2], [1, 'int32', 1]]);
+    }));
+    out.push(one('SPACE_TO_DEPTH', dt, [1, 4, 6, 3], [1, 2, 3, 12], (b, x, y) => b.op('SPACE_TO_DEPTH', [x], [y], [[0, 'int32', 2]])));
+    out.push(one('DEPTH_TO_SPACE', dt, [1, 2, 3, 12], [1, 4, 6, 3], (b, x, y) => b.op('DEPTH_TO_SPACE', [x], [y], [[0, 'int32', 2]])));
+  }
+  return out;
+}
+
+test('C export against TFLM: data movement (STRIDED_SLICE, SLICE, GATHER, PACK, SPACE_TO_DEPTH, DEPTH_TO_SPACE) gives TFLM\'s outputs bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+  for (const { name, bytes } of movementModels()) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-mem-mv-'));
+    try {
+      const file = path.join(dir, 'm.tflite');
+      fs.writeFileSync(file, bytes);
+      const graph = openModelOrThrow(bytes, { fileName: 'm.tflite' });
+      const t = graph.tensors[graph.inputs[0]!]!;
+      const n = t.shape!.reduce((a, b) => a * b, 1);
+      const input = t.dtype === 'float32' ? bytesOf(randomFloats(n, 5, -1, 1)) : bytesOf(randomInt8(n, 5));
+      const ours = buildAndRun(graph, {}, input).values.map(Math.fround);
+      const theirs = tflmOutputs(file, graph, input).map(Math.fround);
+      assert.deepEqual(ours, theirs, name);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
 test('optimized for TFLM: our plan as OfflineMemoryAllocation; TFLM takes the predicted arena, never more than before, with bit-identical outputs', { skip: SKIP || (HAVE_SHARED ? false : 'no shared models'), timeout: 900_000 }, () => {
   let written = 0;
   for (const file of listSharedModels().filter((m) => m.endsWith('.tflite'))) {

@@ -329,6 +329,29 @@ test('codegen: a constant shared by two operators is stored once in weights.c; t
   assert.ok(relativeError(run.values, await ortRun(bytes, input, [1, 4, 6, 6])) < 1e-4);
 });
 
+test('codegen: data movement (Slice with steps, Gather, Tile, Expand, SpaceToDepth, DepthToSpace DCR and CRD) matches onnxruntime exactly', { skip: SKIP_CC }, async () => {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 8, 6, 4]);
+  const i64 = (name: string, v: number[]): string => b.init(name, [v.length], 'int64', v);
+  const outs = [
+    b.op('Slice', [x, i64('s0', [1, 5, -1]), i64('s1', [7, 0, 0]), i64('s2', [1, 2, 3]), i64('s3', [2, -2, -1])]),
+    b.op('Gather', [x, i64('gi', [3, 0, -1, 3])], { axis: 1 }),
+    b.op('Tile', [b.op('Relu', [x]), i64('rep', [1, 1, 2, 3])]),
+    b.op('Expand', [b.op('Slice', [x, i64('e0', [0]), i64('e1', [1]), i64('e2', [2])]), i64('shape', [2, 8, 3, 4])]),
+    b.op('SpaceToDepth', [x], { blocksize: 2 }),
+    b.op('DepthToSpace', [x], { blocksize: 2 }),
+    b.op('DepthToSpace', [x], { blocksize: 2, mode: 'CRD' }),
+  ];
+  for (const o of outs) b.output(o);
+  const bytes = b.build();
+  const graph = open(bytes);
+  const input = randomFloats(192, 11);
+  const want = await ortRunAll(bytes, input, [1, 8, 6, 4]);
+  const run = buildAndRun(graph, {}, bytesOf(input));
+  // %.9g round-trips float32: the copies are exact.
+  assert.deepEqual(run.values.map(Math.fround), want.flat().map(Math.fround));
+});
+
 test('codegen: TFLite nearest-neighbour indices follow TensorFlow\'s own test expectations', () => {
   const tfl = (coord: string): { mode: 'nearest'; coord: string; nearest: string; tflite: true } => ({ mode: 'nearest', coord, nearest: 'floor', tflite: true });
   // tfjs resize_nearest_neighbor_test ([2,2,4,4] 2×2 → 3×3) and TF image_ops_test (3×2 → 5×4, align_corners).

@@ -490,13 +490,59 @@ function sliceBounds(op: Op, graph: Graph): { starts: number[]; ends: number[]; 
   return { starts, ends, ...(axes ? { axes } : {}), ...(steps ? { steps } : {}) };
 }
 
-function sliceShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+/** One axis of a resolved slice: the first index, the step, and how many elements it takes. */
+export interface SliceAxis { start: number; step: number; count: number }
+
+/** A slice resolved on input shape `x`: per input axis where it starts, its step and count; the output shape (TFLite's
+ *  shrink_axis_mask drops axes). ONNX Slice, TFLite SLICE (begin, size) and STRIDED_SLICE (begin, end, strides, masks);
+ *  null while an operand is unknown. */
+export function resolveSlice(op: Op, graph: Graph, x: Shape): { axes: SliceAxis[]; out: Shape } | null {
+  const full = (n: number): SliceAxis => ({ start: 0, step: 1, count: n });
+  const axes = x.map(full);
+  if (graph.format === 'tflite') {
+    const begin = valuesOf(graph, op.params[0]);
+    const second = valuesOf(graph, op.params[1]);
+    if (!begin || !second) return null;
+    if (begin.length > x.length || second.length !== begin.length) fail(`begin [${begin.join(',')}] and its pair do not fit rank ${x.length}`);
+    if (op.sourceType === 'SLICE') {
+      begin.forEach((b, i) => {
+        const n = x[i]!;
+        const count = second[i] === -1 ? n - b : second[i]!;
+        if (b < 0 || count < 0 || b + count > n) fail(`slice [${b}, +${second[i]}] is outside axis ${i} of size ${n}`);
+        axes[i] = { start: b, step: 1, count };
+      });
+      return { axes, out: axes.map((a) => a.count) };
+    }
+    const strides = valuesOf(graph, op.params[2]) ?? begin.map(() => 1);
+    const m = op.attrs.sliceMasks ?? { begin: 0, end: 0, ellipsis: 0, newAxis: 0, shrink: 0, offset: false };
+    if (m.ellipsis || m.newAxis) fail('STRIDED_SLICE with an ellipsis or new-axis mask');
+    const keep: boolean[] = x.map(() => true);
+    begin.forEach((b0, i) => {
+      const n = x[i]!;
+      const step = strides[i] ?? 1;
+      if (step === 0) fail('slice stride 0');
+      const bit = (mask: number): boolean => ((mask >> i) & 1) === 1;
+      const norm0 = (v: number): number => (v < 0 ? v + n : v);
+      const clamp = (v: number): number => (step > 0 ? Math.max(0, Math.min(n, v)) : Math.max(-1, Math.min(n - 1, v)));
+      if (bit(m.shrink)) {
+        const s = norm0(b0);
+        if (s < 0 || s >= n) fail(`index ${b0} is outside axis ${i} of size ${n}`);
+        axes[i] = { start: s, step: 1, count: 1 };
+        keep[i] = false;
+        return;
+      }
+      const start = bit(m.begin) ? (step > 0 ? 0 : n - 1) : clamp(norm0(b0));
+      const e0 = m.offset ? b0 + second[i]! : second[i]!;
+      const end = bit(m.end) ? (step > 0 ? n : -1) : clamp(norm0(e0));
+      axes[i] = { start, step, count: Math.max(0, Math.ceil((end - start) / step)) };
+    });
+    return { axes, out: axes.filter((_, i) => keep[i]).map((a) => a.count) };
+  }
   const b = sliceBounds(op, graph);
-  if (!x || !b) return null;
-  const out = x.slice();
-  const axes = b.axes ?? b.starts.map((_, i) => i);
-  if (b.ends.length !== b.starts.length || axes.length !== b.starts.length) fail(`${b.starts.length} starts, ${b.ends.length} ends and ${axes.length} axes`);
-  axes.forEach((axRaw, i) => {
+  if (!b) return null;
+  const which = b.axes ?? b.starts.map((_, i) => i);
+  if (b.ends.length !== b.starts.length || which.length !== b.starts.length) fail(`${b.starts.length} starts, ${b.ends.length} ends and ${which.length} axes`);
+  which.forEach((axRaw, i) => {
     const ax = axisIn(axRaw, x.length, 'slice axis');
     const n = x[ax]!;
     const step = b.steps?.[i] ?? 1;
@@ -504,21 +550,23 @@ function sliceShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | n
     const clamp = (v: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, v < 0 ? v + n : v));
     const s = clamp(b.starts[i]!, step > 0 ? 0 : -1, step > 0 ? n : n - 1);
     const e = clamp(b.ends[i]!, step > 0 ? 0 : -1, step > 0 ? n : n - 1);
-    out[ax] = Math.max(0, Math.ceil((e - s) / step));
+    axes[ax] = { start: s, step, count: Math.max(0, Math.ceil((e - s) / step)) };
   });
-  return [out];
+  return { axes, out: axes.map((a) => a.count) };
+}
+
+function sliceShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  if (!x) return null;
+  const r = resolveSlice(op, graph, x);
+  return r ? [r.out] : null;
 }
 
 function sliceValue(op: Op, graph: Graph): number[] | undefined {
   const data = valuesOf(graph, op.inputs[0]);
-  const b = sliceBounds(op, graph);
-  const s = b?.starts[0];
-  const e = b?.ends[0];
-  const step = b?.steps?.[0] ?? 1;
-  if (!data || s === undefined || e === undefined || step !== 1 || (b?.axes?.[0] ?? 0) !== 0) return undefined;
-  const n = data.length;
-  const clamp = (v: number): number => Math.max(0, Math.min(n, v < 0 ? v + n : v));
-  return data.slice(clamp(s), clamp(e));
+  const xs = shapeOf(graph, op.inputs[0]);
+  if (!data || !xs || xs.length !== 1 || data.length !== xs[0]) return undefined;
+  const a = resolveSlice(op, graph, xs)?.axes[0];
+  return a ? Array.from({ length: a.count }, (_, i) => data[a.start + i * a.step]!) : undefined;
 }
 
 function splitShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {

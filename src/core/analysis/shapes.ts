@@ -69,7 +69,12 @@ function foldOp(op: Op, graph: Graph): void {
     t.role = 'constant';
     t.storage = [...storage];
   }
-  const v = OP_RULES[op.kind].value?.(op, graph);
+  let v: number[] | undefined;
+  try {
+    v = OP_RULES[op.kind].value?.(op, graph);
+  } catch (e) {
+    if (!(e instanceof InferError)) throw e; // malformed operands: no value; inference reports them below
+  }
   if (v && op.outputs[0] !== undefined) graph.tensors[op.outputs[0]]!.values = v;
 }
 

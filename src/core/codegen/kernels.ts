@@ -484,6 +484,25 @@ void mm_transpose(const mm_transpose_t *p, const void *x, void *y) {
 }`,
   },
 
+  copy_nd: {
+    decl: `typedef struct { int32_t rank, esize; int32_t dims[6]; int32_t x_strides[6]; int32_t y_strides[6]; } mm_copy_nd_t;
+void mm_copy_nd(const mm_copy_nd_t *p, const void *x, void *y);`,
+    code: `/* y[sum i_a * y_strides[a]] = x[sum i_a * x_strides[a]] over the dims (element strides, may be 0 or negative) */
+void mm_copy_nd(const mm_copy_nd_t *p, const void *x, void *y) {
+  const uint8_t *src = (const uint8_t *)x;
+  uint8_t *dst = (uint8_t *)y;
+  int32_t idx[6] = {0, 0, 0, 0, 0, 0};
+  int32_t total = 1;
+  for (int32_t a = 0; a < p->rank; a++) total *= p->dims[a];
+  for (int32_t n = 0; n < total; n++) {
+    int32_t xo = 0, yo = 0;
+    for (int32_t a = 0; a < p->rank; a++) { xo += idx[a] * p->x_strides[a]; yo += idx[a] * p->y_strides[a]; }
+    memcpy(dst + (ptrdiff_t)yo * p->esize, src + (ptrdiff_t)xo * p->esize, (size_t)p->esize);
+    for (int32_t a = p->rank - 1; a >= 0; a--) { if (++idx[a] < p->dims[a]) break; idx[a] = 0; }
+  }
+}`,
+  },
+
   mean_f32: {
     decl: `typedef struct { int32_t outer, n, inner; } mm_mean_f32_t;
 void mm_mean_f32(const mm_mean_f32_t *p, const float *x, float *y);`,

@@ -3,6 +3,8 @@
 import type { DType, Graph, Op, Tensor } from '../graph';
 import { elementCount, spatialAxes } from '../graph';
 import { ModelError } from '../errors';
+import { CodegenError } from './errors';
+import { movementCopies } from './movement';
 import { ARENA_ALIGNMENT, DEFAULT_CONVENTIONS, type Conventions } from '../analysis/conventions';
 import { alignUp, planArena } from '../analysis/planner';
 import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
@@ -12,12 +14,7 @@ import { activationRange, meanMultiplier, quantizeMultiplier, roundAway, roundEv
 import { NEAREST_COORDS, NEAREST_ROUNDING, nearestIndices } from './resize';
 import { cText } from './c-text';
 
-/** An export failure tied to an operator (the extension shows it on that operator's line). */
-export class CodegenError extends ModelError {
-  constructor(message: string, opIndex?: number) {
-    super('unsupported', message, opIndex);
-  }
-}
+export { CodegenError };
 
 export type Elem = 'f32' | 's8';
 
@@ -70,7 +67,7 @@ export interface LowerOptions {
   context?: ScheduleContext;
 }
 
-const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
+const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
 
 interface View { h0: number; w0: number; sc: number; sh: number; sw: number }
 interface Box { h0: number; h1: number; w0: number; w1: number }
@@ -1041,6 +1038,27 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         kernels.add('lut_s8');
         params.push(`static const mm_lut_s8_t ${P} = {${C}, ${table}};`);
         return withEpi((a) => [`mm_lut_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+      }
+
+      case 'Slice': case 'Gather': case 'Pack': case 'Tile': case 'Expand': case 'SpaceToDepth': case 'DepthToSpace': {
+        // Data movement: strided copies (codegen/movement.ts). Values are copied, so int8 needs one quantization.
+        const parts = op.kind === 'Pack' ? op.inputs.filter((i) => i >= 0) : [x0];
+        for (const x of parts) {
+          if (T(x).role === 'constant' || producerOp.get(x)?.folded) throw new CodegenError(`C export: ${label(op)}: a constant operand is not generated`, op.index);
+          if (e === 's8') {
+            const qx = qOf(x, 'input');
+            if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)} changes the quantization; not generated`, op.index);
+          }
+        }
+        const copies = movementCopies(op, graph, label(op), geo(x0).shape, geo(y).shape, parts.map((x) => geo(x).shape));
+        const es = esize(e);
+        kernels.add('copy_nd');
+        const pad6 = (v: number[]): string => [...v, ...new Array<number>(6 - v.length).fill(0)].join(', ');
+        copies.forEach((c, k) => params.push(`static const mm_copy_nd_t ${P}_${k} = {${c.dims.length}, ${es}, {${pad6(c.dims)}}, {${pad6(c.xStrides)}}, {${pad6(c.yStrides)}}};`));
+        return withEpi((a) => copies.map((c, k) => {
+          const x = op.kind === 'Pack' ? parts[k]! : x0;
+          return `mm_copy_nd(&${P}_${k}, (const uint8_t *)${a.ptr(x)} + ${c.xBase * es}, (uint8_t *)${a.ptr(y)} + ${c.yBase * es});`;
+        }));
       }
 
       default:

@@ -432,6 +432,7 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
     case 'SpaceToDepth': case 'DepthToSpace':
       a.layout = 'NCHW';
       a.blockSize = attrs.int('blocksize', 0);
+      if (attrs.str('mode') === 'CRD') a.depthMode = 'CRD';
       break;
     case 'ArgReduce':
       a.axis = attrs.int('axis', 0);

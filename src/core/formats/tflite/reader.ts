@@ -334,6 +334,10 @@ function makeOp(index: number, code: OpCode, inputs: number[], outputs: number[]
           break;
         case 'Pad': case 'Reshape': case 'Transpose': case 'Reduce': case 'Resize': case 'Slice':
           splitParams(1);
+          if (code.name === 'STRIDED_SLICE') {
+            // StridedSliceOptions: begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask, offset
+            attrs.sliceMasks = { begin: o?.int32(0) ?? 0, end: o?.int32(1) ?? 0, ellipsis: o?.int32(2) ?? 0, newAxis: o?.int32(3) ?? 0, shrink: o?.int32(4) ?? 0, offset: o?.bool(5) ?? false };
+          }
           if (op.kind === 'Reduce') attrs.keepDims = o?.bool(0) ?? false;
           if (op.kind === 'Resize') {
             // ResizeNearestNeighborOptions: align_corners (0), half_pixel_centers (1); ResizeBilinearOptions: 2, 3.
