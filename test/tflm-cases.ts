@@ -93,3 +93,33 @@ function dequantizedWeights(): Uint8Array {
   b.outputs = [y];
   return b.build();
 }
+
+/** Two branches stored interleaved (conv A, conv B, then each one's pooling): both 16×16×16 float maps are alive at
+ *  once in the stored order; run branch by branch, one at a time. The operator order is what makes TFLM's arena
+ *  smaller here, not the offsets. */
+export function interleavedBranches(): Uint8Array {
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 16, 16, 4], 'float32');
+  const branch = (name: string, seed: number): { conv: () => void; pool: () => void; out: number } => {
+    const w = b.constant(`${name}_w`, [16, 3, 3, 4], 'float32', Array.from({ length: 576 }, (_, i) => (((i * 37 + seed) % 19) - 9) / 40));
+    const bias = b.constant(`${name}_b`, [16], 'float32', Array.from({ length: 16 }, (_, i) => (i - 8) / 50));
+    const big = b.tensor(`${name}_map`, [1, 16, 16, 16], 'float32');
+    const small = b.tensor(`${name}_pooled`, [1, 4, 4, 16], 'float32');
+    return {
+      conv: () => b.op('CONV_2D', [x, w, bias], [big], [[0, 'int8', 0], [1, 'int32', 1], [2, 'int32', 1], [3, 'int8', 1]]),
+      pool: () => b.op('MAX_POOL_2D', [big], [small], [[0, 'int8', 1], [1, 'int32', 4], [2, 'int32', 4], [3, 'int32', 4], [4, 'int32', 4]]),
+      out: small,
+    };
+  };
+  const A = branch('a', 1);
+  const B = branch('b', 5);
+  A.conv();
+  B.conv();
+  A.pool();
+  B.pool();
+  const y = b.tensor('y', [1, 4, 4, 32], 'float32');
+  b.op('CONCATENATION', [A.out, B.out], [y], [[0, 'int32', 3]]);
+  b.inputs = [x];
+  b.outputs = [y];
+  return b.build();
+}

@@ -331,7 +331,10 @@ function optimizeCommand(args: Args, io: Io): number {
   const { before, after } = r.value;
   const n = (v: number): string => `${v.toLocaleString('en-US')} B`;
   io.out([
-    `wrote ${out}: the model with our arena plan as OfflineMemoryAllocation metadata (${r.value.offsets.filter((o) => o >= 0).length} tensors placed)`,
+    `wrote ${out}: the model ${[
+      ...(r.value.order ? [`with its operators in another order (${r.value.order.filter((v, i) => v !== i).length} moved; the outputs are the same)`] : []),
+      ...(r.value.offsets.some((o) => o >= 0) ? [`with our arena plan as OfflineMemoryAllocation metadata (${r.value.offsets.filter((o) => o >= 0).length} tensors placed)`] : []),
+    ].join(' and ')}`,
     `TFLM's smallest arena ${n(before.minArenaBytes)} → ${n(after.minArenaBytes)} (−${n(before.minArenaBytes - after.minArenaBytes)}); head ${n(before.headBytes)} → ${n(after.headBytes)}; tail ${n(after.tailBytes)}`,
     `  ${after.declaration}`,
   ].join('\n'));

@@ -31,5 +31,6 @@ export { runPipeline, type PipelineInput, type PipelineOutput } from './report/p
 export { listing, hoverText, reportMarkdown, type Listing } from './report/listing';
 export { generateC, firmwareFootprint, codegenOptionsFor, codegenFinding, CodegenError, MIN_STACK_BYTES, RUNTIME_RESERVE_BYTES, quantizeMultiplier, type Footprint, type CodegenOptions, type CodegenOutput, type GeneratedFile } from './codegen/index';
 export { tflmArena, TFLM_TAIL_KINDS, type TflmArena, type TflmResult, type TflmTailKind } from './tflm/arena';
-export { optimizeForTflm, tflmOfflinePlan, type TflmOptimized, type TflmPlan } from './tflm/optimize';
+export { bestOperatorOrder, optimizeForTflm, tflmBest, tflmOfflinePlan, type TflmBest, type TflmOptimized, type TflmPlan } from './tflm/optimize';
 export { withOfflinePlan } from './formats/tflite/offline-plan';
+export { withOperatorOrder } from './formats/tflite/operator-order';

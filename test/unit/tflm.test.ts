@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { greedyBySize, openModelOrThrow, tflmArena, tflmOfflinePlan, withOfflinePlan, type Graph, type PlanItem } from '../../src/core/index';
+import { analyzeModel, bestOperatorOrder, greedyBySize, openModelOrThrow, resolveSettings, tflmArena, tflmOfflinePlan, withOfflinePlan, withOperatorOrder, type Graph, type PlanItem } from '../../src/core/index';
+import { interleavedBranches } from '../tflm-cases';
 import { tflmAllocation } from '../../src/core/tflm/arena';
 import { exampleModel } from '../../src/core/testing/examples';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
@@ -108,4 +109,25 @@ test('mcu-mem optimize: never over the model, TFLite only, exit 1 when TFLM\'s p
   assert.equal(code, plan.ok ? 0 : 1);
   assert.equal(fs.existsSync(out), plan.ok);
   if (plan.ok) assert.deepEqual(open(new Uint8Array(fs.readFileSync(out))).metadata.offlinePlan?.offsets, plan.value.offsets);
+});
+
+test('operator order writer: the operators run in the given order, nothing else changes; a non-permutation is refused', () => {
+  const bytes = interleavedBranches();
+  const g = open(bytes);
+  const order = bestOperatorOrder(g);
+  assert.deepEqual(order, [0, 2, 1, 3, 4]);
+  const out = withOperatorOrder(bytes, order!);
+  assert.equal(out.length, bytes.length);
+  const g2 = open(out);
+  assert.deepEqual(g2.ops.map((o) => o.name), order!.map((i) => g.ops[i]!.name));
+  assert.deepEqual(g2.tensors.map((t) => [t.name, t.shape]), g.tensors.map((t) => [t.name, t.shape]));
+  // Only the operators vector's offsets differ.
+  const diff = [...out].map((v, i) => (v !== bytes[i] ? i : -1)).filter((i) => i >= 0);
+  assert.ok(diff.length > 0 && diff[diff.length - 1]! - diff[0]! < 4 * 5, `${diff.length} bytes changed`);
+  for (const bad of [[0, 1, 2, 3], [0, 0, 1, 2, 3], [0, 1, 2, 3, 5]]) assert.throws(() => withOperatorOrder(bytes, bad), /permutation/);
+  // An order that reads a tensor before it is computed is never proposed; the stored order of a chain is kept.
+  assert.equal(bestOperatorOrder(open(exampleModel('tflite'))), null);
+  // The report shows what the optimized file gives.
+  const rep = analyzeModel(g, 'branches.tflite', resolveSettings([]));
+  assert.ok(rep.tflm && rep.tflmOptimized && rep.tflmOptimized.minArenaBytes < rep.tflm.minArenaBytes);
 });

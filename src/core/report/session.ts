@@ -14,7 +14,7 @@ import { searchSchedules } from '../schedule/search';
 import { resolveSchedule, scheduleRefText } from '../schedule/spec';
 import type { Effective, ScheduleSetting } from './deployment';
 import { tflmAllocation, type TflmArena } from '../tflm/arena';
-import { tflmOfflinePlan } from '../tflm/optimize';
+import { tflmBest } from '../tflm/optimize';
 import { formatBytes } from '../units';
 
 export type FindingSeverity = 'error' | 'warning' | 'information';
@@ -156,7 +156,7 @@ interface TflmFigures {
 function tflmFigures(graph: Graph): TflmFigures {
   const current = tflmAllocation(graph);
   if (!current.ok) return { tflm: null, tflmWhy: current.reason, tflmOptimized: null, tflmOptimizedWhy: null };
-  const o = tflmOfflinePlan(graph, current);
+  const o = tflmBest(graph, current);
   return { tflm: current.value.arena, tflmWhy: null, tflmOptimized: o.ok ? o.value.after : null, tflmOptimizedWhy: o.ok ? null : o.error.message };
 }
 
