@@ -123,7 +123,7 @@ function scheduleLines(r: ScheduleReport, indent: string): string[] {
     `split after ${step(r.split)} (stage output ${o}), ${r.tiles[0]}×${r.tiles[1]} tiles`,
     `tile output ${r.tileOutput.rows.join(',')} rows × ${r.tileOutput.cols.join(',')} cols; tile input ${r.tileInput.interior.join('×')} interior, exact rows ${r.tileInput.rows.join(',')}, cols ${r.tileInput.cols.join(',')}`,
     `stage peak ${n(r.stagePeakBytes)} B at ${step(r.stagePeakOp)} (tile ${r.stagePeakTile.join(',')}); rest peak ${n(r.restPeakBytes)} B${r.restPeakOp ? ` at ${step(r.restPeakOp)}` : ''}`,
-    `peak ${n(r.peakBytes)} B (${formatBytes(r.peakBytes)}), ${r.reduction.toFixed(1)}× below per-layer ${n(r.perLayerPeakBytes)} B; arena ${n(r.arenaBytes)} B`,
+    `peak ${n(r.peakBytes)} B (${formatBytes(r.peakBytes)}), ${versusPerLayer(r.peakBytes, r.perLayerPeakBytes)}; arena ${n(r.arenaBytes)} B`,
     `MACs of the stage ${formatCount(m.stagePerLayer)} → ${formatCount(m.stageExact)} exact borders (${pct(r.overhead.stageExact)}), ${formatCount(m.stageUniform)} uniform tiles (${pct(r.overhead.stageUniform)}); whole model ${pct(r.overhead.modelExact)} (uniform ${pct(r.overhead.modelUniform)})`,
   ].map((l) => indent + l);
 }
@@ -183,3 +183,12 @@ export function renderSchedule(d: ScheduleJson): string {
   }
   return out.join('\n');
 }
+
+/** How a schedule's peak compares with the per-layer peak, in words that stay true when it is no better. */
+export function versusPerLayer(peak: number, perLayer: number): string {
+  const n = (v: number): string => v.toLocaleString('en-US');
+  if (peak < perLayer) return `${(perLayer / peak).toFixed(perLayer / peak < 10 ? 2 : 1)}× below per-layer ${n(perLayer)} B`;
+  if (peak === perLayer) return `the same as per-layer (${n(perLayer)} B)`;
+  return `${n(peak - perLayer)} B above per-layer ${n(perLayer)} B: worse than running layer by layer`;
+}
+

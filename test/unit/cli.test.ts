@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
+import { versusPerLayer } from '../../src/cli/render';
+import { HAVE_SHARED, sharedModel } from '../helpers';
 import { exampleModel } from '../../src/core/testing/examples';
 import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 
@@ -199,4 +201,14 @@ test('CLI habits: --version, "did you mean" for options, commands and targets, t
   // Words: the schedule line says "layer by layer" once.
   const out = cli('codegen', model, '--out', path.join(dir, 'habits_c'), '--no-deployment').out;
   assert.match(out, /^schedule: layer by layer \(schedule "none", the default\)$/m);
+});
+
+test('schedule --split: the peak is compared with per-layer in words that stay true when it is worse', () => {
+  assert.equal(versusPerLayer(27648, 55296), '2.00× below per-layer 55,296 B');
+  assert.equal(versusPerLayer(55296, 55296), 'the same as per-layer (55,296 B)');
+  assert.equal(versusPerLayer(55688, 55296), '392 B above per-layer 55,296 B: worse than running layer by layer');
+  if (!HAVE_SHARED) return;
+  const r = cli('schedule', sharedModel('tflite/person_detect.tflite'), '--split', '2:2x2');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /peak 55,688 B \(54\.4 KiB\), 392 B above per-layer 55,296 B: worse than running layer by layer/);
 });
