@@ -63,6 +63,12 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       const text = await view.locator('#root').innerText();
       assert.match(text, /Peak SRAM 55,296 B per layer/);
       assert.match(text, /Target STM32F746/);
+      // Round axis steps in the unit engineers use (a power of two: 16/32/64 KiB, 0.5/1 MiB), the peak labelled.
+      const axis = await canvas.evaluate((c) => ({ ...c.dataset }));
+      const stepBytes = Number(axis.yStep);
+      assert.ok(stepBytes >= 256 && (stepBytes & (stepBytes - 1)) === 0, `axis step ${stepBytes}`);
+      assert.equal(Number(axis.yMax) % stepBytes, 0);
+      assert.equal(axis.peak, 'peak 54.0 KiB');
     });
 
     await step('hovering a bar shows the tooltip with shapes, bytes and MACs', async () => {
@@ -121,6 +127,8 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Tiny32K' }).first().waitFor();
       await page.keyboard.press('Enter');
       await page.locator('.statusbar-item', { hasText: 'Tiny32K · 57/32 KiB · SRAM over' }).waitFor();
+      await view.locator('h2', { hasText: 'Target Tiny32K' }).waitFor();
+      assert.ok(Number(await canvas.getAttribute('data-over')) > 0, 'bars above the SRAM line are drawn in the error colour');
       await page.keyboard.press('Control+Shift+M');
       const row = page.locator('.markers-panel .monaco-list-row', { hasText: "exceeds Tiny32K's 32,768 B SRAM by 25,296 B" }).first();
       await row.waitFor({ timeout: 30_000 });
@@ -131,6 +139,7 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await page.keyboard.press('Control+Shift+M'); // close the panel again
       const first = view.locator('.candidates li').first();
       const title = (await first.innerText()).split(' (arena')[0];
+      const scaleBefore = await canvas.getAttribute('data-y-max');
       await first.locator('vscode-button', { hasText: 'Apply' }).click();
       await view.locator('p', { hasText: /^In force: \d+×\d+ tiles after #\d+/ }).waitFor();
       await view.locator('.candidates li', { hasText: title }).locator('.tag', { hasText: 'applied' }).waitFor();
@@ -141,6 +150,13 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       assert.equal(typeof deployment.schedule.after, 'string');
       // Apply re-analyses and so does the deployment file's watcher: the second, identical analysis must not rebuild
       // the view (it used to, detaching the chart under the pointer). The mark set on the chart must survive.
+      // The effect is visible: the per-layer bars stay behind the scheduled ones, on the same scale, none above the
+      // line any more, the end of the patch stage marked.
+      await view.locator('canvas#chart[data-ghost="per layer"]').waitFor();
+      const after = await canvas.evaluate((c) => ({ ...c.dataset }));
+      assert.equal(after.yMax, scaleBefore, 'the scale stays fixed while comparing');
+      assert.equal(after.over, '0');
+      assert.ok(after.stageEnd, 'the end of the patch stage is marked');
       await canvas.evaluate((c) => { c.dataset.mark = 'kept'; });
       await page.waitForTimeout(1500);
       assert.equal(await view.locator('canvas#chart[data-mark="kept"]').count(), 1, 'the identical analysis re-rendered the view');

@@ -53,6 +53,10 @@ async function setTarget(name: string): Promise<void> {
 
 const sramError = (uri: vscode.Uri): vscode.Diagnostic | undefined =>
   vscode.languages.getDiagnostics(uri).find((d) => d.code === 'sram' && d.severity === vscode.DiagnosticSeverity.Error);
+/** The model's listing (as the extension names it): with a listing tab open, the findings are on its lines. */
+const listingOf = (model: vscode.Uri): vscode.Uri => vscode.Uri.from({ scheme: 'mcu-listing', path: `${model.path}.mculisting`, query: model.toString() });
+/** The SRAM error wherever it is, on the model or on its listing (one entry per finding). */
+const sramErrorOf = (model: vscode.Uri): vscode.Diagnostic | undefined => sramError(model) ?? sramError(listingOf(model));
 const problems = (uri: vscode.Uri): vscode.Diagnostic[] =>
   vscode.languages.getDiagnostics(uri).filter((d) => d.severity <= vscode.DiagnosticSeverity.Warning);
 
@@ -160,6 +164,9 @@ describe('MCU Memory Inspector in VS Code', function () {
     assert.match(text, /peak step/);
     const onLine = await waitFor('the SRAM error on the listing', () => sramError(doc.uri));
     assert.equal(onLine.range.start.line, line);
+    // One entry per finding: with the listing open, the findings are on its lines and no longer on the model.
+    await waitFor('the findings to leave the model', () => vscode.languages.getDiagnostics(person()).length === 0);
+    assert.equal(vscode.languages.getDiagnostics(doc.uri).filter((d) => d.code === 'sram').length, 1);
   });
 
   it('a quick fix writes the schedule into person_detect.tflite.mcu.json, and the peak drops', async () => {
@@ -185,8 +192,9 @@ describe('MCU Memory Inspector in VS Code', function () {
     await waitFor('the SRAM error to go', () => !sramError(person()) && !sramError(listing));
     assert.match(api.status.item.text, /^\$\(chip\) Tiny32K · \d+\/32 KiB$/);
     assert.equal(api.status.item.backgroundColor, undefined);
-    const info = vscode.languages.getDiagnostics(person()).find((x) => x.code === 'schedule-fits');
-    assert.match(info?.message ?? '', /fits Tiny32K with the patch schedule/);
+    const infos = [...vscode.languages.getDiagnostics(person()), ...vscode.languages.getDiagnostics(listing)].filter((x) => x.code === 'schedule-fits');
+    assert.equal(infos.length, 1, 'one entry per finding');
+    assert.match(infos[0]!.message, /fits Tiny32K with the patch schedule/);
 
     // Analysing an unchanged model again (Apply does, then the deployment file's watcher does) posts nothing new to
     // the Memory View: the webview keeps its DOM instead of rebuilding it under the pointer.
@@ -201,9 +209,9 @@ describe('MCU Memory Inspector in VS Code', function () {
 
   it('editing the deployment file by hand re-runs the analysis (file watcher)', async () => {
     writeFileSync(deployment(), '{ "schedule": "none" }\n');
-    await waitFor('the SRAM error to come back', () => sramError(person()), 30_000);
+    await waitFor('the SRAM error to come back', () => sramErrorOf(person()), 30_000);
     writeFileSync(deployment(), '{ "schedule": "none", "target": "STM32H743" }\n');
-    await waitFor('the deployment file to override the settings', () => problems(person()).length === 0, 30_000);
+    await waitFor('the deployment file to override the settings', () => problems(person()).length + problems(listingOf(person())).length === 0, 30_000);
     assert.equal(api.store.get(person())?.report?.effective.target?.name, 'STM32H743');
   });
 
@@ -281,8 +289,8 @@ describe('MCU Memory Inspector in VS Code', function () {
     rmSync(deployment());
     await setTarget(TINY.name);
     await vscode.commands.executeCommand('vscode.open', person());
-    await waitFor('the SRAM error', () => sramError(person()));
+    await waitFor('the SRAM error', () => sramErrorOf(person()));
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await waitFor('the diagnostics to go', () => vscode.languages.getDiagnostics(person()).length === 0);
+    await waitFor('the diagnostics to go', () => vscode.languages.getDiagnostics(person()).length + vscode.languages.getDiagnostics(listingOf(person())).length === 0);
   });
 });
