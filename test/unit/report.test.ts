@@ -190,3 +190,20 @@ test('manifest: every command in the extension\'s command table is contributed, 
   assert.deepEqual(pkg.contributes.customEditors[0].selector, [{ filenamePattern: '*.onnx' }, { filenamePattern: '*.tflite' }]);
   assert.ok(fs.existsSync(path.join(ROOT, pkg.contributes.grammars[0].path)));
 });
+
+test('units: one formatter for bytes; round axis steps in the unit engineers use', async () => {
+  const { byteAxisStep, formatAxisBytes, formatBytes, formatCount } = await import('../../src/core/units');
+  assert.equal(formatBytes(1000), '1000 B');
+  assert.equal(formatBytes(55296), '54.0 KiB');
+  assert.equal(formatBytes(6021120), '5.74 MiB');
+  assert.equal(formatCount(2834.2e6), '2.83G');
+  // The examples of the issue: 59 KiB, 6 MiB, 29 KiB peaks get 8 KiB, 1 MiB and 4 KiB steps.
+  assert.equal(byteAxisStep(59 * 1024), 8192);
+  assert.equal(byteAxisStep(6021120 * 1.1), 1 << 20);
+  assert.equal(byteAxisStep(29 * 1024), 4096);
+  for (const max of [300, 5000, 70000, 1e6, 3e7]) {
+    const s = byteAxisStep(max);
+    assert.ok((s & (s - 1)) === 0 && max / s <= 8 && max / s > 4 - 1e-9 || s === 256, `${max}: ${s}`);
+  }
+  assert.deepEqual([0, 512, 16384, 49152, 524288, 1572864].map(formatAxisBytes), ['0', '512 B', '16 KiB', '48 KiB', '512 KiB', '1.5 MiB']);
+});
