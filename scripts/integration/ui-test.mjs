@@ -114,7 +114,10 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await item.click();
       await page.locator('.quick-input-widget').waitFor({ state: 'visible' });
       await page.keyboard.type('STM32H743');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'STM32H743' }).first().waitFor();
+      const h7 = page.locator('.quick-input-list .monaco-list-row', { hasText: 'STM32H743' }).first();
+      await h7.waitFor();
+      // Each target with the model's fit on it.
+      assert.match(await h7.innerText(), /SRAM \d+% · Flash \d+% · fits/);
       await page.keyboard.press('Enter');
       await page.locator('.statusbar-item', { hasText: 'STM32H743 · 57/512 KiB' }).waitFor();
       await view.locator('h2', { hasText: 'Target STM32H743' }).waitFor();
@@ -124,7 +127,10 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await page.locator('.statusbar-item', { hasText: 'STM32H743' }).click();
       await page.locator('.quick-input-widget').waitFor({ state: 'visible' });
       await page.keyboard.type('Tiny32K');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Tiny32K' }).first().waitFor();
+      const tiny = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Tiny32K' }).first();
+      await tiny.waitFor();
+      assert.match(await tiny.innerText(), /SRAM 1\d\d% · Flash \d+% · does not fit \(SRAM\) · fits with a patch schedule \(arena [\d.]+ KiB\)/);
+      await page.screenshot({ path: join(RESULTS, 'target-picker.png') });
       await page.keyboard.press('Enter');
       await page.locator('.statusbar-item', { hasText: 'Tiny32K · 57/32 KiB · SRAM over' }).waitFor();
       await view.locator('h2', { hasText: 'Target Tiny32K' }).waitFor();

@@ -58,7 +58,13 @@ export async function applySchedule(s: Services, model: vscode.Uri, schedule: Sc
 }
 
 export const COMMANDS: readonly CommandDef[] = [
-  { id: 'mcuMemory.selectTarget', run: async (s, name) => pickTarget(s.config, name) },
+  {
+    id: 'mcuMemory.selectTarget',
+    run: async (s, name) => {
+      const model = activeModel() ?? s.status.currentModel();
+      return pickTarget(s.config, name, (model && s.store.get(model)?.report) || undefined);
+    },
+  },
   {
     id: 'mcuMemory.openMemoryView',
     run: async (_s, arg) => {

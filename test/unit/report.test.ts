@@ -207,3 +207,21 @@ test('units: one formatter for bytes; round axis steps in the unit engineers use
   }
   assert.deepEqual([0, 512, 16384, 49152, 524288, 1572864].map(formatAxisBytes), ['0', '512 B', '16 KiB', '48 KiB', '512 KiB', '1.5 MiB']);
 });
+
+test('target overview (the picker): the verdict\'s figures per target, and whether a patch schedule would make it fit', async () => {
+  const { makeCustomTarget, targetsOverview } = await import('../../src/core/index');
+  const r = tight('96K');
+  const small = makeCustomTarget({ name: 'small', sramBytes: 96 << 10, flashBytes: 1 << 20 });
+  const big = makeCustomTarget({ name: 'big', sramBytes: 1 << 20, flashBytes: 1 << 20 });
+  const tiny = makeCustomTarget({ name: 'tiny', sramBytes: 8 << 10, flashBytes: 1 << 20 });
+  const [s, b, t] = targetsOverview(r, [small, big, tiny]);
+  // The same figures as the report's own verdict on its target.
+  assert.equal(s!.fit.sramNeeded, r.fit!.sramNeeded);
+  assert.equal(s!.fit.status, r.fit!.status);
+  assert.equal(b!.fit.status, 'fits');
+  assert.equal(b!.scheduleArenaBytes, null, 'no schedule offered where it fits already');
+  assert.equal(s!.fit.sramFits, false);
+  assert.ok(s!.scheduleArenaBytes !== null && s!.scheduleArenaBytes < r.analysis.arenaBytes);
+  assert.equal(s!.scheduleFits, s!.fit.sramNeeded - r.analysis.arenaBytes + s!.scheduleArenaBytes! <= small.sramBytes);
+  assert.equal(t!.scheduleFits, false, 'nothing fits 8 KiB');
+});

@@ -121,6 +121,33 @@ export function targetFit(r: ModelReport): { target: McuTarget; fit: FitResult; 
   return { target, fit: r.fit, perLayerFit: r.perLayerFit };
 }
 
+/** How the model of a report fares on other targets (the target picker): the same figures as the report's verdict
+ *  (the schedule in force), per target; and, when its SRAM is short, whether the smallest patch-schedule arena found
+ *  would fit (the firmware's RAM is its arena plus the runtime's static data, so only the arena changes). */
+export interface TargetOverview {
+  target: McuTarget;
+  fit: FitResult;
+  /** The smallest arena a patch schedule reaches, when the SRAM does not fit as configured and one is smaller. */
+  scheduleArenaBytes: number | null;
+  /** With that schedule, SRAM and Flash fit (and every operator is sized). */
+  scheduleFits: boolean;
+}
+
+export function targetsOverview(r: ModelReport, targets: readonly McuTarget[]): TargetOverview[] {
+  const cur = r.fit;
+  const ram = cur ? cur.sramNeeded - cur.target.reserveBytes : (r.firmware?.ramBytes ?? r.analysis.arenaBytes);
+  const flash = cur ? cur.flashNeeded : (r.firmware?.flashBytes ?? r.analysis.flashBytes + RUNTIME_FLASH_BYTES);
+  const complete = cur ? cur.complete : r.analysis.complete;
+  const arenaNow = r.schedule ? r.schedule.arenaBytes : r.analysis.arenaBytes;
+  const best = r.effective.runtime === 'tflm' || r.candidates.length === 0 ? null : Math.min(...r.candidates.map((c) => c.arenaBytes));
+  return targets.map((target) => {
+    const fit = evaluateFit(target, ram, flash, complete, cur?.unknown);
+    const scheduleArenaBytes = !fit.sramFits && best !== null && best < arenaNow ? best : null;
+    const scheduleFits = scheduleArenaBytes !== null && fit.flashFits && complete && ram - arenaNow + scheduleArenaBytes + target.reserveBytes <= target.sramBytes;
+    return { target, fit, scheduleArenaBytes, scheduleFits };
+  });
+}
+
 /** "Fits" means the firmware links: the C export's Flash and RAM with `schedule` (null: layer by layer) against the
  *  target. When the model cannot be exported, `firmware` is the reason and Flash counts the stored weights and the
  *  runtime. The one place a verdict is computed (analyze, schedule and the extension). */
