@@ -78,6 +78,7 @@ function render(d: MemoryViewData): void {
     el('p', {}, `Peak SRAM ${d.incomplete ? 'at least ' : ''}${n(d.perLayerPeakBytes)} B per layer${d.scheduledPeakBytes !== null ? `, ${n(d.scheduledPeakBytes)} B with the patch schedule` : ''}${d.target.reserveBytes ? `; reserve ${n(d.target.reserveBytes)} B` : ''}.`),
   );
   target.append(el('div', { class: 'actions' },
+    ...(d.status === 'does-not-fit' ? [button('Make It Fit…', () => api.postMessage({ type: 'makeItFit' }), { appearance: 'primary' })] : []),
     button('Select Target…', () => api.postMessage({ type: 'selectTarget' })),
     button('Open Layer Listing', () => api.postMessage({ type: 'openListing' })),
     button('Export Report', () => api.postMessage({ type: 'exportReport' })),

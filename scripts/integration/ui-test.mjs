@@ -170,6 +170,20 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await page.screenshot({ path: join(RESULTS, 'memory-view-scheduled.png') });
     });
 
+    await step('Make It Fit… lists the fixes with their effect and applies the one chosen', async () => {
+      await view.locator('vscode-button', { hasText: 'Run layer by layer' }).click();
+      await page.locator('.statusbar-item', { hasText: 'Tiny32K · 57/32 KiB · SRAM over' }).waitFor();
+      await view.locator('vscode-button', { hasText: 'Make It Fit…' }).click();
+      await page.locator('.quick-input-widget').waitFor({ state: 'visible' });
+      const first = page.locator('.quick-input-list .monaco-list-row').first();
+      await first.waitFor();
+      assert.match(await first.innerText(), /Run steps 0–\d+ in \d+×\d+ patches: peak 54\.0 KiB → [\d.]+ KiB[\s\S]*SRAM [\d,]+ B of 32,768 B: fits Tiny32K/);
+      await page.screenshot({ path: join(RESULTS, 'make-it-fit.png') });
+      await page.keyboard.press('Enter');
+      await page.locator('.statusbar-item', { hasText: /Tiny32K · (1\d|2\d|3[0-2])\/32 KiB$/ }).waitFor();
+      await view.locator('vscode-button', { hasText: 'Make It Fit…' }).waitFor({ state: 'detached' });
+    });
+
     assert.deepEqual(problems, [], `errors in the page:\n${problems.join('\n')}`);
     console.log('UI test passed; screenshots in test-results/');
   } catch (e) {

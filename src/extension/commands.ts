@@ -96,6 +96,31 @@ export const COMMANDS: readonly CommandDef[] = [
       if (model instanceof vscode.Uri && setting) await applySchedule(s, model, setting);
     },
   },
+  {
+    // Reachable from the keyboard (Command Palette; Ctrl+. in the listing, which as a read-only document gets no Quick
+    // Fix) and from the Memory View: every way to make the model fit, with its effect.
+    id: 'mcuMemory.makeItFit',
+    run: async (s, arg) => {
+      const uri = activeModel(arg) ?? s.status.currentModel();
+      const entry = uri ? s.store.get(uri) ?? (await s.store.open(uri)) : undefined;
+      if (!uri || !entry?.report) {
+        void vscode.window.showInformationMessage('Make It Fit: open a model first (its Memory View or listing).');
+        return undefined;
+      }
+      const choices = engine().fitChoices(entry.report);
+      if (choices.length === 0) {
+        void vscode.window.showInformationMessage(`${entry.report.fileName} already fits ${entry.report.fit?.target.name ?? 'its target'}.`);
+        return undefined;
+      }
+      const picked = await vscode.window.showQuickPick(choices.map((c) => ({ label: `${c.fits ? '$(pass)' : '$(circle-slash)'} ${c.title}`, detail: c.detail, choice: c })),
+        { title: `Make ${entry.report.fileName} fit ${entry.report.fit?.target.name ?? ''}`, matchOnDetail: true });
+      if (!picked) return undefined;
+      const a = picked.choice.action;
+      if ('schedule' in a) await applySchedule(s, uri, a.schedule);
+      else await vscode.commands.executeCommand('mcuMemory.selectTarget');
+      return picked.choice.title;
+    },
+  },
   { id: 'mcuMemory.generateC', run: async (s, arg, folder) => generateC(s, activeModel(arg), folder) },
   {
     // <model>.optimized.tflite beside the model: the same model with our arena plan for stock TFLM.

@@ -28,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): Services | undefined
         if (setting) void applySchedule(services, model, setting);
       }
       else if (m.type === 'selectTarget') void vscode.commands.executeCommand('mcuMemory.selectTarget');
+      else if (m.type === 'makeItFit') void vscode.commands.executeCommand('mcuMemory.makeItFit', model);
       else if (m.type === 'openListing') void vscode.commands.executeCommand('mcuMemory.openLayerListing', model);
       else if (m.type === 'generateC') void vscode.commands.executeCommand('mcuMemory.generateC', model);
       else if (m.type === 'exportReport') void vscode.commands.executeCommand('mcuMemory.exportReport', model);

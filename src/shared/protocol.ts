@@ -83,6 +83,7 @@ export type FromWebview =
   | { type: 'ready' }
   | { type: 'applySchedule'; setting: ScheduleSetting | 'none' | 'auto' }
   | { type: 'selectTarget' }
+  | { type: 'makeItFit' }
   | { type: 'openListing' }
   | { type: 'generateC' }
   | { type: 'exportReport' }

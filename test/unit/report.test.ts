@@ -225,3 +225,22 @@ test('target overview (the picker): the verdict\'s figures per target, and wheth
   assert.equal(s!.scheduleFits, s!.fit.sramNeeded - r.analysis.arenaBytes + s!.scheduleArenaBytes! <= small.sramBytes);
   assert.equal(t!.scheduleFits, false, 'nothing fits 8 KiB');
 });
+
+test('Make It Fit: schedules with their effect, those that fit first; another target last; nothing when it fits; reachable by Ctrl+. in the listing', async () => {
+  const { fitChoices } = await import('../../src/core/index');
+  const r = tight('96K');
+  assert.equal(r.fit!.status, 'does-not-fit');
+  const choices = fitChoices(r);
+  assert.ok(choices.length >= 2);
+  const last = choices[choices.length - 1]!;
+  assert.deepEqual(last.action, { selectTarget: true });
+  const first = choices[0]!;
+  assert.ok(first.fits && 'schedule' in first.action, JSON.stringify(first));
+  assert.match(first.title, /^Run steps 0–\d+ in \d+×\d+ patches: peak [\d.]+ KiB → [\d.]+ KiB, \+[\d.]+% MACs$/);
+  assert.match(first.detail, /^SRAM [\d,]+ B of 98,304 B: fits t \(arena [\d,]+ B\)$/);
+  const firstMiss = choices.findIndex((c) => !c.fits);
+  assert.ok(choices.slice(firstMiss).every((c) => !c.fits), 'those that fit come first');
+  assert.deepEqual(fitChoices(tight('4M')), [], 'nothing to do when it fits');
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  assert.ok(pkg.contributes.keybindings.some((k: { command: string; key: string; when: string }) => k.command === 'mcuMemory.makeItFit' && k.key === 'ctrl+.' && /mcu-listing/.test(k.when)));
+});

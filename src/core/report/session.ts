@@ -148,6 +148,40 @@ export function targetsOverview(r: ModelReport, targets: readonly McuTarget[]): 
   });
 }
 
+/** What would make the model fit its target, best first (Make It Fit…): patch schedules with their effect, whether
+ *  each fits (the firmware's RAM changes by the arena only), the least MACs overhead first among those that do; and,
+ *  when Flash or SRAM cannot be saved by a schedule, another target. Empty when it fits already. */
+export interface FitChoice {
+  title: string;
+  detail: string;
+  /** Apply this schedule, or choose another target. */
+  action: { schedule: ScheduleSetting } | { selectTarget: true };
+  fits: boolean;
+}
+
+export function fitChoices(r: ModelReport): FitChoice[] {
+  const fit = r.fit;
+  if (!fit || fit.status === 'fits') return [];
+  const t = fit.target;
+  const arenaNow = r.schedule ? r.schedule.arenaBytes : r.analysis.arenaBytes;
+  const out: FitChoice[] = r.effective.runtime === 'tflm' ? [] : r.candidates
+    .filter((c) => c.arenaBytes < arenaNow)
+    .map((c) => {
+      const need = fit.sramNeeded - arenaNow + c.arenaBytes;
+      const fits = need <= t.sramBytes && fit.flashFits && fit.complete;
+      return {
+        title: scheduleTitle(c),
+        detail: `SRAM ${bytes(need)} of ${bytes(t.sramBytes)}: ${fits ? `fits ${t.name}` : need <= t.sramBytes ? `SRAM fits, but ${fit.flashFits ? 'the analysis is incomplete' : 'Flash does not'}` : `still ${bytes(need - t.sramBytes)} over`} (arena ${bytes(c.arenaBytes)})`,
+        action: { schedule: scheduleSetting(c) },
+        fits,
+      };
+    })
+    .sort((a, b) => Number(b.fits) - Number(a.fits));
+  const why = !fit.flashFits ? `Flash needs ${bytes(fit.flashNeeded)} of ${bytes(t.flashBytes)}: no schedule changes the weights` : out.some((c) => c.fits) ? 'or a target with more memory' : 'no patch schedule is enough';
+  out.push({ title: 'Select another target…', detail: why, action: { selectTarget: true }, fits: false });
+  return out;
+}
+
 /** "Fits" means the firmware links: the C export's Flash and RAM with `schedule` (null: layer by layer) against the
  *  target. When the model cannot be exported, `firmware` is the reason and Flash counts the stored weights and the
  *  runtime. The one place a verdict is computed (analyze, schedule and the extension). */
