@@ -31,9 +31,9 @@ export const BUILTIN_TARGETS: readonly McuTarget[] = [
   t('STM32L4R5', 'Cortex-M4F @ 120 MHz', 640 * KiB, 2 * MiB, 'STM32L4R5ZI'),
   t('nRF52840', 'Cortex-M4F @ 64 MHz', 256 * KiB, 1 * MiB, 'Nordic nRF52840 (Arduino Nano 33 BLE Sense)'),
   t('nRF5340', 'Cortex-M33 @ 128 MHz', 512 * KiB, 1 * MiB, 'application core'),
-  t('ESP32-S3', 'Xtensa LX7 @ 240 MHz', 512 * KiB, 8 * MiB, '512 KiB internal SRAM (ESP-IDF keeps part of it); Flash is the module\'s external QSPI (8 MiB typical)'),
+  t('ESP32-S3', 'Xtensa LX7 @ 240 MHz', 320 * KiB, 8 * MiB, 'of the 512 KiB internal SRAM, ESP-IDF\'s code in IRAM, its caches and its own data leave about 320 KiB of DRAM to an application (less with Wi-Fi, and less in one block; PSRAM, when fitted, is a separate, slower region); Flash is the module\'s external QSPI (8 MiB typical)'),
   t('RP2040', 'Cortex-M0+ @ 133 MHz', 264 * KiB, 2 * MiB, 'Raspberry Pi Pico: 264 KiB SRAM, 2 MiB external QSPI Flash'),
-  t('i.MX RT1062', 'Cortex-M7 @ 600 MHz', 1 * MiB, 8 * MiB, '512 KiB FlexRAM (TCM) + 512 KiB OCRAM; Flash external (Teensy 4.1: 8 MiB)'),
+  t('i.MX RT1062', 'Cortex-M7 @ 600 MHz', 512 * KiB, 8 * MiB, '512 KiB usable for one contiguous arena: FlexRAM (as DTCM) and OCRAM are separate 512 KiB regions, 1 MiB in all; Flash external (Teensy 4.1: 8 MiB)'),
   t('SAMD51', 'Cortex-M4F @ 120 MHz', 192 * KiB, 512 * KiB, 'ATSAMD51J19A (Adafruit M4 boards)'),
   t('Apollo3', 'Cortex-M4F @ 48 MHz', 384 * KiB, 1 * MiB, 'Ambiq Apollo3 Blue (SparkFun Edge)'),
 ];
