@@ -70,7 +70,8 @@ function render(d: MemoryViewData): void {
       'Figures are lower bounds ("at least"), and no verdict says the model fits.'));
   }
   const target = el('section', { 'aria-label': 'Target' },
-    el('h2', {}, `Target ${d.target.name}: `, el('span', { class: `verdict ${d.status === 'incomplete' ? 'warn' : d.status === 'does-not-fit' ? 'over' : 'ok'}` }, d.verdict)),
+    el('h2', {}, `Target ${d.target.name}: `, el('span', { class: `verdict ${d.status === 'incomplete' ? 'warn' : d.status === 'does-not-fit' ? 'over' : 'ok'}` }, d.verdict),
+      ...(d.asInt8 === true ? [' ', tag('as int8 (what-if)')] : [])),
     el('table', { class: 'gauges' },
       el('thead', {}, el('tr', {}, ...['Region', 'Used', 'Size', '', '%', 'Free'].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', {}, gaugeRow(d.sram), gaugeRow(d.flash)),
@@ -80,6 +81,8 @@ function render(d: MemoryViewData): void {
   target.append(el('div', { class: 'actions' },
     ...(d.status === 'does-not-fit' ? [button('Make It Fit…', () => api.postMessage({ type: 'makeItFit' }), { appearance: 'primary' })] : []),
     button('Select Target…', () => api.postMessage({ type: 'selectTarget' })),
+    ...(d.asInt8 === false ? [button('What If int8?', () => api.postMessage({ type: 'setInt8', on: true }), { title: 'Count every tensor as 1 byte, as after int8 quantization (writes conventions.asInt8 into the deployment file)' })] : []),
+    ...(d.asInt8 === true ? [button('Back to the Model\'s Types', () => api.postMessage({ type: 'setInt8', on: false }), { title: 'Count each tensor with its own type again' })] : []),
     button('Open Layer Listing', () => api.postMessage({ type: 'openListing' })),
     button('Export Report', () => api.postMessage({ type: 'exportReport' })),
     button('Generate C Code', () => api.postMessage({ type: 'generateC' }), { appearance: 'primary', disabled: !d.generateC.enabled, title: d.generateC.reason }),

@@ -184,6 +184,21 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await view.locator('vscode-button', { hasText: 'Make It Fit…' }).waitFor({ state: 'detached' });
     });
 
+    await step('a float model offers the as-int8 what-if in one click, and back', async () => {
+      await page.locator('.tabs-container .tab', { hasText: 'tiny_mobilenet.onnx' }).click();
+      await view.locator('h1', { hasText: 'tiny_mobilenet.onnx' }).waitFor({ timeout: 30_000 });
+      const before = await view.locator('#root').innerText();
+      const peak = (t) => Number(/Peak SRAM ([\d,]+) B per layer/.exec(t)[1].replace(/,/g, ''));
+      await view.locator('vscode-button', { hasText: 'What If int8?' }).click();
+      await view.locator('.tag', { hasText: 'as int8 (what-if)' }).waitFor({ timeout: 30_000 });
+      const deployment = JSON.parse(readFileSync(join(workspace, 'tiny_mobilenet.onnx.mcu.json'), 'utf8'));
+      assert.equal(deployment.conventions.asInt8, true);
+      const after = await view.locator('#root').innerText();
+      assert.equal(peak(after) * 4, peak(before), 'every float32 element counted as 1 byte');
+      await view.locator('vscode-button', { hasText: "Back to the Model's Types" }).click();
+      await view.locator('vscode-button', { hasText: 'What If int8?' }).waitFor({ timeout: 30_000 });
+    });
+
     assert.deepEqual(problems, [], `errors in the page:\n${problems.join('\n')}`);
     console.log('UI test passed; screenshots in test-results/');
   } catch (e) {

@@ -57,6 +57,19 @@ export async function applySchedule(s: Services, model: vscode.Uri, schedule: Sc
   await s.store.open(model);
 }
 
+/** Switches the as-int8 what-if in <model>.mcu.json (every element counted as 1 byte); the watcher re-analyses. */
+export async function setInt8(s: Services, model: vscode.Uri, on: boolean): Promise<void> {
+  const file = deploymentUri(model);
+  let text = '';
+  try {
+    text = new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
+  } catch {
+    // created below
+  }
+  if (!(await writeFiles([{ uri: file, text: engine().withConventions(text, { asInt8: on }) }], model, 'As int8', () => true))) return;
+  await s.store.open(model);
+}
+
 export const COMMANDS: readonly CommandDef[] = [
   {
     id: 'mcuMemory.selectTarget',

@@ -1,7 +1,7 @@
 // Activation only registers (narrow activation: contributed editors, commands and languages activate it). Every
 // disposable goes into context.subscriptions; errors at activation are shown to the user, not swallowed.
 import * as vscode from 'vscode';
-import { applySchedule, registerCommands, type Services } from './commands';
+import { applySchedule, setInt8, registerCommands, type Services } from './commands';
 import { Config } from './config';
 import { Diagnostics } from './diagnostics';
 import { LISTING_SCHEME, ListingProvider } from './listing';
@@ -29,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): Services | undefined
       }
       else if (m.type === 'selectTarget') void vscode.commands.executeCommand('mcuMemory.selectTarget');
       else if (m.type === 'makeItFit') void vscode.commands.executeCommand('mcuMemory.makeItFit', model);
+      else if (m.type === 'setInt8' && typeof m.on === 'boolean') void setInt8(services, model, m.on);
       else if (m.type === 'openListing') void vscode.commands.executeCommand('mcuMemory.openLayerListing', model);
       else if (m.type === 'generateC') void vscode.commands.executeCommand('mcuMemory.generateC', model);
       else if (m.type === 'exportReport') void vscode.commands.executeCommand('mcuMemory.exportReport', model);

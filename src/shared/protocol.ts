@@ -64,6 +64,8 @@ export interface MemoryViewData {
   candidates: CandidateView[];
   findings: Finding[];
   conventions: string[];
+  /** The as-int8 what-if: on (every element counted as 1 byte), off, or null when the model is int8 already. */
+  asInt8: boolean | null;
   /** What runs the model: the C export or TFLM (then SRAM is TFLM's arena and the schedules do not apply). */
   runtime: Runtime;
   /** The verdict's state: 'incomplete' also when only TFLM's code in Flash is unknown. */
@@ -84,6 +86,7 @@ export type FromWebview =
   | { type: 'applySchedule'; setting: ScheduleSetting | 'none' | 'auto' }
   | { type: 'selectTarget' }
   | { type: 'makeItFit' }
+  | { type: 'setInt8'; on: boolean }
   | { type: 'openListing' }
   | { type: 'generateC' }
   | { type: 'exportReport' }

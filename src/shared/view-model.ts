@@ -39,6 +39,7 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
     candidates: r.candidates.map((c) => ({ title: scheduleTitle(c), setting: scheduleSetting(c), report: c, applied: JSON.stringify(scheduleSetting(c)) === applied })),
     findings: r.findings,
     conventions: a.conventionsText,
+    asInt8: a.conventions.asInt8 ? true : [...a.inputs, ...a.outputs].some((t) => t.dtype === 'float32') ? false : null,
     runtime: r.effective.runtime,
     status: fit.status,
     tflm: a.format !== 'tflite' ? null : r.tflm ? {

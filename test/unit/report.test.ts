@@ -244,3 +244,13 @@ test('Make It Fit: schedules with their effect, those that fit first; another ta
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   assert.ok(pkg.contributes.keybindings.some((k: { command: string; key: string; when: string }) => k.command === 'mcuMemory.makeItFit' && k.key === 'ctrl+.' && /mcu-listing/.test(k.when)));
 });
+
+test('deployment file: the as-int8 what-if is written into conventions, the other fields kept', async () => {
+  const { withConventions, parseDeployment } = await import('../../src/core/index');
+  const text = withConventions('{ "target": "STM32F746", "conventions": { "fusePad": true } }', { asInt8: true });
+  const d = parseDeployment(text);
+  assert.deepEqual(d.deployment.conventions, { fusePad: true, asInt8: true });
+  assert.equal(d.deployment.target, 'STM32F746');
+  assert.equal(parseDeployment(withConventions(text, { asInt8: false })).deployment.conventions?.asInt8, false);
+  assert.deepEqual(parseDeployment(withConventions("not json", { asInt8: true })).deployment.conventions, { asInt8: true });
+});

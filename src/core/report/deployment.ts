@@ -258,15 +258,28 @@ export function effectiveSettings(settings: Settings, deployment: ParsedDeployme
 
 /** The deployment file's text with the schedule replaced (other fields kept, 2-space JSON). */
 export function withSchedule(text: string, schedule: Deployment['schedule']): string {
+  return withFields(text, (raw) => { raw.schedule = schedule; });
+}
+
+/** The deployment file's text with conventions switched (the other conventions and fields kept). */
+export function withConventions(text: string, patch: { asInt8?: boolean }): string {
+  return withFields(text, (raw) => {
+    const c: Record<string, unknown> = isObject(raw.conventions) ? { ...raw.conventions } : {};
+    for (const [k, v] of Object.entries(patch)) if (v !== undefined) c[k] = v;
+    raw.conventions = c;
+  });
+}
+
+function withFields(text: string, edit: (raw: Record<string, unknown>) => void): string {
   let raw: Record<string, unknown> = {};
   try {
     const parsed: unknown = text.trim() === '' ? {} : JSON.parse(text);
     if (isObject(parsed)) raw = parsed;
   } catch {
-    // A broken file is replaced by one that holds the schedule; the caller shows the old problems first.
+    // A broken file is replaced by one that holds the change; the caller shows the old problems first.
   }
   if (!('$schema' in raw)) raw = { $schema: DEPLOYMENT_SCHEMA_ID, ...raw };
-  raw.schedule = schedule;
+  edit(raw);
   return `${JSON.stringify(raw, null, 2)}\n`;
 }
 
