@@ -48,8 +48,16 @@ function showTooltip(canvas: HTMLCanvasElement, tooltip: TooltipModel<'bar' | 'l
   tip.style.top = `${Math.max(0, Math.min(tooltip.caretY, canvas.clientHeight - tip.offsetHeight))}px`;
 }
 
+/** Hides the tooltip (a redraw, the pointer leaving the chart, the view losing focus: it must not linger over what
+ *  comes next, the quick pick included). */
+export function hideTooltip(): void {
+  document.querySelectorAll<HTMLDivElement>('.chart-tooltip').forEach((tip) => { tip.hidden = true; });
+}
+
 export function drawChart(canvas: HTMLCanvasElement, d: MemoryViewData, o: ChartOptions, previous: Chart | null): Chart {
   previous?.destroy();
+  hideTooltip();
+  canvas.addEventListener('mouseleave', hideTooltip);
   const useSchedule = o.scheduled && d.schedule !== null;
   const perLayerLive = d.layers.map((l) => l.liveBytes);
   const scheduledLive = d.layers.map((l) => l.scheduledLiveBytes ?? l.liveBytes);

@@ -3,7 +3,8 @@
 // setState so the view comes back as it was when the tab is shown again.
 import type { Chart } from 'chart.js';
 import type { FromWebview, Gauge, MemoryViewData, ToWebview } from '../src/shared/protocol';
-import { drawChart } from './chart';
+import { drawArena } from './arena';
+import { drawChart, hideTooltip } from './chart';
 import { button, checkbox, registerToolkit, tag } from './toolkit';
 import { formatBytes } from '../src/core/units';
 
@@ -102,6 +103,17 @@ function render(d: MemoryViewData): void {
   root.append(chartSection);
   chart = drawChart(canvas, d, state, chart);
 
+  // The arena as planned: buffers as rectangles (step across, offset up).
+  const arenaCanvas = el('canvas', { id: 'arena', role: 'img', 'aria-label': 'Arena plan: one rectangle per buffer, execution step across, arena offset up' });
+  const arenaTip = el('div', { class: 'chart-tooltip', id: 'arena-tooltip', role: 'tooltip' });
+  arenaTip.hidden = true;
+  const ar = d.arena;
+  root.append(el('section', { 'aria-label': 'Arena plan' },
+    el('h2', {}, `Arena plan${ar.scheduled ? ' (with the patch schedule)' : ''}: ${n(ar.sizeBytes)} B`),
+    el('p', { class: 'facts' }, `${ar.rects.length} buffers${ar.hidden ? ` (the ${n(ar.hidden)} smallest not drawn)` : ''} · blue: tensors${ar.scheduled ? ' · purple: tile buffers · orange: the stage output' : ''} · dashed: the peak step`),
+    el('div', { class: 'arena-box' }, arenaCanvas, arenaTip)));
+  requestAnimationFrame(() => drawArena(arenaCanvas, arenaTip, ar));
+
   const sched = el('section', { 'aria-label': 'Patch schedules' }, el('h2', {}, 'Patch schedules'));
   sched.append(el('p', {}, d.schedule
     ? `In force: ${d.schedule.tiles.join('×')} tiles after #${d.schedule.split.index} ${d.schedule.split.op} — ${d.scheduleWhy}.`
@@ -170,6 +182,8 @@ function redrawChart(): void {
   if (data && canvas instanceof HTMLCanvasElement) chart = drawChart(canvas, data, state, chart);
 }
 
+window.addEventListener('blur', hideTooltip);
+document.addEventListener('visibilitychange', hideTooltip);
 window.addEventListener('scroll', () => { state.scrollY = window.scrollY; save(); }, { passive: true });
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   const m = event.data;

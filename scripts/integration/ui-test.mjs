@@ -71,6 +71,23 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       assert.equal(axis.peak, 'peak 54.0 KiB');
     });
 
+    await step('the arena view draws the plan: a rectangle per buffer, hover names the tensor', async () => {
+      const arena = view.locator('canvas#arena');
+      await arena.scrollIntoViewIfNeeded();
+      await view.locator('canvas#arena[data-rects]').waitFor();
+      assert.ok(Number(await arena.getAttribute('data-rects')) >= 20, 'one rectangle per buffer');
+      assert.equal(await arena.getAttribute('data-kinds'), 'tensor');
+      const box = await arena.boundingBox();
+      const tip = view.locator('#arena-tooltip');
+      // Sweep the lower part of the plot (offset 0 is always in use) until a rectangle answers.
+      for (let i = 0; i < 40 && !(await tip.isVisible()); i++) await page.mouse.move(box.x + 70 + (i / 40) * (box.width - 80), box.y + box.height - 26);
+      assert.ok(await tip.isVisible(), 'no rectangle answered the pointer');
+      assert.match(await tip.innerText(), /^'[^']+'\ntensor: [\d,]+ B \([\d.]+ (B|KiB)\) at offset [\d,]+\nalive from step #\d+ to #\d+$/);
+      await page.screenshot({ path: join(RESULTS, 'arena-view.png') });
+      await page.mouse.move(box.x - 50, box.y - 50);
+      await view.locator('h1').scrollIntoViewIfNeeded();
+    });
+
     await step('hovering a bar shows the tooltip with shapes, bytes and MACs', async () => {
       const box = await canvas.boundingBox();
       const tip = view.locator('#chart-tooltip');
@@ -89,6 +106,8 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
 
     await step('the per-layer toggle redraws the chart per operator', async () => {
       await view.locator('vscode-checkbox', { hasText: 'per layer' }).click();
+      // The old chart's tooltip does not stay over the new chart.
+      await view.locator('#chart-tooltip').waitFor({ state: 'hidden' });
       const box = await canvas.boundingBox();
       await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
       await page.mouse.move(box.x + box.width * 0.51, box.y + box.height * 0.5);
@@ -159,6 +178,8 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       // The effect is visible: the per-layer bars stay behind the scheduled ones, on the same scale, none above the
       // line any more, the end of the patch stage marked.
       await view.locator('canvas#chart[data-ghost="per layer"]').waitFor();
+      // The arena view shows the schedule's plan: tile buffers and the stage output.
+      await view.locator('canvas#arena[data-kinds="stage output,tensor,tile buffer"]').waitFor();
       const after = await canvas.evaluate((c) => ({ ...c.dataset }));
       assert.equal(after.yMax, scaleBefore, 'the scale stays fixed while comparing');
       assert.equal(after.over, '0');

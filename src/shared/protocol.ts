@@ -41,6 +41,10 @@ export interface CandidateView {
   applied: boolean;
 }
 
+export interface ArenaRectView { name: string; offset: number; size: number; first: number; last: number; kind: 'tensor' | 'tile buffer' | 'stage output' }
+
+export const MAX_ARENA_RECTS = 1500;
+
 export interface MemoryViewData {
   fileName: string;
   format: 'onnx' | 'tflite';
@@ -64,6 +68,9 @@ export interface MemoryViewData {
   candidates: CandidateView[];
   findings: Finding[];
   conventions: string[];
+  /** The arena as planned (with the schedule in force): buffers as rectangles, execution step across, offset up; the
+   *  largest buffers when there are more than MAX_ARENA_RECTS (`hidden` counts the rest). */
+  arena: { sizeBytes: number; steps: number; peakStep: number; rects: ArenaRectView[]; hidden: number; scheduled: boolean };
   /** The as-int8 what-if: on (every element counted as 1 byte), off, or null when the model is int8 already. */
   asInt8: boolean | null;
   /** What runs the model: the C export or TFLM (then SRAM is TFLM's arena and the schedules do not apply). */

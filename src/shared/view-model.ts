@@ -1,6 +1,6 @@
 // Builds the Memory View's data from a model report (pure: tested without VS Code).
 import { scheduleSetting, scheduleTitle, targetFit, verdictText, type ModelReport } from '../core/index';
-import { gauge, type MemoryViewData } from './protocol';
+import { gauge, MAX_ARENA_RECTS, type MemoryViewData } from './protocol';
 
 export function memoryViewData(r: ModelReport, generateC: MemoryViewData['generateC']): MemoryViewData {
   const a = r.analysis;
@@ -39,6 +39,7 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
     candidates: r.candidates.map((c) => ({ title: scheduleTitle(c), setting: scheduleSetting(c), report: c, applied: JSON.stringify(scheduleSetting(c)) === applied })),
     findings: r.findings,
     conventions: a.conventionsText,
+    arena: arenaView(r),
     asInt8: a.conventions.asInt8 ? true : [...a.inputs, ...a.outputs].some((t) => t.dtype === 'float32') ? false : null,
     runtime: r.effective.runtime,
     status: fit.status,
@@ -49,3 +50,11 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
     generateC,
   };
 }
+
+function arenaView(r: ModelReport): MemoryViewData['arena'] {
+  const all = r.arenaLayout;
+  const rects = all.length > MAX_ARENA_RECTS ? [...all].sort((a, b) => b.size - a.size).slice(0, MAX_ARENA_RECTS) : all;
+  const sizeBytes = all.reduce((m, x) => Math.max(m, x.offset + x.size), 0);
+  return { sizeBytes, steps: r.analysis.ops.length, peakStep: r.schedule ? r.schedule.peakOp.index : r.analysis.peakStep, rects, hidden: all.length - rects.length, scheduled: r.schedule !== null };
+}
+

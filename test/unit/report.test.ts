@@ -254,3 +254,19 @@ test('deployment file: the as-int8 what-if is written into conventions, the othe
   assert.equal(parseDeployment(withConventions(text, { asInt8: false })).deployment.conventions?.asInt8, false);
   assert.deepEqual(parseDeployment(withConventions("not json", { asInt8: true })).deployment.conventions, { asInt8: true });
 });
+
+test('arena layout (the arena view): one rectangle per buffer, no two overlapping in time and space; with a schedule, tile buffers and the stage output', () => {
+  const overlapFree = (rects: { offset: number; size: number; first: number; last: number }[]): boolean =>
+    rects.every((a, i) => rects.every((b, j) => j <= i || a.last < b.first || b.last < a.first || a.offset + a.size <= b.offset || b.offset + b.size <= a.offset));
+  const plain = tight('4M');
+  assert.ok(plain.arenaLayout.length >= 10);
+  assert.ok(plain.arenaLayout.every((r) => r.kind === 'tensor'));
+  assert.equal(Math.max(...plain.arenaLayout.map((r) => r.offset + r.size)), plain.analysis.arenaBytes);
+  assert.ok(overlapFree(plain.arenaLayout));
+  const sched = tight('96K', '"auto"');
+  assert.ok(sched.schedule);
+  const kinds = new Set(sched.arenaLayout.map((r) => r.kind));
+  assert.ok(kinds.has('tile buffer') && kinds.has('stage output'), [...kinds].join());
+  assert.equal(Math.max(...sched.arenaLayout.map((r) => r.offset + r.size)), sched.schedule!.arenaBytes);
+  assert.ok(overlapFree(sched.arenaLayout));
+});

@@ -5,10 +5,12 @@ import type { Analysis } from '../analysis/analyze';
 import { analyzeGraph } from '../analysis/analyze';
 import type { Graph, ModelMetadata } from '../graph';
 import { ModelError } from '../errors';
+import { ARENA_ALIGNMENT } from '../analysis/conventions';
+import { alignUp } from '../analysis/planner';
 import { evaluateFit, type FitResult, type McuTarget } from '../mcu/catalogue';
 import { firmwareFootprint, type Footprint } from '../codegen/index';
 import { RUNTIME_FLASH_BYTES } from '../codegen/footprint-data';
-import { evaluateSchedule, scheduleContext, scheduledLive, type ScheduleContext, type ScheduleCost } from '../schedule/cost';
+import { evaluateSchedule, scheduleArenaPlan, scheduleContext, scheduledLive, type ScheduleContext, type ScheduleCost } from '../schedule/cost';
 import { describeSchedule, type ScheduleReport } from '../schedule/report';
 import { searchSchedules } from '../schedule/search';
 import { resolveSchedule, scheduleRefText } from '../schedule/spec';
@@ -47,6 +49,8 @@ export interface ModelReport {
   schedule: ScheduleReport | null;
   /** Live bytes per execution step with the schedule (largest tile in the stage); null without one. */
   scheduledLive: number[] | null;
+  /** The arena as planned for the schedule in force (layer by layer without one): one rectangle per buffer. */
+  arenaLayout: ArenaRect[];
   scheduleWhy: string;
   /** Pareto schedules (best first), at most MAX_CANDIDATES. */
   candidates: ScheduleReport[];
@@ -65,7 +69,32 @@ export interface ModelReport {
   tflmOptimizedWhy: string | null;
 }
 
+/** A buffer in the arena: bytes [offset, offset + size) from step `first` to step `last`. */
+export interface ArenaRect {
+  name: string;
+  offset: number;
+  size: number;
+  first: number;
+  last: number;
+  kind: 'tensor' | 'tile buffer' | 'stage output';
+}
+
 export const MAX_CANDIDATES = 6;
+
+function perLayerLayout(a: Analysis): ArenaRect[] {
+  return a.buffers.map((b) => ({ name: b.name, offset: b.offset, size: alignUp(b.bytes, ARENA_ALIGNMENT), first: b.firstOp, last: b.lastOp, kind: 'tensor' as const }));
+}
+
+function scheduleLayout(ctx: ScheduleContext, cost: ScheduleCost): ArenaRect[] {
+  const p = scheduleArenaPlan(ctx, cost);
+  const st = ctx.stages[cost.split];
+  const output = st && st.ok ? st.stage.output : -1;
+  return p.rects.map((r) => {
+    const b = ctx.plan.buffers[r.buffer]!;
+    const name = ctx.graph.tensors[b.tensors[0]!]?.name ?? `buffer ${r.buffer}`;
+    return { name, offset: r.offset, size: r.size, first: r.start, last: r.end, kind: r.tile ? 'tile buffer' as const : b.tensors.includes(output) ? 'stage output' as const : 'tensor' as const };
+  });
+}
 
 const kib = formatBytes;
 const bytes = (b: number): string => `${Math.round(b).toLocaleString('en-US')} B`;
@@ -241,7 +270,7 @@ function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysi
   }
   if (!tflm) findings.push({ severity: 'warning', code: 'tflm', step: null, message: `INCOMPLETE: TFLM's arena is not predicted: ${tflmWhy}` });
   else if (t && fit && fit.status === 'incomplete') findings.push({ severity: 'warning', code: 'tflm', step: null, message: `INCOMPLETE: TFLM's arena fits ${t.name} (${bytes(fit.sramNeeded)} with the reserve), and the model file takes ${bytes(fit.flashNeeded)} of its Flash; TFLM's own code in Flash is not measured, so no verdict says it fits` });
-  return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit: fit, fit, schedule: null, scheduledLive: null,
+  return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit: fit, fit, schedule: null, scheduledLive: null, arenaLayout: perLayerLayout(analysis),
     scheduleWhy: 'layer by layer (runtime "tflm")', candidates: [], findings, firmware: null, firmwareWhy: 'runtime "tflm": the C export is not used', ...figures };
 }
 
@@ -296,7 +325,8 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
   const incomplete = incompleteFinding(analysis, atLeast);
   if (incomplete) findings.push(incomplete);
   return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit, fit, schedule: applied.report,
-    scheduledLive: applied.cost ? scheduledLive(ctx, applied.cost) : null, scheduleWhy: applied.why, candidates: applied.candidates, findings,
+    scheduledLive: applied.cost ? scheduledLive(ctx, applied.cost) : null,
+    arenaLayout: applied.cost ? scheduleLayout(ctx, applied.cost) : perLayerLayout(analysis), scheduleWhy: applied.why, candidates: applied.candidates, findings,
     firmware: typeof fw === 'string' ? null : fw, firmwareWhy: typeof fw === 'string' ? fw : 'the C export with the schedule in force', ...figures };
 }
 

@@ -391,6 +391,8 @@ export function scheduleBands(ctx: ScheduleContext, split: number, p: number, q:
 /** Where every buffer of a scheduled execution lives in the arena. */
 export interface ScheduleArenaPlan {
   size: number;
+  /** Every planned buffer: its plan buffer id, whether it is a tile buffer, its offset, size and steps. */
+  rects: { buffer: number; tile: boolean; offset: number; size: number; start: number; end: number }[];
   /** Offset of each tile buffer during the stage, by per-layer plan buffer id. */
   tile: Map<number, number>;
   /** Offset of each buffer that is stored whole (stage output, counted graph input, variables, the rest), by plan buffer id. */
@@ -428,7 +430,8 @@ export function scheduleArenaPlan(ctx: ScheduleContext, cost: ScheduleCost): Sch
   const tile = new Map<number, number>();
   const wholeMap = new Map<number, number>();
   owners.forEach((o, i) => (o.tile ? tile : wholeMap).set(o.buffer, planned.offsets[i]!));
-  return { size: planned.size, tile, whole: wholeMap };
+  const rects = owners.map((o, i) => ({ buffer: o.buffer, tile: o.tile, offset: planned.offsets[i]!, size: items[i]!.size, start: items[i]!.start, end: items[i]!.end }));
+  return { size: planned.size, rects, tile, whole: wholeMap };
 }
 
 export function scheduleArena(ctx: ScheduleContext, cost: ScheduleCost): number {
