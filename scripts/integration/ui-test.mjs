@@ -63,6 +63,10 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       const text = await view.locator('#root').innerText();
       assert.match(text, /Peak SRAM 55,296 B per layer/);
       assert.match(text, /Target STM32F746/);
+      // Time to first chart, from the webview's creation: its script, the analysis arriving, the figures, the chart.
+      const timing = JSON.parse(await view.locator('body').getAttribute('data-timing'));
+      console.log(`    time to first chart (ms from the webview's creation): script ${timing.script}, data ${timing.data}, figures ${timing.figures}, chart ${timing.chart}`);
+      assert.ok(timing.script <= timing.data && timing.data <= timing.figures && timing.figures <= timing.chart, JSON.stringify(timing));
       // Round axis steps in the unit engineers use (a power of two: 16/32/64 KiB, 0.5/1 MiB), the peak labelled.
       const axis = await canvas.evaluate((c) => ({ ...c.dataset }));
       const stepBytes = Number(axis.yStep);

@@ -15,6 +15,9 @@ export const GENERATE_C = { enabled: true, reason: 'Generate a C99 folder for th
 /** What a Memory View has done, per model (read by the integration tests: proves the webview script ran under the CSP). */
 export interface ViewTrace {
   ready: number;
+  /** Milliseconds from resolving the editor to: the webview's first `ready`, the analysis in the store, the first
+   *  `show` posted (the host's share of the time to first chart). */
+  timeline: { ready?: number; analysed?: number; posted?: number };
   lastPosted: ToWebview['type'] | null;
   /** `show` messages posted, and analyses not posted because the view already shows the same data. */
   shows: number;
@@ -42,14 +45,16 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
       localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
     };
     webview.html = this.html(webview);
-    const trace: ViewTrace = { ready: 0, lastPosted: null, shows: 0, unchanged: 0 };
+    const t0 = performance.now();
+    const trace: ViewTrace = { ready: 0, timeline: {}, lastPosted: null, shows: 0, unchanged: 0 };
+    const at = (k: keyof ViewTrace['timeline']): void => { trace.timeline[k] ??= Math.round(performance.now() - t0); };
     this.traces.set(document.uri.toString(), trace);
     // The data last shown, serialised. Applying a schedule re-analyses and so does the deployment file's watcher; the
     // second, identical result is not posted (the webview would rebuild its DOM under the user's pointer).
     let shown: string | null = null;
     const post = (m: ToWebview): void => {
       trace.lastPosted = m.type;
-      if (m.type === 'show') trace.shows++;
+      if (m.type === 'show') { trace.shows++; at('posted'); }
       void webview.postMessage(m);
     };
     /** `fresh`: the webview (re)started and has nothing on screen. Nothing is posted before the webview's first
@@ -60,6 +65,7 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
         if (fresh) post({ type: 'busy', message: 'Analysing…' });
         return;
       }
+      at('analysed');
       if (panel.active) this.status.show(entry);
       if (trace.ready === 0) return;
       if (entry.error) {
@@ -75,7 +81,7 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
     };
     const subscriptions = [
       webview.onDidReceiveMessage((m: FromWebview) => {
-        if (m.type === 'ready') { trace.ready++; send(true); }
+        if (m.type === 'ready') { trace.ready++; at('ready'); send(true); }
         else this.onMessage(document.uri, m);
       }),
       this.store.onDidChange((e) => { if (e.uri.toString() === document.uri.toString()) send(false); }),

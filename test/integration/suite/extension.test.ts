@@ -102,6 +102,10 @@ describe('MCU Memory Inspector in VS Code', function () {
     });
     assert.equal(trace.lastPosted, 'show');
     assert.equal(trace.shows, 1, 'the analysis reached the webview once (nothing is queued before its ready)');
+    // The host's share of the time to first chart (from resolving the editor): webview ready, analysis done, posted.
+    const tl = trace.timeline;
+    console.log(`      host timeline (ms): webview ready ${tl.ready}, analysis done ${tl.analysed}, posted ${tl.posted}`);
+    assert.ok(tl.ready !== undefined && tl.analysed !== undefined && tl.posted !== undefined && tl.posted >= Math.max(tl.ready, tl.analysed), JSON.stringify(tl));
     const entry = api.store.get(person());
     assert.ok(entry?.report, 'the model was analysed');
     assert.equal(entry.report.analysis.peakBytes, PEAK);
