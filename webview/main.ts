@@ -195,6 +195,8 @@ function redrawChart(): void {
   if (data && canvas instanceof HTMLCanvasElement) chart = drawChart(canvas, data, state, chart);
 }
 
+// A theme change (VS Code sets the body's class) redraws the canvases in the new colours.
+new MutationObserver(() => { if (data) render(data); }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 window.addEventListener('blur', hideTooltip);
 document.addEventListener('visibilitychange', hideTooltip);
 window.addEventListener('scroll', () => { state.scrollY = window.scrollY; save(); }, { passive: true });

@@ -224,6 +224,17 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await view.locator('vscode-button', { hasText: 'What If int8?' }).waitFor({ timeout: 30_000 });
     });
 
+    await step('the light theme: the view and its canvases follow it', async () => {
+      await page.locator('.tabs-container .tab', { hasText: 'person_detect.tflite' }).click();
+      await view.locator('h1', { hasText: 'person_detect.tflite' }).waitFor({ timeout: 30_000 });
+      const file = join(workspace, '.vscode', 'settings.json');
+      writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), 'workbench.colorTheme': 'Default Light Modern' }, null, 2));
+      await page.locator('.monaco-workbench.vs').waitFor({ timeout: 30_000 });
+      await view.locator('body.vscode-light').waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: join(RESULTS, 'memory-view-light.png') });
+    });
+
     assert.deepEqual(problems, [], `errors in the page:\n${problems.join('\n')}`);
     console.log('UI test passed; screenshots in test-results/');
   } catch (e) {
