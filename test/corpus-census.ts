@@ -5,7 +5,7 @@
 //   node out/test/corpus-census.js CORPUS_DIR [--reasons N] [--json]
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyzeGraph, openModel } from '../src/core/index';
+import { analyzeGraph, generateC, openModel } from '../src/core/index';
 
 export interface CensusEntry {
   file: string;
@@ -18,6 +18,8 @@ export interface CensusEntry {
   macs?: number;
   /** Operators whose stored shapes contradict our inference ("OP: what differs"). */
   conflicts?: string[];
+  /** With --codegen: null when the C export succeeds, else why not. */
+  codegen?: string | null;
 }
 
 export function isOperatorTest(rel: string): boolean {
@@ -37,7 +39,7 @@ function listModels(dir: string): string[] {
   return out.sort();
 }
 
-export function censusOf(dir: string): CensusEntry[] {
+export function censusOf(dir: string, withCodegen = false): CensusEntry[] {
   return listModels(dir).map((file) => {
     const rel = path.relative(dir, file);
     const operatorTest = isOperatorTest(rel);
@@ -46,7 +48,8 @@ export function censusOf(dir: string): CensusEntry[] {
     const a = analyzeGraph(opened.value);
     const conflicts = opened.value.ops.filter((o) => o.shapeConflict).map((o) => `${o.sourceType}: ${o.shapeConflict}`);
     const figures = { peakBytes: a.peakBytes, macs: a.macs, ...(conflicts.length ? { conflicts } : {}) };
-    if (a.complete) return { file: rel, operatorTest, status: 'complete', reasons: [], ...figures };
+    const codegen = withCodegen && a.complete ? (() => { const c = generateC(opened.value, { source: 'm' }); return c.ok ? null : c.error.message; })() : undefined;
+    if (a.complete) return { file: rel, operatorTest, status: 'complete', reasons: [], ...figures, ...(codegen !== undefined ? { codegen } : {}) };
     return { file: rel, operatorTest, status: 'incomplete', reasons: a.unsupported.map((u) => `${u.op}: ${u.reason}`), ...figures };
   });
 }
@@ -78,7 +81,7 @@ if (require.main === module) {
   }
   const ri = process.argv.indexOf('--reasons');
   const top = ri > 0 ? Number(process.argv[ri + 1]) : 25;
-  const entries = censusOf(dir);
+  const entries = censusOf(dir, process.argv.includes('--codegen'));
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify(entries, null, 1));
   } else {
@@ -91,6 +94,12 @@ if (require.main === module) {
     for (const l of leaders(real, top)) console.log(l);
     console.log('\noperator tests, leading reasons (files):');
     for (const l of leaders(ops, top)) console.log(l);
+    const tried = real.filter((e) => e.codegen !== undefined);
+    if (tried.length) {
+      const ok = tried.filter((e) => e.codegen === null).length;
+      console.log(`\nC export of the completely sized real models: ${ok} of ${tried.length} export (${((100 * ok) / tried.length).toFixed(1)}%)`);
+      for (const l of leaders(tried.filter((e) => e.codegen).map((e) => ({ ...e, status: 'incomplete', reasons: [e.codegen!.replace(/^C export: /, '').replace(/operator #\d+ /, '')] })), top)) console.log(l);
+    }
     const conflicted = entries.filter((e) => e.conflicts?.length);
     console.log(`\nstored shapes contradicting inference: ${conflicted.length} files`);
     for (const l of leaders(conflicted.map((e) => ({ ...e, status: 'incomplete', reasons: e.conflicts! })), top)) console.log(l);
