@@ -221,3 +221,18 @@ test('ONNX: ConvTranspose output size from output_padding, output_shape and auto
   assert.deepEqual(shapes({ auto_pad: 'SAME_UPPER' }), [1, 2, 9, 6]);
   assert.deepEqual(shapes({ pads: [1, 2, 1, 2] }), [1, 2, 7, 3]);
 });
+
+test('ONNX: a Dropout whose mask nothing reads stays an alias (exportable); a symbolic batch in a stored shape still counts as 1', () => {
+  const b = new OnnxBuilder(13);
+  const [d] = b.node('Dropout', [b.input('x', [1, 4])], {}, ['d', 'unused_mask']);
+  b.output(b.op('Relu', [d!]));
+  const g = open(b.build());
+  assert.ok(!g.ops.some((o) => o.sourceType === 'Dropout'), 'the Dropout is folded away');
+  assert.deepEqual(analyzeGraph(g).unsupported, []);
+  // An unknown operator whose stored output has a named batch dimension: memory from the stored shape, batch 1.
+  const c = new OnnxBuilder(13);
+  c.node('MyOp', [c.input('x', [1, 4])], {}, ['y'], 'my.domain');
+  c.output('y', ['N', 4]);
+  const g2 = open(c.build());
+  assert.deepEqual(g2.tensors.find((t) => t.name === 'y')!.shape, [1, 4]);
+});

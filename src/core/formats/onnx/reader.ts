@@ -250,9 +250,9 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
         // A negative value is a dynamic dimension written as a number (some exporters write -1 for the batch).
         const fixed = (d as onnx.TensorShapeProto.Dimension).value === 'dimValue' ? toInt(d.dimValue) : -1;
         if (fixed >= 0) return fixed;
-        // A graph input's symbolic, negative or missing batch dimension counts as 1; elsewhere an unknown dimension
-        // leaves the shape to inference (an empty stored dimension is not a 1).
-        if (axis === 0 && isInput) return 1;
+        // A symbolic batch dimension counts as 1 (and a graph input's negative or missing one); a stored dimension with
+        // neither a size nor a name leaves the shape to inference elsewhere (an empty dimension is not a 1).
+        if (axis === 0 && (isInput || d.dimParam)) return 1;
         if (isInput) {
           const what = d.dimParam ? `a symbolic dimension '${d.dimParam}'` : d.dimValue !== undefined && d.dimValue !== null ? `a dynamic dimension ${String(d.dimValue)}` : 'a dimension without a size';
           throw new ModelError('unsupported', `graph input '${name}' has ${what} at axis ${axis}: only the batch dimension may be symbolic (it counts as 1); export the model with a fixed input size`);
@@ -284,6 +284,8 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
   }
 
   const nodes = topoSort(g.node ?? [], new Set(byName.keys()));
+  /** Names some node reads or the graph outputs (a Dropout mask is an output of its own only when one of them uses it). */
+  const consumed = new Set<string>([...nodes.flatMap((n) => n.input ?? []), ...(g.output ?? []).map((o) => o.name ?? '')]);
   if (nodes.length > LIMITS.maxOps) throw new ModelError('too-large', `${nodes.length} nodes (limit ${LIMITS.maxOps})`);
   const lookup = (name: string, nodeDesc: string): number => {
     if (name === '') return -1;
@@ -310,8 +312,8 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
       addConstant(constantValue(attrs, desc), out, `constant:${out}`);
       continue;
     }
-    // Identity, and Dropout without its mask, are aliases; a Dropout whose mask is used is an elementwise op below.
-    if ((type === 'Identity' || (type === 'Dropout' && outs.length < 2)) && (domain === '' || domain === 'ai.onnx')) {
+    // Identity, and Dropout whose mask nothing reads, are aliases; a Dropout whose mask is used is an operator below.
+    if ((type === 'Identity' || (type === 'Dropout' && !(outs[1] !== undefined && consumed.has(outs[1])))) && (domain === '' || domain === 'ai.onnx')) {
       const src = node.input?.[0];
       if (!src || !outs[0]) throw new ModelError('bad-graph', `${desc} has no input or output`);
       lookup(src, desc);
