@@ -5,7 +5,8 @@ import type { Analysis } from '../analysis/analyze';
 import { analyzeGraph } from '../analysis/analyze';
 import type { Graph, ModelMetadata } from '../graph';
 import { ModelError } from '../errors';
-import { ARENA_ALIGNMENT } from '../analysis/conventions';
+import { ARENA_ALIGNMENT, DEFAULT_CONVENTIONS } from '../analysis/conventions';
+import { buildExecPlan, type ExecPlan } from '../analysis/steps';
 import { alignUp } from '../analysis/planner';
 import { evaluateFit, type FitResult, type McuTarget } from '../mcu/catalogue';
 import { firmwareFootprint, type Footprint } from '../codegen/index';
@@ -243,10 +244,10 @@ interface TflmFigures {
   tflmOptimizedWhy: string | null;
 }
 
-function tflmFigures(graph: Graph): TflmFigures {
+function tflmFigures(graph: Graph, plan: ExecPlan): TflmFigures {
   const current = tflmAllocation(graph);
   if (!current.ok) return { tflm: null, tflmWhy: current.reason, tflmOptimized: null, tflmOptimizedWhy: null };
-  const o = tflmBest(graph, current);
+  const o = tflmBest(graph, current, plan);
   return { tflm: current.value.arena, tflmWhy: null, tflmOptimized: o.ok ? o.value.after : null, tflmOptimizedWhy: o.ok ? null : o.error.message };
 }
 
@@ -275,11 +276,15 @@ function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysi
 }
 
 export function analyzeModel(graph: Graph, fileName: string, eff: Effective): ModelReport {
-  const figures = tflmFigures(graph);
   // TFLM runs the file layer by layer: no schedule context to build.
-  if (eff.runtime === 'tflm') return tflmModelReport(graph, fileName, eff, analyzeGraph(graph, eff.conventions), figures);
-  // One execution plan for the analysis, the schedule search and the C lowering the verdict counts.
+  if (eff.runtime === 'tflm') {
+    const plan = buildExecPlan(graph, { ...DEFAULT_CONVENTIONS, ...eff.conventions });
+    return tflmModelReport(graph, fileName, eff, analyzeGraph(graph, eff.conventions, plan), tflmFigures(graph, plan));
+  }
+  // One execution plan for the analysis, the schedule search, the TFLM operator-order search and the C lowering the
+  // verdict counts.
   const ctx = scheduleContext(graph, eff.conventions);
+  const figures = tflmFigures(graph, ctx.plan);
   const analysis = analyzeGraph(graph, eff.conventions, ctx.plan);
   const applied = appliedSchedule(ctx, eff, analysis.arenaBytes);
   const t = eff.target;

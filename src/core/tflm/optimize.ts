@@ -7,7 +7,7 @@ import { capture, ModelError, type Result } from '../errors';
 import { DEFAULT_CONVENTIONS } from '../analysis/conventions';
 import { planArena } from '../analysis/planner';
 import { findBestOrder } from '../analysis/reorder';
-import { buildExecPlan } from '../analysis/steps';
+import { buildExecPlan, type ExecPlan } from '../analysis/steps';
 import { openModelOrThrow } from '../model';
 import { withOfflinePlan } from '../formats/tflite/offline-plan';
 import { withOperatorOrder } from '../formats/tflite/operator-order';
@@ -59,8 +59,7 @@ export function tflmOfflinePlan(graph: Graph, current: TflmAllocation = tflmAllo
 /** The file's operators in the order the operator-order search finds best (its steps in that order, each step's
  *  operators in file order; operators folded ahead of time, which read constants only, first), checked to compute
  *  every tensor before it is read; null when that is the stored order. */
-export function bestOperatorOrder(graph: Graph): number[] | null {
-  const plan = buildExecPlan(graph, { ...DEFAULT_CONVENTIONS, fuseActivations: false });
+export function bestOperatorOrder(graph: Graph, plan: ExecPlan = buildExecPlan(graph, { ...DEFAULT_CONVENTIONS, fuseActivations: false })): number[] | null {
   const r = findBestOrder(graph, plan);
   if (r.order.length !== plan.steps.length) return null;
   const stepOps = r.order.flatMap((s) => [...plan.steps[s]!.ops].sort((a, b) => a - b));
@@ -88,14 +87,15 @@ export interface TflmBest extends TflmPlan {
 
 /** The smallest arena stock TFLM can be given for this model: our plan as an offline plan, and the operators in the
  *  best order found when that makes TFLM's smallest arena smaller still; an error ('no-gain') when neither helps. */
-export function tflmBest(graph: Graph, current: TflmAllocation = tflmAllocation(graph)): Result<TflmBest> {
+/** `plan`: an execution plan of the graph the operator-order search may use (the analysis'); built when absent. */
+export function tflmBest(graph: Graph, current: TflmAllocation = tflmAllocation(graph), plan?: ExecPlan): Result<TflmBest> {
   return capture(() => {
     if (!current.ok) throw new ModelError('unsupported', `TFLM's arena is not predicted: ${current.reason}`);
     const before = current.value.arena;
     const candidates: TflmBest[] = [];
     const planned = tflmOfflinePlan(graph, current);
     if (planned.ok) candidates.push({ ...planned.value, order: null });
-    const order = bestOperatorOrder(graph);
+    const order = bestOperatorOrder(graph, plan);
     if (order) {
       const g2 = reorderedGraph(graph, order);
       const alone = tflmAllocation(g2);
