@@ -352,6 +352,30 @@ test('codegen: data movement (Slice with steps, Gather, Tile, Expand, SpaceToDep
   assert.deepEqual(run.values.map(Math.fround), want.flat().map(Math.fround));
 });
 
+test('codegen: a model with two inputs exports (each in the arena, model_input0/1, the harness reads them one after another) and matches onnxruntime', { skip: SKIP_CC }, async () => {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 3, 6, 6]);
+  const z = b.input('z', [1, 4, 6, 6]);
+  const c = b.op('Conv', [x, b.init('w', [4, 3, 3, 3], 'float32', pattern(108, 3)), b.init('bias', [4], 'float32', pattern(4, 4))], { pads: [1, 1, 1, 1] });
+  b.output(b.op('Relu', [b.op('Add', [c, z])]));
+  const bytes = b.build();
+  const xs = randomFloats(108, 21);
+  const zs = randomFloats(144, 22);
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(bytes);
+  const res = await session.run({ x: new ort.Tensor('float32', xs, [1, 3, 6, 6]), z: new ort.Tensor('float32', zs, [1, 4, 6, 6]) });
+  const want = Array.from(res[session.outputNames[0]!]!.data as Float32Array);
+  const both = new Uint8Array(xs.byteLength + zs.byteLength);
+  both.set(bytesOf(xs), 0);
+  both.set(bytesOf(zs), xs.byteLength);
+  const run = buildAndRun(open(bytes), {}, both);
+  const h = run.out.files.find((f) => f.path === 'src/model.h')!.text;
+  assert.match(h, /#define MODEL_INPUT_COUNT 2/);
+  assert.match(h, /model_input1_t \*model_input1\(void\);/);
+  assert.match(h, /int model_run\(const void \*const inputs\[MODEL_INPUT_COUNT\], model_output_t \*output\);/);
+  assert.ok(relativeError(run.values, want) < 1e-5, `relative error ${relativeError(run.values, want)}`);
+});
+
 test('codegen: TFLite nearest-neighbour indices follow TensorFlow\'s own test expectations', () => {
   const tfl = (coord: string): { mode: 'nearest'; coord: string; nearest: string; tflite: true } => ({ mode: 'nearest', coord, nearest: 'floor', tflite: true });
   // tfjs resize_nearest_neighbor_test ([2,2,4,4] 2×2 → 3×3) and TF image_ops_test (3×2 → 5×4, align_corners).

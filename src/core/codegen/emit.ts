@@ -41,6 +41,12 @@ function ioMacros(prefix: string, io: IoTensor): string[] {
   return lines;
 }
 
+/** The C names of input k: macro prefix, type and accessor (one input: INPUT, model_input_t, model_input). */
+function inNames(p: Program, k: number): { macro: string; type: string; fn: string } {
+  const suffix = p.inputs.length === 1 ? '' : String(k);
+  return { macro: `INPUT${suffix}`, type: `model_input${suffix}_t`, fn: `model_input${suffix}` };
+}
+
 /** The C names of output k: macro prefix, type and accessor (one output: OUTPUT, model_output_t, model_output). */
 function outNames(p: Program, k: number): { macro: string; type: string; fn: string } {
   const suffix = p.outputs.length === 1 ? '' : String(k);
@@ -50,7 +56,14 @@ function outNames(p: Program, k: number): { macro: string; type: string; fn: str
 function modelH(p: Program, o: EmitOptions, weightsBytes: number): string {
   const single = p.outputs.length === 1;
   const outputMacros = p.outputs.map((io, k) => ioMacros(outNames(p, k).macro, io).join('\n')).join('\n\n');
-  const run = single
+  const multiIn = p.inputs.length > 1;
+  const run = multiIn
+    ? `/* model_run: runs every layer once. \`inputs[k]\`: input k (MODEL_INPUT<k>_ELEMENTS values of model_input<k>_t in the
+ * layout of MODEL_INPUT<k>_SHAPE, row-major), copied into the arena unless it is NULL or model_input<k>() (then it is
+ * already there). ${single ? '`output`: where to copy the results, or NULL to read them at model_output().' : 'Output k is copied to outputs[k] unless `outputs` or outputs[k] is NULL.'}
+ * Returns 0. Takes no locks and allocates nothing. */
+int model_run(const void *const inputs[MODEL_INPUT_COUNT], ${single ? 'model_output_t *output' : 'void *const outputs[MODEL_OUTPUT_COUNT]'});`
+    : single
     ? `/* model_run: runs every layer once. \`input\`: MODEL_INPUT_ELEMENTS values of model_input_t in the layout of
  * MODEL_INPUT_SHAPE (row-major, the model's own axis order); copied into the arena unless it is model_input().
  * \`output\`: where to copy the MODEL_OUTPUT_ELEMENTS results, or NULL to read them at model_output().
@@ -85,8 +98,9 @@ int model_run(const model_input_t *input, void *const outputs[MODEL_OUTPUT_COUNT
 /* Kernel calls of one run. */
 #define MODEL_STEPS ${p.steps}
 
-/* The input: its element type, element count, bytes, rank and shape (and scale and zero point when quantized). */
-${ioMacros('INPUT', p.input).join('\n')}
+/* The input${multiIn ? 's' : ''}: element type, element count, bytes, rank and shape (and scale and zero point when quantized). */
+#define MODEL_INPUT_COUNT ${p.inputs.length}
+${p.inputs.map((io, k) => ioMacros(inNames(p, k).macro, io).join('\n')).join('\n\n')}${multiIn ? `\n/* The inputs one after another (model_test reads a file of this many bytes). */\n#define MODEL_INPUTS_BYTES ${p.inputs.reduce((a, io) => a + io.bytes, 0)}` : ''}
 
 /* The outputs, as the input. */
 #define MODEL_OUTPUT_COUNT ${p.outputs.length}
@@ -99,8 +113,8 @@ ${outputMacros}
 /* model_init: clears the arena. Call it once before the first run (the arena is also cleared at startup as .bss). */
 void model_init(void);
 ${run}
-${p.inputOffset >= 0 ? `/* model_input: the input tensor inside the arena. The run may overwrite it: write the input again before every run. */
-model_input_t *model_input(void);
+${p.inputOffset >= 0 ? `/* ${multiIn ? 'model_input<k>: input k' : 'model_input: the input tensor'} inside the arena. The run may overwrite it: write the input again before every run. */
+${p.inputs.map((_, k) => `${inNames(p, k).type} *${inNames(p, k).fn}(void);`).join('\n')}
 ` : ''}/* The output tensor${single ? '' : 's'} inside the arena: valid after model_run until the next run. */
 ${accessors}
 
@@ -124,13 +138,20 @@ function modelC(p: Program, o: EmitOptions): string {
   lines.push('void model_init(void) { memset(mm_arena.bytes, 0, sizeof mm_arena.bytes); }', '');
   // uint8 tensors are stored as int8 − 128: the same bits with the top one flipped, so they are converted in place.
   const flip = (off: number, n: string): string => `  for (int32_t i = 0; i < ${n}; i++) mm_arena.bytes[${off} + i] ^= 0x80u;`;
-  if (p.inputOffset >= 0) lines.push(`model_input_t *model_input(void) { return (model_input_t *)(mm_arena.bytes + ${p.inputOffset}); }`);
+  if (p.inputOffset >= 0) p.inputs.forEach((_, k) => { const n = inNames(p, k); lines.push(`${n.type} *${n.fn}(void) { return (${n.type} *)(mm_arena.bytes + ${p.inputOffsets[k]}); }`); });
   p.outputs.forEach((_, k) => {
     const n = outNames(p, k);
     lines.push(`const ${n.type} *${n.fn}(void) { return (const ${n.type} *)(mm_arena.bytes + ${p.outputOffsets[k]}); }`);
   });
-  lines.push('', single ? 'int model_run(const model_input_t *input, model_output_t *output) {' : 'int model_run(const model_input_t *input, void *const outputs[MODEL_OUTPUT_COUNT]) {');
-  if (p.inputOffset >= 0) {
+  const inParam = p.inputs.length > 1 ? 'const void *const inputs[MODEL_INPUT_COUNT]' : 'const model_input_t *input';
+  lines.push('', single ? `int model_run(${inParam}, model_output_t *output) {` : `int model_run(${inParam}, void *const outputs[MODEL_OUTPUT_COUNT]) {`);
+  if (p.inputs.length > 1) {
+    p.inputs.forEach((io, k) => {
+      const n = inNames(p, k);
+      lines.push(`  if (inputs && inputs[${k}] && inputs[${k}] != (const void *)${n.fn}()) memcpy(${n.fn}(), inputs[${k}], MODEL_${n.macro}_BYTES);`);
+      if (io.dtype === 'uint8') lines.push(flip(p.inputOffsets[k]!, `MODEL_${n.macro}_BYTES`));
+    });
+  } else if (p.inputOffset >= 0) {
     lines.push('  if (input != model_input()) memcpy(model_input(), input, MODEL_INPUT_BYTES);');
     if (p.input.dtype === 'uint8') lines.push(flip(p.inputOffset, 'MODEL_INPUT_BYTES'));
   } else {
@@ -202,6 +223,11 @@ function harness(p: Program): string {
       `  for (int32_t i = 0; i < MODEL_${n.macro}_ELEMENTS; i++) ${fmt(io, v)}`,
     ].join('\n');
   }).join('\n');
+  // Several inputs: the file holds them one after another, in the model's order, each read into its place.
+  const reads = p.inputs.length > 1
+    ? ['  size_t n = 0;', ...p.inputs.map((_, k) => `  n += fread(${inNames(p, k).fn}(), 1, MODEL_${inNames(p, k).macro}_BYTES, f);`)].join('\n')
+    : '  const size_t n = fread(INPUT, 1, MODEL_INPUT_BYTES, f);';
+  const total = p.inputs.length > 1 ? 'MODEL_INPUTS_BYTES' : 'MODEL_INPUT_BYTES';
   return `/* Test harness: model_test INPUT.bin [--mem | --time N] reads the raw bytes of the input tensor, runs the model and prints
  * the output tensor's values, one per line. On Cortex-M (QEMU, semihosting) --mem adds lines starting with '#':
  * the stack high-water mark (measured by painting) and the heap the C library took for stdio. The input is read
@@ -212,7 +238,9 @@ function harness(p: Program): string {
 #include <time.h>
 #include "model.h"
 
-#if MODEL_INPUT_IN_ARENA
+#if MODEL_INPUT_COUNT > 1
+#define INPUT NULL /* several inputs: read straight into the arena; model_run finds them there */
+#elif MODEL_INPUT_IN_ARENA
 #define INPUT model_input()
 #else
 static model_input_t input_buffer[MODEL_INPUT_ELEMENTS];
@@ -247,11 +275,11 @@ static int read_input(const char *path) {
     fprintf(stderr, "cannot open %s\\n", path);
     return 2;
   }
-  const size_t n = fread(INPUT, 1, MODEL_INPUT_BYTES, f);
+${reads}
   const int extra = fgetc(f) != EOF;
   fclose(f);
-  if (n != MODEL_INPUT_BYTES || extra) {
-    fprintf(stderr, "%s: the input tensor takes %lu bytes; the file holds %s%lu\\n", path, (unsigned long)MODEL_INPUT_BYTES, extra ? "more than " : "", (unsigned long)n);
+  if (n != ${total} || extra) {
+    fprintf(stderr, "%s: the input${p.inputs.length > 1 ? 's take' : ' tensor takes'} %lu bytes; the file holds %s%lu\\n", path, (unsigned long)${total}, extra ? "more than " : "", (unsigned long)n);
     return 2;
   }
   return 0;

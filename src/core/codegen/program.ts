@@ -42,6 +42,9 @@ export interface Program {
   format: Graph['format'];
   arenaBytes: number;
   input: IoTensor;
+  /** Every graph input in the file's order (input is the first); several only when they live in the arena. */
+  inputs: IoTensor[];
+  inputOffsets: number[];
   /** The graph outputs in the file's order. */
   outputs: IoTensor[];
   /** Arena offset of the input (-1: read in place from the caller's buffer) and of each output. */
@@ -108,7 +111,8 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   if (conventions.fusePad) throw new CodegenError('C export: Pad fused into the next operator is not generated; turn the convention off (--fuse-pad) to export');
   if (conventions.fuseAdd) throw new CodegenError('C export: the residual Add fused into a convolution is not generated; turn the convention off (--fuse-add) to export');
   if (!conventions.fuseActivations) throw new CodegenError('C export: activations are always fused into their producer in generated code; turn --no-fuse-act off to export');
-  if (graph.inputs.length !== 1) throw new CodegenError(`C export supports models with one input; this one has ${graph.inputs.length}`);
+  if (graph.inputs.length < 1) throw new CodegenError('C export: the model has no input');
+  if (graph.inputs.length > 1 && !conventions.countInput) throw new CodegenError(`C export: a model with ${graph.inputs.length} inputs keeps them in the arena; export with the graph input counted (no --no-input)`);
   if (graph.outputs.length === 0) throw new CodegenError('C export: the model has no output');
   if (new Set(graph.outputs).size !== graph.outputs.length || graph.outputs.includes(graph.inputs[0]!)) {
     throw new CodegenError('C export: a tensor that is the model input or another output is not generated as an output');
@@ -321,11 +325,17 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     return io;
   };
   const input = ioOf(inputId);
+  const inputs = graph.inputs.map(ioOf);
   const outputs = graph.outputs.map(ioOf);
   if (!inputInArena && isU8(inputId)) throw new CodegenError('C export: a uint8 input is converted into the arena; export with the graph input counted (no --no-input)');
 
   const bufOf = (id: number): number => plan.bufferOf[id] ?? -1;
   const inputOffset = inputInArena ? wholeOffset(bufOf(inputId)) : -1;
+  const inputOffsets = graph.inputs.map((id) => {
+    const off = inputInArena ? wholeOffset(bufOf(id)) : -1;
+    if (inputInArena && off < 0) throw new CodegenError(`C export: input '${T(id).name}' is read by no operator`);
+    return off;
+  });
   const outputOffsets = graph.outputs.map((id) => {
     const off = wholeOffset(bufOf(id));
     if (off < 0) throw new CodegenError(`C export: output '${T(id).name}' is not computed by any operator`);
@@ -1146,7 +1156,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   }
 
   return {
-    format: graph.format, arenaBytes, input, outputs, inputOffset, outputOffsets, kernels, weights, params, body, tables,
+    format: graph.format, arenaBytes, input, inputs, outputs, inputOffset, inputOffsets, outputOffsets, kernels, weights, params, body, tables,
     schedule, steps: plan.steps.length,
   };
 }
