@@ -106,8 +106,8 @@ ${p.inputs.map((io, k) => ioMacros(inNames(p, k).macro, io).join('\n')).join('\n
 #define MODEL_OUTPUT_COUNT ${p.outputs.length}
 ${outputMacros}
 
-/* 1 when the input tensor lives in the arena (the analysis counted it): write it at model_input() and pass that
- * pointer to model_run, and no second copy of the input is needed. */
+/* 1 when the input tensor${multiIn ? 's live' : ' lives'} in the arena (the analysis counted ${multiIn ? 'them' : 'it'}): write ${multiIn ? 'input k at model_input<k>() and pass NULL' : 'it at model_input() and pass that pointer'}
+ * to model_run, and no second copy of the input is needed. */
 #define MODEL_INPUT_IN_ARENA ${p.inputOffset >= 0 ? 1 : 0}
 
 /* model_init: clears the arena. Call it once before the first run (the arena is also cleared at startup as .bss). */
@@ -465,6 +465,6 @@ export function emitFiles(p: Program, o: EmitOptions): GeneratedFile[] {
     { path: 'startup.c', text: STARTUP },
     { path: 'board.ld', text: boardLd(o) },
     { path: 'Makefile', text: makefile(o) },
-    ...projectFiles({ source: o.source, arenaBytes: p.arenaBytes, weightsBytes: wb, inputInArena: p.inputOffset >= 0 }),
+    ...projectFiles({ source: o.source, arenaBytes: p.arenaBytes, weightsBytes: wb, inputInArena: p.inputOffset >= 0, inputCount: p.inputs.length, outputCount: p.outputs.length }),
   ];
 }

@@ -10,6 +10,9 @@ export interface ProjectInfo {
   arenaBytes: number;
   weightsBytes: number;
   inputInArena: boolean;
+  /** Graph inputs (several live in the arena, each at model_input<k>()) and outputs (several: model_output<k>()). */
+  inputCount: number;
+  outputCount: number;
 }
 
 /** The library sources, relative to the export folder. */
@@ -134,8 +137,8 @@ weights in \`const\` arrays, no dynamic allocation. The library is \`src/\`; \`m
 #include "model.h"
 
 model_init();                                  /* once: clears the arena */
-${p.inputInArena ? 'memcpy(model_input(), my_input, MODEL_INPUT_BYTES); /* the input lives in the arena */\nmodel_run(model_input(), NULL);                /* runs every layer */' : 'model_run(my_input, NULL);                     /* runs every layer on your input */'}
-const model_output_t *y = model_output();      /* valid until the next run */
+${p.inputCount > 1 ? `${Array.from({ length: p.inputCount }, (_, k) => `memcpy(model_input${k}(), my_input${k}, MODEL_INPUT${k}_BYTES); /* input ${k}, in the arena */`).join('\n')}\nmodel_run(NULL, NULL);                         /* runs every layer */` : p.inputInArena ? 'memcpy(model_input(), my_input, MODEL_INPUT_BYTES); /* the input lives in the arena */\nmodel_run(model_input(), NULL);                /* runs every layer */' : 'model_run(my_input, NULL);                     /* runs every layer on your input */'}
+${p.outputCount > 1 ? 'const model_output0_t *y0 = model_output0();   /* output 0 (and model_output1() …), valid until the next run */' : 'const model_output_t *y = model_output();      /* valid until the next run */'}
 \`\`\`
 
 ## Build systems
