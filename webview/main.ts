@@ -96,7 +96,9 @@ function render(d: MemoryViewData): void {
     el('h2', {}, 'Memory per block'),
     el('div', { class: 'actions' },
       checkbox('per layer', state.perLayer, (v) => { state.perLayer = v; save(); redrawChart(); }),
-      checkbox('with patch schedule', state.scheduled, (v) => { state.scheduled = v; save(); redrawChart(); }),
+      // Without a schedule in force there is nothing to show with it: the box is off and disabled.
+      checkbox('with patch schedule', state.scheduled && d.schedule !== null, (v) => { state.scheduled = v; save(); redrawChart(); },
+        d.schedule === null ? { disabled: true, title: 'No patch schedule is in force (Apply one below, or Make It Fit…)' } : {}),
     ),
     el('div', { class: 'chart-box' }, canvas),
   );

@@ -17,11 +17,13 @@ export function button(label: string, onClick: () => void, opts: { appearance?: 
 }
 
 /** A toolkit checkbox (vscode-checkbox). */
-export function checkbox(label: string, checked: boolean, onChange: (v: boolean) => void): HTMLElement {
+export function checkbox(label: string, checked: boolean, onChange: (v: boolean) => void, opts: { disabled?: boolean; title?: string } = {}): HTMLElement {
   const c = document.createElement('vscode-checkbox') as HTMLElement & { checked: boolean };
   c.textContent = label;
   c.checked = checked;
   if (checked) c.setAttribute('checked', '');
+  if (opts.disabled) c.setAttribute('disabled', '');
+  if (opts.title) c.title = opts.title;
   c.addEventListener('change', () => onChange(c.checked));
   return c;
 }

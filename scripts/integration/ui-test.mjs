@@ -73,6 +73,8 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       assert.ok(stepBytes >= 256 && (stepBytes & (stepBytes - 1)) === 0, `axis step ${stepBytes}`);
       assert.equal(Number(axis.yMax) % stepBytes, 0);
       assert.equal(axis.peak, 'peak 54.0 KiB');
+      // No schedule in force: the "with patch schedule" box is off and disabled.
+      await view.locator('vscode-checkbox[disabled]', { hasText: 'with patch schedule' }).waitFor();
     });
 
     await step('the arena view draws the plan: a rectangle per buffer, hover names the tensor', async () => {
@@ -182,6 +184,7 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       // The effect is visible: the per-layer bars stay behind the scheduled ones, on the same scale, none above the
       // line any more, the end of the patch stage marked.
       await view.locator('canvas#chart[data-ghost="per layer"]').waitFor();
+      await view.locator('vscode-checkbox:not([disabled])', { hasText: 'with patch schedule' }).waitFor();
       // The arena view shows the schedule's plan: tile buffers and the stage output.
       await view.locator('canvas#arena[data-kinds="stage output,tensor,tile buffer"]').waitFor();
       const after = await canvas.evaluate((c) => ({ ...c.dataset }));
