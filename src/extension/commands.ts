@@ -43,8 +43,9 @@ async function requireModel(arg?: unknown): Promise<vscode.Uri | undefined> {
   return picked?.[0];
 }
 
-/** Writes the schedule into <model>.mcu.json (created if missing); the watcher re-analyses. */
-export async function applySchedule(s: Services, model: vscode.Uri, schedule: ScheduleSetting | 'auto' | 'none'): Promise<void> {
+/** Edits <model>.mcu.json (created if missing) and re-analyses. The deployment file is the user's: the change is
+ *  merged into it, other fields kept. */
+async function editDeployment(s: Services, model: vscode.Uri, what: string, edit: (text: string) => string): Promise<void> {
   const file = deploymentUri(model);
   let text = '';
   try {
@@ -52,22 +53,18 @@ export async function applySchedule(s: Services, model: vscode.Uri, schedule: Sc
   } catch {
     // created below
   }
-  // The deployment file is the user's: the schedule is merged into it, other fields kept.
-  if (!(await writeFiles([{ uri: file, text: engine().withSchedule(text, schedule) }], model, 'Apply Schedule', () => true))) return;
+  if (!(await writeFiles([{ uri: file, text: edit(text) }], model, what, () => true))) return;
   await s.store.open(model);
 }
 
-/** Switches the as-int8 what-if in <model>.mcu.json (every element counted as 1 byte); the watcher re-analyses. */
+/** Writes the schedule into the deployment file. */
+export async function applySchedule(s: Services, model: vscode.Uri, schedule: ScheduleSetting | 'auto' | 'none'): Promise<void> {
+  await editDeployment(s, model, 'Apply Schedule', (text) => engine().withSchedule(text, schedule));
+}
+
+/** Switches the as-int8 what-if in the deployment file (every element counted as 1 byte). */
 export async function setInt8(s: Services, model: vscode.Uri, on: boolean): Promise<void> {
-  const file = deploymentUri(model);
-  let text = '';
-  try {
-    text = new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
-  } catch {
-    // created below
-  }
-  if (!(await writeFiles([{ uri: file, text: engine().withConventions(text, { asInt8: on }) }], model, 'As int8', () => true))) return;
-  await s.store.open(model);
+  await editDeployment(s, model, 'As int8', (text) => engine().withConventions(text, { asInt8: on }));
 }
 
 export const COMMANDS: readonly CommandDef[] = [

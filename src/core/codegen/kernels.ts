@@ -465,25 +465,6 @@ void mm_concat(int32_t outer, int32_t in_inner, int32_t out_inner, int32_t offse
 }`,
   },
 
-  transpose: {
-    decl: `typedef struct { int32_t rank, esize; int32_t dims[6]; int32_t in_strides[6]; } mm_transpose_t;
-void mm_transpose(const mm_transpose_t *p, const void *x, void *y);`,
-    code: `/* y[i0..] = x[...] with dims the output's and in_strides the input's strides for each output axis */
-void mm_transpose(const mm_transpose_t *p, const void *x, void *y) {
-  const uint8_t *src = (const uint8_t *)x;
-  uint8_t *dst = (uint8_t *)y;
-  int32_t idx[6] = {0, 0, 0, 0, 0, 0};
-  int32_t total = 1;
-  for (int32_t a = 0; a < p->rank; a++) total *= p->dims[a];
-  for (int32_t n = 0; n < total; n++) {
-    int32_t off = 0;
-    for (int32_t a = 0; a < p->rank; a++) off += idx[a] * p->in_strides[a];
-    memcpy(dst + (size_t)n * p->esize, src + (size_t)off * p->esize, (size_t)p->esize);
-    for (int32_t a = p->rank - 1; a >= 0; a--) { if (++idx[a] < p->dims[a]) break; idx[a] = 0; }
-  }
-}`,
-  },
-
   copy_nd: {
     decl: `typedef struct { int32_t rank, esize; int32_t dims[6]; int32_t x_strides[6]; int32_t y_strides[6]; } mm_copy_nd_t;
 void mm_copy_nd(const mm_copy_nd_t *p, const void *x, void *y);`,

@@ -1,4 +1,4 @@
-// Lowering of the data-movement operators (Slice/STRIDED_SLICE, Gather with constant indices, Pack, Tile, Expand and
+// Lowering of the data-movement operators (Transpose, Slice/STRIDED_SLICE, Gather with constant indices, Pack, Tile, Expand and
 // BROADCAST_TO, SpaceToDepth/DepthToSpace): each is a list of strided copies, y[i0..] = x[...] with, per copy, a base
 // element in x and y, the dimensions walked, and the input's and output's element strides per dimension (mm_copy_nd,
 // up to 6 dimensions). Pure: shapes and attributes in, copy descriptions out; program.ts emits them.
@@ -17,7 +17,7 @@ export interface StridedCopy {
 
 const MAX_RANK = 6;
 
-function rowMajor(shape: readonly number[]): number[] {
+export function rowMajorStrides(shape: readonly number[]): number[] {
   const st = new Array<number>(shape.length).fill(1);
   for (let i = shape.length - 2; i >= 0; i--) st[i] = st[i + 1]! * shape[i + 1]!;
   return st;
@@ -25,12 +25,12 @@ function rowMajor(shape: readonly number[]): number[] {
 
 /** A copy whose output is written whole and contiguously, row-major over `dims`. */
 function contiguous(dims: number[], xStrides: number[], xBase = 0, yBase = 0): StridedCopy {
-  return { xBase, yBase, dims, xStrides, yStrides: rowMajor(dims) };
+  return { xBase, yBase, dims, xStrides, yStrides: rowMajorStrides(dims) };
 }
 
 /** The copies that compute `op` from its data input shapes `xs` (first input) to output shape `ys`. */
 export function movementCopies(op: Op, graph: Graph, label: string, xs: readonly number[], ys: readonly number[], inputShapes: readonly (readonly number[])[]): StridedCopy[] {
-  const st = rowMajor(xs);
+  const st = rowMajorStrides(xs);
   const fail = (why: string): never => {
     throw new CodegenError(`C export: ${label}: ${why}`, op.index);
   };
@@ -68,6 +68,11 @@ export function movementCopies(op: Op, graph: Graph, label: string, xs: readonly
         const outer = elementCount(ys.slice(0, axis));
         const inner = elementCount(ys.slice(axis + 1));
         return inputShapes.map((_, k) => ({ xBase: 0, yBase: k * inner, dims: [outer, inner], xStrides: [inner, 1], yStrides: [count * inner, 1] }));
+      }
+      case 'Transpose': {
+        // y[i0..] = x at the permuted index: the output's dims are the input's in perm order, read with its strides.
+        const perm = op.attrs.perm ?? xs.map((_, i) => xs.length - 1 - i);
+        return [contiguous(perm.map((p) => xs[p]!), perm.map((p) => st[p]!))];
       }
       case 'Expand': {
         // Broadcast: an input axis of size 1 (or a missing leading axis) is read with stride 0.

@@ -4,7 +4,7 @@ import type { DType, Graph, Op, Tensor } from '../graph';
 import { elementCount, spatialAxes } from '../graph';
 import { ModelError } from '../errors';
 import { CodegenError } from './errors';
-import { movementCopies } from './movement';
+import { movementCopies, rowMajorStrides, type StridedCopy } from './movement';
 import { ARENA_ALIGNMENT, DEFAULT_CONVENTIONS, type Conventions } from '../analysis/conventions';
 import { alignUp, planArena } from '../analysis/planner';
 import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
@@ -77,12 +77,6 @@ interface Box { h0: number; h1: number; w0: number; w1: number }
 
 const viewLit = (v: View): string => `(mm_view){${v.h0}, ${v.w0}, ${v.sc}, ${v.sh}, ${v.sw}}`;
 const boxLit = (b: Box): string => `(mm_box){${b.h0}, ${b.h1}, ${b.w0}, ${b.w1}}`;
-
-function rowMajorStrides(shape: readonly number[]): number[] {
-  const st = new Array<number>(shape.length).fill(1);
-  for (let i = shape.length - 2; i >= 0; i--) st[i] = st[i + 1]! * shape[i + 1]!;
-  return st;
-}
 
 function fmtFloat(v: number): string {
   if (Number.isNaN(v)) return 'NAN';
@@ -586,6 +580,14 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     };
     op = { ...op, inputs: op.inputs.map((i) => (i >= 0 ? src(i) : i)) };
     const x0 = op.inputs[0] ?? -1;
+    /** Copy k of `copies` reads tensor srcOf(k) (mm_copy_nd, up to 6 dimensions, element strides). */
+    const stridedCopies = (copies: StridedCopy[], srcOf: (k: number) => number): ((a: Access) => string[]) => {
+      const es = esize(e);
+      kernels.add('copy_nd');
+      const pad6 = (v: number[]): string => [...v, ...new Array<number>(6 - v.length).fill(0)].join(', ');
+      copies.forEach((c, k) => params.push(`static const mm_copy_nd_t ${P}_${k} = {${c.dims.length}, ${es}, {${pad6(c.dims)}}, {${pad6(c.xStrides)}}, {${pad6(c.yStrides)}}};`));
+      return withEpi((a) => copies.map((c, k) => `mm_copy_nd(&${P}_${k}, (const uint8_t *)${a.ptr(srcOf(k))} + ${c.xBase * es}, (uint8_t *)${a.ptr(y)} + ${c.yBase * es});`));
+    };
 
     switch (op.kind) {
       case 'Conv2D': case 'DepthwiseConv2D': {
@@ -940,22 +942,14 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         const gx = geo(x);
         const gy = geo(y);
         // Spatial letters follow the permutation (layout.ts), so a transpose between spatial layouts (NCHW ↔ NHWC) is a
-        // strided copy through the two views: it runs on a tile like any elementwise operator. (mm_transpose walks the
-        // whole tensor row-major and must not run inside the patch stage, where its output is a tile buffer.)
+        // strided copy through the two views: it runs on a tile like any elementwise operator.
         if (gx.axes && gy.axes && gx.C === gy.C && gx.H === gy.H && gx.W === gy.W && elementCount(gx.shape) === gx.C * gx.H * gx.W) {
           kernels.add('copy');
           return withEpi((a) => [`mm_copy(${gy.C}, ${esize(e)}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
         }
-        const xs = gx.shape;
-        const perm = op.attrs.perm ?? xs.map((_, i) => xs.length - 1 - i);
-        if (xs.length > 6) throw new CodegenError(`C export: ${label(op)}: rank ${xs.length} (up to 6 is generated)`, op.index);
-        const st = rowMajorStrides(xs);
-        const dims = perm.map((p) => xs[p]!);
-        const inStrides = perm.map((p) => st[p]!);
-        const pad6 = (v: number[]): string => [...v, ...new Array<number>(6 - v.length).fill(0)].join(', ');
-        kernels.add('transpose');
-        params.push(`static const mm_transpose_t ${P} = {${xs.length}, ${esize(e)}, {${pad6(dims)}}, {${pad6(inStrides)}}};`);
-        return withEpi((a) => [`mm_transpose(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+        // Otherwise a strided copy of the whole tensor (mm_copy_nd walks it row-major and must not run inside the
+        // patch stage, where its output is a tile buffer).
+        return stridedCopies(movementCopies(op, graph, label(op), gx.shape, gy.shape, [gx.shape]), () => x);
       }
 
       case 'Reduce': {
@@ -1061,14 +1055,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
           }
         }
         const copies = movementCopies(op, graph, label(op), geo(x0).shape, geo(y).shape, parts.map((x) => geo(x).shape));
-        const es = esize(e);
-        kernels.add('copy_nd');
-        const pad6 = (v: number[]): string => [...v, ...new Array<number>(6 - v.length).fill(0)].join(', ');
-        copies.forEach((c, k) => params.push(`static const mm_copy_nd_t ${P}_${k} = {${c.dims.length}, ${es}, {${pad6(c.dims)}}, {${pad6(c.xStrides)}}, {${pad6(c.yStrides)}}};`));
-        return withEpi((a) => copies.map((c, k) => {
-          const x = op.kind === 'Pack' ? parts[k]! : x0;
-          return `mm_copy_nd(&${P}_${k}, (const uint8_t *)${a.ptr(x)} + ${c.xBase * es}, (uint8_t *)${a.ptr(y)} + ${c.yBase * es});`;
-        }));
+        return stridedCopies(copies, (k) => (op.kind === 'Pack' ? parts[k]! : x0));
       }
 
       default:
