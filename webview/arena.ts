@@ -44,10 +44,25 @@ export function drawArena(canvas: HTMLCanvasElement, tip: HTMLElement, a: Memory
   }
   ctx.textAlign = 'center';
   ctx.fillText('execution step →', left + plotW / 2, height - 6);
-  const boxes = a.rects.map((r) => ({ r, x0: x(r.first), x1: x(r.last + 1), y0: y(r.offset + r.size), y1: y(r.offset) }));
+  const base = (r: ArenaRectView): number => a.regions[r.region]?.base ?? 0;
+  const boxes = a.rects.map((r) => ({ r, x0: x(r.first), x1: x(r.last + 1), y0: y(base(r) + r.offset + r.size), y1: y(base(r) + r.offset) }));
   for (const b of boxes) {
     ctx.fillStyle = `${colours[b.r.kind]}b0`;
     ctx.fillRect(b.x0, b.y0, Math.max(1, b.x1 - b.x0 - 1), Math.max(1, b.y1 - b.y0 - 1));
+  }
+  if (a.regions.length > 1) {
+    // Several memory regions: each region's arena above the one before, its name at its foot.
+    ctx.strokeStyle = text;
+    ctx.textAlign = 'left';
+    for (const g of a.regions) {
+      ctx.beginPath();
+      ctx.moveTo(left, y(g.base));
+      ctx.lineTo(left + plotW, y(g.base));
+      ctx.stroke();
+      ctx.fillStyle = text;
+      if (g.bytes > 0) ctx.fillText(`${g.name}: ${formatBytes(g.bytes)}`, left + 4, y(g.base) - 3);
+    }
+    ctx.textAlign = 'center';
   }
   if (a.peakStep >= 0) {
     // The peak step: where the arena is fullest.
@@ -63,6 +78,7 @@ export function drawArena(canvas: HTMLCanvasElement, tip: HTMLElement, a: Memory
     ctx.fillText(`peak #${a.peakStep}`, Math.min(px, left + plotW - 30), 18);
   }
   canvas.dataset.rects = String(a.rects.length);
+  canvas.dataset.regions = a.regions.map((g) => g.name).join(',');
   canvas.dataset.kinds = [...new Set(a.rects.map((r) => r.kind))].sort().join(',');
   canvas.onmousemove = (e): void => {
     const rect = canvas.getBoundingClientRect();
@@ -71,7 +87,8 @@ export function drawArena(canvas: HTMLCanvasElement, tip: HTMLElement, a: Memory
     const hit = boxes.find((b) => mx >= b.x0 && mx < b.x1 && my >= b.y0 && my < b.y1);
     if (!hit) { tip.hidden = true; return; }
     const r = hit.r;
-    tip.replaceChildren(...[`'${r.name}'`, `${r.kind}: ${r.size.toLocaleString('en-US')} B (${formatBytes(r.size)}) at offset ${r.offset.toLocaleString('en-US')}`, `alive from step #${r.first} to #${r.last}`]
+    const where = a.regions.length > 1 ? ` in ${a.regions[r.region]?.name ?? '?'}` : '';
+    tip.replaceChildren(...[`'${r.name}'`, `${r.kind}: ${r.size.toLocaleString('en-US')} B (${formatBytes(r.size)}) at offset ${r.offset.toLocaleString('en-US')}${where}`, `alive from step #${r.first} to #${r.last}`]
       .map((l, i) => { const d = document.createElement('div'); d.textContent = l; if (i === 0) d.className = 'title'; return d; }));
     tip.hidden = false;
     tip.style.left = `${Math.min(mx + 12, width - tip.offsetWidth - 4)}px`;

@@ -42,7 +42,7 @@ function gaugeRow(g: Gauge): HTMLElement {
   const bar = el('div', { class: `gauge-fill ${g.level}`, role: 'presentation' });
   bar.style.width = `${Math.min(100, pct)}%`;
   return el('tr', {},
-    el('th', { scope: 'row' }, g.region),
+    el('th', { scope: 'row' }, g.region, ...(g.speed ? [el('span', { class: 'speed' }, ` ${g.speed}`)] : [])),
     el('td', { class: 'num' }, `${g.atLeast ? '≥ ' : ''}${n(g.used)}`),
     el('td', { class: 'num' }, n(g.size)),
     el('td', { class: 'gauge-cell' }, el('div', { class: 'gauge', role: 'meter', 'aria-valuenow': String(Math.round(pct)), 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-label': `${g.region} used` }, bar)),
@@ -75,7 +75,7 @@ function render(d: MemoryViewData): void {
       ...(d.asInt8 === true ? [' ', tag('as int8 (what-if)')] : [])),
     el('table', { class: 'gauges' },
       el('thead', {}, el('tr', {}, ...['Region', 'Used', 'Size', '', '%', 'Free'].map((h) => el('th', { scope: 'col' }, h)))),
-      el('tbody', {}, gaugeRow(d.sram), gaugeRow(d.flash)),
+      el('tbody', {}, ...(d.ramRegions ?? [d.sram]).map(gaugeRow), gaugeRow(d.flash)),
     ),
     el('p', {}, `Peak SRAM ${d.incomplete ? 'at least ' : ''}${n(d.perLayerPeakBytes)} B per layer${d.scheduledPeakBytes !== null ? `, ${n(d.scheduledPeakBytes)} B with the patch schedule` : ''}${d.target.reserveBytes ? `; reserve ${n(d.target.reserveBytes)} B` : ''}.`),
   );

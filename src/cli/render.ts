@@ -86,10 +86,25 @@ export function renderAnalysis(r: ModelReport, graph: Graph): string {
     const flashLeast = tflm ? 'at least ' : least;
     out.push(`  Target ${printable(t.name)}: SRAM ${sramLeast}${n(fit.sramNeeded)} / ${n(t.sramBytes)} B (${Math.round((100 * fit.sramNeeded) / t.sramBytes)}%${t.reserveBytes ? `, incl. ${n(t.reserveBytes)} B reserve` : ''})` +
       `, Flash ${flashLeast}${n(fit.flashNeeded)} / ${n(t.flashBytes)} B (${Math.round((100 * fit.flashNeeded) / t.flashBytes)}%) → ${verdictText(fit)}`);
+    if (fit.regions.length > 1) out.push(...regionLines(r, sramLeast));
   }
   for (const f of r.findings) if (f.code !== 'sram' && f.code !== 'flash') out.push(`  ${f.severity}: ${printable(f.message)}`);
   for (const note of a.notes) out.push(`  note: ${printable(note)}`);
   return out.join('\n');
+}
+
+/** One line per RAM region: its need against its size, the arena's part there and that part's lower bound. */
+function regionLines(r: ModelReport, atLeast: string): string[] {
+  const fit = r.fit!;
+  const width = Math.max(...fit.regions.map((x) => printable(x.name).length));
+  return fit.regions.map((x, i) => {
+    const plan = r.regionPlan?.[i];
+    const parts = [
+      ...(plan ? [`arena ${n(plan.arenaBytes)} B (${plan.buffers} buffers, lower bound ${n(plan.lowerBound)} B)`] : x.plannedBytes ? [`${n(x.plannedBytes)} B planned`] : ['unused']),
+      ...(x.reserveBytes ? [`reserve ${n(x.reserveBytes)} B`] : []),
+    ];
+    return `    ${printable(x.name).padEnd(width)}  ${x.speed.padEnd(8)} ${atLeast}${n(x.needed)} / ${n(x.bytes)} B (${Math.round((100 * x.needed) / Math.max(1, x.bytes))}%) ${x.fits ? 'fits' : 'OVER'}: ${parts.join(', ')}`;
+  });
 }
 
 /** TFLM's arena: the two figures, the breakdown, the declaration to paste. */

@@ -13,6 +13,7 @@ export { analyzeGraph, opMacs } from './analysis/analyze';
 export type { Analysis, OpRow, BufferRow, BlockRow, Unsupported, ReorderReport, TensorSummary } from './analysis/analyze';
 export { buildExecPlan, liveBytes, type ExecPlan, type Step, type BufferInfo } from './analysis/steps';
 export { greedyBySize, planArena, lowerBound, checkPlan, alignUp, type PlanItem, type ArenaPlan } from './analysis/planner';
+export { planRegions, placeBuffers, accessCounts, type RegionSpec, type RegionPlacement } from './analysis/regions';
 export * from './mcu/catalogue';
 export { spatialDims, regionRules, stagesOf, deriveBand, deriveAxis, bandBounds, tileRegions, bandLen, bandULen } from './schedule/geometry';
 export type { Stage, StageOrReason, AxisBand, TileRegion, RegionRule, OpRegions } from './schedule/geometry';
@@ -26,7 +27,7 @@ export { resolveScheduleSpec, resolveSchedule, parseScheduleSpec, scheduleRefTex
 export { describeSchedule, stepRef, type ScheduleReport, type StepRef } from './schedule/report';
 export * from './report/deployment';
 export * from './report/json';
-export { analyzeModel, firmwareFit, fitChoices, targetFit, targetsOverview, type FitChoice, scheduleTitle, scheduleSetting, MAX_CANDIDATES, type TargetOverview, type ModelReport, type Finding, type FindingSeverity, type QuickFix } from './report/session';
+export { analyzeModel, firmwareFit, fitChoices, targetFit, targetsOverview, type FitChoice, scheduleTitle, scheduleSetting, MAX_CANDIDATES, type TargetOverview, type ModelReport, type RegionPlanRow, type ArenaRect, regionLayout, type Finding, type FindingSeverity, type QuickFix } from './report/session';
 export { runPipeline, type PipelineInput, type PipelineOutput } from './report/pipeline';
 export { listing, hoverText, reportMarkdown, type Listing } from './report/listing';
 export { generateC, firmwareFootprint, codegenOptionsFor, codegenFinding, CodegenError, MIN_STACK_BYTES, RUNTIME_RESERVE_BYTES, quantizeMultiplier, type Footprint, type CodegenOptions, type CodegenOutput, type GeneratedFile } from './codegen/index';

@@ -23,7 +23,10 @@ export interface LayerView {
 
 /** A memory region as STM32CubeIDE's Build Analyzer shows it. */
 export interface Gauge {
-  region: 'SRAM' | 'Flash';
+  /** "SRAM", "Flash", or a RAM region's name (a target with several RAM regions). */
+  region: string;
+  /** A RAM region's speed class ("tcm", "sram", "external"), shown beside its name. */
+  speed?: string;
   used: number;
   size: number;
   percent: number;
@@ -41,7 +44,11 @@ export interface CandidateView {
   applied: boolean;
 }
 
-export interface ArenaRectView { name: string; offset: number; size: number; first: number; last: number; kind: 'tensor' | 'tile buffer' | 'stage output' }
+/** `offset` is inside the buffer's region's arena (`region` indexes `arena.regions`). */
+export interface ArenaRectView { name: string; offset: number; size: number; first: number; last: number; kind: 'tensor' | 'tile buffer' | 'stage output'; region: number }
+
+/** One region's part of the arena view: drawn from `base` up, `bytes` high. */
+export interface ArenaRegionView { name: string; base: number; bytes: number }
 
 export const MAX_ARENA_RECTS = 1500;
 
@@ -53,6 +60,8 @@ export interface MemoryViewData {
   target: { name: string; sramBytes: number; flashBytes: number; reserveBytes: number };
   sram: Gauge;
   flash: Gauge;
+  /** One gauge per RAM region when the target has several (the Build Analyzer's rows); null with one. */
+  ramRegions: Gauge[] | null;
   /** The verdict in words (FITS, DOES NOT FIT (SRAM), INCOMPLETE …), as the CLI prints it. */
   verdict: string;
   /** Operators that could not be sized (the banner); null when every operator is sized. */
@@ -70,7 +79,7 @@ export interface MemoryViewData {
   conventions: string[];
   /** The arena as planned (with the schedule in force): buffers as rectangles, execution step across, offset up; the
    *  largest buffers when there are more than MAX_ARENA_RECTS (`hidden` counts the rest). */
-  arena: { sizeBytes: number; steps: number; peakStep: number; rects: ArenaRectView[]; hidden: number; scheduled: boolean };
+  arena: { sizeBytes: number; steps: number; peakStep: number; rects: ArenaRectView[]; hidden: number; scheduled: boolean; regions: ArenaRegionView[] };
   /** The as-int8 what-if: on (every element counted as 1 byte), off, or null when the model is int8 already. */
   asInt8: boolean | null;
   /** What runs the model: the C export or TFLM (then SRAM is TFLM's arena and the schedules do not apply). */
@@ -100,9 +109,9 @@ export type FromWebview =
   | { type: 'writeTflmOptimized' };
 
 /** Gauge levels as the embedded tools colour them: green, yellow above 70%, red above 100%. */
-export function gauge(region: Gauge['region'], used: number, size: number, atLeast = false): Gauge {
+export function gauge(region: Gauge['region'], used: number, size: number, atLeast = false, speed?: string): Gauge {
   const percent = size > 0 ? (100 * used) / size : Infinity;
-  return { region, used, size, percent, free: size - used, level: percent > 100 ? 'over' : percent >= 70 ? 'warn' : 'ok', atLeast };
+  return { region, used, size, percent, free: size - used, level: percent > 100 ? 'over' : percent >= 70 ? 'warn' : 'ok', atLeast, ...(speed ? { speed } : {}) };
 }
 
 /** The schedule of an `applySchedule` message, checked before it is written into a deployment file: the webview is

@@ -17,6 +17,7 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
     target: { name: t.name, sramBytes: t.sramBytes, flashBytes: t.flashBytes, reserveBytes: t.reserveBytes },
     sram: gauge('SRAM', fit.sramNeeded, t.sramBytes, tflmMode ? r.tflm === null : atLeast),
     flash: gauge('Flash', fit.flashNeeded, t.flashBytes, tflmMode || atLeast),
+    ramRegions: fit.regions.length > 1 ? fit.regions.map((x) => gauge(x.name, x.needed, x.bytes, tflmMode ? r.tflm === null : atLeast, x.speed)) : null,
     verdict: verdictText(fit),
     incomplete: a.complete ? null : {
       count: a.unsupported.length, total: a.fileOps,
@@ -54,7 +55,17 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
 function arenaView(r: ModelReport): MemoryViewData['arena'] {
   const all = r.arenaLayout;
   const rects = all.length > MAX_ARENA_RECTS ? [...all].sort((a, b) => b.size - a.size).slice(0, MAX_ARENA_RECTS) : all;
-  const sizeBytes = all.reduce((m, x) => Math.max(m, x.offset + x.size), 0);
-  return { sizeBytes, steps: r.analysis.ops.length, peakStep: r.schedule ? r.schedule.peakOp.index : r.analysis.peakStep, rects, hidden: all.length - rects.length, scheduled: r.schedule !== null };
+  // Several regions: each region's arena drawn above the one before, fastest (the system region) at the bottom.
+  const plan = r.regionPlan;
+  let base = 0;
+  const regions = plan
+    ? plan.map((p) => { const v = { name: p.name, base, bytes: p.arenaBytes }; base += p.arenaBytes; return v; })
+    : [{ name: 'arena', base: 0, bytes: all.reduce((m, x) => Math.max(m, x.offset + x.size), 0) }];
+  const sizeBytes = regions.reduce((m, x) => Math.max(m, x.base + x.bytes), 0);
+  return {
+    sizeBytes, steps: r.analysis.ops.length, peakStep: r.schedule ? r.schedule.peakOp.index : r.analysis.peakStep,
+    rects: rects.map((x) => ({ name: x.name, offset: x.offset, size: x.size, first: x.first, last: x.last, kind: x.kind, region: plan ? x.region : 0 })),
+    hidden: all.length - rects.length, scheduled: r.schedule !== null, regions,
+  };
 }
 

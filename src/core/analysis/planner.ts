@@ -263,8 +263,10 @@ function lcg(seed: number): () => number {
 /** Above this many buffers, planArena tries only the size order besides TFLM's greedy plan. */
 const LARGE_PLAN = 4096;
 
-export function planArena(items: readonly PlanItem[]): ArenaPlan {
-  const bound = lowerBound(items);
+/** `stopAt`: a plan this small is good enough (the search stops there); `perturb: false` skips the perturbation
+ *  search (a quick check that a set of buffers fits a given size). */
+export function planArena(items: readonly PlanItem[], options: { stopAt?: number; perturb?: boolean } = {}): ArenaPlan {
+  const bound = Math.max(lowerBound(items), options.stopAt ?? 0);
   const idx = items.map((_, i) => i);
   const dur = (i: number): number => items[i]!.end - items[i]!.start + 1;
   const orders: [string, number[]][] = [
@@ -286,7 +288,7 @@ export function planArena(items: readonly PlanItem[]): ArenaPlan {
   }
   // Perturb the size order: swap neighbours at random, keep improvements. Bounded work (about 4M pair checks).
   const n = items.length;
-  const rounds = Math.min(300, Math.floor(4_000_000 / Math.max(1, n * n)));
+  const rounds = options.perturb === false ? 0 : Math.min(300, Math.floor(4_000_000 / Math.max(1, n * n)));
   const rand = lcg(0x9e3779b9);
   let current = orders[0]![1].slice();
   let currentSize = place(items, current, false).size;

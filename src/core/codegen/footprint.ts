@@ -34,6 +34,8 @@ export interface Footprint {
   /** RAM besides the target's reserve: the arena and, when the input is not in it, the input buffer. */
   ramBytes: number;
   arenaBytes: number;
+  /** The arena per memory region (one part for a single-region target): what the verdict judges per region. */
+  arenaParts: { region: string; ram: number; bytes: number }[];
   inputBufferBytes: number;
 }
 
@@ -58,5 +60,6 @@ export function programFootprint(p: Program): Footprint {
     flashBytes: weights + kernelsBytes + modelBytes + RUNTIME_FLASH_BYTES,
     weightsBytes: weights, kernelsBytes, modelBytes, runtimeFlashBytes: RUNTIME_FLASH_BYTES,
     ramBytes: p.arenaBytes + inputBufferBytes, arenaBytes: p.arenaBytes, inputBufferBytes,
+    arenaParts: p.arenas.map((a) => ({ region: a.region, ram: a.ram, bytes: a.bytes })),
   };
 }

@@ -4,10 +4,10 @@ import type { Graph } from '../graph';
 import { capture, type Result } from '../errors';
 import type { Finding, ModelReport } from '../report/session';
 import type { Conventions } from '../analysis/conventions';
-import type { McuTarget } from '../mcu/catalogue';
+import { arenaRegionSpecs, DEFAULT_RAM_ADDRESS, flashRegions, isMultiRegion, ramRegions, type McuTarget } from '../mcu/catalogue';
 import type { ScheduleContext } from '../schedule/cost';
 import { emitFiles, weightsBytes, type GeneratedFile } from './emit';
-import { lowerProgram, type IoTensor } from './program';
+import { lowerProgram, type IoTensor, type LowerOptions } from './program';
 import { MIN_STACK_BYTES, programFootprint, type Footprint } from './footprint';
 
 export { CodegenError } from './program';
@@ -45,13 +45,23 @@ const BOARD_BYTES = 4 * 1024 * 1024;
 /** The firmware footprint of exporting `graph` with these options, without writing the files (the verdict's Flash
  *  and RAM). Fails as generateC would. */
 /** `context`: the schedule context the analysis built for the same graph and conventions (its plan is reused). */
-export function firmwareFootprint(graph: Graph, options: Pick<CodegenOptions, 'conventions' | 'schedule'> & { context?: ScheduleContext } = {}): Result<Footprint> {
-  return capture(() => programFootprint(lowerProgram(graph, { conventions: options.conventions, schedule: options.schedule ?? null, ...(options.context ? { context: options.context } : {}) })));
+export function firmwareFootprint(graph: Graph, options: Pick<CodegenOptions, 'conventions' | 'schedule' | 'target'> & { context?: ScheduleContext } = {}): Result<Footprint> {
+  return capture(() => programFootprint(lowerProgram(graph, lowerOptions(options))));
+}
+
+/** The target's arena regions when it has several RAM regions (else the one .bss arena). */
+function lowerOptions(options: Pick<CodegenOptions, 'conventions' | 'schedule' | 'target'> & { context?: ScheduleContext }): LowerOptions {
+  const t = options.target;
+  return {
+    conventions: options.conventions, schedule: options.schedule ?? null,
+    ...(options.context ? { context: options.context } : {}),
+    ...(t && isMultiRegion(t) ? { regions: arenaRegionSpecs(t, 0) } : {}),
+  };
 }
 
 export function generateC(graph: Graph, options: CodegenOptions = {}): Result<CodegenOutput> {
   return capture(() => {
-    const p = lowerProgram(graph, { conventions: options.conventions, schedule: options.schedule ?? null });
+    const p = lowerProgram(graph, lowerOptions(options));
     const target = options.target ?? null;
     const ramBytes = target ? target.sramBytes : BOARD_BYTES;
     const flashBytes = target ? target.flashBytes : BOARD_BYTES;
@@ -60,6 +70,8 @@ export function generateC(graph: Graph, options: CodegenOptions = {}): Result<Co
       : 'layer by layer';
     const files = emitFiles(p, {
       source: options.source ?? 'a model', scheduleText, ramBytes, flashBytes,
+      ramRegions: target ? ramRegions(target) : [{ name: 'SRAM', bytes: ramBytes, address: DEFAULT_RAM_ADDRESS }],
+      flashAddress: target ? flashRegions(target)[0]!.address : 0,
       targetName: target ? target.name : 'the QEMU mps2 board (no target chosen)', minStackBytes: MIN_STACK_BYTES,
     });
     return {

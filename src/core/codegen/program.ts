@@ -6,7 +6,8 @@ import { ModelError } from '../errors';
 import { CodegenError } from './errors';
 import { movementCopies, rowMajorStrides, type StridedCopy } from './movement';
 import { ARENA_ALIGNMENT, DEFAULT_CONVENTIONS, type Conventions } from '../analysis/conventions';
-import { alignUp, planArena } from '../analysis/planner';
+import { alignUp, planArena, type PlanItem } from '../analysis/planner';
+import { placeBuffers, type RegionSpec } from '../analysis/regions';
 import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
 import { tileRegions, type Stage } from '../schedule/geometry';
@@ -38,9 +39,32 @@ export interface WeightArray {
   values: ArrayLike<number>;
 }
 
+/** One arena per memory region the planner used (one, in .bss, for a single-region target). Offsets in the program
+ *  are global: part k holds [base, base + bytes). */
+export interface ArenaPart {
+  /** The region's name (user text: comments only). */
+  region: string;
+  /** Index of the region in the target's RAM regions (0: the system region; its arena stays in .bss). */
+  ram: number;
+  base: number;
+  bytes: number;
+}
+
+/** The C array and pointer macros of arena part k. */
+export const arenaNames = (k: number): { array: string; a8: string; af: string } =>
+  (k === 0 ? { array: 'mm_arena', a8: 'A8', af: 'AF' } : { array: `mm_arena${k}`, a8: `A8_${k}`, af: `AF_${k}` });
+
+/** The part holding global offset `off` and the offset inside it. */
+export function arenaPartOf(parts: readonly ArenaPart[], off: number): { k: number; local: number } {
+  for (let k = parts.length - 1; k >= 0; k--) if (off >= parts[k]!.base) return { k, local: off - parts[k]!.base };
+  return { k: 0, local: off };
+}
+
 export interface Program {
   format: Graph['format'];
+  /** The sum of the arena parts. */
   arenaBytes: number;
+  arenas: ArenaPart[];
   input: IoTensor;
   /** Every graph input in the file's order (input is the first); several only when they live in the arena. */
   inputs: IoTensor[];
@@ -68,6 +92,9 @@ export interface LowerOptions {
   schedule?: { split: number; p: number; q: number } | null;
   /** The schedule context of the same graph and conventions, when the caller has it: its plan is reused. */
   context?: ScheduleContext;
+  /** The arena's regions (a target with several RAM regions): one arena per region, placed by the region planner.
+   *  The system region's capacity (ram 0) is reduced here by the input buffer when the input is not in the arena. */
+  regions?: readonly { ram: number; name: string; spec: RegionSpec }[];
 }
 
 const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
@@ -286,6 +313,8 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   let stage: Stage | null = null;
   let tiles: { rows: Parameters<typeof tileRegions>[1]; cols: Parameters<typeof tileRegions>[2] }[] = [];
   let schedule: Program['schedule'] = null;
+  /** Every planned buffer (whole or tile) with its lifetime: what the region planner places. */
+  let planned: { buffer: number; tile: boolean; item: PlanItem }[] = [];
   if (options.schedule) {
     const ctx = options.context ?? scheduleContext(graph, conventions);
     plan = ctx.plan;
@@ -294,6 +323,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (!st || !st.ok) throw new ModelError('bad-schedule', `no patch stage ends at step #${split}${st && !st.ok ? `: ${st.reason}` : ''}`);
     const cost = evaluateSchedule(ctx, split, p, q);
     const arena = scheduleArenaPlan(ctx, cost);
+    planned = arena.rects.map((r) => ({ buffer: r.buffer, tile: r.tile, item: { size: r.size, start: r.start, end: r.end } }));
     arenaBytes = arena.size;
     wholeOffset = (b) => arena.whole.get(b) ?? -1;
     tileOffset = (b) => arena.tile.get(b) ?? -1;
@@ -304,9 +334,10 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   } else {
     plan = options.context?.plan ?? buildExecPlan(graph, conventions);
     const items = plan.buffers.map((b) => ({ size: alignUp(b.bytes, ARENA_ALIGNMENT), start: b.start, end: b.end }));
-    const planned = planArena(items);
-    arenaBytes = planned.size;
-    wholeOffset = (b) => planned.offsets[b] ?? -1;
+    const one = planArena(items);
+    planned = items.map((item, b) => ({ buffer: b, tile: false, item }));
+    arenaBytes = one.size;
+    wholeOffset = (b) => one.offsets[b] ?? -1;
   }
 
   const inputId = graph.inputs[0]!;
@@ -322,6 +353,27 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   const inputs = graph.inputs.map(ioOf);
   const outputs = graph.outputs.map(ioOf);
   if (!inputInArena && isU8(inputId)) throw new CodegenError('C export: a uint8 input is converted into the arena; export with the graph input counted (no --no-input)');
+
+  // ---- several memory regions: one arena per region, global offsets (part k starts where part k−1 ends) ----
+  let arenas: ArenaPart[] = [{ region: 'SRAM', ram: 0, base: 0, bytes: arenaBytes }];
+  if (options.regions && options.regions.length > 1) {
+    const regions = options.regions;
+    const staticBytes = inputInArena ? 0 : input.bytes;
+    const specs = regions.map((r) => ({ ...r.spec, capacity: r.spec.capacity - (r.ram === 0 ? staticBytes : 0) }));
+    const placed = placeBuffers(planned.map((x) => x.item), planned.map((x) => x.buffer), plan, specs);
+    let base = 0;
+    arenas = regions.map((r, k) => {
+      const part = { region: r.name, ram: r.ram, base, bytes: placed.sizes[k]! };
+      base += part.bytes;
+      return part;
+    });
+    const whole = new Map<number, number>();
+    const tile = new Map<number, number>();
+    planned.forEach((x, i) => { const k = placed.region[i]!; if (k >= 0) (x.tile ? tile : whole).set(x.buffer, arenas[k]!.base + placed.offsets[i]!); });
+    arenaBytes = base;
+    wholeOffset = (b) => whole.get(b) ?? -1;
+    tileOffset = (b) => tile.get(b) ?? -1;
+  }
 
   const bufOf = (id: number): number => plan.bufferOf[id] ?? -1;
   const inputOffset = inputInArena ? wholeOffset(bufOf(inputId)) : -1;
@@ -365,7 +417,11 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     view: (id: number) => string;
     box: (id: number) => string;
   }
-  const arenaPtr = (off: number, e: Elem): string => `${e === 'f32' ? 'AF' : 'A8'}(${off})`;
+  const arenaPtr = (off: number, e: Elem): string => {
+    const { k, local } = arenaPartOf(arenas, off);
+    const n = arenaNames(k);
+    return `${e === 'f32' ? n.af : n.a8}(${local})`;
+  };
   const layerAccess: Access = {
     ptr: (id) => {
       if (id === inputId && !inputInArena) return elemOf(id) === 'f32' ? 'mm_in_f32' : 'mm_in_s8';
@@ -1143,7 +1199,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   }
 
   return {
-    format: graph.format, arenaBytes, input, inputs, outputs, inputOffset, inputOffsets, outputOffsets, kernels, weights, params, body, tables,
+    format: graph.format, arenaBytes, arenas, input, inputs, outputs, inputOffset, inputOffsets, outputOffsets, kernels, weights, params, body, tables,
     schedule, steps: plan.steps.length,
   };
 }

@@ -4,14 +4,30 @@
 // analyses. The JSON schema VS Code validates with is media/mcu-deployment.schema.json; a test checks both agree.
 import type { Conventions } from '../analysis/conventions';
 import { DEFAULT_CONVENTIONS } from '../analysis/conventions';
-import { BUILTIN_TARGETS, findTarget, makeCustomTarget, parseSize, type McuTarget } from '../mcu/catalogue';
+import { BUILTIN_TARGETS, DEFAULT_RAM_ADDRESS, findTarget, makeCustomTarget, parseSize, SPEED_CLASSES, type McuTarget, type MemoryRegion, type SpeedClass } from '../mcu/catalogue';
 import type { ScheduleRef } from '../schedule/spec';
+
+/** A memory region as users write it; RAM unless kind is "flash". */
+export interface RegionSetting {
+  name: string;
+  size: string | number;
+  kind?: 'ram' | 'flash';
+  /** RAM: "tcm", "sram" (the default) or "external". */
+  speed?: SpeedClass;
+  /** RAM: whether the arena may use it (default true). */
+  arena?: boolean;
+  /** Start address, a number or "0x…" (default: 0x20000000 for the first RAM region, then after the previous). */
+  address?: string | number;
+}
 
 export interface CustomTargetSetting {
   name: string;
-  sram: string | number;
+  /** Optional when RAM regions are given (their sum). */
+  sram?: string | number;
   flash: string | number;
   reserve?: string | number;
+  /** Memory regions; the first RAM region holds the stack and data. */
+  regions?: RegionSetting[];
 }
 
 /** What runs the model on the MCU: the C export ('c', the default) or TFLM with the .tflite file ('tflm'). */
@@ -70,6 +86,41 @@ const CONVENTION_KEYS = Object.keys(DEFAULT_CONVENTIONS) as (keyof Conventions)[
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const sizeOk = (v: unknown): boolean => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'string' && parseSize(v) !== undefined);
 
+const MAX_REGIONS = 16;
+const addressOk = (v: unknown): boolean => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= 0xffffffff) || (typeof v === 'string' && parseAddress(v) !== undefined);
+
+/** "0x20000000" or a decimal number, within 32 bits. */
+export function parseAddress(v: string | number): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 && v <= 0xffffffff ? v : undefined;
+  const m = /^\s*(0x[0-9a-f]{1,8}|\d{1,10})\s*$/i.exec(v);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return n <= 0xffffffff ? n : undefined;
+}
+
+/** A custom target's regions; undefined (with problems) when one is malformed. */
+function parseRegions(raw: unknown, path: string, problems: DeploymentProblem[]): RegionSetting[] | undefined {
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > MAX_REGIONS) {
+    problems.push({ path, message: `regions must be a list of 1 to ${MAX_REGIONS} regions {name, size, kind?, speed?, arena?, address?}` });
+    return undefined;
+  }
+  const out: RegionSetting[] = [];
+  let ok = true;
+  raw.forEach((r: unknown, i) => {
+    const at = `${path}[${i}]`;
+    if (!isObject(r) || typeof r.name !== 'string' || !r.name || !sizeOk(r.size)) { problems.push({ path: at, message: 'a region needs a name and a size (such as 64K or bytes)' }); ok = false; return; }
+    const bad = (field: string, message: string): void => { problems.push({ path: `${at}.${field}`, message }); ok = false; };
+    if (r.kind !== undefined && r.kind !== 'ram' && r.kind !== 'flash') bad('kind', 'kind must be "ram" or "flash"');
+    if (r.speed !== undefined && !(SPEED_CLASSES as unknown[]).includes(r.speed)) bad('speed', `speed must be one of ${SPEED_CLASSES.map((x) => `"${x}"`).join(', ')}`);
+    if (r.arena !== undefined && typeof r.arena !== 'boolean') bad('arena', 'arena must be true or false');
+    if (r.address !== undefined && !addressOk(r.address)) bad('address', 'address must be a 32-bit number or "0x…"');
+    for (const k of Object.keys(r)) if (!['name', 'size', 'kind', 'speed', 'arena', 'address'].includes(k)) bad(k, `unknown field '${k}'`);
+    out.push({ name: r.name, size: r.size as string | number, ...(r.kind !== undefined ? { kind: r.kind as 'ram' | 'flash' } : {}), ...(r.speed !== undefined ? { speed: r.speed as SpeedClass } : {}),
+      ...(typeof r.arena === 'boolean' ? { arena: r.arena } : {}), ...(r.address !== undefined ? { address: r.address as string | number } : {}) });
+  });
+  return ok ? out : undefined;
+}
+
 /** Reads a deployment file's text. Never throws: malformed JSON is one problem and an empty deployment. */
 export function parseDeployment(text: string): ParsedDeployment {
   const problems: DeploymentProblem[] = [];
@@ -87,10 +138,12 @@ export function parseDeployment(text: string): ParsedDeployment {
   const t = raw.target;
   if (typeof t === 'string') d.target = t;
   else if (isObject(t)) {
-    if (typeof t.name === 'string' && t.name && sizeOk(t.sram) && sizeOk(t.flash) && (t.reserve === undefined || sizeOk(t.reserve))) {
-      d.target = { name: t.name, sram: t.sram as string | number, flash: t.flash as string | number, ...(t.reserve !== undefined ? { reserve: t.reserve as string | number } : {}) };
-    } else problems.push({ path: 'target', message: 'a custom target needs name, sram and flash (sizes such as 256K or bytes)' });
-  } else if (t !== undefined) problems.push({ path: 'target', message: 'target must be a catalogue name or {name, sram, flash, reserve?}' });
+    const regions = t.regions === undefined ? undefined : parseRegions(t.regions, 'target.regions', problems);
+    const hasRam = regions !== undefined && regions.some((r) => r.kind !== 'flash');
+    if (typeof t.name === 'string' && t.name && (sizeOk(t.sram) || (hasRam && t.sram === undefined)) && sizeOk(t.flash) && (t.reserve === undefined || sizeOk(t.reserve)) && (t.regions === undefined || regions !== undefined)) {
+      d.target = { name: t.name, ...(t.sram !== undefined ? { sram: t.sram as string | number } : {}), flash: t.flash as string | number, ...(t.reserve !== undefined ? { reserve: t.reserve as string | number } : {}), ...(regions ? { regions } : {}) };
+    } else if (t.regions === undefined || regions !== undefined) problems.push({ path: 'target', message: 'a custom target needs name, flash and sram or RAM regions (sizes such as 256K or bytes)' });
+  } else if (t !== undefined) problems.push({ path: 'target', message: 'target must be a catalogue name or {name, sram, flash, reserve?, regions?}' });
 
   if (raw.reserve !== undefined) {
     if (sizeOk(raw.reserve)) d.reserve = raw.reserve as string | number;
@@ -167,14 +220,37 @@ export interface Effective {
   origins: Record<SettingKey, SettingOrigin>;
 }
 
-/** A custom target from settings or the deployment file; null when a size does not parse. */
+/** A custom target from settings or the deployment file; null when a size or an address does not parse. */
 export function customTarget(c: CustomTargetSetting): McuTarget | null {
   const size = (v: string | number | undefined): number | undefined => (v === undefined ? undefined : typeof v === 'number' ? v : parseSize(v));
-  const sram = size(c.sram);
   const flash = size(c.flash);
   const reserve = size(c.reserve);
+  // Settings arrive unchecked: the regions are validated as the deployment file's are.
+  const checked = c.regions === undefined ? undefined : parseRegions(c.regions, 'regions', []);
+  if (c.regions !== undefined && checked === undefined) return null;
+  const regions = checked ? customRegions(checked) : undefined;
+  if (regions === null) return null;
+  const sram = c.sram !== undefined ? size(c.sram) : regions?.filter((r) => r.kind === 'ram').reduce((a, r) => a + r.bytes, 0);
   if (sram === undefined || flash === undefined || (c.reserve !== undefined && reserve === undefined)) return null;
-  return makeCustomTarget({ name: c.name, sramBytes: sram, flashBytes: flash, ...(reserve !== undefined ? { reserveBytes: reserve } : {}) });
+  return makeCustomTarget({ name: c.name, sramBytes: sram, flashBytes: flash, ...(reserve !== undefined ? { reserveBytes: reserve } : {}), ...(regions ? { regions } : {}) });
+}
+
+/** Regions with sizes and addresses resolved: a RAM region without an address follows the previous one (the first
+ *  starts at 0x20000000); Flash without one starts at 0. Null when a value does not parse. */
+function customRegions(list: readonly RegionSetting[]): MemoryRegion[] | null {
+  const out: MemoryRegion[] = [];
+  let nextRam = DEFAULT_RAM_ADDRESS;
+  let nextFlash = 0;
+  for (const r of list) {
+    const bytes = typeof r.size === 'number' ? r.size : parseSize(r.size);
+    const given = r.address === undefined ? undefined : parseAddress(r.address);
+    if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes < 0 || (r.address !== undefined && given === undefined)) return null;
+    const kind = r.kind ?? 'ram';
+    const address = given ?? (kind === 'ram' ? nextRam : nextFlash);
+    if (kind === 'ram') nextRam = address + bytes; else nextFlash = address + bytes;
+    out.push({ name: r.name, kind, bytes, speed: r.speed ?? 'sram', arena: kind === 'ram' && (r.arena ?? true), address });
+  }
+  return out;
 }
 
 /** Resolves settings layers (lowest priority first). A layer's unknown target is a problem and leaves the one before. */

@@ -1,12 +1,12 @@
 // The JSON documents of the CLI's --json and the extension's Export Report (schemas in the README, kept stable:
 // fields are only ever added).
 import type { Analysis } from '../analysis/analyze';
-import { verdictText, type FitResult, type FitStatus, type McuTarget, type Resource } from '../mcu/catalogue';
+import { verdictText, type FitResult, type FitStatus, type McuTarget, type RegionFit, type Resource } from '../mcu/catalogue';
 import type { Advice } from '../schedule/advisor';
 import type { ScheduleContext } from '../schedule/cost';
 import { stepRef, type ScheduleReport, type StepRef } from '../schedule/report';
 import type { RejectedSplits, SearchResult } from '../schedule/search';
-import type { ModelReport } from './session';
+import type { ModelReport, RegionPlanRow } from './session';
 import type { Footprint } from '../codegen/footprint';
 import type { Runtime, SettingKey, SettingOrigin } from './deployment';
 import type { TflmArena } from '../tflm/arena';
@@ -38,6 +38,9 @@ export interface AnalysisJson {
   verdict: string | null;
   /** Resources over their limit. */
   failing: Resource[];
+  /** Per RAM region of the target (one for a single-region target): what the firmware places there against its size;
+   *  with several regions also the arena's plan there (its lower bound, its buffers). Empty without a target. */
+  regions: (RegionFit & { plan?: RegionPlanRow })[];
   complete: boolean;
   /** The C export's firmware with the schedule in force (what the verdict counts), or null when it cannot be exported. */
   firmware: (Footprint & { why: string }) | { why: string };
@@ -103,6 +106,7 @@ export function reportJson(r: ModelReport): AnalysisJson {
     macs: a.macs,
     target: targetJson(fit),
     ...fitsJson(fit),
+    regions: fit ? fit.regions.map((x, i) => ({ ...x, ...(r.regionPlan?.[i] ? { plan: r.regionPlan[i] } : {}) })) : [],
     complete: a.complete,
     runtime: r.effective.runtime,
     tflm: r.tflm

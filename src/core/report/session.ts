@@ -8,7 +8,8 @@ import { ModelError } from '../errors';
 import { ARENA_ALIGNMENT, DEFAULT_CONVENTIONS } from '../analysis/conventions';
 import { buildExecPlan, type ExecPlan } from '../analysis/steps';
 import { alignUp } from '../analysis/planner';
-import { evaluateFit, type FitResult, type McuTarget } from '../mcu/catalogue';
+import { arenaRegionSpecs, evaluateFit, isMultiRegion, ramRegions, type FitResult, type McuTarget, type RamPlacement, type SpeedClass } from '../mcu/catalogue';
+import { accessCounts, planRegions } from '../analysis/regions';
 import { firmwareFootprint, type Footprint } from '../codegen/index';
 import { RUNTIME_FLASH_BYTES } from '../codegen/footprint-data';
 import { evaluateSchedule, scheduleArenaPlan, scheduleContext, scheduledLive, type ScheduleContext, type ScheduleCost } from '../schedule/cost';
@@ -50,8 +51,11 @@ export interface ModelReport {
   schedule: ScheduleReport | null;
   /** Live bytes per execution step with the schedule (largest tile in the stage); null without one. */
   scheduledLive: number[] | null;
-  /** The arena as planned for the schedule in force (layer by layer without one): one rectangle per buffer. */
+  /** The arena as planned for the schedule in force (layer by layer without one): one rectangle per buffer. With
+   *  several RAM regions, each rectangle's offset is inside its region's arena. */
   arenaLayout: ArenaRect[];
+  /** A target with several RAM regions: the arena's plan per region (ramRegions order); null otherwise. */
+  regionPlan: RegionPlanRow[] | null;
   scheduleWhy: string;
   /** Pareto schedules (best first), at most MAX_CANDIDATES. */
   candidates: ScheduleReport[];
@@ -70,9 +74,29 @@ export interface ModelReport {
   tflmOptimizedWhy: string | null;
 }
 
+/** The arena's part in one memory region. */
+export interface RegionPlanRow {
+  name: string;
+  speed: SpeedClass;
+  /** The region's size, and what the arena may take of it (less the reserve and static data in the system region). */
+  bytes: number;
+  capacity: number;
+  arenaBytes: number;
+  /** The most bytes of the buffers placed here that are alive at one step. */
+  lowerBound: number;
+  /** How many buffers live here. */
+  buffers: number;
+}
+
 /** A buffer in the arena: bytes [offset, offset + size) from step `first` to step `last`. */
 export interface ArenaRect {
   name: string;
+  /** The plan buffer it stores (whole, or one tile's part in the patch stage). */
+  buffer: number;
+  /** Index of its memory region in the target's RAM regions (0 with one region). */
+  region: number;
+  /** Steps that read or write it: the region planner puts the most bytes × accesses in the fastest region. */
+  accesses: number;
   offset: number;
   size: number;
   first: number;
@@ -81,20 +105,46 @@ export interface ArenaRect {
 }
 
 export const MAX_CANDIDATES = 6;
+/** Patch schedules spread over a multi-region target's regions to find the fixes that fit each region. */
+const MAX_REGION_CHECKS = 6;
 
-function perLayerLayout(a: Analysis): ArenaRect[] {
-  return a.buffers.map((b) => ({ name: b.name, offset: b.offset, size: alignUp(b.bytes, ARENA_ALIGNMENT), first: b.firstOp, last: b.lastOp, kind: 'tensor' as const }));
+function perLayerLayout(a: Analysis, plan: ExecPlan): ArenaRect[] {
+  const access = accessCounts(plan);
+  return a.buffers.map((b, i) => ({ name: b.name, buffer: i, region: 0, accesses: access[i] ?? 1, offset: b.offset, size: alignUp(b.bytes, ARENA_ALIGNMENT), first: b.firstOp, last: b.lastOp, kind: 'tensor' as const }));
 }
 
 function scheduleLayout(ctx: ScheduleContext, cost: ScheduleCost): ArenaRect[] {
   const p = scheduleArenaPlan(ctx, cost);
+  const access = accessCounts(ctx.plan);
   const st = ctx.stages[cost.split];
   const output = st && st.ok ? st.stage.output : -1;
   return p.rects.map((r) => {
     const b = ctx.plan.buffers[r.buffer]!;
     const name = ctx.graph.tensors[b.tensors[0]!]?.name ?? `buffer ${r.buffer}`;
-    return { name, offset: r.offset, size: r.size, first: r.start, last: r.end, kind: r.tile ? 'tile buffer' as const : b.tensors.includes(output) ? 'stage output' as const : 'tensor' as const };
+    return { name, buffer: r.buffer, region: 0, accesses: access[r.buffer] ?? 1, offset: r.offset, size: r.size, first: r.start, last: r.end, kind: r.tile ? 'tile buffer' as const : b.tensors.includes(output) ? 'stage output' as const : 'tensor' as const };
   });
+}
+
+/** The layout spread over the target's RAM regions as the C export spreads it (the same planner, the same items):
+ *  the rectangles with their region and offset in it, and the plan per region. `staticBytes`: the firmware's RAM
+ *  besides the arena (in the system region). */
+export function regionLayout(target: McuTarget, rects: readonly ArenaRect[], staticBytes: number): { rects: ArenaRect[]; rows: RegionPlanRow[]; fits: boolean } {
+  const specs = arenaRegionSpecs(target, staticBytes);
+  const placed = planRegions(rects.map((r) => ({ size: r.size, start: r.first, end: r.last })), specs.map((x) => x.spec), rects.map((r) => r.size * r.accesses));
+  const regions = ramRegions(target);
+  const rows: RegionPlanRow[] = regions.map((r, i) => {
+    const k = specs.findIndex((x) => x.ram === i);
+    return { name: r.name, speed: r.speed, bytes: r.bytes, capacity: k >= 0 ? Math.max(0, specs[k]!.spec.capacity) : 0,
+      arenaBytes: k >= 0 ? placed.sizes[k]! : 0, lowerBound: k >= 0 ? placed.lowerBounds[k]! : 0, buffers: placed.region.filter((x) => x === k && k >= 0).length };
+  });
+  return { rects: rects.map((r, i) => ({ ...r, region: specs[placed.region[i]!]?.ram ?? 0, offset: placed.offsets[i]! })), rows, fits: placed.fits };
+}
+
+/** The verdict's placement from the export's footprint: its arena per region, the input buffer as static data. */
+function footprintPlacement(target: McuTarget, fw: Footprint): RamPlacement {
+  const arena = ramRegions(target).map(() => 0);
+  for (const part of fw.arenaParts) arena[part.ram] = (arena[part.ram] ?? 0) + part.bytes;
+  return { arena, staticBytes: fw.inputBufferBytes };
 }
 
 const kib = formatBytes;
@@ -124,10 +174,15 @@ function appliedSchedule(ctx: ScheduleContext, eff: Effective, perLayerArena: nu
   // Fixes for an SRAM error: schedules whose arena fits, least overhead first (ignoring the limit, which the title
   // shows). The Pareto set does not depend on the limit: only the choice of `best` does.
   const budget = target ? target.sramBytes - target.reserveBytes : -1;
+  // With several RAM regions the arena must fit each: the candidate's buffers are spread as the export would.
+  // (At most MAX_REGION_CHECKS candidates are spread; the others are not offered.)
+  let checks = 0;
+  const regionsHold = (c: ScheduleCost): boolean => !target || !isMultiRegion(target)
+    || (checks++ < MAX_REGION_CHECKS && regionLayout(target, scheduleLayout(ctx, c), staticGuess(ctx.graph, eff, ctx.plan)).fits);
   const fixes = found.pareto
     .filter((c) => c.peakBytes <= budget)
     .sort((a, b) => a.overhead.modelExact - b.overhead.modelExact)
-    .slice(0, 3)
+    .reduce<ScheduleCost[]>((kept, c) => (kept.length < 3 && regionsHold(c) ? [...kept, c] : kept), [])
     .map((c) => describeSchedule(ctx, c))
     .filter((r) => r.arenaBytes <= budget);
   const from = eff.origins.schedule === 'flag' ? 'as given on the command line' : eff.origins.schedule === 'deployment' ? 'as given in the deployment file' : 'as given';
@@ -165,15 +220,23 @@ export interface TargetOverview {
 
 export function targetsOverview(r: ModelReport, targets: readonly McuTarget[]): TargetOverview[] {
   const cur = r.fit;
-  const ram = cur ? cur.sramNeeded - cur.target.reserveBytes : (r.firmware?.ramBytes ?? r.analysis.arenaBytes);
+  const tflm = r.effective.runtime === 'tflm';
+  const arenaNow = r.schedule ? r.schedule.arenaBytes : r.analysis.arenaBytes;
+  const staticBytes = r.firmware?.inputBufferBytes ?? 0;
+  // The firmware's RAM as one arena (the report's own target may have spread it over regions).
+  const ram = tflm && cur ? cur.sramNeeded - cur.target.reserveBytes : cur || r.firmware ? arenaNow + staticBytes : r.analysis.arenaBytes;
   const flash = cur ? cur.flashNeeded : (r.firmware?.flashBytes ?? r.analysis.flashBytes + RUNTIME_FLASH_BYTES);
   const complete = cur ? cur.complete : r.analysis.complete;
-  const arenaNow = r.schedule ? r.schedule.arenaBytes : r.analysis.arenaBytes;
-  const best = r.effective.runtime === 'tflm' || r.candidates.length === 0 ? null : Math.min(...r.candidates.map((c) => c.arenaBytes));
+  const best = tflm || r.candidates.length === 0 ? null : Math.min(...r.candidates.map((c) => c.arenaBytes));
   return targets.map((target) => {
-    const fit = evaluateFit(target, ram, flash, complete, cur?.unknown);
+    // Several regions: the arena in force spread over them as the export would (TFLM's arena stays one block).
+    const spread = !tflm && isMultiRegion(target) ? regionLayout(target, r.arenaLayout, staticBytes) : null;
+    const arena = spread ? spread.rows.map((x) => x.arenaBytes) : null;
+    const fit = arena
+      ? evaluateFit(target, staticBytes + arena.reduce((a, b) => a + b, 0), flash, complete, cur?.unknown, { arena, staticBytes })
+      : evaluateFit(target, ram, flash, complete, cur?.unknown);
     const scheduleArenaBytes = !fit.sramFits && best !== null && best < arenaNow ? best : null;
-    const scheduleFits = scheduleArenaBytes !== null && fit.flashFits && complete && ram - arenaNow + scheduleArenaBytes + target.reserveBytes <= target.sramBytes;
+    const scheduleFits = scheduleArenaBytes !== null && fit.flashFits && complete && !isMultiRegion(target) && ram - arenaNow + scheduleArenaBytes + target.reserveBytes <= target.sramBytes;
     return { target, fit, scheduleArenaBytes, scheduleFits };
   });
 }
@@ -194,14 +257,17 @@ export function fitChoices(r: ModelReport): FitChoice[] {
   if (!fit || fit.status === 'fits') return [];
   const t = fit.target;
   const arenaNow = r.schedule ? r.schedule.arenaBytes : r.analysis.arenaBytes;
+  // Several RAM regions: a schedule fits when the report's fixes (checked region by region) include it.
+  const checked = fit.regions.length > 1 ? new Set(r.findings.flatMap((f) => f.fixes ?? []).map((x) => JSON.stringify(x.schedule))) : null;
   const out: FitChoice[] = r.effective.runtime === 'tflm' ? [] : r.candidates
     .filter((c) => c.arenaBytes < arenaNow)
     .map((c) => {
       const need = fit.sramNeeded - arenaNow + c.arenaBytes;
-      const fits = need <= t.sramBytes && fit.flashFits && fit.complete;
+      const ramFits = checked ? checked.has(JSON.stringify(scheduleSetting(c))) : need <= t.sramBytes;
+      const fits = ramFits && fit.flashFits && fit.complete;
       return {
         title: scheduleTitle(c),
-        detail: `SRAM ${bytes(need)} of ${bytes(t.sramBytes)}: ${fits ? `fits ${t.name}` : need <= t.sramBytes ? `SRAM fits, but ${fit.flashFits ? 'the analysis is incomplete' : 'Flash does not'}` : `still ${bytes(need - t.sramBytes)} over`} (arena ${bytes(c.arenaBytes)})`,
+        detail: `SRAM ${bytes(need)} of ${bytes(t.sramBytes)}: ${fits ? `fits ${t.name}` : ramFits ? `SRAM fits, but ${fit.flashFits ? 'the analysis is incomplete' : 'Flash does not'}` : need > t.sramBytes ? `still ${bytes(need - t.sramBytes)} over` : 'a memory region is still over'} (arena ${bytes(c.arenaBytes)})`,
         action: { schedule: scheduleSetting(c) },
         fits,
       };
@@ -218,10 +284,28 @@ export function fitChoices(r: ModelReport): FitChoice[] {
 export function firmwareFit(
   graph: Graph, eff: Effective, analysis: Analysis, schedule: ScheduleCost | null, arenaBytes: number, context?: ScheduleContext,
 ): { firmware: Footprint | string; fit: FitResult | null } {
-  const r = firmwareFootprint(graph, { conventions: eff.conventions, schedule: schedule ? { split: schedule.split, p: schedule.p, q: schedule.q } : null, ...(context ? { context } : {}) });
+  const t = eff.target;
+  const r = firmwareFootprint(graph, { conventions: eff.conventions, schedule: schedule ? { split: schedule.split, p: schedule.p, q: schedule.q } : null, target: t, ...(context ? { context } : {}) });
   const firmware = r.ok ? r.value : r.error.message;
   const [ram, flash] = r.ok ? [r.value.ramBytes, r.value.flashBytes] : [arenaBytes, analysis.flashBytes + RUNTIME_FLASH_BYTES];
-  return { firmware, fit: eff.target ? evaluateFit(eff.target, ram, flash, analysis.complete) : null };
+  const placement = t && isMultiRegion(t) ? (r.ok ? footprintPlacement(t, r.value) : analysisPlacement(graph, eff, analysis, t, schedule, context)) : undefined;
+  return { firmware, fit: t ? evaluateFit(t, ram, flash, analysis.complete, undefined, placement) : null };
+}
+
+/** The firmware's RAM besides the arena as the export has it: the caller's input buffer when the input is not in
+ *  the arena. */
+function staticGuess(graph: Graph, eff: Effective, plan: ExecPlan): number {
+  const conventions = { ...DEFAULT_CONVENTIONS, ...eff.conventions };
+  return conventions.countInput || graph.inputs.length === 0 ? 0 : plan.tensorBytes(graph.inputs[0]!);
+}
+
+/** When the model does not export: the arena in force spread over the regions as the export would, the input
+ *  outside the arena counted as static data. */
+function analysisPlacement(graph: Graph, eff: Effective, analysis: Analysis, t: McuTarget, schedule: ScheduleCost | null, context?: ScheduleContext): RamPlacement {
+  const plan = context?.plan ?? buildExecPlan(graph, { ...DEFAULT_CONVENTIONS, ...eff.conventions });
+  const staticBytes = staticGuess(graph, eff, plan);
+  const rects = schedule && context ? scheduleLayout(context, schedule) : perLayerLayout(analysis, plan);
+  return { arena: regionLayout(t, rects, staticBytes).rows.map((r) => r.arenaBytes), staticBytes };
 }
 
 /** How many unsized operators a finding names before "and N more". */
@@ -252,7 +336,7 @@ function tflmFigures(graph: Graph, plan: ExecPlan): TflmFigures {
 }
 
 /** The report with runtime "tflm": TFLM runs the .tflite file layer by layer, with its own arena. */
-function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysis: Analysis, figures: TflmFigures): ModelReport {
+function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysis: Analysis, plan: ExecPlan, figures: TflmFigures): ModelReport {
   const { tflm, tflmWhy } = figures;
   const fit = tflmFit(graph, eff, tflm, tflmWhy);
   const t = eff.target;
@@ -271,7 +355,7 @@ function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysi
   }
   if (!tflm) findings.push({ severity: 'warning', code: 'tflm', step: null, message: `INCOMPLETE: TFLM's arena is not predicted: ${tflmWhy}` });
   else if (t && fit && fit.status === 'incomplete') findings.push({ severity: 'warning', code: 'tflm', step: null, message: `INCOMPLETE: TFLM's arena fits ${t.name} (${bytes(fit.sramNeeded)} with the reserve), and the model file takes ${bytes(fit.flashNeeded)} of its Flash; TFLM's own code in Flash is not measured, so no verdict says it fits` });
-  return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit: fit, fit, schedule: null, scheduledLive: null, arenaLayout: perLayerLayout(analysis),
+  return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit: fit, fit, schedule: null, scheduledLive: null, arenaLayout: perLayerLayout(analysis, plan), regionPlan: null,
     scheduleWhy: 'layer by layer (runtime "tflm")', candidates: [], findings, firmware: null, firmwareWhy: 'runtime "tflm": the C export is not used', ...figures };
 }
 
@@ -279,7 +363,7 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
   // TFLM runs the file layer by layer: no schedule context to build.
   if (eff.runtime === 'tflm') {
     const plan = buildExecPlan(graph, { ...DEFAULT_CONVENTIONS, ...eff.conventions });
-    return tflmModelReport(graph, fileName, eff, analyzeGraph(graph, eff.conventions, plan), tflmFigures(graph, plan));
+    return tflmModelReport(graph, fileName, eff, analyzeGraph(graph, eff.conventions, plan), plan, tflmFigures(graph, plan));
   }
   // One execution plan for the analysis, the schedule search, the TFLM operator-order search and the C lowering the
   // verdict counts.
@@ -297,8 +381,18 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
   for (const p of eff.problems) findings.push({ severity: 'warning', code: 'deployment', message: `deployment file${p.path ? ` (${p.path})` : ''}: ${p.message}`, step: null });
   if (applied.error) findings.push({ severity: 'warning', code: 'schedule', message: applied.error, step: null });
   const atLeast = analysis.complete ? '' : 'at least ';
+  const layout = applied.cost ? scheduleLayout(ctx, applied.cost) : perLayerLayout(analysis, ctx.plan);
+  const staticBytes = typeof fw !== 'string' ? fw.inputBufferBytes : staticGuess(graph, eff, ctx.plan);
+  const regioned = t && isMultiRegion(t) ? regionLayout(t, layout, staticBytes) : null;
 
-  if (t && fit && perLayerFit && !fit.sramFits) {
+  if (t && fit && perLayerFit && !fit.sramFits && fit.regions.length > 1) {
+    const over = fit.regions.filter((r) => !r.fits).map((r) => `${r.name} needs ${atLeast}${bytes(r.needed)} of ${bytes(r.bytes)}${r.reserveBytes ? ` (reserve ${bytes(r.reserveBytes)} included)` : ''}`);
+    findings.push({
+      severity: 'error', code: 'sram', step: null,
+      message: `the arena${applied.report ? ' with the patch schedule' : ''} does not fit ${t.name}'s memory regions: ${over.join('; ')}${fit.sramNeeded > t.sramBytes ? ` (${atLeast}${bytes(fit.sramNeeded)} in all, ${bytes(t.sramBytes)} of RAM)` : ''}`,
+      fixes: applied.fixes.map((r) => ({ title: scheduleTitle(r), schedule: scheduleSetting(r) })),
+    });
+  } else if (t && fit && perLayerFit && !fit.sramFits) {
     const s = applied.report;
     const peakStep = s ? s.peakOp.index : analysis.peakStep;
     const row = analysis.ops[peakStep];
@@ -331,7 +425,7 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
   if (incomplete) findings.push(incomplete);
   return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit, fit, schedule: applied.report,
     scheduledLive: applied.cost ? scheduledLive(ctx, applied.cost) : null,
-    arenaLayout: applied.cost ? scheduleLayout(ctx, applied.cost) : perLayerLayout(analysis), scheduleWhy: applied.why, candidates: applied.candidates, findings,
+    arenaLayout: regioned ? regioned.rects : layout, regionPlan: regioned ? regioned.rows : null, scheduleWhy: applied.why, candidates: applied.candidates, findings,
     firmware: typeof fw === 'string' ? null : fw, firmwareWhy: typeof fw === 'string' ? fw : 'the C export with the schedule in force', ...figures };
 }
 
