@@ -27,7 +27,10 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
   mkdirSync(RESULTS, { recursive: true });
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({
-    'mcuMemory.customTargets': [{ name: 'Tiny32K', sram: '32KiB', flash: '512KiB' }],
+    'mcuMemory.customTargets': [
+      { name: 'Tiny32K', sram: '32KiB', flash: '512KiB' },
+      { name: 'TwoRegions', flash: '1M', regions: [{ name: 'DTCM', size: '8K', speed: 'tcm' }, { name: 'SRAM', size: '64K' }] },
+    ],
     // Room for the Memory View in the screenshots.
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
     'chat.disableAIFeatures': true,
@@ -210,6 +213,20 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await page.keyboard.press('Enter');
       await page.locator('.statusbar-item', { hasText: /Tiny32K · (1\d|2\d|3[0-2])\/32 KiB$/ }).waitFor();
       await view.locator('vscode-button', { hasText: 'Make It Fit…' }).waitFor({ state: 'detached' });
+    });
+
+    await step('a target with two RAM regions: one gauge per region, the arena view stacked by region', async () => {
+      await page.locator('.statusbar-item', { hasText: 'Tiny32K' }).click();
+      await page.locator('.quick-input-widget').waitFor({ state: 'visible' });
+      await page.keyboard.type('TwoRegions');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'TwoRegions' }).first().waitFor();
+      await page.keyboard.press('Enter');
+      await view.locator('h2', { hasText: 'Target TwoRegions' }).waitFor();
+      const rows = await view.locator('table.gauges tbody tr th').allInnerTexts();
+      assert.deepEqual(rows.map((r) => r.replace(/\s+/g, ' ').trim()), ['DTCM tcm', 'SRAM sram', 'Flash']);
+      await view.locator('canvas#arena[data-regions="DTCM,SRAM"]').waitFor();
+      await view.locator('table.gauges').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(RESULTS, 'memory-view-regions.png') });
     });
 
     await step('a float model offers the as-int8 what-if in one click, and back', async () => {

@@ -1,5 +1,5 @@
 // Human output: a per-layer table and a summary, conventions always printed.
-import { formatShape, printable, scheduleRefText, verdictText, type Effective, type Graph, type McuTarget, type ModelReport, type ScheduleReport, type SettingOrigin, type StepRef } from '../core/index';
+import { flashRegions, formatShape, isMultiRegion, printable, ramRegions, scheduleRefText, verdictText, type Effective, type Graph, type McuTarget, type ModelReport, type ScheduleReport, type SettingOrigin, type StepRef } from '../core/index';
 import type { ScheduleJson } from '../core/index';
 import { formatBytes, formatCount } from '../core/units';
 
@@ -124,8 +124,16 @@ function tflmLines(r: ModelReport): string[] {
 
 export function renderTargets(targets: readonly McuTarget[]): string {
   const rows = [['target', 'core', 'SRAM', 'Flash', 'notes']];
-  for (const t of targets) rows.push([t.name, t.core, formatBytes(t.sramBytes), formatBytes(t.flashBytes), t.notes ?? '']);
-  return `${table(rows, new Set([2, 3]))}\n\nCustom targets: --custom-target NAME:SRAM:FLASH[:RESERVE] (e.g. myboard:256K:1M:16K)`;
+  for (const t of targets) {
+    rows.push([t.name, t.core, formatBytes(t.sramBytes), formatBytes(t.flashBytes), t.notes ?? '']);
+    // Several regions: one row each, under the target.
+    if (isMultiRegion(t)) {
+      for (const r of [...ramRegions(t), ...flashRegions(t)]) {
+        rows.push([`  ${r.name}`, r.kind === 'ram' ? `${r.speed}${r.arena ? '' : ', no arena'}` : 'flash', r.kind === 'ram' ? formatBytes(r.bytes) : '', r.kind === 'flash' ? formatBytes(r.bytes) : '', `at 0x${r.address.toString(16).padStart(8, '0')}`]);
+      }
+    }
+  }
+  return `${table(rows, new Set([2, 3]))}\n\nCustom targets: --custom-target NAME:SRAM:FLASH[:RESERVE] (e.g. myboard:256K:1M:16K); with memory regions, in the deployment file: {"target": {"name", "flash", "regions": [{"name", "size", "speed", "address"}, …]}}`;
 }
 
 const pct = (f: number): string => `${f >= 0 ? '+' : ''}${(f * 100).toFixed(1)}%`;

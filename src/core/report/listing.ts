@@ -104,6 +104,15 @@ export function reportMarkdown(r: ModelReport): string {
   out.push(`| Flash (weights) | ${least}${n(a.flashBytes)} B | ${least}${n(a.flashBytes)} B |`);
   if (r.perLayerFit && r.fit && t) out.push(`| verdict for ${md(t.name)} | ${verdictText(r.perLayerFit)} | ${r.schedule ? verdictText(r.fit) : '—'} |`);
   out.push('');
+  if (r.fit && r.fit.regions.length > 1) {
+    // The Build Analyzer's rows: one per RAM region, with the arena's part there and its lower bound.
+    out.push('| RAM region | speed | needed | size | arena part | its lower bound | buffers | |', '|---|---|---:|---:|---:|---:|---:|---|');
+    r.fit.regions.forEach((x, i) => {
+      const p = r.regionPlan?.[i];
+      out.push(`| ${md(x.name)} | ${x.speed} | ${least}${n(x.needed)} B | ${n(x.bytes)} B | ${p ? `${n(p.arenaBytes)} B` : '—'} | ${p ? `${n(p.lowerBound)} B` : '—'} | ${p ? p.buffers : '—'} | ${x.fits ? 'fits' : '**over**'} |`);
+    });
+    out.push('');
+  }
   out.push(`Schedule: ${r.schedule ? `${r.schedule.tiles.join('×')} tiles after #${r.schedule.split.index} ${md(r.schedule.split.op)} '${md(r.schedule.split.name)}'` : 'none'} — ${md(r.scheduleWhy)}.`);
   out.push('');
   if (a.format === 'tflite') {
