@@ -492,6 +492,7 @@ export function emitFiles(p: Program, o: EmitOptions): GeneratedFile[] {
     { path: 'startup.c', text: STARTUP },
     { path: 'board.ld', text: boardLd(p, o) },
     { path: 'Makefile', text: makefile(o) },
-    ...projectFiles({ source: o.source, arenaBytes: p.arenaBytes, weightsBytes: wb, inputInArena: p.inputOffset >= 0, inputCount: p.inputs.length, outputCount: p.outputs.length }),
+    ...projectFiles({ source: o.source, arenaBytes: p.arenaBytes, weightsBytes: wb, inputInArena: p.inputOffset >= 0, inputCount: p.inputs.length, outputCount: p.outputs.length,
+      ...(p.arenas.length > 1 ? { extraArenas: p.arenas.slice(1).map((a, i) => ({ section: `.mm_arena.${i + 1}`, region: a.region, bytes: a.bytes })) } : {}) }),
   ];
 }
