@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lowerBound, planArena, type PlanItem } from '../../src/core/analysis/planner';
 import { planRegions, type RegionSpec } from '../../src/core/analysis/regions';
-import { BUILTIN_TARGETS, findTarget, ramRegions, codegenOptionsFor, runPipeline, parseDeployment, customTarget, type ModelReport } from '../../src/core/index';
+import { BUILTIN_TARGETS, findTarget, generateC, ramRegions, codegenOptionsFor, runPipeline, parseDeployment, customTarget, type ModelReport } from '../../src/core/index';
 import { exampleModel } from '../../src/core/testing/examples';
 import { memoryViewData } from '../../src/shared/view-model';
 import { bytesOf, generate, HAVE_ARM, HAVE_CC, make, parseValues, randomInt8, runHost, tempDir } from '../codegen-helpers';
@@ -181,6 +181,26 @@ test('regions: the report judges each region, its arena view and plan are the ex
   const err = small.findings.find((f) => f.code === 'sram');
   assert.ok(err);
   assert.match(err.message, /PSRAM needs [\d,]+ B of 2,048 B/);
+});
+
+test('regions: a system region the arena may not use: the whole arena goes to the other region, in its own section', () => {
+  const { report, graph } = exampleReport(JSON.stringify({ target: { name: 'no-arena-dtcm', flash: '4M', regions: [
+    { name: 'DTCM', size: '16K', speed: 'tcm', arena: false }, { name: 'SRAM', size: '1M', address: '0x20100000' }] } }));
+  const fit = report.fit!;
+  assert.equal(fit.status, 'fits');
+  assert.deepEqual(fit.regions.map((r) => r.plannedBytes), [0, report.analysis.arenaBytes]);
+  assert.equal(fit.regions[0]!.needed, fit.target.reserveBytes, 'the system region holds the reserve only');
+  assert.deepEqual(report.firmware!.arenaParts.map((p) => p.ram), [1]);
+  const r = generateC(graph, codegenOptionsFor(report));
+  assert.ok(r.ok);
+  const file = (name: string): string => r.value.files.find((f) => f.path === name)!.text;
+  assert.match(file('src/model.c'), /mm_arena __attribute__\(\(section\("\.mm_arena\.0"\)\)\)/);
+  assert.match(file('board.ld'), /RAM0 +\(rwx\) : ORIGIN = 0x20100000, LENGTH = 1048576/);
+  assert.match(file('board.ld'), /\.mm_arena\.0 \(NOLOAD\) : \{ \. = ALIGN\(8\); KEEP\(\*\(\.mm_arena\.0\)\) \} > RAM0/);
+  assert.match(file('README.md'), /`\.mm_arena\.0` \| SRAM/);
+  // No RAM region for the arena at all: a problem, not a target that silently plans nothing.
+  const none = parseDeployment(JSON.stringify({ target: { name: 'x', flash: '1M', regions: [{ name: 'A', size: '1K', arena: false }] } }));
+  assert.match(none.problems.map((p) => p.message).join(';'), /the arena may use none of the RAM regions/);
 });
 
 test('regions: the two-region export runs under QEMU (mps2-an386: SRAM at 0x20000000, PSRAM at 0x21000000) with the single-region output; a region too small does not link', { skip: HAVE_ARM && HAVE_CC ? false : 'arm-none-eabi-gcc, qemu-system-arm or cc missing', timeout: 600_000 }, () => {

@@ -356,7 +356,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
   // ---- several memory regions: one arena per region, global offsets (part k starts where part k−1 ends) ----
   let arenas: ArenaPart[] = [{ region: 'SRAM', ram: 0, base: 0, bytes: arenaBytes }];
-  if (options.regions && options.regions.length > 1) {
+  if (options.regions && (options.regions.length > 1 || options.regions.some((r) => r.ram !== 0))) {
     const regions = options.regions;
     const staticBytes = inputInArena ? 0 : input.bytes;
     const specs = regions.map((r) => ({ ...r.spec, capacity: r.spec.capacity - (r.ram === 0 ? staticBytes : 0) }));

@@ -118,6 +118,10 @@ function parseRegions(raw: unknown, path: string, problems: DeploymentProblem[])
     out.push({ name: r.name, size: r.size as string | number, ...(r.kind !== undefined ? { kind: r.kind as 'ram' | 'flash' } : {}), ...(r.speed !== undefined ? { speed: r.speed as SpeedClass } : {}),
       ...(typeof r.arena === 'boolean' ? { arena: r.arena } : {}), ...(r.address !== undefined ? { address: r.address as string | number } : {}) });
   });
+  if (ok && out.some((r) => r.kind !== 'flash') && !out.some((r) => r.kind !== 'flash' && r.arena !== false)) {
+    problems.push({ path, message: 'the arena may use none of the RAM regions: give at least one "arena": true' });
+    return undefined;
+  }
   return ok ? out : undefined;
 }
 
