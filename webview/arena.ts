@@ -60,7 +60,7 @@ export function drawArena(canvas: HTMLCanvasElement, tip: HTMLElement, a: Memory
       ctx.lineTo(left + plotW, y(g.base));
       ctx.stroke();
       ctx.fillStyle = text;
-      if (g.bytes > 0) ctx.fillText(`${g.name}: ${formatBytes(g.bytes)}`, left + 4, y(g.base) - 3);
+      if (g.bytes > 0) ctx.fillText(`${g.name}: ${formatBytes(g.bytes)}${g.lowerBound < g.bytes ? ` (lower bound ${formatBytes(g.lowerBound)})` : ' (at its lower bound)'}`, left + 4, y(g.base) - 3);
     }
     ctx.textAlign = 'center';
   }

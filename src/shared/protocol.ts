@@ -48,7 +48,7 @@ export interface CandidateView {
 export interface ArenaRectView { name: string; offset: number; size: number; first: number; last: number; kind: 'tensor' | 'tile buffer' | 'stage output'; region: number }
 
 /** One region's part of the arena view: drawn from `base` up, `bytes` high. */
-export interface ArenaRegionView { name: string; base: number; bytes: number }
+export interface ArenaRegionView { name: string; base: number; bytes: number; lowerBound: number }
 
 export const MAX_ARENA_RECTS = 1500;
 

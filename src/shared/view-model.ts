@@ -59,8 +59,8 @@ function arenaView(r: ModelReport): MemoryViewData['arena'] {
   const plan = r.regionPlan;
   let base = 0;
   const regions = plan
-    ? plan.map((p) => { const v = { name: p.name, base, bytes: p.arenaBytes }; base += p.arenaBytes; return v; })
-    : [{ name: 'arena', base: 0, bytes: all.reduce((m, x) => Math.max(m, x.offset + x.size), 0) }];
+    ? plan.map((p) => { const v = { name: p.name, base, bytes: p.arenaBytes, lowerBound: p.lowerBound }; base += p.arenaBytes; return v; })
+    : [{ name: 'arena', base: 0, bytes: all.reduce((m, x) => Math.max(m, x.offset + x.size), 0), lowerBound: r.schedule ? 0 : r.analysis.lowerBoundBytes }];
   const sizeBytes = regions.reduce((m, x) => Math.max(m, x.base + x.bytes), 0);
   return {
     sizeBytes, steps: r.analysis.ops.length, peakStep: r.schedule ? r.schedule.peakOp.index : r.analysis.peakStep,
