@@ -2,7 +2,8 @@
 // whole or tile by tile on the exact regions the scheduler derives.
 import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
-import { spatialAxes, tileRegions, type Graph, type Op, type ScheduleContext } from '../../src/core/index';
+import { regionRules, spatialAxes, tileRegions, type Graph, type Op, type ScheduleContext } from '../../src/core/index';
+import { rowsNeeded } from '../../src/core/schedule/stream';
 import { scheduleBands } from '../../src/core/index';
 
 /**
@@ -75,7 +76,7 @@ export function chain(format: 'onnx' | 'tflite'): Uint8Array {
 }
 
 /** A tensor region held by the interpreter: channels × rows × columns starting at (h0, w0). */
-interface Region {
+export interface Region {
   h0: number;
   w0: number;
   hn: number;
@@ -108,7 +109,7 @@ function activate(op: Op, v: number): number {
 }
 
 /** Runs one file operator over `out` (rows [h0,h1), cols [w0,w1)) of its output. */
-function runOp(graph: Graph, op: Op, env: Map<number, Region>, out: { h: [number, number]; w: [number, number] }): Region {
+export function runOp(graph: Graph, op: Op, env: Map<number, Region>, out: { h: [number, number]; w: [number, number] }): Region {
   const y = op.outputs[0]!;
   const { C } = dimsOf(graph, y);
   const r: Region = { h0: out.h[0], w0: out.w[0], hn: out.h[1] - out.h[0], wn: out.w[1] - out.w[0], c: C, data: new Float64Array(0) };
@@ -174,7 +175,7 @@ function runOp(graph: Graph, op: Op, env: Map<number, Region>, out: { h: [number
   return r;
 }
 
-function inputRegion(graph: Graph, t: number): Region {
+export function inputRegion(graph: Graph, t: number): Region {
   const { H, W, C } = dimsOf(graph, t);
   const data = new Float64Array(C * H * W).map((_, i) => ((i * 37) % 23) / 4 - 2);
   return { h0: 0, w0: 0, hn: H, wn: W, c: C, data };
@@ -241,4 +242,124 @@ export function runTiled(ctx: ScheduleContext, split: number, p: number, q: numb
     }
   }
   return { output: full, writes };
+}
+
+/**
+ * Runs the steps before `seg` whole, then the segment row by row in the order the stream scheduler gives, every tensor
+ * it produces that does not stay whole held in a ring of `ringRows` rows (row r in slot r mod rows; a row pushed out
+ * and read again throws MissingPixel). Returns the whole tensors the segment produces.
+ */
+export function runStreamed(ctx: ScheduleContext, seg: { first: number; last: number }, events: readonly { op: number; row: number }[], ringRows: ReadonlyMap<number, number>): Map<number, Region> {
+  const { graph } = ctx;
+  const env = new Map<number, Region>();
+  for (const t of graph.inputs) env.set(t, inputRegion(graph, t));
+  const before = new Set(ctx.plan.steps.slice(0, seg.first).flatMap((s) => s.ops));
+  for (const op of graph.ops.filter((o) => before.has(o.index))) {
+    const { H, W } = dimsOf(graph, op.outputs[0]!);
+    env.set(op.outputs[0]!, runOp(graph, op, env, { h: [0, H], w: [0, W] }));
+  }
+  // Storage of the segment's tensors: rings (slot → row held) or whole (rows written so far).
+  const rings = new Map<number, { rows: number; slots: (Float64Array | null)[]; tags: number[]; last: number }>();
+  const wholes = new Map<number, { region: Region; written: Set<number> }>();
+  const storeOf = (t: number): void => {
+    if (rings.has(t) || wholes.has(t)) return;
+    const { H, W, C } = dimsOf(graph, t);
+    const rows = ringRows.get(t);
+    if (rows !== undefined) rings.set(t, { rows, slots: new Array(rows).fill(null), tags: new Array(rows).fill(-1), last: -1 });
+    else wholes.set(t, { region: { h0: 0, w0: 0, hn: H, wn: W, c: C, data: new Float64Array(C * H * W).fill(NaN) }, written: new Set() });
+  };
+  /** What an operator may read of tensor t now: the whole tensor, the rows written, or the rows its ring holds. */
+  const view = (t: number): Region | undefined => {
+    const ring = rings.get(t);
+    const whole = wholes.get(t);
+    if (!ring && !whole) return env.get(t);
+    const { H, W, C } = dimsOf(graph, t);
+    if (whole) {
+      const held = [...whole.written].sort((a, b) => a - b);
+      if (held.length === 0) return { h0: 0, w0: 0, hn: 0, wn: W, c: C, data: new Float64Array(0) };
+      const h0 = held[0]!;
+      const hn = held[held.length - 1]! - h0 + 1;
+      if (hn !== held.length) throw new Error('rows of a whole tensor written out of order');
+      const r: Region = { h0, w0: 0, hn, wn: W, c: C, data: new Float64Array(C * hn * W) };
+      for (let ch = 0; ch < C; ch++) for (let y = 0; y < hn; y++) for (let x = 0; x < W; x++) r.data[(ch * hn + y) * W + x] = whole.region.data[(ch * H + h0 + y) * W + x]!;
+      return r;
+    }
+    const g = ring!;
+    if (g.last < 0) return { h0: 0, w0: 0, hn: 0, wn: W, c: C, data: new Float64Array(0) };
+    const h0 = Math.max(0, g.last - g.rows + 1);
+    const hn = g.last - h0 + 1;
+    const r: Region = { h0, w0: 0, hn, wn: W, c: C, data: new Float64Array(C * hn * W) };
+    for (let y = h0; y <= g.last; y++) {
+      const slot = y % g.rows;
+      if (g.tags[slot] !== y) throw new MissingPixel(`ring of '${graph.tensors[t]!.name}' does not hold row ${y}`);
+      const row = g.slots[slot]!;
+      for (let ch = 0; ch < C; ch++) for (let x = 0; x < W; x++) r.data[(ch * hn + (y - h0)) * W + x] = row[ch * W + x]!;
+    }
+    return r;
+  };
+  // Tensors of a fused step that the plan never stores (virtual): not kept at all; the rows a reader needs are
+  // recomputed from their producer's inputs when read.
+  const segOps = new Set(ctx.plan.steps.slice(seg.first, seg.last + 1).flatMap((s) => s.ops));
+  const producerOf = new Map<number, Op>();
+  for (const o of graph.ops) if (segOps.has(o.index)) for (const t of o.outputs) producerOf.set(t, o);
+  const isVirtual = (t: number): boolean => producerOf.has(t) && (ctx.plan.bufferOf[t] ?? -1) < 0 && ringRows.has(t);
+  const inputsOf = (op: Op, row: number): Map<number, Region> => {
+    const local = new Map<number, Region>();
+    const rules = regionRules(graph, op);
+    if ('reason' in rules) throw new Error(rules.reason);
+    for (const { tensor: x, rule } of rules.inputs) {
+      if (isVirtual(x)) {
+        const { H, W, C } = dimsOf(graph, x);
+        const [lo, hi] = rowsNeeded(rule, row, H);
+        const p = producerOf.get(x)!;
+        if (hi <= lo) { local.set(x, { h0: lo, w0: 0, hn: 0, wn: W, c: C, data: new Float64Array(0) }); continue; }
+        // Recompute rows [lo, hi) of x one by one from what its inputs hold now.
+        const r: Region = { h0: lo, w0: 0, hn: hi - lo, wn: W, c: C, data: new Float64Array(C * (hi - lo) * W) };
+        for (let y = lo; y < hi; y++) {
+          const one = runOp(graph, p, inputsOf(p, y), { h: [y, y + 1], w: [0, W] });
+          for (let ch = 0; ch < C; ch++) for (let xx = 0; xx < W; xx++) r.data[(ch * r.hn + (y - lo)) * W + xx] = one.data[ch * W + xx]!;
+        }
+        local.set(x, r);
+        continue;
+      }
+      const v = view(x);
+      if (v) local.set(x, v);
+    }
+    return local;
+  };
+  for (const { op: oi, row } of events) {
+    const op = graph.ops[oi]!;
+    const y = op.outputs[0]!;
+    if (isVirtual(y)) continue; // computed when read
+    const local = inputsOf(op, row);
+    storeOf(y);
+    const { W, C } = dimsOf(graph, y);
+    const out = runOp(graph, op, local, { h: [row, row + 1], w: [0, W] });
+    const ring = rings.get(y);
+    if (ring) {
+      const slot = row % ring.rows;
+      ring.slots[slot] = Float64Array.from({ length: C * W }, (_, i) => out.data[i]!);
+      ring.tags[slot] = row;
+      ring.last = row;
+    } else {
+      const w = wholes.get(y)!;
+      const { H } = dimsOf(graph, y);
+      for (let ch = 0; ch < C; ch++) for (let x = 0; x < W; x++) w.region.data[(ch * H + row) * W + x] = out.data[ch * W + x]!;
+      w.written.add(row);
+    }
+  }
+  return new Map([...wholes].map(([t, w]) => [t, w.region]));
+}
+
+/** Runs every file operator whole; the environment of all tensors. */
+export function runAllWhole(ctx: ScheduleContext, upto: number): Map<number, Region> {
+  const { graph } = ctx;
+  const env = new Map<number, Region>();
+  for (const t of graph.inputs) env.set(t, inputRegion(graph, t));
+  const ids = new Set(ctx.plan.steps.slice(0, upto + 1).flatMap((s) => s.ops));
+  for (const op of graph.ops.filter((o) => ids.has(o.index))) {
+    const { H, W } = dimsOf(graph, op.outputs[0]!);
+    env.set(op.outputs[0]!, runOp(graph, op, env, { h: [0, H], w: [0, W] }));
+  }
+  return env;
 }

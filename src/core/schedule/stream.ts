@@ -1,0 +1,395 @@
+// Line-buffered execution (issue 13): runs of consecutive execution steps executed as one fused *stream* of rows, top
+// to bottom, without recomputation. Inside a segment every tensor that nothing outside it reads is held as a ring of
+// rows: just the rows its consumers still need (for a k×k window of stride s and dilation d about (k−1)·d + s rows);
+// the segment's inputs, its outputs and whatever is alive across it stay whole. MACs are the per-layer MACs (+0%).
+//
+// The rows are produced on demand: the segment's sinks (ops whose outputs leave the segment) are advanced one row at a
+// time, the one that is least advanced first; a row pulls the rows of its inputs it needs (window ops by kernel,
+// stride, dilation and padding; Pad shifts; elementwise ops the same row; a 1×1 broadcast input all of it), and a row
+// is freed once no consumer's next row needs it. The ring of a tensor is the most rows it holds at once in that order:
+// what a C implementation allocates, row r stored at slot r mod rows. `streamEvents` gives the order, so a test can
+// replay it on ring buffers of exactly these sizes (and one row fewer, which must fail).
+//
+// The search chooses segments minimising the plan's peak (a minimax path over the steps: each step is either run layer
+// by layer, with the per-layer live set, or inside a segment, whose peak is its whole buffers plus its rings).
+import { ARENA_ALIGNMENT } from '../analysis/conventions';
+import { alignUp, planArena, type PlanItem } from '../analysis/planner';
+import type { ScheduleContext } from './cost';
+import { regionRules, spatialDims, type RegionRule } from './geometry';
+
+/** One fused, row-streamed run of execution steps [first, last]. */
+export interface StreamSegment {
+  first: number;
+  last: number;
+}
+
+/** A tensor held as a ring of rows inside a segment. */
+export interface StreamRing {
+  tensor: number;
+  rows: number;
+  /** Rows × bytes per row (channels × width × element size, as the conventions count them). */
+  bytes: number;
+  /** Rows of the whole tensor. */
+  height: number;
+}
+
+export interface SegmentCost {
+  first: number;
+  last: number;
+  /** Whole buffers alive during the segment (its inputs, outputs and everything alive across it) plus the rings. */
+  peakBytes: number;
+  wholeBytes: number;
+  ringBytes: number;
+  rings: StreamRing[];
+  /** Plan buffers held whole during the segment. */
+  wholeBuffers: number[];
+  /** Kernel calls: one per row of every executed step in the segment. */
+  calls: number;
+}
+
+export type SegmentOrReason = { ok: true; cost: SegmentCost } | { ok: false; reason: string };
+
+/** One file operator of a segment with its H-axis rules. */
+interface StreamOp {
+  op: number;
+  /** The step it belongs to, and whether it is the step's executed (main) operator. */
+  step: number;
+  main: boolean;
+  outputs: number[];
+  height: number;
+  inputs: { tensor: number; rule: RegionRule }[];
+}
+
+/** Rows [lo, hi) of an input that output row r reads under a rule (H axis), clamped to [0, size). */
+export function rowsNeeded(rule: RegionRule, r: number, size: number): [number, number] {
+  switch (rule.kind) {
+    case 'window': {
+      const s = rule.strides[0], d = rule.dilations[0], k = rule.kernel[0], before = rule.before[0];
+      return [Math.max(0, r * s - before), Math.min(size, r * s - before + (k - 1) * d + 1)];
+    }
+    case 'shift': {
+      const y = r - rule.before[0];
+      // A row of the padding reads nothing: an empty range where the input begins (above) or ends (below).
+      return y < 0 ? [0, 0] : y >= size ? [size, size] : [y, y + 1];
+    }
+    case 'same':
+      return [r, r + 1];
+    case 'full':
+      return [0, size];
+  }
+}
+
+/** Per context: each step's file operators as stream operators (or why the step cannot stream), tensor heights and
+ *  the file operators reading each tensor. Built once: the search costs thousands of ranges. */
+interface StreamFacts {
+  steps: (StreamOp[] | string)[];
+  height: Map<number, number>;
+  readers: Map<number, number[]>;
+}
+const factsCache = new WeakMap<ScheduleContext, StreamFacts>();
+
+function factsOf(ctx: ScheduleContext): StreamFacts {
+  const cached = factsCache.get(ctx);
+  if (cached) return cached;
+  const { graph, plan } = ctx;
+  const height = new Map<number, number>();
+  const heightOf = (t: number): number => {
+    let h = height.get(t);
+    if (h === undefined) { h = spatialDims(graph, t)?.[0] ?? 1; height.set(t, h); }
+    return h;
+  };
+  const steps = plan.steps.map((step, s): StreamOp[] | string => {
+    const out: StreamOp[] = [];
+    for (const oi of [...step.ops].sort((a, b) => a - b)) {
+      const op = graph.ops[oi]!;
+      const r = regionRules(graph, op);
+      if ('reason' in r) return `step #${s}: ${r.reason}`;
+      if (!spatialDims(graph, op.outputs[0] ?? -1)) return `step #${s}: no spatial output`;
+      for (const t of [...r.outputs, ...r.inputs.map((i) => i.tensor)]) heightOf(t);
+      out.push({ op: oi, step: s, main: oi === step.main, outputs: r.outputs, height: heightOf(op.outputs[0]!), inputs: r.inputs });
+    }
+    return out;
+  });
+  const readers = new Map<number, number[]>();
+  for (const o of graph.ops) for (const t of new Set(o.inputs)) if (t >= 0) readers.set(t, [...(readers.get(t) ?? []), o.index]);
+  const facts = { steps, height, readers };
+  factsCache.set(ctx, facts);
+  return facts;
+}
+
+/** The segment's file operators with their rules, or why the steps cannot stream. */
+function segmentOps(ctx: ScheduleContext, seg: StreamSegment): StreamOp[] | string {
+  const { steps } = factsOf(ctx);
+  const out: StreamOp[] = [];
+  for (let s = seg.first; s <= seg.last; s++) {
+    const ops = steps[s]!;
+    if (typeof ops === 'string') return ops;
+    out.push(...ops);
+  }
+  return out;
+}
+
+/** What the simulation of a segment gives: ring rows per tensor and the order of the rows produced. */
+interface Simulation {
+  ringRows: Map<number, number>;
+  /** [op index in the segment, output row], in execution order. */
+  events: [number, number][];
+  /** Tensors produced in the segment that stay whole (read after it, graph outputs, variables). */
+  whole: Set<number>;
+}
+
+/** Tensors produced in the segment that something outside it reads (they stay whole). */
+function wholeTensors(ctx: ScheduleContext, seg: StreamSegment, ops: readonly StreamOp[]): Set<number> {
+  const { graph, plan } = ctx;
+  const inSeg = new Set(ops.map((o) => o.op));
+  const produced = new Set(ops.flatMap((o) => o.outputs));
+  const graphOutputs = new Set(graph.outputs);
+  const whole = new Set<number>();
+  for (const t of produced) {
+    if (graphOutputs.has(t) || graph.tensors[t]!.role === 'variable') { whole.add(t); continue; }
+    const b = plan.bufferOf[t] ?? -1;
+    if (b >= 0 && plan.buffers[b]!.end > seg.last) { whole.add(t); continue; }
+    if ((factsOf(ctx).readers.get(t) ?? []).some((o) => !inSeg.has(o))) whole.add(t);
+  }
+  return whole;
+}
+
+function simulate(ctx: ScheduleContext, seg: StreamSegment, ops: readonly StreamOp[], whole: Set<number> = wholeTensors(ctx, seg, ops)): Simulation {
+  // (`low` of a tensor: its first row still needed; rows below it are free.)
+  const producerOf = new Map<number, number>();
+  ops.forEach((o, i) => o.outputs.forEach((t) => producerOf.set(t, i)));
+  const consumers = new Map<number, { op: number; rule: RegionRule }[]>();
+  ops.forEach((o, i) => o.inputs.forEach(({ tensor, rule }) => {
+    if (!producerOf.has(tensor)) return;
+    const list = consumers.get(tensor) ?? [];
+    list.push({ op: i, rule });
+    consumers.set(tensor, list);
+  }));
+  const produced = new Int32Array(ops.length);
+  const low = new Map<number, number>();
+  const ringRows = new Map<number, number>();
+  const events: [number, number][] = [];
+  const heights = factsOf(ctx).height;
+  const height = (t: number): number => heights.get(t) ?? 1;
+
+  // Tensors computed inside a fused step are never stored (virtual): a row of one is recomputed from its inputs when
+  // read, so its inputs keep the rows behind every row of it still needed.
+  const plan = ctx.plan;
+  const virtual = (t: number): boolean => producerOf.has(t) && !whole.has(t) && (plan.bufferOf[t] ?? -1) < 0;
+  /** The first row of `t` that consumer `c` still reads: for its next output row, or, when its output is virtual, for
+   *  the oldest row of that output still needed (its height when nothing is). */
+  const nextLow = (t: number, c: { op: number; rule: RegionRule }): number => {
+    const o = ops[c.op]!;
+    let r = produced[c.op]!;
+    for (const v of o.outputs) if (virtual(v)) r = Math.min(r, low.get(v) ?? 0);
+    if (r >= o.height) return height(t);
+    const [lo, hi] = rowsNeeded(c.rule, r, height(t));
+    return hi > lo ? lo : Math.min(height(t), lo);
+  };
+  /** Frees the rows of `t` no consumer still reads; a virtual tensor passes it on to its producer's inputs. */
+  const release = (t: number): void => {
+    if (!producerOf.has(t) || whole.has(t)) return;
+    let m = Infinity;
+    for (const c of consumers.get(t) ?? []) m = Math.min(m, nextLow(t, c));
+    const next = Math.max(low.get(t) ?? 0, Math.min(m, height(t)));
+    if (next === (low.get(t) ?? 0) && low.has(t)) return;
+    low.set(t, next);
+    if (virtual(t)) for (const { tensor } of ops[producerOf.get(t)!]!.inputs) release(tensor);
+  };
+  const produceRow = (i: number): void => {
+    const o = ops[i]!;
+    const r = produced[i]!;
+    for (const { tensor, rule } of o.inputs) {
+      const [, hi] = rowsNeeded(rule, r, height(tensor));
+      ensure(tensor, hi);
+    }
+    events.push([i, r]);
+    produced[i] = r + 1;
+    for (const t of o.outputs) {
+      if (whole.has(t)) continue;
+      const held = r + 1 - (low.get(t) ?? 0);
+      if (held > (ringRows.get(t) ?? 0)) ringRows.set(t, held);
+    }
+    // Rows of the inputs that no consumer's next row reads are free.
+    for (const { tensor } of o.inputs) release(tensor);
+  };
+  const ensure = (t: number, upto: number): void => {
+    const p = producerOf.get(t);
+    if (p === undefined) return; // produced before the segment: whole
+    while (produced[p]! < Math.min(upto, ops[p]!.height)) produceRow(p);
+  };
+  // Sinks: operators with an output that stays whole, or that nothing in the segment reads.
+  const sinks = ops.map((_, i) => i).filter((i) => ops[i]!.outputs.some((t) => whole.has(t) || !consumers.has(t)));
+  for (;;) {
+    let next = -1;
+    let least = Infinity;
+    for (const i of sinks) {
+      const o = ops[i]!;
+      if (produced[i]! >= o.height) continue;
+      const f = produced[i]! / o.height;
+      if (f < least) { least = f; next = i; }
+    }
+    if (next < 0) break;
+    produceRow(next);
+  }
+  // Rows of a tensor produced but never consumed in order (an operator nobody downstream reads) are held whole.
+  for (const o of ops) for (const t of o.outputs) if (!whole.has(t) && !ringRows.has(t)) ringRows.set(t, height(t));
+  return { ringRows, events, whole };
+}
+
+/** The cost of streaming the steps [first, last], or why they cannot stream. */
+export function segmentCost(ctx: ScheduleContext, seg: StreamSegment): SegmentOrReason {
+  const pre = prepare(ctx, seg);
+  return typeof pre === 'string' ? { ok: false, reason: pre } : { ok: true, cost: finishCost(ctx, seg, pre) };
+}
+
+/** What a segment costs before its rows are simulated: its whole buffers, and at least one row of every ring. */
+interface Prepared {
+  ops: StreamOp[];
+  whole: Set<number>;
+  wholeBytes: number;
+  wholeBuffers: number[];
+  /** No ring holds fewer than one row: a lower bound of the rings' bytes. */
+  minRingBytes: number;
+}
+
+function prepare(ctx: ScheduleContext, seg: StreamSegment): Prepared | string {
+  const ops = segmentOps(ctx, seg);
+  if (typeof ops === 'string') return ops;
+  const { plan } = ctx;
+  const whole = wholeTensors(ctx, seg, ops);
+  const heights = factsOf(ctx).height;
+  // A buffer is whole when one of its tensors is: not produced in the segment, or read after it.
+  const produced = new Set(ops.flatMap((o) => o.outputs));
+  let minRingBytes = 0;
+  for (const t of produced) {
+    if (whole.has(t) || (plan.bufferOf[t] ?? -1) < 0) continue;
+    minRingBytes += Math.ceil(plan.tensorBytes(t) / Math.max(1, heights.get(t) ?? 1));
+  }
+  let wholeBytes = 0;
+  const wholeBuffers: number[] = [];
+  for (const b of plan.buffers) {
+    if (b.bytes === 0 || b.end < seg.first || b.start > seg.last) continue;
+    if (b.tensors.every((t) => produced.has(t) && !whole.has(t))) continue; // rings only
+    wholeBytes += b.bytes;
+    wholeBuffers.push(b.id);
+  }
+  return { ops, whole, wholeBytes, wholeBuffers, minRingBytes };
+}
+
+function finishCost(ctx: ScheduleContext, seg: StreamSegment, pre: Prepared): SegmentCost {
+  const { plan } = ctx;
+  const sim = simulate(ctx, seg, pre.ops, pre.whole);
+  const heights = factsOf(ctx).height;
+  const rings: StreamRing[] = [];
+  let ringBytes = 0;
+  for (const [t, rows] of sim.ringRows) {
+    if ((plan.bufferOf[t] ?? -1) < 0) continue; // computed inside a fused step, never stored
+    const h = heights.get(t) ?? 1;
+    const bytes = Math.ceil((plan.tensorBytes(t) * rows) / Math.max(1, h));
+    rings.push({ tensor: t, rows, bytes, height: h });
+    ringBytes += bytes;
+  }
+  const calls = sim.events.filter(([i]) => pre.ops[i]!.main).length;
+  return { first: seg.first, last: seg.last, peakBytes: pre.wholeBytes + ringBytes, wholeBytes: pre.wholeBytes, ringBytes, rings, wholeBuffers: pre.wholeBuffers, calls };
+}
+
+/** The order in which the rows of a segment are produced ([file operator, output row]), and the ring of every tensor
+ *  produced in it that does not stay whole (those inside a fused step included, which the cost leaves out). */
+export function streamEvents(ctx: ScheduleContext, seg: StreamSegment): { events: { op: number; row: number }[]; ringRows: Map<number, number> } {
+  const ops = segmentOps(ctx, seg);
+  if (typeof ops === 'string') throw new Error(ops);
+  const sim = simulate(ctx, seg, ops);
+  return { events: sim.events.map(([i, row]) => ({ op: ops[i]!.op, row })), ringRows: sim.ringRows };
+}
+
+/** A line-buffered plan: the segments and what the rest costs layer by layer. */
+export interface StreamPlan {
+  segments: SegmentCost[];
+  /** The plan's peak: the largest of the segments' peaks and the per-layer live sets of the other steps. */
+  peakBytes: number;
+  /** The arena planned for it (rings and whole buffers as items). */
+  arenaBytes: number;
+  /** Where the peak is: a segment or a per-layer step. */
+  peakAt: { segment: number } | { step: number };
+  /** Kernel calls of one inference (per layer: one per step). */
+  calls: number;
+  /** MACs overhead: none (no recomputation). */
+  overhead: 0;
+}
+
+/** Every step range that streams, with its cost (ranges of one step included: they equal layer by layer or cost
+ *  more). Ranges stop growing at a step that cannot stream. */
+export function streamableSegments(ctx: ScheduleContext): SegmentCost[][] {
+  const n = ctx.plan.steps.length;
+  const out: SegmentCost[][] = [];
+  for (let a = 0; a < n; a++) {
+    const row: SegmentCost[] = [];
+    for (let b = a + 1; b < n; b++) {
+      const c = segmentCost(ctx, { first: a, last: b });
+      if (!c.ok) break;
+      row.push(c.cost);
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+/** The plan of given segments (disjoint, in order): peak, arena, calls. */
+export function streamPlan(ctx: ScheduleContext, segments: readonly SegmentCost[]): StreamPlan {
+  const n = ctx.plan.steps.length;
+  const inSeg = new Int32Array(n).fill(-1);
+  segments.forEach((s, k) => { for (let t = s.first; t <= s.last; t++) inSeg[t] = k; });
+  let peakBytes = 0;
+  let peakAt: StreamPlan['peakAt'] = { step: 0 };
+  for (let t = 0; t < n; t++) if (inSeg[t]! < 0 && ctx.live[t]! > peakBytes) { peakBytes = ctx.live[t]!; peakAt = { step: t }; }
+  segments.forEach((s, k) => { if (s.peakBytes > peakBytes) { peakBytes = s.peakBytes; peakAt = { segment: k }; } });
+  // The arena: whole buffers alive over every segment they meet, rings alive through their segment.
+  const items: PlanItem[] = [];
+  const ringTensors = new Set<number>();
+  for (const s of segments) for (const r of s.rings) ringTensors.add(r.tensor);
+  for (const b of ctx.plan.buffers) {
+    if (b.bytes === 0 || b.tensors.every((t) => ringTensors.has(t))) continue;
+    let start = b.start;
+    let end = b.end;
+    for (const s of segments) if (start <= s.last && end >= s.first) { start = Math.min(start, s.first); end = Math.max(end, s.last); }
+    items.push({ size: alignUp(b.bytes, ARENA_ALIGNMENT), start, end });
+  }
+  for (const s of segments) for (const r of s.rings) items.push({ size: alignUp(r.bytes, ARENA_ALIGNMENT), start: s.first, end: s.last });
+  const calls = segments.reduce((a, s) => a + s.calls - (s.last - s.first + 1), n);
+  return { segments: [...segments], peakBytes, arenaBytes: planArena(items).size, peakAt, calls, overhead: 0 };
+}
+
+/** The line-buffered plan of least peak: a minimax path over the steps, each run layer by layer or in a segment. Never
+ *  worse than layer by layer (no segment at all is one of the paths). Without `all`, a range is simulated only when
+ *  its whole buffers and one row per ring could still beat the best path found from its first step. */
+export function bestStreamPlan(ctx: ScheduleContext, all?: SegmentCost[][]): StreamPlan {
+  const n = ctx.plan.steps.length;
+  const best = new Float64Array(n + 1);
+  const choice: (SegmentCost | null)[] = new Array(n).fill(null);
+  for (let i = n - 1; i >= 0; i--) {
+    best[i] = Math.max(ctx.live[i]!, best[i + 1]!);
+    choice[i] = null;
+    const consider = (s: SegmentCost): void => {
+      const v = Math.max(s.peakBytes, best[s.last + 1]!);
+      if (v < best[i]!) { best[i] = v; choice[i] = s; }
+    };
+    if (all) { for (const s of all[i] ?? []) consider(s); continue; }
+    for (let b = i + 1; b < n; b++) {
+      const seg = { first: i, last: b };
+      const pre = prepare(ctx, seg);
+      if (typeof pre === 'string') break;
+      if (Math.max(pre.wholeBytes + pre.minRingBytes, best[b + 1]!) >= best[i]!) continue;
+      consider(finishCost(ctx, seg, pre));
+    }
+  }
+  const segments: SegmentCost[] = [];
+  for (let i = 0; i < n;) {
+    const c = choice[i];
+    if (c) { segments.push(c); i = c.last + 1; } else i++;
+  }
+  return streamPlan(ctx, segments);
+}
+
+/** Names for messages: a segment as "steps #a–#b". */
+export const segmentText = (s: StreamSegment): string => `steps #${s.first}–#${s.last}`;
