@@ -12,7 +12,7 @@ import {
 import { nodeExternalData } from '../node/external-data';
 import { writeGeneratedFiles } from '../node/write-files';
 import { renderAnalysis, renderSchedule, renderTargets } from './render';
-import { reportJson, scheduleJson, targetsJson } from '../core/index';
+import { bestStreamPlan, reportJson, scheduleJson, targetsJson } from '../core/index';
 import { exampleModel } from '../core/testing/examples';
 import { formatBytes } from '../core/units';
 
@@ -296,7 +296,7 @@ function scheduleCommand(args: Args, io: Io): number {
   const advice = args.flags.has('--advise') && chosen ? advise(ctx, chosen) : null;
   // The verdict as analyze gives it: the firmware of the schedule shown (its Flash includes the patch tables).
   const { fit } = firmwareFit(graph, eff, analysis, chosen, best ? best.arenaBytes : analysis.arenaBytes);
-  const doc = scheduleJson(file, ctx, analysis, result, best, splitArg ?? null, pareto, advice, fit);
+  const doc = scheduleJson(file, ctx, analysis, result, best, splitArg ?? null, pareto, advice, fit, bestStreamPlan(ctx));
   if (args.flags.has('--json')) io.out(JSON.stringify(doc, null, 2));
   else io.out(renderSchedule(doc));
   return exitStatus(fit);

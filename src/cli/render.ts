@@ -180,6 +180,7 @@ export function renderSchedule(d: ScheduleJson): string {
     }
     out.push(table(rows, new Set([4, 5, 6, 7, 8, 9, 10])));
   } else out.push('No schedule lowers the per-layer peak.');
+  out.push('', ...lineBufferedLines(d));
   if (d.rejected.length > 0) {
     out.push('');
     out.push('Split points not possible:');
@@ -205,6 +206,24 @@ export function renderSchedule(d: ScheduleJson): string {
     }
   }
   return out.join('\n');
+}
+
+/** The line-buffered plan: its peak at +0% MACs, the kernel calls, and one row per segment. */
+function lineBufferedLines(d: ScheduleJson): string[] {
+  const l = d.lineBuffered;
+  if (l.segments.length === 0) return ['Line-buffered (rows streamed, no recomputation): no segment lowers the per-layer peak.'];
+  const at = 'segment' in l.peakAt ? `in segment ${l.peakAt.segment + 1}` : `at ${step(l.peakAt.step)}, run layer by layer`;
+  const out = [
+    `Line-buffered (rows streamed through fused segments, no recomputation; analysis only, the C export does not generate it yet):`,
+    `  peak ${n(l.peakBytes)} B (${formatBytes(l.peakBytes)}) ${at}, ${versusPerLayer(l.peakBytes, d.perLayer.peakBytes)}; arena ${n(l.arenaBytes)} B; +0.0% MACs; ${n(l.calls)} kernel calls (layer by layer ${n(l.perLayerCalls)})`,
+  ];
+  const rows: string[][] = [['segment', 'steps', 'peak B', 'whole B', 'rings B', 'rings', 'rows at most', 'calls']];
+  l.segments.forEach((s, i) => rows.push([
+    String(i + 1), `#${s.first.index}–#${s.last.index}`, n(s.peakBytes), n(s.wholeBytes), n(s.ringBytes),
+    String(s.rings.length), String(Math.max(0, ...s.rings.map((r) => r.rows))), n(s.calls),
+  ]));
+  out.push(table(rows, new Set([2, 3, 4, 5, 6, 7])));
+  return out;
 }
 
 /** How a schedule's peak compares with the per-layer peak, in words that stay true when it is no better. */

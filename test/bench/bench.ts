@@ -149,6 +149,29 @@ const swidths = srows[0]!.map((_, c) => Math.max(...srows.map((r) => r[c]!.lengt
 console.log(`\npatch-based schedule search (--as-int8 --no-input --inplace-dw --fuse-pad; best within +20% MACs), median of ${RUNS} runs`);
 for (const r of srows) console.log(r.map((cell, c) => (c === 0 || c === 7 ? cell.padEnd(swidths[c]!) : cell.padStart(swidths[c]!))).join(' | '));
 
+// Line-buffered plans (issue 13): the minimax search over segmentations, the same conventions, median of RUNS.
+{
+  const { bestStreamPlan } = require('../../src/core/index') as typeof import('../../src/core/index');
+  const lrows2: string[][] = [['model', 'search ms (median)', 'per-layer peak B', 'line-buffered peak B', 'reduction', 'arena B', 'segments', 'kernel calls (per layer)']];
+  for (const [name, bytes] of cases) {
+    const r = openModel(bytes, { fileName: name });
+    if (!r.ok) continue;
+    const times: number[] = [];
+    let plan = bestStreamPlan(scheduleContext(r.value, SCHEDULE_CONVENTIONS));
+    for (let i = 0; i < RUNS; i++) {
+      const t0 = performance.now();
+      plan = bestStreamPlan(scheduleContext(r.value, SCHEDULE_CONVENTIONS));
+      times.push(performance.now() - t0);
+    }
+    const ctx = scheduleContext(r.value, SCHEDULE_CONVENTIONS);
+    lrows2.push([name, median(times).toFixed(1), ctx.perLayerPeakBytes.toLocaleString('en-US'), plan.peakBytes.toLocaleString('en-US'),
+      `${(ctx.perLayerPeakBytes / Math.max(1, plan.peakBytes)).toFixed(1)}×`, plan.arenaBytes.toLocaleString('en-US'), String(plan.segments.length), `${plan.calls} (${ctx.plan.steps.length})`]);
+  }
+  const w = lrows2[0]!.map((_, c) => Math.max(...lrows2.map((x) => x[c]!.length)));
+  console.log(`\nline-buffered plans, +0% MACs (--as-int8 --no-input --inplace-dw --fuse-pad), search including the execution plan, median of ${RUNS} runs`);
+  for (const x of lrows2) console.log(x.map((cell, c) => (c === 0 ? cell.padEnd(w[c]!) : cell.padStart(w[c]!))).join(' | '));
+}
+
 // Time to first chart, the analysis part: the whole report the Memory View's worker computes (analysis, schedule
 // search, firmware footprint, TFLM arena and its optimization) for a model opened with the default settings.
 {

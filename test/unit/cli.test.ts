@@ -131,10 +131,17 @@ test('schedule --json: Pareto set with the best first, tile sizes, MACs overhead
   assert.equal(j.best.peakBytes, Math.min(...j.pareto.map((p: { peakBytes: number }) => p.peakBytes)));
   assert.ok(j.advice.shares.length > 0 && j.advice.whatIfs.length > 0);
   assert.ok(j.rejected.some((x: { reason: string }) => /skip connection/.test(x.reason)));
+  // The line-buffered plan (issue 13): a new field; pareto[] and best keep theirs.
+  const lb = j.lineBuffered;
+  assert.ok(lb.peakBytes <= j.perLayer.peakBytes && lb.arenaBytes >= lb.peakBytes);
+  assert.equal(lb.overhead.modelExact, 0);
+  assert.ok(lb.segments.length > 0 && lb.segments.every((s: { peakBytes: number; wholeBytes: number; ringBytes: number }) => s.peakBytes === s.wholeBytes + s.ringBytes));
+  assert.ok(lb.calls > lb.perLayerCalls);
   const human = cli('schedule', model, '--advise');
   assert.match(human.out, /Best schedule:/);
   assert.match(human.out, /Pareto set/);
   assert.match(human.out, /What-ifs/);
+  assert.match(human.out, /Line-buffered \(rows streamed through fused segments, no recomputation/);
 });
 
 test('analyze --schedule: auto makes a model fit a target it does not fit layer by layer; fits uses the schedule', () => {

@@ -6,6 +6,7 @@ import type { Advice } from '../schedule/advisor';
 import type { ScheduleContext } from '../schedule/cost';
 import { stepRef, type ScheduleReport, type StepRef } from '../schedule/report';
 import type { RejectedSplits, SearchResult } from '../schedule/search';
+import type { StreamPlan } from '../schedule/stream';
 import type { ModelReport, RegionPlanRow } from './session';
 import type { Footprint } from '../codegen/footprint';
 import type { Runtime, SettingKey, SettingOrigin } from './deployment';
@@ -156,11 +157,46 @@ export interface ScheduleJson {
   pareto: ScheduleReport[];
   rejected: RejectedSplits[];
   advice: Advice | null;
+  /** The line-buffered plan of least peak (rows streamed through fused segments, no recomputation: +0% MACs). An
+   *  analysis result: the C export does not generate it yet. */
+  lineBuffered: LineBufferedJson;
+}
+
+/** A line-buffered plan in the schedule document. */
+export interface LineBufferedJson {
+  peakBytes: number;
+  arenaBytes: number;
+  overhead: { modelExact: 0 };
+  /** Kernel calls of one inference, against one per step layer by layer. */
+  calls: number;
+  perLayerCalls: number;
+  /** Where the peak is: a segment (index into segments) or a step run layer by layer. */
+  peakAt: { segment: number } | { step: StepRef };
+  segments: {
+    first: StepRef;
+    last: StepRef;
+    peakBytes: number;
+    wholeBytes: number;
+    ringBytes: number;
+    calls: number;
+    rings: { tensor: string; rows: number; height: number; bytes: number }[];
+  }[];
+}
+
+export function lineBufferedJson(ctx: ScheduleContext, p: StreamPlan): LineBufferedJson {
+  return {
+    peakBytes: p.peakBytes, arenaBytes: p.arenaBytes, overhead: { modelExact: 0 }, calls: p.calls, perLayerCalls: ctx.plan.steps.length,
+    peakAt: 'segment' in p.peakAt ? p.peakAt : { step: stepRef(ctx, p.peakAt.step) },
+    segments: p.segments.map((s) => ({
+      first: stepRef(ctx, s.first), last: stepRef(ctx, s.last), peakBytes: s.peakBytes, wholeBytes: s.wholeBytes, ringBytes: s.ringBytes, calls: s.calls,
+      rings: s.rings.map((r) => ({ tensor: ctx.graph.tensors[r.tensor]!.name, rows: r.rows, height: r.height, bytes: r.bytes })),
+    })),
+  };
 }
 
 export function scheduleJson(
   file: string, ctx: ScheduleContext, a: Analysis, r: SearchResult, best: ScheduleReport | null, split: string | null,
-  pareto: ScheduleReport[], advice: Advice | null, fit: FitResult | null,
+  pareto: ScheduleReport[], advice: Advice | null, fit: FitResult | null, lineBuffered: StreamPlan,
 ): ScheduleJson {
   return {
     schema: SCHEDULE_SCHEMA,
@@ -182,6 +218,7 @@ export function scheduleJson(
     pareto,
     rejected: r.rejected,
     advice,
+    lineBuffered: lineBufferedJson(ctx, lineBuffered),
   };
 }
 
