@@ -12,7 +12,7 @@ import {
 import { nodeExternalData } from '../node/external-data';
 import { writeGeneratedFiles } from '../node/write-files';
 import { renderAnalysis, renderSchedule, renderTargets } from './render';
-import { bestStreamPlan, reportJson, scheduleJson, targetsJson } from '../core/index';
+import { chooseStreamPlan, reportJson, scheduleJson, streamFrontier, targetsJson } from '../core/index';
 import { exampleModel } from '../core/testing/examples';
 import { formatBytes } from '../core/units';
 
@@ -31,11 +31,13 @@ const USAGE = `usage:
       --no-deployment; --deployment FILE reads another. An option given on the command line wins over the file.
       --runtime tflm: TFLM runs the .tflite file; SRAM is TFLM's tensor arena (predicted to the byte for a 32-bit
       Cortex-M build; printed for every TFLite model), Flash the model file plus TFLM's code (not measured).
-  mcu-mem schedule MODEL [--target NAME] [--max-overhead PCT|none] [--split SPLIT:PxQ] [--advise]
+  mcu-mem schedule MODEL [--target NAME] [--max-overhead PCT|none] [--max-ram SIZE] [--split SPLIT:PxQ] [--advise]
                         [convention switches as for analyze] [--json]
       patch-based schedules (MCUNetV2): the Pareto set of peak SRAM against extra MACs, the best first.
       SPLIT is the step (# column of analyze) after which the patch stage ends, or its operator or output name;
       PxQ the tiles (rows x columns). --max-overhead limits the extra MACs of the whole model (default 20).
+      Also line-buffered plans (rows streamed through fused segments, optionally in column bands): their front, and
+      the one chosen: the least peak within --max-overhead, or with --max-ram the fewest extra MACs under SIZE.
   mcu-mem codegen MODEL --out DIR [--target NAME] [--schedule none|auto|SPLIT:PxQ] [--max-overhead PCT|none]
                         [--no-input]
       writes a self-contained C99 folder: model.h/.c (static arena at the planned offsets, the patch loop),
@@ -130,7 +132,7 @@ interface Args {
   values: Map<string, string[]>;
 }
 
-const VALUE_OPTIONS = new Set(['--out', '--target', '--custom-target', '--reserve', '--schedule', '--max-overhead', '--split', '--deployment', '--runtime']);
+const VALUE_OPTIONS = new Set(['--out', '--target', '--custom-target', '--reserve', '--schedule', '--max-overhead', '--max-ram', '--split', '--deployment', '--runtime']);
 const FLAGS = new Set(['--json', '--help', '--advise', '--no-deployment', '--version']);
 
 function parseArgs(argv: readonly string[]): Args {
@@ -296,7 +298,11 @@ function scheduleCommand(args: Args, io: Io): number {
   const advice = args.flags.has('--advise') && chosen ? advise(ctx, chosen) : null;
   // The verdict as analyze gives it: the firmware of the schedule shown (its Flash includes the patch tables).
   const { fit } = firmwareFit(graph, eff, analysis, chosen, best ? best.arenaBytes : analysis.arenaBytes);
-  const doc = scheduleJson(file, ctx, analysis, result, best, splitArg ?? null, pareto, advice, fit, bestStreamPlan(ctx));
+  const ramArg = lastValue(args, '--max-ram');
+  const maxRam = ramArg === undefined ? null : parseSize(ramArg);
+  if (maxRam === undefined) throw new UsageError(`--max-ram '${ramArg}': expected a size such as 128K or a number of bytes`);
+  const front = streamFrontier(ctx);
+  const doc = scheduleJson(file, ctx, analysis, result, best, splitArg ?? null, pareto, advice, fit, chooseStreamPlan(front, { maxOverhead: eff.maxOverhead, maxRam }), front, maxRam);
   if (args.flags.has('--json')) io.out(JSON.stringify(doc, null, 2));
   else io.out(renderSchedule(doc));
   return exitStatus(fit);

@@ -208,21 +208,34 @@ export function renderSchedule(d: ScheduleJson): string {
   return out.join('\n');
 }
 
-/** The line-buffered plan: its peak at +0% MACs, the kernel calls, and one row per segment. */
+const FRONT_ROWS = 12;
+
+/** Line-buffered plans: the front (peak against extra MACs), then the plan chosen with one row per segment. */
 function lineBufferedLines(d: ScheduleJson): string[] {
+  const front = d.lineBufferedFront;
+  const head = 'Line-buffered plans (rows streamed through fused segments, in column bands where that pays; analysis only, the C export does not generate them yet):';
+  if (front.length === 0 || front.every((p) => p.segments.length === 0)) return [`${head} none lowers the per-layer peak.`];
+  const out = [head];
+  const rows: string[][] = [['peak B', 'reduction', '+MACs model', 'kernel calls', 'segments', 'column bands']];
+  // At most FRONT_ROWS points: the ends and evenly spaced ones between (--json lists them all).
+  const shown = front.length <= FRONT_ROWS ? front : front.filter((_, i) => i === front.length - 1 || i % Math.ceil(front.length / (FRONT_ROWS - 1)) === 0);
+  if (shown.length < front.length) out.push(`  ${shown.length} of the ${front.length} points of the front (--json lists them all):`);
+  for (const p of shown) {
+    rows.push([n(p.peakBytes), `${(d.perLayer.peakBytes / Math.max(1, p.peakBytes)).toFixed(1)}×`, pct(p.overhead.modelExact), n(p.calls), String(p.segments.length),
+      p.segments.some((s) => s.columns > 1) ? `up to ${Math.max(...p.segments.map((s) => s.columns))}` : 'full rows']);
+  }
+  out.push(table(rows, new Set([0, 1, 2, 3, 4])));
   const l = d.lineBuffered;
-  if (l.segments.length === 0) return ['Line-buffered (rows streamed, no recomputation): no segment lowers the per-layer peak.'];
+  const rule = d.maxRamBytes !== null ? `the fewest extra MACs under --max-ram ${n(d.maxRamBytes)} B` : `the least peak within ${d.maxOverheadPercent === null ? 'any overhead' : `+${d.maxOverheadPercent}% MACs`}`;
+  if (!l) return [...out, `  chosen (${rule}): none qualifies`];
   const at = 'segment' in l.peakAt ? `in segment ${l.peakAt.segment + 1}` : `at ${step(l.peakAt.step)}, run layer by layer`;
-  const out = [
-    `Line-buffered (rows streamed through fused segments, no recomputation; analysis only, the C export does not generate it yet):`,
-    `  peak ${n(l.peakBytes)} B (${formatBytes(l.peakBytes)}) ${at}, ${versusPerLayer(l.peakBytes, d.perLayer.peakBytes)}; arena ${n(l.arenaBytes)} B; +0.0% MACs; ${n(l.calls)} kernel calls (layer by layer ${n(l.perLayerCalls)})`,
-  ];
-  const rows: string[][] = [['segment', 'steps', 'peak B', 'whole B', 'rings B', 'rings', 'rows at most', 'calls']];
-  l.segments.forEach((s, i) => rows.push([
-    String(i + 1), `#${s.first.index}–#${s.last.index}`, n(s.peakBytes), n(s.wholeBytes), n(s.ringBytes),
+  out.push(`Chosen (${rule}): peak ${n(l.peakBytes)} B (${formatBytes(l.peakBytes)}) ${at}, ${versusPerLayer(l.peakBytes, d.perLayer.peakBytes)}; arena ${n(l.arenaBytes)} B; ${pct(l.overhead.modelExact)} MACs; ${n(l.calls)} kernel calls (layer by layer ${n(l.perLayerCalls)})`);
+  const seg: string[][] = [['segment', 'steps', 'columns', 'peak B', 'whole B', 'rings B', 'rings', 'rows at most', 'calls']];
+  l.segments.forEach((s, i) => seg.push([
+    String(i + 1), `#${s.first.index}–#${s.last.index}`, String(s.columns), n(s.peakBytes), n(s.wholeBytes), n(s.ringBytes),
     String(s.rings.length), String(Math.max(0, ...s.rings.map((r) => r.rows))), n(s.calls),
   ]));
-  out.push(table(rows, new Set([2, 3, 4, 5, 6, 7])));
+  out.push(table(seg, new Set([2, 3, 4, 5, 6, 7, 8])));
   return out;
 }
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import {
-  advise, bestStreamPlan, describeSchedule, evaluateSchedule, scheduleContext, searchSchedules, spatialDims,
+  advise, bestStreamPlan, chooseStreamPlan, describeSchedule, evaluateSchedule, scheduleContext, searchSchedules, spatialDims, streamFrontier,
   type Conventions, type Graph, type ScheduleContext,
 } from '../../src/core/index';
 import { listSharedModels, openFile, sharedModel, SKIP_SHARED } from '../helpers';
@@ -109,22 +109,26 @@ test('corpus: the search runs on every model, never returns a schedule above per
 });
 
 // Issue 13's goal points (int8, graph input streamed, depthwise in place allowed, every other tensor counted,
-// residuals included), reached by the line-buffered plan at +0% MACs. msf-CNN's figures (FRONTIER.md) leave residuals
-// and the input out; MCUNetV2's single patch stage gets 200,704 B at +9.3%.
-test('frontier: line-buffered plans at +0% MACs meet the goals for MobileNetV2-224 (≤ 160 KiB), MobileNetV2-w0.35-144 (≤ 68.0 kB) and MCUNet-VWW (≤ 26.2 kB)', { skip: SKIP_SHARED }, () => {
-  const cases: [string, Partial<Conventions>, number, number][] = [
-    ['onnx/mobilenet_v2_224.onnx', PAPER, 1_404_928, 160 * 1024],
-    ['tflite/mobilenet_v2_int8_224.tflite', { countInput: false, inplaceDepthwise: true, fusePad: true }, 1_404_928, 160 * 1024],
-    ['onnx/mobilenet_v2_w035_144.onnx', PAPER, 290_304, 68_000],
-    ['tflite/tinyengine_mcunet_vww.tflite', { countInput: false, inplaceDepthwise: true, fusePad: true }, 89_600, 26_200],
+// residuals included), reached by line-buffered plans: full rows at +0% MACs, and rows cut into column bands.
+// msf-CNN's figures (FRONTIER.md) leave residuals and the input out; MCUNetV2's single patch stage gets 200,704 B at
+// +9.3%. The goals not reached (w0.35 at ≤ 8.56 kB) are in the README with what bounds them.
+test('frontier: line-buffered plans meet issue 13\'s goals: MobileNetV2-224 ≤ 160 KiB at +0%, ≤ 128 KiB at ≤ +30%, ≤ 48 KiB at ≤ +80%; w0.35-144 ≤ 68.0 kB at ≤ +10%, ≤ 21.4 kB at ≤ +30%; MCUNet-VWW ≤ 26.2 kB at ≤ +11%', { skip: SKIP_SHARED }, () => {
+  const cases: [string, Partial<Conventions>, number, [number, number][]][] = [
+    ['onnx/mobilenet_v2_224.onnx', PAPER, 1_404_928, [[0, 160 * 1024], [0.30, 128 * 1024], [0.80, 48 * 1024]]],
+    ['tflite/mobilenet_v2_int8_224.tflite', { countInput: false, inplaceDepthwise: true, fusePad: true }, 1_404_928, [[0, 160 * 1024], [0.30, 128 * 1024]]],
+    ['onnx/mobilenet_v2_w035_144.onnx', PAPER, 290_304, [[0, 68_000], [0.30, 21_400]]],
+    ['tflite/tinyengine_mcunet_vww.tflite', { countInput: false, inplaceDepthwise: true, fusePad: true }, 89_600, [[0, 26_200]]],
   ];
-  for (const [file, conventions, perLayer, goal] of cases) {
+  for (const [file, conventions, perLayer, goals] of cases) {
     const ctx = scheduleContext(openFile(sharedModel(file)), conventions);
     assert.equal(ctx.perLayerPeakBytes, perLayer, file);
-    const p = bestStreamPlan(ctx);
-    assert.ok(p.peakBytes <= goal, `${file}: ${p.peakBytes} B, goal ${goal} B`);
-    assert.equal(p.overhead, 0);
-    assert.ok(p.arenaBytes <= p.peakBytes + 1024, `${file}: arena ${p.arenaBytes} B for a peak of ${p.peakBytes} B`);
-    assert.ok(p.calls > ctx.plan.steps.length, 'streaming costs kernel calls: one per row');
+    const zero = bestStreamPlan(ctx);
+    assert.ok(zero.arenaBytes <= zero.peakBytes + 1024, `${file}: arena ${zero.arenaBytes} B for a peak of ${zero.peakBytes} B`);
+    const front = streamFrontier(ctx);
+    assert.equal(front[front.length - 1]!.peakBytes, zero.peakBytes, `${file}: the front ends at the full-row plan`);
+    for (const [overhead, bytes] of goals) {
+      const p = chooseStreamPlan(front, { maxOverhead: overhead, maxRam: null })!;
+      assert.ok(p.peakBytes <= bytes, `${file}: ${p.peakBytes} B at ≤ +${overhead * 100}% MACs, goal ${bytes} B`);
+    }
   }
 });

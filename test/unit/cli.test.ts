@@ -131,17 +131,27 @@ test('schedule --json: Pareto set with the best first, tile sizes, MACs overhead
   assert.equal(j.best.peakBytes, Math.min(...j.pareto.map((p: { peakBytes: number }) => p.peakBytes)));
   assert.ok(j.advice.shares.length > 0 && j.advice.whatIfs.length > 0);
   assert.ok(j.rejected.some((x: { reason: string }) => /skip connection/.test(x.reason)));
-  // The line-buffered plan (issue 13): a new field; pareto[] and best keep theirs.
+  // Line-buffered plans (issue 13): new fields; pareto[] and best keep theirs.
   const lb = j.lineBuffered;
+  const front = j.lineBufferedFront as { peakBytes: number; extraMacs: number; overhead: { modelExact: number } }[];
   assert.ok(lb.peakBytes <= j.perLayer.peakBytes && lb.arenaBytes >= lb.peakBytes);
-  assert.equal(lb.overhead.modelExact, 0);
   assert.ok(lb.segments.length > 0 && lb.segments.every((s: { peakBytes: number; wholeBytes: number; ringBytes: number }) => s.peakBytes === s.wholeBytes + s.ringBytes));
   assert.ok(lb.calls > lb.perLayerCalls);
+  assert.equal(front[front.length - 1]!.overhead.modelExact, 0, 'the front ends with full rows, no extra MACs');
+  for (let i = 1; i < front.length; i++) assert.ok(front[i]!.peakBytes > front[i - 1]!.peakBytes && front[i]!.extraMacs < front[i - 1]!.extraMacs, 'a Pareto front');
+  assert.equal(lb.peakBytes, Math.min(...front.map((p) => p.peakBytes)), 'no overhead limit: the least peak');
+  // --max-ram: the fewest extra MACs under the budget.
+  const budget = front[Math.floor(front.length / 2)]!.peakBytes;
+  const ram = JSON.parse(cli('schedule', model, '--json', '--max-ram', String(budget)).out);
+  assert.equal(ram.maxRamBytes, budget);
+  assert.equal(ram.lineBuffered.extraMacs, Math.min(...front.filter((p) => p.peakBytes <= budget).map((p) => p.extraMacs)));
+  assert.equal(JSON.parse(cli('schedule', model, '--json', '--max-ram', '16').out).lineBuffered, null, 'no plan under 16 B');
+  assert.equal(cli('schedule', model, '--max-ram', 'lots').code, 2);
   const human = cli('schedule', model, '--advise');
   assert.match(human.out, /Best schedule:/);
   assert.match(human.out, /Pareto set/);
   assert.match(human.out, /What-ifs/);
-  assert.match(human.out, /Line-buffered \(rows streamed through fused segments, no recomputation/);
+  assert.match(human.out, /Line-buffered plans \(rows streamed through fused segments/);
 });
 
 test('analyze --schedule: auto makes a model fit a target it does not fit layer by layer; fits uses the schedule', () => {

@@ -87,7 +87,9 @@ export interface Region {
 
 function dimsOf(graph: Graph, t: number): { H: number; W: number; C: number } {
   const tensor = graph.tensors[t]!;
-  const ax = spatialAxes(tensor.layout)!;
+  const ax = spatialAxes(tensor.layout);
+  // No spatial layout (a pooled vector): one pixel of every element.
+  if (!ax) return { H: 1, W: 1, C: tensor.shape!.reduce((a, b) => a * b, 1) };
   return { H: tensor.shape![ax.h]!, W: tensor.shape![ax.w]!, C: tensor.shape![ax.c]! };
 }
 
@@ -148,6 +150,13 @@ export function runOp(graph: Graph, op: Op, env: Map<number, Region>, out: { h: 
           case 'Activation':
             set(ch, yy, xx, read(xin, ch, oy, ox));
             break;
+          case 'GlobalAvgPool': case 'Reduce': {
+            // Global average pooling, or a mean over H and W (TFLite MEAN).
+            let acc = 0;
+            for (let iy = 0; iy < xd.H; iy++) for (let ix = 0; ix < xd.W; ix++) acc += read(xin, ch, iy, ix);
+            set(ch, yy, xx, acc / (xd.H * xd.W));
+            break;
+          }
           case 'Add':
             set(ch, yy, xx, read(xin, ch, oy, ox) + read(env.get(op.inputs[1]!)!, ch, oy, ox));
             break;
@@ -327,9 +336,26 @@ export function runStreamed(ctx: ScheduleContext, seg: { first: number; last: nu
     }
     return local;
   };
+  // Accumulating operators (global pooling): an event reads one input row into the sums; the last writes the output.
+  const sums = new Map<number, Float64Array>();
   for (const { op: oi, row } of events) {
     const op = graph.ops[oi]!;
     const y = op.outputs[0]!;
+    if (op.kind === 'GlobalAvgPool' || op.kind === 'Reduce') {
+      const x = op.inputs[0]!;
+      const { H, W, C } = dimsOf(graph, x);
+      const v = view(x)!;
+      const acc = sums.get(oi) ?? new Float64Array(C);
+      for (let ch = 0; ch < C; ch++) for (let xx = 0; xx < W; xx++) acc[ch]! += read(v, ch, row, xx);
+      sums.set(oi, acc);
+      if (row === H - 1) {
+        storeOf(y);
+        const w = wholes.get(y)!;
+        for (let ch = 0; ch < C; ch++) w.region.data[ch] = acc[ch]! / (H * W);
+        w.written.add(0);
+      }
+      continue;
+    }
     if (isVirtual(y)) continue; // computed when read
     const local = inputsOf(op, row);
     storeOf(y);

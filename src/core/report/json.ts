@@ -157,16 +157,23 @@ export interface ScheduleJson {
   pareto: ScheduleReport[];
   rejected: RejectedSplits[];
   advice: Advice | null;
-  /** The line-buffered plan of least peak (rows streamed through fused segments, no recomputation: +0% MACs). An
+  /** The line-buffered plan chosen (rows streamed through fused segments, in column bands where that pays): the least
+   *  peak within maxOverheadPercent, or with --max-ram the fewest extra MACs under it; null when none qualifies. An
    *  analysis result: the C export does not generate it yet. */
-  lineBuffered: LineBufferedJson;
+  lineBuffered: LineBufferedJson | null;
+  /** The front of line-buffered plans, peak against extra MACs, least peak first (the last has no extra MACs). */
+  lineBufferedFront: LineBufferedJson[];
+  /** The RAM budget given with --max-ram, or null. */
+  maxRamBytes: number | null;
 }
 
 /** A line-buffered plan in the schedule document. */
 export interface LineBufferedJson {
   peakBytes: number;
   arenaBytes: number;
-  overhead: { modelExact: 0 };
+  /** Extra MACs (the column bands' overlap) as a fraction of the model's. */
+  overhead: { modelExact: number };
+  extraMacs: number;
   /** Kernel calls of one inference, against one per step layer by layer. */
   calls: number;
   perLayerCalls: number;
@@ -175,28 +182,32 @@ export interface LineBufferedJson {
   segments: {
     first: StepRef;
     last: StepRef;
+    /** Column bands (1: full rows). */
+    columns: number;
+    extraMacs: number;
     peakBytes: number;
     wholeBytes: number;
     ringBytes: number;
     calls: number;
-    rings: { tensor: string; rows: number; height: number; bytes: number }[];
+    rings: { tensor: string; rows: number; height: number; width: number; bytes: number }[];
   }[];
 }
 
 export function lineBufferedJson(ctx: ScheduleContext, p: StreamPlan): LineBufferedJson {
   return {
-    peakBytes: p.peakBytes, arenaBytes: p.arenaBytes, overhead: { modelExact: 0 }, calls: p.calls, perLayerCalls: ctx.plan.steps.length,
+    peakBytes: p.peakBytes, arenaBytes: p.arenaBytes, overhead: { modelExact: p.overhead }, extraMacs: p.extraMacs, calls: p.calls, perLayerCalls: ctx.plan.steps.length,
     peakAt: 'segment' in p.peakAt ? p.peakAt : { step: stepRef(ctx, p.peakAt.step) },
     segments: p.segments.map((s) => ({
-      first: stepRef(ctx, s.first), last: stepRef(ctx, s.last), peakBytes: s.peakBytes, wholeBytes: s.wholeBytes, ringBytes: s.ringBytes, calls: s.calls,
-      rings: s.rings.map((r) => ({ tensor: ctx.graph.tensors[r.tensor]!.name, rows: r.rows, height: r.height, bytes: r.bytes })),
+      first: stepRef(ctx, s.first), last: stepRef(ctx, s.last), columns: s.columns, extraMacs: s.extraMacs, peakBytes: s.peakBytes, wholeBytes: s.wholeBytes, ringBytes: s.ringBytes, calls: s.calls,
+      rings: s.rings.map((r) => ({ tensor: ctx.graph.tensors[r.tensor]!.name, rows: r.rows, height: r.height, width: r.width, bytes: r.bytes })),
     })),
   };
 }
 
 export function scheduleJson(
   file: string, ctx: ScheduleContext, a: Analysis, r: SearchResult, best: ScheduleReport | null, split: string | null,
-  pareto: ScheduleReport[], advice: Advice | null, fit: FitResult | null, lineBuffered: StreamPlan,
+  pareto: ScheduleReport[], advice: Advice | null, fit: FitResult | null, lineBuffered: StreamPlan | null, lineBufferedFront: readonly StreamPlan[] = [],
+  maxRamBytes: number | null = null,
 ): ScheduleJson {
   return {
     schema: SCHEDULE_SCHEMA,
@@ -218,7 +229,9 @@ export function scheduleJson(
     pareto,
     rejected: r.rejected,
     advice,
-    lineBuffered: lineBufferedJson(ctx, lineBuffered),
+    lineBuffered: lineBuffered ? lineBufferedJson(ctx, lineBuffered) : null,
+    lineBufferedFront: lineBufferedFront.map((p) => lineBufferedJson(ctx, p)),
+    maxRamBytes,
   };
 }
 

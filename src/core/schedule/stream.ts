@@ -15,7 +15,8 @@
 import { ARENA_ALIGNMENT } from '../analysis/conventions';
 import { alignUp, planArena, type PlanItem } from '../analysis/planner';
 import type { ScheduleContext } from './cost';
-import { regionRules, spatialDims, type RegionRule } from './geometry';
+import { bandLen, deriveAxis, regionRules, spatialDims, type RegionRule, type Stage } from './geometry';
+import { spatialAxes, type Graph, type Op } from '../graph';
 
 /** One fused, row-streamed run of execution steps [first, last]. */
 export interface StreamSegment {
@@ -27,6 +28,8 @@ export interface StreamSegment {
 export interface StreamRing {
   tensor: number;
   rows: number;
+  /** Columns of the ring: the tensor's width, or the widest column band's region of it. */
+  width: number;
   /** Rows × bytes per row (channels × width × element size, as the conventions count them). */
   bytes: number;
   /** Rows of the whole tensor. */
@@ -43,8 +46,13 @@ export interface SegmentCost {
   rings: StreamRing[];
   /** Plan buffers held whole during the segment. */
   wholeBuffers: number[];
-  /** Kernel calls: one per row of every executed step in the segment. */
+  /** Kernel calls: one per row of every executed step in the segment (and column band). */
   calls: number;
+  /** Column bands the rows are cut into (1: full width). Each band is streamed top to bottom in turn, its overlap
+   *  with the next recomputed; the rings are sized for the widest band. */
+  columns: number;
+  /** MACs computed twice by the column bands' overlap (0 at full width). */
+  extraMacs: number;
 }
 
 export type SegmentOrReason = { ok: true; cost: SegmentCost } | { ok: false; reason: string };
@@ -58,6 +66,9 @@ interface StreamOp {
   outputs: number[];
   height: number;
   inputs: { tensor: number; rule: RegionRule }[];
+  /** A global pooling (or a mean/max over H and W) at the end of a stream: it reads its input one row at a time into
+   *  an accumulator and writes its one output row after the last. */
+  accumulate?: boolean;
 }
 
 /** Rows [lo, hi) of an input that output row r reads under a rule (H axis), clamped to [0, size). */
@@ -102,6 +113,13 @@ function factsOf(ctx: ScheduleContext): StreamFacts {
     const out: StreamOp[] = [];
     for (const oi of [...step.ops].sort((a, b) => a - b)) {
       const op = graph.ops[oi]!;
+      const x = accumulated(graph, op);
+      if (x !== null) {
+        heightOf(x);
+        for (const t of op.outputs) height.set(t, 1);
+        out.push({ op: oi, step: s, main: oi === step.main, outputs: op.outputs.slice(), height: 1, inputs: [{ tensor: x, rule: { kind: 'full' } }], accumulate: true });
+        continue;
+      }
       const r = regionRules(graph, op);
       if ('reason' in r) return `step #${s}: ${r.reason}`;
       if (!spatialDims(graph, op.outputs[0] ?? -1)) return `step #${s}: no spatial output`;
@@ -115,6 +133,21 @@ function factsOf(ctx: ScheduleContext): StreamFacts {
   const facts = { steps, height, readers };
   factsCache.set(ctx, facts);
   return facts;
+}
+
+/** The data input of an operator that reduces a feature map over H and W (global average or max pooling, a mean or
+ *  max over exactly the spatial axes): it can accumulate rows as they stream. Null for any other operator. */
+function accumulated(graph: Graph, op: Op): number | null {
+  const x = op.inputs[0] ?? -1;
+  if (x < 0 || !spatialDims(graph, x) || op.unsupported) return null;
+  if (op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool') return x;
+  if (op.kind !== 'Reduce' || !['ReduceMean', 'ReduceMax', 'MEAN', 'REDUCE_MAX'].includes(op.sourceType)) return null;
+  const t = graph.tensors[x]!;
+  const ax = spatialAxes(t.layout);
+  const given = op.attrs.axes ?? graph.tensors[op.inputs[1] ?? -1]?.values;
+  if (!ax || !t.shape || !given) return null;
+  const axes = new Set(given.map((a) => (a < 0 ? a + t.shape!.length : a)));
+  return axes.size === 2 && axes.has(ax.h) && axes.has(ax.w) ? x : null;
 }
 
 /** The segment's file operators with their rules, or why the steps cannot stream. */
@@ -180,6 +213,7 @@ function simulate(ctx: ScheduleContext, seg: StreamSegment, ops: readonly Stream
    *  the oldest row of that output still needed (its height when nothing is). */
   const nextLow = (t: number, c: { op: number; rule: RegionRule }): number => {
     const o = ops[c.op]!;
+    if (o.accumulate) return taken[c.op]!;
     let r = produced[c.op]!;
     for (const v of o.outputs) if (virtual(v)) r = Math.min(r, low.get(v) ?? 0);
     if (r >= o.height) return height(t);
@@ -196,9 +230,23 @@ function simulate(ctx: ScheduleContext, seg: StreamSegment, ops: readonly Stream
     low.set(t, next);
     if (virtual(t)) for (const { tensor } of ops[producerOf.get(t)!]!.inputs) release(tensor);
   };
+  /** Input rows an accumulating operator has read so far. */
+  const taken = new Int32Array(ops.length);
   const produceRow = (i: number): void => {
     const o = ops[i]!;
     const r = produced[i]!;
+    if (o.accumulate) {
+      // One input row at a time into the accumulator; each is free once read.
+      const x = o.inputs[0]!.tensor;
+      for (let y = taken[i]!; y < height(x); y++) {
+        ensure(x, y + 1);
+        events.push([i, y]);
+        taken[i] = y + 1;
+        release(x);
+      }
+      produced[i] = 1;
+      return;
+    }
     for (const { tensor, rule } of o.inputs) {
       const [, hi] = rowsNeeded(rule, r, height(tensor));
       ensure(tensor, hi);
@@ -287,11 +335,60 @@ function finishCost(ctx: ScheduleContext, seg: StreamSegment, pre: Prepared): Se
     if ((plan.bufferOf[t] ?? -1) < 0) continue; // computed inside a fused step, never stored
     const h = heights.get(t) ?? 1;
     const bytes = Math.ceil((plan.tensorBytes(t) * rows) / Math.max(1, h));
-    rings.push({ tensor: t, rows, bytes, height: h });
+    rings.push({ tensor: t, rows, width: spatialDims(ctx.graph, t)?.[1] ?? 1, bytes, height: h });
     ringBytes += bytes;
   }
   const calls = sim.events.filter(([i]) => pre.ops[i]!.main).length;
-  return { first: seg.first, last: seg.last, peakBytes: pre.wholeBytes + ringBytes, wholeBytes: pre.wholeBytes, ringBytes, rings, wholeBuffers: pre.wholeBuffers, calls };
+  return { first: seg.first, last: seg.last, peakBytes: pre.wholeBytes + ringBytes, wholeBytes: pre.wholeBytes, ringBytes, rings, wholeBuffers: pre.wholeBuffers, calls, columns: 1, extraMacs: 0 };
+}
+
+/** Most column bands tried per segment. */
+export const MAX_COLUMNS = 16;
+
+/** The segment cut into 2..MAX_COLUMNS column bands: each band streamed top to bottom in turn, the rings as wide as
+ *  the widest band's region of their tensor (derived backwards from the segment output by the patch geometry), the
+ *  overlap along the width recomputed. Only for a segment with one whole output; variants no smaller are left out. */
+export function columnVariants(ctx: ScheduleContext, full: SegmentCost): SegmentCost[] {
+  const pre = prepare(ctx, full);
+  if (typeof pre === 'string') return [];
+  const { graph } = ctx;
+  const outs = [...pre.whole].filter((t) => pre.ops.some((o) => o.outputs.includes(t)));
+  // Column bands need one output to derive their regions from, and an accumulator would see each band's columns.
+  if (outs.length !== 1 || pre.ops.some((o) => o.accumulate)) return [];
+  const output = outs[0]!;
+  const tensors: number[] = [];
+  const slot = new Map<number, number>();
+  const add = (t: number): void => { if (!slot.has(t)) { slot.set(t, tensors.length); tensors.push(t); } };
+  add(output);
+  for (const o of pre.ops) { o.outputs.forEach(add); o.inputs.forEach((i) => add(i.tensor)); }
+  const dims = tensors.map((t) => spatialDims(graph, t) ?? [1, 1] as [number, number]);
+  const stage: Stage = { split: full.last, output, rules: pre.ops.map((o) => ({ op: o.op, outputs: o.outputs, inputs: o.inputs })).reverse(), tensors, slot, dims };
+  const out: SegmentCost[] = [];
+  let previous = full.ringBytes;
+  for (let q = 2; q <= Math.min(MAX_COLUMNS, dims[slot.get(output)!]![1]); q++) {
+    const bands = deriveAxis(stage, 1, q);
+    const widest = (t: number): number => Math.max(...bands.map((b) => bandLen(b, slot.get(t)!)));
+    let ringBytes = 0;
+    const rings = full.rings.map((r) => {
+      const W = spatialDims(graph, r.tensor)?.[1] ?? 1;
+      const width = widest(r.tensor);
+      const bytes = Math.ceil((ctx.plan.tensorBytes(r.tensor) * r.rows * width) / Math.max(1, r.height * W));
+      ringBytes += bytes;
+      return { ...r, width, bytes };
+    });
+    if (ringBytes >= previous) continue;
+    previous = ringBytes;
+    let extraMacs = 0;
+    for (const o of pre.ops) {
+      const m = ctx.macsOf[o.op]!;
+      if (m === 0) continue;
+      const k = slot.get(o.outputs[0]!)!;
+      const W = dims[k]![1];
+      extraMacs += m * (bands.reduce((a, b) => a + bandLen(b, k), 0) / Math.max(1, W) - 1);
+    }
+    out.push({ ...full, rings, ringBytes, peakBytes: full.wholeBytes + ringBytes, calls: full.calls * q, columns: q, extraMacs: Math.max(0, Math.round(extraMacs)) });
+  }
+  return out;
 }
 
 /** The order in which the rows of a segment are produced ([file operator, output row]), and the ring of every tensor
@@ -314,8 +411,9 @@ export interface StreamPlan {
   peakAt: { segment: number } | { step: number };
   /** Kernel calls of one inference (per layer: one per step). */
   calls: number;
-  /** MACs overhead: none (no recomputation). */
-  overhead: 0;
+  /** MACs computed twice (column bands' overlap), and that as a fraction of the model's MACs (0 with full rows). */
+  extraMacs: number;
+  overhead: number;
 }
 
 /** Every step range that streams, with its cost (ranges of one step included: they equal layer by layer or cost
@@ -357,7 +455,62 @@ export function streamPlan(ctx: ScheduleContext, segments: readonly SegmentCost[
   }
   for (const s of segments) for (const r of s.rings) items.push({ size: alignUp(r.bytes, ARENA_ALIGNMENT), start: s.first, end: s.last });
   const calls = segments.reduce((a, s) => a + s.calls - (s.last - s.first + 1), n);
-  return { segments: [...segments], peakBytes, arenaBytes: planArena(items).size, peakAt, calls, overhead: 0 };
+  const extraMacs = segments.reduce((a, s) => a + s.extraMacs, 0);
+  return { segments: [...segments], peakBytes, arenaBytes: planArena(items).size, peakAt, calls, extraMacs, overhead: ctx.modelMacs > 0 ? extraMacs / ctx.modelMacs : 0 };
+}
+
+/** A partial plan from some step to the end: its peak, extra MACs and calls, its first choice and the rest. */
+interface Label {
+  peak: number;
+  extra: number;
+  calls: number;
+  segment: SegmentCost | null;
+  rest: Label | null;
+}
+
+/** The Pareto set of line-buffered plans, peak against extra MACs: full rows (+0%) and rows cut into column bands,
+ *  every segmentation (a dynamic programme over the steps keeping, from each step, the partial plans no other beats in
+ *  both). Least peak first; the first point with no overhead is bestStreamPlan's peak or lower-overhead equal. */
+export function streamFrontier(ctx: ScheduleContext): StreamPlan[] {
+  const n = ctx.plan.steps.length;
+  // The full-row plan of least peak costs no MACs: no point of the front has a higher peak, so no option above it
+  // can be part of one. The options starting at each step: ranges whose whole buffers alone stay under it, with their
+  // column variants.
+  const zero = bestStreamPlan(ctx);
+  const limit = zero.peakBytes;
+  const options: SegmentCost[][] = [];
+  for (let a = 0; a < n; a++) {
+    const row: SegmentCost[] = [];
+    for (let b = a + 1; b < n; b++) {
+      const seg = { first: a, last: b };
+      const pre = prepare(ctx, seg);
+      if (typeof pre === 'string') break;
+      if (pre.wholeBytes >= limit) continue;
+      const full = finishCost(ctx, seg, pre);
+      for (const c of [full, ...columnVariants(ctx, full)]) if (c.peakBytes <= limit) row.push(c);
+    }
+    options.push(row);
+  }
+  const prune = (labels: Label[]): Label[] => {
+    labels.sort((x, y) => x.peak - y.peak || x.extra - y.extra || x.calls - y.calls);
+    const kept: Label[] = [];
+    for (const l of labels) if (kept.length === 0 || l.extra < kept[kept.length - 1]!.extra) kept.push(l);
+    return kept;
+  };
+  const from: Label[][] = new Array(n + 1);
+  from[n] = [{ peak: 0, extra: 0, calls: 0, segment: null, rest: null }];
+  for (let i = n - 1; i >= 0; i--) {
+    const labels: Label[] = from[i + 1]!.map((l) => ({ peak: Math.max(ctx.live[i]!, l.peak), extra: l.extra, calls: l.calls + 1, segment: null, rest: l }));
+    for (const s of options[i]!) {
+      for (const l of from[s.last + 1]!) labels.push({ peak: Math.max(s.peakBytes, l.peak), extra: s.extraMacs + l.extra, calls: s.calls + l.calls, segment: s, rest: l });
+    }
+    from[i] = prune(labels.filter((l) => l.peak <= limit));
+  }
+  return from[0]!.map((l) => {
+    const segments: SegmentCost[] = [];
+    for (let x: Label | null = l; x; x = x.rest) if (x.segment) segments.push(x.segment);
+    return streamPlan(ctx, segments);
+  });
 }
 
 /** The line-buffered plan of least peak: a minimax path over the steps, each run layer by layer or in a segment. Never
@@ -393,3 +546,14 @@ export function bestStreamPlan(ctx: ScheduleContext, all?: SegmentCost[][]): Str
 
 /** Names for messages: a segment as "steps #a–#b". */
 export const segmentText = (s: StreamSegment): string => `steps #${s.first}–#${s.last}`;
+
+/** The point of a front users ask for: with a RAM budget, the fewest extra MACs (then calls) whose peak fits it; else
+ *  the least peak within the MACs budget (a fraction; null: none). Null when no point qualifies. */
+export function chooseStreamPlan(front: readonly StreamPlan[], budget: { maxOverhead: number | null; maxRam: number | null }): StreamPlan | null {
+  if (budget.maxRam !== null) {
+    const ok = front.filter((p) => p.peakBytes <= budget.maxRam!);
+    return ok.reduce<StreamPlan | null>((b, p) => (!b || p.extraMacs < b.extraMacs || (p.extraMacs === b.extraMacs && p.calls < b.calls) ? p : b), null);
+  }
+  const ok = front.filter((p) => budget.maxOverhead === null || p.overhead <= budget.maxOverhead + 1e-12);
+  return ok.reduce<StreamPlan | null>((b, p) => (!b || p.peakBytes < b.peakBytes ? p : b), null);
+}
