@@ -154,11 +154,14 @@ function accumulated(graph: Graph, op: Op): number | null {
 function segmentOps(ctx: ScheduleContext, seg: StreamSegment): StreamOp[] | string {
   const { steps } = factsOf(ctx);
   const out: StreamOp[] = [];
+  let rows = 0;
   for (let s = seg.first; s <= seg.last; s++) {
     const ops = steps[s]!;
     if (typeof ops === 'string') return ops;
     out.push(...ops);
+    for (const o of ops) rows += o.accumulate ? (factsOf(ctx).height.get(o.inputs[0]!.tensor) ?? 1) : o.height;
   }
+  if (rows > MAX_SEGMENT_ROWS) return `steps #${seg.first}–#${seg.last}: more than ${MAX_SEGMENT_ROWS.toLocaleString('en-US')} rows to stream`;
   return out;
 }
 
@@ -342,6 +345,15 @@ function finishCost(ctx: ScheduleContext, seg: StreamSegment, pre: Prepared): Se
   return { first: seg.first, last: seg.last, peakBytes: pre.wholeBytes + ringBytes, wholeBytes: pre.wholeBytes, ringBytes, rings, wholeBuffers: pre.wholeBuffers, calls, columns: 1, extraMacs: 0 };
 }
 
+/** Longest segment tried, in execution steps (MobileNetV2's best segments have 3 to 13), so the ranges grow with
+ *  the steps, not their square. */
+export const MAX_SEGMENT_STEPS = 48;
+/** Most rows a segment may stream (the sum over its operators' output heights): a hostile file's million-row tensor
+ *  is refused, not simulated. */
+const MAX_SEGMENT_ROWS = 200_000;
+/** Most partial plans kept from one step (evenly thinned beyond; the front is then approximate). */
+const MAX_LABELS = 400;
+
 /** Most column bands tried per segment. */
 export const MAX_COLUMNS = 16;
 
@@ -423,7 +435,7 @@ export function streamableSegments(ctx: ScheduleContext): SegmentCost[][] {
   const out: SegmentCost[][] = [];
   for (let a = 0; a < n; a++) {
     const row: SegmentCost[] = [];
-    for (let b = a + 1; b < n; b++) {
+    for (let b = a + 1; b < Math.min(n, a + MAX_SEGMENT_STEPS); b++) {
       const c = segmentCost(ctx, { first: a, last: b });
       if (!c.ok) break;
       row.push(c.cost);
@@ -481,7 +493,7 @@ export function streamFrontier(ctx: ScheduleContext): StreamPlan[] {
   const options: SegmentCost[][] = [];
   for (let a = 0; a < n; a++) {
     const row: SegmentCost[] = [];
-    for (let b = a + 1; b < n; b++) {
+    for (let b = a + 1; b < Math.min(n, a + MAX_SEGMENT_STEPS); b++) {
       const seg = { first: a, last: b };
       const pre = prepare(ctx, seg);
       if (typeof pre === 'string') break;
@@ -504,7 +516,8 @@ export function streamFrontier(ctx: ScheduleContext): StreamPlan[] {
     for (const s of options[i]!) {
       for (const l of from[s.last + 1]!) labels.push({ peak: Math.max(s.peakBytes, l.peak), extra: s.extraMacs + l.extra, calls: s.calls + l.calls, segment: s, rest: l });
     }
-    from[i] = prune(labels.filter((l) => l.peak <= limit));
+    const kept = prune(labels.filter((l) => l.peak <= limit));
+    from[i] = kept.length <= MAX_LABELS ? kept : kept.filter((_, k) => k === kept.length - 1 || k % Math.ceil(kept.length / (MAX_LABELS - 1)) === 0);
   }
   return from[0]!.map((l) => {
     const segments: SegmentCost[] = [];
@@ -528,7 +541,7 @@ export function bestStreamPlan(ctx: ScheduleContext, all?: SegmentCost[][]): Str
       if (v < best[i]!) { best[i] = v; choice[i] = s; }
     };
     if (all) { for (const s of all[i] ?? []) consider(s); continue; }
-    for (let b = i + 1; b < n; b++) {
+    for (let b = i + 1; b < Math.min(n, i + MAX_SEGMENT_STEPS); b++) {
       const seg = { first: i, last: b };
       const pre = prepare(ctx, seg);
       if (typeof pre === 'string') break;
