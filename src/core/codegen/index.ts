@@ -22,6 +22,9 @@ export interface CodegenOptions {
   target?: McuTarget | null;
   /** Model file name, for comments. */
   source?: string;
+  /** Line-buffered: the full-row plan of least peak, its segments streamed row by row through rings (no patch
+   *  schedule with it). */
+  lineBuffered?: boolean;
 }
 
 export interface CodegenOutput {
@@ -50,10 +53,10 @@ export function firmwareFootprint(graph: Graph, options: Pick<CodegenOptions, 'c
 }
 
 /** The target's arena regions when it has several RAM regions (else the one .bss arena). */
-function lowerOptions(options: Pick<CodegenOptions, 'conventions' | 'schedule' | 'target'> & { context?: ScheduleContext }): LowerOptions {
+function lowerOptions(options: Pick<CodegenOptions, 'conventions' | 'schedule' | 'target' | 'lineBuffered'> & { context?: ScheduleContext }): LowerOptions {
   const t = options.target;
   return {
-    conventions: options.conventions, schedule: options.schedule ?? null,
+    conventions: options.conventions, schedule: options.schedule ?? null, ...(options.lineBuffered ? { lineBuffered: true } : {}),
     ...(options.context ? { context: options.context } : {}),
     ...(t && isMultiRegion(t) ? { regions: arenaRegionSpecs(t, 0) } : {}),
   };
@@ -67,7 +70,9 @@ export function generateC(graph: Graph, options: CodegenOptions = {}): Result<Co
     const flashBytes = target ? target.flashBytes : BOARD_BYTES;
     const scheduleText = p.schedule
       ? `patch-based, split after step #${p.schedule.split} ('${p.schedule.stageOutput}'), ${p.schedule.p}x${p.schedule.q} tiles`
-      : 'layer by layer';
+      : p.lineBuffered
+        ? `line-buffered, steps ${p.lineBuffered.map((x) => `${x.first}-${x.last}`).join(', ')} streamed row by row through rings`
+        : 'layer by layer';
     const files = emitFiles(p, {
       source: options.source ?? 'a model', scheduleText, ramBytes, flashBytes,
       ramRegions: target ? ramRegions(target) : [{ name: 'SRAM', bytes: ramBytes, address: DEFAULT_RAM_ADDRESS }],

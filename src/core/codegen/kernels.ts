@@ -3,7 +3,8 @@
 // - a tensor is stored row-major in its file's own layout (NCHW for ONNX, NHWC for TFLite);
 // - a spatial kernel sees each tensor through an mm_view: element (c, h, w) of the full tensor is at
 //   c*sc + (h-h0)*sh + (w-w0)*sw, where (h0, w0) is the corner of the region the buffer holds. Layer by layer the
-//   region is the whole tensor; in the patch stage it is a tile's region, and the same kernel computes the tile;
+//   region is the whole tensor; in the patch stage it is a tile's region, and the same kernel computes the tile; in a
+//   line-buffered stream (rows > 0) the buffer is a ring of `rows` rows and row h sits in slot h mod rows;
 // - an mm_box is the output region to compute, [h0, h1) x [w0, w1), in full-tensor coordinates;
 // - padding is never stored: input positions outside the full tensor are skipped (zero, or the zero point in int8),
 //   exactly as the TFLite reference kernels do;
@@ -24,9 +25,11 @@ export interface KernelSource {
 export const KERNEL_PRELUDE_H = `#include <stddef.h>
 #include <stdint.h>
 
-typedef struct { int32_t h0, w0, sc, sh, sw; } mm_view;
+typedef struct { int32_t h0, w0, sc, sh, sw, rows; } mm_view;
 typedef struct { int32_t h0, h1, w0, w1; } mm_box;
-#define MM_AT(v, c, h, w) ((int32_t)(c) * (v).sc + ((int32_t)(h) - (v).h0) * (v).sh + ((int32_t)(w) - (v).w0) * (v).sw)
+/* rows > 0: a ring of that many rows (a line-buffered stream), row h stored in slot h % rows. */
+#define MM_ROW(v, h) ((v).rows > 0 ? (int32_t)(h) % (v).rows : (int32_t)(h) - (v).h0)
+#define MM_AT(v, c, h, w) ((int32_t)(c) * (v).sc + MM_ROW(v, h) * (v).sh + ((int32_t)(w) - (v).w0) * (v).sw)
 `;
 
 export const KERNEL_PRELUDE_C = `#include <math.h>

@@ -11,6 +11,7 @@ import { placeBuffers, type RegionSpec } from '../analysis/regions';
 import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
 import { tileRegions, type Stage } from '../schedule/geometry';
+import { bestStreamPlan, streamArena, streamEvents, withoutAccumulation, type SegmentCost } from '../schedule/stream';
 import { activationRange, meanMultiplier, quantizeMultiplier, roundAway, roundEven } from './quant';
 import { NEAREST_COORDS, NEAREST_ROUNDING, nearestIndices } from './resize';
 import { cText } from './c-text';
@@ -83,6 +84,8 @@ export interface Program {
   /** File-scope tables of the patch loop. */
   tables: string[];
   schedule: { split: number; p: number; q: number; stageOutput: string } | null;
+  /** The streamed segments of a line-buffered export (first and last step), or null. */
+  lineBuffered: { first: number; last: number }[] | null;
   steps: number;
 }
 
@@ -95,6 +98,9 @@ export interface LowerOptions {
   /** The arena's regions (a target with several RAM regions): one arena per region, placed by the region planner.
    *  The system region's capacity (ram 0) is reduced here by the input buffer when the input is not in the arena. */
   regions?: readonly { ram: number; name: string; spec: RegionSpec }[];
+  /** Line-buffered: the full-row plan of least peak (bestStreamPlan; global pooling not accumulated), its segments
+   *  streamed row by row through rings. Not with a patch schedule or regions. */
+  lineBuffered?: boolean;
 }
 
 const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
@@ -102,7 +108,7 @@ const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalizatio
 interface View { h0: number; w0: number; sc: number; sh: number; sw: number }
 interface Box { h0: number; h1: number; w0: number; w1: number }
 
-const viewLit = (v: View): string => `(mm_view){${v.h0}, ${v.w0}, ${v.sc}, ${v.sh}, ${v.sw}}`;
+const viewLit = (v: View): string => `(mm_view){${v.h0}, ${v.w0}, ${v.sc}, ${v.sh}, ${v.sw}, 0}`;
 const boxLit = (b: Box): string => `(mm_box){${b.h0}, ${b.h1}, ${b.w0}, ${b.w1}}`;
 
 function fmtFloat(v: number): string {
@@ -315,7 +321,22 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   let schedule: Program['schedule'] = null;
   /** Every planned buffer (whole or tile) with its lifetime: what the region planner places. */
   let planned: { buffer: number; tile: boolean; item: PlanItem }[] = [];
-  if (options.schedule) {
+  /** Line-buffered: the segments and where each ring lives. */
+  let streams: { ctx: ScheduleContext; segments: SegmentCost[]; ringOffset: Map<number, number> } | null = null;
+  if (options.lineBuffered) {
+    if (options.schedule) throw new CodegenError('C export: a line-buffered plan and a patch schedule together are not generated');
+    if (options.regions && options.regions.length > 1) throw new CodegenError('C export: a line-buffered plan across memory regions is not generated yet');
+    const ctx = withoutAccumulation(options.context ?? scheduleContext(graph, conventions));
+    plan = ctx.plan;
+    const segments = bestStreamPlan(ctx).segments;
+    const arena = streamArena(ctx, segments);
+    const whole = new Map<number, number>();
+    const ringOffset = new Map<number, number>();
+    arena.owners.forEach((o, i) => { if ('buffer' in o) whole.set(o.buffer, arena.plan.offsets[i]!); else ringOffset.set(o.ring, arena.plan.offsets[i]!); });
+    arenaBytes = arena.plan.size;
+    wholeOffset = (b) => whole.get(b) ?? -1;
+    streams = { ctx, segments, ringOffset };
+  } else if (options.schedule) {
     const ctx = options.context ?? scheduleContext(graph, conventions);
     plan = ctx.plan;
     const { split, p, q } = options.schedule;
@@ -1139,7 +1160,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         const r = regions.get(t);
         const b: Box = r ? { h0: r.h[0], h1: r.h[1], w0: r.w[0], w1: r.w[1] } : { h0: 0, h1: 0, w0: 0, w1: 0 };
         const v = whole(t) || !r ? ownView(t) : ownView(t, { h0: r.h[0], w0: r.w[0], hs: r.h[1] - r.h[0], ws: r.w[1] - r.w[0] });
-        vrow.push(`{${v.h0}, ${v.w0}, ${v.sc}, ${v.sh}, ${v.sw}}`);
+        vrow.push(`{${v.h0}, ${v.w0}, ${v.sc}, ${v.sh}, ${v.sw}, 0}`);
         brow.push(`{${b.h0}, ${b.h1}, ${b.w0}, ${b.w1}}`);
       }
       views.push(`  {${vrow.join(', ')}}`);
@@ -1182,9 +1203,56 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     body.push(`}`);
     first = st.split + 1;
   }
+  const streamed = new Map((streams?.segments ?? []).map((s) => [s.first, s]));
   for (let i = first; i < plan.steps.length; i++) {
+    const seg = streamed.get(i);
+    if (seg && streams) {
+      body.push(...streamLoop(seg, streams.ctx, streams.ringOffset));
+      i = seg.last;
+      continue;
+    }
     body.push(`/* #${i} ${describe(plan.steps[i]!)} */`);
     body.push(...emitters[i]!(layerAccess).map(scoped));
+  }
+
+  /** A streamed segment: a table of (step, row) events in the scheduler's order and one loop that runs each event's
+   *  step on one output row; rings are read and written through views with `rows` set (row h in slot h mod rows). */
+  function streamLoop(seg: SegmentCost, ctx: ScheduleContext, ringOffset: ReadonlyMap<number, number>): string[] {
+    const rings = new Map(seg.rings.map((r) => [r.tensor, r]));
+    const { events } = streamEvents(ctx, seg);
+    const mains = new Map<number, number>();
+    for (let k = seg.first; k <= seg.last; k++) mains.set(plan.steps[k]!.main, k);
+    const rows = events.filter((e) => mains.has(e.op)).map((e) => [mains.get(e.op)!, e.row] as const);
+    const name = `mm_stream${seg.first}`;
+    tables.push(`/* Line-buffered steps ${seg.first}-${seg.last}: (step, output row) in the order they run. */`);
+    tables.push(`static const int16_t ${name}[${rows.length}][2] = {\n${rows.map(([k, r]) => `  {${k}, ${r}}`).join(',\n')}\n};`);
+    const access: Access = {
+      ptr: (t) => {
+        const ring = rings.get(t);
+        if (!ring) return layerAccess.ptr(t);
+        const off = ringOffset.get(t);
+        if (off === undefined) throw new CodegenError(`internal: ring of '${T(t).name}' has no arena offset`);
+        return arenaPtr(off, elemOf(t));
+      },
+      view: (t) => {
+        const ring = rings.get(t);
+        if (!ring) return layerAccess.view(t);
+        const v = ownView(t, { h0: 0, w0: 0, hs: ring.rows, ws: geo(t).W });
+        return `(mm_view){0, 0, ${v.sc}, ${v.sh}, ${v.sw}, ${ring.rows}}`;
+      },
+      box: (t) => `(mm_box){r, r + 1, 0, ${geo(t).W}}`,
+    };
+    const out = [`/* #${seg.first}-#${seg.last} line-buffered: ${rows.length} rows, ${seg.rings.length} rings */`];
+    out.push(`for (int32_t e = 0; e < ${rows.length}; e++) {`);
+    out.push(`  const int32_t r = ${name}[e][1];`);
+    out.push(`  switch (${name}[e][0]) {`);
+    for (let k = seg.first; k <= seg.last; k++) {
+      out.push(`  case ${k}: /* #${k} ${describe(plan.steps[k]!)} */`);
+      out.push(...emitters[k]!(access).map((l) => `    ${scoped(l)}`));
+      out.push('    break;');
+    }
+    out.push('  default: break;', '  }', '}');
+    return out;
   }
 
   /** A statement with compound literals (views, boxes) in a block of its own: their storage then ends with the
@@ -1200,6 +1268,6 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
   return {
     format: graph.format, arenaBytes, arenas, input, inputs, outputs, inputOffset, inputOffsets, outputOffsets, kernels, weights, params, body, tables,
-    schedule, steps: plan.steps.length,
+    schedule, lineBuffered: streams ? streams.segments.map((x) => ({ first: x.first, last: x.last })) : null, steps: plan.steps.length,
   };
 }

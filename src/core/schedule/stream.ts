@@ -13,7 +13,7 @@
 // The search chooses segments minimising the plan's peak (a minimax path over the steps: each step is either run layer
 // by layer, with the per-layer live set, or inside a segment, whose peak is its whole buffers plus its rings).
 import { ARENA_ALIGNMENT } from '../analysis/conventions';
-import { alignUp, planArena, type PlanItem } from '../analysis/planner';
+import { alignUp, planArena, type ArenaPlan, type PlanItem } from '../analysis/planner';
 import type { ScheduleContext } from './cost';
 import { bandLen, deriveAxis, regionRules, spatialDims, type RegionRule, type Stage } from './geometry';
 import { spatialAxes, type Graph, type Op } from '../graph';
@@ -98,6 +98,15 @@ interface StreamFacts {
   readers: Map<number, number[]>;
 }
 const factsCache = new WeakMap<ScheduleContext, StreamFacts>();
+/** Contexts in which global pooling does not accumulate rows (the C export does not generate that yet). */
+const noAccumulation = new WeakSet<ScheduleContext>();
+
+/** The same context with global pooling needing its whole input again: the plans the C export generates. */
+export function withoutAccumulation(ctx: ScheduleContext): ScheduleContext {
+  const c = { ...ctx };
+  noAccumulation.add(c);
+  return c;
+}
 
 function factsOf(ctx: ScheduleContext): StreamFacts {
   const cached = factsCache.get(ctx);
@@ -113,7 +122,7 @@ function factsOf(ctx: ScheduleContext): StreamFacts {
     const out: StreamOp[] = [];
     for (const oi of [...step.ops].sort((a, b) => a - b)) {
       const op = graph.ops[oi]!;
-      const x = accumulated(graph, op);
+      const x = noAccumulation.has(ctx) ? null : accumulated(graph, op);
       if (x !== null) {
         heightOf(x);
         for (const t of op.outputs) height.set(t, 1);
@@ -454,8 +463,17 @@ export function streamPlan(ctx: ScheduleContext, segments: readonly SegmentCost[
   let peakAt: StreamPlan['peakAt'] = { step: 0 };
   for (let t = 0; t < n; t++) if (inSeg[t]! < 0 && ctx.live[t]! > peakBytes) { peakBytes = ctx.live[t]!; peakAt = { step: t }; }
   segments.forEach((s, k) => { if (s.peakBytes > peakBytes) { peakBytes = s.peakBytes; peakAt = { segment: k }; } });
-  // The arena: whole buffers alive over every segment they meet, rings alive through their segment.
+  const calls = segments.reduce((a, s) => a + s.calls - (s.last - s.first + 1), n);
+  const extraMacs = segments.reduce((a, s) => a + s.extraMacs, 0);
+  return { segments: [...segments], peakBytes, arenaBytes: streamArena(ctx, segments).plan.size, peakAt, calls, extraMacs, overhead: ctx.modelMacs > 0 ? extraMacs / ctx.modelMacs : 0 };
+}
+
+/** The arena of a line-buffered plan: whole buffers alive over every segment they meet (a segment reads its inputs
+ *  and writes its outputs row by row from its first step to its last), rings alive through their segment. The C
+ *  export places them at these offsets. */
+export function streamArena(ctx: ScheduleContext, segments: readonly SegmentCost[]): { items: PlanItem[]; owners: ({ buffer: number } | { ring: number })[]; plan: ArenaPlan } {
   const items: PlanItem[] = [];
+  const owners: ({ buffer: number } | { ring: number })[] = [];
   const ringTensors = new Set<number>();
   for (const s of segments) for (const r of s.rings) ringTensors.add(r.tensor);
   for (const b of ctx.plan.buffers) {
@@ -464,11 +482,15 @@ export function streamPlan(ctx: ScheduleContext, segments: readonly SegmentCost[
     let end = b.end;
     for (const s of segments) if (start <= s.last && end >= s.first) { start = Math.min(start, s.first); end = Math.max(end, s.last); }
     items.push({ size: alignUp(b.bytes, ARENA_ALIGNMENT), start, end });
+    owners.push({ buffer: b.id });
   }
-  for (const s of segments) for (const r of s.rings) items.push({ size: alignUp(r.bytes, ARENA_ALIGNMENT), start: s.first, end: s.last });
-  const calls = segments.reduce((a, s) => a + s.calls - (s.last - s.first + 1), n);
-  const extraMacs = segments.reduce((a, s) => a + s.extraMacs, 0);
-  return { segments: [...segments], peakBytes, arenaBytes: planArena(items).size, peakAt, calls, extraMacs, overhead: ctx.modelMacs > 0 ? extraMacs / ctx.modelMacs : 0 };
+  for (const s of segments) {
+    for (const r of s.rings) {
+      items.push({ size: alignUp(r.bytes, ARENA_ALIGNMENT), start: s.first, end: s.last });
+      owners.push({ ring: r.tensor });
+    }
+  }
+  return { items, owners, plan: planArena(items) };
 }
 
 /** A partial plan from some step to the end: its peak, extra MACs and calls, its first choice and the rest. */
