@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   advise, BUILTIN_TARGETS, RUNTIMES, RUNTIME_RESERVE_BYTES, codegenOptionsFor, deploymentFileName, describeSchedule, evaluateFit, evaluateSchedule,
-  findTarget, generateC, makeCustomTarget, ModelError, parseScheduleSpec, parseSize, printable, resolveSchedule,
+  findTarget, footprintPlacement, generateC, isMultiRegion, makeCustomTarget, ModelError, parseScheduleSpec, parseSize, printable, resolveSchedule,
   firmwareFit, openModel, optimizeForTflm, runPipeline, scheduleContext, searchSchedules, type Conventions, type CustomTargetSetting, type Deployment, type FitResult,
   type Runtime, type ScheduleReport, type SearchResult, type SettingsLayer, type PipelineOutput,
 } from '../core/index';
@@ -39,10 +39,11 @@ const USAGE = `usage:
       Also line-buffered plans (rows streamed through fused segments, optionally in column bands): their front, and
       the one chosen: the least peak within --max-overhead, or with --max-ram the fewest extra MACs under SIZE.
   mcu-mem codegen MODEL --out DIR [--target NAME] [--schedule none|auto|SPLIT:PxQ] [--max-overhead PCT|none]
-                        [--no-input]
+                        [--no-input] [--line-buffered]
       writes a self-contained C99 folder: model.h/.c (static arena at the planned offsets, the patch loop),
       weights.c, the kernels used, a test harness and a Makefile (make host | cortex-m4 | cortex-m7 | run-qemu).
-      The linker's RAM and Flash are the target's, so an over-budget build does not link.
+      The linker's RAM and Flash are the target's, so an over-budget build does not link. --line-buffered streams
+      the line-buffered plan of least peak (full rows, +0% MACs) through ring buffers instead of a patch schedule.
   mcu-mem optimize MODEL.tflite --out OPT.tflite
       writes a copy of the model with our arena plan as OfflineMemoryAllocation metadata, which stock TFLM uses
       instead of its greedy plan (only when TFLM's smallest arena gets smaller; exit 1 when it would not).
@@ -133,7 +134,7 @@ interface Args {
 }
 
 const VALUE_OPTIONS = new Set(['--out', '--target', '--custom-target', '--reserve', '--schedule', '--max-overhead', '--max-ram', '--split', '--deployment', '--runtime']);
-const FLAGS = new Set(['--json', '--help', '--advise', '--no-deployment', '--version']);
+const FLAGS = new Set(['--json', '--help', '--advise', '--no-deployment', '--version', '--line-buffered']);
 
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { positional: [], flags: new Set(), values: new Map() };
@@ -355,7 +356,9 @@ function codegenCommand(args: Args, io: Io): number {
   const { graph, report } = rep;
   const eff = report.effective;
   const file = modelFile(args, 'codegen');
-  const result = generateC(graph, { ...codegenOptionsFor(report), source: path.basename(file) });
+  const lineBuffered = args.flags.has('--line-buffered');
+  if (lineBuffered && report.schedule) throw new UsageError('--line-buffered streams rows instead of a patch schedule: leave --schedule out (or give none)');
+  const result = generateC(graph, { ...codegenOptionsFor(report), source: path.basename(file), ...(lineBuffered ? { lineBuffered: true } : {}) });
   if (!result.ok) {
     io.err(`mcu-mem: ${printable(file)}: ${printable(result.error.message)} [${result.error.code}]`);
     return EXIT_BAD_INPUT;
@@ -367,13 +370,13 @@ function codegenCommand(args: Args, io: Io): number {
   const target = eff.target;
   io.out([
     `wrote ${r.files.length} files to ${out}: ${r.files.map((f) => f.path).join(', ')}`,
-    `schedule: ${r.schedule ? `split after step #${r.schedule.split} ('${printable(r.schedule.stageOutput)}'), ${r.schedule.p}x${r.schedule.q} tiles (${eff.schedule === 'auto' ? 'chosen automatically: ' : ''}${printable(report.scheduleWhy)})` : printable(report.scheduleWhy)}`,
+    `schedule: ${r.schedule ? `split after step #${r.schedule.split} ('${printable(r.schedule.stageOutput)}'), ${r.schedule.p}x${r.schedule.q} tiles (${eff.schedule === 'auto' ? 'chosen automatically: ' : ''}${printable(report.scheduleWhy)})` : r.lineBuffered ? `line-buffered (--line-buffered): steps ${r.lineBuffered.map((x) => `#${x.first}-#${x.last}`).join(', ')} streamed row by row through rings, the rest layer by layer; +0% MACs` : printable(report.scheduleWhy)}`,
     `arena: ${kib(r.arenaBytes)}; weights: ${kib(r.weightsBytes)}; ${r.steps} steps; kernels: ${r.kernels.join(', ')}`,
     `firmware: Flash ${kib(r.footprint.flashBytes)} (weights, kernels ${r.footprint.kernelsBytes} B, model code ${r.footprint.modelBytes} B, runtime ${r.footprint.runtimeFlashBytes} B); RAM ${kib(r.footprint.ramBytes)} + reserve ${target ? target.reserveBytes : RUNTIME_RESERVE_BYTES} B (runtime data, stack and heap)`,
     `Cortex-M link: RAM ${kib(r.ramBytes)}, Flash ${kib(r.flashBytes)}${target ? ` (${target.name})` : ' (QEMU board; pass --target to link into an MCU\'s memory)'}`,
     `next: make -C ${out} host && ${path.join(out, 'model_test')} INPUT.bin`,
   ].join('\n'));
-  const fit = target ? evaluateFit(target, r.footprint.ramBytes, r.footprint.flashBytes) : null;
+  const fit = target ? evaluateFit(target, r.footprint.ramBytes, r.footprint.flashBytes, true, undefined, isMultiRegion(target) ? footprintPlacement(target, r.footprint) : undefined) : null;
   if (fit && !fit.fits) {
     io.err(`mcu-mem: the generated code does not fit ${target!.name} (${fit.failing.join(' and ')}): the Cortex-M build will not link`);
     return EXIT_DOES_NOT_FIT;

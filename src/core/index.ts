@@ -28,7 +28,7 @@ export { resolveScheduleSpec, resolveSchedule, parseScheduleSpec, scheduleRefTex
 export { describeSchedule, stepRef, type ScheduleReport, type StepRef } from './schedule/report';
 export * from './report/deployment';
 export * from './report/json';
-export { analyzeModel, firmwareFit, fitChoices, targetFit, targetsOverview, type FitChoice, scheduleTitle, scheduleSetting, MAX_CANDIDATES, type TargetOverview, type ModelReport, type RegionPlanRow, type ArenaRect, regionLayout, type Finding, type FindingSeverity, type QuickFix } from './report/session';
+export { analyzeModel, firmwareFit, fitChoices, footprintPlacement, targetFit, targetsOverview, type FitChoice, scheduleTitle, scheduleSetting, MAX_CANDIDATES, type TargetOverview, type ModelReport, type RegionPlanRow, type ArenaRect, regionLayout, type Finding, type FindingSeverity, type QuickFix } from './report/session';
 export { runPipeline, type PipelineInput, type PipelineOutput } from './report/pipeline';
 export { listing, hoverText, reportMarkdown, type Listing } from './report/listing';
 export { generateC, firmwareFootprint, codegenOptionsFor, codegenFinding, CodegenError, MIN_STACK_BYTES, RUNTIME_RESERVE_BYTES, quantizeMultiplier, type Footprint, type CodegenOptions, type CodegenOutput, type GeneratedFile } from './codegen/index';

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyzeGraph, makeCustomTarget, scheduleContext, searchSchedules, type Graph } from '../../src/core/index';
+import { analyzeGraph, bestStreamPlan, makeCustomTarget, scheduleContext, searchSchedules, type Graph } from '../../src/core/index';
+import { withoutAccumulation } from '../../src/core/schedule/stream';
 import { openFile, sharedModel, SKIP_SHARED } from '../helpers';
 import { buildAndRun, bytesOf, generate, HAVE_CC, make, ortRun, parseValues, randomFloats, randomInt8, relativeError, runHost, SKIP_ARM, tempDir } from '../codegen-helpers';
 
@@ -44,10 +45,12 @@ test('codegen corpus: person_detect.tflite follows TFLM\'s own test (person → 
     assert.ok(layer[want]! > layer[1 - want]!, `${img}: scores ${layer.join(', ')}`);
     const patch: number[] = buildAndRun(graph, { schedule }, input).values;
     assert.deepEqual(patch, layer, `${img}: patch-based ${JSON.stringify(schedule)} differs from per-layer`);
+    const lines = buildAndRun(graph, { lineBuffered: true }, input);
+    assert.deepEqual(lines.values, layer, `${img}: line-buffered differs from per-layer`);
   }
 });
 
-test('codegen corpus: MLPerf Tiny and TinyEngine models run end to end; patch-based output is bit-exact', { skip: SKIP }, () => {
+test('codegen corpus: MLPerf Tiny and TinyEngine models run end to end; patch-based and line-buffered output is bit-exact', { skip: SKIP }, () => {
   // tinyengine_detection: three outputs (one per detection scale) and nearest-neighbour upsampling.
   for (const name of ['mlperf_vww_96_int8', 'mlperf_resnet8_int8', 'mlperf_kws_dscnn_int8', 'tinyengine_mcunet_vww', 'tinyengine_detection']) {
     const graph = openFile(sharedModel(`tflite/${name}.tflite`));
@@ -61,6 +64,11 @@ test('codegen corpus: MLPerf Tiny and TinyEngine models run end to end; patch-ba
     assert.ok(new Set(layer.values).size > 1, `${name}: the output is not constant`);
     assert.ok(layer.values.every(Number.isFinite), `${name}: ${layer.values.join(' ')}`);
     assert.equal(layer.out.arenaBytes, analyzeGraph(graph).arenaBytes, `${name}: arena == analysis`);
+    // Line-buffered (issue 13): the same values, in the plan's arena.
+    const lines = buildAndRun(graph, { lineBuffered: true }, input);
+    assert.deepEqual(lines.values, layer.values, `${name}: line-buffered differs from per-layer`);
+    assert.equal(lines.out.arenaBytes, bestStreamPlan(withoutAccumulation(scheduleContext(graph))).arenaBytes, `${name}: line-buffered arena == plan`);
+    assert.ok(lines.out.arenaBytes <= layer.out.arenaBytes, `${name}: line-buffered ${lines.out.arenaBytes} B, per layer ${layer.out.arenaBytes} B`);
     const schedule = bestSchedule(graph);
     if (!schedule) continue;
     const patch = buildAndRun(graph, { schedule }, input);
@@ -73,7 +81,7 @@ test('codegen corpus: MLPerf Tiny and TinyEngine models run end to end; patch-ba
 // standalone BatchNormalization (+Clip) operators: generated as 1×1 depthwise convolutions.
 const FLOAT_ONNX: [string, number][] = [['onnx/mobilenet_v2_224.onnx', 224], ['onnx/stm32_mobilenet_v2_0.5_128.onnx', 128], ['onnx/mobilenet_v2_w035_144.onnx', 144]];
 for (const [name, size] of FLOAT_ONNX) {
-  test(`codegen corpus: float ${name} matches onnxruntime within 1e-4, per-layer and patch-based`, { skip: SKIP }, async () => {
+  test(`codegen corpus: float ${name} matches onnxruntime within 1e-4, per-layer and patch-based${size < 224 ? '; line-buffered bit for bit' : ''}`, { skip: SKIP }, async () => {
     const file = sharedModel(name);
     const graph = openFile(file);
     const x = randomFloats(3 * size * size, 5, -1, 1);
@@ -86,6 +94,11 @@ for (const [name, size] of FLOAT_ONNX) {
     const patch = buildAndRun(graph, { schedule }, bytesOf(x)).values;
     assert.ok(relativeError(patch, layer) <= 1e-6, `patch vs per-layer ${relativeError(patch, layer)}`);
     assert.ok(relativeError(patch, want) < 1e-4, `patch vs onnxruntime ${relativeError(patch, want)}`);
+    if (size < 224) {
+      // Line-buffered: every row computed by the same kernel code on the same values, so bit for bit.
+      const lines = buildAndRun(graph, { lineBuffered: true }, bytesOf(x)).values;
+      assert.deepEqual(lines, layer, 'line-buffered vs per-layer');
+    }
   });
 }
 

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { bestStreamPlan, openModelOrThrow, scheduleContext, type Graph } from '../../src/core/index';
+import { bestStreamPlan, makeCustomTarget, openModelOrThrow, RUNTIME_RESERVE_BYTES, scheduleContext, type Graph } from '../../src/core/index';
 import { withoutAccumulation } from '../../src/core/schedule/stream';
 import { exampleModel } from '../../src/core/testing/examples';
-import { bytesOf, generate, HAVE_CC, make, randomFloats, randomInt8, runHost, tempDir } from '../codegen-helpers';
+import { bytesOf, generate, HAVE_ARM, HAVE_CC, make, parseValues, randomFloats, randomInt8, runHost, tempDir } from '../codegen-helpers';
 import { branchyOnnx, chain } from './schedule-fixtures';
 
 const SKIP_CC = HAVE_CC ? false : 'no C compiler (cc) and make on this machine';
@@ -40,6 +40,35 @@ test('line-buffered C export: the same output as the per-layer export, bit for b
       for (const d of [a, b]) { const m = make(d, 'host'); assert.equal(m.status, 0, m.out); }
       assert.deepEqual(runHost(b, input), runHost(a, input), `${name}: outputs`);
     }
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('line-buffered C export on Cortex-M4 (QEMU): links with RAM = the plan (arena + reserve) and runs with the host\'s output; 2 KiB less does not link', { skip: HAVE_ARM && HAVE_CC ? false : 'arm-none-eabi-gcc, qemu-system-arm or cc missing', timeout: 600_000 }, () => {
+  const root = tempDir('lines-m4');
+  try {
+    const graph = openModelOrThrow(exampleModel('tflite'), { fileName: 'example.tflite' });
+    const input = inputOf(graph, 9);
+    const probe = generate(graph, { lineBuffered: true }, path.join(root, 'probe'));
+    const need = probe.footprint.ramBytes + RUNTIME_RESERVE_BYTES;
+    const build = (name: string, sram: number): { dir: string; status: number; out: string } => {
+      const dir = path.join(root, name);
+      generate(graph, { lineBuffered: true, target: makeCustomTarget({ name, sramBytes: sram, flashBytes: 4 << 20 }) }, dir);
+      const m = make(dir, 'cortex-m4');
+      return { dir, ...m };
+    };
+    const ok = build('exact', need);
+    assert.equal(ok.status, 0, ok.out);
+    assert.equal(make(ok.dir, 'host').status, 0);
+    const want = runHost(ok.dir, input);
+    fs.writeFileSync(path.join(ok.dir, 'input.bin'), input);
+    const q = make(ok.dir, 'run-qemu', ['INPUT=input.bin']);
+    assert.equal(q.status, 0, q.out);
+    assert.deepEqual(parseValues(q.out), want);
+    const short = build('short', need - 2048);
+    assert.notEqual(short.status, 0, 'a build 2 KiB short of the plan links');
+    assert.match(short.out, /overflowed|does not fit the target's SRAM/);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

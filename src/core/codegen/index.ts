@@ -37,6 +37,8 @@ export interface CodegenOutput {
   /** The model outputs in the file's order. */
   outputs: IoTensor[];
   schedule: { split: number; p: number; q: number; stageOutput: string } | null;
+  /** The streamed segments of a line-buffered export, or null. */
+  lineBuffered: { first: number; last: number }[] | null;
   ramBytes: number;
   flashBytes: number;
   /** What the Cortex-M image needs (the verdict's figures for this export). */
@@ -81,7 +83,7 @@ export function generateC(graph: Graph, options: CodegenOptions = {}): Result<Co
     });
     return {
       files, arenaBytes: p.arenaBytes, weightsBytes: weightsBytes(p.weights), kernels: [...p.kernels].sort(), steps: p.steps,
-      input: p.input, outputs: p.outputs, schedule: p.schedule, ramBytes, flashBytes, footprint: programFootprint(p),
+      input: p.input, outputs: p.outputs, schedule: p.schedule, lineBuffered: p.lineBuffered, ramBytes, flashBytes, footprint: programFootprint(p),
     };
   });
 }

@@ -141,7 +141,7 @@ export function regionLayout(target: McuTarget, rects: readonly ArenaRect[], sta
 }
 
 /** The verdict's placement from the export's footprint: its arena per region, the input buffer as static data. */
-function footprintPlacement(target: McuTarget, fw: Footprint): RamPlacement {
+export function footprintPlacement(target: McuTarget, fw: Footprint): RamPlacement {
   const arena = ramRegions(target).map(() => 0);
   for (const part of fw.arenaParts) arena[part.ram] = (arena[part.ram] ?? 0) + part.bytes;
   return { arena, staticBytes: fw.inputBufferBytes };
