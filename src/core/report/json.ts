@@ -158,8 +158,8 @@ export interface ScheduleJson {
   rejected: RejectedSplits[];
   advice: Advice | null;
   /** The line-buffered plan chosen (rows streamed through fused segments, in column bands where that pays): the least
-   *  peak within maxOverheadPercent, or with --max-ram the fewest extra MACs under it; null when none qualifies. An
-   *  analysis result: the C export does not generate it yet. */
+   *  peak within maxOverheadPercent, or with --max-ram the fewest extra MACs under it; null when none qualifies.
+   *  `codegen --line-buffered` exports the full-row plan of least peak; column bands are an analysis result so far. */
   lineBuffered: LineBufferedJson | null;
   /** The front of line-buffered plans, peak against extra MACs, least peak first (the last has no extra MACs). */
   lineBufferedFront: LineBufferedJson[];
