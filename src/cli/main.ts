@@ -12,7 +12,8 @@ import {
 import { nodeExternalData } from '../node/external-data';
 import { writeGeneratedFiles } from '../node/write-files';
 import { renderAnalysis, renderSchedule, renderTargets } from './render';
-import { chooseStreamPlan, reportJson, scheduleJson, streamFrontier, targetsJson } from '../core/index';
+import { chooseStreamPlan, reportJson, scheduleJson, streamFrontier, targetsJson, withoutAccumulation, type StreamPlan } from '../core/index';
+
 import { exampleModel } from '../core/testing/examples';
 import { formatBytes } from '../core/units';
 
@@ -39,11 +40,12 @@ const USAGE = `usage:
       Also line-buffered plans (rows streamed through fused segments, optionally in column bands): their front, and
       the one chosen: the least peak within --max-overhead, or with --max-ram the fewest extra MACs under SIZE.
   mcu-mem codegen MODEL --out DIR [--target NAME] [--schedule none|auto|SPLIT:PxQ] [--max-overhead PCT|none]
-                        [--no-input] [--line-buffered]
+                        [--no-input] [--line-buffered [--max-ram SIZE]]
       writes a self-contained C99 folder: model.h/.c (static arena at the planned offsets, the patch loop),
       weights.c, the kernels used, a test harness and a Makefile (make host | cortex-m4 | cortex-m7 | run-qemu).
-      The linker's RAM and Flash are the target's, so an over-budget build does not link. --line-buffered streams
-      the line-buffered plan of least peak (full rows, +0% MACs) through ring buffers instead of a patch schedule.
+      The linker's RAM and Flash are the target's, so an over-budget build does not link. --line-buffered streams a
+      line-buffered plan through ring buffers instead of a patch schedule: the least peak within --max-overhead, or
+      with --max-ram SIZE the fewest extra MACs under SIZE (as schedule chooses; global pooling not accumulated).
   mcu-mem optimize MODEL.tflite --out OPT.tflite
       writes a copy of the model with our arena plan as OfflineMemoryAllocation metadata, which stock TFLM uses
       instead of its greedy plan (only when TFLM's smallest arena gets smaller; exit 1 when it would not).
@@ -358,7 +360,20 @@ function codegenCommand(args: Args, io: Io): number {
   const file = modelFile(args, 'codegen');
   const lineBuffered = args.flags.has('--line-buffered');
   if (lineBuffered && report.schedule) throw new UsageError('--line-buffered streams rows instead of a patch schedule: leave --schedule out (or give none)');
-  const result = generateC(graph, { ...codegenOptionsFor(report), source: path.basename(file), ...(lineBuffered ? { lineBuffered: true } : {}) });
+  // The line-buffered plan: the one `schedule` would choose by --max-overhead or --max-ram, among those the export
+  // generates (global pooling not accumulated).
+  let streams: StreamPlan | null = null;
+  if (lineBuffered) {
+    const ramArg = lastValue(args, '--max-ram');
+    const maxRam = ramArg === undefined ? null : parseSize(ramArg);
+    if (maxRam === undefined) throw new UsageError(`--max-ram '${ramArg}': expected a size such as 128K or a number of bytes`);
+    streams = chooseStreamPlan(streamFrontier(withoutAccumulation(scheduleContext(graph, eff.conventions))), { maxOverhead: eff.maxOverhead, maxRam });
+    if (!streams) {
+      io.err(`mcu-mem: ${printable(file)}: no line-buffered plan ${maxRam !== null ? `needs at most ${maxRam} B` : 'is within the MACs limit'}`);
+      return EXIT_DOES_NOT_FIT;
+    }
+  }
+  const result = generateC(graph, { ...codegenOptionsFor(report), source: path.basename(file), ...(streams ? { lineBuffered: streams.segments } : {}) });
   if (!result.ok) {
     io.err(`mcu-mem: ${printable(file)}: ${printable(result.error.message)} [${result.error.code}]`);
     return EXIT_BAD_INPUT;
@@ -370,7 +385,7 @@ function codegenCommand(args: Args, io: Io): number {
   const target = eff.target;
   io.out([
     `wrote ${r.files.length} files to ${out}: ${r.files.map((f) => f.path).join(', ')}`,
-    `schedule: ${r.schedule ? `split after step #${r.schedule.split} ('${printable(r.schedule.stageOutput)}'), ${r.schedule.p}x${r.schedule.q} tiles (${eff.schedule === 'auto' ? 'chosen automatically: ' : ''}${printable(report.scheduleWhy)})` : r.lineBuffered ? `line-buffered (--line-buffered): steps ${r.lineBuffered.map((x) => `#${x.first}-#${x.last}`).join(', ')} streamed row by row through rings, the rest layer by layer; +0% MACs` : printable(report.scheduleWhy)}`,
+    `schedule: ${r.schedule ? `split after step #${r.schedule.split} ('${printable(r.schedule.stageOutput)}'), ${r.schedule.p}x${r.schedule.q} tiles (${eff.schedule === 'auto' ? 'chosen automatically: ' : ''}${printable(report.scheduleWhy)})` : streams ? `line-buffered (--line-buffered): steps ${streams.segments.map((x) => `#${x.first}-#${x.last}${x.columns > 1 ? ` in ${x.columns} column bands` : ''}`).join(', ')} streamed row by row through rings, the rest layer by layer; peak ${streams.peakBytes.toLocaleString('en-US')} B, +${(streams.overhead * 100).toFixed(1)}% MACs` : printable(report.scheduleWhy)}`,
     `arena: ${kib(r.arenaBytes)}; weights: ${kib(r.weightsBytes)}; ${r.steps} steps; kernels: ${r.kernels.join(', ')}`,
     `firmware: Flash ${kib(r.footprint.flashBytes)} (weights, kernels ${r.footprint.kernelsBytes} B, model code ${r.footprint.modelBytes} B, runtime ${r.footprint.runtimeFlashBytes} B); RAM ${kib(r.footprint.ramBytes)} + reserve ${target ? target.reserveBytes : RUNTIME_RESERVE_BYTES} B (runtime data, stack and heap)`,
     `Cortex-M link: RAM ${kib(r.ramBytes)}, Flash ${kib(r.flashBytes)}${target ? ` (${target.name})` : ' (QEMU board; pass --target to link into an MCU\'s memory)'}`,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bestStreamPlan, makeCustomTarget, openModelOrThrow, RUNTIME_RESERVE_BYTES, scheduleContext, type Graph } from '../../src/core/index';
-import { withoutAccumulation } from '../../src/core/schedule/stream';
+import { streamFrontier, withoutAccumulation } from '../../src/core/schedule/stream';
 import { exampleModel } from '../../src/core/testing/examples';
 import { bytesOf, generate, HAVE_ARM, HAVE_CC, make, parseValues, randomFloats, randomInt8, runHost, tempDir } from '../codegen-helpers';
 import { branchyOnnx, chain } from './schedule-fixtures';
@@ -40,6 +40,35 @@ test('line-buffered C export: the same output as the per-layer export, bit for b
       for (const d of [a, b]) { const m = make(d, 'host'); assert.equal(m.status, 0, m.out); }
       assert.deepEqual(runHost(b, input), runHost(a, input), `${name}: outputs`);
     }
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('line-buffered C export in column bands: every point of the fixtures\' fronts gives the per-layer output bit for bit at its arena', { skip: SKIP_CC, timeout: 900_000 }, () => {
+  const root = tempDir('lines-cols');
+  try {
+    const models: [string, Uint8Array][] = [['chain.onnx', chain('onnx')], ['chain.tflite', chain('tflite')], ['branchy.onnx', branchyOnnx()], ['example.onnx', exampleModel('onnx')]];
+    let banded = 0;
+    for (const [name, bytes] of models) {
+      const graph = openModelOrThrow(bytes, { fileName: name });
+      const input = inputOf(graph, 7);
+      const a = path.join(root, `${name}-layers`);
+      generate(graph, {}, a);
+      assert.equal(make(a, 'host').status, 0);
+      const want = runHost(a, input);
+      const front = streamFrontier(withoutAccumulation(scheduleContext(graph)));
+      front.forEach((p, i) => {
+        const d = path.join(root, `${name}-${i}`);
+        const out = generate(graph, { lineBuffered: p.segments }, d);
+        assert.equal(out.arenaBytes, p.arenaBytes, `${name} point ${i}: the plan's arena`);
+        const m = make(d, 'host');
+        assert.equal(m.status, 0, m.out);
+        assert.deepEqual(runHost(d, input), want, `${name} point ${i} (${p.segments.map((x) => `${x.first}-${x.last}/${x.columns}`).join(' ')})`);
+        if (p.segments.some((x) => x.columns > 1)) banded++;
+      });
+    }
+    assert.ok(banded >= 4, `${banded} plans with column bands exported`);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

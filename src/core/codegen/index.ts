@@ -6,6 +6,7 @@ import type { Finding, ModelReport } from '../report/session';
 import type { Conventions } from '../analysis/conventions';
 import { arenaRegionSpecs, DEFAULT_RAM_ADDRESS, flashRegions, isMultiRegion, ramRegions, type McuTarget } from '../mcu/catalogue';
 import type { ScheduleContext } from '../schedule/cost';
+import type { SegmentCost } from '../schedule/stream';
 import { emitFiles, weightsBytes, type GeneratedFile } from './emit';
 import { lowerProgram, type IoTensor, type LowerOptions } from './program';
 import { MIN_STACK_BYTES, programFootprint, type Footprint } from './footprint';
@@ -22,9 +23,9 @@ export interface CodegenOptions {
   target?: McuTarget | null;
   /** Model file name, for comments. */
   source?: string;
-  /** Line-buffered: the full-row plan of least peak, its segments streamed row by row through rings (no patch
-   *  schedule with it). */
-  lineBuffered?: boolean;
+  /** Line-buffered: these segments (true: the full-row plan of least peak), streamed row by row through rings, in
+   *  column bands where a segment has them (no patch schedule with it). */
+  lineBuffered?: boolean | readonly SegmentCost[];
 }
 
 export interface CodegenOutput {
@@ -58,7 +59,7 @@ export function firmwareFootprint(graph: Graph, options: Pick<CodegenOptions, 'c
 function lowerOptions(options: Pick<CodegenOptions, 'conventions' | 'schedule' | 'target' | 'lineBuffered'> & { context?: ScheduleContext }): LowerOptions {
   const t = options.target;
   return {
-    conventions: options.conventions, schedule: options.schedule ?? null, ...(options.lineBuffered ? { lineBuffered: true } : {}),
+    conventions: options.conventions, schedule: options.schedule ?? null, ...(options.lineBuffered ? { lineBuffered: options.lineBuffered } : {}),
     ...(options.context ? { context: options.context } : {}),
     ...(t && isMultiRegion(t) ? { regions: arenaRegionSpecs(t, 0) } : {}),
   };

@@ -10,8 +10,8 @@ import { alignUp, planArena, type PlanItem } from '../analysis/planner';
 import { placeBuffers, type RegionSpec } from '../analysis/regions';
 import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
-import { tileRegions, type Stage } from '../schedule/geometry';
-import { bestStreamPlan, streamArena, streamEvents, withoutAccumulation, type SegmentCost } from '../schedule/stream';
+import { bandLen, deriveAxis, tileRegions, type Stage } from '../schedule/geometry';
+import { bestStreamPlan, segmentStage, streamArena, streamEvents, withoutAccumulation, type SegmentCost } from '../schedule/stream';
 import { activationRange, meanMultiplier, quantizeMultiplier, roundAway, roundEven } from './quant';
 import { NEAREST_COORDS, NEAREST_ROUNDING, nearestIndices } from './resize';
 import { cText } from './c-text';
@@ -98,9 +98,10 @@ export interface LowerOptions {
   /** The arena's regions (a target with several RAM regions): one arena per region, placed by the region planner.
    *  The system region's capacity (ram 0) is reduced here by the input buffer when the input is not in the arena. */
   regions?: readonly { ram: number; name: string; spec: RegionSpec }[];
-  /** Line-buffered: the full-row plan of least peak (bestStreamPlan; global pooling not accumulated), its segments
-   *  streamed row by row through rings. Not with a patch schedule or regions. */
-  lineBuffered?: boolean;
+  /** Line-buffered: these segments (true: the full-row plan of least peak, bestStreamPlan, without accumulating
+   *  pools), streamed row by row through rings, in column bands where a segment has them. Not with a patch schedule
+   *  or regions. */
+  lineBuffered?: boolean | readonly SegmentCost[];
 }
 
 const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
@@ -328,7 +329,10 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (options.regions && options.regions.length > 1) throw new CodegenError('C export: a line-buffered plan across memory regions is not generated yet');
     const ctx = withoutAccumulation(options.context ?? scheduleContext(graph, conventions));
     plan = ctx.plan;
-    const segments = bestStreamPlan(ctx).segments;
+    const segments = options.lineBuffered === true ? bestStreamPlan(ctx).segments : [...options.lineBuffered];
+    if (segments.some((x) => streamEvents(ctx, x).events.some((e) => graph.ops[e.op]!.kind === 'GlobalAvgPool' || graph.ops[e.op]!.kind === 'GlobalMaxPool' || graph.ops[e.op]!.kind === 'Reduce'))) {
+      throw new CodegenError('C export: a global pooling accumulated row by row is not generated yet; choose the plan among those without (withoutAccumulation)');
+    }
     const arena = streamArena(ctx, segments);
     const whole = new Map<number, number>();
     const ringOffset = new Map<number, number>();
@@ -1226,6 +1230,23 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const name = `mm_stream${seg.first}`;
     tables.push(`/* Line-buffered steps ${seg.first}-${seg.last}: (step, output row) in the order they run. */`);
     tables.push(`static const int16_t ${name}[${rows.length}][2] = {\n${rows.map(([k, r]) => `  {${k}, ${r}}`).join(',\n')}\n};`);
+    // Column bands: per band, the columns [w0, w1) of every tensor of the segment (the patch geometry's regions).
+    const q = seg.columns;
+    const stage = q > 1 ? segmentStage(ctx, seg) : null;
+    if (q > 1 && !stage) throw new CodegenError(`internal: steps ${seg.first}-${seg.last} have no column geometry`);
+    const slotOf = (t: number): number => {
+      const k = stage!.slot.get(t);
+      if (k === undefined) throw new CodegenError(`internal: tensor '${T(t).name}' has no column band`);
+      return k;
+    };
+    if (stage) {
+      const bands = deriveAxis(stage, 1, q);
+      const cols = bands.map((b) => `  {${stage.tensors.map((_, k) => (bandLen(b, k) > 0 ? `{${b.clo[k]}, ${b.chi[k]}}` : '{0, 0}')).join(', ')}}`);
+      tables.push(`/* Its ${q} column bands: the columns [w0, w1) of each of its ${stage.tensors.length} tensors per band. */`);
+      tables.push(`static const int32_t ${name}_cols[${q}][${stage.tensors.length}][2] = {\n${cols.join(',\n')}\n};`);
+    }
+    const w0 = (t: number): string => (stage ? `w[${slotOf(t)}][0]` : '0');
+    const w1 = (t: number): string => (stage ? `w[${slotOf(t)}][1]` : String(geo(t).W));
     const access: Access = {
       ptr: (t) => {
         const ring = rings.get(t);
@@ -1237,21 +1258,25 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       view: (t) => {
         const ring = rings.get(t);
         if (!ring) return layerAccess.view(t);
-        const v = ownView(t, { h0: 0, w0: 0, hs: ring.rows, ws: geo(t).W });
-        return `(mm_view){0, 0, ${v.sc}, ${v.sh}, ${v.sw}, ${ring.rows}}`;
+        // A ring as wide as the widest band's columns of its tensor; this band's columns start at its w0.
+        const v = ownView(t, { h0: 0, w0: 0, hs: ring.rows, ws: ring.width });
+        return `(mm_view){0, ${w0(t)}, ${v.sc}, ${v.sh}, ${v.sw}, ${ring.rows}}`;
       },
-      box: (t) => `(mm_box){r, r + 1, 0, ${geo(t).W}}`,
+      box: (t) => `(mm_box){r, r + 1, ${w0(t)}, ${w1(t)}}`,
     };
-    const out = [`/* #${seg.first}-#${seg.last} line-buffered: ${rows.length} rows, ${seg.rings.length} rings */`];
-    out.push(`for (int32_t e = 0; e < ${rows.length}; e++) {`);
-    out.push(`  const int32_t r = ${name}[e][1];`);
-    out.push(`  switch (${name}[e][0]) {`);
+    const loop: string[] = [];
+    loop.push(`for (int32_t e = 0; e < ${rows.length}; e++) {`);
+    loop.push(`  const int32_t r = ${name}[e][1];`);
+    loop.push(`  switch (${name}[e][0]) {`);
     for (let k = seg.first; k <= seg.last; k++) {
-      out.push(`  case ${k}: /* #${k} ${describe(plan.steps[k]!)} */`);
-      out.push(...emitters[k]!(access).map((l) => `    ${scoped(l)}`));
-      out.push('    break;');
+      loop.push(`  case ${k}: /* #${k} ${describe(plan.steps[k]!)} */`);
+      loop.push(...emitters[k]!(access).map((l) => `    ${scoped(l)}`));
+      loop.push('    break;');
     }
-    out.push('  default: break;', '  }', '}');
+    loop.push('  default: break;', '  }', '}');
+    const out = [`/* #${seg.first}-#${seg.last} line-buffered: ${rows.length} rows${q > 1 ? ` in each of ${q} column bands` : ''}, ${seg.rings.length} rings */`];
+    if (!stage) return [...out, ...loop];
+    out.push(`for (int32_t j = 0; j < ${q}; j++) {`, `  const int32_t (*w)[2] = ${name}_cols[j];`, ...loop.map((l) => `  ${l}`), '}');
     return out;
   }
 

@@ -159,7 +159,7 @@ export interface ScheduleJson {
   advice: Advice | null;
   /** The line-buffered plan chosen (rows streamed through fused segments, in column bands where that pays): the least
    *  peak within maxOverheadPercent, or with --max-ram the fewest extra MACs under it; null when none qualifies.
-   *  `codegen --line-buffered` exports the full-row plan of least peak; column bands are an analysis result so far. */
+   *  `codegen --line-buffered` exports the plan chosen the same way among those without an accumulating pool. */
   lineBuffered: LineBufferedJson | null;
   /** The front of line-buffered plans, peak against extra MACs, least peak first (the last has no extra MACs). */
   lineBufferedFront: LineBufferedJson[];
@@ -167,7 +167,7 @@ export interface ScheduleJson {
   maxRamBytes: number | null;
 }
 
-/** A line-buffered plan in the schedule document. */
+/** A line-buffered plan, as the schedule JSON gives it. */
 export interface LineBufferedJson {
   peakBytes: number;
   arenaBytes: number;

@@ -369,21 +369,29 @@ export const MAX_COLUMNS = 16;
 /** The segment cut into 2..MAX_COLUMNS column bands: each band streamed top to bottom in turn, the rings as wide as
  *  the widest band's region of their tensor (derived backwards from the segment output by the patch geometry), the
  *  overlap along the width recomputed. Only for a segment with one whole output; variants no smaller are left out. */
-export function columnVariants(ctx: ScheduleContext, full: SegmentCost): SegmentCost[] {
-  const pre = prepare(ctx, full);
-  if (typeof pre === 'string') return [];
-  const { graph } = ctx;
+/** A segment as a patch stage (its operators' region rules from its one whole output), for column bands; null when
+ *  it has several whole outputs or an accumulating operator (which would see each band's columns only). */
+export function segmentStage(ctx: ScheduleContext, seg: StreamSegment): Stage | null {
+  const pre = prepare(ctx, seg);
+  if (typeof pre === 'string') return null;
   const outs = [...pre.whole].filter((t) => pre.ops.some((o) => o.outputs.includes(t)));
-  // Column bands need one output to derive their regions from, and an accumulator would see each band's columns.
-  if (outs.length !== 1 || pre.ops.some((o) => o.accumulate)) return [];
+  if (outs.length !== 1 || pre.ops.some((o) => o.accumulate)) return null;
   const output = outs[0]!;
   const tensors: number[] = [];
   const slot = new Map<number, number>();
   const add = (t: number): void => { if (!slot.has(t)) { slot.set(t, tensors.length); tensors.push(t); } };
   add(output);
   for (const o of pre.ops) { o.outputs.forEach(add); o.inputs.forEach((i) => add(i.tensor)); }
-  const dims = tensors.map((t) => spatialDims(graph, t) ?? [1, 1] as [number, number]);
-  const stage: Stage = { split: full.last, output, rules: pre.ops.map((o) => ({ op: o.op, outputs: o.outputs, inputs: o.inputs })).reverse(), tensors, slot, dims };
+  const dims = tensors.map((t) => spatialDims(ctx.graph, t) ?? [1, 1] as [number, number]);
+  return { split: seg.last, output, rules: pre.ops.map((o) => ({ op: o.op, outputs: o.outputs, inputs: o.inputs })).reverse(), tensors, slot, dims };
+}
+
+export function columnVariants(ctx: ScheduleContext, full: SegmentCost): SegmentCost[] {
+  const pre = prepare(ctx, full);
+  const stage = segmentStage(ctx, full);
+  if (typeof pre === 'string' || !stage) return [];
+  const { graph } = ctx;
+  const { slot, dims, output } = stage;
   const out: SegmentCost[] = [];
   let previous = full.ringBytes;
   for (let q = 2; q <= Math.min(MAX_COLUMNS, dims[slot.get(output)!]![1]); q++) {
