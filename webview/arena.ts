@@ -21,6 +21,7 @@ export function drawArena(canvas: HTMLCanvasElement, tip: HTMLElement, a: Memory
     tensor: css('--vscode-charts-blue', '#3794ff'),
     'tile buffer': css('--vscode-charts-purple', '#b180d7'),
     'stage output': css('--vscode-charts-orange', '#d18616'),
+    ring: css('--vscode-charts-green', '#89d185'),
   };
   const left = 64;
   const bottom = 22;

@@ -58,7 +58,7 @@ export function drawChart(canvas: HTMLCanvasElement, d: MemoryViewData, o: Chart
   previous?.destroy();
   hideTooltip();
   canvas.addEventListener('mouseleave', hideTooltip);
-  const useSchedule = o.scheduled && d.schedule !== null;
+  const useSchedule = o.scheduled && d.scheduledPeakBytes !== null;
   const perLayerLive = d.layers.map((l) => l.liveBytes);
   const scheduledLive = d.layers.map((l) => l.scheduledLiveBytes ?? l.liveBytes);
   const live = useSchedule ? scheduledLive : perLayerLive;
@@ -121,7 +121,7 @@ export function drawChart(canvas: HTMLCanvasElement, d: MemoryViewData, o: Chart
     data: {
       labels: groups.map((g) => g.label),
       datasets: [
-        { type: 'bar', label: useSchedule ? 'live bytes (with schedule)' : 'live bytes (per layer)', data: groups.map((g) => g.value), backgroundColor: groups.map(colour), grouped: false, order: 1 },
+        { type: 'bar', label: useSchedule ? (d.schedule ? 'live bytes (with schedule)' : 'live bytes (line-buffered)') : 'live bytes (per layer)', data: groups.map((g) => g.value), backgroundColor: groups.map(colour), grouped: false, order: 1 },
         { type: 'line', label: `SRAM available (${d.target.name})`, data: groups.map(() => budget), borderColor: limit, borderDash: [6, 4], pointRadius: 0, borderWidth: 2, order: 0 },
         // Behind the scheduled bars, the per-layer ones they replace.
         ...(useSchedule ? [{ type: 'bar' as const, label: 'live bytes (per layer)', data: groups.map((g) => g.ghost), backgroundColor: `${normal}40`, borderColor: normal, borderWidth: 1, grouped: false, order: 2 }] : []),

@@ -77,7 +77,7 @@ function render(d: MemoryViewData): void {
       el('thead', {}, el('tr', {}, ...['Region', 'Used', 'Size', '', '%', 'Free'].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', {}, ...(d.ramRegions ?? [d.sram]).map(gaugeRow), gaugeRow(d.flash)),
     ),
-    el('p', {}, `Peak SRAM ${d.incomplete ? 'at least ' : ''}${n(d.perLayerPeakBytes)} B per layer${d.scheduledPeakBytes !== null ? `, ${n(d.scheduledPeakBytes)} B with the patch schedule` : ''}${d.target.reserveBytes ? `; reserve ${n(d.target.reserveBytes)} B` : ''}.`),
+    el('p', {}, `Peak SRAM ${d.incomplete ? 'at least ' : ''}${n(d.perLayerPeakBytes)} B per layer${d.scheduledPeakBytes !== null ? `, ${n(d.scheduledPeakBytes)} B ${d.schedule ? 'with the patch schedule' : 'line-buffered'}` : ''}${d.target.reserveBytes ? `; reserve ${n(d.target.reserveBytes)} B` : ''}.`),
   );
   target.append(el('div', { class: 'actions' },
     ...(d.status === 'does-not-fit' ? [button('Make It Fit…', () => api.postMessage({ type: 'makeItFit' }), { appearance: 'primary' })] : []),
@@ -97,8 +97,8 @@ function render(d: MemoryViewData): void {
     el('div', { class: 'actions' },
       checkbox('per layer', state.perLayer, (v) => { state.perLayer = v; save(); redrawChart(); }),
       // Without a schedule in force there is nothing to show with it: the box is off and disabled.
-      checkbox('with patch schedule', state.scheduled && d.schedule !== null, (v) => { state.scheduled = v; save(); redrawChart(); },
-        d.schedule === null ? { disabled: true, title: 'No patch schedule is in force (Apply one below, or Make It Fit…)' } : {}),
+      checkbox(d.lineBuffered?.inForce ? 'line-buffered' : 'with patch schedule', state.scheduled && d.scheduledPeakBytes !== null, (v) => { state.scheduled = v; save(); redrawChart(); },
+        d.scheduledPeakBytes === null ? { disabled: true, title: 'No patch schedule or line-buffered plan is in force (Apply one below, or Make It Fit…)' } : {}),
     ),
     el('div', { class: 'chart-box' }, canvas),
   );
@@ -115,8 +115,8 @@ function render(d: MemoryViewData): void {
   arenaTip.hidden = true;
   const ar = d.arena;
   root.append(el('section', { 'aria-label': 'Arena plan' },
-    el('h2', {}, `Arena plan${ar.scheduled ? ' (with the patch schedule)' : ''}: ${n(ar.sizeBytes)} B`),
-    el('p', { class: 'facts' }, `${ar.rects.length} buffers${ar.hidden ? ` (the ${n(ar.hidden)} smallest not drawn)` : ''} · blue: tensors${ar.scheduled ? ' · purple: tile buffers · orange: the stage output' : ''} · dashed: the peak step`),
+    el('h2', {}, `Arena plan${ar.scheduled ? ' (with the patch schedule)' : d.lineBuffered?.inForce ? ' (line-buffered)' : ''}: ${n(ar.sizeBytes)} B`),
+    el('p', { class: 'facts' }, `${ar.rects.length} buffers${ar.hidden ? ` (the ${n(ar.hidden)} smallest not drawn)` : ''} · blue: tensors${ar.scheduled ? ' · purple: tile buffers · orange: the stage output' : ''}${d.lineBuffered?.inForce ? ' · green: rings of rows' : ''} · dashed: the peak step`),
     el('div', { class: 'arena-box' }, arenaCanvas, arenaTip)));
   requestAnimationFrame(() => drawArena(arenaCanvas, arenaTip, ar));
 
@@ -132,8 +132,13 @@ function render(d: MemoryViewData): void {
   if (d.candidates.length === 0) list.append(el('li', {}, 'No schedule lowers the peak.'));
   sched.append(list, el('div', { class: 'actions' },
     button('Use the best automatically', () => api.postMessage({ type: 'applySchedule', setting: 'auto' })),
+    d.lineBuffered?.inForce ? tag('line-buffered in force') : button('Stream Rows (Line-Buffered)', () => api.postMessage({ type: 'applySchedule', setting: 'lines' })),
     button('Run layer by layer', () => api.postMessage({ type: 'applySchedule', setting: 'none' })),
   ));
+  if (d.lineBuffered) {
+    const l = d.lineBuffered;
+    sched.append(el('p', { class: 'facts' }, `Line-buffered${l.inForce ? ' (in force)' : ''}: peak ${n(l.peakBytes)} B, arena ${n(l.arenaBytes)} B, +${(l.overhead * 100).toFixed(1)}% MACs, ${n(l.calls)} kernel calls; streamed: ${l.segments.join(', ')}.`));
+  }
   root.append(sched);
 
   if (d.findings.length > 0) {

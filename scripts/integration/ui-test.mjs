@@ -215,6 +215,24 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await view.locator('vscode-button', { hasText: 'Make It Fit…' }).waitFor({ state: 'detached' });
     });
 
+    await step('Stream Rows (Line-Buffered) writes schedule "lines": the view, the arena\'s rings and the status bar follow; back to layer by layer', async () => {
+      await view.locator('vscode-button', { hasText: 'Stream Rows (Line-Buffered)' }).click();
+      await view.locator('.tag', { hasText: 'line-buffered in force' }).waitFor({ timeout: 30_000 });
+      const deployment = JSON.parse(readFileSync(join(workspace, 'person_detect.tflite.mcu.json'), 'utf8'));
+      assert.equal(deployment.schedule, 'lines');
+      assert.match(await view.locator('#root').innerText(), /In force: line-buffered, the least peak within \+20% MACs/);
+      await view.locator('canvas#arena[data-kinds~="ring"], canvas#arena[data-kinds*="ring"]').first().waitFor();
+      await page.locator('.statusbar-item', { hasText: /Tiny32K · (1\d|2\d|3[0-2])\/32 KiB$/ }).waitFor();
+      // The chart shows the plan's live bytes, the per-layer ones behind, its streamed segments marked.
+      await view.locator('vscode-checkbox:not([disabled])', { hasText: 'line-buffered' }).waitFor();
+      await view.locator('canvas#chart[data-ghost="per layer"]').waitFor();
+      assert.equal(await canvas.getAttribute('data-over'), '0');
+      await view.locator('h2', { hasText: 'Arena plan (line-buffered)' }).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(RESULTS, 'memory-view-line-buffered.png') });
+      await view.locator('vscode-button', { hasText: 'Run layer by layer' }).click();
+      await view.locator('vscode-button', { hasText: 'Stream Rows (Line-Buffered)' }).waitFor({ timeout: 30_000 });
+    });
+
     await step('a target with two RAM regions: one gauge per region, the arena view stacked by region', async () => {
       await page.locator('.statusbar-item', { hasText: 'Tiny32K' }).click();
       await page.locator('.quick-input-widget').waitFor({ state: 'visible' });

@@ -26,7 +26,7 @@ export const EXIT_INCOMPLETE = 3;
 const USAGE = `usage:
   mcu-mem analyze MODEL [--target NAME] [--custom-target NAME:SRAM:FLASH[:RESERVE]] [--reserve BYTES]
                         [--as-int8] [--no-input] [--inplace-dw] [--fuse-pad] [--fuse-add] [--no-fuse-act]
-                        [--reorder] [--schedule auto|none|SPLIT:PxQ] [--max-overhead PCT|none] [--json]
+                        [--reorder] [--schedule auto|none|lines|SPLIT:PxQ] [--max-overhead PCT|none] [--json]
                         [--runtime c|tflm] [--deployment FILE | --no-deployment]
       <MODEL>.mcu.json beside the model (the file the VS Code extension's quick fixes write) is read unless
       --no-deployment; --deployment FILE reads another. An option given on the command line wins over the file.
@@ -203,7 +203,7 @@ function flagLayer(args: Args): SettingsLayer {
   const conventions = conventionsOf(args);
   if (Object.keys(conventions).length > 0) values.conventions = conventions;
   const schedule = lastValue(args, '--schedule');
-  if (schedule !== undefined) values.schedule = schedule === 'auto' || schedule === 'none' ? schedule : parseScheduleSpec(schedule);
+  if (schedule !== undefined) values.schedule = schedule === 'auto' || schedule === 'none' || schedule === 'lines' ? schedule : parseScheduleSpec(schedule);
   const overhead = parseMaxOverhead(args);
   if (overhead !== undefined) values.maxMacsOverhead = overhead === null ? null : overhead * 100;
   const runtime = lastValue(args, '--runtime');
@@ -358,7 +358,7 @@ function codegenCommand(args: Args, io: Io): number {
   const { graph, report } = rep;
   const eff = report.effective;
   const file = modelFile(args, 'codegen');
-  const lineBuffered = args.flags.has('--line-buffered');
+  const lineBuffered = args.flags.has('--line-buffered') || eff.schedule === 'lines';
   if (lineBuffered && report.schedule) throw new UsageError('--line-buffered streams rows instead of a patch schedule: leave --schedule out (or give none)');
   // The line-buffered plan: the one `schedule` would choose by --max-overhead or --max-ram, among those the export
   // generates (global pooling not accumulated).

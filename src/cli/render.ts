@@ -76,6 +76,11 @@ export function renderAnalysis(r: ModelReport, graph: Graph): string {
     out.push('Patch-based schedule');
     out.push(...scheduleLines(r.schedule, '  '));
     out.push(`  chosen: ${printable(r.scheduleWhy)}`);
+  } else if (r.lineBuffered) {
+    const l = r.lineBuffered;
+    out.push('Line-buffered plan');
+    out.push(`  peak ${n(l.peakBytes)} B, arena ${n(l.arenaBytes)} B, +${(l.overhead * 100).toFixed(1)}% MACs, ${n(l.calls)} kernel calls; streamed: ${l.segments.map((s) => `#${s.first}–#${s.last}${s.columns > 1 ? ` (${s.columns} column bands)` : ''}`).join(', ')}`);
+    out.push(`  chosen: ${printable(r.scheduleWhy)}`);
   } else if (r.effective.schedule !== 'none') out.push(`  Schedule: ${printable(r.scheduleWhy)}`);
   const fit = r.fit;
   if (fit) {

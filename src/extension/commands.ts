@@ -58,7 +58,7 @@ async function editDeployment(s: Services, model: vscode.Uri, what: string, edit
 }
 
 /** Writes the schedule into the deployment file. */
-export async function applySchedule(s: Services, model: vscode.Uri, schedule: ScheduleSetting | 'auto' | 'none'): Promise<void> {
+export async function applySchedule(s: Services, model: vscode.Uri, schedule: ScheduleSetting | 'auto' | 'none' | 'lines'): Promise<void> {
   await editDeployment(s, model, 'Apply Schedule', (text) => engine().withSchedule(text, schedule));
 }
 

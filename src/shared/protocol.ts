@@ -17,6 +17,7 @@ export interface LayerView {
   scheduledLiveBytes: number | null;
   weightsBytes: number;
   macs: number;
+  /** In the patch stage, or in a streamed segment of the line-buffered plan in force. */
   inPatchStage: boolean;
   unsupported?: string;
 }
@@ -45,7 +46,7 @@ export interface CandidateView {
 }
 
 /** `offset` is inside the buffer's region's arena (`region` indexes `arena.regions`). */
-export interface ArenaRectView { name: string; offset: number; size: number; first: number; last: number; kind: 'tensor' | 'tile buffer' | 'stage output'; region: number }
+export interface ArenaRectView { name: string; offset: number; size: number; first: number; last: number; kind: 'tensor' | 'tile buffer' | 'stage output' | 'ring'; region: number }
 
 /** One region's part of the arena view: drawn from `base` up, `bytes` high. */
 export interface ArenaRegionView { name: string; base: number; bytes: number; lowerBound: number }
@@ -60,6 +61,8 @@ export interface MemoryViewData {
   target: { name: string; sramBytes: number; flashBytes: number; reserveBytes: number };
   sram: Gauge;
   flash: Gauge;
+  /** The line-buffered plan in force, or the one offered as a fix; null when neither. `segments` as "#a–#b". */
+  lineBuffered: { inForce: boolean; peakBytes: number; arenaBytes: number; overhead: number; calls: number; segments: string[] } | null;
   /** One gauge per RAM region when the target has several (the Build Analyzer's rows); null with one. */
   ramRegions: Gauge[] | null;
   /** The verdict in words (FITS, DOES NOT FIT (SRAM), INCOMPLETE …), as the CLI prints it. */
@@ -99,7 +102,7 @@ export type ToWebview =
 
 export type FromWebview =
   | { type: 'ready' }
-  | { type: 'applySchedule'; setting: ScheduleSetting | 'none' | 'auto' }
+  | { type: 'applySchedule'; setting: ScheduleSetting | 'none' | 'auto' | 'lines' }
   | { type: 'selectTarget' }
   | { type: 'makeItFit' }
   | { type: 'setInt8'; on: boolean }
@@ -116,8 +119,8 @@ export function gauge(region: Gauge['region'], used: number, size: number, atLea
 
 /** The schedule of an `applySchedule` message, checked before it is written into a deployment file: the webview is
  *  untrusted input. Null when the message is malformed. */
-export function scheduleOfMessage(setting: unknown): ScheduleSetting | 'auto' | 'none' | null {
-  if (setting === 'auto' || setting === 'none') return setting;
+export function scheduleOfMessage(setting: unknown): ScheduleSetting | 'auto' | 'none' | 'lines' | null {
+  if (setting === 'auto' || setting === 'none' || setting === 'lines') return setting;
   if (typeof setting !== 'object' || setting === null || Array.isArray(setting)) return null;
   const o = setting as Record<string, unknown>;
   if (Object.keys(o).some((k) => k !== 'after' && k !== 'tiles')) return null;

@@ -8,6 +8,8 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
   const atLeast = !a.complete;
   const tflmMode = r.effective.runtime === 'tflm';
   const stageEnd = r.schedule ? r.schedule.split.index : -1;
+  // With a line-buffered plan in force, its streamed segments are coloured as the patch stage is.
+  const streamed = new Set((r.lineBuffered?.segments ?? []).flatMap((s) => Array.from({ length: s.last - s.first + 1 }, (_, k) => s.first + k)));
   const applied = r.schedule ? JSON.stringify(scheduleSetting(r.schedule)) : null;
   return {
     fileName: r.fileName,
@@ -24,14 +26,15 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
       first: a.unsupported.slice(0, 3).map((u) => `${u.op} '${u.name}'`),
     },
     perLayerPeakBytes: a.peakBytes,
-    scheduledPeakBytes: r.schedule ? r.schedule.peakBytes : null,
+    scheduledPeakBytes: r.schedule ? r.schedule.peakBytes : r.lineBuffered ? r.lineBuffered.peakBytes : null,
+    lineBuffered: lineBufferedView(r),
     macs: a.macs,
     flashBytes: a.flashBytes,
     layers: a.ops.map((o) => ({
       index: o.index, op: o.op, name: o.name, inputShapes: o.inputShapes, outputShapes: o.outputShapes,
       inputBytes: o.inputBytes, outputBytes: o.outputBytes, liveBytes: o.liveBytes,
       scheduledLiveBytes: r.scheduledLive ? r.scheduledLive[o.index] ?? null : null,
-      weightsBytes: o.weightsBytes, macs: o.macs, inPatchStage: o.index <= stageEnd,
+      weightsBytes: o.weightsBytes, macs: o.macs, inPatchStage: o.index <= stageEnd || streamed.has(o.index),
       ...(o.unsupported ? { unsupported: o.unsupported } : {}),
     })),
     blocks: a.blocks.map((b) => ({ name: b.name, firstStep: b.firstStep, lastStep: b.lastStep })),
@@ -49,6 +52,15 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
       parts: [{ label: `head: planned tensors and scratch buffers (${r.tflm.plannedTensors} + ${r.tflm.scratchBuffers})`, bytes: r.tflm.headBytes }, ...r.tflm.tail.map((k) => ({ label: `tail: ${k.kind}`, bytes: k.bytes }))],
     } : { why: r.tflmWhy ?? 'not predicted' },
     generateC,
+  };
+}
+
+function lineBufferedView(r: ModelReport): MemoryViewData['lineBuffered'] {
+  const p = r.lineBuffered ?? r.lineBufferedFix;
+  if (!p) return null;
+  return {
+    inForce: r.lineBuffered !== null, peakBytes: p.peakBytes, arenaBytes: p.arenaBytes, overhead: p.overhead, calls: p.calls,
+    segments: p.segments.map((s) => `#${s.first}–#${s.last}${s.columns > 1 ? ` (${s.columns} column bands)` : ''}`),
   };
 }
 

@@ -263,7 +263,7 @@ test('hostile deployment files (fuzz): never an exception, never reorder or an o
   let seed = 99;
   const r = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const values: unknown[] = [null, true, 0, -1, 1e308, NaN, 2 ** 53, '', 'auto', 'none', '../../x', '*/ ASSERT(0) /*', 'STM32F746', '1K', '-5K', '9999999999M',
+  const values: unknown[] = [null, true, 0, -1, 1e308, NaN, 2 ** 53, '', 'auto', 'none', 'lines', '../../x', '*/ ASSERT(0) /*', 'STM32F746', '1K', '-5K', '9999999999M',
     [], [1, 2], [0, 0], { after: 'x', tiles: [1, 1] }, { after: -3, tiles: [99, 1] }, { name: 'b', sram: '64K', flash: '1M' }, { name: 'b', sram: 'x', flash: 1 },
     { name: 'r', flash: '1M', regions: [{ name: '*/ x /*', size: '1K' }, { name: 'P', size: '9999999999M', speed: 'external', address: '0xffffffff' }] },
     { name: 'r', flash: '1M', regions: [{ name: 'S', size: 0 }, { name: 'T', size: '64K', arena: false }] },

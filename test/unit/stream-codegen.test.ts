@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { bestStreamPlan, makeCustomTarget, openModelOrThrow, RUNTIME_RESERVE_BYTES, scheduleContext, type Graph } from '../../src/core/index';
+import { bestStreamPlan, codegenOptionsFor, fitChoices, generateC, makeCustomTarget, openModelOrThrow, parseDeployment, runPipeline, RUNTIME_RESERVE_BYTES, scheduleContext, type Graph } from '../../src/core/index';
+import { memoryViewData } from '../../src/shared/view-model';
 import { streamFrontier, withoutAccumulation } from '../../src/core/schedule/stream';
 import { exampleModel } from '../../src/core/testing/examples';
 import { bytesOf, generate, HAVE_ARM, HAVE_CC, make, parseValues, randomFloats, randomInt8, runHost, tempDir } from '../codegen-helpers';
@@ -101,4 +102,45 @@ test('line-buffered C export on Cortex-M4 (QEMU): links with RAM = the plan (are
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('schedule "lines": the report judges the line-buffered plan by its export, offers it as a fix and in Make It Fit, and the view shows it', () => {
+  const bytes = exampleModel('tflite');
+  const base = (deployment: object) => {
+    const r = runPipeline({ bytes, fileName: 'example.tflite', base: [], deploymentText: JSON.stringify(deployment) });
+    assert.ok(r.ok);
+    return r.value.report;
+  };
+  const parsed = parseDeployment('{"schedule": "lines"}');
+  assert.deepEqual(parsed.problems, []);
+  assert.equal(parsed.deployment.schedule, 'lines');
+  // A target the per-layer arena does not fit, but a line-buffered plan does.
+  const layers = base({ target: { name: 'big', sram: '4M', flash: '4M' } });
+  const front = streamFrontier(withoutAccumulation(scheduleContext(openModelOrThrow(bytes, { fileName: 'example.tflite' }))));
+  const small = front[front.length - 1]!;
+  const sram = small.arenaBytes + layers.fit!.target.reserveBytes + 64;
+  const tight = { target: { name: 'tight', sram, flash: '4M' } };
+  const off = base(tight);
+  assert.equal(off.fit!.status, 'does-not-fit');
+  assert.ok(off.lineBufferedFix, 'a line-buffered plan is offered');
+  const err = off.findings.find((f) => f.code === 'sram')!;
+  assert.ok(err.fixes!.some((f) => f.schedule === 'lines' && /line-buffered/.test(f.title)), 'as a quick fix');
+  assert.ok(fitChoices(off).some((c) => 'schedule' in c.action && c.action.schedule === 'lines' && c.fits), 'and in Make It Fit');
+  const on = base({ ...tight, schedule: 'lines' });
+  const lines = on.lineBuffered!;
+  assert.ok(lines, 'in force');
+  assert.equal(on.fit!.status, 'fits');
+  assert.equal(on.firmware!.arenaBytes, lines.arenaBytes, 'the verdict counts the export of that plan');
+  assert.equal(on.fit!.sramNeeded, on.firmware!.ramBytes + on.fit!.target.reserveBytes);
+  assert.ok(on.arenaLayout.some((r) => r.kind === 'ring'), 'the arena view has its rings');
+  assert.equal(Math.max(...on.scheduledLive!), lines.peakBytes);
+  assert.match(on.scheduleWhy, /line-buffered/);
+  assert.equal(on.findings.some((f) => f.code === 'sram'), false);
+  const view = memoryViewData(on, { enabled: true, reason: '' });
+  assert.equal(view.lineBuffered!.inForce, true);
+  assert.equal(view.scheduledPeakBytes, lines.peakBytes);
+  // Generate C Code exports what the report judged.
+  const c = generateC(openModelOrThrow(bytes, { fileName: 'example.tflite' }), codegenOptionsFor(on));
+  assert.ok(c.ok);
+  assert.equal(c.value.arenaBytes, lines.arenaBytes);
 });

@@ -97,6 +97,7 @@ export function codegenOptionsFor(report: ModelReport): CodegenOptions {
     schedule: s ? { split: s.split.index, p: s.tiles[0], q: s.tiles[1] } : null,
     target: report.effective.target,
     source: report.fileName,
+    ...(report.lineBuffered ? { lineBuffered: report.lineBuffered.segments } : {}),
   };
 }
 

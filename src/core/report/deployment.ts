@@ -41,8 +41,9 @@ export interface Deployment {
   target?: string | CustomTargetSetting;
   reserve?: string | number;
   conventions?: Partial<Conventions>;
-  /** 'none' (the default): layer by layer; 'auto': the search's best; or a given schedule. */
-  schedule?: 'auto' | 'none' | ScheduleSetting;
+  /** 'none' (the default): layer by layer; 'auto': the patch search's best; 'lines': the line-buffered plan of least
+   *  peak within maxMacsOverhead (rows streamed through fused segments); or a given patch schedule. */
+  schedule?: 'auto' | 'none' | 'lines' | ScheduleSetting;
   /** Percent of the model's MACs; null: no limit. */
   maxMacsOverhead?: number | null;
   codegen?: { outputFolder?: string };
@@ -168,15 +169,15 @@ export function parseDeployment(text: string): ParsedDeployment {
   }
 
   const s = raw.schedule;
-  if (s === 'auto' || s === 'none') d.schedule = s;
+  if (s === 'auto' || s === 'none' || s === 'lines') d.schedule = s;
   else if (isObject(s)) {
     const tiles = s.tiles;
     const after = s.after;
     const tilesOk = Array.isArray(tiles) && tiles.length === 2 && tiles.every((x) => Number.isInteger(x) && (x as number) >= 1 && (x as number) <= 64);
     const afterOk = (typeof after === 'string' && after !== '') || (typeof after === 'number' && Number.isInteger(after) && after >= 0);
     if (tilesOk && afterOk) d.schedule = { after: after as string | number, tiles: [tiles[0] as number, tiles[1] as number] };
-    else problems.push({ path: 'schedule', message: 'schedule must be "auto", "none" or {after: step # or name, tiles: [p, q]}' });
-  } else if (s !== undefined) problems.push({ path: 'schedule', message: 'schedule must be "auto", "none" or {after, tiles}' });
+    else problems.push({ path: 'schedule', message: 'schedule must be "auto", "none", "lines" or {after: step # or name, tiles: [p, q]}' });
+  } else if (s !== undefined) problems.push({ path: 'schedule', message: 'schedule must be "auto", "none", "lines" or {after, tiles}' });
 
   if (raw.maxMacsOverhead !== undefined) {
     const m = raw.maxMacsOverhead;
@@ -215,7 +216,7 @@ export interface Effective {
   /** Null when no layer names a target (the CLI without --target): no verdict. */
   target: McuTarget | null;
   conventions: Partial<Conventions>;
-  schedule: 'auto' | 'none' | ScheduleSetting;
+  schedule: 'auto' | 'none' | 'lines' | ScheduleSetting;
   /** Fraction (0.2 = 20%) or null. */
   maxOverhead: number | null;
   codegenOutputFolder: string;

@@ -58,6 +58,8 @@ export interface AnalysisJson {
   blocks: Analysis['blocks'];
   reorder: Analysis['reorder'];
   offlinePlan: Analysis['offlinePlan'];
+  /** The line-buffered plan in force (--schedule lines), or null; `fits` then uses its arena. */
+  lineBuffered: { peakBytes: number; arenaBytes: number; overhead: { modelExact: number }; calls: number; segments: { first: number; last: number; columns: number; peakBytes: number }[] } | null;
   /** The patch-based schedule applied (--schedule), or null for layer by layer; `fits` uses its arena. */
   schedule: (ScheduleReport & { mode: ScheduleChoice['mode']; why: string }) | { mode: 'auto'; why: string; split: null } | null;
   notes: string[];
@@ -108,6 +110,10 @@ export function reportJson(r: ModelReport): AnalysisJson {
     target: targetJson(fit),
     ...fitsJson(fit),
     regions: fit ? fit.regions.map((x, i) => ({ ...x, ...(r.regionPlan?.[i] ? { plan: r.regionPlan[i] } : {}) })) : [],
+    lineBuffered: r.lineBuffered ? {
+      peakBytes: r.lineBuffered.peakBytes, arenaBytes: r.lineBuffered.arenaBytes, overhead: { modelExact: r.lineBuffered.overhead }, calls: r.lineBuffered.calls,
+      segments: r.lineBuffered.segments.map((x) => ({ first: x.first, last: x.last, columns: x.columns, peakBytes: x.peakBytes })),
+    } : null,
     complete: a.complete,
     runtime: r.effective.runtime,
     tflm: r.tflm

@@ -10,6 +10,7 @@ import { buildExecPlan, type ExecPlan } from '../analysis/steps';
 import { alignUp } from '../analysis/planner';
 import { arenaRegionSpecs, evaluateFit, isMultiRegion, ramRegions, type FitResult, type McuTarget, type RamPlacement, type SpeedClass } from '../mcu/catalogue';
 import { accessCounts, planRegions } from '../analysis/regions';
+import { chooseStreamPlan, streamArena, streamFrontier, withoutAccumulation, type StreamPlan } from '../schedule/stream';
 import { firmwareFootprint, type Footprint } from '../codegen/index';
 import { RUNTIME_FLASH_BYTES } from '../codegen/footprint-data';
 import { evaluateSchedule, scheduleArenaPlan, scheduleContext, scheduledLive, type ScheduleContext, type ScheduleCost } from '../schedule/cost';
@@ -25,7 +26,8 @@ export type FindingSeverity = 'error' | 'warning' | 'information';
 
 export interface QuickFix {
   title: string;
-  schedule: ScheduleSetting;
+  /** A patch schedule, or 'lines': the line-buffered plan of least peak within the MACs limit. */
+  schedule: ScheduleSetting | 'lines';
 }
 
 export interface Finding {
@@ -49,6 +51,11 @@ export interface ModelReport {
   /** The fit with the schedule in force (equals perLayerFit without one). */
   fit: FitResult | null;
   schedule: ScheduleReport | null;
+  /** The line-buffered plan in force (schedule "lines"), or null. */
+  lineBuffered: StreamPlan | null;
+  /** The line-buffered plan offered as a fix: the fewest extra MACs whose arena fits the target (null when none does
+   *  or nothing needs fixing). */
+  lineBufferedFix: StreamPlan | null;
   /** Live bytes per execution step with the schedule (largest tile in the stage); null without one. */
   scheduledLive: number[] | null;
   /** The arena as planned for the schedule in force (layer by layer without one): one rectangle per buffer. With
@@ -101,7 +108,7 @@ export interface ArenaRect {
   size: number;
   first: number;
   last: number;
-  kind: 'tensor' | 'tile buffer' | 'stage output';
+  kind: 'tensor' | 'tile buffer' | 'stage output' | 'ring';
 }
 
 export const MAX_CANDIDATES = 6;
@@ -161,10 +168,19 @@ export const scheduleSetting = (r: ScheduleReport): ScheduleSetting => ({ after:
 interface Applied {
   report: ScheduleReport | null;
   cost: ScheduleCost | null;
+  /** The line-buffered plan in force (schedule "lines"). */
+  lines: StreamPlan | null;
+  /** The line-buffered plan offered as a fix. */
+  linesFix: StreamPlan | null;
   why: string;
   error?: string;
   candidates: ScheduleReport[];
   fixes: ScheduleReport[];
+}
+
+/** "Stream rows (line-buffered): peak 1.34 MiB → 141.3 KiB, +0.0% MACs" */
+export function linesTitle(perLayerPeak: number, p: StreamPlan): string {
+  return `Stream rows through fused segments (line-buffered): peak ${kib(perLayerPeak)} → ${kib(p.peakBytes)}, +${(p.overhead * 100).toFixed(1)}% MACs`;
 }
 
 function appliedSchedule(ctx: ScheduleContext, eff: Effective, perLayerArena: number): Applied {
@@ -186,17 +202,54 @@ function appliedSchedule(ctx: ScheduleContext, eff: Effective, perLayerArena: nu
     .map((c) => describeSchedule(ctx, c))
     .filter((r) => r.arenaBytes <= budget);
   const from = eff.origins.schedule === 'flag' ? 'as given on the command line' : eff.origins.schedule === 'deployment' ? 'as given in the deployment file' : 'as given';
-  if (eff.schedule === 'none') return { report: null, cost: null, why: `layer by layer (schedule "none", ${eff.origins.schedule === 'default' ? 'the default' : from.replace('as given', 'given')})`, candidates, fixes };
-  if (eff.schedule === 'auto') return { report: found.best ? describeSchedule(ctx, found.best) : null, cost: found.best, why: found.why, candidates, fixes };
+  // Line-buffered plans, among those the C export generates: computed when in force, or when the per-layer arena does
+  // not fit the target (a fix). Not across memory regions (the export does not place rings in regions yet).
+  const needed = eff.schedule === 'lines' || (target !== null && !isMultiRegion(target) && perLayerArena > budget);
+  const front = needed ? streamFrontier(withoutAccumulation(ctx)) : [];
+  const linesFix = target && !isMultiRegion(target) && perLayerArena > budget
+    ? front.filter((p) => p.arenaBytes <= budget && p.arenaBytes < perLayerArena).reduce<StreamPlan | null>((b, p) => (!b || p.extraMacs < b.extraMacs ? p : b), null)
+    : null;
+  const base = { candidates, fixes, linesFix, lines: null };
+  if (eff.schedule === 'none') return { ...base, report: null, cost: null, why: `layer by layer (schedule "none", ${eff.origins.schedule === 'default' ? 'the default' : from.replace('as given', 'given')})` };
+  if (eff.schedule === 'auto') return { ...base, report: found.best ? describeSchedule(ctx, found.best) : null, cost: found.best, why: found.why };
+  if (eff.schedule === 'lines') {
+    const lines = chooseStreamPlan(front, { maxOverhead: eff.maxOverhead, maxRam: null });
+    const limit = eff.maxOverhead === null ? 'no MACs limit' : `within +${Math.round(eff.maxOverhead * 1000) / 10}% MACs`;
+    if (!lines || lines.segments.length === 0) return { ...base, report: null, cost: null, why: `layer by layer: no line-buffered plan lowers the peak (schedule "lines", ${from.replace('as given', 'given')})` };
+    return { ...base, report: null, cost: null, lines, why: `line-buffered, the least peak ${limit} (schedule "lines", ${from.replace('as given', 'given')})` };
+  }
   const text = scheduleRefText(eff.schedule);
   try {
     const spec = resolveSchedule(ctx, eff.schedule);
     const cost = evaluateSchedule(ctx, spec.split, spec.p, spec.q);
-    return { report: describeSchedule(ctx, cost), cost, why: `${from} (${text})`, candidates, fixes };
+    return { ...base, report: describeSchedule(ctx, cost), cost, why: `${from} (${text})` };
   } catch (e) {
     if (!(e instanceof ModelError)) throw e;
-    return { report: null, cost: null, why: `layer by layer: the schedule ${from.replace('as given', 'given')} does not apply`, error: e.message, candidates, fixes };
+    return { ...base, report: null, cost: null, why: `layer by layer: the schedule ${from.replace('as given', 'given')} does not apply`, error: e.message };
   }
+}
+
+/** The arena of a line-buffered plan as rectangles: whole buffers and rings. */
+function linesLayout(ctx: ScheduleContext, p: StreamPlan): ArenaRect[] {
+  const a = streamArena(ctx, p.segments);
+  const access = accessCounts(ctx.plan);
+  return a.owners.map((o, i) => {
+    const it = a.items[i]!;
+    const common = { offset: a.plan.offsets[i]!, size: it.size, first: it.start, last: it.end, region: 0 };
+    if ('buffer' in o) {
+      const b = ctx.plan.buffers[o.buffer]!;
+      return { ...common, name: ctx.graph.tensors[b.tensors[0]!]?.name ?? `buffer ${o.buffer}`, buffer: o.buffer, accesses: access[o.buffer] ?? 1, kind: 'tensor' as const };
+    }
+    const b = ctx.plan.bufferOf[o.ring] ?? -1;
+    return { ...common, name: ctx.graph.tensors[o.ring]?.name ?? `tensor ${o.ring}`, buffer: b, accesses: access[b] ?? 1, kind: 'ring' as const };
+  });
+}
+
+/** Live bytes per step with a line-buffered plan: a segment's peak on each of its steps, the per-layer set elsewhere. */
+function linesLive(ctx: ScheduleContext, p: StreamPlan): number[] {
+  const live = ctx.live.slice();
+  for (const s of p.segments) for (let k = s.first; k <= s.last; k++) live[k] = s.peakBytes;
+  return live;
 }
 
 /** The target and fits of a report made with a target. The extension's always are: its settings' defaults name one. */
@@ -247,8 +300,8 @@ export function targetsOverview(r: ModelReport, targets: readonly McuTarget[]): 
 export interface FitChoice {
   title: string;
   detail: string;
-  /** Apply this schedule, or choose another target. */
-  action: { schedule: ScheduleSetting } | { selectTarget: true };
+  /** Apply this schedule (a patch schedule or 'lines', the line-buffered plan), or choose another target. */
+  action: { schedule: ScheduleSetting | 'lines' } | { selectTarget: true };
   fits: boolean;
 }
 
@@ -273,6 +326,18 @@ export function fitChoices(r: ModelReport): FitChoice[] {
       };
     })
     .sort((a, b) => Number(b.fits) - Number(a.fits));
+  const lf = r.lineBufferedFix;
+  if (lf && !r.lineBuffered && r.effective.runtime !== 'tflm') {
+    // The line-buffered plan with the fewest extra MACs whose arena fits (the firmware's RAM changes by the arena only).
+    const need = fit.sramNeeded - arenaNow + lf.arenaBytes;
+    const fits = need <= t.sramBytes && fit.flashFits && fit.complete;
+    out.push({
+      title: linesTitle(r.analysis.peakBytes, lf),
+      detail: `SRAM ${bytes(need)} of ${bytes(t.sramBytes)}: ${fits ? `fits ${t.name}` : need <= t.sramBytes ? `SRAM fits, but ${fit.flashFits ? 'the analysis is incomplete' : 'Flash does not'}` : `still ${bytes(need - t.sramBytes)} over`} (arena ${bytes(lf.arenaBytes)}, ${lf.calls.toLocaleString('en-US')} kernel calls)`,
+      action: { schedule: 'lines' }, fits,
+    });
+    out.sort((a, b) => Number(b.fits) - Number(a.fits));
+  }
   const why = !fit.flashFits ? `Flash needs ${bytes(fit.flashNeeded)} of ${bytes(t.flashBytes)}: no schedule changes the weights` : out.some((c) => c.fits) ? 'or a target with more memory' : 'no patch schedule is enough';
   out.push({ title: 'Select another target…', detail: why, action: { selectTarget: true }, fits: false });
   return out;
@@ -282,13 +347,16 @@ export function fitChoices(r: ModelReport): FitChoice[] {
  *  target. When the model cannot be exported, `firmware` is the reason and Flash counts the stored weights and the
  *  runtime. The one place a verdict is computed (analyze, schedule and the extension). */
 export function firmwareFit(
-  graph: Graph, eff: Effective, analysis: Analysis, schedule: ScheduleCost | null, arenaBytes: number, context?: ScheduleContext,
+  graph: Graph, eff: Effective, analysis: Analysis, schedule: ScheduleCost | null, arenaBytes: number, context?: ScheduleContext, lines?: StreamPlan,
 ): { firmware: Footprint | string; fit: FitResult | null } {
   const t = eff.target;
-  const r = firmwareFootprint(graph, { conventions: eff.conventions, schedule: schedule ? { split: schedule.split, p: schedule.p, q: schedule.q } : null, target: t, ...(context ? { context } : {}) });
+  const r = firmwareFootprint(graph, {
+    conventions: eff.conventions, schedule: schedule ? { split: schedule.split, p: schedule.p, q: schedule.q } : null, target: t,
+    ...(context ? { context } : {}), ...(lines ? { lineBuffered: lines.segments } : {}),
+  });
   const firmware = r.ok ? r.value : r.error.message;
   const [ram, flash] = r.ok ? [r.value.ramBytes, r.value.flashBytes] : [arenaBytes, analysis.flashBytes + RUNTIME_FLASH_BYTES];
-  const placement = t && isMultiRegion(t) ? (r.ok ? footprintPlacement(t, r.value) : analysisPlacement(graph, eff, analysis, t, schedule, context)) : undefined;
+  const placement = t && isMultiRegion(t) && !lines ? (r.ok ? footprintPlacement(t, r.value) : analysisPlacement(graph, eff, analysis, t, schedule, context)) : undefined;
   return { firmware, fit: t ? evaluateFit(t, ram, flash, analysis.complete, undefined, placement) : null };
 }
 
@@ -342,7 +410,7 @@ function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysi
   const t = eff.target;
   const findings: Finding[] = [];
   for (const p of eff.problems) findings.push({ severity: 'warning', code: 'deployment', message: `deployment file${p.path ? ` (${p.path})` : ''}: ${p.message}`, step: null });
-  if (eff.schedule !== 'none') findings.push({ severity: 'warning', code: 'schedule', step: null, message: `runtime "tflm": TFLM runs the model layer by layer, so the schedule (${eff.schedule === 'auto' ? 'auto' : scheduleRefText(eff.schedule)}) is not applied` });
+  if (eff.schedule !== 'none') findings.push({ severity: 'warning', code: 'schedule', step: null, message: `runtime "tflm": TFLM runs the model layer by layer, so the schedule (${eff.schedule === 'auto' || eff.schedule === 'lines' ? eff.schedule : scheduleRefText(eff.schedule)}) is not applied` });
   if (t && fit && tflm && !fit.sramFits) {
     findings.push({ severity: 'error', code: 'sram', step: null, message: `TFLM's tensor arena ${bytes(tflm.minArenaBytes)} (the smallest that works; arena_used_bytes ${bytes(tflm.arenaUsedBytes)})${t.reserveBytes ? ` + reserve ${bytes(t.reserveBytes)}` : ''} exceeds ${t.name}'s ${bytes(t.sramBytes)} SRAM by ${bytes(fit.sramNeeded - t.sramBytes)}` });
   }
@@ -356,7 +424,7 @@ function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysi
   if (!tflm) findings.push({ severity: 'warning', code: 'tflm', step: null, message: `INCOMPLETE: TFLM's arena is not predicted: ${tflmWhy}` });
   else if (t && fit && fit.status === 'incomplete') findings.push({ severity: 'warning', code: 'tflm', step: null, message: `INCOMPLETE: TFLM's arena fits ${t.name} (${bytes(fit.sramNeeded)} with the reserve), and the model file takes ${bytes(fit.flashNeeded)} of its Flash; TFLM's own code in Flash is not measured, so no verdict says it fits` });
   return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit: fit, fit, schedule: null, scheduledLive: null, arenaLayout: perLayerLayout(analysis, plan), regionPlan: null,
-    scheduleWhy: 'layer by layer (runtime "tflm")', candidates: [], findings, firmware: null, firmwareWhy: 'runtime "tflm": the C export is not used', ...figures };
+    lineBuffered: null, lineBufferedFix: null, scheduleWhy: 'layer by layer (runtime "tflm")', candidates: [], findings, firmware: null, firmwareWhy: 'runtime "tflm": the C export is not used', ...figures };
 }
 
 export function analyzeModel(graph: Graph, fileName: string, eff: Effective): ModelReport {
@@ -373,7 +441,13 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
   const applied = appliedSchedule(ctx, eff, analysis.arenaBytes);
   const t = eff.target;
   const perLayer = firmwareFit(graph, eff, analysis, null, analysis.arenaBytes, ctx);
-  const scheduled = applied.cost && applied.report ? firmwareFit(graph, eff, analysis, applied.cost, applied.report.arenaBytes, ctx) : perLayer;
+  const scheduled = applied.cost && applied.report ? firmwareFit(graph, eff, analysis, applied.cost, applied.report.arenaBytes, ctx)
+    : applied.lines ? firmwareFit(graph, eff, analysis, null, applied.lines.arenaBytes, ctx, applied.lines) : perLayer;
+  const lines = applied.lines;
+  const quickFixes = (): QuickFix[] => [
+    ...applied.fixes.map((r) => ({ title: scheduleTitle(r), schedule: scheduleSetting(r) })),
+    ...(applied.linesFix && !lines ? [{ title: linesTitle(analysis.peakBytes, applied.linesFix), schedule: 'lines' as const }] : []),
+  ];
   const fw = scheduled.firmware;
   const perLayerFit = perLayer.fit;
   const fit = scheduled.fit;
@@ -381,7 +455,7 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
   for (const p of eff.problems) findings.push({ severity: 'warning', code: 'deployment', message: `deployment file${p.path ? ` (${p.path})` : ''}: ${p.message}`, step: null });
   if (applied.error) findings.push({ severity: 'warning', code: 'schedule', message: applied.error, step: null });
   const atLeast = analysis.complete ? '' : 'at least ';
-  const layout = applied.cost ? scheduleLayout(ctx, applied.cost) : perLayerLayout(analysis, ctx.plan);
+  const layout = applied.cost ? scheduleLayout(ctx, applied.cost) : lines ? linesLayout(ctx, lines) : perLayerLayout(analysis, ctx.plan);
   const staticBytes = typeof fw !== 'string' ? fw.inputBufferBytes : staticGuess(graph, eff, ctx.plan);
   const regioned = t && isMultiRegion(t) ? regionLayout(t, layout, staticBytes) : null;
 
@@ -389,20 +463,30 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
     const over = fit.regions.filter((r) => !r.fits).map((r) => `${r.name} needs ${atLeast}${bytes(r.needed)} of ${bytes(r.bytes)}${r.reserveBytes ? ` (reserve ${bytes(r.reserveBytes)} included)` : ''}`);
     findings.push({
       severity: 'error', code: 'sram', step: null,
-      message: `the arena${applied.report ? ' with the patch schedule' : ''} does not fit ${t.name}'s memory regions: ${over.join('; ')}${fit.sramNeeded > t.sramBytes ? ` (${atLeast}${bytes(fit.sramNeeded)} in all, ${bytes(t.sramBytes)} of RAM)` : ''}`,
-      fixes: applied.fixes.map((r) => ({ title: scheduleTitle(r), schedule: scheduleSetting(r) })),
+      message: `the arena${applied.report ? ' with the patch schedule' : lines ? ' of the line-buffered plan' : ''} does not fit ${t.name}'s memory regions: ${over.join('; ')}${fit.sramNeeded > t.sramBytes ? ` (${atLeast}${bytes(fit.sramNeeded)} in all, ${bytes(t.sramBytes)} of RAM)` : ''}`,
+      fixes: quickFixes(),
     });
   } else if (t && fit && perLayerFit && !fit.sramFits) {
     const s = applied.report;
-    const peakStep = s ? s.peakOp.index : analysis.peakStep;
+    const peakStep = s ? s.peakOp.index : lines ? ('step' in lines.peakAt ? lines.peakAt.step : lines.segments[lines.peakAt.segment]!.first) : analysis.peakStep;
     const row = analysis.ops[peakStep];
-    const what = s ? `with ${s.tiles[0]}×${s.tiles[1]} patches after step #${s.split.index}, peak ${atLeast}${bytes(s.peakBytes)} (arena ${bytes(s.arenaBytes)})` : `peak SRAM ${atLeast}${bytes(analysis.peakBytes)} (arena ${bytes(analysis.arenaBytes)})`;
+    const what = s ? `with ${s.tiles[0]}×${s.tiles[1]} patches after step #${s.split.index}, peak ${atLeast}${bytes(s.peakBytes)} (arena ${bytes(s.arenaBytes)})`
+      : lines ? `with the line-buffered plan, peak ${atLeast}${bytes(lines.peakBytes)} (arena ${bytes(lines.arenaBytes)})`
+        : `peak SRAM ${atLeast}${bytes(analysis.peakBytes)} (arena ${bytes(analysis.arenaBytes)})`;
     findings.push({
       severity: 'error', code: 'sram', step: peakStep >= 0 ? peakStep : null,
       message: `${what}${t.reserveBytes ? ` + reserve ${bytes(t.reserveBytes)}` : ''} exceeds ${t.name}'s ${bytes(t.sramBytes)} SRAM by ${atLeast}${bytes(fit.sramNeeded - t.sramBytes)}${row ? `; peak at #${row.index} ${row.op} '${row.name}'` : ''}`,
-      fixes: applied.fixes.map((r) => ({ title: scheduleTitle(r), schedule: scheduleSetting(r) })),
+      fixes: quickFixes(),
     });
-    if (applied.fixes.length > 0 && !s) {
+    if (applied.fixes.length === 0 && applied.linesFix && !s && !lines) {
+      findings.push({
+        severity: 'information', code: 'schedule-fits', step: applied.linesFix.segments[0]?.first ?? null,
+        message: fit.flashFits && analysis.complete
+          ? `a line-buffered plan makes it fit ${t.name}: ${linesTitle(analysis.peakBytes, applied.linesFix)}`
+          : `a line-buffered plan brings SRAM within ${t.name}'s ${bytes(t.sramBytes)}: ${linesTitle(analysis.peakBytes, applied.linesFix)}${fit.flashFits ? '' : `; the weights still exceed its Flash`}`,
+      });
+    }
+    if (applied.fixes.length > 0 && !s && !lines) {
       const best = applied.fixes[0]!;
       findings.push({
         severity: 'information', code: 'schedule-fits', step: best.split.index,
@@ -416,6 +500,11 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
       severity: 'information', code: 'schedule-fits', step: applied.report.split.index,
       message: fit.fits ? `fits ${t.name} with the patch schedule: ${scheduleTitle(applied.report)}` : `SRAM fits ${t.name} with the patch schedule: ${scheduleTitle(applied.report)}`,
     });
+  } else if (t && fit && perLayerFit && lines && !perLayerFit.sramFits) {
+    findings.push({
+      severity: 'information', code: 'schedule-fits', step: lines.segments[0]?.first ?? null,
+      message: `${fit.fits ? 'fits' : 'SRAM fits'} ${t.name} with the line-buffered plan: ${linesTitle(analysis.peakBytes, lines)}`,
+    });
   }
   if (t && fit && !fit.flashFits) {
     const what = typeof fw === 'string' ? `weights ${atLeast}${bytes(analysis.flashBytes)} and the runtime` : `the firmware image (weights ${bytes(fw.weightsBytes)} as exported, kernels, model code, runtime), ${bytes(fw.flashBytes)},`;
@@ -423,8 +512,8 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
   }
   const incomplete = incompleteFinding(analysis, atLeast);
   if (incomplete) findings.push(incomplete);
-  return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit, fit, schedule: applied.report,
-    scheduledLive: applied.cost ? scheduledLive(ctx, applied.cost) : null,
+  return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit, fit, schedule: applied.report, lineBuffered: lines, lineBufferedFix: applied.linesFix,
+    scheduledLive: applied.cost ? scheduledLive(ctx, applied.cost) : lines ? linesLive(ctx, lines) : null,
     arenaLayout: regioned ? regioned.rects : layout, regionPlan: regioned ? regioned.rows : null, scheduleWhy: applied.why, candidates: applied.candidates, findings,
     firmware: typeof fw === 'string' ? null : fw, firmwareWhy: typeof fw === 'string' ? fw : 'the C export with the schedule in force', ...figures };
 }

@@ -177,7 +177,12 @@ describe('MCU Memory Inspector in VS Code', function () {
     const listing = vscode.window.activeTextEditor!.document.uri;
     const diag = await waitFor('the SRAM error on the listing', () => sramError(listing));
     const all = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', listing, diag.range, vscode.CodeActionKind.QuickFix.value);
-    const actions = all.filter((a) => a.command?.command === 'mcuMemory.applySchedule');
+    const all2 = all.filter((a) => a.command?.command === 'mcuMemory.applySchedule');
+    // Up to three patch schedules, and the line-buffered plan (schedule "lines") that fits with the fewest extra MACs.
+    const lines = all2.filter((a) => a.command!.arguments![1] === 'lines');
+    assert.equal(lines.length, 1, 'one line-buffered fix');
+    assert.match(lines[0]!.title, /^Stream rows through fused segments \(line-buffered\): peak 54\.0 KiB → [\d.]+ KiB, \+[\d.]+% MACs$/);
+    const actions = all2.filter((a) => a.command!.arguments![1] !== 'lines');
     assert.ok(actions.length >= 1 && actions.length <= 3, `${actions.length} quick fixes`);
     for (const a of actions) assert.match(a.title, /^Run steps 0–\d+ in \d+×\d+ patches: peak 54\.0 KiB → [\d.]+ KiB, \+[\d.]+% MACs$/);
     const best = actions.find((a) => a.isPreferred) ?? actions[0]!;
