@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { bestStreamPlan, codegenOptionsFor, fitChoices, generateC, makeCustomTarget, openModelOrThrow, parseDeployment, runPipeline, RUNTIME_RESERVE_BYTES, scheduleContext, type Graph } from '../../src/core/index';
+import { bestStreamPlan, codegenOptionsFor, fitChoices, generateC, hoverText, makeCustomTarget, openModelOrThrow, parseDeployment, runPipeline, RUNTIME_RESERVE_BYTES, scheduleContext, type Graph } from '../../src/core/index';
 import { memoryViewData } from '../../src/shared/view-model';
 import { streamFrontier, withoutAccumulation } from '../../src/core/schedule/stream';
 import { exampleModel } from '../../src/core/testing/examples';
@@ -135,6 +135,10 @@ test('schedule "lines": the report judges the line-buffered plan by its export, 
   assert.ok(on.arenaLayout.some((r) => r.kind === 'ring'), 'the arena view has its rings');
   assert.equal(Math.max(...on.scheduledLive!), lines.peakBytes);
   assert.match(on.scheduleWhy, /line-buffered/);
+  // The listing's hover gives each streamed step its ring.
+  const first = lines.segments[0]!;
+  assert.match(hoverText(on, first.first)!, /Line-buffered \(steps #\d+–#\d+.*\): its output is (a ring of \d+ rows × \d+ columns, [\d,]+ B|held whole)/);
+  assert.ok(on.lineBufferedSteps!.some((x) => x?.ring), 'some step writes a ring');
   assert.equal(on.findings.some((f) => f.code === 'sram'), false);
   const view = memoryViewData(on, { enabled: true, reason: '' });
   assert.equal(view.lineBuffered!.inForce, true);

@@ -80,6 +80,12 @@ export function hoverText(r: ModelReport, step: number): string | null {
     out.push('');
     out.push(`In the patch stage (${s.tiles.join('×')} tiles after #${s.split.index}): tile input ${s.tileInput.interior.join('×')} (exact bands ${s.tileInput.rows.join('/')} × ${s.tileInput.cols.join('/')}), stage peak ${n(s.stagePeakBytes)} B.`);
   }
+  const ls = r.lineBufferedSteps?.[step];
+  const seg = ls ? r.lineBuffered?.segments[ls.segment] : undefined;
+  if (ls && seg) {
+    out.push('');
+    out.push(`Line-buffered (steps #${seg.first}–#${seg.last}${seg.columns > 1 ? ` in ${seg.columns} column bands` : ''}, segment peak ${n(seg.peakBytes)} B): ${ls.ring ? `its output is a ring of ${ls.ring.rows} rows × ${ls.ring.width} columns, ${n(ls.ring.bytes)} B` : 'its output is held whole'}.`);
+  }
   if (row.unsupported) out.push(`\n⚠ not supported: ${row.unsupported}`);
   return out.join('\n');
 }

@@ -56,6 +56,9 @@ export interface ModelReport {
   /** The line-buffered plan offered as a fix: the fewest extra MACs whose arena fits the target (null when none does
    *  or nothing needs fixing). */
   lineBufferedFix: StreamPlan | null;
+  /** Per execution step with a line-buffered plan in force: its segment (index into lineBuffered.segments) and the
+   *  ring its output is held in (null: held whole); null for a step run layer by layer (the listing's hover). */
+  lineBufferedSteps: ({ segment: number; ring: { rows: number; width: number; bytes: number } | null } | null)[] | null;
   /** Live bytes per execution step with the schedule (largest tile in the stage); null without one. */
   scheduledLive: number[] | null;
   /** The arena as planned for the schedule in force (layer by layer without one): one rectangle per buffer. With
@@ -245,6 +248,19 @@ function linesLayout(ctx: ScheduleContext, p: StreamPlan): ArenaRect[] {
   });
 }
 
+/** Each step's segment and the ring of its output, for the listing. */
+function linesSteps(ctx: ScheduleContext, p: StreamPlan): NonNullable<ModelReport['lineBufferedSteps']> {
+  const out: NonNullable<ModelReport['lineBufferedSteps']> = ctx.plan.steps.map(() => null);
+  p.segments.forEach((s, k) => {
+    const rings = new Map(s.rings.map((r) => [r.tensor, r]));
+    for (let i = s.first; i <= s.last; i++) {
+      const ring = ctx.plan.steps[i]!.outputs.map((t) => rings.get(t)).find((r) => r !== undefined);
+      out[i] = { segment: k, ring: ring ? { rows: ring.rows, width: ring.width, bytes: ring.bytes } : null };
+    }
+  });
+  return out;
+}
+
 /** Live bytes per step with a line-buffered plan: a segment's peak on each of its steps, the per-layer set elsewhere. */
 function linesLive(ctx: ScheduleContext, p: StreamPlan): number[] {
   const live = ctx.live.slice();
@@ -424,7 +440,7 @@ function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysi
   if (!tflm) findings.push({ severity: 'warning', code: 'tflm', step: null, message: `INCOMPLETE: TFLM's arena is not predicted: ${tflmWhy}` });
   else if (t && fit && fit.status === 'incomplete') findings.push({ severity: 'warning', code: 'tflm', step: null, message: `INCOMPLETE: TFLM's arena fits ${t.name} (${bytes(fit.sramNeeded)} with the reserve), and the model file takes ${bytes(fit.flashNeeded)} of its Flash; TFLM's own code in Flash is not measured, so no verdict says it fits` });
   return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit: fit, fit, schedule: null, scheduledLive: null, arenaLayout: perLayerLayout(analysis, plan), regionPlan: null,
-    lineBuffered: null, lineBufferedFix: null, scheduleWhy: 'layer by layer (runtime "tflm")', candidates: [], findings, firmware: null, firmwareWhy: 'runtime "tflm": the C export is not used', ...figures };
+    lineBuffered: null, lineBufferedFix: null, lineBufferedSteps: null, scheduleWhy: 'layer by layer (runtime "tflm")', candidates: [], findings, firmware: null, firmwareWhy: 'runtime "tflm": the C export is not used', ...figures };
 }
 
 export function analyzeModel(graph: Graph, fileName: string, eff: Effective): ModelReport {
@@ -513,6 +529,7 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
   const incomplete = incompleteFinding(analysis, atLeast);
   if (incomplete) findings.push(incomplete);
   return { fileName, metadata: graph.metadata, analysis, effective: eff, perLayerFit, fit, schedule: applied.report, lineBuffered: lines, lineBufferedFix: applied.linesFix,
+    lineBufferedSteps: lines ? linesSteps(ctx, lines) : null,
     scheduledLive: applied.cost ? scheduledLive(ctx, applied.cost) : lines ? linesLive(ctx, lines) : null,
     arenaLayout: regioned ? regioned.rects : layout, regionPlan: regioned ? regioned.rows : null, scheduleWhy: applied.why, candidates: applied.candidates, findings,
     firmware: typeof fw === 'string' ? null : fw, firmwareWhy: typeof fw === 'string' ? fw : 'the C export with the schedule in force', ...figures };
