@@ -336,7 +336,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const arena = streamArena(ctx, segments);
     const whole = new Map<number, number>();
     const ringOffset = new Map<number, number>();
-    arena.owners.forEach((o, i) => { if ('buffer' in o) whole.set(o.buffer, arena.plan.offsets[i]!); else ringOffset.set(o.ring, arena.plan.offsets[i]!); });
+    arena.owners.forEach((o, i) => { if ('buffer' in o) whole.set(o.buffer, arena.plan.offsets[i]!); else if ('ring' in o) ringOffset.set(o.ring, arena.plan.offsets[i]!); });
     arenaBytes = arena.plan.size;
     wholeOffset = (b) => whole.get(b) ?? -1;
     streams = { ctx, segments, ringOffset };

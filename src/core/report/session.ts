@@ -243,6 +243,7 @@ function linesLayout(ctx: ScheduleContext, p: StreamPlan): ArenaRect[] {
       const b = ctx.plan.buffers[o.buffer]!;
       return { ...common, name: ctx.graph.tensors[b.tensors[0]!]?.name ?? `buffer ${o.buffer}`, buffer: o.buffer, accesses: access[o.buffer] ?? 1, kind: 'tensor' as const };
     }
+    if ('accumulator' in o) return { ...common, name: `pooling sums (steps from #${o.accumulator})`, buffer: -1, accesses: 1, kind: 'ring' as const };
     const b = ctx.plan.bufferOf[o.ring] ?? -1;
     return { ...common, name: ctx.graph.tensors[o.ring]?.name ?? `tensor ${o.ring}`, buffer: b, accesses: access[b] ?? 1, kind: 'ring' as const };
   });

@@ -41,6 +41,7 @@ export interface SegmentCost {
   last: number;
   /** Whole buffers alive during the segment (its inputs, outputs and everything alive across it) plus the rings. */
   peakBytes: number;
+  /** The whole buffers, and the 32-bit sums of an accumulating pooling. */
   wholeBytes: number;
   ringBytes: number;
   rings: StreamRing[];
@@ -326,7 +327,7 @@ function prepare(ctx: ScheduleContext, seg: StreamSegment): Prepared | string {
     if (whole.has(t) || (plan.bufferOf[t] ?? -1) < 0) continue;
     minRingBytes += Math.ceil(plan.tensorBytes(t) / Math.max(1, heights.get(t) ?? 1));
   }
-  let wholeBytes = 0;
+  let wholeBytes = accumulatorBytes(ctx, ops);
   const wholeBuffers: number[] = [];
   for (const b of plan.buffers) {
     if (b.bytes === 0 || b.end < seg.first || b.start > seg.last) continue;
@@ -335,6 +336,21 @@ function prepare(ctx: ScheduleContext, seg: StreamSegment): Prepared | string {
     wholeBuffers.push(b.id);
   }
   return { ops, whole, wholeBytes, wholeBuffers, minRingBytes };
+}
+
+/** An accumulating operator keeps a 32-bit sum per channel until its last row (counted with the whole buffers). */
+export const ACCUMULATOR_BYTES = 4;
+
+function accumulatorBytes(ctx: ScheduleContext, ops: readonly StreamOp[]): number {
+  let bytes = 0;
+  for (const o of ops) {
+    if (!o.accumulate) continue;
+    const x = ctx.graph.tensors[o.inputs[0]!.tensor]!;
+    const d = spatialDims(ctx.graph, x.id);
+    const elements = (x.shape ?? []).reduce((a, b) => a * b, 1);
+    bytes += ACCUMULATOR_BYTES * Math.ceil(elements / Math.max(1, d ? d[0] * d[1] : 1));
+  }
+  return bytes;
 }
 
 function finishCost(ctx: ScheduleContext, seg: StreamSegment, pre: Prepared): SegmentCost {
@@ -479,9 +495,11 @@ export function streamPlan(ctx: ScheduleContext, segments: readonly SegmentCost[
 /** The arena of a line-buffered plan: whole buffers alive over every segment they meet (a segment reads its inputs
  *  and writes its outputs row by row from its first step to its last), rings alive through their segment. The C
  *  export places them at these offsets. */
-export function streamArena(ctx: ScheduleContext, segments: readonly SegmentCost[]): { items: PlanItem[]; owners: ({ buffer: number } | { ring: number })[]; plan: ArenaPlan } {
+export type ArenaOwner = { buffer: number } | { ring: number } | { accumulator: number };
+
+export function streamArena(ctx: ScheduleContext, segments: readonly SegmentCost[]): { items: PlanItem[]; owners: ArenaOwner[]; plan: ArenaPlan } {
   const items: PlanItem[] = [];
-  const owners: ({ buffer: number } | { ring: number })[] = [];
+  const owners: ArenaOwner[] = [];
   const ringTensors = new Set<number>();
   for (const s of segments) for (const r of s.rings) ringTensors.add(r.tensor);
   for (const b of ctx.plan.buffers) {
@@ -496,6 +514,12 @@ export function streamArena(ctx: ScheduleContext, segments: readonly SegmentCost
     for (const r of s.rings) {
       items.push({ size: alignUp(r.bytes, ARENA_ALIGNMENT), start: s.first, end: s.last });
       owners.push({ ring: r.tensor });
+    }
+    const ops = segmentOps(ctx, s);
+    const acc = typeof ops === 'string' ? 0 : accumulatorBytes(ctx, ops);
+    if (acc > 0) {
+      items.push({ size: alignUp(acc, ARENA_ALIGNMENT), start: s.first, end: s.last });
+      owners.push({ accumulator: s.first });
     }
   }
   return { items, owners, plan: planArena(items) };
