@@ -10,7 +10,7 @@ import { buildExecPlan, type ExecPlan } from '../analysis/steps';
 import { alignUp } from '../analysis/planner';
 import { arenaRegionSpecs, evaluateFit, isMultiRegion, ramRegions, type FitResult, type McuTarget, type RamPlacement, type SpeedClass } from '../mcu/catalogue';
 import { accessCounts, planRegions } from '../analysis/regions';
-import { chooseStreamPlan, streamArena, streamFrontier, withoutAccumulation, type StreamPlan } from '../schedule/stream';
+import { bestStreamPlan, chooseStreamPlan, streamArena, streamFrontier, withoutAccumulation, type StreamPlan } from '../schedule/stream';
 import { firmwareFootprint, type Footprint } from '../codegen/index';
 import { RUNTIME_FLASH_BYTES } from '../codegen/footprint-data';
 import { evaluateSchedule, scheduleArenaPlan, scheduleContext, scheduledLive, type ScheduleContext, type ScheduleCost } from '../schedule/cost';
@@ -207,11 +207,17 @@ function appliedSchedule(ctx: ScheduleContext, eff: Effective, perLayerArena: nu
   const from = eff.origins.schedule === 'flag' ? 'as given on the command line' : eff.origins.schedule === 'deployment' ? 'as given in the deployment file' : 'as given';
   // Line-buffered plans, among those the C export generates: computed when in force, or when the per-layer arena does
   // not fit the target (a fix). Not across memory regions (the export does not place rings in regions yet).
-  const needed = eff.schedule === 'lines' || (target !== null && !isMultiRegion(target) && perLayerArena > budget);
-  const front = needed ? streamFrontier(withoutAccumulation(ctx)) : [];
-  const linesFix = target && !isMultiRegion(target) && perLayerArena > budget
-    ? front.filter((p) => p.arenaBytes <= budget && p.arenaBytes < perLayerArena).reduce<StreamPlan | null>((b, p) => (!b || p.extraMacs < b.extraMacs ? p : b), null)
-    : null;
+  const exportable = withoutAccumulation(ctx);
+  const front = eff.schedule === 'lines' ? streamFrontier(exportable) : [];
+  // The fix: the full-row plan when it fits (no extra MACs); else the front's part under the budget (searched only
+  // there, which keeps it quick when little fits).
+  let linesFix: StreamPlan | null = null;
+  if (target && !isMultiRegion(target) && perLayerArena > budget) {
+    const zero = bestStreamPlan(exportable);
+    const under = zero.arenaBytes <= budget ? [zero] : (front.length > 0 ? front : streamFrontier(exportable, budget));
+    linesFix = under.filter((p) => p.arenaBytes <= budget && p.arenaBytes < perLayerArena && p.segments.length > 0)
+      .reduce<StreamPlan | null>((b, p) => (!b || p.extraMacs < b.extraMacs ? p : b), null);
+  }
   const base = { candidates, fixes, linesFix, lines: null };
   if (eff.schedule === 'none') return { ...base, report: null, cost: null, why: `layer by layer (schedule "none", ${eff.origins.schedule === 'default' ? 'the default' : from.replace('as given', 'given')})` };
   if (eff.schedule === 'auto') return { ...base, report: found.best ? describeSchedule(ctx, found.best) : null, cost: found.best, why: found.why };

@@ -536,14 +536,14 @@ interface Label {
 
 /** The Pareto set of line-buffered plans, peak against extra MACs: full rows (+0%) and rows cut into column bands,
  *  every segmentation (a dynamic programme over the steps keeping, from each step, the partial plans no other beats in
- *  both). Least peak first; the first point with no overhead is bestStreamPlan's peak or lower-overhead equal. */
-export function streamFrontier(ctx: ScheduleContext): StreamPlan[] {
+ *  both). Least peak first; the last has no extra MACs. With `maxPeak`, only the points at or below it. */
+export function streamFrontier(ctx: ScheduleContext, maxPeak = Infinity): StreamPlan[] {
   const n = ctx.plan.steps.length;
   // The full-row plan of least peak costs no MACs: no point of the front has a higher peak, so no option above it
-  // can be part of one. The options starting at each step: ranges whose whole buffers alone stay under it, with their
-  // column variants.
+  // can be part of one. The options starting at each step: ranges whose whole buffers alone stay under it (and under
+  // `maxPeak`: only the front's part at or below it is wanted), with their column variants.
   const zero = bestStreamPlan(ctx);
-  const limit = zero.peakBytes;
+  const limit = Math.min(zero.peakBytes, maxPeak);
   const options: SegmentCost[][] = [];
   for (let a = 0; a < n; a++) {
     const row: SegmentCost[] = [];
@@ -573,6 +573,7 @@ export function streamFrontier(ctx: ScheduleContext): StreamPlan[] {
     const kept = prune(labels.filter((l) => l.peak <= limit));
     from[i] = kept.length <= MAX_LABELS ? kept : kept.filter((_, k) => k === kept.length - 1 || k % Math.ceil(kept.length / (MAX_LABELS - 1)) === 0);
   }
+  if (zero.peakBytes > maxPeak && from[0]!.length === 0) return [];
   return from[0]!.map((l) => {
     const segments: SegmentCost[] = [];
     for (let x: Label | null = l; x; x = x.rest) if (x.segment) segments.push(x.segment);
