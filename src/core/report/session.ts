@@ -10,7 +10,7 @@ import { buildExecPlan, type ExecPlan } from '../analysis/steps';
 import { alignUp } from '../analysis/planner';
 import { arenaRegionSpecs, evaluateFit, isMultiRegion, ramRegions, type FitResult, type McuTarget, type RamPlacement, type SpeedClass } from '../mcu/catalogue';
 import { accessCounts, planRegions } from '../analysis/regions';
-import { bestStreamPlan, chooseStreamPlan, streamArena, streamFrontier, withoutAccumulation, type StreamPlan } from '../schedule/stream';
+import { chooseStreamPlan, streamArena, streamFrontier, withoutAccumulation, type StreamPlan } from '../schedule/stream';
 import { firmwareFootprint, type Footprint } from '../codegen/index';
 import { RUNTIME_FLASH_BYTES } from '../codegen/footprint-data';
 import { evaluateSchedule, scheduleArenaPlan, scheduleContext, scheduledLive, type ScheduleContext, type ScheduleCost } from '../schedule/cost';
@@ -209,12 +209,11 @@ function appliedSchedule(ctx: ScheduleContext, eff: Effective, perLayerArena: nu
   // not fit the target (a fix). Not across memory regions (the export does not place rings in regions yet).
   const exportable = withoutAccumulation(ctx);
   const front = eff.schedule === 'lines' ? streamFrontier(exportable) : [];
-  // The fix: the full-row plan when it fits (no extra MACs); else the front's part under the budget (searched only
-  // there, which keeps it quick when little fits).
+  // The fix: the point of the front under the budget with the fewest extra MACs (the front searched only there, which
+  // keeps it quick when little or nothing fits).
   let linesFix: StreamPlan | null = null;
   if (target && !isMultiRegion(target) && perLayerArena > budget) {
-    const zero = bestStreamPlan(exportable);
-    const under = zero.arenaBytes <= budget ? [zero] : (front.length > 0 ? front : streamFrontier(exportable, budget));
+    const under = front.length > 0 ? front : streamFrontier(exportable, budget);
     linesFix = under.filter((p) => p.arenaBytes <= budget && p.arenaBytes < perLayerArena && p.segments.length > 0)
       .reduce<StreamPlan | null>((b, p) => (!b || p.extraMacs < b.extraMacs ? p : b), null);
   }

@@ -542,21 +542,28 @@ export function streamFrontier(ctx: ScheduleContext, maxPeak = Infinity): Stream
   // The full-row plan of least peak costs no MACs: no point of the front has a higher peak, so no option above it
   // can be part of one. The options starting at each step: ranges whose whole buffers alone stay under it (and under
   // `maxPeak`: only the front's part at or below it is wanted), with their column variants.
-  const zero = bestStreamPlan(ctx);
-  const limit = Math.min(zero.peakBytes, maxPeak);
-  const options: SegmentCost[][] = [];
+  // The ranges and what they hold whole (no simulation yet). Each step needs at least its per-layer live set or the
+  // whole buffers of some range around it: when that exceeds `maxPeak` somewhere, no plan is under it.
+  const prepared: { seg: StreamSegment; pre: Prepared }[][] = [];
+  const least = ctx.live.slice();
   for (let a = 0; a < n; a++) {
-    const row: SegmentCost[] = [];
+    const row: { seg: StreamSegment; pre: Prepared }[] = [];
     for (let b = a + 1; b < Math.min(n, a + MAX_SEGMENT_STEPS); b++) {
       const seg = { first: a, last: b };
       const pre = prepare(ctx, seg);
       if (typeof pre === 'string') break;
-      if (pre.wholeBytes >= limit) continue;
-      const full = finishCost(ctx, seg, pre);
-      for (const c of [full, ...columnVariants(ctx, full)]) if (c.peakBytes <= limit) row.push(c);
+      for (let t = a; t <= b; t++) least[t] = Math.min(least[t]!, pre.wholeBytes);
+      if (pre.wholeBytes < maxPeak) row.push({ seg, pre });
     }
-    options.push(row);
+    prepared.push(row);
   }
+  if (least.some((v) => v > maxPeak)) return [];
+  const zero = bestStreamPlan(ctx);
+  const limit = Math.min(zero.peakBytes, maxPeak);
+  const options: SegmentCost[][] = prepared.map((row) => row.filter(({ pre }) => pre.wholeBytes < limit).flatMap(({ seg, pre }) => {
+    const full = finishCost(ctx, seg, pre);
+    return [full, ...columnVariants(ctx, full)].filter((c) => c.peakBytes <= limit);
+  }));
   const prune = (labels: Label[]): Label[] => {
     labels.sort((x, y) => x.peak - y.peak || x.extra - y.extra || x.calls - y.calls);
     const kept: Label[] = [];
