@@ -10,8 +10,14 @@
 // what a C implementation allocates, row r stored at slot r mod rows. `streamEvents` gives the order, so a test can
 // replay it on ring buffers of exactly these sizes (and one row fewer, which must fail).
 //
-// The search chooses segments minimising the plan's peak (a minimax path over the steps: each step is either run layer
-// by layer, with the per-layer live set, or inside a segment, whose peak is its whole buffers plus its rings).
+// A segment may also cut its rows into column bands (each band streamed in turn, rings as wide as the widest band's
+// region, the overlap along the width recomputed), and a global pooling at its end accumulates rows into 32-bit sums.
+//
+// Searches: bestStreamPlan, the least peak with full rows (a minimax path over the steps: each step is either run
+// layer by layer, with the per-layer live set, or inside a segment, whose peak is its whole buffers plus its rings);
+// streamFrontier, the Pareto set of peak against extra MACs over every segmentation and band count; chooseStreamPlan,
+// the point a MACs or RAM budget asks for. The C export (codegen/program.ts) runs these plans (withoutAccumulation:
+// the ones it generates).
 import { ARENA_ALIGNMENT } from '../analysis/conventions';
 import { alignUp, planArena, type ArenaPlan, type PlanItem } from '../analysis/planner';
 import type { ScheduleContext } from './cost';
