@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bestStreamPlan, codegenOptionsFor, fitChoices, generateC, hoverText, makeCustomTarget, openModelOrThrow, parseDeployment, runPipeline, RUNTIME_RESERVE_BYTES, scheduleContext, type Graph } from '../../src/core/index';
 import { memoryViewData } from '../../src/shared/view-model';
-import { streamFrontier, withoutAccumulation } from '../../src/core/schedule/stream';
+import { forExport, streamFrontier } from '../../src/core/schedule/stream';
 import { exampleModel } from '../../src/core/testing/examples';
 import { bytesOf, generate, HAVE_ARM, HAVE_CC, make, parseValues, randomFloats, randomInt8, runHost, tempDir } from '../codegen-helpers';
 import { branchyOnnx, chain } from './schedule-fixtures';
@@ -28,7 +28,7 @@ test('line-buffered C export: the same output as the per-layer export, bit for b
     ];
     for (const [name, bytes] of models) {
       const graph = openModelOrThrow(bytes, { fileName: name });
-      const plan = bestStreamPlan(withoutAccumulation(scheduleContext(graph)));
+      const plan = bestStreamPlan(forExport(scheduleContext(graph)));
       assert.ok(plan.segments.length > 0, `${name}: something streams`);
       const input = inputOf(graph, 5);
       const a = path.join(root, `${name}-layers`);
@@ -46,11 +46,12 @@ test('line-buffered C export: the same output as the per-layer export, bit for b
   }
 });
 
-test('line-buffered C export in column bands: every point of the fixtures\' fronts gives the per-layer output bit for bit at its arena', { skip: SKIP_CC, timeout: 900_000 }, () => {
+test('line-buffered C export in column bands and with global pooling accumulating rows: every point of the fixtures\' fronts gives the per-layer output bit for bit at its arena', { skip: SKIP_CC, timeout: 900_000 }, () => {
   const root = tempDir('lines-cols');
   try {
     const models: [string, Uint8Array][] = [['chain.onnx', chain('onnx')], ['chain.tflite', chain('tflite')], ['branchy.onnx', branchyOnnx()], ['example.onnx', exampleModel('onnx')]];
     let banded = 0;
+    let pooled = 0;
     for (const [name, bytes] of models) {
       const graph = openModelOrThrow(bytes, { fileName: name });
       const input = inputOf(graph, 7);
@@ -58,7 +59,7 @@ test('line-buffered C export in column bands: every point of the fixtures\' fron
       generate(graph, {}, a);
       assert.equal(make(a, 'host').status, 0);
       const want = runHost(a, input);
-      const front = streamFrontier(withoutAccumulation(scheduleContext(graph)));
+      const front = streamFrontier(forExport(scheduleContext(graph)));
       front.forEach((p, i) => {
         const d = path.join(root, `${name}-${i}`);
         const out = generate(graph, { lineBuffered: p.segments }, d);
@@ -67,9 +68,11 @@ test('line-buffered C export in column bands: every point of the fixtures\' fron
         assert.equal(m.status, 0, m.out);
         assert.deepEqual(runHost(d, input), want, `${name} point ${i} (${p.segments.map((x) => `${x.first}-${x.last}/${x.columns}`).join(' ')})`);
         if (p.segments.some((x) => x.columns > 1)) banded++;
+        if (out.files.find((f) => f.path === 'src/model.c')!.text.includes('mm_gpool_row')) pooled++;
       });
     }
     assert.ok(banded >= 4, `${banded} plans with column bands exported`);
+    assert.ok(pooled >= 4, `${pooled} plans with a global pooling accumulating rows exported`);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -116,7 +119,7 @@ test('schedule "lines": the report judges the line-buffered plan by its export, 
   assert.equal(parsed.deployment.schedule, 'lines');
   // A target the per-layer arena does not fit, but a line-buffered plan does.
   const layers = base({ target: { name: 'big', sram: '4M', flash: '4M' } });
-  const front = streamFrontier(withoutAccumulation(scheduleContext(openModelOrThrow(bytes, { fileName: 'example.tflite' }))));
+  const front = streamFrontier(forExport(scheduleContext(openModelOrThrow(bytes, { fileName: 'example.tflite' }))));
   const small = front[front.length - 1]!;
   const sram = small.arenaBytes + layers.fit!.target.reserveBytes + 64;
   const tight = { target: { name: 'tight', sram, flash: '4M' } };

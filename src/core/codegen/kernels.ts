@@ -209,6 +209,50 @@ void mm_pool_s8(const mm_pool_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, m
   }
 }`,
   },
+  gpool_row_f32: {
+    deps: ['pool_f32'],
+    decl: `/* Global pooling one input row at a time (a line-buffered stream): row r added into acc (one float per channel),
+ * the output written after the last row, with the same arithmetic, in the same order, as mm_pool_f32. */
+void mm_gpool_row_f32(const mm_pool_f32_t *p, const float *x, mm_view xv, int32_t r, float *acc, float *y, mm_view yv);`,
+    code: `void mm_gpool_row_f32(const mm_pool_f32_t *p, const float *x, mm_view xv, int32_t r, float *acc, float *y, mm_view yv) {
+  for (int32_t c = 0; c < p->c; c++) {
+    float a = r == 0 ? (p->is_max ? -INFINITY : 0.0f) : acc[c];
+    for (int32_t iw = 0; iw < p->iw; iw++) {
+      const float v = x[MM_AT(xv, c, r, iw)];
+      if (p->is_max) { if (v > a) a = v; } else a += v;
+    }
+    acc[c] = a;
+    if (r == p->ih - 1) {
+      if (!p->is_max) a /= (float)(p->ih * p->iw > 0 ? p->ih * p->iw : 1);
+      y[MM_AT(yv, c, 0, 0)] = a < p->lo ? p->lo : a > p->hi ? p->hi : a;
+    }
+  }
+}`,
+  },
+  gpool_row_s8: {
+    deps: ['pool_s8'],
+    decl: `/* Global pooling one input row at a time (int8): int32 sums per channel in acc, finished as mm_pool_s8 does. */
+void mm_gpool_row_s8(const mm_pool_s8_t *p, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y, mm_view yv);`,
+    code: `void mm_gpool_row_s8(const mm_pool_s8_t *p, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y, mm_view yv) {
+  for (int32_t c = 0; c < p->c; c++) {
+    int32_t a = r == 0 ? (p->is_max ? -128 : 0) : acc[c];
+    for (int32_t iw = 0; iw < p->iw; iw++) {
+      const int32_t v = x[MM_AT(xv, c, r, iw)];
+      if (p->is_max) { if (v > a) a = v; } else a += v;
+    }
+    acc[c] = a;
+    if (r == p->ih - 1) {
+      const int32_t n = p->ih * p->iw;
+      int32_t v = a;
+      if (!p->is_max && n > 0) {
+        if (p->requant) v = (int32_t)lroundf(((float)a / (float)n - (float)p->in_zp) * p->scale) + p->out_zp;
+        else v = a > 0 ? (a + n / 2) / n : (a - n / 2) / n;
+      }
+      y[MM_AT(yv, c, 0, 0)] = (int8_t)mm_clamp(v, p->lo, p->hi);
+    }
+  }
+}`,
+  },
 
   fc_f32: {
     decl: `typedef struct {

@@ -11,7 +11,7 @@ import { placeBuffers, type RegionSpec } from '../analysis/regions';
 import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
 import { bandLen, deriveAxis, tileRegions, type Stage } from '../schedule/geometry';
-import { bestStreamPlan, segmentStage, streamArena, streamEvents, withoutAccumulation, type SegmentCost } from '../schedule/stream';
+import { bestStreamPlan, forExport, segmentStage, streamArena, streamEvents, type SegmentCost } from '../schedule/stream';
 import { activationRange, meanMultiplier, quantizeMultiplier, roundAway, roundEven } from './quant';
 import { NEAREST_COORDS, NEAREST_ROUNDING, nearestIndices } from './resize';
 import { cText } from './c-text';
@@ -98,9 +98,9 @@ export interface LowerOptions {
   /** The arena's regions (a target with several RAM regions): one arena per region, placed by the region planner.
    *  The system region's capacity (ram 0) is reduced here by the input buffer when the input is not in the arena. */
   regions?: readonly { ram: number; name: string; spec: RegionSpec }[];
-  /** Line-buffered: these segments (true: the full-row plan of least peak, bestStreamPlan, without accumulating
-   *  pools), streamed row by row through rings, in column bands where a segment has them. Not with a patch schedule
-   *  or regions. */
+  /** Line-buffered: these segments (true: the full-row plan of least peak among those generated, forExport), streamed
+   *  row by row through rings, in column bands where a segment has them, a global pooling at a segment's end summing
+   *  rows into its accumulator. Not with a patch schedule or regions. */
   lineBuffered?: boolean | readonly SegmentCost[];
 }
 
@@ -108,6 +108,13 @@ const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalizatio
 
 interface View { h0: number; w0: number; sc: number; sh: number; sw: number }
 interface Box { h0: number; h1: number; w0: number; w1: number }
+
+const isGlobalPool = (op: Op): boolean => op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool';
+
+/** Whether operator `op` accumulates rows in segment `seg` of the export's plan (its input is streamed, not whole). */
+function accumulating(ctx: ScheduleContext, seg: { first: number; last: number }, op: number): boolean {
+  return streamEvents(ctx, seg).events.filter((e) => e.op === op).length > 1;
+}
 
 const viewLit = (v: View): string => `(mm_view){${v.h0}, ${v.w0}, ${v.sc}, ${v.sh}, ${v.sw}, 0}`;
 const boxLit = (b: Box): string => `(mm_box){${b.h0}, ${b.h1}, ${b.w0}, ${b.w1}}`;
@@ -323,23 +330,32 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   /** Every planned buffer (whole or tile) with its lifetime: what the region planner places. */
   let planned: { buffer: number; tile: boolean; item: PlanItem }[] = [];
   /** Line-buffered: the segments and where each ring lives. */
-  let streams: { ctx: ScheduleContext; segments: SegmentCost[]; ringOffset: Map<number, number> } | null = null;
+  let streams: { ctx: ScheduleContext; segments: SegmentCost[]; ringOffset: Map<number, number>; accOffset: Map<number, number> } | null = null;
   if (options.lineBuffered) {
     if (options.schedule) throw new CodegenError('C export: a line-buffered plan and a patch schedule together are not generated');
     if (options.regions && options.regions.length > 1) throw new CodegenError('C export: a line-buffered plan across memory regions is not generated yet');
-    const ctx = withoutAccumulation(options.context ?? scheduleContext(graph, conventions));
+    const ctx = forExport(options.context ?? scheduleContext(graph, conventions));
     plan = ctx.plan;
     const segments = options.lineBuffered === true ? bestStreamPlan(ctx).segments : [...options.lineBuffered];
-    if (segments.some((x) => streamEvents(ctx, x).events.some((e) => graph.ops[e.op]!.kind === 'GlobalAvgPool' || graph.ops[e.op]!.kind === 'GlobalMaxPool' || graph.ops[e.op]!.kind === 'Reduce'))) {
-      throw new CodegenError('C export: a global pooling accumulated row by row is not generated yet; choose the plan among those without (withoutAccumulation)');
+    for (const x of segments) {
+      // Global pooling accumulates rows (mm_gpool_row); a mean over H and W (Reduce) is not generated that way.
+      const acc = streamEvents(ctx, x).events.filter((e) => graph.ops[e.op]!.kind === 'Reduce');
+      if (acc.length > 0) throw new CodegenError('C export: a mean over H and W accumulated row by row is not generated yet; choose a plan among those the export generates (forExport)');
+      const pools = new Set(streamEvents(ctx, x).events.filter((e) => isGlobalPool(graph.ops[e.op]!) && accumulating(ctx, x, e.op)).map((e) => e.op));
+      if (pools.size > 1) throw new CodegenError(`C export: steps ${x.first}-${x.last} accumulate ${pools.size} global poolings; one per segment is generated`);
     }
     const arena = streamArena(ctx, segments);
     const whole = new Map<number, number>();
     const ringOffset = new Map<number, number>();
-    arena.owners.forEach((o, i) => { if ('buffer' in o) whole.set(o.buffer, arena.plan.offsets[i]!); else if ('ring' in o) ringOffset.set(o.ring, arena.plan.offsets[i]!); });
+    const accOffset = new Map<number, number>();
+    arena.owners.forEach((o, i) => {
+      if ('buffer' in o) whole.set(o.buffer, arena.plan.offsets[i]!);
+      else if ('ring' in o) ringOffset.set(o.ring, arena.plan.offsets[i]!);
+      else accOffset.set(o.accumulator, arena.plan.offsets[i]!);
+    });
     arenaBytes = arena.plan.size;
     wholeOffset = (b) => whole.get(b) ?? -1;
-    streams = { ctx, segments, ringOffset };
+    streams = { ctx, segments, ringOffset, accOffset };
   } else if (options.schedule) {
     const ctx = options.context ?? scheduleContext(graph, conventions);
     plan = ctx.plan;
@@ -441,6 +457,8 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     ptr: (id: number) => string;
     view: (id: number) => string;
     box: (id: number) => string;
+    /** A line-buffered stream's global pooling: the accumulator's pointer (it reads input row `r`). */
+    accumulator?: (e: Elem) => string;
   }
   const arenaPtr = (off: number, e: Elem): string => {
     const { k, local } = arenaPartOf(arenas, off);
@@ -780,14 +798,22 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         if (e === 'f32') {
           kernels.add('pool_f32');
           params.push(`static const mm_pool_f32_t ${P} = {${geom}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
-          return withEpi((a) => [`mm_pool_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+          return withEpi((a) => {
+            if (!a.accumulator) return [`mm_pool_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`];
+            kernels.add('gpool_row_f32');
+            return [`mm_gpool_row_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, r, ${a.accumulator('f32')}, ${a.ptr(y)}, ${a.view(y)});`];
+          });
         }
         const qx = qOf(x, 'pooling input');
         const same = qx.scale === fin.q!.scale && izp(x, qx) === fin.zp;
         if (!same && isMax) throw new CodegenError(`C export: ${label(op)}: int8 max pooling between different scales`, op.index);
         kernels.add('pool_s8');
         params.push(`static const mm_pool_s8_t ${P} = {${geom}, ${same ? 0 : 1}, ${izp(x, qx)}, ${fin.zp}, ${fmtFloat(qx.scale / fin.q!.scale)}, ${fin.lo}, ${fin.hi}};`);
-        return withEpi((a) => [`mm_pool_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+        return withEpi((a) => {
+          if (!a.accumulator) return [`mm_pool_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`];
+          kernels.add('gpool_row_s8');
+          return [`mm_gpool_row_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, r, ${a.accumulator('s8')}, ${a.ptr(y)}, ${a.view(y)});`];
+        });
       }
 
       case 'FullyConnected': case 'MatMul': {
@@ -1264,13 +1290,28 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       },
       box: (t) => `(mm_box){r, r + 1, ${w0(t)}, ${w1(t)}}`,
     };
+    /** A global pooling that accumulates rows: r is its input row; its one output row (and any epilogue on it) is
+     *  written after the last. Other steps: the segment's access. */
+    const stepAccess = (k: number): Access => {
+      const main = plan.steps[k]!.main;
+      const op = graph.ops[main]!;
+      if (!isGlobalPool(op) || !accumulating(ctx, seg, main)) return access;
+      const off = streams!.accOffset.get(seg.first);
+      if (off === undefined) throw new CodegenError(`internal: steps ${seg.first}-${seg.last} have no pooling sums in the arena`);
+      const last = geo(op.inputs[0]!).H - 1;
+      return {
+        ...access,
+        box: (t) => (op.outputs.includes(t) ? `(mm_box){0, r == ${last} ? 1 : 0, 0, ${geo(t).W}}` : access.box(t)),
+        accumulator: (e) => (e === 'f32' ? arenaPtr(off, 'f32') : `(int32_t *)${arenaPtr(off, 's8')}`),
+      };
+    };
     const loop: string[] = [];
     loop.push(`for (int32_t e = 0; e < ${rows.length}; e++) {`);
     loop.push(`  const int32_t r = ${name}[e][1];`);
     loop.push(`  switch (${name}[e][0]) {`);
     for (let k = seg.first; k <= seg.last; k++) {
       loop.push(`  case ${k}: /* #${k} ${describe(plan.steps[k]!)} */`);
-      loop.push(...emitters[k]!(access).map((l) => `    ${scoped(l)}`));
+      loop.push(...emitters[k]!(stepAccess(k)).map((l) => `    ${scoped(l)}`));
       loop.push('    break;');
     }
     loop.push('  default: break;', '  }', '}');

@@ -105,13 +105,22 @@ interface StreamFacts {
   readers: Map<number, number[]>;
 }
 const factsCache = new WeakMap<ScheduleContext, StreamFacts>();
-/** Contexts in which global pooling does not accumulate rows (the C export does not generate that yet). */
+/** Contexts in which nothing accumulates rows, and in which only global pooling does (what the C export runs). */
 const noAccumulation = new WeakSet<ScheduleContext>();
+const poolAccumulation = new WeakSet<ScheduleContext>();
 
-/** The same context with global pooling needing its whole input again: the plans the C export generates. */
+/** The same context with every global reduction needing its whole input again. */
 export function withoutAccumulation(ctx: ScheduleContext): ScheduleContext {
   const c = { ...ctx };
   noAccumulation.add(c);
+  return c;
+}
+
+/** The same context with the plans the C export generates: global average and max pooling accumulate rows (its
+ *  mm_gpool_row kernels), a mean or max over H and W (TFLite MEAN, ONNX ReduceMean) needs its whole input. */
+export function forExport(ctx: ScheduleContext): ScheduleContext {
+  const c = { ...ctx };
+  poolAccumulation.add(c);
   return c;
 }
 
@@ -129,7 +138,7 @@ function factsOf(ctx: ScheduleContext): StreamFacts {
     const out: StreamOp[] = [];
     for (const oi of [...step.ops].sort((a, b) => a - b)) {
       const op = graph.ops[oi]!;
-      const x = noAccumulation.has(ctx) ? null : accumulated(graph, op);
+      const x = noAccumulation.has(ctx) || (poolAccumulation.has(ctx) && op.kind === 'Reduce') ? null : accumulated(graph, op);
       if (x !== null) {
         heightOf(x);
         for (const t of op.outputs) height.set(t, 1);
