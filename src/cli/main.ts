@@ -45,7 +45,7 @@ const USAGE = `usage:
       weights.c, the kernels used, a test harness and a Makefile (make host | cortex-m4 | cortex-m7 | run-qemu).
       The linker's RAM and Flash are the target's, so an over-budget build does not link. --line-buffered streams a
       line-buffered plan through ring buffers instead of a patch schedule: the least peak within --max-overhead, or
-      with --max-ram SIZE the fewest extra MACs under SIZE (as schedule chooses; a mean over H and W not accumulated).
+      with --max-ram SIZE the fewest extra MACs under SIZE (as schedule chooses; a max over H and W not accumulated).
   mcu-mem optimize MODEL.tflite --out OPT.tflite
       writes a copy of the model with our arena plan as OfflineMemoryAllocation metadata, which stock TFLM uses
       instead of its greedy plan (only when TFLM's smallest arena gets smaller; exit 1 when it would not).
@@ -361,7 +361,7 @@ function codegenCommand(args: Args, io: Io): number {
   const lineBuffered = args.flags.has('--line-buffered') || eff.schedule === 'lines';
   if (lineBuffered && report.schedule) throw new UsageError('--line-buffered streams rows instead of a patch schedule: leave --schedule out (or give none)');
   // The line-buffered plan: the one `schedule` would choose by --max-overhead or --max-ram, among those the export
-  // generates (global pooling accumulates rows, a mean over H and W does not).
+  // generates (global pooling and a mean over H and W accumulate rows, a max over H and W does not).
   let streams: StreamPlan | null = null;
   if (lineBuffered) {
     const ramArg = lastValue(args, '--max-ram');

@@ -46,12 +46,13 @@ test('line-buffered C export: the same output as the per-layer export, bit for b
   }
 });
 
-test('line-buffered C export in column bands and with global pooling accumulating rows: every point of the fixtures\' fronts gives the per-layer output bit for bit at its arena', { skip: SKIP_CC, timeout: 900_000 }, () => {
+test('line-buffered C export in column bands and with global pooling or a spatial mean accumulating rows: every point of the fixtures\' fronts gives the per-layer output bit for bit at its arena', { skip: SKIP_CC, timeout: 900_000 }, () => {
   const root = tempDir('lines-cols');
   try {
     const models: [string, Uint8Array][] = [['chain.onnx', chain('onnx')], ['chain.tflite', chain('tflite')], ['branchy.onnx', branchyOnnx()], ['example.onnx', exampleModel('onnx')]];
     let banded = 0;
     let pooled = 0;
+    let meaned = 0;
     for (const [name, bytes] of models) {
       const graph = openModelOrThrow(bytes, { fileName: name });
       const input = inputOf(graph, 7);
@@ -68,11 +69,14 @@ test('line-buffered C export in column bands and with global pooling accumulatin
         assert.equal(m.status, 0, m.out);
         assert.deepEqual(runHost(d, input), want, `${name} point ${i} (${p.segments.map((x) => `${x.first}-${x.last}/${x.columns}`).join(' ')})`);
         if (p.segments.some((x) => x.columns > 1)) banded++;
-        if (out.files.find((f) => f.path === 'src/model.c')!.text.includes('mm_gpool_row')) pooled++;
+        const c = out.files.find((f) => f.path === 'src/model.c')!.text;
+        if (c.includes('mm_gpool_row')) pooled++;
+        if (c.includes('mm_mean_row')) meaned++;
       });
     }
     assert.ok(banded >= 4, `${banded} plans with column bands exported`);
     assert.ok(pooled >= 4, `${pooled} plans with a global pooling accumulating rows exported`);
+    assert.ok(meaned >= 2, `${meaned} plans with a mean over H and W (TFLite MEAN) accumulating rows exported`);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

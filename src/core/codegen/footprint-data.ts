@@ -29,6 +29,8 @@ export const KERNEL_CODE_BYTES: Readonly<Record<string, number>> = {
   copy_nd: 208,
   mean_f32: 128,
   mean_s8: 244,
+  mean_row_f32: 200,
+  mean_row_s8: 276,
   softmax_f32: 172,
   softmax_s8: 252,
 };
@@ -60,6 +62,8 @@ export const KERNEL_LIBS: Readonly<Record<string, readonly string[]>> = {
   copy_nd: ['memcpy'],
   mean_f32: [],
   mean_s8: ['lroundf'],
+  mean_row_f32: [],
+  mean_row_s8: ['lroundf'],
   softmax_f32: ['expf'],
   softmax_s8: ['expf', 'lroundf'],
 };

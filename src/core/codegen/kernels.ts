@@ -565,6 +565,39 @@ void mm_mean_s8(const mm_mean_s8_t *p, const int8_t *x, int8_t *y) {
     }
 }`,
   },
+  mean_row_f32: {
+    deps: ['mean_f32'],
+    decl: `/* A mean over H and W one input row at a time (a line-buffered stream): row r added into acc (one float per
+ * channel), the output written after the last row, with mm_mean_f32's arithmetic in its order. */
+void mm_mean_row_f32(const mm_mean_f32_t *p, int32_t c, int32_t h, int32_t w, const float *x, mm_view xv, int32_t r, float *acc, float *y);`,
+    code: `void mm_mean_row_f32(const mm_mean_f32_t *p, int32_t c, int32_t h, int32_t w, const float *x, mm_view xv, int32_t r, float *acc, float *y) {
+  for (int32_t ch = 0; ch < c; ch++) {
+    float a = r == 0 ? 0.0f : acc[ch];
+    for (int32_t iw = 0; iw < w; iw++) a += x[MM_AT(xv, ch, r, iw)];
+    acc[ch] = a;
+    if (r == h - 1) y[ch] = a / (float)p->n;
+  }
+}`,
+  },
+  mean_row_s8: {
+    deps: ['mean_s8'],
+    decl: `/* A mean over H and W one input row at a time (int8): int32 sums per channel in acc, finished as mm_mean_s8. */
+void mm_mean_row_s8(const mm_mean_s8_t *p, int32_t c, int32_t h, int32_t w, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y);`,
+    code: `void mm_mean_row_s8(const mm_mean_s8_t *p, int32_t c, int32_t h, int32_t w, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y) {
+  for (int32_t ch = 0; ch < c; ch++) {
+    int32_t a = r == 0 ? 0 : acc[ch];
+    for (int32_t iw = 0; iw < w; iw++) a += x[MM_AT(xv, ch, r, iw)];
+    acc[ch] = a;
+    if (r == h - 1) {
+      int32_t v;
+      if (p->mode == 0) v = mm_mbqm(a - p->in_zp * p->n, p->multiplier, p->shift) + p->out_zp;
+      else if (p->mode == 2) v = (int32_t)lroundf(((float)a / (float)p->n - (float)p->in_zp) * p->scale) + p->out_zp;
+      else v = a > 0 ? (a + p->n / 2) / p->n : (a - p->n / 2) / p->n;
+      y[ch] = (int8_t)mm_clamp(v, -128, 127);
+    }
+  }
+}`,
+  },
 
   softmax_f32: {
     decl: `typedef struct { int32_t rows, n; float beta; } mm_softmax_f32_t;

@@ -109,7 +109,8 @@ const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalizatio
 interface View { h0: number; w0: number; sc: number; sh: number; sw: number }
 interface Box { h0: number; h1: number; w0: number; w1: number }
 
-const isGlobalPool = (op: Op): boolean => op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool';
+/** Operators a stream's end can accumulate row by row in the export: global pooling and a mean over H and W. */
+const isAccumulable = (op: Op): boolean => op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool' || (op.kind === 'Reduce' && (op.sourceType === 'MEAN' || op.sourceType === 'ReduceMean'));
 
 /** Whether operator `op` accumulates rows in segment `seg` of the export's plan (its input is streamed, not whole). */
 function accumulating(ctx: ScheduleContext, seg: { first: number; last: number }, op: number): boolean {
@@ -338,11 +339,9 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     plan = ctx.plan;
     const segments = options.lineBuffered === true ? bestStreamPlan(ctx).segments : [...options.lineBuffered];
     for (const x of segments) {
-      // Global pooling accumulates rows (mm_gpool_row); a mean over H and W (Reduce) is not generated that way.
-      const acc = streamEvents(ctx, x).events.filter((e) => graph.ops[e.op]!.kind === 'Reduce');
-      if (acc.length > 0) throw new CodegenError('C export: a mean over H and W accumulated row by row is not generated yet; choose a plan among those the export generates (forExport)');
-      const pools = new Set(streamEvents(ctx, x).events.filter((e) => isGlobalPool(graph.ops[e.op]!) && accumulating(ctx, x, e.op)).map((e) => e.op));
-      if (pools.size > 1) throw new CodegenError(`C export: steps ${x.first}-${x.last} accumulate ${pools.size} global poolings; one per segment is generated`);
+      // Global pooling and a mean over H and W accumulate rows (mm_gpool_row, mm_mean_row), one per segment.
+      const pools = new Set(streamEvents(ctx, x).events.filter((e) => isAccumulable(graph.ops[e.op]!) && accumulating(ctx, x, e.op)).map((e) => e.op));
+      if (pools.size > 1) throw new CodegenError(`C export: steps ${x.first}-${x.last} accumulate ${pools.size} global reductions; one per segment is generated`);
     }
     const arena = streamArena(ctx, segments);
     const whole = new Map<number, number>();
@@ -1069,10 +1068,16 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         const outer = elementCount(xs.slice(0, axes[0]));
         const n = elementCount(axes.map((a) => xs[a]!));
         const inner = elementCount(xs.slice(axes[axes.length - 1]! + 1));
+        /** A stream's end: input row r into the sums (C, H, W of the input), the output after the last row. */
+        const rowArgs = (a: Access): string => `${geo(x).C}, ${geo(x).H}, ${geo(x).W}, ${a.ptr(x)}, ${a.view(x)}, r`;
         if (e === 'f32') {
           kernels.add('mean_f32');
           params.push(`static const mm_mean_f32_t ${P} = {${outer}, ${n}, ${inner}};`);
-          return withEpi((a) => [`mm_mean_f32(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+          return withEpi((a) => {
+            if (!a.accumulator) return [`mm_mean_f32(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`];
+            kernels.add('mean_row_f32');
+            return [`mm_mean_row_f32(&${P}, ${rowArgs(a)}, ${a.accumulator('f32')}, ${a.ptr(y)});`];
+          });
         }
         const qx = qOf(x, 'mean input');
         const same = qx.scale === fin.q!.scale && izp(x, qx) === fin.zp;
@@ -1082,7 +1087,11 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         const [mult, shift] = graph.format === 'tflite' ? meanMultiplier(qx.scale / fin.q!.scale, n) : [0, 0];
         const mode = graph.format === 'tflite' ? 0 : same ? 1 : 2;
         params.push(`static const mm_mean_s8_t ${P} = {${outer}, ${n}, ${inner}, ${mode}, ${izp(x, qx)}, ${fin.zp}, ${mult}, ${shift}, ${fmtFloat(qx.scale / fin.q!.scale)}};`);
-        return withEpi((a) => [`mm_mean_s8(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+        return withEpi((a) => {
+          if (!a.accumulator) return [`mm_mean_s8(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`];
+          kernels.add('mean_row_s8');
+          return [`mm_mean_row_s8(&${P}, ${rowArgs(a)}, ${a.accumulator('s8')}, ${a.ptr(y)});`];
+        });
       }
 
       case 'Softmax': {
@@ -1295,7 +1304,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const stepAccess = (k: number): Access => {
       const main = plan.steps[k]!.main;
       const op = graph.ops[main]!;
-      if (!isGlobalPool(op) || !accumulating(ctx, seg, main)) return access;
+      if (!isAccumulable(op) || !accumulating(ctx, seg, main)) return access;
       const off = streams!.accOffset.get(seg.first);
       if (off === undefined) throw new CodegenError(`internal: steps ${seg.first}-${seg.last} have no pooling sums in the arena`);
       const last = geo(op.inputs[0]!).H - 1;

@@ -116,8 +116,8 @@ export function withoutAccumulation(ctx: ScheduleContext): ScheduleContext {
   return c;
 }
 
-/** The same context with the plans the C export generates: global average and max pooling accumulate rows (its
- *  mm_gpool_row kernels), a mean or max over H and W (TFLite MEAN, ONNX ReduceMean) needs its whole input. */
+/** The same context with the plans the C export generates: global average and max pooling and a mean over H and W
+ *  accumulate rows (its mm_gpool_row and mm_mean_row kernels); a max over H and W (REDUCE_MAX) needs its whole input. */
 export function forExport(ctx: ScheduleContext): ScheduleContext {
   const c = { ...ctx };
   poolAccumulation.add(c);
@@ -138,7 +138,7 @@ function factsOf(ctx: ScheduleContext): StreamFacts {
     const out: StreamOp[] = [];
     for (const oi of [...step.ops].sort((a, b) => a - b)) {
       const op = graph.ops[oi]!;
-      const x = noAccumulation.has(ctx) || (poolAccumulation.has(ctx) && op.kind === 'Reduce') ? null : accumulated(graph, op);
+      const x = noAccumulation.has(ctx) || (poolAccumulation.has(ctx) && op.kind === 'Reduce' && op.sourceType !== 'MEAN' && op.sourceType !== 'ReduceMean') ? null : accumulated(graph, op);
       if (x !== null) {
         heightOf(x);
         for (const t of op.outputs) height.set(t, 1);
