@@ -112,9 +112,11 @@ interface Box { h0: number; h1: number; w0: number; w1: number }
 /** Operators a stream's end can accumulate row by row in the export: global pooling and a mean over H and W. */
 const isAccumulable = (op: Op): boolean => op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool' || (op.kind === 'Reduce' && (op.sourceType === 'MEAN' || op.sourceType === 'ReduceMean'));
 
-/** Whether operator `op` accumulates rows in segment `seg` of the export's plan (its input is streamed, not whole). */
-function accumulating(ctx: ScheduleContext, seg: { first: number; last: number }, op: number): boolean {
-  return streamEvents(ctx, seg).events.filter((e) => e.op === op).length > 1;
+/** The operators of a segment's events that accumulate rows: global reductions run once per input row. */
+function accumulators(graph: Graph, events: readonly { op: number }[]): Set<number> {
+  const runs = new Map<number, number>();
+  for (const e of events) if (isAccumulable(graph.ops[e.op]!)) runs.set(e.op, (runs.get(e.op) ?? 0) + 1);
+  return new Set([...runs].filter(([, n]) => n > 1).map(([op]) => op));
 }
 
 const viewLit = (v: View): string => `(mm_view){${v.h0}, ${v.w0}, ${v.sc}, ${v.sh}, ${v.sw}, 0}`;
@@ -340,7 +342,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const segments = options.lineBuffered === true ? bestStreamPlan(ctx).segments : [...options.lineBuffered];
     for (const x of segments) {
       // Global pooling and a mean over H and W accumulate rows (mm_gpool_row, mm_mean_row), one per segment.
-      const pools = new Set(streamEvents(ctx, x).events.filter((e) => isAccumulable(graph.ops[e.op]!) && accumulating(ctx, x, e.op)).map((e) => e.op));
+      const pools = accumulators(graph, streamEvents(ctx, x).events);
       if (pools.size > 1) throw new CodegenError(`C export: steps ${x.first}-${x.last} accumulate ${pools.size} global reductions; one per segment is generated`);
     }
     const arena = streamArena(ctx, segments);
@@ -1259,6 +1261,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   function streamLoop(seg: SegmentCost, ctx: ScheduleContext, ringOffset: ReadonlyMap<number, number>): string[] {
     const rings = new Map(seg.rings.map((r) => [r.tensor, r]));
     const { events } = streamEvents(ctx, seg);
+    const pooling = accumulators(graph, events);
     const mains = new Map<number, number>();
     for (let k = seg.first; k <= seg.last; k++) mains.set(plan.steps[k]!.main, k);
     const rows = events.filter((e) => mains.has(e.op)).map((e) => [mains.get(e.op)!, e.row] as const);
@@ -1304,7 +1307,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const stepAccess = (k: number): Access => {
       const main = plan.steps[k]!.main;
       const op = graph.ops[main]!;
-      if (!isAccumulable(op) || !accumulating(ctx, seg, main)) return access;
+      if (!pooling.has(main)) return access;
       const off = streams!.accOffset.get(seg.first);
       if (off === undefined) throw new CodegenError(`internal: steps ${seg.first}-${seg.last} have no pooling sums in the arena`);
       const last = geo(op.inputs[0]!).H - 1;

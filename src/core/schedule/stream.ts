@@ -16,8 +16,8 @@
 // Searches: bestStreamPlan, the least peak with full rows (a minimax path over the steps: each step is either run
 // layer by layer, with the per-layer live set, or inside a segment, whose peak is its whole buffers plus its rings);
 // streamFrontier, the Pareto set of peak against extra MACs over every segmentation and band count; chooseStreamPlan,
-// the point a MACs or RAM budget asks for. The C export (codegen/program.ts) runs these plans (withoutAccumulation:
-// the ones it generates).
+// the point a MACs or RAM budget asks for. The C export (codegen/program.ts) runs these plans (forExport: the ones it
+// generates).
 import { ARENA_ALIGNMENT } from '../analysis/conventions';
 import { alignUp, planArena, type ArenaPlan, type PlanItem } from '../analysis/planner';
 import type { ScheduleContext } from './cost';
@@ -105,16 +105,8 @@ interface StreamFacts {
   readers: Map<number, number[]>;
 }
 const factsCache = new WeakMap<ScheduleContext, StreamFacts>();
-/** Contexts in which nothing accumulates rows, and in which only global pooling does (what the C export runs). */
-const noAccumulation = new WeakSet<ScheduleContext>();
+/** Contexts in which only what the C export runs accumulates rows (forExport). */
 const poolAccumulation = new WeakSet<ScheduleContext>();
-
-/** The same context with every global reduction needing its whole input again. */
-export function withoutAccumulation(ctx: ScheduleContext): ScheduleContext {
-  const c = { ...ctx };
-  noAccumulation.add(c);
-  return c;
-}
 
 /** The same context with the plans the C export generates: global average and max pooling and a mean over H and W
  *  accumulate rows (its mm_gpool_row and mm_mean_row kernels); a max over H and W (REDUCE_MAX) needs its whole input. */
@@ -138,7 +130,7 @@ function factsOf(ctx: ScheduleContext): StreamFacts {
     const out: StreamOp[] = [];
     for (const oi of [...step.ops].sort((a, b) => a - b)) {
       const op = graph.ops[oi]!;
-      const x = noAccumulation.has(ctx) || (poolAccumulation.has(ctx) && op.kind === 'Reduce' && op.sourceType !== 'MEAN' && op.sourceType !== 'ReduceMean') ? null : accumulated(graph, op);
+      const x = (poolAccumulation.has(ctx) && op.kind === 'Reduce' && op.sourceType !== 'MEAN' && op.sourceType !== 'ReduceMean') ? null : accumulated(graph, op);
       if (x !== null) {
         heightOf(x);
         for (const t of op.outputs) height.set(t, 1);
@@ -354,7 +346,7 @@ function prepare(ctx: ScheduleContext, seg: StreamSegment): Prepared | string {
 }
 
 /** An accumulating operator keeps a 32-bit sum per channel until its last row (counted with the whole buffers). */
-export const ACCUMULATOR_BYTES = 4;
+const ACCUMULATOR_BYTES = 4;
 
 function accumulatorBytes(ctx: ScheduleContext, ops: readonly StreamOp[]): number {
   let bytes = 0;
@@ -387,7 +379,7 @@ function finishCost(ctx: ScheduleContext, seg: StreamSegment, pre: Prepared): Se
 
 /** Longest segment tried, in execution steps (MobileNetV2's best segments have 3 to 13), so the ranges grow with
  *  the steps, not their square. */
-export const MAX_SEGMENT_STEPS = 48;
+const MAX_SEGMENT_STEPS = 48;
 /** Most rows a segment may stream (the sum over its operators' output heights): a hostile file's million-row tensor
  *  is refused, not simulated. */
 const MAX_SEGMENT_ROWS = 200_000;
@@ -395,7 +387,7 @@ const MAX_SEGMENT_ROWS = 200_000;
 const MAX_LABELS = 400;
 
 /** Most column bands tried per segment. */
-export const MAX_COLUMNS = 16;
+const MAX_COLUMNS = 16;
 
 /** The segment cut into 2..MAX_COLUMNS column bands: each band streamed top to bottom in turn, the rings as wide as
  *  the widest band's region of their tensor (derived backwards from the segment output by the patch geometry), the
@@ -633,9 +625,6 @@ export function bestStreamPlan(ctx: ScheduleContext, all?: SegmentCost[][]): Str
   }
   return streamPlan(ctx, segments);
 }
-
-/** Names for messages: a segment as "steps #a–#b". */
-export const segmentText = (s: StreamSegment): string => `steps #${s.first}–#${s.last}`;
 
 /** The point of a front users ask for: with a RAM budget, the fewest extra MACs (then calls) whose peak fits it; else
  *  the least peak within the MACs budget (a fraction; null: none). Null when no point qualifies. */
