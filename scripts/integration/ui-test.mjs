@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { firstChartTable, memoryView, quickOpen, runCommand, timeOpens } from './first-chart.mjs';
 import { launchBrowser, RESULTS, ROOT, startServer } from './harness.mjs';
 
 async function step(name, fn) {
@@ -14,14 +15,6 @@ async function step(name, fn) {
   console.log(`  ✔ ${name} (${Date.now() - t} ms)`);
 }
 
-async function quickOpen(page, name) {
-  await page.keyboard.press('Control+P');
-  await page.locator('.quick-input-widget').waitFor({ state: 'visible' });
-  await page.keyboard.type(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
-}
 
 export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
   mkdirSync(RESULTS, { recursive: true });
@@ -54,9 +47,15 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'person_detect.tflite' }).waitFor({ timeout: 60_000 });
     });
 
-    await step('Quick Open person_detect.tflite opens the Memory View', () => quickOpen(page, 'person_detect.tflite'));
+    await step('Quick Open person_detect.tflite opens the Memory View (and again, closed in between: time to first chart)', async () => {
+      const runs = await timeOpens(page, 'person_detect.tflite', 3);
+      console.log(`    time to first chart, person_detect.tflite (the window just opened; npm run bench measures more):\n${firstChartTable(runs.slice(0, 1), runs.slice(1)).replace(/^/gm, '      ')}`);
+      for (const r of runs) assert.ok(r.created <= r.script && r.script <= r.data && r.data <= r.figures && r.figures <= r.chart, JSON.stringify(r));
+      // Room for the Memory View in the screenshots: the secondary side bar (chat) may have opened meanwhile.
+      if (await page.locator('.part.auxiliarybar').isVisible()) await runCommand(page, 'View: Toggle Secondary Side Bar Visibility');
+    });
 
-    const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    const view = memoryView(page);
     const canvas = view.locator('canvas#chart');
     await step('the chart renders inside the webview', async () => {
       await view.locator('h1', { hasText: 'person_detect.tflite' }).waitFor({ timeout: 60_000 });
@@ -66,10 +65,6 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       const text = await view.locator('#root').innerText();
       assert.match(text, /Peak SRAM 55,296 B per layer/);
       assert.match(text, /Target STM32F746/);
-      // Time to first chart, from the webview's creation: its script, the analysis arriving, the figures, the chart.
-      const timing = JSON.parse(await view.locator('body').getAttribute('data-timing'));
-      console.log(`    time to first chart (ms from the webview's creation): script ${timing.script}, data ${timing.data}, figures ${timing.figures}, chart ${timing.chart}`);
-      assert.ok(timing.script <= timing.data && timing.data <= timing.figures && timing.figures <= timing.chart, JSON.stringify(timing));
       // Round axis steps in the unit engineers use (a power of two: 16/32/64 KiB, 0.5/1 MiB), the peak labelled.
       const axis = await canvas.evaluate((c) => ({ ...c.dataset }));
       const stepBytes = Number(axis.yStep);

@@ -18,6 +18,16 @@ export class AnalysisWorker {
 
   constructor(private readonly script: string) {}
 
+  /** Starts the thread now (it loads its bundle while the host reads the model and opens the view). */
+  prepare(): void {
+    this.start();
+  }
+
+  /** A thread running and waiting for nothing: it can serve another model. */
+  get idle(): boolean {
+    return this.worker !== null && (this.pending.get(this.worker)?.size ?? 0) === 0;
+  }
+
   private start(): Worker {
     if (this.worker) return this.worker;
     const w = new Worker(this.script);

@@ -48,6 +48,8 @@ export function activate(context: vscode.ExtensionContext): Services | undefined
     // As VS Code counts it (Show Running Extensions): loading the code plus the activate() call, without the time the
     // extension host spends between the two (creating the context, storage).
     activationMs = loadMs + (performance.now() - started);
+    // A compiled analysis thread waiting for the first model (the workspace has models: see activationEvents).
+    setTimeout(() => store.warmUp(), 2000);
     return services;
   } catch (e) {
     void vscode.window.showErrorMessage(`MCU Memory Inspector failed to activate: ${e instanceof Error ? e.message : String(e)}`);

@@ -4,6 +4,7 @@
 // the thread whatever the model's size. A broken model is an entry with its error, never an unhandled rejection.
 import * as vscode from 'vscode';
 import type { CodegenOptions, CodegenOutput, CoreError, Finding, ModelReport, Result } from '../core/index';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { engine } from './engine';
 import { Config } from './config';
@@ -14,6 +15,20 @@ export type ModelEntry = { uri: vscode.Uri; report: ModelReport; error?: undefin
 
 export const deploymentUri = (model: vscode.Uri): vscode.Uri => model.with({ path: engine().deploymentFileName(model.path) });
 export const isModel = (uri: vscode.Uri): boolean => /\.(onnx|tflite)$/i.test(uri.path);
+
+/** A file's bytes: local files with Node's fs (VS Code's file system API costs 30–250 ms a call in a remote window,
+ *  on the way to the first chart), other schemes through VS Code. */
+async function readBytes(uri: vscode.Uri): Promise<Uint8Array> {
+  return uri.scheme === 'file' ? fs.readFile(uri.fsPath) : vscode.workspace.fs.readFile(uri);
+}
+
+async function sizeOf(uri: vscode.Uri): Promise<number> {
+  try {
+    return uri.scheme === 'file' ? (await fs.stat(uri.fsPath)).size : (await vscode.workspace.fs.stat(uri)).size;
+  } catch {
+    return 0;
+  }
+}
 
 /** Models above this size get a cancellable notification while they are analysed; smaller ones a status-bar spinner. */
 const BIG_MODEL_BYTES = 4 * 1024 * 1024;
@@ -30,6 +45,9 @@ export class ModelStore implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [this.changed, this.closed];
   /** Per model, its analysis thread (it keeps the opened graph for C export). */
   private readonly workers = new Map<string, AnalysisWorker>();
+  /** A thread no model uses, already compiled: started by warmUp, or left by a closed model. The next model opened
+   *  takes it (a new thread spends 100–200 ms loading and compiling the engine before its first analysis). */
+  private spare: AnalysisWorker | null = null;
   /** Per model, the source that cancels the analysis in flight when a newer one starts. */
   private readonly inFlight = new Map<string, vscode.CancellationTokenSource>();
 
@@ -52,10 +70,12 @@ export class ModelStore implements vscode.Disposable {
   /** Analyses the model (again) and starts watching it and its deployment file. */
   async open(uri: vscode.Uri): Promise<ModelEntry> {
     const key = uri.toString();
+    // Its thread loads the engine while the model is read and the Memory View's webview is created.
+    this.workerOf(uri).prepare();
     if (!this.watchers.has(key)) this.watch(uri);
     const generation = (this.generation.get(key) ?? 0) + 1;
     this.generation.set(key, generation);
-    const size = await Promise.resolve(vscode.workspace.fs.stat(uri)).then((s) => s.size, () => 0);
+    const size = await sizeOf(uri);
     const big = size > BIG_MODEL_BYTES;
     const name = uri.path.split('/').pop()!;
     // A newer analysis of the same model ends the one in flight (its thread is stopped, not just its result dropped).
@@ -85,11 +105,24 @@ export class ModelStore implements vscode.Disposable {
     this.changed.fire(entry);
   }
 
-  /** Forgets a model whose Memory View closed: its watchers stop and its diagnostics go. */
+  /** Starts the spare thread and has it analyse the bundled example once (activation in a workspace with models). */
+  warmUp(): void {
+    if (this.spare) return;
+    this.spare = new AnalysisWorker(this.workerScript);
+    void this.spare.run({ type: 'warm' });
+  }
+
+  /** Forgets a model whose Memory View closed: its watchers stop and its diagnostics go; its thread, if it is not
+   *  busy, drops the graph and becomes the spare. */
   close(uri: vscode.Uri): void {
     const key = uri.toString();
     this.inFlight.get(key)?.cancel();
-    this.workers.get(key)?.stop();
+    const worker = this.workers.get(key);
+    if (worker?.idle) {
+      this.spare?.stop();
+      this.spare = worker;
+      void worker.run({ type: 'forget' });
+    } else worker?.stop();
     this.workers.delete(key);
     this.entries.delete(key);
     this.generation.delete(key);
@@ -117,20 +150,24 @@ export class ModelStore implements vscode.Disposable {
   private workerOf(uri: vscode.Uri): AnalysisWorker {
     const key = uri.toString();
     let w = this.workers.get(key);
-    if (!w) { w = new AnalysisWorker(this.workerScript); this.workers.set(key, w); }
+    if (!w) {
+      w = this.spare ?? new AnalysisWorker(this.workerScript);
+      this.spare = null;
+      this.workers.set(key, w);
+    }
     return w;
   }
 
   private async analyze(uri: vscode.Uri, token: vscode.CancellationToken): Promise<ModelEntry> {
     let bytes: Uint8Array;
     try {
-      bytes = await vscode.workspace.fs.readFile(uri);
+      bytes = await readBytes(uri);
     } catch (e) {
       return { uri, error: { code: 'empty-file', message: `cannot read the model: ${e instanceof Error ? e.message : String(e)}` } };
     }
     let deploymentText: string | null = null;
     try {
-      deploymentText = new TextDecoder().decode(await vscode.workspace.fs.readFile(deploymentUri(uri)));
+      deploymentText = new TextDecoder().decode(await readBytes(deploymentUri(uri)));
     } catch {
       // No deployment file: settings give the defaults.
     }
@@ -158,6 +195,7 @@ export class ModelStore implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.spare?.stop();
     for (const w of this.workers.values()) w.stop();
     for (const ds of this.watchers.values()) for (const d of ds) d.dispose();
     for (const d of this.disposables) d.dispose();

@@ -3,7 +3,8 @@
 // ends the thread whatever the model's size. The worker keeps the graph it opened, so C export reuses it.
 import { parentPort } from 'node:worker_threads';
 import * as path from 'node:path';
-import { generateC, optimizeForTflm, runPipeline, type CodegenOptions, type CodegenOutput, type CoreError, type Graph, type ModelReport, type SettingsLayer } from '../core/index';
+import { DEFAULT_SETTINGS, generateC, optimizeForTflm, runPipeline, settingsLayers, type CodegenOptions, type CodegenOutput, type CoreError, type Graph, type ModelReport, type SettingsLayer } from '../core/index';
+import { exampleModel } from '../core/testing/examples';
 import { nodeExternalData } from './external-data';
 
 export type WorkerRequest =
@@ -14,12 +15,18 @@ export type WorkerRequest =
   }
   | { type: 'codegen'; id: number; options: CodegenOptions }
   /** The .tflite file with our arena plan as OfflineMemoryAllocation, for stock TFLM. */
-  | { type: 'optimize'; id: number };
+  | { type: 'optimize'; id: number }
+  /** Analyses the bundled example once, so that the first model this thread is given runs compiled code (a spare
+   *  thread, started before any model is opened). */
+  | { type: 'warm'; id: number }
+  /** Drops the graph kept for C export (the thread goes back to the spare). */
+  | { type: 'forget'; id: number };
 
 export type WorkerReply =
   | { id: number; ok: true; report: ModelReport }
   | { id: number; ok: true; codegen: CodegenOutput }
   | { id: number; ok: true; optimized: Uint8Array; before: number; after: number }
+  | { id: number; ok: true; idle: true }
   | { id: number; ok: false; error: CoreError };
 
 let graph: Graph | null = null;
@@ -36,6 +43,16 @@ function handle(m: WorkerRequest): WorkerReply {
     graph = r.value.graph;
     modelBytes = m.bytes;
     return { id: m.id, ok: true, report: r.value.report };
+  }
+  if (m.type === 'warm' || m.type === 'forget') {
+    graph = null;
+    modelBytes = null;
+    if (m.type === 'warm') {
+      for (const format of ['tflite', 'onnx'] as const) {
+        runPipeline({ bytes: exampleModel(format), fileName: `example.${format}`, base: settingsLayers(DEFAULT_SETTINGS), deploymentText: null });
+      }
+    }
+    return { id: m.id, ok: true, idle: true };
   }
   if (!graph || !modelBytes) return { id: m.id, ok: false, error: { code: 'internal', message: 'the model was not analysed in this worker' } };
   if (m.type === 'optimize') {
