@@ -174,12 +174,15 @@ export function renderSchedule(d: ScheduleJson): string {
     out.push(`  Target ${printable(d.target.name)}: SRAM ${least}${n(d.need!.sramBytes)} / ${n(d.target.sramBytes)} B, Flash ${least}${n(d.need!.flashBytes)} / ${n(d.target.flashBytes)} B → ${d.verdict}`);
   }
   out.push('');
-  if (d.pareto.length > 0) {
-    out.push(`Pareto set: peak SRAM against extra MACs (whole model, exact borders)${d.maxOverheadPercent !== null ? `; best chosen within +${d.maxOverheadPercent}%` : ''}`);
+  if (d.pareto.some((r) => r.kind === 'patch')) {
+    const patch = d.pareto.filter((r) => r.kind === 'patch');
+    const beaten = patch.filter((r) => !r.onFront).length;
+    out.push(`Pareto set: peak SRAM against extra MACs (whole model, exact borders)${d.maxOverheadPercent !== null ? `; best chosen within +${d.maxOverheadPercent}%` : ''}${beaten ? `; * beaten on both by a line-buffered plan (${beaten} of ${patch.length})` : ''}`);
     const rows: string[][] = [['split', 'stage output', 'tiles', 'tile in', 'stage peak', 'rest peak', 'peak B', '×', 'MACs model', 'stage', 'uniform']];
     for (const r of d.pareto) {
+      if (r.kind !== 'patch') continue;
       rows.push([
-        `#${r.split.index}`, r.split.output.shape ? formatShape(r.split.output.shape) : '?', `${r.tiles[0]}×${r.tiles[1]}`, r.tileInput.interior.join('×'),
+        `${r.onFront ? '' : '*'}#${r.split.index}`, r.split.output.shape ? formatShape(r.split.output.shape) : '?', `${r.tiles[0]}×${r.tiles[1]}`, r.tileInput.interior.join('×'),
         n(r.stagePeakBytes), n(r.restPeakBytes), n(r.peakBytes), r.reduction.toFixed(1), pct(r.overhead.modelExact), pct(r.overhead.stageExact), pct(r.overhead.stageUniform),
       ]);
     }

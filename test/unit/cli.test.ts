@@ -124,11 +124,23 @@ test('schedule --json: Pareto set with the best first, tile sizes, MACs overhead
   const j = JSON.parse(r.out);
   assert.equal(j.schema, 'mcu-mem/schedule@1');
   assert.ok(j.pareto.length > 1);
-  assert.deepEqual(j.pareto[0], j.best);
   assert.equal(j.maxOverheadPercent, null);
   for (const k of ['split', 'tiles', 'tileInput', 'tileOutput', 'stagePeakBytes', 'restPeakBytes', 'peakBytes', 'arenaBytes', 'reduction', 'macs', 'overhead']) assert.ok(k in j.best, k);
   assert.ok(j.best.peakBytes < j.perLayer.peakBytes);
-  assert.equal(j.best.peakBytes, Math.min(...j.pareto.map((p: { peakBytes: number }) => p.peakBytes)));
+  // pareto[]: each kind's front, tagged (issue 13, item 5): the patch stages as before (the best first), then the
+  // line-buffered plans as in lineBufferedFront; onFront marks the points no plan of either kind beats on both axes.
+  type Point = { kind: string; onFront: boolean; peakBytes: number; overhead: { modelExact: number } };
+  const pareto = j.pareto as Point[];
+  const { kind, onFront, ...first } = j.pareto[0];
+  assert.equal(kind, 'patch');
+  assert.deepEqual(first, j.best);
+  assert.equal(j.best.peakBytes, Math.min(...pareto.filter((p) => p.kind === 'patch').map((p) => p.peakBytes)));
+  const lines = pareto.filter((p) => p.kind === 'lines');
+  assert.deepEqual(lines.map(({ kind: _k, onFront: _f, ...p }) => p), (j.lineBufferedFront as { segments: unknown[]; peakBytes: number }[]).filter((p) => p.segments.length > 0 && p.peakBytes < j.perLayer.peakBytes));
+  assert.equal(pareto.length, lines.length + pareto.filter((p) => p.kind === 'patch').length);
+  const beats = (b: Point, a: Point): boolean => b.peakBytes <= a.peakBytes && b.overhead.modelExact <= a.overhead.modelExact && (b.peakBytes < a.peakBytes || b.overhead.modelExact < a.overhead.modelExact);
+  for (const a of pareto) assert.equal(a.onFront, !pareto.some((b) => beats(b, a)), `${a.kind} ${a.peakBytes}`);
+  assert.ok(pareto.some((p) => p.onFront));
   assert.ok(j.advice.shares.length > 0 && j.advice.whatIfs.length > 0);
   assert.ok(j.rejected.some((x: { reason: string }) => /skip connection/.test(x.reason)));
   // Line-buffered plans (issue 13): new fields; pareto[] and best keep theirs.

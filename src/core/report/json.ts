@@ -159,8 +159,11 @@ export interface ScheduleJson {
   flashBytes: number;
   /** SRAM (with the reserve) and Flash (the firmware image) the schedule shown needs; null without a target. */
   need: { sramBytes: number; flashBytes: number } | null;
-  /** Pareto-optimal schedules (peak against extra MACs), the search's best first. */
-  pareto: ScheduleReport[];
+  /** The Pareto set of each plan kind: patch stages (`kind: 'patch'`, the fields of `best`; the search's best first,
+   *  as before) then line-buffered plans (`kind: 'lines'`, the fields of `lineBufferedFront`'s points, least peak
+   *  first). Every entry has `peakBytes` and `overhead.modelExact`; `onFront` says whether it is on the front over
+   *  both kinds (no point of either kind has a smaller or equal peak with fewer or equal extra MACs). */
+  pareto: ParetoPoint[];
   rejected: RejectedSplits[];
   advice: Advice | null;
   /** The line-buffered plan chosen (rows streamed through fused segments, in column bands where that pays): the least
@@ -171,6 +174,19 @@ export interface ScheduleJson {
   lineBufferedFront: LineBufferedJson[];
   /** The RAM budget given with --max-ram, or null. */
   maxRamBytes: number | null;
+}
+
+/** A point of the schedule JSON's Pareto set: a patch stage or a line-buffered plan. */
+export type ParetoPoint = ((ScheduleReport & { kind: 'patch' }) | (LineBufferedJson & { kind: 'lines' })) & { onFront: boolean };
+
+/** Each kind's points in their order, tagged with their kind and whether they are on the front over both kinds. */
+export function mergedPareto(patch: readonly ScheduleReport[], lines: readonly LineBufferedJson[]): ParetoPoint[] {
+  const beats = (b: { peakBytes: number; overhead: { modelExact: number } }, a: typeof b): boolean =>
+    b !== a && b.peakBytes <= a.peakBytes && b.overhead.modelExact <= a.overhead.modelExact + 1e-12
+    && (b.peakBytes < a.peakBytes || b.overhead.modelExact < a.overhead.modelExact - 1e-12);
+  const all = [...patch, ...lines];
+  const onFront = (a: (typeof all)[number]): boolean => !all.some((b) => beats(b, a));
+  return [...patch.map((p) => ({ kind: 'patch' as const, ...p, onFront: onFront(p) })), ...lines.map((l) => ({ kind: 'lines' as const, ...l, onFront: onFront(l) }))];
 }
 
 /** A line-buffered plan, as the schedule JSON gives it. */
@@ -232,7 +248,7 @@ export function scheduleJson(
     complete: a.complete,
     flashBytes: a.flashBytes,
     need: fit ? { sramBytes: fit.sramNeeded, flashBytes: fit.flashNeeded } : null,
-    pareto,
+    pareto: mergedPareto(pareto, lineBufferedFront.filter((p) => p.segments.length > 0 && p.peakBytes < ctx.perLayerPeakBytes).map((p) => lineBufferedJson(ctx, p))),
     rejected: r.rejected,
     advice,
     lineBuffered: lineBuffered ? lineBufferedJson(ctx, lineBuffered) : null,
