@@ -5,9 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   advise, BUILTIN_TARGETS, RUNTIMES, RUNTIME_RESERVE_BYTES, codegenOptionsFor, deploymentFileName, describeSchedule, evaluateFit, evaluateSchedule,
-  findTarget, footprintPlacement, generateC, isMultiRegion, makeCustomTarget, ModelError, parseScheduleSpec, parseSize, printable, resolveSchedule,
+  findTarget, footprintPlacement, linesBudget, generateC, isMultiRegion, makeCustomTarget, ModelError, parseScheduleSpec, parseSize, printable, resolveSchedule,
   firmwareFit, openModel, optimizeForTflm, runPipeline, scheduleContext, searchSchedules, type Conventions, type CustomTargetSetting, type Deployment, type FitResult,
-  type Runtime, type ScheduleReport, type SearchResult, type SettingsLayer, type PipelineOutput,
+  type LinesSetting, type Runtime, type ScheduleReport, type SearchResult, type SettingsLayer, type PipelineOutput,
 } from '../core/index';
 import { nodeExternalData } from '../node/external-data';
 import { writeGeneratedFiles } from '../node/write-files';
@@ -26,7 +26,7 @@ export const EXIT_INCOMPLETE = 3;
 const USAGE = `usage:
   mcu-mem analyze MODEL [--target NAME] [--custom-target NAME:SRAM:FLASH[:RESERVE]] [--reserve BYTES]
                         [--as-int8] [--no-input] [--inplace-dw] [--fuse-pad] [--fuse-add] [--no-fuse-act]
-                        [--reorder] [--schedule auto|none|lines|SPLIT:PxQ] [--max-overhead PCT|none] [--json]
+                        [--reorder] [--schedule auto|none|lines|lines:RAM|SPLIT:PxQ] [--max-overhead PCT|none] [--json]
                         [--runtime c|tflm] [--deployment FILE | --no-deployment]
       <MODEL>.mcu.json beside the model (the file the VS Code extension's quick fixes write) is read unless
       --no-deployment; --deployment FILE reads another. An option given on the command line wins over the file.
@@ -39,7 +39,7 @@ const USAGE = `usage:
       PxQ the tiles (rows x columns). --max-overhead limits the extra MACs of the whole model (default 20).
       Also line-buffered plans (rows streamed through fused segments, optionally in column bands): their front, and
       the one chosen: the least peak within --max-overhead, or with --max-ram the fewest extra MACs under SIZE.
-  mcu-mem codegen MODEL --out DIR [--target NAME] [--schedule none|auto|SPLIT:PxQ] [--max-overhead PCT|none]
+  mcu-mem codegen MODEL --out DIR [--target NAME] [--schedule none|auto|lines|lines:RAM|SPLIT:PxQ] [--max-overhead PCT|none]
                         [--no-input] [--line-buffered [--max-ram SIZE]]
       writes a self-contained C99 folder: model.h/.c (static arena at the planned offsets, the patch loop),
       weights.c, the kernels used, a test harness and a Makefile (make host | cortex-m4 | cortex-m7 | run-qemu).
@@ -203,7 +203,7 @@ function flagLayer(args: Args): SettingsLayer {
   const conventions = conventionsOf(args);
   if (Object.keys(conventions).length > 0) values.conventions = conventions;
   const schedule = lastValue(args, '--schedule');
-  if (schedule !== undefined) values.schedule = schedule === 'auto' || schedule === 'none' || schedule === 'lines' ? schedule : parseScheduleSpec(schedule);
+  if (schedule !== undefined) values.schedule = schedule === 'auto' || schedule === 'none' || schedule === 'lines' ? schedule : linesSpec(schedule) ?? parseScheduleSpec(schedule);
   const overhead = parseMaxOverhead(args);
   if (overhead !== undefined) values.maxMacsOverhead = overhead === null ? null : overhead * 100;
   const runtime = lastValue(args, '--runtime');
@@ -279,6 +279,15 @@ function analyzeCommand(args: Args, io: Io): number {
   if (args.flags.has('--json')) io.out(JSON.stringify(reportJson(r.report), null, 2));
   else io.out(renderAnalysis(r.report, r.graph));
   return exitStatus(r.report.fit);
+}
+
+/** `--schedule lines:SIZE`: the line-buffered plan with the fewest extra MACs within SIZE of RAM. */
+function linesSpec(text: string): LinesSetting | null {
+  const m = /^lines:(.+)$/.exec(text);
+  if (!m) return null;
+  const ram = parseSize(m[1]!);
+  if (ram === undefined || ram <= 0) throw new UsageError(`--schedule '${text}': expected lines:SIZE, SIZE such as 64K or a number of bytes`);
+  return { lines: { maxRam: ram } };
 }
 
 function scheduleCommand(args: Args, io: Io): number {
@@ -358,14 +367,15 @@ function codegenCommand(args: Args, io: Io): number {
   const { graph, report } = rep;
   const eff = report.effective;
   const file = modelFile(args, 'codegen');
-  const lineBuffered = args.flags.has('--line-buffered') || eff.schedule === 'lines';
+  const lines = linesBudget(eff.schedule, eff.maxOverhead);
+  const lineBuffered = args.flags.has('--line-buffered') || lines !== null;
   if (lineBuffered && report.schedule) throw new UsageError('--line-buffered streams rows instead of a patch schedule: leave --schedule out (or give none)');
   // The line-buffered plan: the one `schedule` would choose by --max-overhead or --max-ram, among those the export
   // generates (global pooling and a mean over H and W accumulate rows, a max over H and W does not).
   let streams: StreamPlan | null = null;
   if (lineBuffered) {
     const ramArg = lastValue(args, '--max-ram');
-    const maxRam = ramArg === undefined ? null : parseSize(ramArg);
+    const maxRam = ramArg === undefined ? lines?.maxRam ?? null : parseSize(ramArg);
     if (maxRam === undefined) throw new UsageError(`--max-ram '${ramArg}': expected a size such as 128K or a number of bytes`);
     streams = chooseStreamPlan(streamFrontier(forExport(scheduleContext(graph, eff.conventions))), { maxOverhead: eff.maxOverhead, maxRam });
     if (!streams) {

@@ -1,5 +1,5 @@
 // Human output: a per-layer table and a summary, conventions always printed.
-import { flashRegions, formatShape, isMultiRegion, printable, ramRegions, scheduleRefText, verdictText, type Effective, type Graph, type McuTarget, type ModelReport, type ScheduleReport, type SettingOrigin, type StepRef } from '../core/index';
+import { flashRegions, formatShape, isMultiRegion, printable, ramRegions, scheduleFieldText, scheduleRefText, verdictText, type Effective, type Graph, type McuTarget, type ModelReport, type ScheduleReport, type SettingOrigin, type StepRef } from '../core/index';
 import type { ScheduleJson } from '../core/index';
 import { formatBytes, formatCount } from '../core/units';
 
@@ -23,7 +23,7 @@ const ORIGIN: Record<SettingOrigin, string> = { default: 'default', settings: 'V
 export function settingsLine(eff: Effective): string {
   const o = eff.origins;
   const t = eff.target;
-  const sched = typeof eff.schedule === 'string' ? eff.schedule : scheduleRefText(eff.schedule);
+  const sched = scheduleFieldText(eff.schedule, scheduleRefText);
   return [
     `target ${t ? printable(t.name) : 'none'} (${ORIGIN[o.target]})`,
     ...(t ? [`reserve ${n(t.reserveBytes)} B (${o.reserve === 'default' ? "the target's default" : ORIGIN[o.reserve]})`] : []),

@@ -1,7 +1,7 @@
 // Commands in one table (rust-analyzer's pattern). Each takes the model from its argument (explorer, quick fix),
 // else from the active Memory View or listing.
 import * as vscode from 'vscode';
-import type { ScheduleSetting } from '../core/index';
+import type { ScheduleField } from '../core/index';
 import { engine } from './engine';
 import type { Config } from './config';
 import { listingUri, LISTING_SCHEME, modelOfListing } from './listing';
@@ -58,7 +58,7 @@ async function editDeployment(s: Services, model: vscode.Uri, what: string, edit
 }
 
 /** Writes the schedule into the deployment file. */
-export async function applySchedule(s: Services, model: vscode.Uri, schedule: ScheduleSetting | 'auto' | 'none' | 'lines'): Promise<void> {
+export async function applySchedule(s: Services, model: vscode.Uri, schedule: ScheduleField): Promise<void> {
   await editDeployment(s, model, 'Apply Schedule', (text) => engine().withSchedule(text, schedule));
 }
 

@@ -1,7 +1,7 @@
 // Typed messages between the extension host and the Memory View webview, imported by both sides (as
 // microsoft/vscode-hexeditor does). Handshake: the webview posts `ready`; the host answers with `show` (or `failed`)
 // and sends `show` again whenever the model, the target or the deployment file changes.
-import type { Finding, FitStatus, Runtime, ScheduleReport, ScheduleSetting, TensorSummary } from '../core/index';
+import type { Finding, FitStatus, Runtime, ScheduleField, ScheduleReport, ScheduleSetting, TensorSummary } from '../core/index';
 
 /** One bar of the chart / row of the layer table: an execution step. */
 export interface LayerView {
@@ -102,7 +102,7 @@ export type ToWebview =
 
 export type FromWebview =
   | { type: 'ready' }
-  | { type: 'applySchedule'; setting: ScheduleSetting | 'none' | 'auto' | 'lines' }
+  | { type: 'applySchedule'; setting: ScheduleField }
   | { type: 'selectTarget' }
   | { type: 'makeItFit' }
   | { type: 'setInt8'; on: boolean }
@@ -119,10 +119,16 @@ export function gauge(region: Gauge['region'], used: number, size: number, atLea
 
 /** The schedule of an `applySchedule` message, checked before it is written into a deployment file: the webview is
  *  untrusted input. Null when the message is malformed. */
-export function scheduleOfMessage(setting: unknown): ScheduleSetting | 'auto' | 'none' | 'lines' | null {
+export function scheduleOfMessage(setting: unknown): ScheduleField | null {
   if (setting === 'auto' || setting === 'none' || setting === 'lines') return setting;
   if (typeof setting !== 'object' || setting === null || Array.isArray(setting)) return null;
   const o = setting as Record<string, unknown>;
+  if ('lines' in o) {
+    // {lines: {maxRam}}: a line-buffered plan by its RAM (a positive whole number of bytes).
+    const l = o['lines'];
+    const ram = typeof l === 'object' && l !== null && !Array.isArray(l) && Object.keys(l).length === 1 ? (l as Record<string, unknown>)['maxRam'] : undefined;
+    return Object.keys(o).length === 1 && typeof ram === 'number' && Number.isSafeInteger(ram) && ram > 0 ? { lines: { maxRam: ram } } : null;
+  }
   if (Object.keys(o).some((k) => k !== 'after' && k !== 'tiles')) return null;
   const after = o['after'];
   const tiles = o['tiles'];

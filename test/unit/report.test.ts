@@ -24,6 +24,8 @@ const GOOD = [
   '{"conventions": {"asInt8": true, "countInput": false, "inplaceDepthwise": true}, "schedule": "auto", "maxMacsOverhead": 15}',
   '{"schedule": {"after": "act_10", "tiles": [2, 3]}, "maxMacsOverhead": null, "codegen": {"outputFolder": "gen"}}',
   '{"$schema": "x", "schedule": {"after": 12, "tiles": [4, 4]}}',
+  '{"schedule": {"lines": {"maxRam": "64K"}}}',
+  '{"schedule": {"lines": {"maxRam": 20456}}}',
 ];
 const BAD = [
   '[]',
@@ -35,6 +37,10 @@ const BAD = [
   '{"schedule": "sometimes"}',
   '{"schedule": {"after": 3, "tiles": [0, 2]}}',
   '{"schedule": {"after": 3}}',
+  '{"schedule": {"lines": {}}}',
+  '{"schedule": {"lines": {"maxRam": 0}}}',
+  '{"schedule": {"lines": {"maxRam": "lots"}}}',
+  '{"schedule": {"lines": {"maxRam": 100}, "after": 3}}',
   '{"maxMacsOverhead": -5}',
   '{"codegen": {"outputFolder": 3}}',
   '{"tagret": "STM32F746"}',

@@ -131,8 +131,21 @@ test('schedule "lines": the report judges the line-buffered plan by its export, 
   assert.equal(off.fit!.status, 'does-not-fit');
   assert.ok(off.lineBufferedFix, 'a line-buffered plan is offered');
   const err = off.findings.find((f) => f.code === 'sram')!;
-  assert.ok(err.fixes!.some((f) => f.schedule === 'lines' && /line-buffered/.test(f.title)), 'as a quick fix');
-  assert.ok(fitChoices(off).some((c) => 'schedule' in c.action && c.action.schedule === 'lines' && c.fits), 'and in Make It Fit');
+  // The fix names its point of the front by its RAM ({lines: {maxRam}}): applying it gives exactly the plan its title shows.
+  const fix = off.lineBufferedFix!;
+  const named = { lines: { maxRam: fix.peakBytes } };
+  assert.ok(err.fixes!.some((f) => JSON.stringify(f.schedule) === JSON.stringify(named) && /line-buffered/.test(f.title) && f.title.includes(`+${(fix.overhead * 100).toFixed(1)}% MACs`)), 'as a quick fix');
+  assert.ok(fitChoices(off).some((c) => 'schedule' in c.action && JSON.stringify(c.action.schedule) === JSON.stringify(named) && c.fits), 'and in Make It Fit');
+  const applied = base({ ...tight, schedule: named });
+  assert.equal(applied.lineBuffered!.peakBytes, fix.peakBytes);
+  assert.equal(applied.lineBuffered!.extraMacs, fix.extraMacs);
+  assert.equal(applied.lineBuffered!.arenaBytes, fix.arenaBytes);
+  assert.equal(applied.fit!.status, 'fits');
+  assert.match(applied.scheduleWhy, new RegExp(`line-buffered, the fewest extra MACs within ${fix.peakBytes.toLocaleString('en-US')} B`));
+  // Of the front, the fix is the point with the fewest extra MACs whose arena fits.
+  const budget = sram - layers.fit!.target.reserveBytes - (off.fit!.sramNeeded - off.fit!.target.reserveBytes - off.analysis.arenaBytes);
+  const fitting = front.filter((p) => p.arenaBytes <= budget && p.segments.length > 0);
+  assert.equal(fix.extraMacs, Math.min(...fitting.map((p) => p.extraMacs)));
   const on = base({ ...tight, schedule: 'lines' });
   const lines = on.lineBuffered!;
   assert.ok(lines, 'in force');

@@ -37,13 +37,37 @@ export const RUNTIMES: readonly Runtime[] = ['c', 'tflm'];
 /** A schedule as users write it: `after` is a step #, an operator name or the stage output's name. */
 export type ScheduleSetting = ScheduleRef;
 
+/** A line-buffered plan named by its RAM: of the front, the one with the fewest extra MACs whose peak is at most
+ *  maxRam bytes (what a quick fix applies: the point it shows). */
+export interface LinesSetting { lines: { maxRam: number } }
+
+/** What the `schedule` field holds: 'none', 'auto', 'lines' (the least peak within maxMacsOverhead), a line-buffered
+ *  plan by RAM, or a patch schedule. */
+export type ScheduleField = 'auto' | 'none' | 'lines' | LinesSetting | ScheduleSetting;
+
+export const isLinesSetting = (s: ScheduleField): s is LinesSetting => typeof s === 'object' && 'lines' in s;
+export const isPatchSetting = (s: ScheduleField): s is ScheduleSetting => typeof s === 'object' && 'after' in s;
+
+/** The budget that picks a line-buffered plan from the front, or null when the choice is not line-buffered. */
+export function linesBudget(s: ScheduleField, maxOverhead: number | null): { maxOverhead: number | null; maxRam: number | null } | null {
+  if (s === 'lines') return { maxOverhead, maxRam: null };
+  return isLinesSetting(s) ? { maxOverhead: null, maxRam: s.lines.maxRam } : null;
+}
+
+/** The choice in words: "auto", "none", "lines", "lines within 64,000 B of RAM", or the patch schedule's reference. */
+export function scheduleFieldText(s: ScheduleField, refText: (r: ScheduleSetting) => string): string {
+  if (typeof s === 'string') return s;
+  return isLinesSetting(s) ? `lines within ${s.lines.maxRam.toLocaleString('en-US')} B of RAM` : refText(s);
+}
+
 export interface Deployment {
   target?: string | CustomTargetSetting;
   reserve?: string | number;
   conventions?: Partial<Conventions>;
   /** 'none' (the default): layer by layer; 'auto': the patch search's best; 'lines': the line-buffered plan of least
-   *  peak within maxMacsOverhead (rows streamed through fused segments); or a given patch schedule. */
-  schedule?: 'auto' | 'none' | 'lines' | ScheduleSetting;
+   *  peak within maxMacsOverhead (rows streamed through fused segments); {lines: {maxRam}}: the line-buffered plan
+   *  with the fewest extra MACs within maxRam; or a given patch schedule. */
+  schedule?: ScheduleField;
   /** Percent of the model's MACs; null: no limit. */
   maxMacsOverhead?: number | null;
   codegen?: { outputFolder?: string };
@@ -169,15 +193,21 @@ export function parseDeployment(text: string): ParsedDeployment {
   }
 
   const s = raw.schedule;
+  const usage = 'schedule must be "auto", "none", "lines", {lines: {maxRam: size}} or {after: step # or name, tiles: [p, q]}';
   if (s === 'auto' || s === 'none' || s === 'lines') d.schedule = s;
-  else if (isObject(s)) {
+  else if (isObject(s) && 'lines' in s) {
+    const ram = isObject(s.lines) ? s.lines.maxRam : undefined;
+    const bytes = typeof ram === 'number' && Number.isSafeInteger(ram) && ram > 0 ? ram : typeof ram === 'string' ? parseSize(ram) : undefined;
+    if (bytes !== undefined && bytes > 0 && Object.keys(s).length === 1) d.schedule = { lines: { maxRam: bytes } };
+    else problems.push({ path: 'schedule.lines', message: `${usage}: maxRam is a size such as 64K or a number of bytes` });
+  } else if (isObject(s)) {
     const tiles = s.tiles;
     const after = s.after;
     const tilesOk = Array.isArray(tiles) && tiles.length === 2 && tiles.every((x) => Number.isInteger(x) && (x as number) >= 1 && (x as number) <= 64);
     const afterOk = (typeof after === 'string' && after !== '') || (typeof after === 'number' && Number.isInteger(after) && after >= 0);
     if (tilesOk && afterOk) d.schedule = { after: after as string | number, tiles: [tiles[0] as number, tiles[1] as number] };
-    else problems.push({ path: 'schedule', message: 'schedule must be "auto", "none", "lines" or {after: step # or name, tiles: [p, q]}' });
-  } else if (s !== undefined) problems.push({ path: 'schedule', message: 'schedule must be "auto", "none", "lines" or {after, tiles}' });
+    else problems.push({ path: 'schedule', message: usage });
+  } else if (s !== undefined) problems.push({ path: 'schedule', message: usage });
 
   if (raw.maxMacsOverhead !== undefined) {
     const m = raw.maxMacsOverhead;
@@ -216,7 +246,7 @@ export interface Effective {
   /** Null when no layer names a target (the CLI without --target): no verdict. */
   target: McuTarget | null;
   conventions: Partial<Conventions>;
-  schedule: 'auto' | 'none' | 'lines' | ScheduleSetting;
+  schedule: ScheduleField;
   /** Fraction (0.2 = 20%) or null. */
   maxOverhead: number | null;
   codegenOutputFolder: string;

@@ -17,7 +17,7 @@ import { evaluateSchedule, scheduleArenaPlan, scheduleContext, scheduledLive, ty
 import { describeSchedule, type ScheduleReport } from '../schedule/report';
 import { searchSchedules } from '../schedule/search';
 import { resolveSchedule, scheduleRefText } from '../schedule/spec';
-import type { Effective, ScheduleSetting } from './deployment';
+import { isPatchSetting, linesBudget, scheduleFieldText, type Effective, type LinesSetting, type ScheduleSetting } from './deployment';
 import { tflmAllocation, type TflmArena } from '../tflm/arena';
 import { tflmBest } from '../tflm/optimize';
 import { formatBytes } from '../units';
@@ -26,8 +26,8 @@ export type FindingSeverity = 'error' | 'warning' | 'information';
 
 export interface QuickFix {
   title: string;
-  /** A patch schedule, or 'lines': the line-buffered plan of least peak within the MACs limit. */
-  schedule: ScheduleSetting | 'lines';
+  /** A patch schedule, or a line-buffered plan by its RAM (the point the title describes). */
+  schedule: ScheduleSetting | LinesSetting;
 }
 
 export interface Finding {
@@ -208,24 +208,31 @@ function appliedSchedule(ctx: ScheduleContext, eff: Effective, perLayerArena: nu
   // Line-buffered plans, among those the C export generates: computed when in force, or when the per-layer arena does
   // not fit the target (a fix). Not across memory regions (the export does not place rings in regions yet).
   const exportable = forExport(ctx);
-  const front = eff.schedule === 'lines' ? streamFrontier(exportable) : [];
+  const budgetOfLines = linesBudget(eff.schedule, eff.maxOverhead);
+  const front = budgetOfLines ? streamFrontier(exportable) : [];
   // The fix: the point of the front under the budget with the fewest extra MACs (the front searched only there, which
   // keeps it quick when little or nothing fits).
   let linesFix: StreamPlan | null = null;
   if (target && !isMultiRegion(target) && perLayerArena > budget) {
     const under = front.length > 0 ? front : streamFrontier(exportable, budget);
+    // The fewest extra MACs whose arena fits, among the points its own RAM ({lines: {maxRam: peak}}) selects again.
     linesFix = under.filter((p) => p.arenaBytes <= budget && p.arenaBytes < perLayerArena && p.segments.length > 0)
-      .reduce<StreamPlan | null>((b, p) => (!b || p.extraMacs < b.extraMacs ? p : b), null);
+      .sort((a, b) => a.extraMacs - b.extraMacs || a.calls - b.calls)
+      .find((p) => chooseStreamPlan(under, { maxOverhead: null, maxRam: p.peakBytes }) === p) ?? null;
   }
   const base = { candidates, fixes, linesFix, lines: null };
   if (eff.schedule === 'none') return { ...base, report: null, cost: null, why: `layer by layer (schedule "none", ${eff.origins.schedule === 'default' ? 'the default' : from.replace('as given', 'given')})` };
   if (eff.schedule === 'auto') return { ...base, report: found.best ? describeSchedule(ctx, found.best) : null, cost: found.best, why: found.why };
-  if (eff.schedule === 'lines') {
-    const lines = chooseStreamPlan(front, { maxOverhead: eff.maxOverhead, maxRam: null });
-    const limit = eff.maxOverhead === null ? 'no MACs limit' : `within +${Math.round(eff.maxOverhead * 1000) / 10}% MACs`;
-    if (!lines || lines.segments.length === 0) return { ...base, report: null, cost: null, why: `layer by layer: no line-buffered plan lowers the peak (schedule "lines", ${from.replace('as given', 'given')})` };
-    return { ...base, report: null, cost: null, lines, why: `line-buffered, the least peak ${limit} (schedule "lines", ${from.replace('as given', 'given')})` };
+  if (budgetOfLines) {
+    const lines = chooseStreamPlan(front, budgetOfLines);
+    const rule = budgetOfLines.maxRam !== null ? `the fewest extra MACs within ${budgetOfLines.maxRam.toLocaleString('en-US')} B`
+      : `the least peak ${eff.maxOverhead === null ? 'with no MACs limit' : `within +${Math.round(eff.maxOverhead * 1000) / 10}% MACs`}`;
+    const given = `schedule ${JSON.stringify(scheduleFieldText(eff.schedule, scheduleRefText))}, ${from.replace('as given', 'given')}`;
+    const within = budgetOfLines.maxRam !== null ? ` within ${budgetOfLines.maxRam.toLocaleString('en-US')} B` : '';
+    if (!lines || lines.segments.length === 0) return { ...base, report: null, cost: null, why: `layer by layer: no line-buffered plan lowers the peak${within} (${given})` };
+    return { ...base, report: null, cost: null, lines, why: `line-buffered, ${rule} (${given})` };
   }
+  if (!isPatchSetting(eff.schedule)) throw new Error(`unreachable: schedule ${JSON.stringify(eff.schedule)}`);
   const text = scheduleRefText(eff.schedule);
   try {
     const spec = resolveSchedule(ctx, eff.schedule);
@@ -322,8 +329,8 @@ export function targetsOverview(r: ModelReport, targets: readonly McuTarget[]): 
 export interface FitChoice {
   title: string;
   detail: string;
-  /** Apply this schedule (a patch schedule or 'lines', the line-buffered plan), or choose another target. */
-  action: { schedule: ScheduleSetting | 'lines' } | { selectTarget: true };
+  /** Apply this schedule (a patch schedule or a line-buffered plan by its RAM), or choose another target. */
+  action: { schedule: ScheduleSetting | LinesSetting } | { selectTarget: true };
   fits: boolean;
 }
 
@@ -356,7 +363,7 @@ export function fitChoices(r: ModelReport): FitChoice[] {
     out.push({
       title: linesTitle(r.analysis.peakBytes, lf),
       detail: `SRAM ${bytes(need)} of ${bytes(t.sramBytes)}: ${fits ? `fits ${t.name}` : need <= t.sramBytes ? `SRAM fits, but ${fit.flashFits ? 'the analysis is incomplete' : 'Flash does not'}` : `still ${bytes(need - t.sramBytes)} over`} (arena ${bytes(lf.arenaBytes)}, ${lf.calls.toLocaleString('en-US')} kernel calls)`,
-      action: { schedule: 'lines' }, fits,
+      action: { schedule: { lines: { maxRam: lf.peakBytes } } }, fits,
     });
     out.sort((a, b) => Number(b.fits) - Number(a.fits));
   }
@@ -432,7 +439,7 @@ function tflmModelReport(graph: Graph, fileName: string, eff: Effective, analysi
   const t = eff.target;
   const findings: Finding[] = [];
   for (const p of eff.problems) findings.push({ severity: 'warning', code: 'deployment', message: `deployment file${p.path ? ` (${p.path})` : ''}: ${p.message}`, step: null });
-  if (eff.schedule !== 'none') findings.push({ severity: 'warning', code: 'schedule', step: null, message: `runtime "tflm": TFLM runs the model layer by layer, so the schedule (${eff.schedule === 'auto' || eff.schedule === 'lines' ? eff.schedule : scheduleRefText(eff.schedule)}) is not applied` });
+  if (eff.schedule !== 'none') findings.push({ severity: 'warning', code: 'schedule', step: null, message: `runtime "tflm": TFLM runs the model layer by layer, so the schedule (${scheduleFieldText(eff.schedule, scheduleRefText)}) is not applied` });
   if (t && fit && tflm && !fit.sramFits) {
     findings.push({ severity: 'error', code: 'sram', step: null, message: `TFLM's tensor arena ${bytes(tflm.minArenaBytes)} (the smallest that works; arena_used_bytes ${bytes(tflm.arenaUsedBytes)})${t.reserveBytes ? ` + reserve ${bytes(t.reserveBytes)}` : ''} exceeds ${t.name}'s ${bytes(t.sramBytes)} SRAM by ${bytes(fit.sramNeeded - t.sramBytes)}` });
   }
@@ -468,7 +475,7 @@ export function analyzeModel(graph: Graph, fileName: string, eff: Effective): Mo
   const lines = applied.lines;
   const quickFixes = (): QuickFix[] => [
     ...applied.fixes.map((r) => ({ title: scheduleTitle(r), schedule: scheduleSetting(r) })),
-    ...(applied.linesFix && !lines ? [{ title: linesTitle(analysis.peakBytes, applied.linesFix), schedule: 'lines' as const }] : []),
+    ...(applied.linesFix && !lines ? [{ title: linesTitle(analysis.peakBytes, applied.linesFix), schedule: { lines: { maxRam: applied.linesFix.peakBytes } } }] : []),
   ];
   const fw = scheduled.firmware;
   const perLayerFit = perLayer.fit;

@@ -184,11 +184,13 @@ describe('MCU Memory Inspector in VS Code', function () {
     const diag = await waitFor('the SRAM error on the listing', () => sramError(listing));
     const all = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', listing, diag.range, vscode.CodeActionKind.QuickFix.value);
     const all2 = all.filter((a) => a.command?.command === 'mcuMemory.applySchedule');
-    // Up to three patch schedules, and the line-buffered plan (schedule "lines") that fits with the fewest extra MACs.
-    const lines = all2.filter((a) => a.command!.arguments![1] === 'lines');
+    // Up to three patch schedules, and the line-buffered plan that fits with the fewest extra MACs, named by its RAM.
+    const isLines = (a: vscode.CodeAction): boolean => typeof a.command!.arguments![1] === 'object' && 'lines' in (a.command!.arguments![1] as object);
+    const lines = all2.filter(isLines);
     assert.equal(lines.length, 1, 'one line-buffered fix');
     assert.match(lines[0]!.title, /^Stream rows through fused segments \(line-buffered\): peak 54\.0 KiB → [\d.]+ KiB, \+[\d.]+% MACs$/);
-    const actions = all2.filter((a) => a.command!.arguments![1] !== 'lines');
+    assert.ok(Number.isSafeInteger((lines[0]!.command!.arguments![1] as { lines: { maxRam: number } }).lines.maxRam));
+    const actions = all2.filter((a) => !isLines(a));
     assert.ok(actions.length >= 1 && actions.length <= 3, `${actions.length} quick fixes`);
     for (const a of actions) assert.match(a.title, /^Run steps 0–\d+ in \d+×\d+ patches: peak 54\.0 KiB → [\d.]+ KiB, \+[\d.]+% MACs$/);
     const best = actions.find((a) => a.isPreferred) ?? actions[0]!;
