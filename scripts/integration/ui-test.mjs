@@ -72,7 +72,7 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       assert.equal(Number(axis.yMax) % stepBytes, 0);
       assert.equal(axis.peak, 'peak 54.0 KiB');
       // No schedule in force: the "with patch schedule" box is off and disabled.
-      await view.locator('vscode-checkbox[disabled]', { hasText: 'with patch schedule' }).waitFor();
+      await view.locator('label.checkbox:has(input:disabled)', { hasText: 'with patch schedule' }).waitFor();
     });
 
     await step('the arena view draws the plan: a rectangle per buffer, hover names the tensor', async () => {
@@ -109,7 +109,7 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
     });
 
     await step('the per-layer toggle redraws the chart per operator', async () => {
-      await view.locator('vscode-checkbox', { hasText: 'per layer' }).click();
+      await view.locator('label.checkbox', { hasText: 'per layer' }).click();
       // The old chart's tooltip does not stay over the new chart.
       await view.locator('#chart-tooltip').waitFor({ state: 'hidden' });
       const box = await canvas.boundingBox();
@@ -126,7 +126,7 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await view.locator('h1', { hasText: 'tiny_mobilenet.onnx' }).waitFor({ timeout: 30_000 });
       await page.locator('.tabs-container .tab', { hasText: 'person_detect.tflite' }).click();
       await view.locator('h1', { hasText: 'person_detect.tflite' }).waitFor({ timeout: 30_000 });
-      const checked = await view.locator('vscode-checkbox', { hasText: 'per layer' }).evaluate((e) => e.checked);
+      const checked = await view.locator('label.checkbox', { hasText: 'per layer' }).locator('input').evaluate((e) => e.checked);
       assert.equal(checked, true, 'the per-layer toggle was restored');
     });
 
@@ -169,7 +169,7 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       const first = view.locator('.candidates li').first();
       const title = (await first.innerText()).split(' (arena')[0];
       const scaleBefore = await canvas.getAttribute('data-y-max');
-      await first.locator('vscode-button', { hasText: 'Apply' }).click();
+      await first.locator('button.button', { hasText: 'Apply' }).click();
       await view.locator('p', { hasText: /^In force: \d+×\d+ tiles after #\d+/ }).waitFor();
       await view.locator('.candidates li', { hasText: title }).locator('.tag', { hasText: 'applied' }).waitFor();
       const text = await view.locator('#root').innerText();
@@ -182,7 +182,7 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       // The effect is visible: the per-layer bars stay behind the scheduled ones, on the same scale, none above the
       // line any more, the end of the patch stage marked.
       await view.locator('canvas#chart[data-ghost="per layer"]').waitFor();
-      await view.locator('vscode-checkbox:not([disabled])', { hasText: 'with patch schedule' }).waitFor();
+      await view.locator('label.checkbox:has(input:enabled)', { hasText: 'with patch schedule' }).waitFor();
       // The arena view shows the schedule's plan: tile buffers and the stage output.
       await view.locator('canvas#arena[data-kinds="stage output,tensor,tile buffer"]').waitFor();
       const after = await canvas.evaluate((c) => ({ ...c.dataset }));
@@ -197,9 +197,9 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
     });
 
     await step('Make It Fit… lists the fixes with their effect and applies the one chosen', async () => {
-      await view.locator('vscode-button', { hasText: 'Run layer by layer' }).click();
+      await view.locator('button.button', { hasText: 'Run layer by layer' }).click();
       await page.locator('.statusbar-item', { hasText: 'Tiny32K · 57/32 KiB · SRAM over' }).waitFor();
-      await view.locator('vscode-button', { hasText: 'Make It Fit…' }).click();
+      await view.locator('button.button', { hasText: 'Make It Fit…' }).click();
       await page.locator('.quick-input-widget').waitFor({ state: 'visible' });
       const first = page.locator('.quick-input-list .monaco-list-row').first();
       await first.waitFor();
@@ -207,11 +207,11 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await page.screenshot({ path: join(RESULTS, 'make-it-fit.png') });
       await page.keyboard.press('Enter');
       await page.locator('.statusbar-item', { hasText: /Tiny32K · (1\d|2\d|3[0-2])\/32 KiB$/ }).waitFor();
-      await view.locator('vscode-button', { hasText: 'Make It Fit…' }).waitFor({ state: 'detached' });
+      await view.locator('button.button', { hasText: 'Make It Fit…' }).waitFor({ state: 'detached' });
     });
 
     await step('Stream Rows (Line-Buffered) writes schedule "lines": the view, the arena\'s rings and the status bar follow; back to layer by layer', async () => {
-      await view.locator('vscode-button', { hasText: 'Stream Rows (Line-Buffered)' }).click();
+      await view.locator('button.button', { hasText: 'Stream Rows (Line-Buffered)' }).click();
       await view.locator('.tag', { hasText: 'line-buffered in force' }).waitFor({ timeout: 30_000 });
       const deployment = JSON.parse(readFileSync(join(workspace, 'person_detect.tflite.mcu.json'), 'utf8'));
       assert.equal(deployment.schedule, 'lines');
@@ -219,13 +219,13 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await view.locator('canvas#arena[data-kinds~="ring"], canvas#arena[data-kinds*="ring"]').first().waitFor();
       await page.locator('.statusbar-item', { hasText: /Tiny32K · (1\d|2\d|3[0-2])\/32 KiB$/ }).waitFor();
       // The chart shows the plan's live bytes, the per-layer ones behind, its streamed segments marked.
-      await view.locator('vscode-checkbox:not([disabled])', { hasText: 'line-buffered' }).waitFor();
+      await view.locator('label.checkbox:has(input:enabled)', { hasText: 'line-buffered' }).waitFor();
       await view.locator('canvas#chart[data-ghost="per layer"]').waitFor();
       assert.equal(await canvas.getAttribute('data-over'), '0');
       await view.locator('h2', { hasText: 'Arena plan (line-buffered)' }).scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(RESULTS, 'memory-view-line-buffered.png') });
-      await view.locator('vscode-button', { hasText: 'Run layer by layer' }).click();
-      await view.locator('vscode-button', { hasText: 'Stream Rows (Line-Buffered)' }).waitFor({ timeout: 30_000 });
+      await view.locator('button.button', { hasText: 'Run layer by layer' }).click();
+      await view.locator('button.button', { hasText: 'Stream Rows (Line-Buffered)' }).waitFor({ timeout: 30_000 });
     });
 
     await step('a target with two RAM regions: one gauge per region, the arena view stacked by region', async () => {
@@ -247,14 +247,14 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await view.locator('h1', { hasText: 'tiny_mobilenet.onnx' }).waitFor({ timeout: 30_000 });
       const before = await view.locator('#root').innerText();
       const peak = (t) => Number(/Peak SRAM ([\d,]+) B per layer/.exec(t)[1].replace(/,/g, ''));
-      await view.locator('vscode-button', { hasText: 'What If int8?' }).click();
+      await view.locator('button.button', { hasText: 'What If int8?' }).click();
       await view.locator('.tag', { hasText: 'as int8 (what-if)' }).waitFor({ timeout: 30_000 });
       const deployment = JSON.parse(readFileSync(join(workspace, 'tiny_mobilenet.onnx.mcu.json'), 'utf8'));
       assert.equal(deployment.conventions.asInt8, true);
       const after = await view.locator('#root').innerText();
       assert.equal(peak(after) * 4, peak(before), 'every float32 element counted as 1 byte');
-      await view.locator('vscode-button', { hasText: "Back to the Model's Types" }).click();
-      await view.locator('vscode-button', { hasText: 'What If int8?' }).waitFor({ timeout: 30_000 });
+      await view.locator('button.button', { hasText: "Back to the Model's Types" }).click();
+      await view.locator('button.button', { hasText: 'What If int8?' }).waitFor({ timeout: 30_000 });
     });
 
     await step('the light theme: the view and its canvases follow it', async () => {

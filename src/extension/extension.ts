@@ -48,8 +48,9 @@ export function activate(context: vscode.ExtensionContext): Services | undefined
     // As VS Code counts it (Show Running Extensions): loading the code plus the activate() call, without the time the
     // extension host spends between the two (creating the context, storage).
     activationMs = loadMs + (performance.now() - started);
-    // A compiled analysis thread waiting for the first model (the workspace has models: see activationEvents).
-    setTimeout(() => store.warmUp(), 2000);
+    // A compiled analysis thread waiting for the first model (the workspace has models: see activationEvents), unless
+    // opening a model is what activated the extension (that model's thread is then already starting).
+    setTimeout(() => store.warmUp(), 300);
     return services;
   } catch (e) {
     void vscode.window.showErrorMessage(`MCU Memory Inspector failed to activate: ${e instanceof Error ? e.message : String(e)}`);

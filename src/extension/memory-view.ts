@@ -12,6 +12,10 @@ import type { StatusBar } from './status';
 
 export const VIEW_TYPE = 'mcuMemory.memoryView';
 
+/** How long a new Memory View waits for the analysis before its page is written without it (the figures then come
+ *  with the answer to the webview's `ready`). */
+const INLINE_WAIT_MS = 250;
+
 export const GENERATE_C = { enabled: true, reason: 'Generate a C99 folder for this model with the schedule in force' };
 
 /** What a Memory View has done, per model (read by the integration tests: proves the webview script ran under the CSP). */
@@ -24,6 +28,8 @@ export interface ViewTrace {
   /** `show` messages posted, and analyses not posted because the view already shows the same data. */
   shows: number;
   unchanged: number;
+  /** The first analysis was written into the page (not posted). */
+  inlined: boolean;
 }
 
 export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
@@ -46,14 +52,15 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
       enableScripts: true,
       localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
     };
-    webview.html = this.html(webview);
     const t0 = performance.now();
-    const trace: ViewTrace = { ready: 0, timeline: {}, lastPosted: null, shows: 0, unchanged: 0 };
+    const trace: ViewTrace = { ready: 0, timeline: {}, lastPosted: null, shows: 0, unchanged: 0, inlined: false };
     const at = (k: keyof ViewTrace['timeline']): void => { trace.timeline[k] ??= Math.round(performance.now() - t0); };
     this.traces.set(document.uri.toString(), trace);
     // The data last shown, serialised. Applying a schedule re-analyses and so does the deployment file's watcher; the
     // second, identical result is not posted (the webview would rebuild its DOM under the user's pointer).
     let shown: string | null = null;
+    /** The data written into the page (see below), until the webview's first `ready`. */
+    let inPage: string | null = null;
     const post = (m: ToWebview): void => {
       trace.lastPosted = m.type;
       if (m.type === 'show') { trace.shows++; at('posted'); }
@@ -77,7 +84,9 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
       }
       const data = engine().memoryViewData(entry.report, GENERATE_C);
       const json = JSON.stringify(data);
-      if (json === shown && !fresh) { trace.unchanged++; return; }
+      const onScreen = fresh ? inPage : shown;
+      inPage = null;
+      if (json === onScreen) { shown = json; trace.unchanged++; return; }
       shown = json;
       post({ type: 'show', data });
     };
@@ -90,7 +99,19 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
       panel.onDidChangeViewState(() => { const e = this.store.get(document.uri); if (panel.active && e) this.status.show(e); }),
     ];
     panel.onDidDispose(() => subscriptions.forEach((s) => s.dispose()));
-    void this.store.open(document.uri);
+    // The editor is shown at once (resolving does not wait for the analysis). Its HTML is set when the analysis is
+    // done, or after INLINE_WAIT_MS: VS Code builds the webview's frame meanwhile, and an analysis done by then (a
+    // warm thread takes tens of ms) is written into the page, drawn as its script runs, without the ready → show
+    // round trip.
+    const opened = this.store.open(document.uri);
+    void Promise.race([opened.catch(() => undefined), new Promise<undefined>((ok) => setTimeout(ok, INLINE_WAIT_MS, undefined))]).then((entry) => {
+      if (entry?.report && !entry.error) {
+        inPage = JSON.stringify(engine().memoryViewData(entry.report, GENERATE_C));
+        shown = inPage;
+        trace.inlined = true;
+      }
+      webview.html = this.html(webview, inPage);
+    });
   }
 
   /** The webview's script and style, read once. They are written into its HTML under the CSP nonce rather than
@@ -107,12 +128,13 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
     return this.assets;
   }
 
-  private html(webview: vscode.Webview): string {
+  /** `data`: the Memory View's data as JSON, written into the page (`<` escaped: no text in it can end the element). */
+  private html(webview: vscode.Webview, data: string | null): string {
     const nonce = randomBytes(16).toString('base64');
     const { script, style } = this.inline();
     const csp = [
       "default-src 'none'",
-      // The nonce lets the toolkit (FAST) probe :focus-visible with a <style> element (it reads meta csp-nonce).
+      // The page's own <style> carries the nonce (it is written into the HTML, not fetched).
       `style-src ${webview.cspSource} 'nonce-${nonce}'`,
       `img-src ${webview.cspSource} data:`,
       `font-src ${webview.cspSource}`,
@@ -123,14 +145,13 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta property="csp-nonce" content="${nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <style nonce="${nonce}">${style}</style>
 <title>Memory View</title>
 </head>
 <body>
 <div id="root">Loading…</div>
-<script nonce="${nonce}">${script}</script>
+${data !== null ? `<script nonce="${nonce}" type="application/json" id="data">${data.replace(/</g, '\\u003c')}</script>\n` : ''}<script nonce="${nonce}">${script}</script>
 </body>
 </html>`;
   }

@@ -105,9 +105,10 @@ export class ModelStore implements vscode.Disposable {
     this.changed.fire(entry);
   }
 
-  /** Starts the spare thread and has it analyse the bundled example once (activation in a workspace with models). */
+  /** Starts the spare thread and has it analyse the bundled example once (activation in a workspace with models);
+   *  not when a model is open already (its thread becomes the spare when it closes). */
   warmUp(): void {
-    if (this.spare) return;
+    if (this.spare || this.workers.size > 0) return;
     this.spare = new AnalysisWorker(this.workerScript);
     void this.spare.run({ type: 'warm' });
   }

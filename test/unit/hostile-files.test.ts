@@ -188,6 +188,11 @@ test('invalid models are reported, not analysed with self-contradicting numbers'
 test('untrusted workspaces: the webview\'s applySchedule is checked; Restricted Mode ignores the deployment file\'s reorder and output folder', () => {
   assert.deepEqual(scheduleOfMessage({ after: 'act_10', tiles: [2, 3] }), { after: 'act_10', tiles: [2, 3] });
   assert.equal(scheduleOfMessage('auto'), 'auto');
+  assert.deepEqual(scheduleOfMessage({ lines: { maxRam: 20456 } }), { lines: { maxRam: 20456 } });
+  for (const bad of [{ lines: { maxRam: 0 } }, { lines: { maxRam: '64K' } }, { lines: { maxRam: 1.5 } }, { lines: { maxRam: 1, x: 2 } }, { lines: {} }, { lines: null },
+    { lines: { maxRam: 100 }, after: 'x' }, { lines: { maxRam: 2 ** 60 } }]) {
+    assert.equal(scheduleOfMessage(bad), null, JSON.stringify(bad));
+  }
   for (const bad of [null, 7, 'rm -rf', { after: 'x', tiles: [0, 2] }, { after: 'x', tiles: [2, 2, 2] }, { after: -1, tiles: [1, 1] },
     { after: 'x'.repeat(2000), tiles: [1, 1] }, { after: 'x', tiles: [1, 1], target: 'evil' }, { after: 'x', tiles: ['1', 1] }, [1, 2]]) {
     assert.equal(scheduleOfMessage(bad), null, JSON.stringify(bad));

@@ -102,16 +102,16 @@ describe('MCU Memory Inspector in VS Code', function () {
     assert.ok(ext.isActive);
     api = ext.exports;
     // `ready` comes from the webview's own script: it ran under the CSP; the host then answered with `show`.
+    // The analysis reaches the webview once: written into its page when it was done in time, else posted after ready.
     const trace = await waitFor('the webview handshake', () => {
       const t = api.views.traces.get(person().toString());
-      return t && t.ready > 0 && t.lastPosted === 'show' ? t : undefined;
+      return t && t.ready > 0 && (t.inlined || t.lastPosted === 'show') ? t : undefined;
     });
-    assert.equal(trace.lastPosted, 'show');
-    assert.equal(trace.shows, 1, 'the analysis reached the webview once (nothing is queued before its ready)');
+    assert.equal(trace.shows + (trace.inlined ? 1 : 0), 1, `the analysis reached the webview once (inlined: ${trace.inlined})`);
     // The host's share of the time to first chart (from resolving the editor): webview ready, analysis done, posted.
     const tl = trace.timeline;
     console.log(`      host timeline (ms): webview ready ${tl.ready}, analysis done ${tl.analysed}, posted ${tl.posted}`);
-    assert.ok(tl.ready !== undefined && tl.analysed !== undefined && tl.posted !== undefined && tl.posted >= Math.max(tl.ready, tl.analysed), JSON.stringify(tl));
+    assert.ok(tl.ready !== undefined && tl.analysed !== undefined && (trace.inlined || (tl.posted !== undefined && tl.posted >= Math.max(tl.ready, tl.analysed))), JSON.stringify(tl));
     const entry = api.store.get(person());
     assert.ok(entry?.report, 'the model was analysed');
     assert.equal(entry.report.analysis.peakBytes, PEAK);
