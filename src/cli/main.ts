@@ -12,7 +12,7 @@ import {
 import { nodeExternalData } from '../node/external-data';
 import { writeGeneratedFiles } from '../node/write-files';
 import { renderAnalysis, renderSchedule, renderTargets } from './render';
-import { chooseStreamPlan, forExport, reportJson, scheduleJson, streamFrontier, targetsJson, type StreamPlan } from '../core/index';
+import { chooseStreamPlan, reportJson, scheduleJson, streamFrontier, targetsJson, type StreamPlan } from '../core/index';
 
 import { exampleModel } from '../core/testing/examples';
 import { formatBytes } from '../core/units';
@@ -45,7 +45,7 @@ const USAGE = `usage:
       weights.c, the kernels used, a test harness and a Makefile (make host | cortex-m4 | cortex-m7 | run-qemu).
       The linker's RAM and Flash are the target's, so an over-budget build does not link. --line-buffered streams a
       line-buffered plan through ring buffers instead of a patch schedule: the least peak within --max-overhead, or
-      with --max-ram SIZE the fewest extra MACs under SIZE (as schedule chooses; a max over H and W not accumulated).
+      with --max-ram SIZE the fewest extra MACs under SIZE (as schedule chooses).
   mcu-mem optimize MODEL.tflite --out OPT.tflite
       writes a copy of the model with our arena plan as OfflineMemoryAllocation metadata, which stock TFLM uses
       instead of its greedy plan (only when TFLM's smallest arena gets smaller; exit 1 when it would not).
@@ -370,14 +370,14 @@ function codegenCommand(args: Args, io: Io): number {
   const lines = linesBudget(eff.schedule, eff.maxOverhead);
   const lineBuffered = args.flags.has('--line-buffered') || lines !== null;
   if (lineBuffered && report.schedule) throw new UsageError('--line-buffered streams rows instead of a patch schedule: leave --schedule out (or give none)');
-  // The line-buffered plan: the one `schedule` would choose by --max-overhead or --max-ram, among those the export
-  // generates (global pooling and a mean over H and W accumulate rows, a max over H and W does not).
+  // The line-buffered plan: the one `schedule` would choose by --max-overhead or --max-ram (the export runs every plan:
+  // global pooling and a mean or max over H and W accumulate rows).
   let streams: StreamPlan | null = null;
   if (lineBuffered) {
     const ramArg = lastValue(args, '--max-ram');
     const maxRam = ramArg === undefined ? lines?.maxRam ?? null : parseSize(ramArg);
     if (maxRam === undefined) throw new UsageError(`--max-ram '${ramArg}': expected a size such as 128K or a number of bytes`);
-    streams = chooseStreamPlan(streamFrontier(forExport(scheduleContext(graph, eff.conventions))), { maxOverhead: eff.maxOverhead, maxRam });
+    streams = chooseStreamPlan(streamFrontier(scheduleContext(graph, eff.conventions)), { maxOverhead: eff.maxOverhead, maxRam });
     if (!streams) {
       io.err(`mcu-mem: ${printable(file)}: no line-buffered plan ${maxRam !== null ? `needs at most ${maxRam} B` : 'is within the MACs limit'}`);
       return EXIT_DOES_NOT_FIT;

@@ -221,7 +221,7 @@ const FRONT_ROWS = 12;
 /** Line-buffered plans: the front (peak against extra MACs), then the plan chosen with one row per segment. */
 function lineBufferedLines(d: ScheduleJson): string[] {
   const front = d.lineBufferedFront;
-  const head = 'Line-buffered plans (rows streamed through fused segments, in column bands where that pays; `codegen --line-buffered` exports the plan chosen the same way among those it generates, where a max over H and W does not accumulate rows):';
+  const head = 'Line-buffered plans (rows streamed through fused segments, in column bands where that pays; `codegen --line-buffered` exports the plan chosen the same way):';
   if (front.length === 0 || front.every((p) => p.segments.length === 0)) return [`${head} none lowers the per-layer peak.`];
   const out = [head];
   const rows: string[][] = [['peak B', 'reduction', '+MACs model', 'kernel calls', 'segments', 'column bands']];

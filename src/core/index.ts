@@ -22,7 +22,7 @@ export type { ScheduleContext, ScheduleCost, TileSizes, ScheduleArenaPlan } from
 export { searchSchedules, paretoFront, MAX_TILES_PER_AXIS, DEFAULT_MAX_OVERHEAD } from './schedule/search';
 export type { SearchOptions, SearchResult, RejectedSplits } from './schedule/search';
 export { advise } from './schedule/advisor';
-export { bestStreamPlan, chooseStreamPlan, columnVariants, forExport, streamFrontier, segmentCost, streamableSegments, streamEvents, streamPlan, rowsNeeded, type StreamPlan, type SegmentCost, type StreamRing, type StreamSegment } from './schedule/stream';
+export { bestStreamPlan, chooseStreamPlan, columnVariants, streamFrontier, segmentCost, streamableSegments, streamEvents, streamPlan, rowsNeeded, type StreamPlan, type SegmentCost, type StreamRing, type StreamSegment } from './schedule/stream';
 export type { Advice, OverlapShare, WhatIf } from './schedule/advisor';
 export { resolveScheduleSpec, resolveSchedule, parseScheduleSpec, scheduleRefText, type ScheduleSpec, type ScheduleRef } from './schedule/spec';
 export { describeSchedule, stepRef, type ScheduleReport, type StepRef } from './schedule/report';

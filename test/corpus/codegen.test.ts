@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyzeGraph, bestStreamPlan, makeCustomTarget, scheduleContext, searchSchedules, type Graph } from '../../src/core/index';
-import { forExport, streamFrontier } from '../../src/core/schedule/stream';
+import { streamFrontier } from '../../src/core/schedule/stream';
 import { openFile, sharedModel, SKIP_SHARED } from '../helpers';
 import { buildAndRun, bytesOf, generate, HAVE_CC, make, ortRun, parseValues, randomFloats, randomInt8, relativeError, runHost, SKIP_ARM, tempDir } from '../codegen-helpers';
 
@@ -67,10 +67,10 @@ test('codegen corpus: MLPerf Tiny and TinyEngine models run end to end; patch-ba
     // Line-buffered (issue 13): the same values, in the plan's arena.
     const lines = buildAndRun(graph, { lineBuffered: true }, input);
     assert.deepEqual(lines.values, layer.values, `${name}: line-buffered differs from per-layer`);
-    assert.equal(lines.out.arenaBytes, bestStreamPlan(forExport(scheduleContext(graph))).arenaBytes, `${name}: line-buffered arena == plan`);
+    assert.equal(lines.out.arenaBytes, bestStreamPlan(scheduleContext(graph)).arenaBytes, `${name}: line-buffered arena == plan`);
     assert.ok(lines.out.arenaBytes <= layer.out.arenaBytes, `${name}: line-buffered ${lines.out.arenaBytes} B, per layer ${layer.out.arenaBytes} B`);
     // The least-peak plan of the front (column bands, their overlap recomputed): the same values, in its arena.
-    const least = streamFrontier(forExport(scheduleContext(graph)))[0]!;
+    const least = streamFrontier(scheduleContext(graph))[0]!;
     const banded = buildAndRun(graph, { lineBuffered: least.segments }, input);
     assert.deepEqual(banded.values, layer.values, `${name}: line-buffered in column bands differs from per-layer`);
     assert.equal(banded.out.arenaBytes, least.arenaBytes);

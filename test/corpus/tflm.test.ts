@@ -165,11 +165,14 @@ function movementModels(): { name: string; bytes: Uint8Array }[] {
     }));
     out.push(one('SPACE_TO_DEPTH', dt, [1, 4, 6, 3], [1, 2, 3, 12], (b, x, y) => b.op('SPACE_TO_DEPTH', [x], [y], [[0, 'int32', 2]])));
     out.push(one('DEPTH_TO_SPACE', dt, [1, 2, 3, 12], [1, 4, 6, 3], (b, x, y) => b.op('DEPTH_TO_SPACE', [x], [y], [[0, 'int32', 2]])));
+    // A max over H and W (kept dimensions), and over the channels (dropped): int8 keeps the input's quantization.
+    out.push(one('REDUCE_MAX over H and W', dt, [1, 7, 5, 6], [1, 1, 1, 6], (b, x, y) => b.op('REDUCE_MAX', [x, b.constant('a', [2], 'int32', [1, 2])], [y], [[0, 'bool', 1]])));
+    out.push(one('REDUCE_MAX over C', dt, [1, 7, 5, 6], [1, 7, 5], (b, x, y) => b.op('REDUCE_MAX', [x, b.constant('a', [1], 'int32', [3])], [y], [[0, 'bool', 0]])));
   }
   return out;
 }
 
-test('C export against TFLM: data movement (STRIDED_SLICE, SLICE, GATHER, PACK, SPACE_TO_DEPTH, DEPTH_TO_SPACE) gives TFLM\'s outputs bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: data movement (STRIDED_SLICE, SLICE, GATHER, PACK, SPACE_TO_DEPTH, DEPTH_TO_SPACE) and REDUCE_MAX give TFLM\'s outputs bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   for (const { name, bytes } of movementModels()) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-mem-mv-'));
     try {

@@ -9,6 +9,7 @@ import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { EXAMPLE_CLASSES, EXAMPLE_INPUT, exampleModel } from '../../src/core/testing/examples';
 import { open } from '../helpers';
+import { chain } from './schedule-fixtures';
 import { buildAndRun, bytesOf, callerSource, HAVE_CC, ortRun, ortRunAll, randomFloats, randomInt8, relativeError, runCaller } from '../codegen-helpers';
 import { nearestIndices } from '../../src/core/codegen/resize';
 
@@ -188,8 +189,8 @@ function schedulesOf(graph: Graph): { split: number; p: number; q: number }[] {
   return picked.flatMap((st) => [{ split: st.split, p: 2, q: 2 }, { split: st.split, p: 3, q: 2 }]);
 }
 
-test('codegen: float ONNX fixtures match onnxruntime within 1e-4, layer by layer and patch-based; patch == per-layer', { skip: SKIP_CC }, async () => {
-  const floatCases: [string, Uint8Array, number[]][] = [['cnn', floatCnn(), [1, 3, 17, 19]], ['dense', floatDense(), [1, 16]]];
+test('codegen: float ONNX fixtures (a ReduceMax among them) match onnxruntime within 1e-4, layer by layer and patch-based; patch == per-layer', { skip: SKIP_CC }, async () => {
+  const floatCases: [string, Uint8Array, number[]][] = [['cnn', floatCnn(), [1, 3, 17, 19]], ['dense', floatDense(), [1, 16]], ['chain ending in ReduceMax', chain('onnx', 'max'), [1, 3, 49, 41]]];
   for (const [name, bytes, dims] of floatCases) {
     const graph = open(bytes);
     const x = randomFloats(dims.reduce((a, b) => a * b, 1), 7);

@@ -32,9 +32,10 @@ export function branchyOnnx(): Uint8Array {
 
 /**
  * A chain in TFLite (NHWC) and ONNX (NCHW) with the same geometry: every stride-2 layer gets an odd input size, so
- * TF's SAME padding is symmetric like ONNX's explicit pads.
+ * TF's SAME padding is symmetric like ONNX's explicit pads. `end`: a global average (the interpreter's) or a max over
+ * H and W (ONNX ReduceMax, TFLite REDUCE_MAX; for the C export's tests, which compare exports with each other).
  */
-export function chain(format: 'onnx' | 'tflite'): Uint8Array {
+export function chain(format: 'onnx' | 'tflite', end: 'mean' | 'max' = 'mean'): Uint8Array {
   const layers: { cout: number; k: number; s: number; dw?: boolean; dil?: number }[] = [
     { cout: 8, k: 3, s: 2 }, { cout: 8, k: 3, s: 1, dw: true }, { cout: 16, k: 1, s: 1 },
     { cout: 16, k: 5, s: 2, dw: true }, { cout: 8, k: 1, s: 1 }, { cout: 8, k: 3, s: 1, dil: 2 }, { cout: 8, k: 3, s: 2 },
@@ -48,7 +49,7 @@ export function chain(format: 'onnx' | 'tflite'): Uint8Array {
       x = b.op('Relu', [b.conv(x, c, l.cout, l.k, { stride: l.s, group: l.dw ? c : 1, dilation: l.dil ?? 1 })]);
       c = l.cout;
     }
-    const gap = b.op('GlobalAveragePool', [x]);
+    const gap = end === 'max' ? b.op('ReduceMax', [x], { axes: [2, 3], keepdims: 1 }) : b.op('GlobalAveragePool', [x]);
     b.output(gap, [1, c, 1, 1]);
     return b.build();
   }
@@ -70,7 +71,7 @@ export function chain(format: 'onnx' | 'tflite'): Uint8Array {
   });
   const axes = b.constant('axes', [2], 'int32', [1, 2]);
   const out = b.tensor('gap', [1, 1, 1, c], 'float32');
-  b.op('MEAN', [x, axes], [out], [[0, 'bool', 1]]);
+  b.op(end === 'max' ? 'REDUCE_MAX' : 'MEAN', [x, axes], [out], [[0, 'bool', 1]]);
   b.outputs = [out];
   return b.build();
 }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bestStreamPlan, codegenOptionsFor, fitChoices, generateC, hoverText, makeCustomTarget, openModelOrThrow, parseDeployment, runPipeline, RUNTIME_RESERVE_BYTES, scheduleContext, type Graph } from '../../src/core/index';
 import { memoryViewData } from '../../src/shared/view-model';
-import { forExport, streamFrontier } from '../../src/core/schedule/stream';
+import { streamFrontier } from '../../src/core/schedule/stream';
 import { exampleModel } from '../../src/core/testing/examples';
 import { bytesOf, generate, HAVE_ARM, HAVE_CC, make, parseValues, randomFloats, randomInt8, runHost, tempDir } from '../codegen-helpers';
 import { branchyOnnx, chain } from './schedule-fixtures';
@@ -28,7 +28,7 @@ test('line-buffered C export: the same output as the per-layer export, bit for b
     ];
     for (const [name, bytes] of models) {
       const graph = openModelOrThrow(bytes, { fileName: name });
-      const plan = bestStreamPlan(forExport(scheduleContext(graph)));
+      const plan = bestStreamPlan(scheduleContext(graph));
       assert.ok(plan.segments.length > 0, `${name}: something streams`);
       const input = inputOf(graph, 5);
       const a = path.join(root, `${name}-layers`);
@@ -46,13 +46,17 @@ test('line-buffered C export: the same output as the per-layer export, bit for b
   }
 });
 
-test('line-buffered C export in column bands and with global pooling or a spatial mean accumulating rows: every point of the fixtures\' fronts gives the per-layer output bit for bit at its arena', { skip: SKIP_CC, timeout: 900_000 }, () => {
+test('line-buffered C export in column bands and with global pooling or a spatial mean or max accumulating rows: every point of the fixtures\' fronts gives the per-layer output bit for bit at its arena', { skip: SKIP_CC, timeout: 900_000 }, () => {
   const root = tempDir('lines-cols');
   try {
-    const models: [string, Uint8Array][] = [['chain.onnx', chain('onnx')], ['chain.tflite', chain('tflite')], ['branchy.onnx', branchyOnnx()], ['example.onnx', exampleModel('onnx')]];
+    const models: [string, Uint8Array][] = [
+      ['chain.onnx', chain('onnx')], ['chain.tflite', chain('tflite')], ['branchy.onnx', branchyOnnx()], ['example.onnx', exampleModel('onnx')],
+      ['chain-max.onnx', chain('onnx', 'max')], ['chain-max.tflite', chain('tflite', 'max')],
+    ];
     let banded = 0;
     let pooled = 0;
     let meaned = 0;
+    let maxed = 0;
     for (const [name, bytes] of models) {
       const graph = openModelOrThrow(bytes, { fileName: name });
       const input = inputOf(graph, 7);
@@ -60,7 +64,7 @@ test('line-buffered C export in column bands and with global pooling or a spatia
       generate(graph, {}, a);
       assert.equal(make(a, 'host').status, 0);
       const want = runHost(a, input);
-      const front = streamFrontier(forExport(scheduleContext(graph)));
+      const front = streamFrontier(scheduleContext(graph));
       front.forEach((p, i) => {
         const d = path.join(root, `${name}-${i}`);
         const out = generate(graph, { lineBuffered: p.segments }, d);
@@ -72,11 +76,13 @@ test('line-buffered C export in column bands and with global pooling or a spatia
         const c = out.files.find((f) => f.path === 'src/model.c')!.text;
         if (c.includes('mm_gpool_row')) pooled++;
         if (c.includes('mm_mean_row')) meaned++;
+        if (c.includes('mm_rmax_row')) maxed++;
       });
     }
     assert.ok(banded >= 4, `${banded} plans with column bands exported`);
     assert.ok(pooled >= 4, `${pooled} plans with a global pooling accumulating rows exported`);
     assert.ok(meaned >= 2, `${meaned} plans with a mean over H and W (TFLite MEAN) accumulating rows exported`);
+    assert.ok(maxed >= 4, `${maxed} plans with a max over H and W (ONNX ReduceMax, TFLite REDUCE_MAX) accumulating rows exported`);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -123,7 +129,7 @@ test('schedule "lines": the report judges the line-buffered plan by its export, 
   assert.equal(parsed.deployment.schedule, 'lines');
   // A target the per-layer arena does not fit, but a line-buffered plan does.
   const layers = base({ target: { name: 'big', sram: '4M', flash: '4M' } });
-  const front = streamFrontier(forExport(scheduleContext(openModelOrThrow(bytes, { fileName: 'example.tflite' }))));
+  const front = streamFrontier(scheduleContext(openModelOrThrow(bytes, { fileName: 'example.tflite' })));
   const small = front[front.length - 1]!;
   const sram = small.arenaBytes + layers.fit!.target.reserveBytes + 64;
   const tight = { target: { name: 'tight', sram, flash: '4M' } };

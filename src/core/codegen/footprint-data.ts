@@ -31,6 +31,10 @@ export const KERNEL_CODE_BYTES: Readonly<Record<string, number>> = {
   mean_s8: 244,
   mean_row_f32: 200,
   mean_row_s8: 276,
+  rmax_f32: 130,
+  rmax_s8: 112,
+  rmax_row_f32: 214,
+  rmax_row_s8: 184,
   softmax_f32: 172,
   softmax_s8: 252,
 };
@@ -64,6 +68,10 @@ export const KERNEL_LIBS: Readonly<Record<string, readonly string[]>> = {
   mean_s8: ['lroundf'],
   mean_row_f32: [],
   mean_row_s8: ['lroundf'],
+  rmax_f32: [],
+  rmax_s8: [],
+  rmax_row_f32: [],
+  rmax_row_s8: [],
   softmax_f32: ['expf'],
   softmax_s8: ['expf', 'lroundf'],
 };

@@ -599,6 +599,62 @@ void mm_mean_row_s8(const mm_mean_s8_t *p, int32_t c, int32_t h, int32_t w, cons
 }`,
   },
 
+  rmax_f32: {
+    decl: `typedef struct { int32_t outer, n, inner; } mm_rmax_t;
+void mm_rmax_f32(const mm_rmax_t *p, const float *x, float *y);`,
+    code: `/* max over the middle of [outer][n][inner] (ONNX ReduceMax, TFLite REDUCE_MAX) */
+void mm_rmax_f32(const mm_rmax_t *p, const float *x, float *y) {
+  for (int32_t o = 0; o < p->outer; o++)
+    for (int32_t i = 0; i < p->inner; i++) {
+      float m = x[(size_t)o * p->n * p->inner + i];
+      for (int32_t k = 1; k < p->n; k++) { float v = x[((size_t)o * p->n + k) * p->inner + i]; if (v > m) m = v; }
+      y[(size_t)o * p->inner + i] = m;
+    }
+}`,
+  },
+  rmax_s8: {
+    deps: ['rmax_f32'],
+    decl: `/* int8 max: input and output share their quantization (TFLM's REDUCE_MAX requires it), so the max of the codes */
+void mm_rmax_s8(const mm_rmax_t *p, const int8_t *x, int8_t *y);`,
+    code: `void mm_rmax_s8(const mm_rmax_t *p, const int8_t *x, int8_t *y) {
+  for (int32_t o = 0; o < p->outer; o++)
+    for (int32_t i = 0; i < p->inner; i++) {
+      int8_t m = x[(size_t)o * p->n * p->inner + i];
+      for (int32_t k = 1; k < p->n; k++) { int8_t v = x[((size_t)o * p->n + k) * p->inner + i]; if (v > m) m = v; }
+      y[(size_t)o * p->inner + i] = m;
+    }
+}`,
+  },
+  rmax_row_f32: {
+    deps: ['rmax_f32'],
+    decl: `/* A max over H and W one input row at a time (a line-buffered stream): row r's max per channel into acc, the
+ * output written after the last row. */
+void mm_rmax_row_f32(const mm_rmax_t *p, int32_t c, int32_t h, int32_t w, const float *x, mm_view xv, int32_t r, float *acc, float *y);`,
+    code: `void mm_rmax_row_f32(const mm_rmax_t *p, int32_t c, int32_t h, int32_t w, const float *x, mm_view xv, int32_t r, float *acc, float *y) {
+  (void)p;
+  for (int32_t ch = 0; ch < c; ch++) {
+    float m = r == 0 ? x[MM_AT(xv, ch, r, 0)] : acc[ch];
+    for (int32_t iw = 0; iw < w; iw++) { float v = x[MM_AT(xv, ch, r, iw)]; if (v > m) m = v; }
+    acc[ch] = m;
+    if (r == h - 1) y[ch] = m;
+  }
+}`,
+  },
+  rmax_row_s8: {
+    deps: ['rmax_s8'],
+    decl: `/* A max over H and W one input row at a time (int8; the running max per channel held as int32 in acc). */
+void mm_rmax_row_s8(const mm_rmax_t *p, int32_t c, int32_t h, int32_t w, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y);`,
+    code: `void mm_rmax_row_s8(const mm_rmax_t *p, int32_t c, int32_t h, int32_t w, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y) {
+  (void)p;
+  for (int32_t ch = 0; ch < c; ch++) {
+    int32_t m = r == 0 ? x[MM_AT(xv, ch, r, 0)] : acc[ch];
+    for (int32_t iw = 0; iw < w; iw++) { int32_t v = x[MM_AT(xv, ch, r, iw)]; if (v > m) m = v; }
+    acc[ch] = m;
+    if (r == h - 1) y[ch] = (int8_t)m;
+  }
+}`,
+  },
+
   softmax_f32: {
     decl: `typedef struct { int32_t rows, n; float beta; } mm_softmax_f32_t;
 void mm_softmax_f32(const mm_softmax_f32_t *p, const float *x, float *y);`,

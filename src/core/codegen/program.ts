@@ -11,7 +11,7 @@ import { placeBuffers, type RegionSpec } from '../analysis/regions';
 import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
 import { bandLen, deriveAxis, tileRegions, type Stage } from '../schedule/geometry';
-import { bestStreamPlan, forExport, segmentStage, streamArena, streamEvents, type SegmentCost } from '../schedule/stream';
+import { bestStreamPlan, segmentStage, streamArena, streamEvents, type SegmentCost } from '../schedule/stream';
 import { activationRange, meanMultiplier, quantizeMultiplier, roundAway, roundEven } from './quant';
 import { NEAREST_COORDS, NEAREST_ROUNDING, nearestIndices } from './resize';
 import { cText } from './c-text';
@@ -98,19 +98,19 @@ export interface LowerOptions {
   /** The arena's regions (a target with several RAM regions): one arena per region, placed by the region planner.
    *  The system region's capacity (ram 0) is reduced here by the input buffer when the input is not in the arena. */
   regions?: readonly { ram: number; name: string; spec: RegionSpec }[];
-  /** Line-buffered: these segments (true: the full-row plan of least peak among those generated, forExport), streamed
+  /** Line-buffered: these segments (true: the full-row plan of least peak), streamed
    *  row by row through rings, in column bands where a segment has them, a global pooling at a segment's end summing
    *  rows into its accumulator. Not with a patch schedule or regions. */
   lineBuffered?: boolean | readonly SegmentCost[];
 }
 
-const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
+const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
 
 interface View { h0: number; w0: number; sc: number; sh: number; sw: number }
 interface Box { h0: number; h1: number; w0: number; w1: number }
 
-/** Operators a stream's end can accumulate row by row in the export: global pooling and a mean over H and W. */
-const isAccumulable = (op: Op): boolean => op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool' || (op.kind === 'Reduce' && (op.sourceType === 'MEAN' || op.sourceType === 'ReduceMean'));
+/** Operators a stream's end can accumulate row by row in the export: global pooling, a mean or a max over H and W. */
+const isAccumulable = (op: Op): boolean => op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool' || (op.kind === 'Reduce' && ['MEAN', 'ReduceMean', 'REDUCE_MAX', 'ReduceMax'].includes(op.sourceType));
 
 /** The operators of a segment's events that accumulate rows: global reductions run once per input row. */
 function accumulators(graph: Graph, events: readonly { op: number }[]): Set<number> {
@@ -337,7 +337,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   if (options.lineBuffered) {
     if (options.schedule) throw new CodegenError('C export: a line-buffered plan and a patch schedule together are not generated');
     if (options.regions && options.regions.length > 1) throw new CodegenError('C export: a line-buffered plan across memory regions is not generated yet');
-    const ctx = forExport(options.context ?? scheduleContext(graph, conventions));
+    const ctx = options.context ?? scheduleContext(graph, conventions);
     plan = ctx.plan;
     const segments = options.lineBuffered === true ? bestStreamPlan(ctx).segments : [...options.lineBuffered];
     for (const x of segments) {
@@ -1062,16 +1062,32 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
       case 'Reduce': {
         const x = x0;
-        if (op.sourceType !== 'MEAN' && op.sourceType !== 'ReduceMean') throw new CodegenError(`C export: ${label(op)}: only the mean reduction is generated`, op.index);
+        const isMax = op.sourceType === 'REDUCE_MAX' || op.sourceType === 'ReduceMax';
+        if (op.sourceType !== 'MEAN' && op.sourceType !== 'ReduceMean' && !isMax) throw new CodegenError(`C export: ${label(op)}: only the mean and max reductions are generated`, op.index);
         const xs = geo(x).shape;
         const rank = xs.length;
         const axes = [...new Set((op.attrs.axes ?? xs.map((_, i) => i)).map((a) => (a + rank) % rank))].sort((p, q) => p - q);
-        if (axes.length === 0 || axes[axes.length - 1]! - axes[0]! !== axes.length - 1) throw new CodegenError(`C export: ${label(op)}: mean over non-adjacent axes ${axes.join(', ')}`, op.index);
+        if (axes.length === 0 || axes[axes.length - 1]! - axes[0]! !== axes.length - 1) throw new CodegenError(`C export: ${label(op)}: ${isMax ? 'max' : 'mean'} over non-adjacent axes ${axes.join(', ')}`, op.index);
         const outer = elementCount(xs.slice(0, axes[0]));
         const n = elementCount(axes.map((a) => xs[a]!));
         const inner = elementCount(xs.slice(axes[axes.length - 1]! + 1));
         /** A stream's end: input row r into the sums (C, H, W of the input), the output after the last row. */
         const rowArgs = (a: Access): string => `${geo(x).C}, ${geo(x).H}, ${geo(x).W}, ${a.ptr(x)}, ${a.view(x)}, r`;
+        if (isMax) {
+          // int8: TFLM's REDUCE_MAX requires the input's quantization on the output (its Prepare checks it): the max
+          // of the codes. Another quantization is not generated.
+          if (e === 's8') {
+            const qx = qOf(x, 'max input');
+            if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)}: an int8 max whose output is quantized unlike its input is not generated`, op.index);
+          }
+          kernels.add(e === 'f32' ? 'rmax_f32' : 'rmax_s8');
+          params.push(`static const mm_rmax_t ${P} = {${outer}, ${n}, ${inner}};`);
+          return withEpi((a) => {
+            if (!a.accumulator) return [`mm_rmax_${e}(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`];
+            kernels.add(e === 'f32' ? 'rmax_row_f32' : 'rmax_row_s8');
+            return [`mm_rmax_row_${e}(&${P}, ${rowArgs(a)}, ${a.accumulator(e)}, ${a.ptr(y)});`];
+          });
+        }
         if (e === 'f32') {
           kernels.add('mean_f32');
           params.push(`static const mm_mean_f32_t ${P} = {${outer}, ${n}, ${inner}};`);

@@ -168,7 +168,7 @@ export interface ScheduleJson {
   advice: Advice | null;
   /** The line-buffered plan chosen (rows streamed through fused segments, in column bands where that pays): the least
    *  peak within maxOverheadPercent, or with --max-ram the fewest extra MACs under it; null when none qualifies.
-   *  `codegen --line-buffered` exports the plan chosen the same way among those it generates (forExport). */
+   *  `codegen --line-buffered` exports the plan chosen the same way. */
   lineBuffered: LineBufferedJson | null;
   /** The front of line-buffered plans, peak against extra MACs, least peak first (the last has no extra MACs). */
   lineBufferedFront: LineBufferedJson[];

@@ -10,7 +10,7 @@ import { buildExecPlan, type ExecPlan } from '../analysis/steps';
 import { alignUp } from '../analysis/planner';
 import { arenaRegionSpecs, evaluateFit, isMultiRegion, ramRegions, type FitResult, type McuTarget, type RamPlacement, type SpeedClass } from '../mcu/catalogue';
 import { accessCounts, planRegions } from '../analysis/regions';
-import { chooseStreamPlan, forExport, streamArena, streamFrontier, type StreamPlan } from '../schedule/stream';
+import { chooseStreamPlan, streamArena, streamFrontier, type StreamPlan } from '../schedule/stream';
 import { firmwareFootprint, type Footprint } from '../codegen/index';
 import { RUNTIME_FLASH_BYTES } from '../codegen/footprint-data';
 import { evaluateSchedule, scheduleArenaPlan, scheduleContext, scheduledLive, type ScheduleContext, type ScheduleCost } from '../schedule/cost';
@@ -207,7 +207,7 @@ function appliedSchedule(ctx: ScheduleContext, eff: Effective, perLayerArena: nu
   const from = eff.origins.schedule === 'flag' ? 'as given on the command line' : eff.origins.schedule === 'deployment' ? 'as given in the deployment file' : 'as given';
   // Line-buffered plans, among those the C export generates: computed when in force, or when the per-layer arena does
   // not fit the target (a fix). Not across memory regions (the export does not place rings in regions yet).
-  const exportable = forExport(ctx);
+  const exportable = ctx;
   const budgetOfLines = linesBudget(eff.schedule, eff.maxOverhead);
   const front = budgetOfLines ? streamFrontier(exportable) : [];
   // The fix: the point of the front under the budget with the fewest extra MACs (the front searched only there, which

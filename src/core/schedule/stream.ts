@@ -16,8 +16,7 @@
 // Searches: bestStreamPlan, the least peak with full rows (a minimax path over the steps: each step is either run
 // layer by layer, with the per-layer live set, or inside a segment, whose peak is its whole buffers plus its rings);
 // streamFrontier, the Pareto set of peak against extra MACs over every segmentation and band count; chooseStreamPlan,
-// the point a MACs or RAM budget asks for. The C export (codegen/program.ts) runs these plans (forExport: the ones it
-// generates).
+// the point a MACs or RAM budget asks for. The C export (codegen/program.ts) runs every one of these plans.
 import { ARENA_ALIGNMENT } from '../analysis/conventions';
 import { alignUp, planArena, type ArenaPlan, type PlanItem } from '../analysis/planner';
 import type { ScheduleContext } from './cost';
@@ -105,17 +104,6 @@ interface StreamFacts {
   readers: Map<number, number[]>;
 }
 const factsCache = new WeakMap<ScheduleContext, StreamFacts>();
-/** Contexts in which only what the C export runs accumulates rows (forExport). */
-const poolAccumulation = new WeakSet<ScheduleContext>();
-
-/** The same context with the plans the C export generates: global average and max pooling and a mean over H and W
- *  accumulate rows (its mm_gpool_row and mm_mean_row kernels); a max over H and W (REDUCE_MAX) needs its whole input. */
-export function forExport(ctx: ScheduleContext): ScheduleContext {
-  const c = { ...ctx };
-  poolAccumulation.add(c);
-  return c;
-}
-
 function factsOf(ctx: ScheduleContext): StreamFacts {
   const cached = factsCache.get(ctx);
   if (cached) return cached;
@@ -130,7 +118,7 @@ function factsOf(ctx: ScheduleContext): StreamFacts {
     const out: StreamOp[] = [];
     for (const oi of [...step.ops].sort((a, b) => a - b)) {
       const op = graph.ops[oi]!;
-      const x = (poolAccumulation.has(ctx) && op.kind === 'Reduce' && op.sourceType !== 'MEAN' && op.sourceType !== 'ReduceMean') ? null : accumulated(graph, op);
+      const x = accumulated(graph, op);
       if (x !== null) {
         heightOf(x);
         for (const t of op.outputs) height.set(t, 1);
