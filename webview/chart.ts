@@ -64,7 +64,11 @@ export function drawChart(canvas: HTMLCanvasElement, d: MemoryViewData, o: Chart
   const step = byteAxisStep(top * 1.1);
   const yMax = Math.ceil((top * 1.1) / step) * step;
   const peakIndex = groups.reduce((best, g, i) => (g.value > groups[best]!.value ? i : best), 0);
-  const lastStage = useSchedule ? groups.map((g) => g.stage).lastIndexOf(true) : -1;
+  // A patch schedule: the end of its stage. A line-buffered plan: each streamed segment, by the columns its steps fall in.
+  const lines = useSchedule && d.lineBuffered?.inForce ? d.lineBuffered.spans : [];
+  const colOf = (step: number): number => groups.findIndex((g) => g.steps.includes(step));
+  const segments = lines.map((sp) => ({ from: colOf(sp.first), to: colOf(sp.last) })).filter((c) => c.from >= 0 && c.to >= c.from);
+  const lastStage = useSchedule && lines.length === 0 ? groups.map((g) => g.stage).lastIndexOf(true) : -1;
   const labels = {
     bars: useSchedule ? (d.schedule ? 'live bytes (with schedule)' : 'live bytes (line-buffered)') : 'live bytes (per layer)',
     limit: `SRAM available (${d.target.name})`,
@@ -74,13 +78,14 @@ export function drawChart(canvas: HTMLCanvasElement, d: MemoryViewData, o: Chart
   Object.assign(canvas.dataset, {
     yMax: String(yMax), yStep: String(step), over: String(groups.filter((g) => g.value > budget).length),
     ghost: useSchedule ? 'per layer' : '', peak: `peak ${formatBytes(groups[peakIndex]?.value ?? 0)}`, stageEnd: lastStage >= 0 ? groups[lastStage]!.label : '',
+    segments: String(segments.length),
   });
 
   let columns: { x0: number; x1: number }[] = [];
   let drawn = '';
   const paint = (): void => {
     drawn = `${canvas.clientWidth}x${canvas.clientHeight}`;
-    columns = paintChart(canvas, { groups, budget, yMax, step, useSchedule, peakIndex, lastStage, labels });
+    columns = paintChart(canvas, { groups, budget, yMax, step, useSchedule, peakIndex, lastStage, segments, labels });
   };
   const tip = tooltipOf(canvas);
   const onMove = (e: MouseEvent): void => {
@@ -128,6 +133,8 @@ export function drawChart(canvas: HTMLCanvasElement, d: MemoryViewData, o: Chart
 
 interface Scene {
   groups: Group[]; budget: number; yMax: number; step: number; useSchedule: boolean; peakIndex: number; lastStage: number;
+  /** Streamed segments as column ranges (line-buffered plans). */
+  segments: { from: number; to: number }[];
   labels: { bars: string; limit: string; ghost: string };
 }
 
@@ -166,6 +173,7 @@ function paintChart(canvas: HTMLCanvasElement, s: Scene): { x0: number; x1: numb
   // Legend.
   const legend: [string, string, boolean][] = [[s.labels.limit, limit, true], [s.labels.bars, normal, false]];
   if (s.useSchedule) legend.push([s.labels.ghost, `${normal}40`, false]);
+  if (s.segments.length > 0) legend.push(['streamed segments S1…', `${stage}1f`, false]);
   let lx = left;
   ctx.textAlign = 'left';
   for (const [label, colour, line] of legend) {
@@ -197,6 +205,17 @@ function paintChart(canvas: HTMLCanvasElement, s: Scene): { x0: number; x1: numb
     ctx.fillStyle = text;
     ctx.fillText(formatAxisBytes(v), left - 4, y(v) + 4);
   }
+
+  // Streamed segments: a band behind their columns, numbered.
+  s.segments.forEach((seg, k) => {
+    const x0 = left + seg.from * slot;
+    const x1 = left + (seg.to + 1) * slot;
+    ctx.fillStyle = `${stage}1f`;
+    ctx.fillRect(x0 + 1, plotTop, Math.max(1, x1 - x0 - 2), plotH);
+    ctx.fillStyle = text;
+    ctx.textAlign = 'center';
+    ctx.fillText(`S${k + 1}`, (x0 + x1) / 2, plotTop + 10);
+  });
 
   // Bars: the per-layer ghost behind, the bar in front (the error colour over the limit, the stage's colour).
   const columns = s.groups.map((_, i) => ({ x0: left + i * slot, x1: left + (i + 1) * slot }));

@@ -222,6 +222,8 @@ export async function runUiTest(workspace, extensionDevelopmentPath = ROOT) {
       await view.locator('label.checkbox:has(input:enabled)', { hasText: 'line-buffered' }).waitFor();
       await view.locator('canvas#chart[data-ghost="per layer"]').waitFor();
       assert.equal(await canvas.getAttribute('data-over'), '0');
+      const segs = (await view.locator('#root').innerText()).match(/streamed: (.*)\./)?.[1]?.split(', ').length ?? 0;
+      assert.ok(segs > 0 && Number(await canvas.getAttribute('data-segments')) === segs, `each streamed segment marked (${segs})`);
       await view.locator('h2', { hasText: 'Arena plan (line-buffered)' }).scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(RESULTS, 'memory-view-line-buffered.png') });
       await view.locator('button.button', { hasText: 'Run layer by layer' }).click();

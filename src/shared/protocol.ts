@@ -62,7 +62,8 @@ export interface MemoryViewData {
   sram: Gauge;
   flash: Gauge;
   /** The line-buffered plan in force, or the one offered as a fix; null when neither. `segments` as "#a–#b". */
-  lineBuffered: { inForce: boolean; peakBytes: number; arenaBytes: number; overhead: number; calls: number; segments: string[] } | null;
+  /** `segments` in words; `spans`: each segment's first and last step (the chart marks each). */
+  lineBuffered: { inForce: boolean; peakBytes: number; arenaBytes: number; overhead: number; calls: number; segments: string[]; spans: { first: number; last: number }[] } | null;
   /** One gauge per RAM region when the target has several (the Build Analyzer's rows); null with one. */
   ramRegions: Gauge[] | null;
   /** The verdict in words (FITS, DOES NOT FIT (SRAM), INCOMPLETE …), as the CLI prints it. */

@@ -61,6 +61,7 @@ function lineBufferedView(r: ModelReport): MemoryViewData['lineBuffered'] {
   return {
     inForce: r.lineBuffered !== null, peakBytes: p.peakBytes, arenaBytes: p.arenaBytes, overhead: p.overhead, calls: p.calls,
     segments: p.segments.map((s) => `#${s.first}–#${s.last}${s.columns > 1 ? ` (${s.columns} column bands)` : ''}`),
+    spans: p.segments.map((s) => ({ first: s.first, last: s.last })),
   };
 }
 
