@@ -147,6 +147,17 @@ function movementModels(): { name: string; bytes: Uint8Array }[] {
     b.outputs = [y];
     return { name: `${name} ${dtype}`, bytes: b.build() };
   };
+  /** Two outputs (SPLIT, SPLIT_V, UNPACK). */
+  const two = (name: string, dtype: 'float32' | 'int8', xs: number[], ys: number[][], build: (b: TfliteBuilder, x: number, y: number[]) => void): { name: string; bytes: Uint8Array } => {
+    const b = new TfliteBuilder();
+    const t = (n: string, shape: number[]): number => b.tensor(n, shape, dtype, undefined, dtype === 'int8' ? { quant: q } : {});
+    const x = t('x', xs);
+    const y = ys.map((s, k) => t(`y${k}`, s));
+    build(b, x, y);
+    b.inputs = [x];
+    b.outputs = y;
+    return { name: `${name} ${dtype}`, bytes: b.build() };
+  };
   const out: { name: string; bytes: Uint8Array }[] = [];
   for (const dt of ['float32', 'int8'] as const) {
     out.push(one('STRIDED_SLICE (begin/end masks, negative stride, shrink)', dt, [1, 8, 6, 4], [1, 3, 5], (b, x, y) => {
@@ -165,6 +176,10 @@ function movementModels(): { name: string; bytes: Uint8Array }[] {
     }));
     out.push(one('SPACE_TO_DEPTH', dt, [1, 4, 6, 3], [1, 2, 3, 12], (b, x, y) => b.op('SPACE_TO_DEPTH', [x], [y], [[0, 'int32', 2]])));
     out.push(one('DEPTH_TO_SPACE', dt, [1, 2, 3, 12], [1, 4, 6, 3], (b, x, y) => b.op('DEPTH_TO_SPACE', [x], [y], [[0, 'int32', 2]])));
+    // SPLIT on the channels and SPLIT_V on the rows (two outputs each), UNPACK of the rows.
+    out.push(two('SPLIT on channels', dt, [1, 5, 3, 8], [[1, 5, 3, 4], [1, 5, 3, 4]], (b, x, ys) => b.op('SPLIT', [b.constant('a', [], 'int32', [3]), x], ys, [[0, 'int32', 2]])));
+    out.push(two('SPLIT_V on rows', dt, [1, 5, 3, 8], [[1, 2, 3, 8], [1, 3, 3, 8]], (b, x, ys) => b.op('SPLIT_V', [x, b.constant('s', [2], 'int32', [2, -1]), b.constant('a', [], 'int32', [1])], ys, [[0, 'int32', 2]])));
+    out.push(two('UNPACK on axis 1', dt, [2, 2, 6], [[2, 6], [2, 6]], (b, x, ys) => b.op('UNPACK', [x], ys, [[0, 'int32', 2], [1, 'int32', 1]])));
     // A max over H and W (kept dimensions), and over the channels (dropped): int8 keeps the input's quantization.
     out.push(one('REDUCE_MAX over H and W', dt, [1, 7, 5, 6], [1, 1, 1, 6], (b, x, y) => b.op('REDUCE_MAX', [x, b.constant('a', [2], 'int32', [1, 2])], [y], [[0, 'bool', 1]])));
     out.push(one('REDUCE_MAX over C', dt, [1, 7, 5, 6], [1, 7, 5], (b, x, y) => b.op('REDUCE_MAX', [x, b.constant('a', [1], 'int32', [3])], [y], [[0, 'bool', 0]])));
@@ -172,7 +187,7 @@ function movementModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: data movement (STRIDED_SLICE, SLICE, GATHER, PACK, SPACE_TO_DEPTH, DEPTH_TO_SPACE) and REDUCE_MAX give TFLM\'s outputs bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: data movement (STRIDED_SLICE, SLICE, GATHER, PACK, SPLIT, SPLIT_V, UNPACK, SPACE_TO_DEPTH, DEPTH_TO_SPACE) and REDUCE_MAX give TFLM\'s outputs bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   for (const { name, bytes } of movementModels()) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-mem-mv-'));
     try {

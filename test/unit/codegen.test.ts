@@ -330,7 +330,7 @@ test('codegen: a constant shared by two operators is stored once in weights.c; t
   assert.ok(relativeError(run.values, await ortRun(bytes, input, [1, 4, 6, 6])) < 1e-4);
 });
 
-test('codegen: data movement (Slice with steps, Gather, Tile, Expand, SpaceToDepth, DepthToSpace DCR and CRD) matches onnxruntime exactly', { skip: SKIP_CC }, async () => {
+test('codegen: data movement (Slice with steps, Gather, Tile, Expand, SpaceToDepth, DepthToSpace DCR and CRD, Split on channels and on rows) matches onnxruntime exactly', { skip: SKIP_CC }, async () => {
   const b = new OnnxBuilder(13);
   const x = b.input('x', [1, 8, 6, 4]);
   const i64 = (name: string, v: number[]): string => b.init(name, [v.length], 'int64', v);
@@ -342,6 +342,9 @@ test('codegen: data movement (Slice with steps, Gather, Tile, Expand, SpaceToDep
     b.op('SpaceToDepth', [x], { blocksize: 2 }),
     b.op('DepthToSpace', [x], { blocksize: 2 }),
     b.op('DepthToSpace', [x], { blocksize: 2, mode: 'CRD' }),
+    // Split on the channels (runs like an elementwise copy) and on the rows (whole-tensor copies), unequal parts.
+    ...b.node('Split', [b.op('Relu', [x]), i64('sc', [3, 5])], { axis: 1 }, 2),
+    ...b.node('Split', [x, i64('sh', [2, 1, 3])], { axis: 2 }, 3),
   ];
   for (const o of outs) b.output(o);
   const bytes = b.build();

@@ -574,7 +574,10 @@ function splitShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | n
   const axis = axisIn(op.attrs.axis ?? 0, x.length, 'split axis');
   const n = op.outputs.length;
   if (!op.attrs.splitSizes && pending(op, graph, 1)) return null;
-  const sizes = op.attrs.splitSizes ?? late(op, graph, 1) ?? (x[axis]! % n === 0 ? new Array<number>(n).fill(x[axis]! / n) : null);
+  const given = op.attrs.splitSizes ?? late(op, graph, 1);
+  // TFLite SPLIT_V: one size may be -1, the rest of the axis.
+  const rest = given && given.filter((v) => v === -1).length === 1 ? x[axis]! - given.reduce((p, q) => (q === -1 ? p : p + q), 0) : null;
+  const sizes = given ? given.map((v) => (v === -1 && rest !== null ? rest : v)) : x[axis]! % n === 0 ? new Array<number>(n).fill(x[axis]! / n) : null;
   if (!sizes) return null;
   if (sizes.length !== n) fail(`${sizes.length} split sizes for ${n} outputs`);
   if (sizes.some((v) => !Number.isInteger(v) || v < 0) || sizes.reduce((p, q) => p + q, 0) !== x[axis]) fail(`split sizes [${sizes.join(',')}] do not add up to the ${x[axis]} of axis ${axis}`);

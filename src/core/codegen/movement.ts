@@ -1,5 +1,5 @@
 // Lowering of the data-movement operators (Transpose, Slice/STRIDED_SLICE, Gather with constant indices, Pack, Tile, Expand and
-// BROADCAST_TO, SpaceToDepth/DepthToSpace): each is a list of strided copies, y[i0..] = x[...] with, per copy, a base
+// BROADCAST_TO, SpaceToDepth/DepthToSpace; Split/SPLIT/SPLIT_V and Unpack, one copy per output): each is a list of strided copies, y[i0..] = x[...] with, per copy, a base
 // element in x and y, the dimensions walked, and the input's and output's element strides per dimension (mm_copy_nd,
 // up to 6 dimensions). Pure: shapes and attributes in, copy descriptions out; program.ts emits them.
 import type { Graph, Op } from '../graph';
@@ -109,4 +109,26 @@ export function movementCopies(op: Op, graph: Graph, label: string, xs: readonly
   const total = copies.reduce((s, c) => s + elementCount(c.dims), 0);
   if (op.kind !== 'Gather' && total !== elementCount(ys)) fail(`the copies write ${total} of ${elementCount(ys)} output elements`);
   return copies;
+}
+
+/** Split (ONNX Split, TFLite SPLIT/SPLIT_V) and Unpack: output k is the input's k-th part along one axis (Unpack drops
+ *  that axis). The axis is where the outputs' shapes differ from the input's (Unpack: its `axis`). */
+export function splitParts(op: Op, label: string, xs: readonly number[], outShapes: readonly (readonly number[])[]): { axis: number; parts: { start: number; copy: StridedCopy }[] } {
+  const st = rowMajorStrides(xs);
+  const rank = xs.length;
+  if (rank > MAX_RANK) throw new CodegenError(`C export: ${label}: rank ${rank} (at most ${MAX_RANK} generated)`, op.index);
+  const unpack = op.kind === 'Unpack';
+  const axis = unpack ? (((op.attrs.axis ?? 0) % rank) + rank) % rank : Math.max(0, xs.findIndex((d, i) => outShapes.some((s) => s[i] !== d)));
+  let start = 0;
+  const parts = outShapes.map((s) => {
+    const size = unpack ? 1 : s[axis]!;
+    const counts = xs.map((d, i) => (i === axis ? size : d));
+    if (!unpack && (s.length !== rank || s.some((d, i) => d !== counts[i]))) throw new CodegenError(`C export: ${label}: output ${s.join('×')} is not a part of ${xs.join('×')} along one axis`, op.index);
+    if (unpack && elementCount(s) !== elementCount(counts)) throw new CodegenError(`C export: ${label}: output ${s.join('×')} is not one slice of ${xs.join('×')}`, op.index);
+    const part = { start, copy: contiguous(counts, st, start * st[axis]!) };
+    start += size;
+    return part;
+  });
+  if (start !== xs[axis]) throw new CodegenError(`C export: ${label}: the outputs cover ${start} of the ${xs[axis]} along axis ${axis}`, op.index);
+  return { axis, parts };
 }

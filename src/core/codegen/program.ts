@@ -4,7 +4,7 @@ import type { DType, Graph, Op, Tensor } from '../graph';
 import { elementCount, spatialAxes } from '../graph';
 import { ModelError } from '../errors';
 import { CodegenError } from './errors';
-import { movementCopies, rowMajorStrides, type StridedCopy } from './movement';
+import { movementCopies, rowMajorStrides, splitParts, type StridedCopy } from './movement';
 import { ARENA_ALIGNMENT, DEFAULT_CONVENTIONS, type Conventions } from '../analysis/conventions';
 import { alignUp, planArena, type PlanItem } from '../analysis/planner';
 import { placeBuffers, type RegionSpec } from '../analysis/regions';
@@ -104,7 +104,7 @@ export interface LowerOptions {
   lineBuffered?: boolean | readonly SegmentCost[];
 }
 
-const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
+const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
 
 interface View { h0: number; w0: number; sc: number; sh: number; sw: number }
 interface Box { h0: number; h1: number; w0: number; w1: number }
@@ -668,7 +668,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   const lowerStep = (si: number, step: Step): ((a: Access) => string[]) => {
     let op = graph.ops[step.main]!;
     const y = step.outputs[0]!;
-    if (step.outputs.length !== 1) throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
+    if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
     const P = `P${si}`;
     const fin = finishOf(si, step);
     const e = fin.elem;
@@ -690,6 +690,32 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     };
 
     switch (op.kind) {
+      case 'Split': case 'Unpack': {
+        // One copy per output. Along the channels of a feature map it runs on tiles and rows like an elementwise
+        // operator (mm_copy from the input's view shifted by the part's first channel); along another axis it copies
+        // whole tensors (mm_copy_nd), layer by layer only.
+        const x = x0;
+        const outs = op.outputs;
+        if (e === 's8') {
+          const qx = qOf(x, 'split input');
+          for (const o of outs) { const q = qOf(o, 'split output'); if (q.scale !== qx.scale || izp(o, q) !== izp(x, qx)) throw new CodegenError(`C export: ${label(op)}: an int8 output quantized unlike the input is not generated`, op.index); }
+        }
+        const gx = geo(x);
+        const { axis, parts } = splitParts(op, label(op), gx.shape, outs.map((o) => geo(o).shape));
+        const es = esize(e);
+        if (op.kind === 'Split' && gx.axes && axis === gx.axes.c && outs.every((o) => geo(o).axes)) {
+          kernels.add('copy');
+          return (a) => parts.map((p, k) => `mm_copy(${geo(outs[k]!).C}, ${es}, ${a.ptr(x)} + ${p.start} * (${a.view(x)}).sc, ${a.view(x)}, ${a.ptr(outs[k]!)}, ${a.view(outs[k]!)}, ${a.box(outs[k]!)});`);
+        }
+        kernels.add('copy_nd');
+        const pad6 = (v: number[]): string => [...v, ...new Array<number>(6 - v.length).fill(0)].join(', ');
+        parts.forEach((p, k) => params.push(`static const mm_copy_nd_t ${P}_${k} = {${p.copy.dims.length}, ${es}, {${pad6(p.copy.dims)}}, {${pad6(p.copy.xStrides)}}, {${pad6(p.copy.yStrides)}}};`));
+        return (a) => {
+          if (a !== layerAccess) throw new CodegenError(`C export: ${label(op)} along axis ${axis} inside a patch stage or a line-buffered segment is not generated`, op.index);
+          return parts.map((p, k) => `mm_copy_nd(&${P}_${k}, (const uint8_t *)${a.ptr(x)} + ${p.copy.xBase * es}, (uint8_t *)${a.ptr(outs[k]!)});`);
+        };
+      }
+
       case 'Conv2D': case 'DepthwiseConv2D': {
         const x = x0;
         const gx = geo(x);

@@ -431,6 +431,13 @@ function readConstantInts(op: Op, graph: Graph): void {
       break;
     }
     case 'Resize': op.attrs.sizes = v(param(0)); break;
+    case 'Split': {
+      // SPLIT: (axis); SPLIT_V: (size_splits, axis), one size may be -1 (the rest).
+      const axis = v(param(op.params.length - 1))?.[0];
+      if (axis !== undefined) op.attrs.axis = axis;
+      if (op.params.length === 2) op.attrs.splitSizes = v(param(0));
+      break;
+    }
     default: break;
   }
 }
