@@ -50,7 +50,8 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
     const { webview } = panel;
     webview.options = {
       enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+      // Nothing is loaded from disk: the script and style are in the page.
+      localResourceRoots: [],
     };
     const t0 = performance.now();
     const trace: ViewTrace = { ready: 0, timeline: {}, lastPosted: null, shows: 0, unchanged: 0, inlined: false };
@@ -98,19 +99,21 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
       this.store.onDidChange((e) => { if (e.uri.toString() === document.uri.toString()) send(false); }),
       panel.onDidChangeViewState(() => { const e = this.store.get(document.uri); if (panel.active && e) this.status.show(e); }),
     ];
-    panel.onDidDispose(() => subscriptions.forEach((s) => s.dispose()));
+    let disposed = false;
+    panel.onDidDispose(() => { disposed = true; subscriptions.forEach((s) => s.dispose()); });
     // The editor is shown at once (resolving does not wait for the analysis). Its HTML is set when the analysis is
     // done, or after INLINE_WAIT_MS: VS Code builds the webview's frame meanwhile, and an analysis done by then (a
     // warm thread takes tens of ms) is written into the page, drawn as its script runs, without the ready → show
     // round trip.
     const opened = this.store.open(document.uri);
     void Promise.race([opened.catch(() => undefined), new Promise<undefined>((ok) => setTimeout(ok, INLINE_WAIT_MS, undefined))]).then((entry) => {
+      if (disposed) return;
       if (entry?.report && !entry.error) {
         inPage = JSON.stringify(engine().memoryViewData(entry.report, GENERATE_C));
         shown = inPage;
         trace.inlined = true;
       }
-      webview.html = this.html(webview, inPage);
+      webview.html = this.html(inPage);
     });
   }
 
@@ -129,15 +132,13 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
   }
 
   /** `data`: the Memory View's data as JSON, written into the page (`<` escaped: no text in it can end the element). */
-  private html(webview: vscode.Webview, data: string | null): string {
+  private html(data: string | null): string {
     const nonce = randomBytes(16).toString('base64');
     const { script, style } = this.inline();
     const csp = [
       "default-src 'none'",
-      // The page's own <style> carries the nonce (it is written into the HTML, not fetched).
-      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
+      // Only the page's own <style> and <script> elements, by their nonce; no resource is fetched.
+      `style-src 'nonce-${nonce}'`,
       `script-src 'nonce-${nonce}'`,
     ].join('; ');
     return `<!DOCTYPE html>

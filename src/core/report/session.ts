@@ -205,16 +205,15 @@ function appliedSchedule(ctx: ScheduleContext, eff: Effective, perLayerArena: nu
     .map((c) => describeSchedule(ctx, c))
     .filter((r) => r.arenaBytes <= budget);
   const from = eff.origins.schedule === 'flag' ? 'as given on the command line' : eff.origins.schedule === 'deployment' ? 'as given in the deployment file' : 'as given';
-  // Line-buffered plans, among those the C export generates: computed when in force, or when the per-layer arena does
-  // not fit the target (a fix). Not across memory regions (the export does not place rings in regions yet).
-  const exportable = ctx;
+  // Line-buffered plans: computed when in force, or when the per-layer arena does not fit the target (a fix). Not
+  // across memory regions (the export does not place rings in regions yet).
   const budgetOfLines = linesBudget(eff.schedule, eff.maxOverhead);
-  const front = budgetOfLines ? streamFrontier(exportable) : [];
+  const front = budgetOfLines ? streamFrontier(ctx) : [];
   // The fix: the point of the front under the budget with the fewest extra MACs (the front searched only there, which
   // keeps it quick when little or nothing fits).
   let linesFix: StreamPlan | null = null;
   if (target && !isMultiRegion(target) && perLayerArena > budget) {
-    const under = front.length > 0 ? front : streamFrontier(exportable, budget);
+    const under = front.length > 0 ? front : streamFrontier(ctx, budget);
     // The fewest extra MACs whose arena fits, among the points its own RAM ({lines: {maxRam: peak}}) selects again.
     linesFix = under.filter((p) => p.arenaBytes <= budget && p.arenaBytes < perLayerArena && p.segments.length > 0)
       .sort((a, b) => a.extraMacs - b.extraMacs || a.calls - b.calls)
