@@ -9,7 +9,7 @@ import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { EXAMPLE_CLASSES, EXAMPLE_INPUT, exampleModel } from '../../src/core/testing/examples';
 import { open } from '../helpers';
-import { chain } from './schedule-fixtures';
+import { chain, splitChannelsOnnx } from './schedule-fixtures';
 import { buildAndRun, bytesOf, callerSource, HAVE_CC, ortRun, ortRunAll, randomFloats, randomInt8, relativeError, runCaller } from '../codegen-helpers';
 import { nearestIndices } from '../../src/core/codegen/resize';
 
@@ -190,7 +190,7 @@ function schedulesOf(graph: Graph): { split: number; p: number; q: number }[] {
 }
 
 test('codegen: float ONNX fixtures (a ReduceMax among them) match onnxruntime within 1e-4, layer by layer and patch-based; patch == per-layer', { skip: SKIP_CC }, async () => {
-  const floatCases: [string, Uint8Array, number[]][] = [['cnn', floatCnn(), [1, 3, 17, 19]], ['dense', floatDense(), [1, 16]], ['chain ending in ReduceMax', chain('onnx', 'max'), [1, 3, 49, 41]]];
+  const floatCases: [string, Uint8Array, number[]][] = [['cnn', floatCnn(), [1, 3, 17, 19]], ['dense', floatDense(), [1, 16]], ['chain ending in ReduceMax', chain('onnx', 'max'), [1, 3, 49, 41]], ['channel Split', splitChannelsOnnx(), [1, 3, 31, 27]]];
   for (const [name, bytes, dims] of floatCases) {
     const graph = open(bytes);
     const x = randomFloats(dims.reduce((a, b) => a * b, 1), 7);
@@ -203,7 +203,7 @@ test('codegen: float ONNX fixtures (a ReduceMax among them) match onnxruntime wi
     assert.ok(err < 1e-4, `${name}: relative error ${err}`);
     assert.equal(layer.out.arenaBytes, analyzeGraph(graph).arenaBytes, `${name}: arena == analysis`);
     const schedules = schedulesOf(graph);
-    if (name === 'cnn') assert.ok(schedules.length > 0, 'the CNN fixture has patch schedules');
+    if (name === 'cnn' || name === 'channel Split') assert.ok(schedules.length > 0, `the ${name} fixture has patch schedules`);
     for (const s of schedules) {
       const patch = buildAndRun(graph, { schedule: s }, bytesOf(x));
       const ctx = scheduleContext(graph);

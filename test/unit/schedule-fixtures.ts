@@ -30,6 +30,22 @@ export function branchyOnnx(): Uint8Array {
   return b.build();
 }
 
+/** A channel Split inside the streamable part (ShuffleNet's pattern): one part passes, the other goes through a
+ *  depthwise convolution, a Concat joins them. For the C export's tests: the Split runs on tiles and rows. */
+export function splitChannelsOnnx(): Uint8Array {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 3, 31, 27]);
+  const c1 = b.op('Relu', [b.conv(x, 3, 8, 3, { stride: 2 })]);                   // 16×14×8
+  const sizes = b.init('sizes', [2], 'int64', [3, 5]);
+  const [l, r] = b.node('Split', [c1, sizes], { axis: 1 }, 2) as [string, string];
+  const r2 = b.op('Relu', [b.conv(r, 5, 5, 3, { group: 5 })]);
+  const cat = b.op('Concat', [l, r2], { axis: 1 });
+  const c2 = b.conv(cat, 8, 8, 3, { stride: 2 });
+  const gap = b.op('GlobalAveragePool', [c2]);
+  b.output(gap, [1, 8, 1, 1]);
+  return b.build();
+}
+
 /**
  * A chain in TFLite (NHWC) and ONNX (NCHW) with the same geometry: every stride-2 layer gets an odd input size, so
  * TF's SAME padding is symmetric like ONNX's explicit pads. `end`: a global average (the interpreter's) or a max over

@@ -10,7 +10,7 @@ import { memoryViewData } from '../../src/shared/view-model';
 import { streamFrontier } from '../../src/core/schedule/stream';
 import { exampleModel } from '../../src/core/testing/examples';
 import { bytesOf, generate, HAVE_ARM, HAVE_CC, make, parseValues, randomFloats, randomInt8, runHost, tempDir } from '../codegen-helpers';
-import { branchyOnnx, chain } from './schedule-fixtures';
+import { branchyOnnx, chain, splitChannelsOnnx } from './schedule-fixtures';
 
 const SKIP_CC = HAVE_CC ? false : 'no C compiler (cc) and make on this machine';
 
@@ -51,12 +51,13 @@ test('line-buffered C export in column bands and with global pooling or a spatia
   try {
     const models: [string, Uint8Array][] = [
       ['chain.onnx', chain('onnx')], ['chain.tflite', chain('tflite')], ['branchy.onnx', branchyOnnx()], ['example.onnx', exampleModel('onnx')],
-      ['chain-max.onnx', chain('onnx', 'max')], ['chain-max.tflite', chain('tflite', 'max')],
+      ['chain-max.onnx', chain('onnx', 'max')], ['chain-max.tflite', chain('tflite', 'max')], ['split.onnx', splitChannelsOnnx()],
     ];
     let banded = 0;
     let pooled = 0;
     let meaned = 0;
     let maxed = 0;
+    let split = 0;
     for (const [name, bytes] of models) {
       const graph = openModelOrThrow(bytes, { fileName: name });
       const input = inputOf(graph, 7);
@@ -77,11 +78,13 @@ test('line-buffered C export in column bands and with global pooling or a spatia
         if (c.includes('mm_gpool_row')) pooled++;
         if (c.includes('mm_mean_row')) meaned++;
         if (c.includes('mm_rmax_row')) maxed++;
+        if (name === 'split.onnx' && p.segments.some((x) => x.first <= 1 && x.last >= 1)) split++;
       });
     }
     assert.ok(banded >= 4, `${banded} plans with column bands exported`);
     assert.ok(pooled >= 4, `${pooled} plans with a global pooling accumulating rows exported`);
     assert.ok(meaned >= 2, `${meaned} plans with a mean over H and W (TFLite MEAN) accumulating rows exported`);
+    assert.ok(split >= 3, `${split} plans stream through a channel Split`);
     assert.ok(maxed >= 4, `${maxed} plans with a max over H and W (ONNX ReduceMax, TFLite REDUCE_MAX) accumulating rows exported`);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
