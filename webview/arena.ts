@@ -3,18 +3,13 @@
 // names the tensor. With a patch schedule the tile buffers and the stage output have their own colours.
 import type { ArenaRectView, MemoryViewData } from '../src/shared/protocol';
 import { byteAxisStep, formatAxisBytes, formatBytes } from '../src/core/units';
+import { css, setTooltipLines, sizedContext } from './canvas';
 
-const css = (name: string, fallback: string): string => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 
 export function drawArena(canvas: HTMLCanvasElement, tip: HTMLElement, a: MemoryViewData['arena']): void {
-  const dpr = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth || 600;
-  const height = canvas.clientHeight || 260;
-  canvas.width = Math.round(width * dpr);
-  canvas.height = Math.round(height * dpr);
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return;
-  ctx.scale(dpr, dpr);
+  const sized = sizedContext(canvas, { width: 600, height: 260 });
+  if (!sized) return;
+  const { ctx, width, height } = sized;
   const text = css('--vscode-foreground', '#cccccc');
   const grid = css('--vscode-editorWidget-border', '#454545');
   const colours: Record<ArenaRectView['kind'], string> = {
@@ -89,8 +84,7 @@ export function drawArena(canvas: HTMLCanvasElement, tip: HTMLElement, a: Memory
     if (!hit) { tip.hidden = true; return; }
     const r = hit.r;
     const where = a.regions.length > 1 ? ` in ${a.regions[r.region]?.name ?? '?'}` : '';
-    tip.replaceChildren(...[`'${r.name}'`, `${r.kind}: ${r.size.toLocaleString('en-US')} B (${formatBytes(r.size)}) at offset ${r.offset.toLocaleString('en-US')}${where}`, `alive from step #${r.first} to #${r.last}`]
-      .map((l, i) => { const d = document.createElement('div'); d.textContent = l; if (i === 0) d.className = 'title'; return d; }));
+    setTooltipLines(tip, [`'${r.name}'`, `${r.kind}: ${r.size.toLocaleString('en-US')} B (${formatBytes(r.size)}) at offset ${r.offset.toLocaleString('en-US')}${where}`, `alive from step #${r.first} to #${r.last}`]);
     tip.hidden = false;
     tip.style.left = `${Math.min(mx + 12, width - tip.offsetWidth - 4)}px`;
     tip.style.top = `${Math.max(0, my - tip.offsetHeight - 6)}px`;

@@ -4,6 +4,7 @@
 // limit in their colours, the SRAM limit as a dashed line, the peak labelled; hovering a column shows its layers.
 import type { MemoryViewData } from '../src/shared/protocol';
 import { byteAxisStep, formatAxisBytes, formatBytes } from '../src/core/units';
+import { css, setTooltipLines, sizedContext } from './canvas';
 
 export interface ChartOptions {
   perLayer: boolean;
@@ -17,7 +18,6 @@ export interface MemoryChart {
 
 interface Group { label: string; value: number; ghost: number; steps: number[]; stage: boolean }
 
-const css = (name: string, fallback: string): string => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 const fmt = (b: number): string => `${Math.round(b).toLocaleString('en-US')} B`;
 const shapes = (s: (number[] | null)[]): string => s.map((x) => (x ? x.join('×') : '?')).join(', ');
 
@@ -104,12 +104,7 @@ export function drawChart(canvas: HTMLCanvasElement, d: MemoryViewData, o: Chart
         `  live ${fmt(live[s]!)}, weights ${fmt(l.weightsBytes)}, MACs ${l.macs.toLocaleString('en-US')}`);
     }
     if (g.steps.length > 6) lines.push(`… ${g.steps.length - 6} more`);
-    tip.replaceChildren(...lines.map((l, k) => {
-      const line = document.createElement('div');
-      line.textContent = l;
-      if (k === 0) line.className = 'title';
-      return line;
-    }));
+    setTooltipLines(tip, lines);
     tip.hidden = false;
     // Keep it inside the box: to the left of the pointer when the pointer is in the right half.
     const left = mx > canvas.clientWidth / 2 ? Math.max(0, mx - tip.offsetWidth - 12) : mx + 12;
@@ -140,14 +135,9 @@ interface Scene {
 
 /** Draws the scene at the canvas's size; returns each column's extent (what the pointer hits). */
 function paintChart(canvas: HTMLCanvasElement, s: Scene): { x0: number; x1: number }[] {
-  const dpr = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth || 600;
-  const height = canvas.clientHeight || 320;
-  canvas.width = Math.round(width * dpr);
-  canvas.height = Math.round(height * dpr);
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return [];
-  ctx.scale(dpr, dpr);
+  const sized = sizedContext(canvas, { width: 600, height: 320 });
+  if (!sized) return [];
+  const { ctx, width, height } = sized;
   const normal = css('--vscode-charts-blue', '#3794ff');
   const stage = css('--vscode-charts-purple', '#b180d7');
   const limit = css('--vscode-charts-red', '#f14c4c');
