@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FromWebview, ToWebview } from '../shared/protocol';
 import { engine } from './engine';
-import type { ModelStore } from './models';
+import type { ModelEntry, ModelStore } from './models';
 import type { StatusBar } from './status';
 
 export const VIEW_TYPE = 'mcuMemory.memoryView';
@@ -60,8 +60,8 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
     // The data last shown, serialised. Applying a schedule re-analyses and so does the deployment file's watcher; the
     // second, identical result is not posted (the webview would rebuild its DOM under the user's pointer).
     let shown: string | null = null;
-    /** The data written into the page (see below), until the webview's first `ready`. */
-    let inPage: string | null = null;
+    /** The analysis written into the page (see below), until the webview's first `ready`. */
+    let inPage: ModelEntry | null = null;
     const post = (m: ToWebview): void => {
       trace.lastPosted = m.type;
       if (m.type === 'show') { trace.shows++; at('posted'); }
@@ -78,6 +78,10 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
       at('analysed');
       if (panel.active) this.status.show(entry);
       if (trace.ready === 0) return;
+      // The first `ready` of a page that already shows this very analysis: nothing to compute or post.
+      const wasInPage = fresh && entry === inPage;
+      inPage = null;
+      if (wasInPage) { trace.unchanged++; return; }
       if (entry.error) {
         shown = null;
         post({ type: 'failed', fileName: document.uri.path.split('/').pop()!, message: entry.error.message, code: entry.error.code });
@@ -85,9 +89,7 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
       }
       const data = engine().memoryViewData(entry.report, GENERATE_C);
       const json = JSON.stringify(data);
-      const onScreen = fresh ? inPage : shown;
-      inPage = null;
-      if (json === onScreen) { shown = json; trace.unchanged++; return; }
+      if (json === shown && !fresh) { trace.unchanged++; return; }
       shown = json;
       post({ type: 'show', data });
     };
@@ -108,12 +110,14 @@ export class MemoryViewProvider implements vscode.CustomReadonlyEditorProvider {
     const opened = this.store.open(document.uri);
     void Promise.race([opened.catch(() => undefined), new Promise<undefined>((ok) => setTimeout(ok, INLINE_WAIT_MS, undefined))]).then((entry) => {
       if (disposed) return;
+      let data: string | null = null;
       if (entry?.report && !entry.error) {
-        inPage = JSON.stringify(engine().memoryViewData(entry.report, GENERATE_C));
-        shown = inPage;
+        data = JSON.stringify(engine().memoryViewData(entry.report, GENERATE_C));
+        shown = data;
+        inPage = entry;
         trace.inlined = true;
       }
-      webview.html = this.html(inPage);
+      webview.html = this.html(data);
     });
   }
 
