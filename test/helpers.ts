@@ -36,3 +36,13 @@ export function openFile(file: string): Graph {
 export function analyze(bytes: Uint8Array, conventions: Partial<Conventions> = {}): Analysis {
   return analyzeGraph(open(bytes), conventions);
 }
+
+/** TFLM's conversion of its test images (MANIFEST): the 9,216 palette indices of the 96×96 BMP, rows top to bottom,
+ *  each byte taken as int8. */
+export function tflmImage(file: string): Uint8Array {
+  const bmp = fs.readFileSync(file);
+  const offset = bmp.readUInt32LE(10);
+  const rows: Buffer[] = [];
+  for (let r = 95; r >= 0; r--) rows.push(bmp.subarray(offset + r * 96, offset + (r + 1) * 96));
+  return new Uint8Array(Buffer.concat(rows));
+}

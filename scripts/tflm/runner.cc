@@ -11,6 +11,8 @@
 //   (--log) scratch OP SIZE  a kernel's scratch buffer request (planned in the head)
 //   (--arena N) arena N: ok|failed   AllocateTensors() in an arena of exactly N bytes, with TFLM's messages
 //   output I N             then N raw bytes of output I in hex on the next line
+//   (--dump FILE)          instead of the hex lines, the raw bytes of every output, one after another, into FILE (the
+//                          tests list every tensor as an output to see each operator's result)
 // Errors: "error: ..." on stdout and exit status 1.
 #include <cstdio>
 #include <cstdlib>
@@ -189,16 +191,18 @@ bool Allocates(const tflite::Model* model, const Resolver& resolver, size_t size
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) { std::printf("error: usage: tflm-runner MODEL.tflite [--min] [--log] [--arena N] [--input FILE]\n"); return 1; }
+  if (argc < 2) { std::printf("error: usage: tflm-runner MODEL.tflite [--min] [--log] [--arena N] [--input FILE [--dump FILE]]\n"); return 1; }
   bool want_min = false;
   bool want_log = false;
   long try_arena = -1;
   const char* input_file = nullptr;
+  const char* dump_file = nullptr;
   for (int i = 2; i < argc; i++) {
     if (std::strcmp(argv[i], "--min") == 0) want_min = true;
     else if (std::strcmp(argv[i], "--log") == 0) want_log = true;
     else if (std::strcmp(argv[i], "--arena") == 0 && i + 1 < argc) try_arena = std::atol(argv[++i]);
     else if (std::strcmp(argv[i], "--input") == 0 && i + 1 < argc) input_file = argv[++i];
+    else if (std::strcmp(argv[i], "--dump") == 0 && i + 1 < argc) dump_file = argv[++i];
   }
   std::setvbuf(stdout, nullptr, _IONBF, 0);
   tflite::InitializeTarget();
@@ -283,6 +287,16 @@ int main(int argc, char** argv) {
     std::fclose(g);
     if (interpreter.Invoke() != kTfLiteOk) { std::printf("error: Invoke failed\n"); return 1; }
     std::printf("invoke ok\n");
+    if (dump_file) {
+      FILE* d = std::fopen(dump_file, "wb");
+      if (!d) { std::printf("error: cannot write %s\n", dump_file); return 1; }
+      for (size_t o = 0; o < interpreter.outputs_size(); o++) {
+        TfLiteTensor* out = interpreter.output(o);
+        if (std::fwrite(out->data.raw, 1, out->bytes, d) != out->bytes) { std::printf("error: cannot write %s\n", dump_file); return 1; }
+      }
+      std::fclose(d);
+      return 0;
+    }
     for (size_t o = 0; o < interpreter.outputs_size(); o++) {
       TfLiteTensor* out = interpreter.output(o);
       std::printf("output %zu %zu\n", o, out->bytes);

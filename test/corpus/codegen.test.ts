@@ -8,20 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyzeGraph, bestStreamPlan, makeCustomTarget, scheduleContext, searchSchedules, type Graph } from '../../src/core/index';
 import { streamFrontier } from '../../src/core/schedule/stream';
-import { openFile, sharedModel, SKIP_SHARED } from '../helpers';
+import { openFile, sharedModel, SKIP_SHARED, tflmImage } from '../helpers';
 import { buildAndRun, bytesOf, generate, HAVE_CC, make, ortRun, parseValues, randomFloats, randomInt8, relativeError, runHost, SKIP_ARM, tempDir } from '../codegen-helpers';
 
 const SKIP = SKIP_SHARED || (HAVE_CC ? false : 'no C compiler (cc) and make on this machine');
-
-/** TFLM's conversion of its test images (MANIFEST): the 9,216 palette indices of the 96×96 BMP, rows top to bottom,
- *  each byte taken as int8. */
-function tflmImage(file: string): Uint8Array {
-  const bmp = fs.readFileSync(file);
-  const offset = bmp.readUInt32LE(10);
-  const rows: Buffer[] = [];
-  for (let r = 95; r >= 0; r--) rows.push(bmp.subarray(offset + r * 96, offset + (r + 1) * 96));
-  return new Uint8Array(Buffer.concat(rows));
-}
 
 /** The best patch schedule the search finds (no target, default overhead limit), if any. */
 function bestSchedule(graph: Graph, sramBytes?: number): { split: number; p: number; q: number } | null {

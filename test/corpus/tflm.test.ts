@@ -12,12 +12,10 @@ import { openModelOrThrow, optimizeForTflm, tflmArena, type Graph, type TflmAren
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { HAVE_SHARED, listSharedModels, sharedModel } from '../helpers';
 import { interleavedBranches, tflmCases } from '../tflm-cases';
+import { RUNNER, SKIP_TFLM } from '../tflm-runner';
 import { buildAndRun, bytesOf, HAVE_CC, randomFloats, randomInt8 } from '../codegen-helpers';
 
-const RUNNER = path.join(process.env.MCU_MEM_TFLM ?? path.join(os.homedir(), '.cache', 'mcu-mem', 'tflm'), 'tflm-runner-armhf');
-const HAVE_RUNNER = fs.existsSync(RUNNER) && spawnSync('qemu-arm', ['--version']).status === 0;
-if (!HAVE_RUNNER && process.env.MCU_MEM_REQUIRE_TFLM === '1') throw new Error(`the TFLM runner ${RUNNER} is missing: run bash scripts/tflm/setup.sh`);
-const SKIP = HAVE_RUNNER ? false : 'the TFLM runner is not built (bash scripts/tflm/setup.sh): comparison with TFLM skipped';
+const SKIP = SKIP_TFLM;
 
 interface Measured { used: number; min: number; head: number }
 

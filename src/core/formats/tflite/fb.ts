@@ -67,6 +67,11 @@ export class FbTable {
     return this.field(slot, 0) !== 0;
   }
 
+  /** Absolute position of a field of `size` bytes, or 0 when absent (for writers that patch a copy in place). */
+  at(slot: number, size: number): number {
+    return this.field(slot, size);
+  }
+
   int8(slot: number, def = 0): number {
     const p = this.field(slot, 1);
     return p ? this.f.bb.readInt8(p) : def;
