@@ -459,3 +459,35 @@ test('codegen: a failed export becomes a Problems finding on the step of the ope
   assert.equal(f.step, report.analysis.ops.findIndex((o) => o.op === 'LRN'));
   assert.match(f.message, /LRN/);
 });
+
+test('codegen: int16 activations are exported for data movement (the values and the int16 types reach model.h) and refused, by name, for anything that computes', () => {
+  const q = { quant: { scale: [0.001], zeroPoint: [0], axis: 0 } };
+  const pad = new TfliteBuilder();
+  const x = pad.tensor('x', [1, 2, 5, 3], 'int16', undefined, q);
+  const y = pad.tensor('y', [1, 3, 8, 3], 'int16', undefined, q);
+  pad.op('PAD', [x, pad.constant('p', [4, 2], 'int32', [0, 0, 1, 0, 2, 1, 0, 0])], [y]);
+  pad.inputs = [x];
+  pad.outputs = [y];
+  const r = generateC(open(pad.build(), 'pad.tflite'));
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  const header = r.value.files.find((f) => f.path === 'src/model.h')!.text;
+  assert.match(header, /typedef int16_t model_input_t;/);
+  assert.match(header, /typedef int16_t model_output_t;/);
+  if (HAVE_CC) {
+    // Padding value 0 (the zero point) around the input's values, which keep their 16 bits.
+    const input = Int16Array.from({ length: 30 }, (_, i) => (i % 2 ? 1 : -1) * (1000 * i + 7));
+    const out = buildAndRun(open(pad.build(), 'pad.tflite'), {}, bytesOf(input)).values;
+    assert.equal(out.length, 72);
+    assert.deepEqual(out.slice(0, 24), new Array(24).fill(0), 'the padded first row');
+    assert.deepEqual(out.slice(24 + 6, 24 + 9), Array.from(input.slice(0, 3)), 'the first value after two padded columns');
+  }
+  const relu = new TfliteBuilder();
+  const a = relu.tensor('a', [1, 4, 4, 2], 'int16', undefined, q);
+  const b = relu.tensor('b', [1, 4, 4, 2], 'int16', undefined, q);
+  relu.op('RELU', [a], [b]);
+  relu.inputs = [a];
+  relu.outputs = [b];
+  const rr = generateC(open(relu.build(), 'relu.tflite'));
+  assert.equal(rr.ok, false);
+  if (!rr.ok) assert.match(rr.error.message, /RELU 'b' on int16 activations is not generated \(int16 is exported for data movement only\)/);
+});

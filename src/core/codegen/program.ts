@@ -18,7 +18,7 @@ import { cText } from './c-text';
 
 export { CodegenError };
 
-export type Elem = 'f32' | 's8';
+export type Elem = 'f32' | 's8' | 's16';
 
 export interface QParams {
   scale: number;
@@ -52,8 +52,8 @@ export interface ArenaPart {
 }
 
 /** The C array and pointer macros of arena part k. */
-export const arenaNames = (k: number): { array: string; a8: string; af: string } =>
-  (k === 0 ? { array: 'mm_arena', a8: 'A8', af: 'AF' } : { array: `mm_arena${k}`, a8: `A8_${k}`, af: `AF_${k}` });
+export const arenaNames = (k: number): { array: string; a8: string; a16: string; af: string } =>
+  (k === 0 ? { array: 'mm_arena', a8: 'A8', a16: 'A16', af: 'AF' } : { array: `mm_arena${k}`, a8: `A8_${k}`, a16: `A16_${k}`, af: `AF_${k}` });
 
 /** The part holding global offset `off` and the offset inside it. */
 export function arenaPartOf(parts: readonly ArenaPart[], off: number): { k: number; local: number } {
@@ -104,6 +104,9 @@ export interface LowerOptions {
   lineBuffered?: boolean | readonly SegmentCost[];
 }
 
+/** Operators exported on int16 activations: they move values and never compute with them. */
+const INT16_KINDS: ReadonlySet<string> = new Set(['Split', 'Unpack', 'Concat', 'Pad', 'Resize', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose',
+  'Slice', 'Gather', 'Pack', 'Tile', 'Expand', 'SpaceToDepth', 'DepthToSpace']);
 const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
 
 interface View { h0: number; w0: number; sc: number; sh: number; sw: number }
@@ -258,9 +261,10 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const t = T(id);
     if (t.dtype === 'float32') return 'f32';
     if (t.dtype === 'int8' || t.dtype === 'uint8') return 's8';
-    throw new CodegenError(`C export: tensor '${t.name}' is ${t.dtype}; generated kernels handle float32, int8 and uint8 activations`);
+    if (t.dtype === 'int16') return 's16';
+    throw new CodegenError(`C export: tensor '${t.name}' is ${t.dtype}; generated kernels handle float32, int8, uint8 and (data movement only) int16 activations`);
   };
-  const esize = (e: Elem): number => (e === 'f32' ? 4 : 1);
+  const esize = (e: Elem): number => (e === 'f32' ? 4 : e === 's16' ? 2 : 1);
 
   const geo = (id: number): Geo => {
     const t = T(id);
@@ -388,7 +392,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const t = T(id);
     elemOf(id);
     const io: IoTensor = { name: t.name, dtype: t.dtype, shape: geo(id).shape, bytes: elementCount(geo(id).shape) * esize(elemOf(id)) };
-    if (elemOf(id) === 's8') io.quant = qOf(id, 'model input/output');
+    if (elemOf(id) !== 'f32') io.quant = qOf(id, 'model input/output');
     return io;
   };
   const input = ioOf(inputId);
@@ -464,11 +468,11 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   const arenaPtr = (off: number, e: Elem): string => {
     const { k, local } = arenaPartOf(arenas, off);
     const n = arenaNames(k);
-    return `${e === 'f32' ? n.af : n.a8}(${local})`;
+    return `${e === 'f32' ? n.af : e === 's16' ? n.a16 : n.a8}(${local})`;
   };
   const layerAccess: Access = {
     ptr: (id) => {
-      if (id === inputId && !inputInArena) return elemOf(id) === 'f32' ? 'mm_in_f32' : 'mm_in_s8';
+      if (id === inputId && !inputInArena) return `mm_in_${elemOf(id)}`;
       const off = wholeOffset(bufOf(id));
       if (off < 0) throw new CodegenError(`internal: tensor '${T(id).name}' has no arena offset`);
       return arenaPtr(off, elemOf(id));
@@ -595,6 +599,12 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const elem = elemOf(y);
     const chain = step.ops.slice(1).map((i) => graph.ops[i]!).filter((o) => o.kind !== 'Dequantize');
     const mainOut = main.outputs[0]!;
+    if (elem === 's16') {
+      // int16 is moved, never computed (INT16_KINDS): no fused activation, values keep their quantization.
+      if (chain[0]) throw new CodegenError(`C export: ${label(chain[0])} fused into step #${si} is not generated in int16`, chain[0].index);
+      const q = qOf(y, 'int16 output');
+      return { elem, q, zp: q.zp, lo: -32768, hi: 32767, epilogue: () => [] };
+    }
     const epis: ((a: Access, y: number) => string)[] = [];
     if (elem === 'f32') {
       let [lo, hi] = clampF(main.attrs.fusedActivation);
@@ -670,6 +680,9 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const y = step.outputs[0]!;
     if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
     const P = `P${si}`;
+    if (!INT16_KINDS.has(op.kind) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
+      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16 is exported for data movement only)`, op.index);
+    }
     const fin = finishOf(si, step);
     const e = fin.elem;
     const withEpi = (call: (a: Access) => string[]): ((a: Access) => string[]) => (a) => [...call(a), ...fin.epilogue(a, y)];
@@ -696,7 +709,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         // whole tensors (mm_copy_nd), layer by layer only.
         const x = x0;
         const outs = op.outputs;
-        if (e === 's8') {
+        if (e !== 'f32') {
           const qx = qOf(x, 'split input');
           for (const o of outs) { const q = qOf(o, 'split output'); if (q.scale !== qx.scale || izp(o, q) !== izp(x, qx)) throw new CodegenError(`C export: ${label(op)}: an int8 output quantized unlike the input is not generated`, op.index); }
         }
@@ -975,7 +988,8 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
           parts.forEach((x, k) => {
             const cx = geo(x).C;
             const at = c0;
-            const requant = e === 's8' && (qOf(x, 'concat input').scale !== fin.q!.scale || izp(x, qOf(x, 'concat input')) !== fin.zp);
+            const requant = e !== 'f32' && (qOf(x, 'concat input').scale !== fin.q!.scale || izp(x, qOf(x, 'concat input')) !== fin.zp);
+            if (requant && e === 's16') throw new CodegenError(`C export: ${label(op)}: int16 concatenation of unlike scales is not generated`, op.index);
             if (requant) {
               const qx = qOf(x, 'concat input');
               const [m, s] = quantizeMultiplier(qx.scale / fin.q!.scale);
@@ -995,7 +1009,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         let off = 0;
         const calls: ((a: Access) => string)[] = [];
         for (const x of parts) {
-          if (e === 's8' && (qOf(x, 'concat input').scale !== fin.q!.scale || izp(x, qOf(x, 'concat input')) !== fin.zp)) throw new CodegenError(`C export: ${label(op)}: int8 concatenation of unlike scales along a non-channel axis`, op.index);
+          if (e !== 'f32' && (qOf(x, 'concat input').scale !== fin.q!.scale || izp(x, qOf(x, 'concat input')) !== fin.zp)) throw new CodegenError(`C export: ${label(op)}: ${T(y).dtype} concatenation of unlike scales along a non-channel axis`, op.index);
           const inner = elementCount(geo(x).shape.slice(axis));
           const at = off;
           kernels.add('concat');
@@ -1013,10 +1027,13 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         const rank = gx.shape.length;
         if (!pads || pads.length !== 2 * rank) throw new CodegenError(`C export: ${label(op)}: padding amounts unknown`, op.index);
         if (op.attrs.activation === 'other' || op.sourceType === 'MIRROR_PAD') throw new CodegenError(`C export: ${label(op)}: only constant padding is generated`, op.index);
-        const ax = gx.axes;
+        // A 4-D tensor whose layout no spatial operator fixed (a padding model on its own) is padded as row-major
+        // N×H×W×C: padding only moves values, so the letters do not matter; its views are the whole tensor's.
+        const asNhwc = !gx.axes && rank === 4 ? { c: 3, h: 1, w: 2 } : null;
+        const ax = gx.axes ?? asNhwc;
         for (let a = 0; a < rank; a++) {
           const isChw = ax ? a === ax.c || a === ax.h || a === ax.w : rank === 1;
-          if (!isChw && (pads[a] !== 0 || pads[a + rank] !== 0)) throw new CodegenError(`C export: ${label(op)}: padding along axis ${a} (batch) is not generated`, op.index);
+          if (!isChw && (pads[a] !== 0 || pads[a + rank] !== 0)) throw new CodegenError(`C export: ${label(op)}: padding along axis ${a} (${ax ? 'batch' : 'of a tensor of unknown layout'}) is not generated`, op.index);
         }
         const pc = ax ? pads[ax.c]! : 0;
         const pt = ax ? pads[ax.h]! : 0;
@@ -1031,9 +1048,20 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         } else {
           let v = fin.zp;
           if (valueId !== undefined && T(valueId).dtype !== 'float32') v = scalarOf(valueId, 0) - (T(valueId).dtype === 'uint8' ? 128 : 0);
-          bits = v & 0xff;
+          bits = e === 's16' ? v & 0xffff : v & 0xff;
         }
         kernels.add('pad');
+        if (asNhwc) {
+          const [, h, w, c] = gx.shape as [number, number, number, number];
+          const [, ho, wo, co] = gy.shape as [number, number, number, number];
+          params.push(`static const mm_pad_t ${P} = {${co}, ${esize(e)}, ${c}, ${h}, ${w}, ${pc}, ${pt}, ${pl}, ${bits}u};`);
+          const xv = viewLit({ h0: 0, w0: 0, sc: 1, sh: w * c, sw: c });
+          const yv = viewLit({ h0: 0, w0: 0, sc: 1, sh: wo * co, sw: co });
+          return withEpi((a) => {
+            if (a !== layerAccess) throw new CodegenError(`C export: ${label(op)} on a tensor of unknown layout inside a patch stage or a line-buffered segment is not generated`, op.index);
+            return [`mm_pad(&${P}, ${a.ptr(x)}, ${xv}, ${a.ptr(y)}, ${yv}, ${boxLit({ h0: 0, h1: ho, w0: 0, w1: wo })});`];
+          });
+        }
         params.push(`static const mm_pad_t ${P} = {${gy.C}, ${esize(e)}, ${gx.C}, ${gx.H}, ${gx.W}, ${pc}, ${pt}, ${pl}, ${bits}u};`);
         return withEpi((a) => [`mm_pad(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
       }
@@ -1047,7 +1075,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         const gy = geo(y);
         if (!gx.axes || !gy.axes || gx.C !== gy.C || gx.shape[0] !== gy.shape[0]) throw new CodegenError(`C export: ${label(op)}: only the height and width of a 4-D feature map are resized`, op.index);
         if (e !== elemOf(x)) throw new CodegenError(`C export: ${label(op)} changes the element type`, op.index);
-        if (e === 's8') {
+        if (e !== 'f32') {
           const qx = qOf(x, 'resize input');
           if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)}: input and output quantization differ (a requantizing resize is not generated)`, op.index);
         }
@@ -1063,7 +1091,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
       case 'Reshape': case 'Flatten': case 'Squeeze': case 'Unsqueeze': case 'Identity': {
         const x = x0;
-        if (e === 's8') {
+        if (e !== 'f32') {
           const qx = qOf(x, 'reshape input');
           if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)} changes the quantization; not generated`, op.index);
         }
@@ -1209,7 +1237,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         const parts = op.kind === 'Pack' ? op.inputs.filter((i) => i >= 0) : [x0];
         for (const x of parts) {
           if (T(x).role === 'constant' || producerOp.get(x)?.folded) throw new CodegenError(`C export: ${label(op)}: a constant operand is not generated`, op.index);
-          if (e === 's8') {
+          if (e !== 'f32') {
             const qx = qOf(x, 'input');
             if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)} changes the quantization; not generated`, op.index);
           }
