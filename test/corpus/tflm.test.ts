@@ -213,6 +213,53 @@ test('C export against TFLM: data movement (STRIDED_SLICE, SLICE, GATHER, PACK, 
   }
 });
 
+/** TFLite's LEAKY_RELU, quantized: int8 alone and after a CONV_2D (our export folds it into the convolution's step as
+ *  a table), int16 alone; alpha 0.2, 0 (a writer leaves the field out) and negative. */
+function leakyModels(): { name: string; bytes: Uint8Array }[] {
+  const out: { name: string; bytes: Uint8Array }[] = [];
+  for (const alpha of [0.2, 0, -0.5]) {
+    for (const dtype of ['int8', 'int16'] as const) {
+      const b = new TfliteBuilder();
+      const qi = dtype === 'int8' ? { scale: [0.05], zeroPoint: [3], axis: 0 } : { scale: [0.0007], zeroPoint: [0], axis: 0 };
+      const qo = dtype === 'int8' ? { scale: [0.03], zeroPoint: [-7], axis: 0 } : { scale: [0.0004], zeroPoint: [0], axis: 0 };
+      const x = b.tensor('x', [1, 5, 6, 3], dtype, undefined, { quant: qi });
+      const y = b.tensor('y', [1, 5, 6, 3], dtype, undefined, { quant: qo });
+      b.op('LEAKY_RELU', [x], [y], [[0, 'float32', alpha]]);
+      b.inputs = [x];
+      b.outputs = [y];
+      out.push({ name: `LEAKY_RELU ${dtype} alpha ${alpha}`, bytes: b.build() });
+    }
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 6, 6, 3], 'int8', undefined, { quant: { scale: [0.05], zeroPoint: [3], axis: 0 } });
+    const h = b.tensor('h', [1, 6, 6, 4], 'int8', undefined, { quant: { scale: [0.1], zeroPoint: [2], axis: 0 } });
+    const y = b.tensor('y', [1, 6, 6, 4], 'int8', undefined, { quant: { scale: [0.04], zeroPoint: [-20], axis: 0 } });
+    b.conv(x, h, 3, 4, 3, 1, 0, 0);
+    b.op('LEAKY_RELU', [h], [y], [[0, 'float32', alpha]]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `CONV_2D + LEAKY_RELU int8 alpha ${alpha}`, bytes: b.build() });
+  }
+  return out;
+}
+
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative) bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+  for (const { name, bytes } of leakyModels()) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-mem-lk-'));
+    try {
+      const file = path.join(dir, 'm.tflite');
+      fs.writeFileSync(file, bytes);
+      const graph = openModelOrThrow(bytes, { fileName: 'm.tflite' });
+      const input = randomInput(graph, 9);
+      const ours = buildAndRun(graph, {}, input).values;
+      const theirs = tflmOutputs(file, graph, input, name);
+      assert.ok(new Set(theirs).size > 10, `${name}: the outputs vary (${new Set(theirs).size} values: ${[...new Set(theirs)].slice(0, 12).join(" ")})`);
+      assert.deepEqual(ours, theirs, name);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
 test('optimized for TFLM: a better operator order written into the file; TFLM takes the predicted, smaller arena with bit-identical outputs', { skip: SKIP, timeout: 900_000 }, () => {
   const bytes = interleavedBranches();
   const graph = openModelOrThrow(bytes, { fileName: 'branches.tflite' });

@@ -404,6 +404,27 @@ void mm_lut_s8(const mm_lut_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, mm_
 }`,
   },
 
+  leaky_s16: {
+    deps: ['requant'],
+    decl: `typedef struct { int32_t c, in_zp, out_zp, id_mult, id_shift, a_mult, a_shift, a_neg; } mm_leaky_s16_t;
+void mm_leaky_s16(const mm_leaky_s16_t *p, const int16_t *x, mm_view xv, int16_t *y, mm_view yv, mm_box o);`,
+    code: `/* TFLM's int16 LEAKY_RELU (reference QuantizeLeakyRelu): identity or alpha multiplier by the input's sign */
+void mm_leaky_s16(const mm_leaky_s16_t *p, const int16_t *x, mm_view xv, int16_t *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t c = 0; c < p->c; c++) {
+        const int32_t v = (int32_t)x[MM_AT(xv, c, h, w)] - p->in_zp;
+        int32_t r;
+        if (v >= 0) r = mm_mbqm(v, p->id_mult, p->id_shift);
+        else {
+          r = mm_mbqm(v, p->a_mult, p->a_shift);
+          if (p->a_neg) r = -r;
+        }
+        y[MM_AT(yv, c, h, w)] = (int16_t)mm_clamp(p->out_zp + r, -32768, 32767);
+      }
+}`,
+  },
+
   clamp_s8: {
     decl: `typedef struct { int32_t c, lo, hi; } mm_clamp_s8_t;
 void mm_clamp_s8(const mm_clamp_s8_t *p, int8_t *y, mm_view yv, mm_box o);`,

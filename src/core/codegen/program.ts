@@ -12,7 +12,7 @@ import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
 import { bandLen, deriveAxis, tileRegions, type Stage } from '../schedule/geometry';
 import { bestStreamPlan, segmentStage, streamArena, streamEvents, type SegmentCost } from '../schedule/stream';
-import { activationRange, meanMultiplier, quantizeMultiplier, roundAway, roundEven } from './quant';
+import { activationRange, leakyRelu, leakyReluParams, meanMultiplier, quantizeMultiplier, roundAway, roundEven, type LeakyParams } from './quant';
 import { NEAREST_COORDS, NEAREST_ROUNDING, nearestIndices } from './resize';
 import { cText } from './c-text';
 
@@ -104,7 +104,8 @@ export interface LowerOptions {
   lineBuffered?: boolean | readonly SegmentCost[];
 }
 
-/** Operators exported on int16 activations: they move values and never compute with them. */
+/** Operators exported on int16 activations: they move values and never compute with them (and TFLite's LEAKY_RELU,
+ *  which has an int16 kernel). */
 const INT16_KINDS: ReadonlySet<string> = new Set(['Split', 'Unpack', 'Concat', 'Pad', 'Resize', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose',
   'Slice', 'Gather', 'Pack', 'Tile', 'Expand', 'SpaceToDepth', 'DepthToSpace']);
 const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
@@ -579,6 +580,16 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     }
     return addWeights(name, 'int8_t', table);
   };
+  /** TFLite's LEAKY_RELU in fixed point, as TFLM computes it (not through float: bit for bit). */
+  const leakyOf = (op: Op, x: number, y: number): LeakyParams => {
+    const qx = qOf(x, 'LEAKY_RELU input');
+    const qy = qOf(y, 'LEAKY_RELU output');
+    return leakyReluParams(qx.scale, izp(x, qx), qy.scale, izp(y, qy), op.attrs.alpha ?? 0);
+  };
+  const leakyTable = (name: string, op: Op, x: number, y: number): string => {
+    const p = leakyOf(op, x, y);
+    return addWeights(name, 'int8_t', Array.from({ length: 256 }, (_, i) => leakyRelu(i - 128, p, -128, 127)));
+  };
 
   /**
    * What follows the executed operator inside its step (fused activations, a QDQ QuantizeLinear): the output
@@ -664,7 +675,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         k++;
       }
       const name = `P${si}_${k}`;
-      const table = lutOf(`lut${si}_${k}`, from, to, realFn(act, op));
+      const table = op.sourceType === 'LEAKY_RELU' ? leakyTable(`lut${si}_${k}`, op, from, to) : lutOf(`lut${si}_${k}`, from, to, realFn(act, op));
       kernels.add('lut_s8');
       params.push(`static const mm_lut_s8_t ${name} = {${geo(y).C}, ${table}};`);
       epis.push((a, t) => `mm_lut_s8(&${name}, ${a.ptr(t)}, ${a.view(t)}, ${a.ptr(t)}, ${a.view(t)}, ${a.box(t)});`);
@@ -680,7 +691,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const y = step.outputs[0]!;
     if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
     const P = `P${si}`;
-    if (!INT16_KINDS.has(op.kind) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
+    if (!INT16_KINDS.has(op.kind) && op.sourceType !== 'LEAKY_RELU' && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
       throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16 is exported for data movement only)`, op.index);
     }
     const fin = finishOf(si, step);
@@ -1226,7 +1237,13 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
           }
           return withEpi((a) => [`mm_unary_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
         }
-        const table = lutOf(`lut${si}`, x, op.outputs[0]!, realFn(act, op));
+        if (op.sourceType === 'LEAKY_RELU' && e === 's16') {
+          const p = leakyOf(op, x, y);
+          kernels.add('leaky_s16');
+          params.push(`static const mm_leaky_s16_t ${P} = {${C}, ${p.inZp}, ${p.outZp}, ${p.idMult}, ${p.idShift}, ${p.alphaMult}, ${p.alphaShift}, ${p.alphaNegative ? 1 : 0}};`);
+          return withEpi((a) => [`mm_leaky_s16(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+        }
+        const table = op.sourceType === 'LEAKY_RELU' ? leakyTable(`lut${si}`, op, x, op.outputs[0]!) : lutOf(`lut${si}`, x, op.outputs[0]!, realFn(act, op));
         kernels.add('lut_s8');
         params.push(`static const mm_lut_s8_t ${P} = {${C}, ${table}};`);
         return withEpi((a) => [`mm_lut_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);

@@ -55,3 +55,45 @@ export function activationRange(act: string | undefined, scale: number, zp: numb
     default: return [lo, hi];
   }
 }
+
+/** TFLite MultiplyByQuantizedMultiplier (int32): rounding-doubling high multiply, then rounding right shift; the
+ *  generated C's mm_mbqm computes the same. */
+export function multiplyByQuantizedMultiplier(x: number, multiplier: number, shift: number): number {
+  const left = shift > 0 ? shift : 0;
+  const right = shift > 0 ? 0 : -shift;
+  const a = BigInt.asIntN(32, BigInt(x) << BigInt(left));
+  const b = BigInt(multiplier);
+  let high: number;
+  if (a === -(2n ** 31n) && b === -(2n ** 31n)) high = 2 ** 31 - 1;
+  else {
+    const ab = a * b;
+    high = Number(BigInt.asIntN(32, (ab + (ab >= 0n ? 2n ** 30n : 1n - 2n ** 30n)) / 2n ** 31n));
+  }
+  const mask = Number((1n << BigInt(right)) - 1n) | 0;
+  const remainder = high & mask;
+  const threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+  return (high >> right) + (remainder > threshold ? 1 : 0);
+}
+
+/** TFLM's quantized LEAKY_RELU (leaky_relu_common.cc Prepare, reference QuantizeLeakyRelu): the identity and alpha
+ *  multipliers, computed from float32 ratios as TFLM does; a negative alpha keeps its sign apart. */
+export interface LeakyParams { inZp: number; outZp: number; idMult: number; idShift: number; alphaMult: number; alphaShift: number; alphaNegative: boolean }
+export function leakyReluParams(inScale: number, inZp: number, outScale: number, outZp: number, alpha: number): LeakyParams {
+  const f = Math.fround;
+  const a = f(f(f(inScale) * f(alpha)) / f(outScale));
+  const [alphaMult, alphaShift] = quantizeMultiplier(Math.abs(a));
+  const [idMult, idShift] = quantizeMultiplier(f(f(inScale) / f(outScale)));
+  return { inZp, outZp, idMult, idShift, alphaMult, alphaShift, alphaNegative: a < 0 };
+}
+
+/** One quantized LEAKY_RELU value, clamped to [lo, hi], as TFLM computes it. */
+export function leakyRelu(q: number, p: LeakyParams, lo: number, hi: number): number {
+  const v = q - p.inZp;
+  let r: number;
+  if (v >= 0) r = multiplyByQuantizedMultiplier(v, p.idMult, p.idShift);
+  else {
+    const s = multiplyByQuantizedMultiplier(v, p.alphaMult, p.alphaShift);
+    r = p.alphaNegative ? -s : s;
+  }
+  return Math.min(hi, Math.max(lo, p.outZp + r));
+}

@@ -38,7 +38,7 @@ interface OpDef {
   inputs: number[];
   outputs: number[];
   /** Option fields by slot: [slot, kind, value]. */
-  options: [number, 'int8' | 'int32' | 'bool', number][];
+  options: [number, 'int8' | 'int32' | 'bool' | 'float32', number][];
 }
 
 export class TfliteBuilder {
@@ -158,6 +158,7 @@ export class TfliteBuilder {
         b.startObject(8);
         for (const [slot, kind, v] of o.options) {
           if (kind === 'int8' || kind === 'bool') b.addFieldInt8(slot, v, -1);
+          else if (kind === 'float32') b.addFieldFloat32(slot, v, 0);
           else b.addFieldInt32(slot, v, -1);
         }
         opts = b.endObject();

@@ -283,7 +283,8 @@ function makeOp(index: number, code: OpCode, inputs: number[], outputs: number[]
       if (activation) {
         op.kind = 'Activation';
         attrs.activation = activation;
-        if (code.name === 'LEAKY_RELU') attrs.alpha = o?.float32(0, 0.2) ?? 0.2;
+        // The schema's default is 0.0 (and TFLite parses a missing table as 0): a writer omits alpha = 0.
+        if (code.name === 'LEAKY_RELU') attrs.alpha = o?.float32(0, 0) ?? 0;
         if (code.name === 'RELU_0_TO_1') attrs.clip = [0, 1];
         splitParams(1);
         break;
