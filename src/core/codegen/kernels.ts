@@ -349,6 +349,30 @@ void mm_add_s8(const mm_add_s8_t *p, const int8_t *a, mm_view av, const int8_t *
 }`,
   },
 
+  add_s16: {
+    deps: ['requant'],
+    decl: `typedef struct {
+  int32_t c, sub, left_shift;
+  int32_t a_off, a_mult, a_shift, b_off, b_mult, b_shift, out_off, out_mult, out_shift, lo, hi;
+} mm_add_s16_t;
+void mm_add_s16(const mm_add_s16_t *p, const int16_t *a, mm_view av, const int16_t *b, mm_view bv, int16_t *y, mm_view yv, mm_box o);`,
+    code: `/* TFLM's int16 ADD and SUB: the int8 arithmetic with 15 bits of headroom (65535 << 15 fits in 32 bits) */
+void mm_add_s16(const mm_add_s16_t *p, const int16_t *a, mm_view av, const int16_t *b, mm_view bv, int16_t *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++) {
+    for (int32_t w = o.w0; w < o.w1; w++) {
+      for (int32_t c = 0; c < p->c; c++) {
+        const int32_t u = ((int32_t)a[MM_AT(av, c, h, w)] + p->a_off) * (1 << p->left_shift);
+        const int32_t v = ((int32_t)b[MM_AT(bv, c, h, w)] + p->b_off) * (1 << p->left_shift);
+        const int32_t su = mm_mbqm(u, p->a_mult, p->a_shift);
+        const int32_t sv = mm_mbqm(v, p->b_mult, p->b_shift);
+        const int32_t r = mm_mbqm(p->sub ? su - sv : su + sv, p->out_mult, p->out_shift) + p->out_off;
+        y[MM_AT(yv, c, h, w)] = (int16_t)mm_clamp(r, p->lo, p->hi);
+      }
+    }
+  }
+}`,
+  },
+
   mul_s8: {
     deps: ['requant'],
     decl: `typedef struct { int32_t c, a_off, b_off, out_off, mult, shift, lo, hi; } mm_mul_s8_t;

@@ -12,7 +12,7 @@ import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
 import { bandLen, deriveAxis, tileRegions, type Stage } from '../schedule/geometry';
 import { bestStreamPlan, segmentStage, streamArena, streamEvents, type SegmentCost } from '../schedule/stream';
-import { activationRange, leakyRelu, leakyReluParams, meanMultiplier, quantizeMultiplier, roundAway, roundEven, type LeakyParams } from './quant';
+import { activationRange, addMultipliers, leakyRelu, leakyReluParams, meanMultiplier, quantizeMultiplier, roundAway, roundEven, type LeakyParams } from './quant';
 import { NEAREST_COORDS, NEAREST_ROUNDING, nearestIndices } from './resize';
 import { cText } from './c-text';
 
@@ -104,10 +104,11 @@ export interface LowerOptions {
   lineBuffered?: boolean | readonly SegmentCost[];
 }
 
-/** Operators exported on int16 activations: they move values and never compute with them (and TFLite's LEAKY_RELU,
- *  which has an int16 kernel). */
+/** Operators exported on int16 activations: they move values and never compute with them; and the TFLite operators
+ *  whose int16 arithmetic is TFLM's (INT16_TFLITE). */
 const INT16_KINDS: ReadonlySet<string> = new Set(['Split', 'Unpack', 'Concat', 'Pad', 'Resize', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose',
   'Slice', 'Gather', 'Pack', 'Tile', 'Expand', 'SpaceToDepth', 'DepthToSpace']);
+const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'ADD', 'SUB']);
 const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
 
 interface View { h0: number; w0: number; sc: number; sh: number; sw: number }
@@ -263,7 +264,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (t.dtype === 'float32') return 'f32';
     if (t.dtype === 'int8' || t.dtype === 'uint8') return 's8';
     if (t.dtype === 'int16') return 's16';
-    throw new CodegenError(`C export: tensor '${t.name}' is ${t.dtype}; generated kernels handle float32, int8, uint8 and (data movement only) int16 activations`);
+    throw new CodegenError(`C export: tensor '${t.name}' is ${t.dtype}; generated kernels handle float32, int8, uint8 and int16 activations`);
   };
   const esize = (e: Elem): number => (e === 'f32' ? 4 : e === 's16' ? 2 : 1);
 
@@ -611,10 +612,11 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const chain = step.ops.slice(1).map((i) => graph.ops[i]!).filter((o) => o.kind !== 'Dequantize');
     const mainOut = main.outputs[0]!;
     if (elem === 's16') {
-      // int16 is moved, never computed (INT16_KINDS): no fused activation, values keep their quantization.
+      // int16 is moved (INT16_KINDS) or goes through TFLM's int16 kernels: no fused activation operator after it.
       if (chain[0]) throw new CodegenError(`C export: ${label(chain[0])} fused into step #${si} is not generated in int16`, chain[0].index);
       const q = qOf(y, 'int16 output');
-      return { elem, q, zp: q.zp, lo: -32768, hi: 32767, epilogue: () => [] };
+      const [lo, hi] = activationRange(main.attrs.fusedActivation, q.scale, q.zp, -32768, 32767);
+      return { elem, q, zp: q.zp, lo, hi, epilogue: () => [] };
     }
     const epis: ((a: Access, y: number) => string)[] = [];
     if (elem === 'f32') {
@@ -691,8 +693,8 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const y = step.outputs[0]!;
     if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
     const P = `P${si}`;
-    if (!INT16_KINDS.has(op.kind) && op.sourceType !== 'LEAKY_RELU' && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
-      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16 is exported for data movement only)`, op.index);
+    if (!INT16_KINDS.has(op.kind) && !INT16_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
+      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, ADD, SUB and LEAKY_RELU)`, op.index);
     }
     const fin = finishOf(si, step);
     const e = fin.elem;
@@ -941,6 +943,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
               const kn = addWeights(name, 'float', K.values);
               return { ptr: () => `(const float *)${kn}`, view: () => v };
             }
+            if (e === 's16') throw new CodegenError(`C export: ${label(op)}: a constant int16 operand is not generated`, op.index);
             if ((K.dtype !== 'int8' && K.dtype !== 'uint8') || !K.scale) throw new CodegenError(`C export: ${label(op)}: int8 operand of type ${K.dtype}${K.scale ? '' : ' without a scale'}`, op.index);
             const shift = K.dtype === 'uint8' ? 128 : 0;
             const kn = addWeights(name, 'int8_t', shift ? K.values.map((x) => x - shift) : K.values);
@@ -950,7 +953,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
           const gy = geo(y);
           const n = elementCount(gi.shape);
           const own = (gi.axes !== null && gy.axes !== null) || (!gi.axes && !gy.axes && (n === gy.C || n === 1));
-          const q = e === 's8' ? { scale: qOf(id, 'operand').scale, zp: izp(id, qOf(id, 'operand')) } : undefined;
+          const q = e !== 'f32' ? { scale: qOf(id, 'operand').scale, zp: izp(id, qOf(id, 'operand')) } : undefined;
           return { ptr: (a) => a.ptr(id), view: (a) => (own ? a.view(id) : viewLit(operandView(id, y, op))), q };
         };
         const [ia, ib] = [op.inputs[0]!, op.inputs[1]!];
@@ -967,14 +970,13 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         const qb = B.q!;
         const qy = fin.q!;
         if (op.kind === 'Add' || op.kind === 'Sub') {
-          const leftShift = 20;
-          const twiceMax = 2 * Math.max(qa.scale, qb.scale);
-          const [am, as] = quantizeMultiplier(qa.scale / twiceMax);
-          const [bm, bs] = quantizeMultiplier(qb.scale / twiceMax);
-          const [om, os] = quantizeMultiplier(twiceMax / (2 ** leftShift * qy.scale));
-          kernels.add('add_s8');
-          params.push(`static const mm_add_s8_t ${P} = {${C}, ${op.kind === 'Sub' ? 1 : 0}, ${leftShift}, ${-qa.zp}, ${am}, ${as}, ${-qb.zp}, ${bm}, ${bs}, ${fin.zp}, ${om}, ${os}, ${fin.lo}, ${fin.hi}};`);
-          return withEpi((a) => [`mm_add_s8(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+          const leftShift = e === 's16' ? 15 : 20;
+          // TFLite's SUB computes its ratios in float (TFLM's sub_common.cc); every other ADD/SUB in double.
+          const [[am, as], [bm, bs], [om, os]] = addMultipliers(op.sourceType === 'SUB', qa.scale, qb.scale, qy.scale, leftShift);
+          const k = e === 's16' ? 'add_s16' : 'add_s8';
+          kernels.add(k);
+          params.push(`static const mm_${k}_t ${P} = {${C}, ${op.kind === 'Sub' ? 1 : 0}, ${leftShift}, ${-qa.zp}, ${am}, ${as}, ${-qb.zp}, ${bm}, ${bs}, ${fin.zp}, ${om}, ${os}, ${fin.lo}, ${fin.hi}};`);
+          return withEpi((a) => [`mm_${k}(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
         }
         if (op.kind === 'Mul') {
           const [m, s] = quantizeMultiplier((qa.scale * qb.scale) / qy.scale);

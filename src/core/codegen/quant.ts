@@ -43,11 +43,10 @@ export function roundEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** TFLite CalculateActivationRangeQuantized for int8: the clamp of a fused activation in the output's scale. */
-export function activationRange(act: string | undefined, scale: number, zp: number): [number, number] {
+/** TFLite CalculateActivationRangeQuantized: the clamp of a fused activation in the output's scale, within the
+ *  stored type's range (int8 by default). */
+export function activationRange(act: string | undefined, scale: number, zp: number, lo = -128, hi = 127): [number, number] {
   const q = (f: number): number => zp + roundAway(fdiv(f, scale));
-  const lo = -128;
-  const hi = 127;
   switch (act) {
     case 'relu': return [Math.max(lo, q(0)), hi];
     case 'relu6': return [Math.max(lo, q(0)), Math.min(hi, q(6))];
@@ -96,4 +95,13 @@ export function leakyRelu(q: number, p: LeakyParams, lo: number, hi: number): nu
     r = p.alphaNegative ? -s : s;
   }
   return Math.min(hi, Math.max(lo, p.outZp + r));
+}
+
+/** TFLM's quantized ADD and SUB (add_common.cc, sub_common.cc): both inputs rescaled to twice the larger input scale
+ *  with `leftShift` bits of headroom (20 for int8, 15 for int16), then to the output. ADD computes the ratios in
+ *  double, SUB in float, as TFLM does. Returns [multiplier, shift] for input 1, input 2 and the output. */
+export function addMultipliers(sub: boolean, sa: number, sb: number, so: number, leftShift: number): [number, number][] {
+  const f = sub ? Math.fround : (v: number): number => v;
+  const twiceMax = f(2 * Math.max(sa, sb));
+  return [f(sa / twiceMax), f(sb / twiceMax), f(twiceMax / f(2 ** leftShift * so))].map(quantizeMultiplier);
 }
