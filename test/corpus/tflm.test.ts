@@ -214,7 +214,8 @@ test('C export against TFLM: data movement (STRIDED_SLICE, SLICE, GATHER, PACK, 
 });
 
 /** TFLite's LEAKY_RELU, quantized: int8 alone and after a CONV_2D (our export folds it into the convolution's step as
- *  a table), int16 alone; alpha 0.2, 0 (a writer leaves the field out) and negative. Then ADD and SUB. */
+ *  a table), int16 alone; alpha 0.2, 0 (a writer leaves the field out) and negative. Then ADD, SUB and int16
+ *  convolutions. */
 function leakyModels(): { name: string; bytes: Uint8Array }[] {
   const out: { name: string; bytes: Uint8Array }[] = [];
   for (const alpha of [0.2, 0, -0.5]) {
@@ -259,10 +260,29 @@ function leakyModels(): { name: string; bytes: Uint8Array }[] {
       out.push({ name: `${opName}${act ? ' + RELU' : ''} ${dtype}`, bytes: b.build() });
     }
   }
+  // int16x8 convolutions: int64 bias (TFLM's 64-bit accumulator and rescaling) and int32 bias (its 32-bit ones; TFLM's
+  // depthwise kernel reads any bias as int64, so the export refuses an int32 one there), with a fused RELU.
+  for (const [kind, biasType] of [['CONV_2D', 'int64'], ['CONV_2D', 'int32'], ['DEPTHWISE_CONV_2D', 'int64']] as const) {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 7, 6, 4], 'int16', undefined, { quant: { scale: [0.0005], zeroPoint: [0], axis: 0 } });
+    const cout = kind === 'CONV_2D' ? 5 : 4;
+    const y = b.tensor('y', [1, 4, 3, cout], 'int16', undefined, { quant: { scale: [0.0011], zeroPoint: [0], axis: 0 } });
+    const wq = { scale: Array.from({ length: cout }, (_, c) => 0.01 + 0.004 * c), zeroPoint: new Array<number>(cout).fill(0), axis: kind === 'CONV_2D' ? 0 : 3 };
+    const wShape = kind === 'CONV_2D' ? [cout, 3, 3, 4] : [1, 3, 3, cout];
+    const w = b.constant('w', wShape, 'int8', Array.from({ length: 9 * 4 * (kind === 'CONV_2D' ? cout : 1) }, (_, i) => ((i * 37) % 255) - 127), wq);
+    const bias = b.constant('b', [cout], biasType, Array.from({ length: cout }, (_, c) => (c - 2) * 40001));
+    const opts: [number, 'int8' | 'int32', number][] = kind === 'CONV_2D'
+      ? [[0, 'int8', 0], [1, 'int32', 2], [2, 'int32', 2], [3, 'int8', 1]]
+      : [[0, 'int8', 0], [1, 'int32', 2], [2, 'int32', 2], [3, 'int32', 1], [4, 'int8', 1]];
+    b.op(kind, [x, w, bias], [y], opts);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `${kind} int16x8, ${biasType} bias, RELU`, bytes: b.build() });
+  }
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), ADD and SUB (int8, int16, unlike scales, fused RELU) bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), ADD and SUB (int8, int16, unlike scales, fused RELU), int16x8 convolutions (int64 and int32 bias) bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   for (const { name, bytes } of leakyModels()) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-mem-lk-'));
     try {

@@ -489,5 +489,5 @@ test('codegen: int16 activations are exported for data movement (the values and 
   relu.outputs = [b];
   const rr = generateC(open(relu.build(), 'relu.tflite'));
   assert.equal(rr.ok, false);
-  if (!rr.ok) assert.match(rr.error.message, /RELU 'b' on int16 activations is not generated \(int16: data movement, ADD, SUB and LEAKY_RELU\)/);
+  if (!rr.ok) assert.match(rr.error.message, /RELU 'b' on int16 activations is not generated \(int16: data movement, convolution, ADD, SUB and LEAKY_RELU\)/);
 });

@@ -136,6 +136,53 @@ void mm_conv_s8(const mm_conv_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, m
 }`,
   },
 
+  conv_s16: {
+    deps: ['requant'],
+    decl: `typedef struct {
+  int32_t cin, cout, groups, kh, kw, sh, sw, dh, dw, pt, pl, ih, iw;
+  const int8_t *w; /* [cout][kh][kw][cin/groups] */
+  const int32_t *b; /* [cout] or NULL */
+  const int32_t *mult, *shift; /* per output channel */
+  int32_t acc64, lo, hi; /* acc64: TFLM's int64 bias, accumulator and rescaling; else its int32 ones */
+} mm_conv_s16_t;
+void mm_conv_s16(const mm_conv_s16_t *p, const int16_t *x, mm_view xv, int16_t *y, mm_view yv, mm_box o);`,
+    code: `/* TFLite MultiplyByQuantizedMultiplier for a 64-bit accumulator: the multiplier reduced to 16 bits, one rounding */
+static int32_t mm_mbqm64(int64_t x, int32_t multiplier, int32_t shift) {
+  const int32_t reduced = multiplier < 0x7FFF0000 ? ((multiplier + (1 << 15)) >> 16) : 0x7FFF;
+  const int32_t total = 15 - shift;
+  return (int32_t)((x * (int64_t)reduced + ((int64_t)1 << (total - 1))) >> total);
+}
+/* TFLM's int16x8 convolution (reference_integer_ops::ConvPerChannel, DepthwiseConvPerChannel): int16 activations
+   and int8 weights, both zero points 0 */
+void mm_conv_s16(const mm_conv_s16_t *p, const int16_t *x, mm_view xv, int16_t *y, mm_view yv, mm_box o) {
+  const int32_t cig = p->cin / p->groups, cog = p->cout / p->groups;
+  for (int32_t oh = o.h0; oh < o.h1; oh++) {
+    for (int32_t ow = o.w0; ow < o.w1; ow++) {
+      const int32_t ih0 = oh * p->sh - p->pt, iw0 = ow * p->sw - p->pl;
+      for (int32_t oc = 0; oc < p->cout; oc++) {
+        const int32_t c0 = (oc / cog) * cig;
+        const int8_t *wc = p->w + (size_t)oc * p->kh * p->kw * cig;
+        int64_t acc = 0;
+        for (int32_t ky = 0; ky < p->kh; ky++) {
+          const int32_t ih = ih0 + ky * p->dh;
+          if (ih < 0 || ih >= p->ih) continue;
+          for (int32_t kx = 0; kx < p->kw; kx++) {
+            const int32_t iw = iw0 + kx * p->dw;
+            if (iw < 0 || iw >= p->iw) continue;
+            const int16_t *xp = x + MM_AT(xv, c0, ih, iw);
+            const int8_t *wp = wc + (ky * p->kw + kx) * cig;
+            for (int32_t ic = 0; ic < cig; ic++) acc += (int32_t)xp[ic * xv.sc] * (int32_t)wp[ic];
+          }
+        }
+        if (p->b) acc += p->b[oc];
+        const int32_t v = p->acc64 ? mm_mbqm64(acc, p->mult[oc], p->shift[oc]) : mm_mbqm((int32_t)acc, p->mult[oc], p->shift[oc]);
+        y[MM_AT(yv, oc, oh, ow)] = (int16_t)mm_clamp(v, p->lo, p->hi);
+      }
+    }
+  }
+}`,
+  },
+
   pool_f32: {
     decl: `typedef struct {
   int32_t c, kh, kw, sh, sw, pt, pl, ih, iw;

@@ -108,7 +108,7 @@ export interface LowerOptions {
  *  whose int16 arithmetic is TFLM's (INT16_TFLITE). */
 const INT16_KINDS: ReadonlySet<string> = new Set(['Split', 'Unpack', 'Concat', 'Pad', 'Resize', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose',
   'Slice', 'Gather', 'Pack', 'Tile', 'Expand', 'SpaceToDepth', 'DepthToSpace']);
-const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'ADD', 'SUB']);
+const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D']);
 const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
 
 interface View { h0: number; w0: number; sc: number; sh: number; sw: number }
@@ -694,7 +694,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
     const P = `P${si}`;
     if (!INT16_KINDS.has(op.kind) && !INT16_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
-      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, ADD, SUB and LEAKY_RELU)`, op.index);
+      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution, ADD, SUB and LEAKY_RELU)`, op.index);
     }
     const fin = finishOf(si, step);
     const e = fin.elem;
@@ -713,6 +713,35 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       const pad6 = (v: number[]): string => [...v, ...new Array<number>(6 - v.length).fill(0)].join(', ');
       copies.forEach((c, k) => params.push(`static const mm_copy_nd_t ${P}_${k} = {${c.dims.length}, ${es}, {${pad6(c.dims)}}, {${pad6(c.xStrides)}}, {${pad6(c.yStrides)}}};`));
       return withEpi((a) => copies.map((c, k) => `mm_copy_nd(&${P}_${k}, (const uint8_t *)${a.ptr(srcOf(k))} + ${c.xBase * es}, (uint8_t *)${a.ptr(y)} + ${c.yBase * es});`));
+    };
+
+    /** TFLM's int16x8 convolution: int16 in and out, int8 symmetric weights, int32 or int64 bias. */
+    const conv16 = (op: Op, x: number, y: number, W: ConstData, canon: number[], cout: number, geom: string): ((a: Access) => string[]) => {
+      if (e !== 's16' || elemOf(x) !== 's16') throw new CodegenError(`C export: ${label(op)}: ${T(x).dtype} to ${T(y).dtype} convolution is not generated`, op.index);
+      const qx = qOf(x, 'convolution input');
+      if (qx.zp !== 0 || fin.zp !== 0) throw new CodegenError(`C export: ${label(op)}: int16 convolution with a zero point other than 0 (TFLM requires 0)`, op.index);
+      if (W.dtype !== 'int8' || !W.scale || (W.zp ?? [0]).some((z) => z !== 0)) throw new CodegenError(`C export: ${label(op)}: int16 convolution needs int8 weights with zero point 0`, op.index);
+      const wsc = channelScales(W, op, cout);
+      const sw = (c: number): number => wsc[wsc.length === 1 ? 0 : c]!;
+      const ms = Array.from({ length: cout }, (_, c) => quantizeMultiplier((qx.scale * sw(c)) / fin.q!.scale));
+      const b = op.inputs[2] ?? -1;
+      let bias = 'NULL';
+      // TFLM accumulates in int64 unless the bias is int32 (then in int32 with the 32-bit rescaling).
+      let acc64 = true;
+      if (b >= 0) {
+        const B = constOf(b, op, 'bias', cout);
+        if (B.dtype !== 'int32' && B.dtype !== 'int64') throw new CodegenError(`C export: ${label(op)}: int16 convolution with a ${B.dtype} bias`, op.index);
+        if (B.dtype === 'int32' && op.sourceType === 'DEPTHWISE_CONV_2D') throw new CodegenError(`C export: ${label(op)}: an int16 depthwise convolution with an int32 bias (TFLM reads that bias as int64)`, op.index);
+        if (B.values.some((v) => v < -(2 ** 31) || v >= 2 ** 31)) throw new CodegenError(`C export: ${label(op)}: an int64 bias beyond 32 bits is not generated`, op.index);
+        acc64 = B.dtype === 'int64';
+        bias = addWeights(`b${si}`, 'int32_t', B.values);
+      }
+      const wn = addWeights(`w${si}`, 'int8_t', canon);
+      const mn = addWeights(`m${si}`, 'int32_t', ms.map(([m]) => m));
+      const sn = addWeights(`s${si}`, 'int32_t', ms.map(([, s]) => s));
+      kernels.add('conv_s16');
+      params.push(`static const mm_conv_s16_t ${P} = {${geom}, ${wn}, ${bias}, ${mn}, ${sn}, ${acc64 ? 1 : 0}, ${fin.lo}, ${fin.hi}};`);
+      return withEpi((a) => [`mm_conv_s16(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
     };
 
     switch (op.kind) {
@@ -778,6 +807,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
           params.push(`static const mm_conv_f32_t ${P} = {${geom}, ${wn}, ${bn}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
           return withEpi((a) => [`mm_conv_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
         }
+        if (e === 's16' || elemOf(x) === 's16') return conv16(op, x, y, W, canon, cout, geom);
         if (elemOf(x) !== 's8') throw new CodegenError(`C export: ${label(op)} reads float32 and writes int8`, op.index);
         const qx = qOf(x, 'convolution input');
         const ws8 = W.dtype === 'int8' ? canon : W.dtype === 'uint8' ? canon.map((v) => v - 128) : null;

@@ -2,9 +2,9 @@
 // bundled example.
 import { Builder } from 'flatbuffers';
 
-export type TfliteDType = 'float32' | 'int8' | 'int32' | 'int16' | 'uint8';
-const TYPE_CODES: Record<TfliteDType, number> = { float32: 0, int32: 2, uint8: 3, int16: 7, int8: 9 };
-const WIDTH: Record<TfliteDType, number> = { float32: 4, int32: 4, uint8: 1, int16: 2, int8: 1 };
+export type TfliteDType = 'float32' | 'int8' | 'int32' | 'int16' | 'uint8' | 'int64';
+const TYPE_CODES: Record<TfliteDType, number> = { float32: 0, int32: 2, uint8: 3, int64: 4, int16: 7, int8: 9 };
+const WIDTH: Record<TfliteDType, number> = { float32: 4, int32: 4, uint8: 1, int64: 8, int16: 2, int8: 1 };
 
 /** BuiltinOperator codes and their BuiltinOptions union index. */
 export const TFL = {
@@ -69,6 +69,7 @@ export class TfliteBuilder {
       if (dtype === 'float32') dv.setFloat32(4 * i, v, true);
       else if (dtype === 'int32') dv.setInt32(4 * i, v, true);
       else if (dtype === 'int16') dv.setInt16(2 * i, v, true);
+      else if (dtype === 'int64') dv.setBigInt64(8 * i, BigInt(v), true);
       else dv.setInt8(i, v);
     }
     return this.tensor(name, shape, dtype, raw, { quant });
