@@ -107,10 +107,11 @@ async function checkStep(graph: Graph, opIndex: number, references: readonly Ref
   }
 }
 
-/** Every step that computes something (not folded ahead of time), checked against each reference's tensors (one
- *  build per step, two builds at a time): per reference, one result per step. */
+/** Every step that computes something from activations (not folded ahead of time), checked against each reference's
+ *  tensors (one build per step, two builds at a time): per reference, one result per step. */
 export async function checkSteps(graph: Graph, references: readonly Reference[]): Promise<StepResult[][]> {
-  const steps = graph.ops.filter((op) => !op.folded).map((op) => op.index);
+  // A step that reads only stored constants (a DEQUANTIZE of an SSD's anchors) has no operand to force.
+  const steps = graph.ops.filter((op) => !op.folded && stepGraph(graph, op.index).inputs.length > 0).map((op) => op.index);
   const results: StepResult[][] = new Array(steps.length);
   let next = 0;
   const worker = async (): Promise<void> => {

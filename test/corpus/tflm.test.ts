@@ -189,6 +189,13 @@ function movementModels(): { name: string; bytes: Uint8Array }[] {
     out.push(one('PAD (layout unknown)', dt, [1, 2, 5, 3], [1, 3, 8, 3], (b, x, y) => b.op('PAD', [x, b.constant('p', [4, 2], 'int32', [0, 0, 1, 0, 2, 1, 0, 0])], [y])));
     out.push(one('CONCATENATION of x and x', dt, [1, 2, 5, 3], [1, 2, 5, 6], (b, x, y) => b.op('CONCATENATION', [x, x], [y], [[0, 'int32', 3]])));
     if (dt === 'int16') continue;
+    // RESIZE_BILINEAR up and down, in each coordinate mode (TFLM has float and int8 kernels).
+    for (const [mode, opts] of [['asymmetric', []], ['align_corners', [[2, 'bool', 1]]], ['half_pixel_centers', [[3, 'bool', 1]]]] as const) {
+      for (const [from, to] of [[[1, 5, 4, 3], [1, 9, 11, 3]], [[1, 9, 7, 2], [1, 4, 3, 2]]] as const) {
+        out.push(one(`RESIZE_BILINEAR ${mode} ${from[1]}×${from[2]} → ${to[1]}×${to[2]}`, dt, [...from], [...to], (b, x, y) =>
+          b.op('RESIZE_BILINEAR', [x, b.constant('size', [2], 'int32', [to[1], to[2]])], [y], opts.map(([slot, kind, v]) => [slot, kind, v]))));
+      }
+    }
     // A max over H and W (kept dimensions), and over the channels (dropped): int8 keeps the input's quantization.
     out.push(one('REDUCE_MAX over H and W', dt, [1, 7, 5, 6], [1, 1, 1, 6], (b, x, y) => b.op('REDUCE_MAX', [x, b.constant('a', [2], 'int32', [1, 2])], [y], [[0, 'bool', 1]])));
     out.push(one('REDUCE_MAX over C', dt, [1, 7, 5, 6], [1, 7, 5], (b, x, y) => b.op('REDUCE_MAX', [x, b.constant('a', [1], 'int32', [3])], [y], [[0, 'bool', 0]])));
@@ -196,7 +203,7 @@ function movementModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: data movement (STRIDED_SLICE, SLICE, GATHER, PACK, SPLIT, SPLIT_V, UNPACK, SPACE_TO_DEPTH, DEPTH_TO_SPACE, PAD, CONCATENATION; float, int8, int16) and REDUCE_MAX give TFLM\'s outputs bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: data movement (STRIDED_SLICE, SLICE, GATHER, PACK, SPLIT, SPLIT_V, UNPACK, SPACE_TO_DEPTH, DEPTH_TO_SPACE, PAD, CONCATENATION; float, int8, int16), RESIZE_BILINEAR and REDUCE_MAX give TFLM\'s outputs bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   for (const { name, bytes } of movementModels()) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-mem-mv-'));
     try {

@@ -491,3 +491,26 @@ test('codegen: int16 activations are exported for data movement (the values and 
   assert.equal(rr.ok, false);
   if (!rr.ok) assert.match(rr.error.message, /RELU 'b' on int16 activations is not generated \(int16: data movement, convolution, ADD, SUB and LEAKY_RELU\)/);
 });
+
+test('codegen: a DEQUANTIZE of constants folded ahead of time (an SSD\'s anchors: RESHAPE, TILE and CONCATENATION of stored values) runs in the model, from the values put together at export', { skip: HAVE_CC ? false : 'no C compiler (cc) and make on this machine' }, () => {
+  const q = { scale: [0.25], zeroPoint: [-3], axis: 0 };
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 4], 'int8', undefined, { quant: q });
+  const y0 = b.tensor('y0', [1, 4], 'float32');
+  b.op('DEQUANTIZE', [x], [y0]);
+  const a = b.constant('a', [2, 2], 'int8', [1, 2, 3, 4], q);
+  const ar = b.tensor('ar', [1, 2, 2], 'int8', undefined, { quant: q });
+  b.op('RESHAPE', [a, b.constant('as', [3], 'int32', [1, 2, 2])], [ar]);
+  const t = b.constant('t', [1, 1, 2], 'int8', [-7, 9], q);
+  const tt = b.tensor('tt', [1, 3, 2], 'int8', undefined, { quant: q });
+  b.op('TILE', [t, b.constant('m', [3], 'int32', [1, 3, 1])], [tt]);
+  const c = b.tensor('c', [1, 5, 2], 'int8', undefined, { quant: q });
+  b.op('CONCATENATION', [ar, tt], [c], [[0, 'int32', 1]]);
+  const y1 = b.tensor('y1', [1, 5, 2], 'float32');
+  b.op('DEQUANTIZE', [c], [y1]);
+  b.inputs = [x];
+  b.outputs = [y0, y1];
+  const out = buildAndRun(open(b.build(), 'anchors.tflite'), {}, bytesOf(Int8Array.from([5, -3, 0, 100]))).values;
+  const dq = (v: number): number => (v + 3) * 0.25;
+  assert.deepEqual(out, [...[5, -3, 0, 100].map(dq), ...[1, 2, 3, 4, -7, 9, -7, 9, -7, 9].map(dq)]);
+});

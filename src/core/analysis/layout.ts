@@ -16,7 +16,8 @@ export function assignLayouts(graph: Graph): void {
   };
   for (const op of graph.ops) {
     if (op.folded) continue;
-    if (SPATIAL.has(op.kind)) {
+    // TFLite's RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR are defined on NHWC tensors.
+    if (SPATIAL.has(op.kind) || (op.kind === 'Resize' && graph.format === 'tflite')) {
       const l = op.attrs.layout ?? defaultLayout;
       set(op.inputs[0] ?? -1, l);
       for (const o of op.outputs) set(o, l);

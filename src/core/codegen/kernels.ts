@@ -594,6 +594,48 @@ void mm_resize_nearest(const mm_resize_t *p, const void *x, mm_view xv, void *y,
 }`,
   },
 
+  resize_bilinear_f32: {
+    decl: `typedef struct { int32_t c; const int32_t *y0, *y1, *x0, *x1; const float *fy, *fx; } mm_bilinear_f32_t;
+void mm_resize_bilinear_f32(const mm_bilinear_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o);`,
+    code: `/* TFLite's float RESIZE_BILINEAR (reference ResizeBilinear): the sample positions are computed at export, the
+   weighted sum in the reference's order */
+void mm_resize_bilinear_f32(const mm_bilinear_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++) {
+    const int32_t y0 = p->y0[h], y1 = p->y1[h];
+    const float dy = p->fy[h] - (float)y0;
+    for (int32_t w = o.w0; w < o.w1; w++) {
+      const int32_t x0 = p->x0[w], x1 = p->x1[w];
+      const float dx = p->fx[w] - (float)x0;
+      for (int32_t c = 0; c < p->c; c++)
+        y[MM_AT(yv, c, h, w)] = x[MM_AT(xv, c, y0, x0)] * (1 - dy) * (1 - dx) + x[MM_AT(xv, c, y1, x0)] * dy * (1 - dx) +
+                                x[MM_AT(xv, c, y0, x1)] * (1 - dy) * dx + x[MM_AT(xv, c, y1, x1)] * dy * dx + 0.0f;
+    }
+  }
+}`,
+  },
+
+  resize_bilinear_s8: {
+    decl: `typedef struct { int32_t c; const int32_t *y0, *y1, *x0, *x1, *iy, *ix; } mm_bilinear_s8_t;
+void mm_resize_bilinear_s8(const mm_bilinear_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, mm_view yv, mm_box o);`,
+    code: `/* TFLite's integer RESIZE_BILINEAR (reference ResizeBilinearInteger): positions in 1/1024 steps, a 20-bit weighted
+   sum rounded half away from zero */
+void mm_resize_bilinear_s8(const mm_bilinear_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++) {
+    const int32_t y0 = p->y0[h], y1 = p->y1[h];
+    const int64_t wy1 = p->iy[h] - (1 << 10) * y0, wy0 = (1 << 10) - wy1;
+    for (int32_t w = o.w0; w < o.w1; w++) {
+      const int32_t x0 = p->x0[w], x1 = p->x1[w];
+      const int64_t wx1 = p->ix[w] - (1 << 10) * x0, wx0 = (1 << 10) - wx1;
+      for (int32_t c = 0; c < p->c; c++) {
+        const int64_t s = (int64_t)x[MM_AT(xv, c, y0, x0)] * wy0 * wx0 + (int64_t)x[MM_AT(xv, c, y1, x0)] * wy1 * wx0 +
+                          (int64_t)x[MM_AT(xv, c, y0, x1)] * wy0 * wx1 + (int64_t)x[MM_AT(xv, c, y1, x1)] * wy1 * wx1;
+        y[MM_AT(yv, c, h, w)] = (int8_t)((s + (s > 0 ? (1 << 19) : -(1 << 19))) / (1 << 20));
+      }
+    }
+  }
+}`,
+  },
+
   concat: {
     decl: `void mm_concat(int32_t outer, int32_t in_inner, int32_t out_inner, int32_t offset, int32_t esize, const void *x, void *y);`,
     code: `/* one input of a concatenation along any axis of row-major tensors: outer blocks of in_inner elements */

@@ -13,7 +13,7 @@ import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, ty
 import { bandLen, deriveAxis, tileRegions, type Stage } from '../schedule/geometry';
 import { bestStreamPlan, segmentStage, streamArena, streamEvents, type SegmentCost } from '../schedule/stream';
 import { activationRange, addMultipliers, leakyRelu, leakyReluParams, meanMultiplier, quantizeMultiplier, roundAway, roundEven, type LeakyParams } from './quant';
-import { NEAREST_COORDS, NEAREST_ROUNDING, nearestIndices } from './resize';
+import { bilinearAxis, NEAREST_COORDS, NEAREST_ROUNDING, nearestIndices } from './resize';
 import { cText } from './c-text';
 
 export { CodegenError };
@@ -108,6 +108,8 @@ export interface LowerOptions {
  *  whose int16 arithmetic is TFLM's (INT16_TFLITE). */
 const INT16_KINDS: ReadonlySet<string> = new Set(['Split', 'Unpack', 'Concat', 'Pad', 'Resize', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose',
   'Slice', 'Gather', 'Pack', 'Tile', 'Expand', 'SpaceToDepth', 'DepthToSpace']);
+/** Operators that only change the shape: a folded one's values are its input's. */
+const RESHAPES: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
 const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D']);
 const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
 
@@ -172,6 +174,12 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     }
   }
   for (const t of graph.tensors) if (t.role === 'variable') throw new CodegenError(`C export: variable (state) tensor '${t.name}' is not supported`);
+  for (const id of graph.outputs) {
+    const t = graph.tensors[id];
+    const p = graph.ops.find((op) => op.outputs.includes(id));
+    // An SSD's anchors: a DEQUANTIZE of stored values, evaluated ahead of time, so no step writes the output.
+    if (t && (t.role === 'constant' || p?.folded)) throw new CodegenError(`C export: output '${t.name}' is computed from stored constants only (ahead of time); generated code does not produce such an output`, p?.index);
+  }
 
   const producerOp = new Map<number, Op>();
   for (const op of graph.ops) for (const o of op.outputs) producerOp.set(o, op);
@@ -476,6 +484,11 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     ptr: (id) => {
       if (id === inputId && !inputInArena) return `mm_in_${elemOf(id)}`;
       const off = wholeOffset(bufOf(id));
+      if (off < 0 && T(id).role === 'constant') {
+        // An SSD's anchors: a CONCATENATION of stored constants folded ahead of time, read by a DEQUANTIZE step.
+        const p = producerOp.get(id);
+        throw new CodegenError(`C export: tensor '${T(id).name}' is computed ahead of time from stored constants${p ? ` (by ${label(p)})` : ''} and read as data by an operator; its values are not kept, so this is not generated`, p?.index);
+      }
       if (off < 0) throw new CodegenError(`internal: tensor '${T(id).name}' has no arena offset`);
       return arenaPtr(off, elemOf(id));
     },
@@ -507,6 +520,43 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (t.role === 'constant' && !p) {
       const q = quant.get(id);
       return { id, values: valuesOf(id), shape: t.shape ?? [], dtype: t.dtype, scale: q?.scale, zp: q?.zp };
+    }
+    if (p?.folded && RESHAPES.has(p.kind) && t.shape && (p.inputs[0] ?? -1) >= 0) {
+      const d = constData(p.inputs[0]!, op, what);
+      const q = quant.get(id);
+      return { ...d, id, shape: t.shape, scale: q?.scale ?? d.scale, zp: q?.zp ?? d.zp };
+    }
+    if (p?.folded && p.kind === 'Tile' && t.shape && (p.inputs[0] ?? -1) >= 0) {
+      const d = constData(p.inputs[0]!, op, what);
+      const out = t.shape;
+      if (d.shape.length !== out.length) throw new CodegenError(`C export: ${label(op)}: its ${what} '${t.name}' tiles a constant of another rank`, op.index);
+      const inStrides = rowMajorStrides(d.shape);
+      const values = new Array<number>(elementCount(out));
+      const idx = new Array<number>(out.length).fill(0);
+      for (let k = 0; k < values.length; k++) {
+        let at = 0;
+        for (let a = 0; a < out.length; a++) at += (idx[a]! % d.shape[a]!) * inStrides[a]!;
+        values[k] = d.values[at]!;
+        for (let a = out.length - 1; a >= 0; a--) { if (++idx[a]! < out[a]!) break; idx[a] = 0; }
+      }
+      const q = quant.get(id);
+      return { ...d, id, values, shape: out, scale: q?.scale ?? d.scale, zp: q?.zp ?? d.zp };
+    }
+    if (p?.folded && p.kind === 'Concat' && t.shape) {
+      // A concatenation of stored constants, folded ahead of time (an SSD's anchors): its values put together here.
+      const q = quant.get(id);
+      const rank = t.shape.length;
+      const axis = ((p.attrs.axis ?? 0) + rank) % rank;
+      const parts = p.inputs.filter((i) => i >= 0).map((i) => constData(i, op, what));
+      for (const d of parts) {
+        const same = d.dtype === t.dtype && (!q || (d.scale?.[0] === q.scale[0] && (d.zp?.[0] ?? 0) === (q.zp[0] ?? 0)));
+        if (!same || d.shape.length !== rank) throw new CodegenError(`C export: ${label(op)}: its ${what} '${t.name}' concatenates constants of another type or quantization`, op.index);
+      }
+      const outer = elementCount(t.shape.slice(0, axis));
+      const values: number[] = [];
+      for (let o = 0; o < outer; o++) for (const d of parts) { const n = elementCount(d.shape.slice(axis)); values.push(...d.values.slice(o * n, (o + 1) * n)); }
+      if (values.length !== elementCount(t.shape)) throw new CodegenError(`C export: ${label(op)}: its ${what} '${t.name}' does not add up from its parts`, op.index);
+      return { id, values, shape: t.shape, dtype: t.dtype, scale: q?.scale, zp: q?.zp };
     }
     throw new CodegenError(`C export: ${label(op)}: its ${what} '${t.name}' is computed at run time; generated code needs it constant`, op.index);
   };
@@ -742,6 +792,31 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       kernels.add('conv_s16');
       params.push(`static const mm_conv_s16_t ${P} = {${geom}, ${wn}, ${bias}, ${mn}, ${sn}, ${acc64 ? 1 : 0}, ${fin.lo}, ${fin.hi}};`);
       return withEpi((a) => [`mm_conv_s16(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+    };
+
+    /** TFLite's RESIZE_BILINEAR (float32 and int8, as TFLM runs them): the sample positions are tables made at export. */
+    const bilinear = (op: Op, r: NonNullable<Op['attrs']['resize']>): ((a: Access) => string[]) => {
+      const x = x0;
+      const gx = geo(x);
+      const gy = geo(y);
+      if (!gx.axes || !gy.axes || gx.C !== gy.C || gx.shape[0] !== gy.shape[0]) throw new CodegenError(`C export: ${label(op)}: only the height and width of a 4-D feature map are resized`, op.index);
+      if (r.coord !== 'asymmetric' && r.coord !== 'align_corners' && r.coord !== 'half_pixel') throw new CodegenError(`C export: ${label(op)}: coordinate mode '${r.coord}' is not generated`, op.index);
+      if (e !== elemOf(x) || e === 's16' || T(x).dtype === 'uint8') throw new CodegenError(`C export: ${label(op)}: bilinear resizing of ${T(x).dtype} is not generated (float32 and int8 are)`, op.index);
+      if (e === 's8') {
+        const qx = qOf(x, 'resize input');
+        if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)}: input and output quantization differ (a requantizing resize is not generated)`, op.index);
+      }
+      const rows = bilinearAxis(gx.H, gy.H, r, e === 's8');
+      const cols = bilinearAxis(gx.W, gy.W, r, e === 's8');
+      const tables = [rows.lo, rows.hi, cols.lo, cols.hi].map((v, k) => addWeights(`rb${si}_${k}`, 'int32_t', v));
+      const pos = [rows.pos, cols.pos].map((v, k) => addWeights(`rp${si}_${k}`, e === 's8' ? 'int32_t' : 'float', v));
+      const k = e === 's8' ? 'resize_bilinear_s8' : 'resize_bilinear_f32';
+      kernels.add(k);
+      params.push(`static const mm_bilinear_${e}_t ${P} = {${gx.C}, ${tables.join(', ')}, ${pos.join(', ')}};`);
+      return withEpi((a) => {
+        if (a !== layerAccess) throw new CodegenError(`C export: ${label(op)} inside a patch stage or a line-buffered segment is not generated`, op.index);
+        return [`mm_${k}(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`];
+      });
     };
 
     switch (op.kind) {
@@ -1111,7 +1186,8 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
       case 'Resize': {
         const r = op.attrs.resize;
-        if (!r || r.mode !== 'nearest') throw new CodegenError(`C export: ${label(op)}: only nearest-neighbour resizing is generated`, op.index);
+        if (r && r.mode === 'linear' && r.tflite) return bilinear(op, r);
+        if (!r || r.mode !== 'nearest') throw new CodegenError(`C export: ${label(op)}: only nearest-neighbour and TFLite's bilinear resizing are generated`, op.index);
         if (!NEAREST_COORDS.includes(r.coord) || !NEAREST_ROUNDING.includes(r.nearest)) throw new CodegenError(`C export: ${label(op)}: coordinate mode '${r.coord}' with rounding '${r.nearest}' is not generated`, op.index);
         const x = x0;
         const gx = geo(x);
@@ -1251,7 +1327,11 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         const qx = qOf(x, 'dequantize input');
         kernels.add('dequantize');
         params.push(`static const mm_dequantize_t ${P} = {${geo(y).C}, ${izp(x, qx)}, ${fmtFloat(qx.scale)}};`);
-        return withEpi((a) => [`mm_dequantize(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+        // A DEQUANTIZE of stored constants runs on every invoke, as in TFLM (its int8 values are weights).
+        const stored = T(x).role === 'constant' ? constOf(x, op, 'input') : null;
+        if (stored && stored.dtype !== 'int8') throw new CodegenError(`C export: ${label(op)}: dequantizing stored ${stored.dtype} values is not generated`, op.index);
+        const src = stored ? `(const int8_t *)${addWeights(`k${si}`, 'int8_t', stored.values)}` : null;
+        return withEpi((a) => [`mm_dequantize(&${P}, ${src ?? a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
       }
 
       case 'Activation': {

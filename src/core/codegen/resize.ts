@@ -58,3 +58,31 @@ function onnxIndex(i: number, inSize: number, outSize: number, r: ResizeAttrs, s
 }
 
 const roundHalfAway = (v: number): number => (v < 0 ? -Math.floor(-v + 0.5) : Math.floor(v + 0.5));
+
+/** TFLite's bilinear resizing along one axis, as its reference kernels compute the sample positions: per output index
+ *  the lower and upper source index and the position, in float32 (float models: ComputeInterpolationValues) or in
+ *  1/1024 steps (integer models: ComputeInterpolationValuesInteger). */
+export interface BilinearAxis { lo: number[]; hi: number[]; pos: number[] }
+export function bilinearAxis(inSize: number, outSize: number, r: ResizeAttrs, integer: boolean): BilinearAxis {
+  const align = r.coord === 'align_corners' && outSize > 1;
+  const half = r.coord === 'half_pixel';
+  const out: BilinearAxis = { lo: [], hi: [], pos: [] };
+  if (integer) {
+    const scale10 = align ? Math.trunc((1024 * (inSize - 1) + Math.trunc((outSize - 1) / 2)) / (outSize - 1)) : Math.trunc((1024 * inSize + Math.trunc(outSize / 2)) / outSize);
+    for (let i = 0; i < outSize; i++) {
+      const v = half ? i * scale10 + Math.trunc(scale10 / 2) - 512 : i * scale10;
+      out.pos.push(v);
+      out.lo.push(Math.max(Math.trunc(v / 1024), 0));
+      out.hi.push(Math.min(Math.trunc((v + 1023) / 1024), inSize - 1));
+    }
+    return out;
+  }
+  const scale = align ? f((inSize - 1) / (outSize - 1)) : f(inSize / outSize);
+  for (let i = 0; i < outSize; i++) {
+    const v = half ? f(f(f(i + 0.5) * scale) - 0.5) : f(i * scale);
+    out.pos.push(v);
+    out.lo.push(Math.max(Math.floor(v), 0));
+    out.hi.push(Math.min(Math.ceil(v), inSize - 1));
+  }
+  return out;
+}
