@@ -4,7 +4,7 @@ import type { DType, Graph, Op, Tensor } from '../graph';
 import { elementCount, spatialAxes } from '../graph';
 import { ModelError } from '../errors';
 import { CodegenError } from './errors';
-import { movementCopies, rowMajorStrides, splitParts, type StridedCopy } from './movement';
+import { rowMajorStrides, type StridedCopy } from './movement';
 import { ARENA_ALIGNMENT, DEFAULT_CONVENTIONS, type Conventions } from '../analysis/conventions';
 import { alignUp, planArena, type PlanItem } from '../analysis/planner';
 import { placeBuffers, type RegionSpec } from '../analysis/regions';
@@ -12,19 +12,14 @@ import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
 import { bandLen, deriveAxis, tileRegions, type Stage } from '../schedule/geometry';
 import { bestStreamPlan, segmentStage, streamArena, streamEvents, type SegmentCost } from '../schedule/stream';
-import { activationRange, addMultipliers, leakyRelu, leakyReluParams, meanMultiplier, quantizeMultiplier, roundAway, roundEven, type LeakyParams } from './quant';
-import { bilinearAxis, NEAREST_COORDS, NEAREST_ROUNDING, nearestIndices } from './resize';
+import { activationRange, leakyRelu, leakyReluParams, roundAway, type LeakyParams } from './quant';
 import { cText } from './c-text';
+import { boxLit, CLAMPS, fmtFloat, viewLit, type Access, type Box, type ConstData, type Elem, type Finish, type Geo, type Lower, type QParams, type View } from './lower/context';
+import { LOWERERS } from './lower';
 
 export { CodegenError };
 
-export type Elem = 'f32' | 's8' | 's16';
-
-export interface QParams {
-  scale: number;
-  /** Zero point as stored in the file (uint8 tensors: 0..255). */
-  zp: number;
-}
+export type { Elem, QParams };
 
 export interface IoTensor {
   name: string;
@@ -113,9 +108,6 @@ const RESHAPES: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 
 const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D']);
 const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
 
-interface View { h0: number; w0: number; sc: number; sh: number; sw: number }
-interface Box { h0: number; h1: number; w0: number; w1: number }
-
 /** Operators a stream's end can accumulate row by row in the export: global pooling, a mean or a max over H and W. */
 const isAccumulable = (op: Op): boolean => op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool' || (op.kind === 'Reduce' && ['MEAN', 'ReduceMean', 'REDUCE_MAX', 'ReduceMax'].includes(op.sourceType));
 
@@ -124,29 +116,6 @@ function accumulators(graph: Graph, events: readonly { op: number }[]): Set<numb
   const runs = new Map<number, number>();
   for (const e of events) if (isAccumulable(graph.ops[e.op]!)) runs.set(e.op, (runs.get(e.op) ?? 0) + 1);
   return new Set([...runs].filter(([, n]) => n > 1).map(([op]) => op));
-}
-
-const viewLit = (v: View): string => `(mm_view){${v.h0}, ${v.w0}, ${v.sc}, ${v.sh}, ${v.sw}, 0}`;
-const boxLit = (b: Box): string => `(mm_box){${b.h0}, ${b.h1}, ${b.w0}, ${b.w1}}`;
-
-function fmtFloat(v: number): string {
-  if (Number.isNaN(v)) return 'NAN';
-  if (!Number.isFinite(v)) return v > 0 ? 'INFINITY' : '-INFINITY';
-  const f = Math.fround(v);
-  if (f === 0) return Object.is(f, -0) ? '-0.0f' : '0.0f';
-  let s = f.toPrecision(9);
-  if (!/[.e]/.test(s)) s += '.0';
-  return `${s}f`;
-}
-
-/** Everything the lowering needs about one tensor. */
-interface Geo {
-  shape: number[];
-  /** Axis indices of C, H, W for spatial tensors (rank 4 with layout letters), else null (flat: C = all elements). */
-  axes: { c: number; h: number; w: number } | null;
-  C: number;
-  H: number;
-  W: number;
 }
 
 export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program {
@@ -467,14 +436,6 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     return name;
   };
 
-  /** How a step reaches its tensors: pointer, view and box, layer by layer or inside the patch loop. */
-  interface Access {
-    ptr: (id: number) => string;
-    view: (id: number) => string;
-    box: (id: number) => string;
-    /** A line-buffered stream's global pooling: the accumulator's pointer (it reads input row `r`). */
-    accumulator?: (e: Elem) => string;
-  }
   const arenaPtr = (off: number, e: Elem): string => {
     const { k, local } = arenaPartOf(arenas, off);
     const n = arenaNames(k);
@@ -497,7 +458,6 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   };
 
   /** The constant behind a weight input: stored directly, or the int8 constant a folded DequantizeLinear reads (QDQ). */
-  interface ConstData { id: number; values: number[]; shape: number[]; dtype: DType; scale?: number[]; zp?: number[] }
   /** `count`: the number of values the kernel reads (a bias of one value for four channels is refused). */
   const constOf = (id: number, op: Op, what: string, count?: number): ConstData => {
     const d = constData(id, op, what);
@@ -586,7 +546,6 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const [lo, hi] = op.attrs.clipOperands ?? [-1, -1];
     return [scalarOf(lo, -Infinity), scalarOf(hi, Infinity)];
   };
-  const CLAMPS = new Set(['relu', 'relu6', 'relu_n1_to_1', 'clip']);
 
   const floatFn = (act: string, op: Op): { fn: string; alpha: number; beta: number } => {
     switch (act) {
@@ -642,19 +601,6 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     return addWeights(name, 'int8_t', Array.from({ length: 256 }, (_, i) => leakyRelu(i - 128, p, -128, 127)));
   };
 
-  /**
-   * What follows the executed operator inside its step (fused activations, a QDQ QuantizeLinear): the output
-   * quantization and clamp the kernel applies, and in-place epilogues on the step's output.
-   */
-  interface Finish {
-    elem: Elem;
-    /** int8: output zero point and scale the kernel requantizes to; clamp range. */
-    q?: QParams;
-    zp: number;
-    lo: number;
-    hi: number;
-    epilogue: (a: Access, y: number) => string[];
-  }
   const finishOf = (si: number, step: Step): Finish => {
     const main = graph.ops[step.main]!;
     const y = step.outputs[0]!;
@@ -736,7 +682,12 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     return { elem, q, zp, lo, hi, epilogue: (a, t) => epis.map((e) => e(a, t)) };
   };
 
-  /** Lowers one step; returns a function emitting its statements for a given access (layer or tile). */
+  const ctx: Lower = {
+    graph, T, label, qOf, izp, elemOf, esize, geo, windowFits, operandView, addWeights, constOf, channelScales, clipBounds,
+    floatFn, realFn, lutOf, leakyOf, leakyTable, scalarOf, producerOp, params, kernels, layerAccess,
+  };
+  /** Lowers one step (its family's function in lower/, by its kind); returns a function emitting its statements for a
+   *  given access (layer or tile). */
   const executed = new Set(plan.steps.map((st) => st.main));
   const lowerStep = (si: number, step: Step): ((a: Access) => string[]) => {
     let op = graph.ops[step.main]!;
@@ -765,619 +716,9 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       return withEpi((a) => copies.map((c, k) => `mm_copy_nd(&${P}_${k}, (const uint8_t *)${a.ptr(srcOf(k))} + ${c.xBase * es}, (uint8_t *)${a.ptr(y)} + ${c.yBase * es});`));
     };
 
-    /** TFLM's int16x8 convolution: int16 in and out, int8 symmetric weights, int32 or int64 bias. */
-    const conv16 = (op: Op, x: number, y: number, W: ConstData, canon: number[], cout: number, geom: string): ((a: Access) => string[]) => {
-      if (e !== 's16' || elemOf(x) !== 's16') throw new CodegenError(`C export: ${label(op)}: ${T(x).dtype} to ${T(y).dtype} convolution is not generated`, op.index);
-      const qx = qOf(x, 'convolution input');
-      if (qx.zp !== 0 || fin.zp !== 0) throw new CodegenError(`C export: ${label(op)}: int16 convolution with a zero point other than 0 (TFLM requires 0)`, op.index);
-      if (W.dtype !== 'int8' || !W.scale || (W.zp ?? [0]).some((z) => z !== 0)) throw new CodegenError(`C export: ${label(op)}: int16 convolution needs int8 weights with zero point 0`, op.index);
-      const wsc = channelScales(W, op, cout);
-      const sw = (c: number): number => wsc[wsc.length === 1 ? 0 : c]!;
-      const ms = Array.from({ length: cout }, (_, c) => quantizeMultiplier((qx.scale * sw(c)) / fin.q!.scale));
-      const b = op.inputs[2] ?? -1;
-      let bias = 'NULL';
-      // TFLM accumulates in int64 unless the bias is int32 (then in int32 with the 32-bit rescaling).
-      let acc64 = true;
-      if (b >= 0) {
-        const B = constOf(b, op, 'bias', cout);
-        if (B.dtype !== 'int32' && B.dtype !== 'int64') throw new CodegenError(`C export: ${label(op)}: int16 convolution with a ${B.dtype} bias`, op.index);
-        if (B.dtype === 'int32' && op.sourceType === 'DEPTHWISE_CONV_2D') throw new CodegenError(`C export: ${label(op)}: an int16 depthwise convolution with an int32 bias (TFLM reads that bias as int64)`, op.index);
-        if (B.values.some((v) => v < -(2 ** 31) || v >= 2 ** 31)) throw new CodegenError(`C export: ${label(op)}: an int64 bias beyond 32 bits is not generated`, op.index);
-        acc64 = B.dtype === 'int64';
-        bias = addWeights(`b${si}`, 'int32_t', B.values);
-      }
-      const wn = addWeights(`w${si}`, 'int8_t', canon);
-      const mn = addWeights(`m${si}`, 'int32_t', ms.map(([m]) => m));
-      const sn = addWeights(`s${si}`, 'int32_t', ms.map(([, s]) => s));
-      kernels.add('conv_s16');
-      params.push(`static const mm_conv_s16_t ${P} = {${geom}, ${wn}, ${bias}, ${mn}, ${sn}, ${acc64 ? 1 : 0}, ${fin.lo}, ${fin.hi}};`);
-      return withEpi((a) => [`mm_conv_s16(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-    };
-
-    /** TFLite's RESIZE_BILINEAR (float32 and int8, as TFLM runs them): the sample positions are tables made at export. */
-    const bilinear = (op: Op, r: NonNullable<Op['attrs']['resize']>): ((a: Access) => string[]) => {
-      const x = x0;
-      const gx = geo(x);
-      const gy = geo(y);
-      if (!gx.axes || !gy.axes || gx.C !== gy.C || gx.shape[0] !== gy.shape[0]) throw new CodegenError(`C export: ${label(op)}: only the height and width of a 4-D feature map are resized`, op.index);
-      if (r.coord !== 'asymmetric' && r.coord !== 'align_corners' && r.coord !== 'half_pixel') throw new CodegenError(`C export: ${label(op)}: coordinate mode '${r.coord}' is not generated`, op.index);
-      if (e !== elemOf(x) || e === 's16' || T(x).dtype === 'uint8') throw new CodegenError(`C export: ${label(op)}: bilinear resizing of ${T(x).dtype} is not generated (float32 and int8 are)`, op.index);
-      if (e === 's8') {
-        const qx = qOf(x, 'resize input');
-        if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)}: input and output quantization differ (a requantizing resize is not generated)`, op.index);
-      }
-      const rows = bilinearAxis(gx.H, gy.H, r, e === 's8');
-      const cols = bilinearAxis(gx.W, gy.W, r, e === 's8');
-      const tables = [rows.lo, rows.hi, cols.lo, cols.hi].map((v, k) => addWeights(`rb${si}_${k}`, 'int32_t', v));
-      const pos = [rows.pos, cols.pos].map((v, k) => addWeights(`rp${si}_${k}`, e === 's8' ? 'int32_t' : 'float', v));
-      const k = e === 's8' ? 'resize_bilinear_s8' : 'resize_bilinear_f32';
-      kernels.add(k);
-      params.push(`static const mm_bilinear_${e}_t ${P} = {${gx.C}, ${tables.join(', ')}, ${pos.join(', ')}};`);
-      return withEpi((a) => {
-        if (a !== layerAccess) throw new CodegenError(`C export: ${label(op)} inside a patch stage or a line-buffered segment is not generated`, op.index);
-        return [`mm_${k}(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`];
-      });
-    };
-
-    switch (op.kind) {
-      case 'Split': case 'Unpack': {
-        // One copy per output. Along the channels of a feature map it runs on tiles and rows like an elementwise
-        // operator (mm_copy from the input's view shifted by the part's first channel); along another axis it copies
-        // whole tensors (mm_copy_nd), layer by layer only.
-        const x = x0;
-        const outs = op.outputs;
-        if (e !== 'f32') {
-          const qx = qOf(x, 'split input');
-          for (const o of outs) { const q = qOf(o, 'split output'); if (q.scale !== qx.scale || izp(o, q) !== izp(x, qx)) throw new CodegenError(`C export: ${label(op)}: an int8 output quantized unlike the input is not generated`, op.index); }
-        }
-        const gx = geo(x);
-        const { axis, parts } = splitParts(op, label(op), gx.shape, outs.map((o) => geo(o).shape));
-        const es = esize(e);
-        if (op.kind === 'Split' && gx.axes && axis === gx.axes.c && outs.every((o) => geo(o).axes)) {
-          kernels.add('copy');
-          return (a) => parts.map((p, k) => `mm_copy(${geo(outs[k]!).C}, ${es}, ${a.ptr(x)} + ${p.start} * (${a.view(x)}).sc, ${a.view(x)}, ${a.ptr(outs[k]!)}, ${a.view(outs[k]!)}, ${a.box(outs[k]!)});`);
-        }
-        kernels.add('copy_nd');
-        const pad6 = (v: number[]): string => [...v, ...new Array<number>(6 - v.length).fill(0)].join(', ');
-        parts.forEach((p, k) => params.push(`static const mm_copy_nd_t ${P}_${k} = {${p.copy.dims.length}, ${es}, {${pad6(p.copy.dims)}}, {${pad6(p.copy.xStrides)}}, {${pad6(p.copy.yStrides)}}};`));
-        return (a) => {
-          if (a !== layerAccess) throw new CodegenError(`C export: ${label(op)} along axis ${axis} inside a patch stage or a line-buffered segment is not generated`, op.index);
-          return parts.map((p, k) => `mm_copy_nd(&${P}_${k}, (const uint8_t *)${a.ptr(x)} + ${p.copy.xBase * es}, (uint8_t *)${a.ptr(outs[k]!)});`);
-        };
-      }
-
-      case 'Conv2D': case 'DepthwiseConv2D': {
-        const x = x0;
-        const gx = geo(x);
-        const gy = geo(y);
-        if (!gx.axes || !gy.axes) throw new CodegenError(`C export: ${label(op)} needs 4-D feature maps`, op.index);
-        const sp = op.attrs.spatial!;
-        const W = constOf(op.inputs[1]!, op, 'weights');
-        const ws = W.shape;
-        if (ws.length !== 4) throw new CodegenError(`C export: ${label(op)}: weights of rank ${ws.length}`, op.index);
-        let cout: number, kh: number, kw: number, cig: number;
-        let canon: number[];
-        if (graph.format === 'tflite' && op.kind === 'DepthwiseConv2D') {
-          [, kh, kw, cout] = ws as [number, number, number, number];
-          cig = 1;
-          canon = new Array<number>(W.values.length);
-          for (let o = 0; o < cout; o++) for (let i = 0; i < kh * kw; i++) canon[o * kh * kw + i] = W.values[i * cout + o]!;
-        } else if (graph.format === 'tflite') {
-          [cout, kh, kw, cig] = ws as [number, number, number, number];
-          canon = W.values;
-        } else {
-          [cout, cig, kh, kw] = ws as [number, number, number, number];
-          canon = new Array<number>(W.values.length);
-          for (let o = 0; o < cout; o++) for (let c = 0; c < cig; c++) for (let i = 0; i < kh * kw; i++) canon[(o * kh * kw + i) * cig + c] = W.values[(o * cig + c) * kh * kw + i]!;
-        }
-        const groups = gx.C / cig;
-        if (!Number.isInteger(groups) || cout !== gy.C || cout % groups !== 0) throw new CodegenError(`C export: ${label(op)}: ${gx.C} input channels, weights ${ws.join('×')}: channels do not divide into groups`, op.index);
-        windowFits(op, gx, gy, [kh, kw], sp.strides, sp.dilations, sp.pads);
-        const geom = `${gx.C}, ${cout}, ${groups}, ${kh}, ${kw}, ${sp.strides[0]}, ${sp.strides[1]}, ${sp.dilations[0]}, ${sp.dilations[1]}, ${sp.pads[0]}, ${sp.pads[1]}, ${gx.H}, ${gx.W}`;
-        const b = op.inputs[2] ?? -1;
-        if (e === 'f32') {
-          const wn = addWeights(`w${si}`, 'float', canon);
-          const bn = b >= 0 ? addWeights(`b${si}`, 'float', constOf(b, op, 'bias', cout).values) : 'NULL';
-          kernels.add('conv_f32');
-          params.push(`static const mm_conv_f32_t ${P} = {${geom}, ${wn}, ${bn}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
-          return withEpi((a) => [`mm_conv_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-        }
-        if (e === 's16' || elemOf(x) === 's16') return conv16(op, x, y, W, canon, cout, geom);
-        if (elemOf(x) !== 's8') throw new CodegenError(`C export: ${label(op)} reads float32 and writes int8`, op.index);
-        const qx = qOf(x, 'convolution input');
-        const ws8 = W.dtype === 'int8' ? canon : W.dtype === 'uint8' ? canon.map((v) => v - 128) : null;
-        if (!ws8 || !W.scale) throw new CodegenError(`C export: ${label(op)}: int8 convolution with ${W.dtype} weights${W.scale ? '' : ' without scales'}`, op.index);
-        const wzp = W.zp ?? [0];
-        if (wzp.some((z) => z !== wzp[0])) throw new CodegenError(`C export: ${label(op)}: per-channel weight zero points are not generated`, op.index);
-        const wOff = -((wzp[0] ?? 0) - (W.dtype === 'uint8' ? 128 : 0));
-        const wsc = channelScales(W, op, cout);
-        const sw = (c: number): number => wsc[wsc.length === 1 ? 0 : c]!;
-        const mult: number[] = [];
-        const shift: number[] = [];
-        for (let c = 0; c < cout; c++) {
-          const [m, s] = quantizeMultiplier((qx.scale * sw(c)) / fin.q!.scale);
-          mult.push(m); shift.push(s);
-        }
-        let bias: string = 'NULL';
-        if (b >= 0) {
-          const B = constOf(b, op, 'bias', cout);
-          const vals = B.dtype === 'int32' ? B.values : B.values.map((v, c) => roundEven(v / (qx.scale * sw(c))));
-          bias = addWeights(`b${si}`, 'int32_t', vals);
-        }
-        const wn = addWeights(`w${si}`, 'int8_t', ws8);
-        const mn = addWeights(`m${si}`, 'int32_t', mult);
-        const sn = addWeights(`s${si}`, 'int32_t', shift);
-        kernels.add('conv_s8');
-        params.push(`static const mm_conv_s8_t ${P} = {${geom}, ${wn}, ${bias}, ${mn}, ${sn}, ${-izp(x, qx)}, ${wOff}, ${fin.zp}, ${fin.lo}, ${fin.hi}};`);
-        return withEpi((a) => [`mm_conv_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-      }
-
-      case 'BatchNorm': {
-        // Inference BatchNormalization is a per-channel affine map: a 1×1 depthwise convolution whose weight is
-        // scale / sqrt(var + epsilon) and whose bias is B − mean × that weight, so the conv kernel (views, boxes,
-        // fused clip) runs it layer by layer and on tiles.
-        if (op.sourceType !== 'BatchNormalization') throw new CodegenError(`C export: ${label(op)} is not generated (only BatchNormalization, whose statistics are constants)`, op.index);
-        const x = x0;
-        const gx = geo(x);
-        const gy = geo(y);
-        if (!gx.axes || !gy.axes) throw new CodegenError(`C export: ${label(op)} needs 4-D feature maps`, op.index);
-        if (e !== 'f32' || elemOf(x) !== 'f32') throw new CodegenError(`C export: ${label(op)}: int8 BatchNormalization is not generated (fold it into the convolution before quantizing)`, op.index);
-        const C = gx.C;
-        const [g, bb, mean, vr] = ['scale', 'B', 'mean', 'var'].map((what, i) => {
-          const id = op.params[i];
-          const v = id === undefined ? [] : constOf(id, op, what).values;
-          if (v.length !== C) throw new CodegenError(`C export: ${label(op)}: ${what} holds ${v.length} values for ${C} channels`, op.index);
-          return v;
-        }) as [number[], number[], number[], number[]];
-        const eps = op.attrs.epsilon ?? 1e-5;
-        const w = g.map((s, c) => s / Math.sqrt(vr[c]! + eps));
-        const wn = addWeights(`w${si}`, 'float', w);
-        const bn = addWeights(`b${si}`, 'float', bb.map((b, c) => b - mean[c]! * w[c]!));
-        kernels.add('conv_f32');
-        params.push(`static const mm_conv_f32_t ${P} = {${C}, ${C}, ${C}, 1, 1, 1, 1, 1, 1, 0, 0, ${gx.H}, ${gx.W}, ${wn}, ${bn}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
-        return withEpi((a) => [`mm_conv_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-      }
-
-      case 'MaxPool2D': case 'AvgPool2D': case 'GlobalAvgPool': case 'GlobalMaxPool': {
-        const x = x0;
-        const gx = geo(x);
-        const gy = geo(y);
-        if (!gx.axes || !gy.axes) throw new CodegenError(`C export: ${label(op)} needs 4-D feature maps`, op.index);
-        const global = op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool';
-        const sp = op.attrs.spatial;
-        if (!global && (!sp?.kernel || sp.dilations[0] !== 1 || sp.dilations[1] !== 1)) throw new CodegenError(`C export: ${label(op)}: kernel unknown or dilated pooling`, op.index);
-        const k = global ? [gx.H, gx.W] : sp!.kernel!;
-        const st = global ? [1, 1] : sp!.strides;
-        const pd = global ? [0, 0] : [sp!.pads[0], sp!.pads[1]];
-        const isMax = op.kind === 'MaxPool2D' || op.kind === 'GlobalMaxPool' ? 1 : 0;
-        windowFits(op, gx, gy, k, st, [1, 1], pd);
-        const countPad = op.attrs.countIncludePad ? 1 : 0;
-        const geom = `${gx.C}, ${k[0]}, ${k[1]}, ${st[0]}, ${st[1]}, ${pd[0]}, ${pd[1]}, ${gx.H}, ${gx.W}, ${isMax}, ${countPad}`;
-        if (e === 'f32') {
-          kernels.add('pool_f32');
-          params.push(`static const mm_pool_f32_t ${P} = {${geom}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
-          return withEpi((a) => {
-            if (!a.accumulator) return [`mm_pool_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`];
-            kernels.add('gpool_row_f32');
-            return [`mm_gpool_row_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, r, ${a.accumulator('f32')}, ${a.ptr(y)}, ${a.view(y)});`];
-          });
-        }
-        const qx = qOf(x, 'pooling input');
-        const same = qx.scale === fin.q!.scale && izp(x, qx) === fin.zp;
-        if (!same && isMax) throw new CodegenError(`C export: ${label(op)}: int8 max pooling between different scales`, op.index);
-        kernels.add('pool_s8');
-        params.push(`static const mm_pool_s8_t ${P} = {${geom}, ${same ? 0 : 1}, ${izp(x, qx)}, ${fin.zp}, ${fmtFloat(qx.scale / fin.q!.scale)}, ${fin.lo}, ${fin.hi}};`);
-        return withEpi((a) => {
-          if (!a.accumulator) return [`mm_pool_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`];
-          kernels.add('gpool_row_s8');
-          return [`mm_gpool_row_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, r, ${a.accumulator('s8')}, ${a.ptr(y)}, ${a.view(y)});`];
-        });
-      }
-
-      case 'FullyConnected': case 'MatMul': {
-        const x = x0;
-        const W = constOf(op.inputs[1]!, op, 'weights');
-        if (op.attrs.transA) throw new CodegenError(`C export: ${label(op)} with transA`, op.index);
-        let n: number, k: number;
-        let canon: number[];
-        if (graph.format === 'tflite') {
-          [n, k] = [W.shape[0]!, elementCount(W.shape) / W.shape[0]!];
-          canon = W.values;
-        } else if (W.shape.length !== 2) {
-          throw new CodegenError(`C export: ${label(op)}: weights of rank ${W.shape.length} (a constant 2-D matrix is generated)`, op.index);
-        } else if (op.kind === 'FullyConnected' && op.attrs.transB) {
-          [n, k] = [W.shape[0]!, W.shape[1]!];
-          canon = W.values;
-        } else {
-          [k, n] = [W.shape[0]!, W.shape[1]!];
-          canon = new Array<number>(W.values.length);
-          for (let i = 0; i < k; i++) for (let o = 0; o < n; o++) canon[o * k + i] = W.values[i * n + o]!;
-        }
-        const alpha = op.attrs.alpha ?? 1;
-        const beta = op.attrs.beta ?? 1;
-        const rows = elementCount(geo(x).shape) / k;
-        if (!Number.isInteger(rows) || rows * n !== elementCount(geo(y).shape)) throw new CodegenError(`C export: ${label(op)}: input ${geo(x).shape.join('×')} does not match weights ${W.shape.join('×')}`, op.index);
-        const b = op.inputs[2] ?? -1;
-        const geom = `${rows}, ${k}, ${n}`;
-        if (e === 'f32') {
-          const wn = addWeights(`w${si}`, 'float', alpha === 1 ? canon : canon.map((v) => v * alpha));
-          let bn = 'NULL';
-          if (b >= 0) {
-            const B = constOf(b, op, 'bias', n);
-            bn = addWeights(`b${si}`, 'float', beta === 1 ? B.values : B.values.map((v) => v * beta));
-          }
-          kernels.add('fc_f32');
-          params.push(`static const mm_fc_f32_t ${P} = {${geom}, ${wn}, ${bn}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
-          return withEpi((a) => [`mm_fc_f32(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
-        }
-        if (alpha !== 1 || beta !== 1) throw new CodegenError(`C export: ${label(op)}: int8 Gemm with alpha/beta other than 1`, op.index);
-        const qx = qOf(x, 'fully-connected input');
-        const ws8 = W.dtype === 'int8' ? canon : W.dtype === 'uint8' ? canon.map((v) => v - 128) : null;
-        if (!ws8 || !W.scale) throw new CodegenError(`C export: ${label(op)}: int8 fully-connected with ${W.dtype} weights`, op.index);
-        const wzp = W.zp ?? [0];
-        if (wzp.some((z) => z !== wzp[0])) throw new CodegenError(`C export: ${label(op)}: per-channel weight zero points are not generated`, op.index);
-        const perChannel = channelScales(W, op, n).length > 1;
-        const mult: number[] = [];
-        const shift: number[] = [];
-        for (let c = 0; c < (perChannel ? n : 1); c++) {
-          const [m, s] = quantizeMultiplier((qx.scale * W.scale[c]!) / fin.q!.scale);
-          mult.push(m); shift.push(s);
-        }
-        let bias = 'NULL';
-        if (b >= 0) {
-          const B = constOf(b, op, 'bias', n);
-          bias = addWeights(`b${si}`, 'int32_t', B.dtype === 'int32' ? B.values : B.values.map((v, c) => roundEven(v / (qx.scale * W.scale![perChannel ? c : 0]!))));
-        }
-        const wn = addWeights(`w${si}`, 'int8_t', ws8);
-        const mn = addWeights(`m${si}`, 'int32_t', mult);
-        const sn = addWeights(`s${si}`, 'int32_t', shift);
-        kernels.add('fc_s8');
-        params.push(`static const mm_fc_s8_t ${P} = {${geom}, ${wn}, ${bias}, ${mn}, ${sn}, ${perChannel ? 1 : 0}, ${-izp(x, qx)}, ${-((wzp[0] ?? 0) - (W.dtype === 'uint8' ? 128 : 0))}, ${fin.zp}, ${fin.lo}, ${fin.hi}};`);
-        return withEpi((a) => [`mm_fc_s8(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
-      }
-
-      case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Max': case 'Min': {
-        if (op.inputs.length !== 2) throw new CodegenError(`C export: ${label(op)} with ${op.inputs.length} operands`, op.index);
-        interface Operand { ptr: (a: Access) => string; view: (a: Access) => string; q?: { scale: number; zp: number } }
-        const operand = (id: number, i: number): Operand => {
-          if (T(id).role === 'constant' || producerOp.get(id)?.folded) {
-            const K = constOf(id, op, 'operand');
-            const name = `k${si}_${i}`;
-            const v = viewLit(operandView(id, y, op));
-            if (e === 'f32') {
-              const kn = addWeights(name, 'float', K.values);
-              return { ptr: () => `(const float *)${kn}`, view: () => v };
-            }
-            if (e === 's16') throw new CodegenError(`C export: ${label(op)}: a constant int16 operand is not generated`, op.index);
-            if ((K.dtype !== 'int8' && K.dtype !== 'uint8') || !K.scale) throw new CodegenError(`C export: ${label(op)}: int8 operand of type ${K.dtype}${K.scale ? '' : ' without a scale'}`, op.index);
-            const shift = K.dtype === 'uint8' ? 128 : 0;
-            const kn = addWeights(name, 'int8_t', shift ? K.values.map((x) => x - shift) : K.values);
-            return { ptr: () => `(const int8_t *)${kn}`, view: () => v, q: { scale: K.scale[0]!, zp: (K.zp?.[0] ?? 0) - shift } };
-          }
-          const gi = geo(id);
-          const gy = geo(y);
-          const n = elementCount(gi.shape);
-          const own = (gi.axes !== null && gy.axes !== null) || (!gi.axes && !gy.axes && (n === gy.C || n === 1));
-          const q = e !== 'f32' ? { scale: qOf(id, 'operand').scale, zp: izp(id, qOf(id, 'operand')) } : undefined;
-          return { ptr: (a) => a.ptr(id), view: (a) => (own ? a.view(id) : viewLit(operandView(id, y, op))), q };
-        };
-        const [ia, ib] = [op.inputs[0]!, op.inputs[1]!];
-        const A = operand(ia, 0);
-        const B = operand(ib, 1);
-        const C = geo(y).C;
-        if (e === 'f32') {
-          const code = { Add: 'MM_ADD', Sub: 'MM_SUB', Mul: 'MM_MUL', Div: 'MM_DIV', Max: 'MM_MAX', Min: 'MM_MIN' }[op.kind];
-          kernels.add('binary_f32');
-          params.push(`static const mm_binary_f32_t ${P} = {${C}, ${code}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
-          return withEpi((a) => [`mm_binary_f32(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-        }
-        const qa = A.q!;
-        const qb = B.q!;
-        const qy = fin.q!;
-        if (op.kind === 'Add' || op.kind === 'Sub') {
-          const leftShift = e === 's16' ? 15 : 20;
-          // TFLite's SUB computes its ratios in float (TFLM's sub_common.cc); every other ADD/SUB in double.
-          const [[am, as], [bm, bs], [om, os]] = addMultipliers(op.sourceType === 'SUB', qa.scale, qb.scale, qy.scale, leftShift);
-          const k = e === 's16' ? 'add_s16' : 'add_s8';
-          kernels.add(k);
-          params.push(`static const mm_${k}_t ${P} = {${C}, ${op.kind === 'Sub' ? 1 : 0}, ${leftShift}, ${-qa.zp}, ${am}, ${as}, ${-qb.zp}, ${bm}, ${bs}, ${fin.zp}, ${om}, ${os}, ${fin.lo}, ${fin.hi}};`);
-          return withEpi((a) => [`mm_${k}(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-        }
-        if (op.kind === 'Mul') {
-          const [m, s] = quantizeMultiplier((qa.scale * qb.scale) / qy.scale);
-          kernels.add('mul_s8');
-          params.push(`static const mm_mul_s8_t ${P} = {${C}, ${-qa.zp}, ${-qb.zp}, ${fin.zp}, ${m}, ${s}, ${fin.lo}, ${fin.hi}};`);
-          return withEpi((a) => [`mm_mul_s8(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-        }
-        throw new CodegenError(`C export: ${label(op)}: int8 ${op.kind} is not generated`, op.index);
-      }
-
-      case 'Concat': {
-        const gy = geo(y);
-        const rank = gy.shape.length;
-        const axis = ((op.attrs.axis ?? 0) + rank) % rank;
-        const parts = op.inputs.filter((i) => i >= 0);
-        for (const i of parts) if (T(i).role === 'constant') throw new CodegenError(`C export: ${label(op)}: concatenating a constant is not generated`, op.index);
-        const channel = gy.axes ? axis === gy.axes.c : rank >= 1;
-        const es = esize(e);
-        if (gy.axes && channel) {
-          let c0 = 0;
-          const calls: ((a: Access) => string)[] = [];
-          parts.forEach((x, k) => {
-            const cx = geo(x).C;
-            const at = c0;
-            const requant = e !== 'f32' && (qOf(x, 'concat input').scale !== fin.q!.scale || izp(x, qOf(x, 'concat input')) !== fin.zp);
-            if (requant && e === 's16') throw new CodegenError(`C export: ${label(op)}: int16 concatenation of unlike scales is not generated`, op.index);
-            if (requant) {
-              const qx = qOf(x, 'concat input');
-              const [m, s] = quantizeMultiplier(qx.scale / fin.q!.scale);
-              kernels.add('requant_s8');
-              params.push(`static const mm_requant_s8_t ${P}_${k} = {${cx}, ${-izp(x, qx)}, ${fin.zp}, ${m}, ${s}};`);
-              calls.push((a) => `mm_requant_s8(&${P}_${k}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)} + ${at} * ${a.view(y)}.sc, ${a.view(y)}, ${a.box(y)});`);
-            } else {
-              kernels.add('copy');
-              calls.push((a) => `mm_copy(${cx}, ${es}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)} + ${at} * ${a.view(y)}.sc, ${a.view(y)}, ${a.box(y)});`);
-            }
-            c0 += cx;
-          });
-          return withEpi((a) => calls.map((c) => c(a)));
-        }
-        const outer = elementCount(gy.shape.slice(0, axis));
-        const outInner = elementCount(gy.shape.slice(axis));
-        let off = 0;
-        const calls: ((a: Access) => string)[] = [];
-        for (const x of parts) {
-          if (e !== 'f32' && (qOf(x, 'concat input').scale !== fin.q!.scale || izp(x, qOf(x, 'concat input')) !== fin.zp)) throw new CodegenError(`C export: ${label(op)}: ${T(y).dtype} concatenation of unlike scales along a non-channel axis`, op.index);
-          const inner = elementCount(geo(x).shape.slice(axis));
-          const at = off;
-          kernels.add('concat');
-          calls.push((a) => `mm_concat(${outer}, ${inner}, ${outInner}, ${at}, ${es}, ${a.ptr(x)}, ${a.ptr(y)});`);
-          off += inner;
-        }
-        return withEpi((a) => calls.map((c) => c(a)));
-      }
-
-      case 'Pad': {
-        const x = x0;
-        const gx = geo(x);
-        const gy = geo(y);
-        const pads = op.attrs.padAmounts;
-        const rank = gx.shape.length;
-        if (!pads || pads.length !== 2 * rank) throw new CodegenError(`C export: ${label(op)}: padding amounts unknown`, op.index);
-        if (op.attrs.activation === 'other' || op.sourceType === 'MIRROR_PAD') throw new CodegenError(`C export: ${label(op)}: only constant padding is generated`, op.index);
-        // A 4-D tensor whose layout no spatial operator fixed (a padding model on its own) is padded as row-major
-        // N×H×W×C: padding only moves values, so the letters do not matter; its views are the whole tensor's.
-        const asNhwc = !gx.axes && rank === 4 ? { c: 3, h: 1, w: 2 } : null;
-        const ax = gx.axes ?? asNhwc;
-        for (let a = 0; a < rank; a++) {
-          const isChw = ax ? a === ax.c || a === ax.h || a === ax.w : rank === 1;
-          if (!isChw && (pads[a] !== 0 || pads[a + rank] !== 0)) throw new CodegenError(`C export: ${label(op)}: padding along axis ${a} (${ax ? 'batch' : 'of a tensor of unknown layout'}) is not generated`, op.index);
-        }
-        const pc = ax ? pads[ax.c]! : 0;
-        const pt = ax ? pads[ax.h]! : 0;
-        const pl = ax ? pads[ax.w]! : 0;
-        // Pad value: ONNX constant_value input / TFLite PADV2 value; else zero (the zero point in int8).
-        const valueOperand = op.attrs.padOperands ? op.attrs.padOperands[1] : op.params[1] ?? -1;
-        const valueId = valueOperand >= 0 ? valueOperand : undefined;
-        let bits: number;
-        if (e === 'f32') {
-          const v = valueId !== undefined ? scalarOf(valueId, 0) : 0;
-          bits = new Uint32Array(new Float32Array([v]).buffer)[0]!;
-        } else {
-          let v = fin.zp;
-          if (valueId !== undefined && T(valueId).dtype !== 'float32') v = scalarOf(valueId, 0) - (T(valueId).dtype === 'uint8' ? 128 : 0);
-          bits = e === 's16' ? v & 0xffff : v & 0xff;
-        }
-        kernels.add('pad');
-        if (asNhwc) {
-          const [, h, w, c] = gx.shape as [number, number, number, number];
-          const [, ho, wo, co] = gy.shape as [number, number, number, number];
-          params.push(`static const mm_pad_t ${P} = {${co}, ${esize(e)}, ${c}, ${h}, ${w}, ${pc}, ${pt}, ${pl}, ${bits}u};`);
-          const xv = viewLit({ h0: 0, w0: 0, sc: 1, sh: w * c, sw: c });
-          const yv = viewLit({ h0: 0, w0: 0, sc: 1, sh: wo * co, sw: co });
-          return withEpi((a) => {
-            if (a !== layerAccess) throw new CodegenError(`C export: ${label(op)} on a tensor of unknown layout inside a patch stage or a line-buffered segment is not generated`, op.index);
-            return [`mm_pad(&${P}, ${a.ptr(x)}, ${xv}, ${a.ptr(y)}, ${yv}, ${boxLit({ h0: 0, h1: ho, w0: 0, w1: wo })});`];
-          });
-        }
-        params.push(`static const mm_pad_t ${P} = {${gy.C}, ${esize(e)}, ${gx.C}, ${gx.H}, ${gx.W}, ${pc}, ${pt}, ${pl}, ${bits}u};`);
-        return withEpi((a) => [`mm_pad(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-      }
-
-      case 'Resize': {
-        const r = op.attrs.resize;
-        if (r && r.mode === 'linear' && r.tflite) return bilinear(op, r);
-        if (!r || r.mode !== 'nearest') throw new CodegenError(`C export: ${label(op)}: only nearest-neighbour and TFLite's bilinear resizing are generated`, op.index);
-        if (!NEAREST_COORDS.includes(r.coord) || !NEAREST_ROUNDING.includes(r.nearest)) throw new CodegenError(`C export: ${label(op)}: coordinate mode '${r.coord}' with rounding '${r.nearest}' is not generated`, op.index);
-        const x = x0;
-        const gx = geo(x);
-        const gy = geo(y);
-        if (!gx.axes || !gy.axes || gx.C !== gy.C || gx.shape[0] !== gy.shape[0]) throw new CodegenError(`C export: ${label(op)}: only the height and width of a 4-D feature map are resized`, op.index);
-        if (e !== elemOf(x)) throw new CodegenError(`C export: ${label(op)} changes the element type`, op.index);
-        if (e !== 'f32') {
-          const qx = qOf(x, 'resize input');
-          if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)}: input and output quantization differ (a requantizing resize is not generated)`, op.index);
-        }
-        const sc = op.attrs.scales && op.attrs.scales.length === gx.shape.length ? op.attrs.scales : null;
-        const rows = nearestIndices(gx.H, gy.H, r, sc ? sc[gx.axes.h] : undefined);
-        const cols = nearestIndices(gx.W, gy.W, r, sc ? sc[gx.axes.w] : undefined);
-        const rn = addWeights(`rr${si}`, 'int32_t', rows);
-        const cn = addWeights(`rc${si}`, 'int32_t', cols);
-        kernels.add('resize_nearest');
-        params.push(`static const mm_resize_t ${P} = {${gx.C}, ${esize(e)}, ${rn}, ${cn}};`);
-        return withEpi((a) => [`mm_resize_nearest(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-      }
-
-      case 'Reshape': case 'Flatten': case 'Squeeze': case 'Unsqueeze': case 'Identity': {
-        const x = x0;
-        if (e !== 'f32') {
-          const qx = qOf(x, 'reshape input');
-          if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)} changes the quantization; not generated`, op.index);
-        }
-        const bytes = elementCount(geo(y).shape) * esize(e);
-        return withEpi((a) => (a.ptr(x) === a.ptr(y) ? [] : [`memmove(${a.ptr(y)}, ${a.ptr(x)}, ${bytes});`]));
-      }
-
-      case 'Transpose': {
-        const x = x0;
-        const gx = geo(x);
-        const gy = geo(y);
-        // Spatial letters follow the permutation (layout.ts), so a transpose between spatial layouts (NCHW ↔ NHWC) is a
-        // strided copy through the two views: it runs on a tile like any elementwise operator.
-        if (gx.axes && gy.axes && gx.C === gy.C && gx.H === gy.H && gx.W === gy.W && elementCount(gx.shape) === gx.C * gx.H * gx.W) {
-          kernels.add('copy');
-          return withEpi((a) => [`mm_copy(${gy.C}, ${esize(e)}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-        }
-        // Otherwise a strided copy of the whole tensor (mm_copy_nd walks it row-major and must not run inside the
-        // patch stage, where its output is a tile buffer).
-        return stridedCopies(movementCopies(op, graph, label(op), gx.shape, gy.shape, [gx.shape]), () => x);
-      }
-
-      case 'Reduce': {
-        const x = x0;
-        const isMax = op.sourceType === 'REDUCE_MAX' || op.sourceType === 'ReduceMax';
-        if (op.sourceType !== 'MEAN' && op.sourceType !== 'ReduceMean' && !isMax) throw new CodegenError(`C export: ${label(op)}: only the mean and max reductions are generated`, op.index);
-        const xs = geo(x).shape;
-        const rank = xs.length;
-        const axes = [...new Set((op.attrs.axes ?? xs.map((_, i) => i)).map((a) => (a + rank) % rank))].sort((p, q) => p - q);
-        if (axes.length === 0 || axes[axes.length - 1]! - axes[0]! !== axes.length - 1) throw new CodegenError(`C export: ${label(op)}: ${isMax ? 'max' : 'mean'} over non-adjacent axes ${axes.join(', ')}`, op.index);
-        const outer = elementCount(xs.slice(0, axes[0]));
-        const n = elementCount(axes.map((a) => xs[a]!));
-        const inner = elementCount(xs.slice(axes[axes.length - 1]! + 1));
-        /** A stream's end: input row r into the sums (C, H, W of the input), the output after the last row. */
-        const rowArgs = (a: Access): string => `${geo(x).C}, ${geo(x).H}, ${geo(x).W}, ${a.ptr(x)}, ${a.view(x)}, r`;
-        if (isMax) {
-          // int8: TFLM's REDUCE_MAX requires the input's quantization on the output (its Prepare checks it): the max
-          // of the codes. Another quantization is not generated.
-          if (e === 's8') {
-            const qx = qOf(x, 'max input');
-            if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)}: an int8 max whose output is quantized unlike its input is not generated`, op.index);
-          }
-          kernels.add(e === 'f32' ? 'rmax_f32' : 'rmax_s8');
-          params.push(`static const mm_rmax_t ${P} = {${outer}, ${n}, ${inner}};`);
-          return withEpi((a) => {
-            if (!a.accumulator) return [`mm_rmax_${e}(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`];
-            kernels.add(e === 'f32' ? 'rmax_row_f32' : 'rmax_row_s8');
-            return [`mm_rmax_row_${e}(&${P}, ${rowArgs(a)}, ${a.accumulator(e)}, ${a.ptr(y)});`];
-          });
-        }
-        if (e === 'f32') {
-          kernels.add('mean_f32');
-          params.push(`static const mm_mean_f32_t ${P} = {${outer}, ${n}, ${inner}};`);
-          return withEpi((a) => {
-            if (!a.accumulator) return [`mm_mean_f32(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`];
-            kernels.add('mean_row_f32');
-            return [`mm_mean_row_f32(&${P}, ${rowArgs(a)}, ${a.accumulator('f32')}, ${a.ptr(y)});`];
-          });
-        }
-        const qx = qOf(x, 'mean input');
-        const same = qx.scale === fin.q!.scale && izp(x, qx) === fin.zp;
-        kernels.add('mean_s8');
-        // TFLite: TFLM's integer QuantizedMeanOrSum, bit for bit (its Q31 multiplier for the scale ratio, folded with
-        // 1/n as reference/reduce.h does). ONNX: as onnxruntime, the rounded average or a float rescale.
-        const [mult, shift] = graph.format === 'tflite' ? meanMultiplier(qx.scale / fin.q!.scale, n) : [0, 0];
-        const mode = graph.format === 'tflite' ? 0 : same ? 1 : 2;
-        params.push(`static const mm_mean_s8_t ${P} = {${outer}, ${n}, ${inner}, ${mode}, ${izp(x, qx)}, ${fin.zp}, ${mult}, ${shift}, ${fmtFloat(qx.scale / fin.q!.scale)}};`);
-        return withEpi((a) => {
-          if (!a.accumulator) return [`mm_mean_s8(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`];
-          kernels.add('mean_row_s8');
-          return [`mm_mean_row_s8(&${P}, ${rowArgs(a)}, ${a.accumulator('s8')}, ${a.ptr(y)});`];
-        });
-      }
-
-      case 'Softmax': {
-        const x = x0;
-        if (op.sourceType === 'LOG_SOFTMAX' || op.sourceType === 'LogSoftmax') throw new CodegenError(`C export: ${label(op)}: log-softmax is not generated`, op.index);
-        const xs = geo(x).shape;
-        const axis = ((op.attrs.axis ?? -1) + xs.length) % xs.length;
-        if (elementCount(xs.slice(axis + 1)) !== 1) throw new CodegenError(`C export: ${label(op)}: softmax along axis ${axis}, not the last`, op.index);
-        const n = xs[axis]!;
-        const rows = elementCount(xs) / n;
-        const beta = op.attrs.beta ?? 1;
-        if (e === 'f32') {
-          kernels.add('softmax_f32');
-          params.push(`static const mm_softmax_f32_t ${P} = {${rows}, ${n}, ${fmtFloat(beta)}};`);
-          return withEpi((a) => [`mm_softmax_f32(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
-        }
-        const qx = qOf(x, 'softmax input');
-        kernels.add('softmax_s8');
-        params.push(`static const mm_softmax_s8_t ${P} = {${rows}, ${n}, ${izp(x, qx)}, ${fin.zp}, ${fmtFloat(qx.scale)}, ${fmtFloat(fin.q!.scale)}, ${fmtFloat(beta)}};`);
-        return withEpi((a) => [`mm_softmax_s8(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
-      }
-
-      case 'Quantize': {
-        const x = x0;
-        const C = geo(y).C;
-        if (e !== 's8') throw new CodegenError(`C export: ${label(op)} produces ${T(y).dtype}`, op.index);
-        if (elemOf(x) === 'f32') {
-          kernels.add('quantize');
-          params.push(`static const mm_quantize_t ${P} = {${C}, ${fin.zp}, ${graph.format === 'onnx' ? 1 : 0}, ${fmtFloat(fin.q!.scale)}};`);
-          return withEpi((a) => [`mm_quantize(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-        }
-        const qx = qOf(x, 'quantize input');
-        const [m, s] = quantizeMultiplier(qx.scale / fin.q!.scale);
-        kernels.add('requant_s8');
-        params.push(`static const mm_requant_s8_t ${P} = {${C}, ${-izp(x, qx)}, ${fin.zp}, ${m}, ${s}};`);
-        return withEpi((a) => [`mm_requant_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-      }
-
-      case 'Dequantize': {
-        const x = x0;
-        if (e !== 'f32' || elemOf(x) !== 's8') throw new CodegenError(`C export: ${label(op)}: ${T(x).dtype} to ${T(y).dtype}`, op.index);
-        const qx = qOf(x, 'dequantize input');
-        kernels.add('dequantize');
-        params.push(`static const mm_dequantize_t ${P} = {${geo(y).C}, ${izp(x, qx)}, ${fmtFloat(qx.scale)}};`);
-        // A DEQUANTIZE of stored constants runs on every invoke, as in TFLM (its int8 values are weights).
-        const stored = T(x).role === 'constant' ? constOf(x, op, 'input') : null;
-        if (stored && stored.dtype !== 'int8') throw new CodegenError(`C export: ${label(op)}: dequantizing stored ${stored.dtype} values is not generated`, op.index);
-        const src = stored ? `(const int8_t *)${addWeights(`k${si}`, 'int8_t', stored.values)}` : null;
-        return withEpi((a) => [`mm_dequantize(&${P}, ${src ?? a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-      }
-
-      case 'Activation': {
-        const x = x0;
-        const act = op.attrs.activation ?? '';
-        const C = geo(y).C;
-        if (e === 'f32') {
-          kernels.add('unary_f32');
-          if (CLAMPS.has(act)) {
-            const [lo, hi] = clipBounds(op);
-            params.push(`static const mm_unary_f32_t ${P} = {${C}, MM_CLAMP, 0.0f, 0.0f, ${fmtFloat(Math.max(lo, fin.lo))}, ${fmtFloat(Math.min(hi, fin.hi))}};`);
-          } else {
-            const f = floatFn(act, op);
-            params.push(`static const mm_unary_f32_t ${P} = {${C}, ${f.fn}, ${fmtFloat(f.alpha)}, ${fmtFloat(f.beta)}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
-          }
-          return withEpi((a) => [`mm_unary_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-        }
-        if (op.sourceType === 'LEAKY_RELU' && e === 's16') {
-          const p = leakyOf(op, x, y);
-          kernels.add('leaky_s16');
-          params.push(`static const mm_leaky_s16_t ${P} = {${C}, ${p.inZp}, ${p.outZp}, ${p.idMult}, ${p.idShift}, ${p.alphaMult}, ${p.alphaShift}, ${p.alphaNegative ? 1 : 0}};`);
-          return withEpi((a) => [`mm_leaky_s16(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-        }
-        const table = op.sourceType === 'LEAKY_RELU' ? leakyTable(`lut${si}`, op, x, op.outputs[0]!) : lutOf(`lut${si}`, x, op.outputs[0]!, realFn(act, op));
-        kernels.add('lut_s8');
-        params.push(`static const mm_lut_s8_t ${P} = {${C}, ${table}};`);
-        return withEpi((a) => [`mm_lut_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
-      }
-
-      case 'Slice': case 'Gather': case 'Pack': case 'Tile': case 'Expand': case 'SpaceToDepth': case 'DepthToSpace': {
-        // Data movement: strided copies (codegen/movement.ts). Values are copied, so int8 needs one quantization.
-        const parts = op.kind === 'Pack' ? op.inputs.filter((i) => i >= 0) : [x0];
-        for (const x of parts) {
-          if (T(x).role === 'constant' || producerOp.get(x)?.folded) throw new CodegenError(`C export: ${label(op)}: a constant operand is not generated`, op.index);
-          if (e !== 'f32') {
-            const qx = qOf(x, 'input');
-            if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)} changes the quantization; not generated`, op.index);
-          }
-        }
-        const copies = movementCopies(op, graph, label(op), geo(x0).shape, geo(y).shape, parts.map((x) => geo(x).shape));
-        return stridedCopies(copies, (k) => (op.kind === 'Pack' ? parts[k]! : x0));
-      }
-
-      default:
-        throw new CodegenError(`C export: ${label(op)} is not supported by the C generator (supported: ${SUPPORTED})`, op.index);
-    }
+    const lower = LOWERERS[op.kind];
+    if (!lower) throw new CodegenError(`C export: ${label(op)} is not supported by the C generator (supported: ${SUPPORTED})`, op.index);
+    return lower({ ...ctx, si, P, op, y, x0, e, fin, withEpi, stridedCopies });
   };
 
   const emitters = plan.steps.map((s, i) => lowerStep(i, s));

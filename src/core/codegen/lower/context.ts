@@ -1,0 +1,121 @@
+// What the per-family lowering modules share: the lowering's types, its C literal helpers, and the context a family
+// function receives for one execution step (the program's helpers plus the step's operator, output and finish).
+import type { DType, Graph, Op, Tensor } from '../../graph';
+import type { LeakyParams } from '../quant';
+import type { StridedCopy } from '../movement';
+
+export type Elem = 'f32' | 's8' | 's16';
+
+export interface QParams {
+  scale: number;
+  /** Zero point as stored in the file (uint8 tensors: 0..255). */
+  zp: number;
+}
+
+export interface View { h0: number; w0: number; sc: number; sh: number; sw: number }
+export interface Box { h0: number; h1: number; w0: number; w1: number }
+
+/** Everything the lowering needs about one tensor. */
+export interface Geo {
+  shape: number[];
+  /** Axis indices of C, H, W for spatial tensors (rank 4 with layout letters), else null (flat: C = all elements). */
+  axes: { c: number; h: number; w: number } | null;
+  C: number;
+  H: number;
+  W: number;
+}
+
+/** How a step reaches its tensors: pointer, view and box, layer by layer or inside the patch loop. */
+export interface Access {
+  ptr: (id: number) => string;
+  view: (id: number) => string;
+  box: (id: number) => string;
+  /** A line-buffered stream's global pooling: the accumulator's pointer (it reads input row `r`). */
+  accumulator?: (e: Elem) => string;
+}
+
+/** A constant operand's values as stored (or put together at export), with its quantization. */
+export interface ConstData { id: number; values: number[]; shape: number[]; dtype: DType; scale?: number[]; zp?: number[] }
+
+/**
+ * What follows the executed operator inside its step (fused activations, a QDQ QuantizeLinear): the output
+ * quantization and clamp the kernel applies, and in-place epilogues on the step's output.
+ */
+export interface Finish {
+  elem: Elem;
+  /** int8: output zero point and scale the kernel requantizes to; clamp range. */
+  q?: QParams;
+  zp: number;
+  lo: number;
+  hi: number;
+  epilogue: (a: Access, y: number) => string[];
+}
+
+/** A lowered step: its statements for a given access (layer by layer, a tile, a row band). */
+export type Emit = (a: Access) => string[];
+
+/** Activations that are a clamp. */
+export const CLAMPS: ReadonlySet<string> = new Set(['relu', 'relu6', 'relu_n1_to_1', 'clip']);
+
+export const viewLit = (v: View): string => `(mm_view){${v.h0}, ${v.w0}, ${v.sc}, ${v.sh}, ${v.sw}, 0}`;
+export const boxLit = (b: Box): string => `(mm_box){${b.h0}, ${b.h1}, ${b.w0}, ${b.w1}}`;
+
+/** A float32 constant as C text that reads back to the same float. */
+export function fmtFloat(v: number): string {
+  if (Number.isNaN(v)) return 'NAN';
+  if (!Number.isFinite(v)) return v > 0 ? 'INFINITY' : '-INFINITY';
+  const f = Math.fround(v);
+  if (f === 0) return Object.is(f, -0) ? '-0.0f' : '0.0f';
+  let s = f.toPrecision(9);
+  if (!/[.e]/.test(s)) s += '.0';
+  return `${s}f`;
+}
+
+/** The program-wide helpers of one lowering (program.ts builds them once). */
+export interface Lower {
+  graph: Graph;
+  T: (id: number) => Tensor;
+  label: (op: Op) => string;
+  qOf: (id: number, what: string) => QParams;
+  /** Zero point as the kernels see it (uint8 stored as int8 minus 128). */
+  izp: (id: number, q: QParams) => number;
+  elemOf: (id: number) => Elem;
+  esize: (e: Elem) => number;
+  geo: (id: number) => Geo;
+  windowFits: (op: Op, gx: Geo, gy: Geo, k: readonly number[], s: readonly number[], d: readonly number[], pads: readonly number[]) => void;
+  operandView: (id: number, y: number, op: Op) => View;
+  addWeights: (name: string, ctype: 'float' | 'int8_t' | 'int32_t', values: ArrayLike<number>) => string;
+  constOf: (id: number, op: Op, what: string, count?: number) => ConstData;
+  channelScales: (W: ConstData, op: Op, channels: number) => number[];
+  clipBounds: (op: Op) => [number, number];
+  floatFn: (act: string, op: Op) => { fn: string; alpha: number; beta: number };
+  realFn: (act: string, op: Op) => (x: number) => number;
+  lutOf: (name: string, x: number, y: number, f: (v: number) => number) => string;
+  leakyOf: (op: Op, x: number, y: number) => LeakyParams;
+  leakyTable: (name: string, op: Op, x: number, y: number) => string;
+  scalarOf: (id: number | undefined, def: number) => number;
+  producerOp: ReadonlyMap<number, Op>;
+  /** The generated parameter structs, in order. */
+  params: string[];
+  /** The kernels the program calls. */
+  kernels: Set<string>;
+  layerAccess: Access;
+}
+
+/** One execution step being lowered. */
+export interface StepLower extends Lower {
+  /** Index of the step; P is its parameter struct's name. */
+  si: number;
+  P: string;
+  /** The executed operator (its QDQ-dequantized inputs already read through to their int8 tensors). */
+  op: Op;
+  /** Its output, first operand and element type, and what follows it in the step. */
+  y: number;
+  x0: number;
+  e: Elem;
+  fin: Finish;
+  /** The step's statements followed by its epilogues. */
+  withEpi: (call: Emit) => Emit;
+  /** Copy k of `copies` reads tensor srcOf(k) (mm_copy_nd, up to 6 dimensions, element strides). */
+  stridedCopies: (copies: StridedCopy[], srcOf: (k: number) => number) => Emit;
+}

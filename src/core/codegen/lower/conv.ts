@@ -1,0 +1,130 @@
+// Lowering of convolutions (2-D, depthwise, grouped; int8, int16x8, float) and float BatchNormalization.
+import { CodegenError } from '../errors';
+import { quantizeMultiplier, roundEven } from '../quant';
+import { fmtFloat, type ConstData, type Emit, type StepLower } from './context';
+
+/** Conv2D, DepthwiseConv2D. */
+export function lowerConv(sl: StepLower): Emit {
+  const { P, addWeights, channelScales, constOf, e, elemOf, fin, geo, graph, izp, kernels, label, op, params, qOf, si, windowFits, withEpi, x0, y } = sl;
+  const x = x0;
+  const gx = geo(x);
+  const gy = geo(y);
+  if (!gx.axes || !gy.axes) throw new CodegenError(`C export: ${label(op)} needs 4-D feature maps`, op.index);
+  const sp = op.attrs.spatial!;
+  const W = constOf(op.inputs[1]!, op, 'weights');
+  const ws = W.shape;
+  if (ws.length !== 4) throw new CodegenError(`C export: ${label(op)}: weights of rank ${ws.length}`, op.index);
+  let cout: number, kh: number, kw: number, cig: number;
+  let canon: number[];
+  if (graph.format === 'tflite' && op.kind === 'DepthwiseConv2D') {
+    [, kh, kw, cout] = ws as [number, number, number, number];
+    cig = 1;
+    canon = new Array<number>(W.values.length);
+    for (let o = 0; o < cout; o++) for (let i = 0; i < kh * kw; i++) canon[o * kh * kw + i] = W.values[i * cout + o]!;
+  } else if (graph.format === 'tflite') {
+    [cout, kh, kw, cig] = ws as [number, number, number, number];
+    canon = W.values;
+  } else {
+    [cout, cig, kh, kw] = ws as [number, number, number, number];
+    canon = new Array<number>(W.values.length);
+    for (let o = 0; o < cout; o++) for (let c = 0; c < cig; c++) for (let i = 0; i < kh * kw; i++) canon[(o * kh * kw + i) * cig + c] = W.values[(o * cig + c) * kh * kw + i]!;
+  }
+  const groups = gx.C / cig;
+  if (!Number.isInteger(groups) || cout !== gy.C || cout % groups !== 0) throw new CodegenError(`C export: ${label(op)}: ${gx.C} input channels, weights ${ws.join('×')}: channels do not divide into groups`, op.index);
+  windowFits(op, gx, gy, [kh, kw], sp.strides, sp.dilations, sp.pads);
+  const geom = `${gx.C}, ${cout}, ${groups}, ${kh}, ${kw}, ${sp.strides[0]}, ${sp.strides[1]}, ${sp.dilations[0]}, ${sp.dilations[1]}, ${sp.pads[0]}, ${sp.pads[1]}, ${gx.H}, ${gx.W}`;
+  const b = op.inputs[2] ?? -1;
+  if (e === 'f32') {
+    const wn = addWeights(`w${si}`, 'float', canon);
+    const bn = b >= 0 ? addWeights(`b${si}`, 'float', constOf(b, op, 'bias', cout).values) : 'NULL';
+    kernels.add('conv_f32');
+    params.push(`static const mm_conv_f32_t ${P} = {${geom}, ${wn}, ${bn}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+    return withEpi((a) => [`mm_conv_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  }
+  if (e === 's16' || elemOf(x) === 's16') return conv16(sl, x, W, canon, cout, geom);
+  if (elemOf(x) !== 's8') throw new CodegenError(`C export: ${label(op)} reads float32 and writes int8`, op.index);
+  const qx = qOf(x, 'convolution input');
+  const ws8 = W.dtype === 'int8' ? canon : W.dtype === 'uint8' ? canon.map((v) => v - 128) : null;
+  if (!ws8 || !W.scale) throw new CodegenError(`C export: ${label(op)}: int8 convolution with ${W.dtype} weights${W.scale ? '' : ' without scales'}`, op.index);
+  const wzp = W.zp ?? [0];
+  if (wzp.some((z) => z !== wzp[0])) throw new CodegenError(`C export: ${label(op)}: per-channel weight zero points are not generated`, op.index);
+  const wOff = -((wzp[0] ?? 0) - (W.dtype === 'uint8' ? 128 : 0));
+  const wsc = channelScales(W, op, cout);
+  const sw = (c: number): number => wsc[wsc.length === 1 ? 0 : c]!;
+  const mult: number[] = [];
+  const shift: number[] = [];
+  for (let c = 0; c < cout; c++) {
+    const [m, s] = quantizeMultiplier((qx.scale * sw(c)) / fin.q!.scale);
+    mult.push(m); shift.push(s);
+  }
+  let bias: string = 'NULL';
+  if (b >= 0) {
+    const B = constOf(b, op, 'bias', cout);
+    const vals = B.dtype === 'int32' ? B.values : B.values.map((v, c) => roundEven(v / (qx.scale * sw(c))));
+    bias = addWeights(`b${si}`, 'int32_t', vals);
+  }
+  const wn = addWeights(`w${si}`, 'int8_t', ws8);
+  const mn = addWeights(`m${si}`, 'int32_t', mult);
+  const sn = addWeights(`s${si}`, 'int32_t', shift);
+  kernels.add('conv_s8');
+  params.push(`static const mm_conv_s8_t ${P} = {${geom}, ${wn}, ${bias}, ${mn}, ${sn}, ${-izp(x, qx)}, ${wOff}, ${fin.zp}, ${fin.lo}, ${fin.hi}};`);
+  return withEpi((a) => [`mm_conv_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+}
+
+/** BatchNorm. */
+export function lowerBatchNorm(sl: StepLower): Emit {
+  const { P, addWeights, constOf, e, elemOf, fin, geo, kernels, label, op, params, si, withEpi, x0, y } = sl;
+  // Inference BatchNormalization is a per-channel affine map: a 1×1 depthwise convolution whose weight is
+  // scale / sqrt(var + epsilon) and whose bias is B − mean × that weight, so the conv kernel (views, boxes,
+  // fused clip) runs it layer by layer and on tiles.
+  if (op.sourceType !== 'BatchNormalization') throw new CodegenError(`C export: ${label(op)} is not generated (only BatchNormalization, whose statistics are constants)`, op.index);
+  const x = x0;
+  const gx = geo(x);
+  const gy = geo(y);
+  if (!gx.axes || !gy.axes) throw new CodegenError(`C export: ${label(op)} needs 4-D feature maps`, op.index);
+  if (e !== 'f32' || elemOf(x) !== 'f32') throw new CodegenError(`C export: ${label(op)}: int8 BatchNormalization is not generated (fold it into the convolution before quantizing)`, op.index);
+  const C = gx.C;
+  const [g, bb, mean, vr] = ['scale', 'B', 'mean', 'var'].map((what, i) => {
+    const id = op.params[i];
+    const v = id === undefined ? [] : constOf(id, op, what).values;
+    if (v.length !== C) throw new CodegenError(`C export: ${label(op)}: ${what} holds ${v.length} values for ${C} channels`, op.index);
+    return v;
+  }) as [number[], number[], number[], number[]];
+  const eps = op.attrs.epsilon ?? 1e-5;
+  const w = g.map((s, c) => s / Math.sqrt(vr[c]! + eps));
+  const wn = addWeights(`w${si}`, 'float', w);
+  const bn = addWeights(`b${si}`, 'float', bb.map((b, c) => b - mean[c]! * w[c]!));
+  kernels.add('conv_f32');
+  params.push(`static const mm_conv_f32_t ${P} = {${C}, ${C}, ${C}, 1, 1, 1, 1, 1, 1, 0, 0, ${gx.H}, ${gx.W}, ${wn}, ${bn}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+  return withEpi((a) => [`mm_conv_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+}
+
+/** TFLM's int16x8 convolution: int16 in and out, int8 symmetric weights, int32 or int64 bias. */
+function conv16(sl: StepLower, x: number, W: ConstData, canon: number[], cout: number, geom: string): Emit {
+  const { P, T, addWeights, channelScales, constOf, e, elemOf, fin, kernels, label, op, params, qOf, si, withEpi, y } = sl;
+  if (e !== 's16' || elemOf(x) !== 's16') throw new CodegenError(`C export: ${label(op)}: ${T(x).dtype} to ${T(y).dtype} convolution is not generated`, op.index);
+  const qx = qOf(x, 'convolution input');
+  if (qx.zp !== 0 || fin.zp !== 0) throw new CodegenError(`C export: ${label(op)}: int16 convolution with a zero point other than 0 (TFLM requires 0)`, op.index);
+  if (W.dtype !== 'int8' || !W.scale || (W.zp ?? [0]).some((z) => z !== 0)) throw new CodegenError(`C export: ${label(op)}: int16 convolution needs int8 weights with zero point 0`, op.index);
+  const wsc = channelScales(W, op, cout);
+  const sw = (c: number): number => wsc[wsc.length === 1 ? 0 : c]!;
+  const ms = Array.from({ length: cout }, (_, c) => quantizeMultiplier((qx.scale * sw(c)) / fin.q!.scale));
+  const b = op.inputs[2] ?? -1;
+  let bias = 'NULL';
+  // TFLM accumulates in int64 unless the bias is int32 (then in int32 with the 32-bit rescaling).
+  let acc64 = true;
+  if (b >= 0) {
+    const B = constOf(b, op, 'bias', cout);
+    if (B.dtype !== 'int32' && B.dtype !== 'int64') throw new CodegenError(`C export: ${label(op)}: int16 convolution with a ${B.dtype} bias`, op.index);
+    if (B.dtype === 'int32' && op.sourceType === 'DEPTHWISE_CONV_2D') throw new CodegenError(`C export: ${label(op)}: an int16 depthwise convolution with an int32 bias (TFLM reads that bias as int64)`, op.index);
+    if (B.values.some((v) => v < -(2 ** 31) || v >= 2 ** 31)) throw new CodegenError(`C export: ${label(op)}: an int64 bias beyond 32 bits is not generated`, op.index);
+    acc64 = B.dtype === 'int64';
+    bias = addWeights(`b${si}`, 'int32_t', B.values);
+  }
+  const wn = addWeights(`w${si}`, 'int8_t', canon);
+  const mn = addWeights(`m${si}`, 'int32_t', ms.map(([m]) => m));
+  const sn = addWeights(`s${si}`, 'int32_t', ms.map(([, s]) => s));
+  kernels.add('conv_s16');
+  params.push(`static const mm_conv_s16_t ${P} = {${geom}, ${wn}, ${bias}, ${mn}, ${sn}, ${acc64 ? 1 : 0}, ${fin.lo}, ${fin.hi}};`);
+  return withEpi((a) => [`mm_conv_s16(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+}

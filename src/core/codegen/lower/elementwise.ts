@@ -1,0 +1,147 @@
+// Lowering of elementwise operators: binary arithmetic, activations, softmax, quantize and dequantize.
+import { elementCount } from '../../graph';
+import { CodegenError } from '../errors';
+import { addMultipliers, quantizeMultiplier } from '../quant';
+import { CLAMPS, fmtFloat, viewLit, type Access, type Emit, type StepLower } from './context';
+
+/** Add, Sub, Mul, Div, Max, Min. */
+export function lowerBinary(sl: StepLower): Emit {
+  const { P, T, addWeights, constOf, e, fin, geo, izp, kernels, label, op, operandView, params, producerOp, qOf, si, withEpi, y } = sl;
+  if (op.inputs.length !== 2) throw new CodegenError(`C export: ${label(op)} with ${op.inputs.length} operands`, op.index);
+  interface Operand { ptr: (a: Access) => string; view: (a: Access) => string; q?: { scale: number; zp: number } }
+  const operand = (id: number, i: number): Operand => {
+    if (T(id).role === 'constant' || producerOp.get(id)?.folded) {
+      const K = constOf(id, op, 'operand');
+      const name = `k${si}_${i}`;
+      const v = viewLit(operandView(id, y, op));
+      if (e === 'f32') {
+        const kn = addWeights(name, 'float', K.values);
+        return { ptr: () => `(const float *)${kn}`, view: () => v };
+      }
+      if (e === 's16') throw new CodegenError(`C export: ${label(op)}: a constant int16 operand is not generated`, op.index);
+      if ((K.dtype !== 'int8' && K.dtype !== 'uint8') || !K.scale) throw new CodegenError(`C export: ${label(op)}: int8 operand of type ${K.dtype}${K.scale ? '' : ' without a scale'}`, op.index);
+      const shift = K.dtype === 'uint8' ? 128 : 0;
+      const kn = addWeights(name, 'int8_t', shift ? K.values.map((x) => x - shift) : K.values);
+      return { ptr: () => `(const int8_t *)${kn}`, view: () => v, q: { scale: K.scale[0]!, zp: (K.zp?.[0] ?? 0) - shift } };
+    }
+    const gi = geo(id);
+    const gy = geo(y);
+    const n = elementCount(gi.shape);
+    const own = (gi.axes !== null && gy.axes !== null) || (!gi.axes && !gy.axes && (n === gy.C || n === 1));
+    const q = e !== 'f32' ? { scale: qOf(id, 'operand').scale, zp: izp(id, qOf(id, 'operand')) } : undefined;
+    return { ptr: (a) => a.ptr(id), view: (a) => (own ? a.view(id) : viewLit(operandView(id, y, op))), q };
+  };
+  const [ia, ib] = [op.inputs[0]!, op.inputs[1]!];
+  const A = operand(ia, 0);
+  const B = operand(ib, 1);
+  const C = geo(y).C;
+  if (e === 'f32') {
+    const code = { Add: 'MM_ADD', Sub: 'MM_SUB', Mul: 'MM_MUL', Div: 'MM_DIV', Max: 'MM_MAX', Min: 'MM_MIN' }[op.kind as 'Add' | 'Sub' | 'Mul' | 'Div' | 'Max' | 'Min'];
+    kernels.add('binary_f32');
+    params.push(`static const mm_binary_f32_t ${P} = {${C}, ${code}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+    return withEpi((a) => [`mm_binary_f32(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  }
+  const qa = A.q!;
+  const qb = B.q!;
+  const qy = fin.q!;
+  if (op.kind === 'Add' || op.kind === 'Sub') {
+    const leftShift = e === 's16' ? 15 : 20;
+    // TFLite's SUB computes its ratios in float (TFLM's sub_common.cc); every other ADD/SUB in double.
+    const [[am, as], [bm, bs], [om, os]] = addMultipliers(op.sourceType === 'SUB', qa.scale, qb.scale, qy.scale, leftShift);
+    const k = e === 's16' ? 'add_s16' : 'add_s8';
+    kernels.add(k);
+    params.push(`static const mm_${k}_t ${P} = {${C}, ${op.kind === 'Sub' ? 1 : 0}, ${leftShift}, ${-qa.zp}, ${am}, ${as}, ${-qb.zp}, ${bm}, ${bs}, ${fin.zp}, ${om}, ${os}, ${fin.lo}, ${fin.hi}};`);
+    return withEpi((a) => [`mm_${k}(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  }
+  if (op.kind === 'Mul') {
+    const [m, s] = quantizeMultiplier((qa.scale * qb.scale) / qy.scale);
+    kernels.add('mul_s8');
+    params.push(`static const mm_mul_s8_t ${P} = {${C}, ${-qa.zp}, ${-qb.zp}, ${fin.zp}, ${m}, ${s}, ${fin.lo}, ${fin.hi}};`);
+    return withEpi((a) => [`mm_mul_s8(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  }
+  throw new CodegenError(`C export: ${label(op)}: int8 ${op.kind} is not generated`, op.index);
+}
+
+/** Softmax. */
+export function lowerSoftmax(sl: StepLower): Emit {
+  const { P, e, fin, geo, izp, kernels, label, op, params, qOf, withEpi, x0, y } = sl;
+  const x = x0;
+  if (op.sourceType === 'LOG_SOFTMAX' || op.sourceType === 'LogSoftmax') throw new CodegenError(`C export: ${label(op)}: log-softmax is not generated`, op.index);
+  const xs = geo(x).shape;
+  const axis = ((op.attrs.axis ?? -1) + xs.length) % xs.length;
+  if (elementCount(xs.slice(axis + 1)) !== 1) throw new CodegenError(`C export: ${label(op)}: softmax along axis ${axis}, not the last`, op.index);
+  const n = xs[axis]!;
+  const rows = elementCount(xs) / n;
+  const beta = op.attrs.beta ?? 1;
+  if (e === 'f32') {
+    kernels.add('softmax_f32');
+    params.push(`static const mm_softmax_f32_t ${P} = {${rows}, ${n}, ${fmtFloat(beta)}};`);
+    return withEpi((a) => [`mm_softmax_f32(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+  }
+  const qx = qOf(x, 'softmax input');
+  kernels.add('softmax_s8');
+  params.push(`static const mm_softmax_s8_t ${P} = {${rows}, ${n}, ${izp(x, qx)}, ${fin.zp}, ${fmtFloat(qx.scale)}, ${fmtFloat(fin.q!.scale)}, ${fmtFloat(beta)}};`);
+  return withEpi((a) => [`mm_softmax_s8(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+}
+
+/** Quantize. */
+export function lowerQuantize(sl: StepLower): Emit {
+  const { P, T, e, elemOf, fin, geo, graph, izp, kernels, label, op, params, qOf, withEpi, x0, y } = sl;
+  const x = x0;
+  const C = geo(y).C;
+  if (e !== 's8') throw new CodegenError(`C export: ${label(op)} produces ${T(y).dtype}`, op.index);
+  if (elemOf(x) === 'f32') {
+    kernels.add('quantize');
+    params.push(`static const mm_quantize_t ${P} = {${C}, ${fin.zp}, ${graph.format === 'onnx' ? 1 : 0}, ${fmtFloat(fin.q!.scale)}};`);
+    return withEpi((a) => [`mm_quantize(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  }
+  const qx = qOf(x, 'quantize input');
+  const [m, s] = quantizeMultiplier(qx.scale / fin.q!.scale);
+  kernels.add('requant_s8');
+  params.push(`static const mm_requant_s8_t ${P} = {${C}, ${-izp(x, qx)}, ${fin.zp}, ${m}, ${s}};`);
+  return withEpi((a) => [`mm_requant_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+}
+
+/** Dequantize. */
+export function lowerDequantize(sl: StepLower): Emit {
+  const { P, T, addWeights, constOf, e, elemOf, geo, izp, kernels, label, op, params, qOf, si, withEpi, x0, y } = sl;
+  const x = x0;
+  if (e !== 'f32' || elemOf(x) !== 's8') throw new CodegenError(`C export: ${label(op)}: ${T(x).dtype} to ${T(y).dtype}`, op.index);
+  const qx = qOf(x, 'dequantize input');
+  kernels.add('dequantize');
+  params.push(`static const mm_dequantize_t ${P} = {${geo(y).C}, ${izp(x, qx)}, ${fmtFloat(qx.scale)}};`);
+  // A DEQUANTIZE of stored constants runs on every invoke, as in TFLM (its int8 values are weights).
+  const stored = T(x).role === 'constant' ? constOf(x, op, 'input') : null;
+  if (stored && stored.dtype !== 'int8') throw new CodegenError(`C export: ${label(op)}: dequantizing stored ${stored.dtype} values is not generated`, op.index);
+  const src = stored ? `(const int8_t *)${addWeights(`k${si}`, 'int8_t', stored.values)}` : null;
+  return withEpi((a) => [`mm_dequantize(&${P}, ${src ?? a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+}
+
+/** Activation. */
+export function lowerActivation(sl: StepLower): Emit {
+  const { P, clipBounds, e, fin, floatFn, geo, kernels, leakyOf, leakyTable, lutOf, op, params, realFn, si, withEpi, x0, y } = sl;
+  const x = x0;
+  const act = op.attrs.activation ?? '';
+  const C = geo(y).C;
+  if (e === 'f32') {
+    kernels.add('unary_f32');
+    if (CLAMPS.has(act)) {
+      const [lo, hi] = clipBounds(op);
+      params.push(`static const mm_unary_f32_t ${P} = {${C}, MM_CLAMP, 0.0f, 0.0f, ${fmtFloat(Math.max(lo, fin.lo))}, ${fmtFloat(Math.min(hi, fin.hi))}};`);
+    } else {
+      const f = floatFn(act, op);
+      params.push(`static const mm_unary_f32_t ${P} = {${C}, ${f.fn}, ${fmtFloat(f.alpha)}, ${fmtFloat(f.beta)}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+    }
+    return withEpi((a) => [`mm_unary_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  }
+  if (op.sourceType === 'LEAKY_RELU' && e === 's16') {
+    const p = leakyOf(op, x, y);
+    kernels.add('leaky_s16');
+    params.push(`static const mm_leaky_s16_t ${P} = {${C}, ${p.inZp}, ${p.outZp}, ${p.idMult}, ${p.idShift}, ${p.alphaMult}, ${p.alphaShift}, ${p.alphaNegative ? 1 : 0}};`);
+    return withEpi((a) => [`mm_leaky_s16(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  }
+  const table = op.sourceType === 'LEAKY_RELU' ? leakyTable(`lut${si}`, op, x, op.outputs[0]!) : lutOf(`lut${si}`, x, op.outputs[0]!, realFn(act, op));
+  kernels.add('lut_s8');
+  params.push(`static const mm_lut_s8_t ${P} = {${C}, ${table}};`);
+  return withEpi((a) => [`mm_lut_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+}

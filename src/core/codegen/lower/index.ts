@@ -1,0 +1,20 @@
+// The C lowering of each operator kind: one family function per kind (the op table of the code generator). Adding an
+// operator to the export adds its kind here and its lowering to its family's module.
+import type { OpKind } from '../../graph';
+import type { Emit, StepLower } from './context';
+import { lowerBatchNorm, lowerConv } from './conv';
+import { lowerConcat, lowerCopies, lowerPad, lowerReshape, lowerResize, lowerSplit, lowerTranspose } from './data';
+import { lowerDense } from './dense';
+import { lowerActivation, lowerBinary, lowerDequantize, lowerQuantize, lowerSoftmax } from './elementwise';
+import { lowerPool, lowerReduce } from './pool';
+
+export const LOWERERS: Readonly<Partial<Record<OpKind, (s: StepLower) => Emit>>> = {
+  Conv2D: lowerConv, DepthwiseConv2D: lowerConv, BatchNorm: lowerBatchNorm,
+  MaxPool2D: lowerPool, AvgPool2D: lowerPool, GlobalAvgPool: lowerPool, GlobalMaxPool: lowerPool, Reduce: lowerReduce,
+  FullyConnected: lowerDense, MatMul: lowerDense,
+  Add: lowerBinary, Sub: lowerBinary, Mul: lowerBinary, Div: lowerBinary, Max: lowerBinary, Min: lowerBinary,
+  Activation: lowerActivation, Softmax: lowerSoftmax, Quantize: lowerQuantize, Dequantize: lowerDequantize,
+  Split: lowerSplit, Unpack: lowerSplit, Concat: lowerConcat, Pad: lowerPad, Resize: lowerResize, Transpose: lowerTranspose,
+  Reshape: lowerReshape, Flatten: lowerReshape, Squeeze: lowerReshape, Unsqueeze: lowerReshape, Identity: lowerReshape,
+  Slice: lowerCopies, Gather: lowerCopies, Pack: lowerCopies, Tile: lowerCopies, Expand: lowerCopies, SpaceToDepth: lowerCopies, DepthToSpace: lowerCopies,
+};

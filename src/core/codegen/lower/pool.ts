@@ -1,0 +1,97 @@
+// Lowering of pooling and reductions (mean, max), layer by layer, on tiles, and accumulated row by row at a stream's end.
+import { elementCount } from '../../graph';
+import { CodegenError } from '../errors';
+import { meanMultiplier } from '../quant';
+import { fmtFloat, type Access, type Emit, type StepLower } from './context';
+
+/** MaxPool2D, AvgPool2D, GlobalAvgPool, GlobalMaxPool. */
+export function lowerPool(sl: StepLower): Emit {
+  const { P, e, fin, geo, izp, kernels, label, op, params, qOf, windowFits, withEpi, x0, y } = sl;
+  const x = x0;
+  const gx = geo(x);
+  const gy = geo(y);
+  if (!gx.axes || !gy.axes) throw new CodegenError(`C export: ${label(op)} needs 4-D feature maps`, op.index);
+  const global = op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool';
+  const sp = op.attrs.spatial;
+  if (!global && (!sp?.kernel || sp.dilations[0] !== 1 || sp.dilations[1] !== 1)) throw new CodegenError(`C export: ${label(op)}: kernel unknown or dilated pooling`, op.index);
+  const k = global ? [gx.H, gx.W] : sp!.kernel!;
+  const st = global ? [1, 1] : sp!.strides;
+  const pd = global ? [0, 0] : [sp!.pads[0], sp!.pads[1]];
+  const isMax = op.kind === 'MaxPool2D' || op.kind === 'GlobalMaxPool' ? 1 : 0;
+  windowFits(op, gx, gy, k, st, [1, 1], pd);
+  const countPad = op.attrs.countIncludePad ? 1 : 0;
+  const geom = `${gx.C}, ${k[0]}, ${k[1]}, ${st[0]}, ${st[1]}, ${pd[0]}, ${pd[1]}, ${gx.H}, ${gx.W}, ${isMax}, ${countPad}`;
+  if (e === 'f32') {
+    kernels.add('pool_f32');
+    params.push(`static const mm_pool_f32_t ${P} = {${geom}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+    return withEpi((a) => {
+      if (!a.accumulator) return [`mm_pool_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`];
+      kernels.add('gpool_row_f32');
+      return [`mm_gpool_row_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, r, ${a.accumulator('f32')}, ${a.ptr(y)}, ${a.view(y)});`];
+    });
+  }
+  const qx = qOf(x, 'pooling input');
+  const same = qx.scale === fin.q!.scale && izp(x, qx) === fin.zp;
+  if (!same && isMax) throw new CodegenError(`C export: ${label(op)}: int8 max pooling between different scales`, op.index);
+  kernels.add('pool_s8');
+  params.push(`static const mm_pool_s8_t ${P} = {${geom}, ${same ? 0 : 1}, ${izp(x, qx)}, ${fin.zp}, ${fmtFloat(qx.scale / fin.q!.scale)}, ${fin.lo}, ${fin.hi}};`);
+  return withEpi((a) => {
+    if (!a.accumulator) return [`mm_pool_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`];
+    kernels.add('gpool_row_s8');
+    return [`mm_gpool_row_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, r, ${a.accumulator('s8')}, ${a.ptr(y)}, ${a.view(y)});`];
+  });
+}
+
+/** Reduce. */
+export function lowerReduce(sl: StepLower): Emit {
+  const { P, e, fin, geo, graph, izp, kernels, label, op, params, qOf, withEpi, x0, y } = sl;
+  const x = x0;
+  const isMax = op.sourceType === 'REDUCE_MAX' || op.sourceType === 'ReduceMax';
+  if (op.sourceType !== 'MEAN' && op.sourceType !== 'ReduceMean' && !isMax) throw new CodegenError(`C export: ${label(op)}: only the mean and max reductions are generated`, op.index);
+  const xs = geo(x).shape;
+  const rank = xs.length;
+  const axes = [...new Set((op.attrs.axes ?? xs.map((_, i) => i)).map((a) => (a + rank) % rank))].sort((p, q) => p - q);
+  if (axes.length === 0 || axes[axes.length - 1]! - axes[0]! !== axes.length - 1) throw new CodegenError(`C export: ${label(op)}: ${isMax ? 'max' : 'mean'} over non-adjacent axes ${axes.join(', ')}`, op.index);
+  const outer = elementCount(xs.slice(0, axes[0]));
+  const n = elementCount(axes.map((a) => xs[a]!));
+  const inner = elementCount(xs.slice(axes[axes.length - 1]! + 1));
+  /** A stream's end: input row r into the sums (C, H, W of the input), the output after the last row. */
+  const rowArgs = (a: Access): string => `${geo(x).C}, ${geo(x).H}, ${geo(x).W}, ${a.ptr(x)}, ${a.view(x)}, r`;
+  if (isMax) {
+    // int8: TFLM's REDUCE_MAX requires the input's quantization on the output (its Prepare checks it): the max
+    // of the codes. Another quantization is not generated.
+    if (e === 's8') {
+      const qx = qOf(x, 'max input');
+      if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)}: an int8 max whose output is quantized unlike its input is not generated`, op.index);
+    }
+    kernels.add(e === 'f32' ? 'rmax_f32' : 'rmax_s8');
+    params.push(`static const mm_rmax_t ${P} = {${outer}, ${n}, ${inner}};`);
+    return withEpi((a) => {
+      if (!a.accumulator) return [`mm_rmax_${e}(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`];
+      kernels.add(e === 'f32' ? 'rmax_row_f32' : 'rmax_row_s8');
+      return [`mm_rmax_row_${e}(&${P}, ${rowArgs(a)}, ${a.accumulator(e)}, ${a.ptr(y)});`];
+    });
+  }
+  if (e === 'f32') {
+    kernels.add('mean_f32');
+    params.push(`static const mm_mean_f32_t ${P} = {${outer}, ${n}, ${inner}};`);
+    return withEpi((a) => {
+      if (!a.accumulator) return [`mm_mean_f32(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`];
+      kernels.add('mean_row_f32');
+      return [`mm_mean_row_f32(&${P}, ${rowArgs(a)}, ${a.accumulator('f32')}, ${a.ptr(y)});`];
+    });
+  }
+  const qx = qOf(x, 'mean input');
+  const same = qx.scale === fin.q!.scale && izp(x, qx) === fin.zp;
+  kernels.add('mean_s8');
+  // TFLite: TFLM's integer QuantizedMeanOrSum, bit for bit (its Q31 multiplier for the scale ratio, folded with
+  // 1/n as reference/reduce.h does). ONNX: as onnxruntime, the rounded average or a float rescale.
+  const [mult, shift] = graph.format === 'tflite' ? meanMultiplier(qx.scale / fin.q!.scale, n) : [0, 0];
+  const mode = graph.format === 'tflite' ? 0 : same ? 1 : 2;
+  params.push(`static const mm_mean_s8_t ${P} = {${outer}, ${n}, ${inner}, ${mode}, ${izp(x, qx)}, ${fin.zp}, ${mult}, ${shift}, ${fmtFloat(qx.scale / fin.q!.scale)}};`);
+  return withEpi((a) => {
+    if (!a.accumulator) return [`mm_mean_s8(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`];
+    kernels.add('mean_row_s8');
+    return [`mm_mean_row_s8(&${P}, ${rowArgs(a)}, ${a.accumulator('s8')}, ${a.ptr(y)});`];
+  });
+}
