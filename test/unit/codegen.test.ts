@@ -514,3 +514,26 @@ test('codegen: a DEQUANTIZE of constants folded ahead of time (an SSD\'s anchors
   const dq = (v: number): number => (v + 3) * 0.25;
   assert.deepEqual(out, [...[5, -3, 0, 100].map(dq), ...[1, 2, 3, 4, -7, 9, -7, 9, -7, 9].map(dq)]);
 });
+
+test('codegen: an operator that copies values (or an integer ADD) whose operand has another element type than its output is refused by name, never read past the smaller tensor', () => {
+  const q = { quant: { scale: [0.1], zeroPoint: [0], axis: 0 } };
+  const reshape = new TfliteBuilder();
+  const x = reshape.tensor('x', [1, 8], 'int8', undefined, q);
+  const y = reshape.tensor('y', [2, 4], 'float32');
+  reshape.op('RESHAPE', [x, reshape.constant('s', [2], 'int32', [2, 4])], [y]);
+  reshape.inputs = [x];
+  reshape.outputs = [y];
+  const r = generateC(open(reshape.build(), 'reshape.tflite'));
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.match(r.error.message, /RESHAPE 'y' reads int8 'x' and writes float32; not generated/);
+  const add = new TfliteBuilder();
+  const a = add.tensor('a', [1, 4], 'int16', undefined, q);
+  const b8 = add.tensor('b8', [1, 4], 'int8', undefined, q);
+  const s = add.tensor('sum', [1, 4], 'int16', undefined, q);
+  add.op('ADD', [a, b8], [s]);
+  add.inputs = [a, b8];
+  add.outputs = [s];
+  const ra = generateC(open(add.build(), 'add.tflite'));
+  assert.equal(ra.ok, false);
+  if (!ra.ok) assert.match(ra.error.message, /ADD 'sum' reads int8 'b8' and writes int16; not generated/);
+});

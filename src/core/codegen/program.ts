@@ -707,6 +707,12 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     };
     op = { ...op, inputs: op.inputs.map((i) => (i >= 0 ? src(i) : i)) };
     const x0 = op.inputs[0] ?? -1;
+    // Operators that copy values, and the integer kernels that read their operands as the output's type, need every
+    // data operand in that type: a file that says otherwise would make the kernel read past a smaller tensor.
+    const sameType = INT16_KINDS.has(op.kind) || (e !== 'f32' && (op.kind === 'Add' || op.kind === 'Sub' || op.sourceType === 'LEAKY_RELU'));
+    const dataIn = op.kind === 'Pack' || op.kind === 'Concat' || op.kind === 'Add' || op.kind === 'Sub' ? op.inputs : [x0];
+    const odd = sameType ? dataIn.find((i) => i >= 0 && T(i).role !== 'constant' && !producerOp.get(i)?.folded && elemOf(i) !== e) : undefined;
+    if (odd !== undefined) throw new CodegenError(`C export: ${label(op)} reads ${T(odd).dtype} '${T(odd).name}' and writes ${T(y).dtype}; not generated`, op.index);
     /** Copy k of `copies` reads tensor srcOf(k) (mm_copy_nd, up to 6 dimensions, element strides). */
     const stridedCopies = (copies: StridedCopy[], srcOf: (k: number) => number): ((a: Access) => string[]) => {
       const es = esize(e);
