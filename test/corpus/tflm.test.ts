@@ -286,10 +286,23 @@ function leakyModels(): { name: string; bytes: Uint8Array }[] {
     b.outputs = [y];
     out.push({ name: `${kind} int16x8, ${biasType} bias, RELU`, bytes: b.build() });
   }
+  // A QUANTIZE after a convolution (int8 to uint8, as at the output of TFLite's PTQ models, and int8 to int8): our
+  // export folds it into the convolution's step as TFLM's Requantize in a table.
+  for (const to of ['uint8', 'int8'] as const) {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 6, 6, 3], 'int8', undefined, { quant: { scale: [0.05], zeroPoint: [3], axis: 0 } });
+    const h = b.tensor('h', [1, 6, 6, 4], 'int8', undefined, { quant: { scale: [0.1], zeroPoint: [2], axis: 0 } });
+    const y = b.tensor('y', [1, 6, 6, 4], to, undefined, { quant: { scale: [0.07], zeroPoint: [to === 'uint8' ? 131 : -9], axis: 0 } });
+    b.conv(x, h, 3, 4, 3, 1, 0, 0);
+    b.op('QUANTIZE', [h], [y]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `CONV_2D + QUANTIZE to ${to}`, bytes: b.build() });
+  }
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), ADD and SUB (int8, int16, unlike scales, fused RELU), int16x8 convolutions (int64 and int32 bias) bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), ADD and SUB (int8, int16, unlike scales, fused RELU), int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   for (const { name, bytes } of leakyModels()) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-mem-lk-'));
     try {

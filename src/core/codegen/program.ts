@@ -12,7 +12,7 @@ import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
 import { bandLen, deriveAxis, tileRegions, type Stage } from '../schedule/geometry';
 import { bestStreamPlan, segmentStage, streamArena, streamEvents, type SegmentCost } from '../schedule/stream';
-import { activationRange, leakyRelu, leakyReluParams, roundAway, type LeakyParams } from './quant';
+import { activationRange, leakyRelu, leakyReluParams, multiplyByQuantizedMultiplier, quantizeMultiplier, roundAway, type LeakyParams } from './quant';
 import { cText } from './c-text';
 import { boxLit, CLAMPS, fmtFloat, viewLit, type Access, type Box, type ConstData, type Elem, type Finish, type Geo, type Lower, type QParams, type View } from './lower/context';
 import { LOWERERS } from './lower';
@@ -596,6 +596,14 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const qy = qOf(y, 'LEAKY_RELU output');
     return leakyReluParams(qx.scale, izp(x, qx), qy.scale, izp(y, qy), op.attrs.alpha ?? 0);
   };
+  /** TFLM's int8 requantization (reference Requantize: QuantizeMultiplier of the scale ratio in double, the zero points
+   *  as stored; uint8 kept as int8 − 128) as a table of the 256 inputs. */
+  const requantTable = (name: string, x: number, y: number): string => {
+    const qx = qOf(x, 'requantize input');
+    const qy = qOf(y, 'requantize output');
+    const [m, sh] = quantizeMultiplier(qx.scale / qy.scale);
+    return addWeights(name, 'int8_t', Array.from({ length: 256 }, (_, i) => Math.min(127, Math.max(-128, izp(y, qy) + multiplyByQuantizedMultiplier(i - 128 - izp(x, qx), m, sh)))));
+  };
   const leakyTable = (name: string, op: Op, x: number, y: number): string => {
     const p = leakyOf(op, x, y);
     return addWeights(name, 'int8_t', Array.from({ length: 256 }, (_, i) => leakyRelu(i - 128, p, -128, 127)));
@@ -664,6 +672,17 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     let from = mainOut;
     for (let k = 0; k < chain.length; k++) {
       const op = chain[k]!;
+      if (op.kind === 'Quantize' && op.sourceType === 'QUANTIZE' && elemOf(from) === 's8' && elemOf(op.outputs[0]!) === 's8') {
+        // A TFLite requantization (int8 → int8 or uint8, as at a model's output) after the operator: TFLM's Requantize
+        // as a table of the 256 inputs.
+        const name = `P${si}_${k}`;
+        const table = requantTable(`lut${si}_${k}`, from, op.outputs[0]!);
+        kernels.add('lut_s8');
+        params.push(`static const mm_lut_s8_t ${name} = {${geo(y).C}, ${table}};`);
+        epis.push((a, t) => `mm_lut_s8(&${name}, ${a.ptr(t)}, ${a.view(t)}, ${a.ptr(t)}, ${a.view(t)}, ${a.box(t)});`);
+        from = op.outputs[0]!;
+        continue;
+      }
       if (op.kind !== 'Activation') throw new CodegenError(`C export: ${label(op)} fused into step #${si} is not generated in int8`, op.index);
       let act = op.attrs.activation ?? '';
       let to = op.outputs[0]!;
