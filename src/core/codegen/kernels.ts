@@ -37,6 +37,34 @@ export const KERNEL_PRELUDE_C = `#include <math.h>
 #include "mm_kernels.h"
 `;
 
+/** TFLite's quantized ADD/SUB for one stored type (int8 with 20 bits of headroom, int16 with 15): the same C text
+ *  but for the element type. */
+function addKernel(t: 's8' | 's16', ctype: string, comment: string): KernelSource {
+  return {
+    deps: ['requant'],
+    decl: `typedef struct {
+  int32_t c, sub, left_shift;
+  int32_t a_off, a_mult, a_shift, b_off, b_mult, b_shift, out_off, out_mult, out_shift, lo, hi;
+} mm_add_${t}_t;
+void mm_add_${t}(const mm_add_${t}_t *p, const ${ctype} *a, mm_view av, const ${ctype} *b, mm_view bv, ${ctype} *y, mm_view yv, mm_box o);`,
+    code: `/* ${comment} */
+void mm_add_${t}(const mm_add_${t}_t *p, const ${ctype} *a, mm_view av, const ${ctype} *b, mm_view bv, ${ctype} *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++) {
+    for (int32_t w = o.w0; w < o.w1; w++) {
+      for (int32_t c = 0; c < p->c; c++) {
+        const int32_t u = ((int32_t)a[MM_AT(av, c, h, w)] + p->a_off) * (1 << p->left_shift);
+        const int32_t v = ((int32_t)b[MM_AT(bv, c, h, w)] + p->b_off) * (1 << p->left_shift);
+        const int32_t su = mm_mbqm(u, p->a_mult, p->a_shift);
+        const int32_t sv = mm_mbqm(v, p->b_mult, p->b_shift);
+        const int32_t r = mm_mbqm(p->sub ? su - sv : su + sv, p->out_mult, p->out_shift) + p->out_off;
+        y[MM_AT(yv, c, h, w)] = (${ctype})mm_clamp(r, p->lo, p->hi);
+      }
+    }
+  }
+}`,
+  };
+}
+
 export const KERNELS: Readonly<Record<string, KernelSource>> = {
   requant: {
     decl: `int32_t mm_mbqm(int32_t x, int32_t multiplier, int32_t shift);
@@ -372,53 +400,9 @@ void mm_binary_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const f
 }`,
   },
 
-  add_s8: {
-    deps: ['requant'],
-    decl: `typedef struct {
-  int32_t c, sub, left_shift;
-  int32_t a_off, a_mult, a_shift, b_off, b_mult, b_shift, out_off, out_mult, out_shift, lo, hi;
-} mm_add_s8_t;
-void mm_add_s8(const mm_add_s8_t *p, const int8_t *a, mm_view av, const int8_t *b, mm_view bv, int8_t *y, mm_view yv, mm_box o);`,
-    code: `/* TFLite reference int8 ADD (and SUB): both inputs rescaled to a common scale with 20 bits of headroom */
-void mm_add_s8(const mm_add_s8_t *p, const int8_t *a, mm_view av, const int8_t *b, mm_view bv, int8_t *y, mm_view yv, mm_box o) {
-  for (int32_t h = o.h0; h < o.h1; h++) {
-    for (int32_t w = o.w0; w < o.w1; w++) {
-      for (int32_t c = 0; c < p->c; c++) {
-        const int32_t u = ((int32_t)a[MM_AT(av, c, h, w)] + p->a_off) * (1 << p->left_shift);
-        const int32_t v = ((int32_t)b[MM_AT(bv, c, h, w)] + p->b_off) * (1 << p->left_shift);
-        const int32_t su = mm_mbqm(u, p->a_mult, p->a_shift);
-        const int32_t sv = mm_mbqm(v, p->b_mult, p->b_shift);
-        const int32_t r = mm_mbqm(p->sub ? su - sv : su + sv, p->out_mult, p->out_shift) + p->out_off;
-        y[MM_AT(yv, c, h, w)] = (int8_t)mm_clamp(r, p->lo, p->hi);
-      }
-    }
-  }
-}`,
-  },
+  add_s8: addKernel('s8', 'int8_t', 'TFLite reference int8 ADD (and SUB): both inputs rescaled to a common scale with 20 bits of headroom'),
 
-  add_s16: {
-    deps: ['requant'],
-    decl: `typedef struct {
-  int32_t c, sub, left_shift;
-  int32_t a_off, a_mult, a_shift, b_off, b_mult, b_shift, out_off, out_mult, out_shift, lo, hi;
-} mm_add_s16_t;
-void mm_add_s16(const mm_add_s16_t *p, const int16_t *a, mm_view av, const int16_t *b, mm_view bv, int16_t *y, mm_view yv, mm_box o);`,
-    code: `/* TFLM's int16 ADD and SUB: the int8 arithmetic with 15 bits of headroom (65535 << 15 fits in 32 bits) */
-void mm_add_s16(const mm_add_s16_t *p, const int16_t *a, mm_view av, const int16_t *b, mm_view bv, int16_t *y, mm_view yv, mm_box o) {
-  for (int32_t h = o.h0; h < o.h1; h++) {
-    for (int32_t w = o.w0; w < o.w1; w++) {
-      for (int32_t c = 0; c < p->c; c++) {
-        const int32_t u = ((int32_t)a[MM_AT(av, c, h, w)] + p->a_off) * (1 << p->left_shift);
-        const int32_t v = ((int32_t)b[MM_AT(bv, c, h, w)] + p->b_off) * (1 << p->left_shift);
-        const int32_t su = mm_mbqm(u, p->a_mult, p->a_shift);
-        const int32_t sv = mm_mbqm(v, p->b_mult, p->b_shift);
-        const int32_t r = mm_mbqm(p->sub ? su - sv : su + sv, p->out_mult, p->out_shift) + p->out_off;
-        y[MM_AT(yv, c, h, w)] = (int16_t)mm_clamp(r, p->lo, p->hi);
-      }
-    }
-  }
-}`,
-  },
+  add_s16: addKernel('s16', 'int16_t', "TFLM's int16 ADD and SUB: the int8 arithmetic with 15 bits of headroom (65535 << 15 fits in 32 bits)"),
 
   mul_s8: {
     deps: ['requant'],
