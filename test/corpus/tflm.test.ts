@@ -276,6 +276,24 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
       out.push({ name: `${opName}${act ? ' + RELU' : ''} ${dtype}`, bytes: b.build() });
     }
   }
+  // SUB and ADD of a vector broadcast along the last axis of a tensor no spatial operator gives a layout (SEANet's
+  // bias subtraction): the vector is a row of x, sliced and reshaped to [16].
+  for (const dtype of ['int8', 'int16'] as const) {
+    for (const opName of ['SUB', 'ADD'] as const) {
+      const b = new TfliteBuilder();
+      const q = (scale: number, zp: number): { quant: { scale: number[]; zeroPoint: number[]; axis: number } } => ({ quant: { scale: [dtype === 'int8' ? scale : scale / 97], zeroPoint: [dtype === 'int8' ? zp : 0], axis: 0 } });
+      const x = b.tensor('x', [1, 2, 5, 16], dtype, undefined, q(0.05, 3));
+      const row = b.tensor('row', [1, 1, 1, 16], dtype, undefined, q(0.05, 3));
+      const v = b.tensor('v', [16], dtype, undefined, q(0.05, 3));
+      const y = b.tensor('y', [1, 2, 5, 16], dtype, undefined, q(0.07, -6));
+      b.op('SLICE', [x, b.constant('b0', [4], 'int32', [0, 1, 3, 0]), b.constant('s0', [4], 'int32', [1, 1, 1, 16])], [row]);
+      b.op('RESHAPE', [row, b.constant('shape', [1], 'int32', [16])], [v]);
+      b.op(opName, [x, v], [y], [[0, 'int8', 0]]);
+      b.inputs = [x];
+      b.outputs = [y];
+      out.push({ name: `${opName} ${dtype} of a vector along the last axis (no layout)`, bytes: b.build() });
+    }
+  }
   // int16x8 convolutions: int64 bias (TFLM's 64-bit accumulator and rescaling) and int32 bias (its 32-bit ones; TFLM's
   // depthwise kernel reads any bias as int64, so the export refuses an int32 one there), with a fused RELU.
   for (const [kind, biasType] of [['CONV_2D', 'int64'], ['CONV_2D', 'int32'], ['DEPTHWISE_CONV_2D', 'int64']] as const) {
@@ -295,6 +313,42 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
     b.outputs = [y];
     out.push({ name: `${kind} int16x8, ${biasType} bias, RELU`, bytes: b.build() });
   }
+  // LOGISTIC, TANH and HARD_SWISH int8 (TFLM's gemmlowp fixed point and int16 arithmetic, which the export tabulates),
+  // over every input value (4,096 random values), with input scales from fine to saturating; and after a CONV_2D.
+  for (const [scale, zp] of [[0.02, 0], [0.05, 3], [0.13, -20]] as const) {
+    for (const [opName, outQ] of [['LOGISTIC', [1 / 256, -128]], ['TANH', [1 / 128, 0]], ['HARD_SWISH', [scale * 0.7, -9]]] as const) {
+      for (const afterConv of [false, true]) {
+        const b = new TfliteBuilder();
+        const x = b.tensor('x', [1, 32, 32, 4], 'int8', undefined, { quant: { scale: [afterConv ? 0.05 : scale], zeroPoint: [afterConv ? 3 : zp], axis: 0 } });
+        const h = afterConv ? b.tensor('h', [1, 32, 32, 4], 'int8', undefined, { quant: { scale: [scale], zeroPoint: [zp], axis: 0 } }) : x;
+        const y = b.tensor('y', [1, 32, 32, 4], 'int8', undefined, { quant: { scale: [outQ[0]], zeroPoint: [outQ[1]], axis: 0 } });
+        if (afterConv) b.conv(x, h, 4, 4, 3, 1, 0, 0);
+        b.op(opName, [h], [y]);
+        b.inputs = [x];
+        b.outputs = [y];
+        out.push({ name: `${afterConv ? 'CONV_2D + ' : ''}${opName} int8, input scale ${scale}`, bytes: b.build() });
+      }
+    }
+  }
+  // TRANSPOSE_CONV int8 (TFLM's reference: int32 sums, bias, per-channel rescale): SAME and VALID padding, strides 2
+  // and 3, with and without a bias, a fused RELU.
+  for (const [padding, stride, k, withBias] of [[0, 2, 3, true], [1, 2, 3, false], [0, 3, 4, true], [1, 1, 2, true]] as const) {
+    const b = new TfliteBuilder();
+    const [h, w, cin, cout] = [5, 6, 4, 3];
+    const ho = padding === 0 ? h * stride : (h - 1) * stride + k;
+    const wo = padding === 0 ? w * stride : (w - 1) * stride + k;
+    const x = b.tensor('x', [1, h, w, cin], 'int8', undefined, { quant: { scale: [0.05], zeroPoint: [3], axis: 0 } });
+    const y = b.tensor('y', [1, ho, wo, cout], 'int8', undefined, { quant: { scale: [0.09], zeroPoint: [-4], axis: 0 } });
+    const wq = { scale: Array.from({ length: cout }, (_, c) => 0.01 + 0.005 * c), zeroPoint: new Array<number>(cout).fill(0), axis: 0 };
+    const wt = b.constant('w', [cout, k, k, cin], 'int8', Array.from({ length: cout * k * k * cin }, (_, i) => ((i * 53) % 255) - 127), wq);
+    const shape = b.constant('shape', [4], 'int32', [1, ho, wo, cout]);
+    const inputs = [shape, wt, x];
+    if (withBias) inputs.push(b.constant('b', [cout], 'int32', Array.from({ length: cout }, (_, c) => (c - 1) * 3001)));
+    b.op('TRANSPOSE_CONV', inputs, [y], [[0, 'int8', padding], [1, 'int32', stride], [2, 'int32', stride], [3, 'int8', 1]]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `TRANSPOSE_CONV int8 ${padding === 0 ? 'SAME' : 'VALID'} stride ${stride} kernel ${k}${withBias ? ' bias' : ''}`, bytes: b.build() });
+  }
   // A QUANTIZE after a convolution (int8 to uint8, as at the output of TFLite's PTQ models, and int8 to int8): our
   // export folds it into the convolution's step as TFLM's Requantize in a table.
   for (const to of ['uint8', 'int8'] as const) {
@@ -311,7 +365,7 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), ADD and SUB (int8, int16, unlike scales, fused RELU), int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), TRANSPOSE_CONV int8, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 

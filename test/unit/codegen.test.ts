@@ -12,6 +12,8 @@ import { open } from '../helpers';
 import { chain, splitChannelsOnnx } from './schedule-fixtures';
 import { buildAndRun, bytesOf, callerSource, HAVE_CC, ortRun, ortRunAll, randomFloats, randomInt8, relativeError, runCaller } from '../codegen-helpers';
 import { nearestIndices } from '../../src/core/codegen/resize';
+import { expOnNegativeValues, logistic, tanh } from '../../src/core/codegen/fixedpoint';
+import { hardSwishTableS8, logisticTableS8 } from '../../src/core/codegen/quant';
 
 const SKIP_CC = HAVE_CC ? false : 'no C compiler (cc) and make on this machine';
 
@@ -380,6 +382,98 @@ test('codegen: a model with two inputs exports (each in the arena, model_input0/
   assert.ok(relativeError(run.values, want) < 1e-5, `relative error ${relativeError(run.values, want)}`);
 });
 
+/** A 1-D network (keyword spotting, vibration): Conv1d with stride and padding, BatchNormalization, Relu, MaxPool1d
+ *  with ceil_mode, a grouped Conv1d with auto_pad SAME_UPPER (an even kernel: uneven padding), a residual Add, a
+ *  dilated Conv1d without bias, a ConvTranspose1d, AveragePool1d excluding the padding, global average pooling, a
+ *  Gemm and a BatchNorm1d of its vector. */
+function conv1dModel(): Uint8Array {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 3, 61]);
+  const c1 = b.op('Conv', [x, b.init('w1', [8, 3, 5]), b.init('b1', [8])], { kernel_shape: [5], strides: [2], pads: [2, 1] });
+  const bn = b.op('BatchNormalization', [c1, b.init('g', [8]), b.init('be', [8]), b.init('m', [8]), b.init('v', [8], 'float32', [1, 2, 0.5, 3, 1.5, 0.25, 4, 1])]);
+  const r = b.op('Relu', [bn]);
+  const p1 = b.op('MaxPool', [r], { kernel_shape: [3], strides: [2], pads: [1, 0], ceil_mode: 1 });
+  const c2 = b.op('Conv', [p1, b.init('w2', [8, 4, 4]), b.init('b2', [8])], { kernel_shape: [4], dilations: [1], group: 2, auto_pad: 'SAME_UPPER' });
+  const sum = b.op('Add', [c2, p1]);
+  const c3 = b.op('Conv', [sum, b.init('w3', [8, 8, 3])], { kernel_shape: [3], dilations: [2], pads: [2, 2] });
+  const t = b.op('ConvTranspose', [c3, b.init('w4', [8, 6, 3]), b.init('b4', [6])], { kernel_shape: [3], strides: [2], pads: [1, 0], output_padding: [1] });
+  const p2 = b.op('AveragePool', [t], { kernel_shape: [3], strides: [1], pads: [1, 1] });
+  const g = b.op('GlobalAveragePool', [p2]);
+  const f = b.op('Flatten', [g]);
+  const fc = b.op('Gemm', [f, b.init('wf', [4, 6]), b.init('bf', [4])], { transB: 1 });
+  b.node('BatchNormalization', [fc, b.init('g2', [4]), b.init('be2', [4]), b.init('m2', [4]), b.init('v2', [4], 'float32', [2, 1, 0.5, 3])], {}, ['y']);
+  b.output('y', [1, 4]);
+  return b.build();
+}
+
+test('codegen: a 1-D convolutional network (Conv1d, BatchNorm, MaxPool1d, AveragePool1d, ConvTranspose1d, residual, global pooling, BatchNorm1d of a vector) matches onnxruntime', { skip: SKIP_CC }, async () => {
+  const bytes = conv1dModel();
+  const graph = open(bytes);
+  assert.ok(graph.ops.some((o) => o.kind === 'ConvNd') && graph.ops.some((o) => o.kind === 'PoolNd'), 'read as 1-D operators');
+  const x = randomFloats(3 * 61, 11);
+  const want = await ortRun(bytes, x, [1, 3, 61]);
+  const got = buildAndRun(graph, {}, bytesOf(x));
+  assert.equal(got.values.length, 4);
+  const err = relativeError(got.values, want);
+  assert.ok(err < 1e-5, `relative error ${err}: ${got.values.join(' ')} vs ${want.join(' ')}`);
+  assert.equal(got.out.arenaBytes, analyzeGraph(graph).arenaBytes, 'arena == analysis');
+  fs.rmSync(got.dir, { recursive: true, force: true });
+});
+
+/** ConvTranspose (decoders, upsampling heads): stride 2 with pads and output_padding, then grouped with a dilated
+ *  kernel and auto_pad SAME_UPPER, then stride 3 without bias. */
+function convTransposeModel(): Uint8Array {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 4, 5, 6]);
+  const t1 = b.op('ConvTranspose', [x, b.init('w1', [4, 6, 3, 3]), b.init('b1', [6])], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 0, 1, 1], output_padding: [1, 0] });
+  const r = b.op('Relu', [t1]);
+  const t2 = b.op('ConvTranspose', [r, b.init('w2', [6, 2, 2, 3]), b.init('b2', [4])], { kernel_shape: [2, 3], strides: [1, 2], dilations: [2, 1], group: 2, pads: [0, 1, 1, 0] });
+  b.node('ConvTranspose', [t2, b.init('w3', [4, 2, 3, 2])], { kernel_shape: [3, 2], strides: [3, 2] }, ['y']);
+  b.output('y');
+  return b.build();
+}
+
+test('codegen: ConvTranspose (strides, pads, output_padding, groups, dilation, no bias) matches onnxruntime', { skip: SKIP_CC }, async () => {
+  const bytes = convTransposeModel();
+  const graph = open(bytes);
+  const x = randomFloats(4 * 5 * 6, 12);
+  const want = await ortRun(bytes, x, [1, 4, 5, 6]);
+  const got = buildAndRun(graph, {}, bytesOf(x));
+  assert.ok(want.length > 1000, `${want.length} outputs`);
+  assert.equal(got.values.length, want.length);
+  const err = relativeError(got.values, want);
+  assert.ok(err < 1e-5, `relative error ${err}`);
+  fs.rmSync(got.dir, { recursive: true, force: true });
+});
+
+/** Matrix products of computed operands (attention-like x·xᵀ), a stored 3-D operand broadcast over the batch, Gemm
+ *  with transA, alpha, beta and a broadcast C, and a product with a 1-D vector. */
+function matmulModel(): Uint8Array {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [2, 3, 4]);
+  const xt = b.op('Transpose', [x], { perm: [0, 2, 1] });
+  const s = b.op('MatMul', [x, xt]);
+  const p = b.op('MatMul', [s, b.init('w3', [1, 3, 2])]);
+  const r = b.op('Reshape', [p, b.init('shape', [2], 'int64', [2, 6])]);
+  const g = b.op('Gemm', [r, b.init('wg', [2, 4]), b.init('cg', [4])], { transA: 1, alpha: { float: 0.5 }, beta: { float: 1.5 } });
+  b.node('MatMul', [g, b.init('v', [4])], {}, ['y']);
+  b.output('y', [6]);
+  return b.build();
+}
+
+test('codegen: matrix products of computed operands (batched, broadcast, Gemm transA/alpha/beta/C, a vector) match onnxruntime', { skip: SKIP_CC }, async () => {
+  const bytes = matmulModel();
+  const graph = open(bytes);
+  const x = randomFloats(24, 13);
+  const want = await ortRun(bytes, x, [2, 3, 4]);
+  const got = buildAndRun(graph, {}, bytesOf(x));
+  assert.equal(got.values.length, 6);
+  const err = relativeError(got.values, want);
+  assert.ok(err < 1e-5, `relative error ${err}: ${got.values.join(' ')} vs ${want.join(' ')}`);
+  assert.equal(got.out.arenaBytes, analyzeGraph(graph).arenaBytes, 'arena == analysis');
+  fs.rmSync(got.dir, { recursive: true, force: true });
+});
+
 test('codegen: TFLite nearest-neighbour indices follow TensorFlow\'s own test expectations', () => {
   const tfl = (coord: string): { mode: 'nearest'; coord: string; nearest: string; tflite: true } => ({ mode: 'nearest', coord, nearest: 'floor', tflite: true });
   // tfjs resize_nearest_neighbor_test ([2,2,4,4] 2×2 → 3×3) and TF image_ops_test (3×2 → 5×4, align_corners).
@@ -415,6 +509,35 @@ test('codegen: quantizeMultiplier follows TFLite (frexp, Q31, rounding)', () => 
   assert.deepEqual(quantizeMultiplier(0), [0, 0]);
   // 1 - 2^-40 rounds up to 2^31: the multiplier halves and the shift grows (TFLite's special case)
   assert.deepEqual(quantizeMultiplier(1 - 2 ** -40), [2 ** 30, 1]);
+});
+
+test('codegen: gemmlowp fixed point (logistic, tanh, exp) approximates the real functions; TFLite\'s fixed output quantization of int8 LOGISTIC and TANH is enforced', () => {
+  // Inputs with 4 integer bits (raw / 2^27), results with 0 (raw / 2^31).
+  for (let r = -15.9; r < 16; r += 0.37) {
+    const raw = Math.round(r * 2 ** 27);
+    assert.ok(Math.abs(logistic(raw, 4) / 2 ** 31 - 1 / (1 + Math.exp(-raw / 2 ** 27))) < 1e-6, `logistic(${r})`);
+    assert.ok(Math.abs(tanh(raw, 4) / 2 ** 31 - Math.tanh(raw / 2 ** 27)) < 1e-6, `tanh(${r})`);
+    if (raw <= 0) assert.ok(Math.abs(expOnNegativeValues(raw, 4) / 2 ** 31 - Math.exp(raw / 2 ** 27)) < 1e-6, `exp(${r})`);
+  }
+  assert.equal(logistic(0, 4), 2 ** 30);
+  assert.equal(tanh(0, 4), 0);
+  // Tables: monotone, saturating at the ends for a coarse input scale.
+  const L = logisticTableS8(0.13, -20);
+  assert.deepEqual([L[0], L[255]], [-128, 127]);
+  assert.ok(L.every((v, i) => i === 0 || v >= L[i - 1]!));
+  const H = hardSwishTableS8(0.05, 3, 0.035, -9)!;
+  assert.equal(H[128 + 3], -9, 'hard_swish(0) = the output zero point');
+  assert.equal(hardSwishTableS8(0.05, 3, 0.0001, 0), null, 'an output scale below 1/128 of the input\'s: TFLM refuses');
+  // A TANH whose output is not quantized with scale 1/128 and zero point 0 is refused by name.
+  const b = new TfliteBuilder();
+  const x = b.tensor('x', [1, 4, 4, 2], 'int8', undefined, { quant: { scale: [0.05], zeroPoint: [0], axis: 0 } });
+  const y = b.tensor('t', [1, 4, 4, 2], 'int8', undefined, { quant: { scale: [0.01], zeroPoint: [0], axis: 0 } });
+  b.op('TANH', [x], [y]);
+  b.inputs = [x];
+  b.outputs = [y];
+  const r = generateC(open(b.build(), 'tanh.tflite'));
+  assert.ok(!r.ok);
+  assert.match(r.error.message, /TANH.*requires its int8 output quantized with scale 1\/128 and zero point 0; 't' has 0.01/);
 });
 
 /** A conv followed by LRN, an operator the generator does not have. */

@@ -1,9 +1,9 @@
-// Layout per tensor: which axes are N, H, W, C. Spatial operators fix the layout of their data tensors (NCHW for
+// Layout per tensor: which axes are N, H, W, C (N, C, W for 1-D maps). Spatial operators fix the layout of their data tensors (NCHW for
 // ONNX, NHWC for TFLite); it then spreads through layout-preserving operators in both directions and through
 // Transpose by its permutation (so an NCHW graph input followed by TRANSPOSE in a TFLite file is labelled NCHW).
 import type { Graph, Op } from '../graph';
 
-const SPATIAL = new Set(['Conv2D', 'DepthwiseConv2D', 'TransposeConv2D', 'MaxPool2D', 'AvgPool2D', 'GlobalAvgPool', 'GlobalMaxPool']);
+const SPATIAL = new Set(['Conv2D', 'DepthwiseConv2D', 'TransposeConv2D', 'MaxPool2D', 'AvgPool2D', 'GlobalAvgPool', 'GlobalMaxPool', 'ConvNd', 'PoolNd', 'BatchNorm']);
 const PRESERVING = new Set(['Activation', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Quantize', 'Dequantize', 'Pad', 'Concat', 'BatchNorm', 'Identity', 'Cast', 'Resize', 'Softmax']);
 
 export function assignLayouts(graph: Graph): void {
@@ -19,8 +19,10 @@ export function assignLayouts(graph: Graph): void {
     // TFLite's RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR are defined on NHWC tensors.
     if (SPATIAL.has(op.kind) || (op.kind === 'Resize' && graph.format === 'tflite')) {
       const l = op.attrs.layout ?? defaultLayout;
-      set(op.inputs[0] ?? -1, l);
-      for (const o of op.outputs) set(o, l);
+      // 1-D convolution and pooling (audio, keyword spotting, vibration): N, C and the one spatial axis, W.
+      const of = (id: number): string => (graph.tensors[id]?.shape?.length === 3 ? l.replace('H', '') : l);
+      set(op.inputs[0] ?? -1, of(op.inputs[0] ?? -1));
+      for (const o of op.outputs) set(o, of(o));
     }
     if (op.kind === 'FullyConnected' || op.kind === 'MatMul') {
       for (const o of op.outputs) set(o, 'NC');

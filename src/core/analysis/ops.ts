@@ -173,7 +173,7 @@ function convMacs(op: Op, graph: Graph, out: Shape): number {
 
 function transposeConvShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
   const a = op.attrs;
-  if (a.layout === 'NHWC') return null; // TFLite stores its output shape (the output_shape operand)
+  if (a.layout === 'NHWC') return tfliteTransposeConvShape(op, graph, x);
   if (x && x.length !== 4 && a.nd) {
     op.kind = 'ConvNd';
     a.nd.transposed = true;
@@ -207,6 +207,23 @@ function transposeConvShape(op: Op, graph: Graph, x: Shape | null): (Shape | nul
     return fixed;
   };
   return [[x[0]!, w[1]! * (a.group ?? 1), dim(0), dim(1)]];
+}
+
+/** TFLite's TRANSPOSE_CONV: the output shape is its output_shape operand (when constant; a run-time one leaves the
+ *  stored shape), the padding TFLM's Prepare computes from it (the forward window over the output's size). */
+function tfliteTransposeConvShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const v = valuesOf(graph, op.params[0]);
+  const w = shapeOf(graph, op.inputs[1]);
+  const sp = op.attrs.spatial;
+  if (!v || !x || !w || !sp || v.length !== 4 || x.length !== 4 || w.length !== 4) return null;
+  if (v[0] !== x[0] || v[3] !== w[0] || w[3] !== x[3]) fail(`output_shape [${v.join(',')}] and weights [${w.join(',')}] do not match input [${x.join(',')}]`);
+  sp.kernel = [w[1]!, w[2]!];
+  for (const axis of [0, 1] as const) {
+    const r = windowOut(v[1 + axis]!, sp.kernel[axis], sp.strides[axis], 1, sp.padding, [0, 0], false, false);
+    sp.pads[axis] = r.before;
+    sp.pads[axis + 2] = r.after;
+  }
+  return [v.slice()];
 }
 
 function transposeConvMacs(op: Op, graph: Graph, out: Shape): number {

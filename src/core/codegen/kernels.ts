@@ -37,6 +37,49 @@ export const KERNEL_PRELUDE_C = `#include <math.h>
 #include "mm_kernels.h"
 `;
 
+/** A transposed convolution (ONNX ConvTranspose, TFLite TRANSPOSE_CONV) gathered per output, on the convolution's
+ *  parameter struct: input (ih, iw) feeds output (ih*sh - pt + ky*dh, iw*sw - pl + kx*dw) through tap (ky, kx). int8 is
+ *  TFLM's reference TransposeConv: int32 sums, then the bias, then the per-channel rescale. */
+function tconvKernel(t: 'f32' | 's8'): KernelSource {
+  const f = t === 'f32';
+  const T = f ? 'float' : 'int8_t';
+  const sig = `void mm_tconv_${t}(const mm_conv_${t}_t *p, const ${T} *x, mm_view xv, ${T} *y, mm_view yv, mm_box o)`;
+  const mac = f ? 'acc += xp[ic * xv.sc] * wp[ic];' : 'acc += ((int32_t)xp[ic * xv.sc] + p->in_off) * ((int32_t)wp[ic] + p->w_off);';
+  const store = f
+    ? 'y[MM_AT(yv, oc, oh, ow)] = acc < p->lo ? p->lo : acc > p->hi ? p->hi : acc;'
+    : 'y[MM_AT(yv, oc, oh, ow)] = (int8_t)mm_clamp(mm_mbqm(acc, p->mult[oc], p->shift[oc]) + p->out_off, p->lo, p->hi);';
+  return {
+    deps: [`conv_${t}`],
+    decl: `${sig};`,
+    code: `/* transposed convolution gathered per output; ih/iw/cin are the input's, weights [cout][kh][kw][cin/groups] */
+${sig} {
+  const int32_t cig = p->cin / p->groups, cog = p->cout / p->groups;
+  for (int32_t oh = o.h0; oh < o.h1; oh++) {
+    for (int32_t ow = o.w0; ow < o.w1; ow++) {
+      for (int32_t oc = 0; oc < p->cout; oc++) {
+        const int32_t c0 = (oc / cog) * cig;
+        const ${T} *wc = p->w + (size_t)oc * p->kh * p->kw * cig;
+        ${f ? 'float acc = 0.0f' : 'int32_t acc = 0'};
+        for (int32_t ky = 0; ky < p->kh; ky++) {
+          const int32_t th = oh + p->pt - ky * p->dh;
+          if (th < 0 || th % p->sh != 0 || th / p->sh >= p->ih) continue;
+          for (int32_t kx = 0; kx < p->kw; kx++) {
+            const int32_t tw = ow + p->pl - kx * p->dw;
+            if (tw < 0 || tw % p->sw != 0 || tw / p->sw >= p->iw) continue;
+            const ${T} *xp = x + MM_AT(xv, c0, th / p->sh, tw / p->sw);
+            const ${T} *wp = wc + (ky * p->kw + kx) * cig;
+            for (int32_t ic = 0; ic < cig; ic++) ${mac}
+          }
+        }
+        if (p->b) acc += p->b[oc];
+        ${store}
+      }
+    }
+  }
+}`,
+  };
+}
+
 /** TFLite's quantized ADD/SUB for one stored type (int8 with 20 bits of headroom, int16 with 15): the same C text
  *  but for the element type. */
 function addKernel(t: 's8' | 's16', ctype: string, comment: string): KernelSource {
@@ -163,6 +206,10 @@ void mm_conv_s8(const mm_conv_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, m
   }
 }`,
   },
+
+  tconv_f32: tconvKernel('f32'),
+
+  tconv_s8: tconvKernel('s8'),
 
   conv_s16: {
     deps: ['requant'],
@@ -345,6 +392,32 @@ void mm_fc_f32(const mm_fc_f32_t *p, const float *x, float *y);`,
       float acc = p->b ? p->b[o] : 0.0f;
       for (int32_t i = 0; i < p->k; i++) acc += xr[i] * wr[i];
       y[(size_t)r * p->n + o] = acc < p->lo ? p->lo : acc > p->hi ? p->hi : acc;
+    }
+  }
+}`,
+  },
+
+  matmul_f32: {
+    decl: `typedef struct {
+  int32_t batch, m, k, n;
+  const int32_t *a_off, *b_off; /* per output batch: where its A and B start (numpy batch broadcasting) */
+  int32_t a_rs, a_cs, b_rs, b_cs, c_rs, c_cs; /* element strides of rows and columns (transposes, broadcast C) */
+  float alpha, beta, lo, hi;
+} mm_matmul_f32_t;
+void mm_matmul_f32(const mm_matmul_f32_t *p, const float *a, const float *b, const float *c, float *y);`,
+    code: `/* y[t] = alpha * A[t] B[t] + beta * C (ONNX MatMul and Gemm whose operands are computed at run time or stored
+   with more than two axes); c may be NULL */
+void mm_matmul_f32(const mm_matmul_f32_t *p, const float *a, const float *b, const float *c, float *y) {
+  for (int32_t t = 0; t < p->batch; t++) {
+    const float *at = a + p->a_off[t], *bt = b + p->b_off[t];
+    for (int32_t i = 0; i < p->m; i++) {
+      for (int32_t j = 0; j < p->n; j++) {
+        float acc = 0.0f;
+        for (int32_t q = 0; q < p->k; q++) acc += at[i * p->a_rs + q * p->a_cs] * bt[q * p->b_rs + j * p->b_cs];
+        float v = p->alpha * acc;
+        if (c) v += p->beta * c[i * p->c_rs + j * p->c_cs];
+        y[((size_t)t * p->m + i) * p->n + j] = v < p->lo ? p->lo : v > p->hi ? p->hi : v;
+      }
     }
   }
 }`,

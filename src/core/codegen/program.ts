@@ -12,7 +12,7 @@ import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
 import { bandLen, deriveAxis, tileRegions, type Stage } from '../schedule/geometry';
 import { bestStreamPlan, segmentStage, streamArena, streamEvents, type SegmentCost } from '../schedule/stream';
-import { activationRange, leakyRelu, leakyReluParams, multiplyByQuantizedMultiplier, quantizeMultiplier, roundAway, type LeakyParams } from './quant';
+import { activationRange, hardSwishTableS8, leakyRelu, leakyReluParams, logisticTableS8, multiplyByQuantizedMultiplier, quantizeMultiplier, roundAway, tanhTableS8, type LeakyParams } from './quant';
 import { cText } from './c-text';
 import { boxLit, CLAMPS, fmtFloat, viewLit, type Access, type Box, type ConstData, type Elem, type Finish, type Geo, type Lower, type QParams, type View } from './lower/context';
 import { LOWERERS } from './lower';
@@ -106,6 +106,14 @@ const INT16_KINDS: ReadonlySet<string> = new Set(['Split', 'Unpack', 'Concat', '
 /** Operators that only change the shape: a folded one's values are its input's. */
 const RESHAPES: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
 const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D']);
+/** A 1-D map (layout N, C, W) as a 2-D one whose height is the batch axis (size 1): every kernel, view and box of
+ *  the 2-D export then runs it unchanged. */
+function lineAxes(layout: string | null): { c: number; h: number; w: number } | null {
+  if (!layout || layout.includes('H')) return null;
+  const [n, c, w] = [layout.indexOf('N'), layout.indexOf('C'), layout.indexOf('W')];
+  return n >= 0 && c >= 0 && w >= 0 ? { c, h: n, w } : null;
+}
+
 const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
 
 /** Operators a stream's end can accumulate row by row in the export: global pooling, a mean or a max over H and W. */
@@ -249,7 +257,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const t = T(id);
     if (!t.shape) throw new CodegenError(`C export: the shape of tensor '${t.name}' is unknown`);
     const shape = t.shape;
-    const ax = shape.length === 4 ? spatialAxes(t.layout) : null;
+    const ax = shape.length === 4 ? spatialAxes(t.layout) : shape.length === 3 ? lineAxes(t.layout) : null;
     if (ax) return { shape, axes: ax, C: shape[ax.c]!, H: shape[ax.h]!, W: shape[ax.w]! };
     return { shape, axes: null, C: elementCount(shape), H: 1, W: 1 };
   };
@@ -604,9 +612,33 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const [m, sh] = quantizeMultiplier(qx.scale / qy.scale);
     return addWeights(name, 'int8_t', Array.from({ length: 256 }, (_, i) => Math.min(127, Math.max(-128, izp(y, qy) + multiplyByQuantizedMultiplier(i - 128 - izp(x, qx), m, sh)))));
   };
-  const leakyTable = (name: string, op: Op, x: number, y: number): string => {
-    const p = leakyOf(op, x, y);
-    return addWeights(name, 'int8_t', Array.from({ length: 256 }, (_, i) => leakyRelu(i - 128, p, -128, 127)));
+  /** The int8 table of an activation operator from x's quantization to y's: TFLite's LEAKY_RELU, LOGISTIC, TANH and
+   *  HARD_SWISH with TFLM's integer arithmetic (bit for bit), any other through float. */
+  const activationTable = (name: string, op: Op, act: string, x: number, y: number): string => {
+    const qx = qOf(x, 'activation input');
+    const qy = qOf(y, 'activation output');
+    const [inZp, outZp] = [izp(x, qx), izp(y, qy)];
+    const fixedOutput = (scale: number, zp: number): void => {
+      if (Math.fround(qy.scale) !== Math.fround(scale) || outZp !== zp) throw new CodegenError(`C export: ${label(op)}: TFLite requires its int8 output quantized with scale ${scale === 1 / 256 ? '1/256' : '1/128'} and zero point ${zp}; '${T(y).name}' has ${+qy.scale.toPrecision(6)} and ${outZp}`, op.index);
+    };
+    switch (act === op.attrs.activation ? op.sourceType : undefined) {
+      case 'LEAKY_RELU': {
+        const p = leakyOf(op, x, y);
+        return addWeights(name, 'int8_t', Array.from({ length: 256 }, (_, i) => leakyRelu(i - 128, p, -128, 127)));
+      }
+      case 'LOGISTIC':
+        fixedOutput(1 / 256, -128);
+        return addWeights(name, 'int8_t', logisticTableS8(qx.scale, inZp));
+      case 'TANH':
+        fixedOutput(1 / 128, 0);
+        return addWeights(name, 'int8_t', tanhTableS8(qx.scale, inZp));
+      case 'HARD_SWISH': {
+        const table = hardSwishTableS8(qx.scale, inZp, qy.scale, outZp);
+        if (!table) throw new CodegenError(`C export: ${label(op)}: TFLM refuses an int8 HARD_SWISH whose output scale (${+qy.scale.toPrecision(6)}) is below 1/128 of its input's (${+qx.scale.toPrecision(6)})`, op.index);
+        return addWeights(name, 'int8_t', table);
+      }
+      default: return lutOf(name, x, y, realFn(act, op));
+    }
   };
 
   const finishOf = (si: number, step: Step): Finish => {
@@ -692,7 +724,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         k++;
       }
       const name = `P${si}_${k}`;
-      const table = op.sourceType === 'LEAKY_RELU' ? leakyTable(`lut${si}_${k}`, op, from, to) : lutOf(`lut${si}_${k}`, from, to, realFn(act, op));
+      const table = activationTable(`lut${si}_${k}`, op, act, from, to);
       kernels.add('lut_s8');
       params.push(`static const mm_lut_s8_t ${name} = {${geo(y).C}, ${table}};`);
       epis.push((a, t) => `mm_lut_s8(&${name}, ${a.ptr(t)}, ${a.view(t)}, ${a.ptr(t)}, ${a.view(t)}, ${a.box(t)});`);
@@ -703,7 +735,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
   const ctx: Lower = {
     graph, T, label, qOf, izp, elemOf, esize, geo, windowFits, operandView, addWeights, constOf, channelScales, clipBounds,
-    floatFn, realFn, lutOf, leakyOf, leakyTable, scalarOf, producerOp, params, kernels, layerAccess,
+    floatFn, leakyOf, activationTable, scalarOf, producerOp, params, kernels, layerAccess,
   };
   /** Lowers one step (its family's function in lower/, by its kind); returns a function emitting its statements for a
    *  given access (layer or tile). */

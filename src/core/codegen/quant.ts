@@ -1,13 +1,8 @@
 // Fixed-point parameters computed at export time, as TFLite/TFLM compute them in their Prepare functions.
 
-/** x = q · 2^e with q in [0.5, 1) (C's frexp), for finite x > 0. */
-function frexp(x: number): [number, number] {
-  let e = Math.floor(Math.log2(x)) + 1;
-  let q = x / 2 ** e;
-  while (q >= 1) { q /= 2; e++; }
-  while (q < 0.5) { q *= 2; e--; }
-  return [q, e];
-}
+import { frexp, logistic, multiplyByQuantizedMultiplier, roundingDivideByPOT, srdhm16, tanh, wrap16 } from './fixedpoint';
+
+export { multiplyByQuantizedMultiplier };
 
 /**
  * TFLite QuantizeMultiplier: a real multiplier as a Q31 fixed-point value and a power-of-two shift (positive = left),
@@ -55,25 +50,6 @@ export function activationRange(act: string | undefined, scale: number, zp: numb
   }
 }
 
-/** TFLite MultiplyByQuantizedMultiplier (int32): rounding-doubling high multiply, then rounding right shift; the
- *  generated C's mm_mbqm computes the same. */
-export function multiplyByQuantizedMultiplier(x: number, multiplier: number, shift: number): number {
-  const left = shift > 0 ? shift : 0;
-  const right = shift > 0 ? 0 : -shift;
-  const a = BigInt.asIntN(32, BigInt(x) << BigInt(left));
-  const b = BigInt(multiplier);
-  let high: number;
-  if (a === -(2n ** 31n) && b === -(2n ** 31n)) high = 2 ** 31 - 1;
-  else {
-    const ab = a * b;
-    high = Number(BigInt.asIntN(32, (ab + (ab >= 0n ? 2n ** 30n : 1n - 2n ** 30n)) / 2n ** 31n));
-  }
-  const mask = Number((1n << BigInt(right)) - 1n) | 0;
-  const remainder = high & mask;
-  const threshold = (mask >> 1) + (high < 0 ? 1 : 0);
-  return (high >> right) + (remainder > threshold ? 1 : 0);
-}
-
 /** TFLM's quantized LEAKY_RELU (leaky_relu_common.cc Prepare, reference QuantizeLeakyRelu): the identity and alpha
  *  multipliers, computed from float32 ratios as TFLM does; a negative alpha keeps its sign apart. */
 export interface LeakyParams { inZp: number; outZp: number; idMult: number; idShift: number; alphaMult: number; alphaShift: number; alphaNegative: boolean }
@@ -104,4 +80,63 @@ export function addMultipliers(sub: boolean, sa: number, sb: number, so: number,
   const f = sub ? Math.fround : (v: number): number => v;
   const twiceMax = f(2 * Math.max(sa, sb));
   return [f(sa / twiceMax), f(sb / twiceMax), f(twiceMax / f(2 ** leftShift * so))].map(quantizeMultiplier);
+}
+
+const I32_MAX = 2147483647;
+const I16_MIN = -32768;
+const I16_MAX = 32767;
+const clamp8 = (v: number): number => Math.min(127, Math.max(-128, v));
+
+/** The shared Prepare of TFLM's int8 LOGISTIC and TANH: the input into 4 integer bits, and the radius beyond which
+ *  the output saturates. */
+function sigmoidPrepare(inScale: number): { multiplier: number; shift: number; radius: number } {
+  const [q, shift] = frexp(inScale * 2 ** 27);
+  const multiplier = Math.min(I32_MAX, Math.round(q * 2 ** 31));
+  const radius = Math.floor((15 * 2 ** 27) / 2 ** shift);
+  return { multiplier, shift, radius };
+}
+
+/** TFLM's int8 LOGISTIC and TANH (reference_integer_ops::Logistic/Tanh) of every input value, −128..127: the input
+ *  into 4 integer bits, gemmlowp's fixed-point function, then the output read with scale 1/256 and zero point −128
+ *  (LOGISTIC) or 1/128 and 0 (TANH) whatever the tensor says (TFLite requires exactly those). */
+function sigmoidTableS8(inScale: number, inZp: number, tanhOf: boolean): number[] {
+  const p = sigmoidPrepare(inScale);
+  return Array.from({ length: 256 }, (_, i) => {
+    const v = i - 128 - inZp;
+    if (v <= -p.radius) return -128;
+    if (v >= p.radius) return 127;
+    const q4 = multiplyByQuantizedMultiplier(v, p.multiplier, p.shift);
+    return clamp8(tanhOf ? roundingDivideByPOT(tanh(q4, 4), 24) : roundingDivideByPOT(logistic(q4, 4), 23) - 128);
+  });
+}
+export const logisticTableS8 = (inScale: number, inZp: number): number[] => sigmoidTableS8(inScale, inZp, false);
+export const tanhTableS8 = (inScale: number, inZp: number): number[] => sigmoidTableS8(inScale, inZp, true);
+
+/** DownScaleInt32ToInt16Multiplier. */
+const downscale16 = (m: number): number => (m >= I32_MAX - (1 << 15) ? I16_MAX : Math.floor((m + (1 << 15)) / 65536));
+const saturatingLeftShift16 = (v: number, amount: number): number => Math.min(I16_MAX, Math.max(I16_MIN, v * 2 ** amount));
+
+/** TFLM's int8 HARD_SWISH (hard_swish_common.cc Prepare, reference_ops::HardSwish on int16 intermediates); null
+ *  where TFLM's Prepare refuses (an output scale below 1/128 of the input's). */
+export function hardSwishTableS8(inScale: number, inZp: number, outScale: number, outZp: number): number[] | null {
+  const f = Math.fround;
+  const hires = f(f(1 / 128) * f(inScale));
+  const [outM, outExp] = quantizeMultiplier(f(hires / f(outScale)));
+  if (outExp > 0) return null;
+  const [reluM, reluExp] = quantizeMultiplier(f(hires / f(3 / 32768)));
+  const out16 = downscale16(outM);
+  const relu16 = downscale16(reluM);
+  return Array.from({ length: 256 }, (_, i) => {
+    const hi = wrap16((i - 128 - inZp) * 128);
+    const pre = srdhm16(hi, out16);
+    let r = hi;
+    if (reluExp > 0) r = saturatingLeftShift16(r, reluExp - 1);
+    r = srdhm16(r, relu16);
+    if (reluExp > 0) r = saturatingLeftShift16(r, 1);
+    if (reluExp < 0) r = roundingDivideByPOT(r, -reluExp);
+    r = (r + (1 << 15)) >> 1;
+    // SaturatingDoublingHighMul: no rounding nudge.
+    const product = r === I16_MIN && pre === I16_MIN ? I16_MAX : wrap16(Math.trunc((r * pre) / (1 << 15)));
+    return clamp8(wrap16(roundingDivideByPOT(product, -outExp) + outZp));
+  });
 }

@@ -19,7 +19,7 @@ export const TFL = {
   ARG_MAX: [56, 40], LOG_SOFTMAX: [50, 36], ELU: [111, 0], SPACE_TO_DEPTH: [26, 19], DEPTH_TO_SPACE: [5, 94],
   L2_NORMALIZATION: [11, 12], SVDF: [27, 6], ADD_N: [106, 82], TILE: [69, 51], EQUAL: [71, 53], GATHER_ND: [107, 83],
   L2_POOL_2D: [12, 5], FILL: [94, 68], BROADCAST_TO: [130, 104], SPACE_TO_BATCH_ND: [38, 25], BATCH_TO_SPACE_ND: [37, 24],
-  SELECT_V2: [123, 98], FLOOR_DIV: [90, 65], FLOOR: [8, 0],
+  SELECT_V2: [123, 98], FLOOR_DIV: [90, 65], FLOOR: [8, 0], TRANSPOSE_CONV: [67, 49],
 } as const;
 export type TflOp = keyof typeof TFL;
 

@@ -89,10 +89,9 @@ export interface Lower {
   channelScales: (W: ConstData, op: Op, channels: number) => number[];
   clipBounds: (op: Op) => [number, number];
   floatFn: (act: string, op: Op) => { fn: string; alpha: number; beta: number };
-  realFn: (act: string, op: Op) => (x: number) => number;
-  lutOf: (name: string, x: number, y: number, f: (v: number) => number) => string;
   leakyOf: (op: Op, x: number, y: number) => LeakyParams;
-  leakyTable: (name: string, op: Op, x: number, y: number) => string;
+  /** The int8 table of activation `act` (op's, or the one it was fused into) from x's quantization to y's. */
+  activationTable: (name: string, op: Op, act: string, x: number, y: number) => string;
   scalarOf: (id: number | undefined, def: number) => number;
   producerOp: ReadonlyMap<number, Op>;
   /** The generated parameter structs, in order. */
@@ -118,4 +117,18 @@ export interface StepLower extends Lower {
   withEpi: (call: Emit) => Emit;
   /** Copy k of `copies` reads tensor srcOf(k) (mm_copy_nd, up to 6 dimensions, element strides). */
   stridedCopies: (copies: StridedCopy[], srcOf: (k: number) => number) => Emit;
+}
+
+/** A convolution's or pooling's window as the 2-D kernels take it: kernel, strides and dilations per (H, W), and the
+ *  padding before each. A 1-D operator (ConvNd/PoolNd on an N, C, W map) is a window of height 1. Null when the
+ *  operator has neither form. */
+export interface Window2d { kernel: number[] | null; strides: number[]; dilations: number[]; pads: number[] }
+export function window2d(op: Op): Window2d | null {
+  const nd = op.attrs.nd;
+  if (op.kind === 'ConvNd' || op.kind === 'PoolNd') {
+    if (!nd || (nd.kernel && nd.kernel.length !== 1)) return null;
+    return { kernel: nd.kernel ? [1, nd.kernel[0]!] : null, strides: [1, nd.strides?.[0] ?? 1], dilations: [1, nd.dilations?.[0] ?? 1], pads: [0, nd.pads?.[0] ?? 0] };
+  }
+  const sp = op.attrs.spatial;
+  return sp ? { kernel: sp.kernel, strides: sp.strides, dilations: sp.dilations, pads: [sp.pads[0], sp.pads[1]] } : null;
 }

@@ -1,22 +1,37 @@
 // Lowering of convolutions (2-D, depthwise, grouped; int8, int16x8, float) and float BatchNormalization.
 import { CodegenError } from '../errors';
 import { quantizeMultiplier, roundEven } from '../quant';
-import { fmtFloat, type ConstData, type Emit, type StepLower } from './context';
+import { fmtFloat, window2d, type ConstData, type Emit, type StepLower } from './context';
 
-/** Conv2D, DepthwiseConv2D. */
+/** Conv2D, DepthwiseConv2D, TransposeConv2D (gathered per output), 1-D convolution. */
 export function lowerConv(sl: StepLower): Emit {
   const { P, addWeights, channelScales, constOf, e, elemOf, fin, geo, graph, izp, kernels, label, op, params, qOf, si, windowFits, withEpi, x0, y } = sl;
   const x = x0;
   const gx = geo(x);
   const gy = geo(y);
-  if (!gx.axes || !gy.axes) throw new CodegenError(`C export: ${label(op)} needs 4-D feature maps`, op.index);
-  const sp = op.attrs.spatial!;
+  const sp = window2d(op);
+  if (!gx.axes || !gy.axes || !sp) throw new CodegenError(`C export: ${label(op)} needs 4-D feature maps (or 1-D ones: N, C, W)`, op.index);
   const W = constOf(op.inputs[1]!, op, 'weights');
-  const ws = W.shape;
+  // A 1-D convolution's weights [Cout, Cin/group, k] are 2-D ones of height 1.
+  const ws = op.kind === 'ConvNd' && W.shape.length === 3 ? [W.shape[0]!, W.shape[1]!, 1, W.shape[2]!] : W.shape;
   if (ws.length !== 4) throw new CodegenError(`C export: ${label(op)}: weights of rank ${ws.length}`, op.index);
   let cout: number, kh: number, kw: number, cig: number;
   let canon: number[];
-  if (graph.format === 'tflite' && op.kind === 'DepthwiseConv2D') {
+  const transposed = op.kind === 'TransposeConv2D' || (op.kind === 'ConvNd' && op.attrs.nd?.transposed === true);
+  if (transposed && graph.format === 'onnx') {
+    // ConvTranspose weights [Cin, Cout/group, kh, kw]: to [Cout][kh][kw][Cin/group], each output channel reading the
+    // input channels of its group.
+    let cog: number;
+    [, cog, kh, kw] = ws as [number, number, number, number];
+    const groups = op.attrs.group ?? 1;
+    cout = cog * groups;
+    cig = ws[0]! / groups;
+    canon = new Array<number>(W.values.length);
+    for (let o = 0; o < cout; o++) {
+      const g = Math.floor(o / cog);
+      for (let i = 0; i < kh * kw; i++) for (let c = 0; c < cig; c++) canon[(o * kh * kw + i) * cig + c] = W.values[(((g * cig + c) * cog) + (o % cog)) * kh * kw + i]!;
+    }
+  } else if (graph.format === 'tflite' && op.kind === 'DepthwiseConv2D') {
     [, kh, kw, cout] = ws as [number, number, number, number];
     cig = 1;
     canon = new Array<number>(W.values.length);
@@ -31,16 +46,24 @@ export function lowerConv(sl: StepLower): Emit {
   }
   const groups = gx.C / cig;
   if (!Number.isInteger(groups) || cout !== gy.C || cout % groups !== 0) throw new CodegenError(`C export: ${label(op)}: ${gx.C} input channels, weights ${ws.join('×')}: channels do not divide into groups`, op.index);
-  windowFits(op, gx, gy, [kh, kw], sp.strides, sp.dilations, sp.pads);
-  const geom = `${gx.C}, ${cout}, ${groups}, ${kh}, ${kw}, ${sp.strides[0]}, ${sp.strides[1]}, ${sp.dilations[0]}, ${sp.dilations[1]}, ${sp.pads[0]}, ${sp.pads[1]}, ${gx.H}, ${gx.W}`;
+  const nd = op.attrs.nd;
+  if (transposed && op.kind === 'ConvNd' && (nd?.outputShape || (nd?.padding !== 'explicit' && nd?.padding !== 'valid'))) throw new CodegenError(`C export: ${label(op)}: a 1-D ConvTranspose with output_shape or auto_pad SAME is not generated (give explicit pads)`, op.index);
+  const pads = sp.pads;
+  if (transposed) {
+    // The gather runs from output row oh + pad − ky·dilation: every term within the kernels' int32.
+    if ([0, 1].some((a) => (a ? gy.W : gy.H) + pads[a]! >= 2 ** 31 || ((a ? kw : kh) - 1) * sp.dilations[a]! >= 2 ** 31)) throw new CodegenError(`C export: ${label(op)}: sizes beyond the kernels' 32-bit arithmetic`, op.index);
+  } else windowFits(op, gx, gy, [kh, kw], sp.strides, sp.dilations, pads);
+  const geom = `${gx.C}, ${cout}, ${groups}, ${kh}, ${kw}, ${sp.strides[0]}, ${sp.strides[1]}, ${sp.dilations[0]}, ${sp.dilations[1]}, ${pads[0]}, ${pads[1]}, ${gx.H}, ${gx.W}`;
+  const fn = transposed ? 'tconv' : 'conv';
   const b = op.inputs[2] ?? -1;
   if (e === 'f32') {
     const wn = addWeights(`w${si}`, 'float', canon);
     const bn = b >= 0 ? addWeights(`b${si}`, 'float', constOf(b, op, 'bias', cout).values) : 'NULL';
-    kernels.add('conv_f32');
+    kernels.add(`${fn}_f32`);
     params.push(`static const mm_conv_f32_t ${P} = {${geom}, ${wn}, ${bn}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
-    return withEpi((a) => [`mm_conv_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+    return withEpi((a) => [`mm_${fn}_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
   }
+  if (transposed && (e === 's16' || elemOf(x) === 's16')) throw new CodegenError(`C export: ${label(op)}: an int16 transposed convolution is not generated`, op.index);
   if (e === 's16' || elemOf(x) === 's16') return conv16(sl, x, W, canon, cout, geom);
   if (elemOf(x) !== 's8') throw new CodegenError(`C export: ${label(op)} reads float32 and writes int8`, op.index);
   const qx = qOf(x, 'convolution input');
@@ -66,9 +89,9 @@ export function lowerConv(sl: StepLower): Emit {
   const wn = addWeights(`w${si}`, 'int8_t', ws8);
   const mn = addWeights(`m${si}`, 'int32_t', mult);
   const sn = addWeights(`s${si}`, 'int32_t', shift);
-  kernels.add('conv_s8');
+  kernels.add(`${fn}_s8`);
   params.push(`static const mm_conv_s8_t ${P} = {${geom}, ${wn}, ${bias}, ${mn}, ${sn}, ${-izp(x, qx)}, ${wOff}, ${fin.zp}, ${fin.lo}, ${fin.hi}};`);
-  return withEpi((a) => [`mm_conv_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  return withEpi((a) => [`mm_${fn}_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
 }
 
 /** BatchNorm. */
@@ -81,7 +104,9 @@ export function lowerBatchNorm(sl: StepLower): Emit {
   const x = x0;
   const gx = geo(x);
   const gy = geo(y);
-  if (!gx.axes || !gy.axes) throw new CodegenError(`C export: ${label(op)} needs 4-D feature maps`, op.index);
+  // A batch of one feature vector ([1, C], after a Gemm: BatchNorm1d) is a 1×1 map.
+  const vector = (g: typeof gx): boolean => g.shape.length === 2 && g.shape[0] === 1;
+  if (!(gx.axes || vector(gx)) || !(gy.axes || vector(gy))) throw new CodegenError(`C export: ${label(op)} needs feature maps of 1 or 2 spatial axes, or one feature vector`, op.index);
   if (e !== 'f32' || elemOf(x) !== 'f32') throw new CodegenError(`C export: ${label(op)}: int8 BatchNormalization is not generated (fold it into the convolution before quantizing)`, op.index);
   const C = gx.C;
   const [g, bb, mean, vr] = ['scale', 'B', 'mean', 'var'].map((what, i) => {

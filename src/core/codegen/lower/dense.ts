@@ -1,4 +1,5 @@
-// Lowering of fully connected layers and matrix products with constant weights.
+// Lowering of fully connected layers and matrix products: constant 2-D weights (float and int8), and the general float
+// product of operands computed at run time.
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
 import { quantizeMultiplier, roundEven } from '../quant';
@@ -6,8 +7,14 @@ import { fmtFloat, type Emit, type StepLower } from './context';
 
 /** FullyConnected, MatMul. */
 export function lowerDense(sl: StepLower): Emit {
-  const { P, addWeights, channelScales, constOf, e, fin, geo, graph, izp, kernels, label, op, params, qOf, si, withEpi, x0, y } = sl;
+  const { P, T, addWeights, channelScales, constOf, e, fin, geo, graph, izp, kernels, label, op, params, producerOp, qOf, si, withEpi, x0, y } = sl;
   const x = x0;
+  const stored = (id: number): boolean => T(id).role === 'constant' || producerOp.get(id)?.folded === true;
+  // A float product whose second operand is computed at run time, or stored with other than two axes, or a Gemm
+  // with transA or a computed C: the general matrix product.
+  const bId = op.inputs[1]!;
+  const cId = op.inputs[2] ?? -1;
+  if (e === 'f32' && graph.format === 'onnx' && (!stored(bId) || (T(bId).shape?.length ?? 2) !== 2 || op.attrs.transA || (cId >= 0 && !stored(cId)))) return lowerMatMul(sl);
   const W = constOf(op.inputs[1]!, op, 'weights');
   if (op.attrs.transA) throw new CodegenError(`C export: ${label(op)} with transA`, op.index);
   let n: number, k: number;
@@ -66,4 +73,91 @@ export function lowerDense(sl: StepLower): Emit {
   kernels.add('fc_s8');
   params.push(`static const mm_fc_s8_t ${P} = {${geom}, ${wn}, ${bias}, ${mn}, ${sn}, ${perChannel ? 1 : 0}, ${-izp(x, qx)}, ${-((wzp[0] ?? 0) - (W.dtype === 'uint8' ? 128 : 0))}, ${fin.zp}, ${fin.lo}, ${fin.hi}};`);
   return withEpi((a) => [`mm_fc_s8(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+}
+
+/** numpy matmul shapes: a 1-D A is one row, a 1-D B one column (each dropped from the output); batch axes broadcast.
+ *  Returns the per-batch offsets of A and B into their data. */
+function batchOffsets(as: number[], bs: number[], label: string): { batch: number; aOff: number[]; bOff: number[] } {
+  const ab = as.slice(0, -2);
+  const bb = bs.slice(0, -2);
+  const rank = Math.max(ab.length, bb.length);
+  const pad = (s: number[]): number[] => [...new Array<number>(rank - s.length).fill(1), ...s];
+  const [pa, pb] = [pad(ab), pad(bb)];
+  const out = pa.map((d, i) => {
+    const e = pb[i]!;
+    if (d !== e && d !== 1 && e !== 1) throw new CodegenError(`C export: ${label}: batch axes ${ab.join('×')} and ${bb.join('×')} do not broadcast`);
+    return Math.max(d, e);
+  });
+  const batch = elementCount(out);
+  const matA = as[as.length - 1]! * as[as.length - 2]!;
+  const matB = bs[bs.length - 1]! * bs[bs.length - 2]!;
+  const stridesOf = (dims: number[]): number[] => dims.map((_, i) => elementCount(dims.slice(i + 1)));
+  const [sa, sb] = [stridesOf(pa), stridesOf(pb)];
+  const aOff: number[] = [];
+  const bOff: number[] = [];
+  for (let t = 0; t < batch; t++) {
+    let rest = t;
+    let ia = 0;
+    let ib = 0;
+    for (let i = rank - 1; i >= 0; i--) {
+      const v = rest % out[i]!;
+      rest = Math.floor(rest / out[i]!);
+      if (pa[i] !== 1) ia += v * sa[i]!;
+      if (pb[i] !== 1) ib += v * sb[i]!;
+    }
+    aOff.push(ia * matA);
+    bOff.push(ib * matB);
+  }
+  return { batch, aOff, bOff };
+}
+
+/** The general float matrix product (MatMul with numpy broadcasting; Gemm with transA/transB, alpha, beta and a C
+ *  broadcast to [M, N]), any operand computed at run time or stored. */
+function lowerMatMul(sl: StepLower): Emit {
+  const { P, T, addWeights, fin, geo, kernels, label, op, params, producerOp, si, withEpi, y } = sl;
+  const [aId, bId] = [op.inputs[0]!, op.inputs[1]!];
+  const cId = op.inputs[2] ?? -1;
+  const gemm = op.kind === 'FullyConnected';
+  let as = geo(aId).shape.slice();
+  let bs = geo(bId).shape.slice();
+  if (as.length === 1) as = [1, as[0]!];
+  if (bs.length === 1) bs = [bs[0]!, 1];
+  if (gemm && (as.length !== 2 || bs.length !== 2)) throw new CodegenError(`C export: ${label(op)}: Gemm operands of rank ${as.length} and ${bs.length}`, op.index);
+  const ta = gemm && op.attrs.transA === true;
+  const tb = gemm && op.attrs.transB === true;
+  const [m, k] = ta ? [as[as.length - 1]!, as[as.length - 2]!] : [as[as.length - 2]!, as[as.length - 1]!];
+  const [k2, n] = tb ? [bs[bs.length - 1]!, bs[bs.length - 2]!] : [bs[bs.length - 2]!, bs[bs.length - 1]!];
+  if (k !== k2) throw new CodegenError(`C export: ${label(op)}: inner dimensions ${k} and ${k2} differ`, op.index);
+  const { batch, aOff, bOff } = batchOffsets(as, bs, label(op));
+  if (batch * m * n !== elementCount(geo(y).shape)) throw new CodegenError(`C export: ${label(op)}: ${batch}×${m}×${n} products for an output of ${geo(y).shape.join('×')}`, op.index);
+  const [aRs, aCs] = ta ? [1, as[as.length - 1]!] : [as[as.length - 1]!, 1];
+  const [bRs, bCs] = tb ? [1, bs[bs.length - 1]!] : [bs[bs.length - 1]!, 1];
+  // Gemm's C: [M, N], [N], [M, 1], [1] (unidirectional broadcast).
+  let cRs = 0;
+  let cCs = 0;
+  let cArg: (ptr: (id: number) => string) => string = () => 'NULL';
+  if (gemm && cId >= 0) {
+    const cs = T(cId).shape ?? [];
+    const c2 = cs.length === 0 ? [1, 1] : cs.length === 1 ? [1, cs[0]!] : cs;
+    if (c2.length !== 2 || (c2[0] !== 1 && c2[0] !== m) || (c2[1] !== 1 && c2[1] !== n)) throw new CodegenError(`C export: ${label(op)}: C of shape ${cs.join('×')} does not broadcast to ${m}×${n}`, op.index);
+    cRs = c2[0] === 1 ? 0 : c2[1]!;
+    cCs = c2[1] === 1 ? 0 : 1;
+    if (T(cId).role === 'constant' || producerOp.get(cId)?.folded) {
+      const cn = addWeights(`c${si}`, 'float', sl.constOf(cId, op, 'C').values);
+      cArg = () => `(const float *)${cn}`;
+    } else cArg = (ptr) => ptr(cId);
+  }
+  const operandPtr = (id: number, i: number): ((ptr: (t: number) => string) => string) => {
+    if (T(id).role === 'constant' || producerOp.get(id)?.folded) {
+      const kn = addWeights(`k${si}_${i}`, 'float', sl.constOf(id, op, i ? 'B' : 'A').values);
+      return () => `(const float *)${kn}`;
+    }
+    return (ptr) => ptr(id);
+  };
+  const A = operandPtr(aId, 0);
+  const B = operandPtr(bId, 1);
+  const offs = `${addWeights(`ao${si}`, 'int32_t', aOff)}, ${addWeights(`bo${si}`, 'int32_t', bOff)}`;
+  kernels.add('matmul_f32');
+  params.push(`static const mm_matmul_f32_t ${P} = {${batch}, ${m}, ${k}, ${n}, ${offs}, ${aRs}, ${aCs}, ${bRs}, ${bCs}, ${cRs}, ${cCs}, ${fmtFloat(op.attrs.alpha ?? 1)}, ${fmtFloat(op.attrs.beta ?? 1)}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+  return withEpi((a) => [`mm_matmul_f32(&${P}, ${A(a.ptr)}, ${B(a.ptr)}, ${cArg(a.ptr)}, ${a.ptr(y)});`]);
 }

@@ -2,18 +2,42 @@
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
 import { addMultipliers, quantizeMultiplier } from '../quant';
-import { CLAMPS, fmtFloat, viewLit, type Access, type Emit, type StepLower } from './context';
+import { boxLit, CLAMPS, fmtFloat, viewLit, type Access, type Emit, type Geo, type StepLower } from './context';
+
+/** An output without a layout (no spatial operator fixes one) whose operand broadcasts along its trailing axes (a bias
+ *  [64] against [1, 2, 12, 64]): computed as `outer` columns of `inner` values, the operand's view repeating. Every
+ *  operand is the whole output, that trailing block, or one value; null when no operand broadcasts so or another
+ *  does not fit (then the operand views decide). A tensor without a layout is never tiled: layer by layer only. */
+function trailingBroadcast(gy: Geo, shapes: number[][]): { inner: number; outer: number } | null {
+  if (gy.axes) return null;
+  const total = gy.C;
+  const ys = gy.shape;
+  const trailing = shapes.map((xs) => {
+    const core = xs.slice(xs.findIndex((d) => d !== 1));
+    const n = elementCount(xs);
+    return n !== total && n !== 1 && core.length <= ys.length && core.every((d, i) => d === ys[ys.length - core.length + i]) ? n : 0;
+  });
+  const inner = Math.max(...trailing);
+  if (!inner || shapes.some((xs, i) => trailing[i] !== inner && elementCount(xs) !== total && elementCount(xs) !== 1)) return null;
+  return { inner, outer: total / inner };
+}
 
 /** Add, Sub, Mul, Div, Max, Min. */
 export function lowerBinary(sl: StepLower): Emit {
   const { P, T, addWeights, constOf, e, fin, geo, izp, kernels, label, op, operandView, params, producerOp, qOf, si, withEpi, y } = sl;
   if (op.inputs.length !== 2) throw new CodegenError(`C export: ${label(op)} with ${op.inputs.length} operands`, op.index);
   interface Operand { ptr: (a: Access) => string; view: (a: Access) => string; q?: { scale: number; zp: number } }
+  const rows = trailingBroadcast(geo(y), op.inputs.map((id) => T(id).shape ?? []));
+  /** With `rows`: a full operand steps a row per column, a trailing one repeats, a scalar stays. */
+  const rowView = (id: number): string => {
+    const n = elementCount(T(id).shape ?? []);
+    return viewLit({ h0: 0, w0: 0, sc: n === 1 ? 0 : 1, sh: 0, sw: n === rows!.inner ? 0 : n === 1 ? 0 : rows!.inner });
+  };
   const operand = (id: number, i: number): Operand => {
     if (T(id).role === 'constant' || producerOp.get(id)?.folded) {
       const K = constOf(id, op, 'operand');
       const name = `k${si}_${i}`;
-      const v = viewLit(operandView(id, y, op));
+      const v = rows ? rowView(id) : viewLit(operandView(id, y, op));
       if (e === 'f32') {
         const kn = addWeights(name, 'float', K.values);
         return { ptr: () => `(const float *)${kn}`, view: () => v };
@@ -29,17 +53,21 @@ export function lowerBinary(sl: StepLower): Emit {
     const n = elementCount(gi.shape);
     const own = (gi.axes !== null && gy.axes !== null) || (!gi.axes && !gy.axes && (n === gy.C || n === 1));
     const q = e !== 'f32' ? { scale: qOf(id, 'operand').scale, zp: izp(id, qOf(id, 'operand')) } : undefined;
-    return { ptr: (a) => a.ptr(id), view: (a) => (own ? a.view(id) : viewLit(operandView(id, y, op))), q };
+    return { ptr: (a) => a.ptr(id), view: (a) => (rows ? rowView(id) : own ? a.view(id) : viewLit(operandView(id, y, op))), q };
   };
   const [ia, ib] = [op.inputs[0]!, op.inputs[1]!];
   const A = operand(ia, 0);
   const B = operand(ib, 1);
-  const C = geo(y).C;
+  const C = rows ? rows.inner : geo(y).C;
+  // The output's view and box: its own, or `outer` columns of `inner` values.
+  const Y = rows
+    ? { view: (): string => viewLit({ h0: 0, w0: 0, sc: 1, sh: 0, sw: rows.inner }), box: (): string => boxLit({ h0: 0, h1: 1, w0: 0, w1: rows.outer }) }
+    : { view: (a: Access): string => a.view(y), box: (a: Access): string => a.box(y) };
   if (e === 'f32') {
     const code = { Add: 'MM_ADD', Sub: 'MM_SUB', Mul: 'MM_MUL', Div: 'MM_DIV', Max: 'MM_MAX', Min: 'MM_MIN' }[op.kind as 'Add' | 'Sub' | 'Mul' | 'Div' | 'Max' | 'Min'];
     kernels.add('binary_f32');
     params.push(`static const mm_binary_f32_t ${P} = {${C}, ${code}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
-    return withEpi((a) => [`mm_binary_f32(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+    return withEpi((a) => [`mm_binary_f32(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${Y.view(a)}, ${Y.box(a)});`]);
   }
   const qa = A.q!;
   const qb = B.q!;
@@ -51,13 +79,13 @@ export function lowerBinary(sl: StepLower): Emit {
     const k = e === 's16' ? 'add_s16' : 'add_s8';
     kernels.add(k);
     params.push(`static const mm_${k}_t ${P} = {${C}, ${op.kind === 'Sub' ? 1 : 0}, ${leftShift}, ${-qa.zp}, ${am}, ${as}, ${-qb.zp}, ${bm}, ${bs}, ${fin.zp}, ${om}, ${os}, ${fin.lo}, ${fin.hi}};`);
-    return withEpi((a) => [`mm_${k}(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+    return withEpi((a) => [`mm_${k}(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${Y.view(a)}, ${Y.box(a)});`]);
   }
   if (op.kind === 'Mul') {
     const [m, s] = quantizeMultiplier((qa.scale * qb.scale) / qy.scale);
     kernels.add('mul_s8');
     params.push(`static const mm_mul_s8_t ${P} = {${C}, ${-qa.zp}, ${-qb.zp}, ${fin.zp}, ${m}, ${s}, ${fin.lo}, ${fin.hi}};`);
-    return withEpi((a) => [`mm_mul_s8(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+    return withEpi((a) => [`mm_mul_s8(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${Y.view(a)}, ${Y.box(a)});`]);
   }
   throw new CodegenError(`C export: ${label(op)}: int8 ${op.kind} is not generated`, op.index);
 }
@@ -119,7 +147,7 @@ export function lowerDequantize(sl: StepLower): Emit {
 
 /** Activation. */
 export function lowerActivation(sl: StepLower): Emit {
-  const { P, clipBounds, e, fin, floatFn, geo, kernels, leakyOf, leakyTable, lutOf, op, params, realFn, si, withEpi, x0, y } = sl;
+  const { P, activationTable, clipBounds, e, fin, floatFn, geo, kernels, leakyOf, op, params, si, withEpi, x0, y } = sl;
   const x = x0;
   const act = op.attrs.activation ?? '';
   const C = geo(y).C;
@@ -140,7 +168,7 @@ export function lowerActivation(sl: StepLower): Emit {
     params.push(`static const mm_leaky_s16_t ${P} = {${C}, ${p.inZp}, ${p.outZp}, ${p.idMult}, ${p.idShift}, ${p.alphaMult}, ${p.alphaShift}, ${p.alphaNegative ? 1 : 0}};`);
     return withEpi((a) => [`mm_leaky_s16(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
   }
-  const table = op.sourceType === 'LEAKY_RELU' ? leakyTable(`lut${si}`, op, x, op.outputs[0]!) : lutOf(`lut${si}`, x, op.outputs[0]!, realFn(act, op));
+  const table = activationTable(`lut${si}`, op, act, x, op.outputs[0]!);
   kernels.add('lut_s8');
   params.push(`static const mm_lut_s8_t ${P} = {${C}, ${table}};`);
   return withEpi((a) => [`mm_lut_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);

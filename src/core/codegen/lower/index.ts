@@ -9,8 +9,8 @@ import { lowerActivation, lowerBinary, lowerDequantize, lowerQuantize, lowerSoft
 import { lowerPool, lowerReduce } from './pool';
 
 export const LOWERERS: Readonly<Partial<Record<OpKind, (s: StepLower) => Emit>>> = {
-  Conv2D: lowerConv, DepthwiseConv2D: lowerConv, BatchNorm: lowerBatchNorm,
-  MaxPool2D: lowerPool, AvgPool2D: lowerPool, GlobalAvgPool: lowerPool, GlobalMaxPool: lowerPool, Reduce: lowerReduce,
+  Conv2D: lowerConv, DepthwiseConv2D: lowerConv, ConvNd: lowerConv, TransposeConv2D: lowerConv, BatchNorm: lowerBatchNorm,
+  MaxPool2D: lowerPool, AvgPool2D: lowerPool, PoolNd: lowerPool, GlobalAvgPool: lowerPool, GlobalMaxPool: lowerPool, Reduce: lowerReduce,
   FullyConnected: lowerDense, MatMul: lowerDense,
   Add: lowerBinary, Sub: lowerBinary, Mul: lowerBinary, Div: lowerBinary, Max: lowerBinary, Min: lowerBinary,
   Activation: lowerActivation, Softmax: lowerSoftmax, Quantize: lowerQuantize, Dequantize: lowerDequantize,

@@ -2,22 +2,23 @@
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
 import { meanMultiplier } from '../quant';
-import { fmtFloat, type Access, type Emit, type StepLower } from './context';
+import { fmtFloat, window2d, type Access, type Emit, type StepLower } from './context';
 
-/** MaxPool2D, AvgPool2D, GlobalAvgPool, GlobalMaxPool. */
+/** MaxPool2D, AvgPool2D, GlobalAvgPool, GlobalMaxPool, and 1-D pooling (PoolNd on an N, C, W map). */
 export function lowerPool(sl: StepLower): Emit {
   const { P, e, fin, geo, izp, kernels, label, op, params, qOf, windowFits, withEpi, x0, y } = sl;
   const x = x0;
   const gx = geo(x);
   const gy = geo(y);
-  if (!gx.axes || !gy.axes) throw new CodegenError(`C export: ${label(op)} needs 4-D feature maps`, op.index);
+  if (!gx.axes || !gy.axes) throw new CodegenError(`C export: ${label(op)} needs 4-D feature maps (or 1-D ones: N, C, W)`, op.index);
+  if (op.kind === 'PoolNd' && op.sourceType !== 'MaxPool' && op.sourceType !== 'AveragePool') throw new CodegenError(`C export: ${label(op)}: only max and average pooling are generated`, op.index);
   const global = op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool';
-  const sp = op.attrs.spatial;
+  const sp = window2d(op);
   if (!global && (!sp?.kernel || sp.dilations[0] !== 1 || sp.dilations[1] !== 1)) throw new CodegenError(`C export: ${label(op)}: kernel unknown or dilated pooling`, op.index);
   const k = global ? [gx.H, gx.W] : sp!.kernel!;
   const st = global ? [1, 1] : sp!.strides;
-  const pd = global ? [0, 0] : [sp!.pads[0], sp!.pads[1]];
-  const isMax = op.kind === 'MaxPool2D' || op.kind === 'GlobalMaxPool' ? 1 : 0;
+  const pd = global ? [0, 0] : sp!.pads;
+  const isMax = op.kind === 'MaxPool2D' || op.kind === 'GlobalMaxPool' || op.sourceType === 'MaxPool' ? 1 : 0;
   windowFits(op, gx, gy, k, st, [1, 1], pd);
   const countPad = op.attrs.countIncludePad ? 1 : 0;
   const geom = `${gx.C}, ${k[0]}, ${k[1]}, ${st[0]}, ${st[1]}, ${pd[0]}, ${pd[1]}, ${gx.H}, ${gx.W}, ${isMax}, ${countPad}`;
