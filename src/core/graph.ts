@@ -129,6 +129,8 @@ export interface OpAttrs {
   beta?: number;
   /** BatchNormalization: the epsilon added to the variance. */
   epsilon?: number;
+  /** GELU: the tanh approximation (ONNX approximate='tanh', com.microsoft.FastGelu, TFLite's approximate). */
+  approximate?: boolean;
   /** AveragePool: padding counts in the divisor (ONNX count_include_pad). */
   countIncludePad?: boolean;
   /** Clip bounds given as attributes (ONNX opset < 11); later opsets pass them as inputs. */

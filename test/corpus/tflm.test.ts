@@ -294,6 +294,19 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
       out.push({ name: `${opName} ${dtype} of a vector along the last axis (no layout)`, bytes: b.build() });
     }
   }
+  // MINIMUM and MAXIMUM int8 (EfficientNet's clip_by_value, a ReLU6 as two operators): the stored codes compared.
+  {
+    const b = new TfliteBuilder();
+    const q = { quant: { scale: [0.05], zeroPoint: [3], axis: 0 } };
+    const x = b.tensor('x', [1, 6, 5, 4], 'int8', undefined, q);
+    const h = b.tensor('h', [1, 6, 5, 4], 'int8', undefined, q);
+    const y = b.tensor('y', [1, 6, 5, 4], 'int8', undefined, q);
+    b.op('MINIMUM', [x, b.constant('six', [], 'int8', [123], { scale: [0.05], zeroPoint: [3], axis: 0 })], [h]);
+    b.op('MAXIMUM', [h, b.constant('zero', [], 'int8', [3], { scale: [0.05], zeroPoint: [3], axis: 0 })], [y]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: 'MINIMUM and MAXIMUM int8 (clip by value)', bytes: b.build() });
+  }
   // int16x8 convolutions: int64 bias (TFLM's 64-bit accumulator and rescaling) and int32 bias (its 32-bit ones; TFLM's
   // depthwise kernel reads any bias as int64, so the export refuses an int32 one there), with a fused RELU.
   for (const [kind, biasType] of [['CONV_2D', 'int64'], ['CONV_2D', 'int32'], ['DEPTHWISE_CONV_2D', 'int64']] as const) {
@@ -365,7 +378,7 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), TRANSPOSE_CONV int8, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), TRANSPOSE_CONV int8, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 

@@ -474,6 +474,65 @@ test('codegen: matrix products of computed operands (batched, broadcast, Gemm tr
   fs.rmSync(got.dir, { recursive: true, force: true });
 });
 
+/** Float unary and binary operators beyond the activations: PRelu (per channel, fused after a Conv, and alone with
+ *  one slope), Exp, Abs, Log, Sqrt, Neg, Erf, Pow, com.microsoft.Gelu, and LayerNormalization over the last axis (with
+ *  a Relu fused). */
+function unaryModel(): Uint8Array {
+  const b = new OnnxBuilder(17);
+  const x = b.input('x', [1, 3, 6, 5]);
+  const c = b.conv(x, 3, 4, 3);
+  const p1 = b.op('PRelu', [c, b.init('slope', [4, 1, 1], 'float32', [0.1, -0.2, 0.3, 2])]);
+  const p2 = b.op('PRelu', [b.op('Neg', [p1]), b.init('slope1', [1], 'float32', [0.25])]);
+  const ex = b.op('Exp', [b.op('Mul', [p2, b.init('tenth', [1], 'float32', [0.1])])]);
+  const lg = b.op('Log', [b.op('Add', [b.op('Abs', [p2]), b.init('one', [1], 'float32', [1])])]);
+  const sq = b.op('Sqrt', [b.op('Abs', [b.op('Erf', [lg])])]);
+  const pw = b.op('Pow', [ex, b.init('p', [1], 'float32', [1.5])]);
+  const sum = b.op('Add', [b.op('Add', [pw, sq]), lg]);
+  const ge = b.op('Gelu', [sum], {}, 'com.microsoft');
+  const ln = b.op('LayerNormalization', [ge, b.init('g', [5], 'float32', [1, 0.5, 2, -1, 0.7]), b.init('bb', [5], 'float32', [0, 0.1, -0.2, 0.3, 0])], { axis: -1, epsilon: { float: 1e-3 } });
+  b.node('Relu', [ln], {}, ['y']);
+  b.output('y', [1, 4, 6, 5]);
+  return b.build();
+}
+
+test('codegen: PRelu, Exp, Abs, Log, Sqrt, Neg, Erf, Pow, Gelu and LayerNormalization (float) match onnxruntime', { skip: SKIP_CC }, async () => {
+  const bytes = unaryModel();
+  const graph = open(bytes);
+  const x = randomFloats(90, 14);
+  const want = await ortRun(bytes, x, [1, 3, 6, 5]);
+  const got = buildAndRun(graph, {}, bytesOf(x));
+  assert.equal(got.values.length, 120);
+  const err = relativeError(got.values, want);
+  assert.ok(err < 1e-5, `relative error ${err}`);
+  fs.rmSync(got.dir, { recursive: true, force: true });
+});
+
+/** A layer normalization written out in operators (as PyTorch exports it for training graphs): per-row statistics
+ *  [1, 4, 1] broadcast back over rows of a tensor no spatial operator gives a layout, with ReduceMean, Sub, Pow, Add,
+ *  Sqrt and Div; then a bias [6] along the last axis. */
+function decomposedNormModel(): Uint8Array {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 4, 6]);
+  const m = b.op('ReduceMean', [x], { axes: [2], keepdims: 1 });
+  const d = b.op('Sub', [x, m]);
+  const v = b.op('ReduceMean', [b.op('Pow', [d, b.init('two', [], 'float32', [2])])], { axes: [2], keepdims: 1 });
+  const n = b.op('Div', [d, b.op('Sqrt', [b.op('Add', [v, b.init('eps', [], 'float32', [1e-5])])])]);
+  b.node('Add', [n, b.init('bias', [6], 'float32', [0.1, -0.2, 0.3, 0, 1, -1])], {}, ['y']);
+  b.output('y', [1, 4, 6]);
+  return b.build();
+}
+
+test('codegen: operands broadcast along the leading or trailing axes of a tensor without a layout (a decomposed layer norm) match onnxruntime', { skip: SKIP_CC }, async () => {
+  const bytes = decomposedNormModel();
+  const graph = open(bytes);
+  const x = randomFloats(24, 15);
+  const want = await ortRun(bytes, x, [1, 4, 6]);
+  const got = buildAndRun(graph, {}, bytesOf(x));
+  const err = relativeError(got.values, want);
+  assert.ok(err < 1e-5, `relative error ${err}`);
+  fs.rmSync(got.dir, { recursive: true, force: true });
+});
+
 test('codegen: TFLite nearest-neighbour indices follow TensorFlow\'s own test expectations', () => {
   const tfl = (coord: string): { mode: 'nearest'; coord: string; nearest: string; tflite: true } => ({ mode: 'nearest', coord, nearest: 'floor', tflite: true });
   // tfjs resize_nearest_neighbor_test ([2,2,4,4] 2×2 → 3×3) and TF image_ops_test (3×2 → 5×4, align_corners).
@@ -568,6 +627,12 @@ test('codegen: unsupported operators and conventions stop the export with a mess
   if (!r2.ok) assert.match(r2.error.message, /fuse-add/);
   const r3 = generateC(ok, { conventions: { asInt8: true } });
   assert.equal(r3.ok, false);
+  // Selu is not Elu (its alpha and scale differ): refused by name, never exported as an Elu.
+  const bs = new OnnxBuilder(13);
+  bs.node('Selu', [bs.input('x', [1, 4])], {}, ['y']);
+  bs.output('y', [1, 4]);
+  const rs = generateC(open(bs.build()));
+  assert.ok(!rs.ok && /Selu/.test(rs.error.message), JSON.stringify(rs.ok ? 'exported' : rs.error.message));
 });
 
 test('codegen: a failed export becomes a Problems finding on the step of the operator it names', () => {

@@ -17,7 +17,8 @@ export function assignLayouts(graph: Graph): void {
   for (const op of graph.ops) {
     if (op.folded) continue;
     // TFLite's RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR are defined on NHWC tensors.
-    if (SPATIAL.has(op.kind) || (op.kind === 'Resize' && graph.format === 'tflite')) {
+    // LayerNormalization shares BatchNorm's kind but not its channel axis.
+    if ((SPATIAL.has(op.kind) && op.sourceType !== 'LayerNormalization') || (op.kind === 'Resize' && graph.format === 'tflite')) {
       const l = op.attrs.layout ?? defaultLayout;
       // 1-D convolution and pooling (audio, keyword spotting, vibration): N, C and the one spatial axis, W.
       const of = (id: number): string => (graph.tensors[id]?.shape?.length === 3 ? l.replace('H', '') : l);

@@ -449,7 +449,7 @@ void mm_fc_s8(const mm_fc_s8_t *p, const int8_t *x, int8_t *y);`,
   },
 
   binary_f32: {
-    decl: `enum { MM_ADD, MM_SUB, MM_MUL, MM_DIV, MM_MAX, MM_MIN };
+    decl: `enum { MM_ADD, MM_SUB, MM_MUL, MM_DIV, MM_MAX, MM_MIN, MM_PRELU };
 typedef struct { int32_t c, op; float lo, hi; } mm_binary_f32_t;
 void mm_binary_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const float *b, mm_view bv, float *y, mm_view yv, mm_box o);`,
     code: `void mm_binary_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const float *b, mm_view bv, float *y, mm_view yv, mm_box o) {
@@ -464,12 +464,62 @@ void mm_binary_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const f
           case MM_MUL: r = u * v; break;
           case MM_DIV: r = u / v; break;
           case MM_MAX: r = u > v ? u : v; break;
-          default: r = u < v ? u : v; break;
+          case MM_MIN: r = u < v ? u : v; break;
+          default: r = u >= 0.0f ? u : u * v; break; /* PRelu: v is the slope */
         }
         y[MM_AT(yv, c, h, w)] = r < p->lo ? p->lo : r > p->hi ? p->hi : r;
       }
     }
   }
+}`,
+  },
+
+  layernorm_f32: {
+    decl: `typedef struct { int32_t outer, n; float eps; const float *scale, *bias; /* [n]; bias may be NULL */ float lo, hi; } mm_layernorm_f32_t;
+void mm_layernorm_f32(const mm_layernorm_f32_t *p, const float *x, float *y);`,
+    code: `/* ONNX LayerNormalization: each of the outer rows of n values to mean 0 and variance 1, then scaled and shifted */
+void mm_layernorm_f32(const mm_layernorm_f32_t *p, const float *x, float *y) {
+  for (int32_t r = 0; r < p->outer; r++) {
+    const float *xr = x + (size_t)r * p->n;
+    float *yr = y + (size_t)r * p->n;
+    float mean = 0.0f, var = 0.0f;
+    for (int32_t i = 0; i < p->n; i++) mean += xr[i];
+    mean /= (float)p->n;
+    for (int32_t i = 0; i < p->n; i++) { const float d = xr[i] - mean; var += d * d; }
+    const float inv = 1.0f / sqrtf(var / (float)p->n + p->eps);
+    for (int32_t i = 0; i < p->n; i++) {
+      const float v = (xr[i] - mean) * inv * p->scale[i] + (p->bias ? p->bias[i] : 0.0f);
+      yr[i] = v < p->lo ? p->lo : v > p->hi ? p->hi : v;
+    }
+  }
+}`,
+  },
+
+  minmax_s8: {
+    decl: `typedef struct { int32_t c, min; } mm_minmax_s8_t;
+void mm_minmax_s8(const mm_minmax_s8_t *p, const int8_t *a, mm_view av, const int8_t *b, mm_view bv, int8_t *y, mm_view yv, mm_box o);`,
+    code: `/* TFLite's int8 MAXIMUM and MINIMUM (inputs and output quantized alike): the larger or smaller code */
+void mm_minmax_s8(const mm_minmax_s8_t *p, const int8_t *a, mm_view av, const int8_t *b, mm_view bv, int8_t *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t c = 0; c < p->c; c++) {
+        const int8_t u = a[MM_AT(av, c, h, w)], v = b[MM_AT(bv, c, h, w)];
+        y[MM_AT(yv, c, h, w)] = p->min ? (u < v ? u : v) : (u > v ? u : v);
+      }
+}`,
+  },
+
+  pow_f32: {
+    deps: ['binary_f32'],
+    decl: `void mm_pow_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const float *b, mm_view bv, float *y, mm_view yv, mm_box o);`,
+    code: `/* ONNX Pow in float (apart from mm_binary_f32, so that only a model using it links powf) */
+void mm_pow_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const float *b, mm_view bv, float *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t c = 0; c < p->c; c++) {
+        const float r = powf(a[MM_AT(av, c, h, w)], b[MM_AT(bv, c, h, w)]);
+        y[MM_AT(yv, c, h, w)] = r < p->lo ? p->lo : r > p->hi ? p->hi : r;
+      }
 }`,
   },
 
@@ -514,6 +564,36 @@ void mm_unary_f32(const mm_unary_f32_t *p, const float *x, mm_view xv, float *y,
           case MM_SILU: r = v / (1.0f + expf(-v)); break;
           case MM_LEAKYRELU: r = v >= 0.0f ? v : p->alpha * v; break;
           default: r = v >= 0.0f ? v : p->alpha * (expf(v) - 1.0f); break;
+        }
+        y[MM_AT(yv, c, h, w)] = r < p->lo ? p->lo : r > p->hi ? p->hi : r;
+      }
+    }
+  }
+}`,
+  },
+
+  math_f32: {
+    decl: `enum { MM_EXP, MM_LOG, MM_ABS, MM_NEG, MM_SQRT, MM_RSQRT, MM_ERF, MM_GELU, MM_GELU_TANH };
+typedef struct { int32_t c, fn; float lo, hi; } mm_math_f32_t;
+void mm_math_f32(const mm_math_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o);`,
+    code: `/* float elementwise functions beyond the activations (apart from mm_unary_f32, so that a model with only
+   activations does not link erff, logf or sqrtf) */
+void mm_math_f32(const mm_math_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++) {
+    for (int32_t w = o.w0; w < o.w1; w++) {
+      for (int32_t c = 0; c < p->c; c++) {
+        const float v = x[MM_AT(xv, c, h, w)];
+        float r;
+        switch (p->fn) {
+          case MM_EXP: r = expf(v); break;
+          case MM_LOG: r = logf(v); break;
+          case MM_ABS: r = fabsf(v); break;
+          case MM_NEG: r = -v; break;
+          case MM_SQRT: r = sqrtf(v); break;
+          case MM_RSQRT: r = 1.0f / sqrtf(v); break;
+          case MM_ERF: r = erff(v); break;
+          case MM_GELU: r = 0.5f * v * (1.0f + erff(v * 0.70710678f)); break;
+          default: r = 0.5f * v * (1.0f + tanhf(0.79788456f * (v + 0.044715f * v * v * v))); break;
         }
         y[MM_AT(yv, c, h, w)] = r < p->lo ? p->lo : r > p->hi ? p->hi : r;
       }

@@ -555,15 +555,32 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     return [scalarOf(lo, -Infinity), scalarOf(hi, Infinity)];
   };
 
-  const floatFn = (act: string, op: Op): { fn: string; alpha: number; beta: number } => {
+  /** A float activation as a kernel and its parameter initializer for `c` channels, clamped to [lo, hi]: the
+   *  activations in mm_unary_f32, the other functions in mm_math_f32 (which links erff, logf, sqrtf). */
+  const floatFn = (act: string, op: Op, c: number, lo: number, hi: number): { kernel: 'unary_f32' | 'math_f32'; init: string } => {
+    const unary = (fn: string, alpha = 0, beta = 0, l = lo, h = hi): { kernel: 'unary_f32'; init: string } =>
+      ({ kernel: 'unary_f32', init: `{${c}, ${fn}, ${fmtFloat(alpha)}, ${fmtFloat(beta)}, ${fmtFloat(l)}, ${fmtFloat(h)}}` });
+    const math = (fn: string): { kernel: 'math_f32'; init: string } => ({ kernel: 'math_f32', init: `{${c}, ${fn}, ${fmtFloat(lo)}, ${fmtFloat(hi)}}` });
+    if (CLAMPS.has(act)) {
+      const [a, b] = clipBounds(op);
+      return unary('MM_CLAMP', 0, 0, Math.max(a, lo), Math.min(b, hi));
+    }
     switch (act) {
-      case 'sigmoid': return { fn: 'MM_SIGMOID', alpha: 0, beta: 0 };
-      case 'hardswish': return { fn: 'MM_HARDSWISH', alpha: 0, beta: 0 };
-      case 'hardsigmoid': return { fn: 'MM_HARDSIGMOID', alpha: op.attrs.alpha ?? 0.2, beta: op.attrs.beta ?? 0.5 };
-      case 'tanh': return { fn: 'MM_TANH', alpha: 0, beta: 0 };
-      case 'silu': return { fn: 'MM_SILU', alpha: 0, beta: 0 };
-      case 'leakyrelu': return { fn: 'MM_LEAKYRELU', alpha: op.attrs.alpha ?? 0.01, beta: 0 };
-      case 'elu': return { fn: 'MM_ELU', alpha: op.attrs.alpha ?? 1, beta: 0 };
+      case 'sigmoid': return unary('MM_SIGMOID');
+      case 'hardswish': return unary('MM_HARDSWISH');
+      case 'hardsigmoid': return unary('MM_HARDSIGMOID', op.attrs.alpha ?? 0.2, op.attrs.beta ?? 0.5);
+      case 'tanh': return unary('MM_TANH');
+      case 'silu': return unary('MM_SILU');
+      case 'leakyrelu': return unary('MM_LEAKYRELU', op.attrs.alpha ?? 0.01);
+      case 'elu': return unary('MM_ELU', op.attrs.alpha ?? 1);
+      case 'exp': return math('MM_EXP');
+      case 'log': return math('MM_LOG');
+      case 'abs': return math('MM_ABS');
+      case 'neg': return math('MM_NEG');
+      case 'sqrt': return math('MM_SQRT');
+      case 'rsqrt': return math('MM_RSQRT');
+      case 'erf': return math('MM_ERF');
+      case 'gelu': return math(op.attrs.approximate ? 'MM_GELU_TANH' : 'MM_GELU');
       default: throw new CodegenError(`C export: ${label(op)}: activation '${act}' is not generated (supported: ${SUPPORTED})`, op.index);
     }
   };
@@ -668,16 +685,21 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         if (op.kind !== 'Activation') throw new CodegenError(`C export: ${label(op)} fused into step #${si} is not generated`, op.index);
         if ((act === 'sigmoid' || act === 'hardsigmoid') && chain[k + 1]?.kind === 'Mul') { act = act === 'sigmoid' ? 'silu' : 'hardswish'; k++; }
         const name = `P${si}_${k}`;
-        kernels.add('unary_f32');
         const c = geo(y).C;
-        if (CLAMPS.has(act)) {
-          const [a, b] = clipBounds(op);
-          params.push(`static const mm_unary_f32_t ${name} = {${c}, MM_CLAMP, 0.0f, 0.0f, ${fmtFloat(a)}, ${fmtFloat(b)}};`);
-        } else {
-          const f = floatFn(act, op);
-          params.push(`static const mm_unary_f32_t ${name} = {${c}, ${f.fn}, ${fmtFloat(f.alpha)}, ${fmtFloat(f.beta)}, -INFINITY, INFINITY};`);
+        if (act === 'prelu') {
+          // PRelu: the binary kernel with the stored slope broadcast as its second operand, in place.
+          const slope = op.params[0] ?? op.inputs[1] ?? -1;
+          const kn = addWeights(`k${si}_${k}`, 'float', constOf(slope, op, 'slope').values);
+          const sv = viewLit(operandView(slope, y, op));
+          kernels.add('binary_f32');
+          params.push(`static const mm_binary_f32_t ${name} = {${c}, MM_PRELU, -INFINITY, INFINITY};`);
+          epis.push((a, t) => `mm_binary_f32(&${name}, ${a.ptr(t)}, ${a.view(t)}, (const float *)${kn}, ${sv}, ${a.ptr(t)}, ${a.view(t)}, ${a.box(t)});`);
+          continue;
         }
-        epis.push((a, t) => `mm_unary_f32(&${name}, ${a.ptr(t)}, ${a.view(t)}, ${a.ptr(t)}, ${a.view(t)}, ${a.box(t)});`);
+        const f = floatFn(act, op, c, -Infinity, Infinity);
+        kernels.add(f.kernel);
+        params.push(`static const mm_${f.kernel}_t ${name} = ${f.init};`);
+        epis.push((a, t) => `mm_${f.kernel}(&${name}, ${a.ptr(t)}, ${a.view(t)}, ${a.ptr(t)}, ${a.view(t)}, ${a.box(t)});`);
       }
       return { elem, zp: 0, lo, hi, epilogue: (a, t) => epis.map((e) => e(a, t)) };
     }

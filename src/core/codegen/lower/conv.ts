@@ -100,7 +100,8 @@ export function lowerBatchNorm(sl: StepLower): Emit {
   // Inference BatchNormalization is a per-channel affine map: a 1×1 depthwise convolution whose weight is
   // scale / sqrt(var + epsilon) and whose bias is B − mean × that weight, so the conv kernel (views, boxes,
   // fused clip) runs it layer by layer and on tiles.
-  if (op.sourceType !== 'BatchNormalization') throw new CodegenError(`C export: ${label(op)} is not generated (only BatchNormalization, whose statistics are constants)`, op.index);
+  if (op.sourceType === 'LayerNormalization') return lowerLayerNorm(sl);
+  if (op.sourceType !== 'BatchNormalization') throw new CodegenError(`C export: ${label(op)} is not generated (BatchNormalization, whose statistics are constants, and LayerNormalization are)`, op.index);
   const x = x0;
   const gx = geo(x);
   const gy = geo(y);
@@ -152,4 +153,20 @@ function conv16(sl: StepLower, x: number, W: ConstData, canon: number[], cout: n
   kernels.add('conv_s16');
   params.push(`static const mm_conv_s16_t ${P} = {${geom}, ${wn}, ${bias}, ${mn}, ${sn}, ${acc64 ? 1 : 0}, ${fin.lo}, ${fin.hi}};`);
   return withEpi((a) => [`mm_conv_s16(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+}
+
+/** ONNX LayerNormalization (float): over the axes from `axis` to the last, scale and optional bias of that size. */
+function lowerLayerNorm(sl: StepLower): Emit {
+  const { P, addWeights, constOf, e, elemOf, fin, geo, kernels, label, op, params, si, withEpi, x0, y } = sl;
+  if (e !== 'f32' || elemOf(x0) !== 'f32') throw new CodegenError(`C export: ${label(op)}: an int8 LayerNormalization is not generated`, op.index);
+  const xs = geo(x0).shape;
+  const axis = ((op.attrs.axis ?? -1) + xs.length) % xs.length;
+  const n = xs.slice(axis).reduce((a, b) => a * b, 1);
+  const outer = xs.slice(0, axis).reduce((a, b) => a * b, 1);
+  const [scale, bias] = [op.params[0], op.params[1]];
+  const sn = addWeights(`w${si}`, 'float', constOf(scale ?? -1, op, 'scale', n).values);
+  const bn = bias === undefined ? 'NULL' : addWeights(`b${si}`, 'float', constOf(bias, op, 'bias', n).values);
+  kernels.add('layernorm_f32');
+  params.push(`static const mm_layernorm_f32_t ${P} = {${outer}, ${n}, ${fmtFloat(op.attrs.epsilon ?? 1e-5)}, ${sn}, ${bn}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+  return withEpi((a) => [`mm_layernorm_f32(&${P}, ${a.ptr(x0)}, ${a.ptr(y)});`]);
 }

@@ -2,37 +2,49 @@
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
 import { addMultipliers, quantizeMultiplier } from '../quant';
-import { boxLit, CLAMPS, fmtFloat, viewLit, type Access, type Emit, type Geo, type StepLower } from './context';
+import { boxLit, fmtFloat, viewLit, type Access, type Emit, type Geo, type StepLower } from './context';
 
-/** An output without a layout (no spatial operator fixes one) whose operand broadcasts along its trailing axes (a bias
- *  [64] against [1, 2, 12, 64]): computed as `outer` columns of `inner` values, the operand's view repeating. Every
- *  operand is the whole output, that trailing block, or one value; null when no operand broadcasts so or another
- *  does not fit (then the operand views decide). A tensor without a layout is never tiled: layer by layer only. */
-function trailingBroadcast(gy: Geo, shapes: number[][]): { inner: number; outer: number } | null {
+/** An output without a layout (no spatial operator fixes one) whose operands broadcast along some of its axes: a
+ *  bias [64] against [1, 2, 12, 64] (the trailing axes), a per-row statistic [1, 64, 1] against [1, 64, 128] (the
+ *  leading ones). The output is split at one axis into `outer` columns of `inner` values; each operand is the whole
+ *  output, one value, the trailing block (repeating per column) or the leading one (repeating within a column), and
+ *  gets the strides for that. Null when nothing broadcasts so or no split fits every operand (the operand views then
+ *  decide). A tensor without a layout is never tiled: layer by layer only. */
+function axisSplit(gy: Geo, shapes: number[][]): { inner: number; outer: number; view: (operand: number) => { sc: number; sw: number } } | null {
   if (gy.axes) return null;
   const total = gy.C;
   const ys = gy.shape;
-  const trailing = shapes.map((xs) => {
-    const core = xs.slice(xs.findIndex((d) => d !== 1));
-    const n = elementCount(xs);
-    return n !== total && n !== 1 && core.length <= ys.length && core.every((d, i) => d === ys[ys.length - core.length + i]) ? n : 0;
-  });
-  const inner = Math.max(...trailing);
-  if (!inner || shapes.some((xs, i) => trailing[i] !== inner && elementCount(xs) !== total && elementCount(xs) !== 1)) return null;
-  return { inner, outer: total / inner };
+  const align = (xs: number[]): number[] | null => (xs.length > ys.length ? null : [...new Array<number>(ys.length - xs.length).fill(1), ...xs]);
+  for (let k = 1; k < ys.length; k++) {
+    const inner = elementCount(ys.slice(k));
+    const outer = total / inner;
+    const kinds = shapes.map((xs) => {
+      const n = elementCount(xs);
+      if (n === total) return { sc: 1, sw: inner };
+      if (n === 1) return { sc: 0, sw: 0 };
+      const a = align(xs);
+      if (!a) return null;
+      if (a.every((d, i) => (i < k ? d === 1 : d === ys[i]))) return { sc: 1, sw: 0 };
+      if (a.every((d, i) => (i < k ? d === ys[i] : d === 1))) return { sc: 0, sw: 1 };
+      return null;
+    });
+    const broadcasts = shapes.some((xs) => elementCount(xs) !== total && elementCount(xs) !== 1);
+    if (broadcasts && kinds.every((v) => v !== null)) {
+      return { inner, outer, view: (i) => kinds[i]! };
+    }
+  }
+  return null;
 }
 
-/** Add, Sub, Mul, Div, Max, Min. */
+/** Add, Sub, Mul, Div, Max, Min, Pow. */
 export function lowerBinary(sl: StepLower): Emit {
   const { P, T, addWeights, constOf, e, fin, geo, izp, kernels, label, op, operandView, params, producerOp, qOf, si, withEpi, y } = sl;
   if (op.inputs.length !== 2) throw new CodegenError(`C export: ${label(op)} with ${op.inputs.length} operands`, op.index);
   interface Operand { ptr: (a: Access) => string; view: (a: Access) => string; q?: { scale: number; zp: number } }
-  const rows = trailingBroadcast(geo(y), op.inputs.map((id) => T(id).shape ?? []));
-  /** With `rows`: a full operand steps a row per column, a trailing one repeats, a scalar stays. */
-  const rowView = (id: number): string => {
-    const n = elementCount(T(id).shape ?? []);
-    return viewLit({ h0: 0, w0: 0, sc: n === 1 ? 0 : 1, sh: 0, sw: n === rows!.inner ? 0 : n === 1 ? 0 : rows!.inner });
-  };
+  const shapes = op.inputs.map((id) => T(id).shape ?? []);
+  const rows = axisSplit(geo(y), shapes);
+  /** With `rows`: operand k's strides within and across the columns. */
+  const rowView = (id: number): string => viewLit({ h0: 0, w0: 0, sh: 0, ...rows!.view(op.inputs.indexOf(id)) });
   const operand = (id: number, i: number): Operand => {
     if (T(id).role === 'constant' || producerOp.get(id)?.folded) {
       const K = constOf(id, op, 'operand');
@@ -64,10 +76,11 @@ export function lowerBinary(sl: StepLower): Emit {
     ? { view: (): string => viewLit({ h0: 0, w0: 0, sc: 1, sh: 0, sw: rows.inner }), box: (): string => boxLit({ h0: 0, h1: 1, w0: 0, w1: rows.outer }) }
     : { view: (a: Access): string => a.view(y), box: (a: Access): string => a.box(y) };
   if (e === 'f32') {
-    const code = { Add: 'MM_ADD', Sub: 'MM_SUB', Mul: 'MM_MUL', Div: 'MM_DIV', Max: 'MM_MAX', Min: 'MM_MIN' }[op.kind as 'Add' | 'Sub' | 'Mul' | 'Div' | 'Max' | 'Min'];
-    kernels.add('binary_f32');
+    const code = { Add: 'MM_ADD', Sub: 'MM_SUB', Mul: 'MM_MUL', Div: 'MM_DIV', Max: 'MM_MAX', Min: 'MM_MIN', Pow: 'MM_ADD' /* not read by mm_pow_f32 */ }[op.kind as 'Add' | 'Sub' | 'Mul' | 'Div' | 'Max' | 'Min' | 'Pow'];
+    const k = op.kind === 'Pow' ? 'pow_f32' : 'binary_f32';
+    kernels.add(k);
     params.push(`static const mm_binary_f32_t ${P} = {${C}, ${code}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
-    return withEpi((a) => [`mm_binary_f32(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${Y.view(a)}, ${Y.box(a)});`]);
+    return withEpi((a) => [`mm_${k}(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${Y.view(a)}, ${Y.box(a)});`]);
   }
   const qa = A.q!;
   const qb = B.q!;
@@ -86,6 +99,14 @@ export function lowerBinary(sl: StepLower): Emit {
     kernels.add('mul_s8');
     params.push(`static const mm_mul_s8_t ${P} = {${C}, ${-qa.zp}, ${-qb.zp}, ${fin.zp}, ${m}, ${s}, ${fin.lo}, ${fin.hi}};`);
     return withEpi((a) => [`mm_mul_s8(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${Y.view(a)}, ${Y.box(a)});`]);
+  }
+  if ((op.kind === 'Max' || op.kind === 'Min') && e === 's8') {
+    // TFLite's MAXIMUM/MINIMUM compare the stored codes (TFLM does, without a check): the inputs and the output must be
+    // quantized alike, as TFLite's quantization spec requires.
+    if ([qa, qb].some((q) => Math.fround(q.scale) !== Math.fround(qy.scale) || q.zp !== fin.zp)) throw new CodegenError(`C export: ${label(op)}: an int8 ${op.kind} whose inputs and output are quantized differently is not generated (TFLite requires them alike)`, op.index);
+    kernels.add('minmax_s8');
+    params.push(`static const mm_minmax_s8_t ${P} = {${C}, ${op.kind === 'Min' ? 1 : 0}};`);
+    return withEpi((a) => [`mm_minmax_s8(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${Y.view(a)}, ${Y.box(a)});`]);
   }
   throw new CodegenError(`C export: ${label(op)}: int8 ${op.kind} is not generated`, op.index);
 }
@@ -147,20 +168,25 @@ export function lowerDequantize(sl: StepLower): Emit {
 
 /** Activation. */
 export function lowerActivation(sl: StepLower): Emit {
-  const { P, activationTable, clipBounds, e, fin, floatFn, geo, kernels, leakyOf, op, params, si, withEpi, x0, y } = sl;
+  const { P, activationTable, e, fin, floatFn, geo, kernels, leakyOf, op, params, si, withEpi, x0, y } = sl;
   const x = x0;
   const act = op.attrs.activation ?? '';
   const C = geo(y).C;
+  if (e === 'f32' && act === 'prelu') {
+    // PRelu: x where x ≥ 0, else x times its slope (broadcast: one per channel, or one for all).
+    const slope = op.params[0] ?? op.inputs[1] ?? -1;
+    const K = sl.constOf(slope, op, 'slope');
+    const kn = sl.addWeights(`k${si}`, 'float', K.values);
+    kernels.add('binary_f32');
+    params.push(`static const mm_binary_f32_t ${P} = {${C}, MM_PRELU, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+    const sv = viewLit(sl.operandView(slope, y, op));
+    return withEpi((a) => [`mm_binary_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, (const float *)${kn}, ${sv}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  }
   if (e === 'f32') {
-    kernels.add('unary_f32');
-    if (CLAMPS.has(act)) {
-      const [lo, hi] = clipBounds(op);
-      params.push(`static const mm_unary_f32_t ${P} = {${C}, MM_CLAMP, 0.0f, 0.0f, ${fmtFloat(Math.max(lo, fin.lo))}, ${fmtFloat(Math.min(hi, fin.hi))}};`);
-    } else {
-      const f = floatFn(act, op);
-      params.push(`static const mm_unary_f32_t ${P} = {${C}, ${f.fn}, ${fmtFloat(f.alpha)}, ${fmtFloat(f.beta)}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
-    }
-    return withEpi((a) => [`mm_unary_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+    const f = floatFn(act, op, C, fin.lo, fin.hi);
+    kernels.add(f.kernel);
+    params.push(`static const mm_${f.kernel}_t ${P} = ${f.init};`);
+    return withEpi((a) => [`mm_${f.kernel}(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
   }
   if (op.sourceType === 'LEAKY_RELU' && e === 's16') {
     const p = leakyOf(op, x, y);

@@ -12,7 +12,7 @@ export const LOWERERS: Readonly<Partial<Record<OpKind, (s: StepLower) => Emit>>>
   Conv2D: lowerConv, DepthwiseConv2D: lowerConv, ConvNd: lowerConv, TransposeConv2D: lowerConv, BatchNorm: lowerBatchNorm,
   MaxPool2D: lowerPool, AvgPool2D: lowerPool, PoolNd: lowerPool, GlobalAvgPool: lowerPool, GlobalMaxPool: lowerPool, Reduce: lowerReduce,
   FullyConnected: lowerDense, MatMul: lowerDense,
-  Add: lowerBinary, Sub: lowerBinary, Mul: lowerBinary, Div: lowerBinary, Max: lowerBinary, Min: lowerBinary,
+  Add: lowerBinary, Sub: lowerBinary, Mul: lowerBinary, Div: lowerBinary, Max: lowerBinary, Min: lowerBinary, Pow: lowerBinary,
   Activation: lowerActivation, Softmax: lowerSoftmax, Quantize: lowerQuantize, Dequantize: lowerDequantize,
   Split: lowerSplit, Unpack: lowerSplit, Concat: lowerConcat, Pad: lowerPad, Resize: lowerResize, Transpose: lowerTranspose,
   Reshape: lowerReshape, Flatten: lowerReshape, Squeeze: lowerReshape, Unsqueeze: lowerReshape, Identity: lowerReshape,

@@ -75,7 +75,7 @@ const ONNX_OPS: Readonly<Record<string, OpSpec>> = {
   QuantizeLinear: { kind: 'Quantize' }, DequantizeLinear: { kind: 'Dequantize' }, DynamicQuantizeLinear: { kind: 'Quantize' },
   Cast: { kind: 'Cast' }, Shape: { kind: 'Shape' }, ConstantOfShape: { kind: 'ConstantOfShape' },
   Relu: ACT('relu'), Clip: ACT('clip'), Sigmoid: ACT('sigmoid'), HardSigmoid: ACT('hardsigmoid'), HardSwish: ACT('hardswish'),
-  LeakyRelu: ACT('leakyrelu'), Tanh: ACT('tanh'), Elu: ACT('elu'), Selu: ACT('elu'), PRelu: ACT('prelu'), Gelu: ACT('gelu'),
+  LeakyRelu: ACT('leakyrelu'), Tanh: ACT('tanh'), Elu: ACT('elu'), Selu: ACT('other'), PRelu: ACT('prelu'), Gelu: ACT('gelu'),
   Exp: ACT('exp'), Log: ACT('log'), Abs: ACT('abs'), Neg: ACT('neg'), Sqrt: ACT('sqrt'), Erf: ACT('erf'),
   Softplus: ACT('other'), Mish: ACT('other'), Reciprocal: ACT('other'), Floor: ACT('other'), Ceil: ACT('other'), Round: ACT('other'),
   QLinearSigmoid: ACT('sigmoid'), QLinearLeakyRelu: ACT('leakyrelu'),
@@ -506,6 +506,7 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
       break;
     case 'BatchNorm':
       a.epsilon = attrs.float('epsilon', 1e-5);
+      if (type === 'LayerNormalization') a.axis = attrs.int('axis', -1);
       break;
     case 'Flatten':
       a.axis = attrs.int('axis', 1);
@@ -583,6 +584,7 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
       if (type === 'HardSigmoid') { a.alpha = attrs.float('alpha', 0.2); a.beta = attrs.float('beta', 0.5); }
       if (type === 'LeakyRelu') a.alpha = attrs.float('alpha', 0.01);
       if (type === 'Elu') a.alpha = attrs.float('alpha', 1);
+      if (type === 'Gelu') a.approximate = attrs.str('approximate') === 'tanh';
       if (type === 'Clip' && opset < 11) a.clip = [attrs.float('min', -3.4028234663852886e38), attrs.float('max', 3.4028234663852886e38)];
       if (type === 'Clip' && opset >= 11) a.clipOperands = [inputIds[1] ?? -1, inputIds[2] ?? -1];
       break;

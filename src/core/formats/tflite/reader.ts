@@ -286,6 +286,7 @@ function makeOp(index: number, code: OpCode, inputs: number[], outputs: number[]
         // The schema's default is 0.0 (and TFLite parses a missing table as 0): a writer omits alpha = 0.
         if (code.name === 'LEAKY_RELU') attrs.alpha = o?.float32(0, 0) ?? 0;
         if (code.name === 'RELU_0_TO_1') attrs.clip = [0, 1];
+        if (code.name === 'GELU') attrs.approximate = (o?.int8(0, 0) ?? 0) !== 0;
         splitParams(1);
         break;
       }
