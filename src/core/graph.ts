@@ -191,6 +191,11 @@ export interface RecurrentAttrs {
   rank?: number;
   /** ONNX: the output position (Y, Y_h, Y_c) of each output the node has (left-out outputs are not tensors). */
   outputSlots?: number[];
+  /** ONNX LSTM: direction 'reverse', the gate clip, input_forget, and the activations attribute when given. */
+  reverse?: boolean;
+  clip?: number;
+  inputForget?: boolean;
+  activations?: string[];
 }
 
 export interface Op {

@@ -533,6 +533,47 @@ test('codegen: operands broadcast along the leading or trailing axes of a tensor
   fs.rmSync(got.dir, { recursive: true, force: true });
 });
 
+/** ONNX LSTM: bidirectional with biases, peepholes and a stored initial state (Y and Y_c as outputs), and reverse
+ *  with a gate clip and no initial state (Y and Y_h). */
+function lstmModel(bidirectional: boolean): Uint8Array {
+  const b = new OnnxBuilder(13);
+  const [seq, batch, inSize, hid] = [5, 2, 3, 4];
+  const dirs = bidirectional ? 2 : 1;
+  const x = b.input('x', [seq, batch, inSize]);
+  const vals = (n: number, k: number): number[] => Array.from({ length: n }, (_, i) => (((i * k) % 23) - 11) / 17);
+  const w = b.init('W', [dirs, 4 * hid, inSize], 'float32', vals(dirs * 4 * hid * inSize, 7));
+  const r = b.init('R', [dirs, 4 * hid, hid], 'float32', vals(dirs * 4 * hid * hid, 5));
+  const bias = b.init('B', [dirs, 8 * hid], 'float32', vals(dirs * 8 * hid, 3));
+  if (bidirectional) {
+    const h0 = b.init('h0', [dirs, batch, hid], 'float32', vals(dirs * batch * hid, 9));
+    const c0 = b.init('c0', [dirs, batch, hid], 'float32', vals(dirs * batch * hid, 11));
+    const p = b.init('P', [dirs, 3 * hid], 'float32', vals(dirs * 3 * hid, 13));
+    b.node('LSTM', [x, w, r, bias, '', h0, c0, p], { hidden_size: hid, direction: 'bidirectional' }, ['y', '', 'yc']);
+    b.output('y', [seq, dirs, batch, hid]);
+    b.output('yc', [dirs, batch, hid]);
+  } else {
+    b.node('LSTM', [x, w, r, bias], { hidden_size: hid, direction: 'reverse', clip: { float: 0.4 } }, ['y', 'yh']);
+    b.output('y', [seq, dirs, batch, hid]);
+    b.output('yh', [dirs, batch, hid]);
+  }
+  return b.build();
+}
+
+test('codegen: ONNX LSTM (bidirectional with peepholes and initial state; reverse with clip) matches onnxruntime', { skip: SKIP_CC }, async () => {
+  for (const bi of [true, false]) {
+    const bytes = lstmModel(bi);
+    const graph = open(bytes);
+    const x = randomFloats(5 * 2 * 3, 16);
+    const want = (await ortRunAll(bytes, x, [5, 2, 3])).flat();
+    const got = buildAndRun(graph, {}, bytesOf(x));
+    assert.equal(got.values.length, want.length, `bidirectional ${bi}`);
+    const err = relativeError(got.values, want);
+    assert.ok(err < 1e-5, `bidirectional ${bi}: relative error ${err}`);
+    assert.equal(got.out.arenaBytes, analyzeGraph(graph).arenaBytes, 'arena == analysis: the cell state needs no memory of its own');
+    fs.rmSync(got.dir, { recursive: true, force: true });
+  }
+});
+
 test('codegen: TFLite nearest-neighbour indices follow TensorFlow\'s own test expectations', () => {
   const tfl = (coord: string): { mode: 'nearest'; coord: string; nearest: string; tflite: true } => ({ mode: 'nearest', coord, nearest: 'floor', tflite: true });
   // tfjs resize_nearest_neighbor_test ([2,2,4,4] 2×2 → 3×3) and TF image_ops_test (3×2 → 5×4, align_corners).

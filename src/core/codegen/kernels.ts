@@ -423,6 +423,62 @@ void mm_matmul_f32(const mm_matmul_f32_t *p, const float *a, const float *b, con
 }`,
   },
 
+  lstm_f32: {
+    decl: `typedef struct {
+  int32_t seq, dirs, batch, in, hid, reverse; /* reverse: a single direction run backwards */
+  float clip; /* > 0: gate pre-activations clipped to [-clip, clip] */
+} mm_lstm_f32_t;
+/* the operands of one LSTM: W [dirs][4*hid][in], R [dirs][4*hid][hid] (gates i, o, f, c), B [dirs][8*hid] (input then
+   recurrent biases), P [dirs][3*hid] (peepholes i, o, f); stored or computed; B and P may be NULL */
+void mm_lstm_f32(const mm_lstm_f32_t *p, const float *x, const float *w, const float *r, const float *b, const float *pe,
+                 const float *h0, const float *c0, float *y, float *yh, float *yc);`,
+    code: `typedef struct { const mm_lstm_f32_t *p; const float *w, *r, *b; } mm_lstm_ops;
+static float mm_lstm_gate(const mm_lstm_ops *o, int32_t d, int32_t g, int32_t j, const float *xt, const float *hp) {
+  const mm_lstm_f32_t *p = o->p;
+  const int32_t row = g * p->hid + j;
+  const float *w = o->w + ((size_t)d * 4 * p->hid + row) * p->in, *r = o->r + ((size_t)d * 4 * p->hid + row) * p->hid;
+  float acc = o->b ? o->b[(size_t)d * 8 * p->hid + row] + o->b[(size_t)d * 8 * p->hid + 4 * p->hid + row] : 0.0f;
+  for (int32_t k = 0; k < p->in; k++) acc += w[k] * xt[k];
+  if (hp) for (int32_t k = 0; k < p->hid; k++) acc += r[k] * hp[k];
+  return acc;
+}
+static float mm_lstm_clip(const mm_lstm_f32_t *p, float v) { return p->clip > 0.0f ? (v < -p->clip ? -p->clip : v > p->clip ? p->clip : v) : v; }
+static float mm_lstm_sigmoid(float v) { return 1.0f / (1.0f + expf(-v)); }
+/* ONNX LSTM over the whole sequence. x [seq][batch][in], y [seq][dirs][batch][hid], h0/c0/yh/yc [dirs][batch][hid]
+   (NULL: zeros / not wanted). The cell state of step t-1 is kept in y's slot for step t, each unit read there before
+   its new h is written, so the kernel needs no memory besides its outputs. */
+void mm_lstm_f32(const mm_lstm_f32_t *p, const float *x, const float *w, const float *r, const float *b, const float *peep,
+                 const float *h0, const float *c0, float *y, float *yh, float *yc) {
+  const int32_t H = p->hid, slot = p->dirs * p->batch * H;
+  const mm_lstm_ops ops = {p, w, r, b}, *o = &ops;
+  for (int32_t d = 0; d < p->dirs; d++) {
+    const int32_t back = d == 1 || p->reverse;
+    const float *pe = peep ? peep + (size_t)d * 3 * H : NULL;
+    for (int32_t bb = 0; bb < p->batch; bb++) {
+      const size_t at = ((size_t)d * p->batch + bb) * H;
+      for (int32_t s = 0; s < p->seq; s++) {
+        const int32_t t = back ? p->seq - 1 - s : s, tn = back ? t - 1 : t + 1, tp = back ? t + 1 : t - 1;
+        const float *xt = x + ((size_t)t * p->batch + bb) * p->in;
+        const float *hp = s == 0 ? (h0 ? h0 + at : NULL) : y + (size_t)tp * slot + at;
+        float *ht = y + (size_t)t * slot + at;
+        for (int32_t j = 0; j < H; j++) {
+          const float cp = s == 0 ? (c0 ? c0[at + j] : 0.0f) : ht[j];
+          const float gi = mm_lstm_sigmoid(mm_lstm_clip(p, mm_lstm_gate(o, d, 0, j, xt, hp) + (pe ? pe[j] * cp : 0.0f)));
+          const float gf = mm_lstm_sigmoid(mm_lstm_clip(p, mm_lstm_gate(o, d, 2, j, xt, hp) + (pe ? pe[2 * H + j] * cp : 0.0f)));
+          const float gc = tanhf(mm_lstm_clip(p, mm_lstm_gate(o, d, 3, j, xt, hp)));
+          const float c = gf * cp + gi * gc;
+          const float go = mm_lstm_sigmoid(mm_lstm_clip(p, mm_lstm_gate(o, d, 1, j, xt, hp) + (pe ? pe[H + j] * c : 0.0f)));
+          ht[j] = go * tanhf(c);
+          if (s + 1 < p->seq) y[(size_t)tn * slot + at + j] = c;
+          else if (yc) yc[at + j] = c;
+        }
+        if (s + 1 == p->seq && yh) for (int32_t j = 0; j < H; j++) yh[at + j] = ht[j];
+      }
+    }
+  }
+}`,
+  },
+
   fc_s8: {
     deps: ['requant'],
     decl: `typedef struct {

@@ -765,7 +765,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   const lowerStep = (si: number, step: Step): ((a: Access) => string[]) => {
     let op = graph.ops[step.main]!;
     const y = step.outputs[0]!;
-    if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
+    if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack' && op.kind !== 'Recurrent') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
     const P = `P${si}`;
     if (!INT16_KINDS.has(op.kind) && !INT16_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
       throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution, ADD, SUB and LEAKY_RELU)`, op.index);
@@ -797,7 +797,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
     const lower = LOWERERS[op.kind];
     if (!lower) throw new CodegenError(`C export: ${label(op)} is not supported by the C generator (supported: ${SUPPORTED})`, op.index);
-    return lower({ ...ctx, si, P, op, y, x0, e, fin, withEpi, stridedCopies });
+    return lower({ ...ctx, si, P, op, y, outs: step.outputs, x0, e, fin, withEpi, stridedCopies });
   };
 
   const emitters = plan.steps.map((s, i) => lowerStep(i, s));

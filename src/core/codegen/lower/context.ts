@@ -108,8 +108,10 @@ export interface StepLower extends Lower {
   P: string;
   /** The executed operator (its QDQ-dequantized inputs already read through to their int8 tensors). */
   op: Op;
-  /** Its output, first operand and element type, and what follows it in the step. */
+  /** Its output, first operand and element type, and what follows it in the step (outs: every output the plan
+   *  keeps, y the first). */
   y: number;
+  outs: readonly number[];
   x0: number;
   e: Elem;
   fin: Finish;

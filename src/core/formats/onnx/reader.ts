@@ -149,6 +149,10 @@ class NodeAttrs {
     const a = this.map.get(name);
     return a ? Math.max(a.ints?.length ?? 0, a.floats?.length ?? 0, a.strings?.length ?? 0) : undefined;
   }
+  strs(name: string): string[] | undefined {
+    const a = this.map.get(name);
+    return a ? (a.strings ?? []).slice(0, 64).map((s) => String.fromCharCode(...s.subarray(0, 64))) : undefined;
+  }
 }
 
 export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Graph {
@@ -454,6 +458,14 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
       const r = input(2)?.shape; // R: [directions, gates·hidden, hidden]
       const hidden = attrs.has('hidden_size') ? attrs.int('hidden_size', 0) : r?.[2];
       a.recurrent = { cell: type === 'LSTM' ? 'lstm' : type === 'GRU' ? 'gru' : 'rnn', gates, directions, timeMajor: attrs.int('layout', 0) === 0, ...(hidden !== undefined ? { hiddenSize: hidden } : {}) };
+      if (type === 'LSTM') {
+        a.recurrent.reverse = attrs.str('direction') === 'reverse';
+        if (attrs.has('clip')) a.recurrent.clip = attrs.float('clip', 0);
+        a.recurrent.inputForget = attrs.int('input_forget', 0) === 1;
+        const acts = attrs.strs('activations');
+        if (acts) a.recurrent.activations = acts;
+      }
+      a.operands = inputIds.slice();
       break;
     }
     case 'Loss':

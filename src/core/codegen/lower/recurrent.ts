@@ -1,0 +1,56 @@
+// Lowering of ONNX LSTM in float: the whole sequence in one kernel call, the cell state kept in the Y output.
+import { elementCount } from '../../graph';
+import { CodegenError } from '../errors';
+import { fmtFloat, type Emit, type StepLower } from './context';
+
+/** ONNX LSTM (float; forward, reverse or bidirectional; default activations; clip; peepholes; initial state stored or
+ *  computed). Memory: the planner gives the operator its outputs only, so the cell state lives in the Y output, in the
+ *  slot of the time step about to be computed (c of step t−1 sits where h of step t goes, each unit read before its h
+ *  is written): Y must be produced (it is, unless the node leaves it out). */
+export function lowerRecurrent(sl: StepLower): Emit {
+  const { P, T, addWeights, constOf, e, fin, kernels, label, op, outs, params, producerOp, withEpi } = sl;
+  const r = op.attrs.recurrent;
+  if (!r || r.cell !== 'lstm' || op.sourceType !== 'LSTM') throw new CodegenError(`C export: ${label(op)} is not generated (of the recurrent layers, ONNX LSTM in float is)`, op.index);
+  if (e !== 'f32') throw new CodegenError(`C export: ${label(op)}: an int8 LSTM is not generated`, op.index);
+  if (!r.timeMajor) throw new CodegenError(`C export: ${label(op)}: an LSTM with layout 1 (batch first) is not generated`, op.index);
+  if (r.inputForget) throw new CodegenError(`C export: ${label(op)}: an LSTM with input_forget is not generated`, op.index);
+  const defaults = ['Sigmoid', 'Tanh', 'Tanh'];
+  if (r.activations && !r.activations.every((a, i) => a === defaults[i % 3])) throw new CodegenError(`C export: ${label(op)}: LSTM activations ${r.activations.join(', ')} are not generated (Sigmoid, Tanh, Tanh are)`, op.index);
+  if (fin.lo !== -Infinity || fin.hi !== Infinity) throw new CodegenError(`C export: ${label(op)}: a clamp fused after an LSTM is not generated`, op.index);
+  const operand = (pos: number): number => op.attrs.operands?.[pos] ?? -1;
+  const [x, wId, rId] = [operand(0), operand(1), operand(2)];
+  const xs = T(x).shape ?? [];
+  if (xs.length !== 3) throw new CodegenError(`C export: ${label(op)}: input of shape ${xs.join('×')}`, op.index);
+  const [seq, batch, inSize] = xs as [number, number, number];
+  const dirs = r.directions;
+  const hid = r.hiddenSize ?? 0;
+  const stored = (id: number): boolean => T(id).role === 'constant' || producerOp.get(id)?.folded === true;
+  const seqLens = operand(4);
+  if (seqLens >= 0 && !(stored(seqLens) && constOf(seqLens, op, 'sequence_lens', batch).values.every((v) => v === seq))) throw new CodegenError(`C export: ${label(op)}: sequence_lens other than the full sequence is not generated`, op.index);
+  // Every float operand (weights, biases, peepholes, initial state): stored, computed (in the arena), or left out.
+  const floats = (pos: number, what: string, n: number): ((ptr: (id: number) => string) => string) => {
+    const id = operand(pos);
+    if (id < 0) return () => 'NULL';
+    if (stored(id)) {
+      const name = addWeights(`${what}${sl.si}`, 'float', constOf(id, op, what, n).values);
+      return () => `(const float *)${name}`;
+    }
+    if (T(id).dtype !== 'float32' || elementCount(T(id).shape ?? []) !== n) throw new CodegenError(`C export: ${label(op)}: ${what} '${T(id).name}' is not ${n} float32 values`, op.index);
+    return (ptr) => ptr(id);
+  };
+  if (wId < 0 || rId < 0) throw new CodegenError(`C export: ${label(op)}: W or R is left out`, op.index);
+  const [w, rr, b, p, h0, c0] = [floats(1, 'w', dirs * 4 * hid * inSize), floats(2, 'r', dirs * 4 * hid * hid), floats(3, 'b', dirs * 8 * hid), floats(7, 'p', dirs * 3 * hid), floats(5, 'h0', dirs * batch * hid), floats(6, 'c0', dirs * batch * hid)];
+  // Outputs by slot (Y, Y_h, Y_c); a left-out or unused one is not written.
+  const slots = r.outputSlots ?? op.outputs.map((_, k) => k);
+  const out = (slot: number): number => {
+    const k = slots.indexOf(slot);
+    const id = k >= 0 ? op.outputs[k]! : -1;
+    return id >= 0 && outs.includes(id) ? id : -1;
+  };
+  const [Y, Yh, Yc] = [out(0), out(1), out(2)];
+  if (Y < 0) throw new CodegenError(`C export: ${label(op)}: an LSTM whose Y output is left out or unused is not generated (the generated code keeps the cell state in Y)`, op.index);
+  if (T(x).dtype !== 'float32') throw new CodegenError(`C export: ${label(op)}: input '${T(x).name}' is ${T(x).dtype}`, op.index);
+  kernels.add('lstm_f32');
+  params.push(`static const mm_lstm_f32_t ${P} = {${seq}, ${dirs}, ${batch}, ${inSize}, ${hid}, ${r.reverse ? 1 : 0}, ${fmtFloat(r.clip ?? 0)}};`);
+  return withEpi((a) => [`mm_lstm_f32(&${P}, ${a.ptr(x)}, ${w(a.ptr)}, ${rr(a.ptr)}, ${b(a.ptr)}, ${p(a.ptr)}, ${h0(a.ptr)}, ${c0(a.ptr)}, ${a.ptr(Y)}, ${Yh >= 0 ? a.ptr(Yh) : 'NULL'}, ${Yc >= 0 ? a.ptr(Yc) : 'NULL'});`]);
+}
