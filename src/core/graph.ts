@@ -191,9 +191,13 @@ export interface RecurrentAttrs {
   rank?: number;
   /** ONNX: the output position (Y, Y_h, Y_c) of each output the node has (left-out outputs are not tensors). */
   outputSlots?: number[];
-  /** ONNX LSTM: direction 'reverse', the gate clip, input_forget, and the activations attribute when given. */
+  /** ONNX LSTM: direction 'reverse', the gate clip, input_forget, and the activations attribute when given.
+   *  TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM: clip is its cell clip, with the fused activation code of the cell and
+   *  hidden state (TFLite ActivationFunctionType: 4 tanh) and the projection clip. */
   reverse?: boolean;
   clip?: number;
+  cellActivation?: number;
+  projClip?: number;
   inputForget?: boolean;
   activations?: string[];
 }

@@ -382,6 +382,33 @@ test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convol
   sameAsTflm(quantizedModels(), 9, 4);
 });
 
+/** TFLite's float UNIDIRECTIONAL_SEQUENCE_LSTM (the Keras LSTM TFLM runs), batch-major and time-major, with and
+ *  without a cell clip, its state in two variable tensors; a FULLY_CONNECTED on the last step's output after it. */
+function lstmModels(): { name: string; bytes: Uint8Array }[] {
+  const out: { name: string; bytes: Uint8Array }[] = [];
+  for (const [timeMajor, clip] of [[false, 0], [true, 0.6]] as const) {
+    const b = new TfliteBuilder();
+    const [batch, time, inSize, hid] = [2, 5, 3, 4];
+    const vals = (n: number, k: number): number[] => Array.from({ length: n }, (_, i) => (((i * k) % 23) - 11) / 13);
+    const x = b.tensor('x', timeMajor ? [time, batch, inSize] : [batch, time, inSize], 'float32');
+    const h = b.tensor('h', [batch, hid], 'float32', undefined, { variable: true });
+    const c = b.tensor('c', [batch, hid], 'float32', undefined, { variable: true });
+    const y = b.tensor('y', timeMajor ? [time, batch, hid] : [batch, time, hid], 'float32');
+    const w = [0, 1, 2, 3].map((g) => b.constant(`w${g}`, [hid, inSize], 'float32', vals(hid * inSize, 5 + 2 * g)));
+    const r = [0, 1, 2, 3].map((g) => b.constant(`r${g}`, [hid, hid], 'float32', vals(hid * hid, 7 + 2 * g)));
+    const bias = [0, 1, 2, 3].map((g) => b.constant(`b${g}`, [hid], 'float32', vals(hid, 3 + g)));
+    b.op('UNIDIRECTIONAL_SEQUENCE_LSTM', [x, ...w, ...r, -1, -1, -1, ...bias, -1, -1, h, c, -1, -1, -1, -1], [y], [[0, 'int8', 4], [1, 'float32', clip], [3, 'bool', timeMajor ? 1 : 0]]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `UNIDIRECTIONAL_SEQUENCE_LSTM float${timeMajor ? ' time-major' : ''}${clip ? ' cell clip' : ''}`, bytes: b.build() });
+  }
+  return out;
+}
+
+test('C export against TFLM: float UNIDIRECTIONAL_SEQUENCE_LSTM (batch- and time-major, cell clip, state in variable tensors) bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+  sameAsTflm(lstmModels(), 6, 8);
+});
+
 test('optimized for TFLM: a better operator order written into the file; TFLM takes the predicted, smaller arena with bit-identical outputs', { skip: SKIP, timeout: 900_000 }, () => {
   const bytes = interleavedBranches();
   const graph = openModelOrThrow(bytes, { fileName: 'branches.tflite' });

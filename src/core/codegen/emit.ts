@@ -122,7 +122,8 @@ ${outputMacros}
  * to model_run, and no second copy of the input is needed. */
 #define MODEL_INPUT_IN_ARENA ${p.inputOffset >= 0 ? 1 : 0}
 
-/* model_init: clears the arena. Call it once before the first run (the arena is also cleared at startup as .bss). */
+/* model_init: clears the arena (and resets an LSTM's state). Call it once before the first run (the arena is also cleared
+   at startup as .bss; a state tensor then keeps its values from run to run, as in TFLM, until model_init). */
 void model_init(void);
 ${run}
 ${p.inputOffset >= 0 ? `/* ${multiIn ? 'model_input<k>: input k' : 'model_input: the input tensor'} inside the arena. The run may overwrite it: write the input again before every run. */
@@ -161,7 +162,7 @@ function modelC(p: Program, o: EmitOptions): string {
   }
   lines.push(...p.params, '');
   if (p.tables.length) lines.push(...p.tables, '');
-  lines.push(`void model_init(void) { ${p.arenas.map((_, k) => `memset(${arenaNames(k).array}.bytes, 0, sizeof ${arenaNames(k).array}.bytes);`).join(' ')} }`, '');
+  lines.push(`void model_init(void) { ${[...p.arenas.map((_, k) => `memset(${arenaNames(k).array}.bytes, 0, sizeof ${arenaNames(k).array}.bytes);`), ...p.resets].join(' ')} }`, '');
   // uint8 tensors are stored as int8 − 128: the same bits with the top one flipped, so they are converted in place.
   const flip = (off: number, n: string): string => `  for (int32_t i = 0; i < ${n}; i++) (${at(off)})[i] ^= 0x80u;`;
   if (p.inputOffset >= 0) p.inputs.forEach((_, k) => { const n = inNames(p, k); lines.push(`${n.type} *${n.fn}(void) { return (${n.type} *)(${at(p.inputOffsets[k]!)}); }`); });

@@ -5,7 +5,7 @@
 /** Code bytes of each kernel's own functions. */
 export const KERNEL_CODE_BYTES: Readonly<Record<string, number>> = {
   requant: 132,
-  conv_f32: 688,
+  conv_f32: 700,
   conv_s8: 712,
   tconv_f32: 692,
   tconv_s8: 672,
@@ -14,9 +14,10 @@ export const KERNEL_CODE_BYTES: Readonly<Record<string, number>> = {
   pool_s8: 618,
   gpool_row_f32: 380,
   gpool_row_s8: 348,
-  fc_f32: 188,
+  fc_f32: 216,
   matmul_f32: 276,
   lstm_f32: 1456,
+  lstm_tfl_f32: 784,
   fc_s8: 176,
   binary_f32: 502,
   layernorm_f32: 308,
@@ -67,6 +68,7 @@ export const KERNEL_LIBS: Readonly<Record<string, readonly string[]>> = {
   fc_f32: [],
   matmul_f32: [],
   lstm_f32: ['expf', 'tanhf'],
+  lstm_tfl_f32: ['expf', 'tanhf'],
   fc_s8: [],
   binary_f32: [],
   layernorm_f32: ['sqrtf'],

@@ -150,7 +150,7 @@ void mm_conv_f32(const mm_conv_f32_t *p, const float *x, mm_view xv, float *y, m
       for (int32_t oc = 0; oc < p->cout; oc++) {
         const int32_t c0 = (oc / cog) * cig;
         const float *wc = p->w + (size_t)oc * p->kh * p->kw * cig;
-        float acc = p->b ? p->b[oc] : 0.0f;
+        float acc = 0.0f;
         for (int32_t ky = 0; ky < p->kh; ky++) {
           const int32_t ih = ih0 + ky * p->dh;
           if (ih < 0 || ih >= p->ih) continue;
@@ -162,6 +162,7 @@ void mm_conv_f32(const mm_conv_f32_t *p, const float *x, mm_view xv, float *y, m
             for (int32_t ic = 0; ic < cig; ic++) acc += xp[ic * xv.sc] * wp[ic];
           }
         }
+        acc += p->b ? p->b[oc] : 0.0f; /* the bias last, as TFLite's reference kernels add it */
         y[MM_AT(yv, oc, oh, ow)] = acc < p->lo ? p->lo : acc > p->hi ? p->hi : acc;
       }
     }
@@ -389,8 +390,9 @@ void mm_fc_f32(const mm_fc_f32_t *p, const float *x, float *y);`,
     const float *xr = x + (size_t)r * p->k;
     for (int32_t o = 0; o < p->n; o++) {
       const float *wr = p->w + (size_t)o * p->k;
-      float acc = p->b ? p->b[o] : 0.0f;
+      float acc = 0.0f;
       for (int32_t i = 0; i < p->k; i++) acc += xr[i] * wr[i];
+      acc += p->b ? p->b[o] : 0.0f; /* the bias last, as TFLite's reference kernels add it */
       y[(size_t)r * p->n + o] = acc < p->lo ? p->lo : acc > p->hi ? p->hi : acc;
     }
   }
@@ -475,6 +477,53 @@ void mm_lstm_f32(const mm_lstm_f32_t *p, const float *x, const float *w, const f
         if (s + 1 == p->seq && yh) for (int32_t j = 0; j < H; j++) yh[at + j] = ht[j];
       }
     }
+  }
+}`,
+  },
+
+  lstm_tfl_f32: {
+    decl: `typedef struct {
+  int32_t batch, time, in, hid, time_major;
+  float cell_clip; /* > 0: the cell state clipped to [-cell_clip, cell_clip] */
+  const float *w[4], *r[4], *b[4]; /* gates forget, input, cell, output: [hid][in], [hid][hid], [hid] */
+} mm_lstm_tfl_f32_t;
+void mm_lstm_tfl_f32(const mm_lstm_tfl_f32_t *p, const float *x, float *h, float *c, float *y);`,
+    code: `static float mm_tfl_dot(const float *v, const float *w, int32_t n) {
+  float t = 0.0f;
+  for (int32_t k = 0; k < n; k++) t += v[k] * w[k];
+  return t;
+}
+static float mm_tfl_logistic(float v) { return v > 16.619047164916992188f ? 1.0f : v < -9.0f ? expf(v) : 1.0f / (1.0f + expf(-v)); }
+/* TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM in float, as TFLM's lstm_eval computes it (gate = (input FC + bias) +
+   recurrent FC, the reference logistic with its cutoffs, cell = forget*cell + input*gate, then clipped, hidden =
+   tanh(cell)*output), unit by unit: h and c are the state tensors (kept from run to run), y [batch][time][hid] (or
+   time major); the hidden state of step t-1 is read from y, so the kernel needs no memory of its own. */
+void mm_lstm_tfl_f32(const mm_lstm_tfl_f32_t *p, const float *x, float *h, float *c, float *y) {
+  const int32_t H = p->hid;
+  for (int32_t b = 0; b < p->batch; b++) {
+    for (int32_t t = 0; t < p->time; t++) {
+      const int32_t row = p->time_major ? t * p->batch + b : b * p->time + t;
+      const int32_t prev = p->time_major ? (t - 1) * p->batch + b : b * p->time + t - 1;
+      const float *xt = x + (size_t)row * p->in, *hp = t == 0 ? h + (size_t)b * H : y + (size_t)prev * H;
+      float *yt = y + (size_t)row * H, *cb = c + (size_t)b * H;
+      for (int32_t j = 0; j < H; j++) {
+        float g[4];
+        for (int32_t q = 0; q < 4; q++) {
+          const float fi = mm_tfl_dot(xt, p->w[q] + (size_t)j * p->in, p->in) + (p->b[q] ? p->b[q][j] : 0.0f);
+          const float fr = mm_tfl_dot(hp, p->r[q] + (size_t)j * H, H) + 0.0f;
+          g[q] = fi + fr;
+        }
+        const float forget = mm_tfl_logistic(g[0]), input = mm_tfl_logistic(g[1]), gate = tanhf(g[2]), out = mm_tfl_logistic(g[3]);
+        float cell = forget * cb[j];
+        const float add = input * gate;
+        cell = cell + add;
+        if (p->cell_clip > 0.0f) cell = cell > p->cell_clip ? p->cell_clip : cell < -p->cell_clip ? -p->cell_clip : cell;
+        cb[j] = cell;
+        yt[j] = tanhf(cell) * out;
+      }
+    }
+    const int32_t last = p->time_major ? (p->time - 1) * p->batch + b : b * p->time + p->time - 1;
+    for (int32_t j = 0; j < H; j++) h[(size_t)b * H + j] = y[(size_t)last * H + j];
   }
 }`,
   },

@@ -78,6 +78,9 @@ export interface Program {
   body: string[];
   /** File-scope tables of the patch loop. */
   tables: string[];
+  /** model_init's statements after clearing the arena: variable (state) tensors set as TFLM's ResetVariableTensors
+   *  sets them (an int8 one to its zero point; the others stay 0). They keep their values from run to run. */
+  resets: string[];
   schedule: { split: number; p: number; q: number; stageOutput: string } | null;
   /** The streamed segments of a line-buffered export (first and last step), or null. */
   lineBuffered: { first: number; last: number }[] | null;
@@ -150,7 +153,11 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       if (!t.shapeInferred) throw new CodegenError(`C export: ${label}: the shape of its output '${t.name}' is only stored in the file, not derived from its inputs; generated code needs derived shapes`, op.index);
     }
   }
-  for (const t of graph.tensors) if (t.role === 'variable') throw new CodegenError(`C export: variable (state) tensor '${t.name}' is not supported`);
+  for (const t of graph.tensors) {
+    if (t.role === 'variable' && !graph.ops.some((op) => !op.folded && op.sourceType === 'UNIDIRECTIONAL_SEQUENCE_LSTM' && op.inputs.includes(t.id))) {
+      throw new CodegenError(`C export: variable (state) tensor '${t.name}' is not supported (only an LSTM's state is)`);
+    }
+  }
   for (const id of graph.outputs) {
     const t = graph.tensors[id];
     const p = graph.ops.find((op) => op.outputs.includes(id));
@@ -963,8 +970,10 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     return cText(`${ops.map((o) => o.sourceType).join('+')} '${ops[0]!.name}'`, 160);
   }
 
+  const resets = graph.tensors.filter((t) => t.role === 'variable' && t.dtype === 'int8' && (t.quant?.zeroPoint[0] ?? 0) !== 0)
+    .map((t) => `memset(${layerAccess.ptr(t.id)}, ${t.quant!.zeroPoint[0]}, ${elementCount(t.shape ?? [])});`);
   return {
-    format: graph.format, arenaBytes, arenas, input, inputs, outputs, inputOffset, inputOffsets, outputOffsets, kernels, weights, params, body, tables,
+    format: graph.format, arenaBytes, arenas, input, inputs, outputs, inputOffset, inputOffsets, outputOffsets, kernels, weights, params, body, tables, resets,
     schedule, lineBuffered: streams ? streams.segments.map((x) => ({ first: x.first, last: x.last })) : null, steps: plan.steps.length,
   };
 }

@@ -1,4 +1,5 @@
-// Lowering of ONNX LSTM in float: the whole sequence in one kernel call, the cell state kept in the Y output.
+// Lowering of LSTMs in float: ONNX LSTM and TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM, the whole sequence in one kernel
+// call, needing no memory besides the operator's outputs (and, in TFLite, its state tensors).
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
 import { fmtFloat, type Emit, type StepLower } from './context';
@@ -10,7 +11,8 @@ import { fmtFloat, type Emit, type StepLower } from './context';
 export function lowerRecurrent(sl: StepLower): Emit {
   const { P, T, addWeights, constOf, e, fin, kernels, label, op, outs, params, producerOp, withEpi } = sl;
   const r = op.attrs.recurrent;
-  if (!r || r.cell !== 'lstm' || op.sourceType !== 'LSTM') throw new CodegenError(`C export: ${label(op)} is not generated (of the recurrent layers, ONNX LSTM in float is)`, op.index);
+  if (op.sourceType === 'UNIDIRECTIONAL_SEQUENCE_LSTM') return lowerTfliteLstm(sl);
+  if (!r || r.cell !== 'lstm' || op.sourceType !== 'LSTM') throw new CodegenError(`C export: ${label(op)} is not generated (of the recurrent layers, ONNX LSTM and TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM in float are)`, op.index);
   if (e !== 'f32') throw new CodegenError(`C export: ${label(op)}: an int8 LSTM is not generated`, op.index);
   if (!r.timeMajor) throw new CodegenError(`C export: ${label(op)}: an LSTM with layout 1 (batch first) is not generated`, op.index);
   if (r.inputForget) throw new CodegenError(`C export: ${label(op)}: an LSTM with input_forget is not generated`, op.index);
@@ -53,4 +55,36 @@ export function lowerRecurrent(sl: StepLower): Emit {
   kernels.add('lstm_f32');
   params.push(`static const mm_lstm_f32_t ${P} = {${seq}, ${dirs}, ${batch}, ${inSize}, ${hid}, ${r.reverse ? 1 : 0}, ${fmtFloat(r.clip ?? 0)}};`);
   return withEpi((a) => [`mm_lstm_f32(&${P}, ${a.ptr(x)}, ${w(a.ptr)}, ${rr(a.ptr)}, ${b(a.ptr)}, ${p(a.ptr)}, ${h0(a.ptr)}, ${c0(a.ptr)}, ${a.ptr(Y)}, ${Yh >= 0 ? a.ptr(Yh) : 'NULL'}, ${Yc >= 0 ? a.ptr(Yc) : 'NULL'});`]);
+}
+
+/** TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM in float as TFLM runs it (the Keras LSTM: no CIFG, peepholes, projection or
+ *  layer normalization, which TFLM does not support either), its state in the two variable tensors. */
+function lowerTfliteLstm(sl: StepLower): Emit {
+  const { P, T, addWeights, constOf, e, fin, kernels, label, op, params, withEpi, y } = sl;
+  const r = op.attrs.recurrent!;
+  if (e !== 'f32') throw new CodegenError(`C export: ${label(op)}: an int8 UNIDIRECTIONAL_SEQUENCE_LSTM is not generated yet (float is)`, op.index);
+  const at = (k: number): number => op.inputs[k] ?? -1;
+  const absent = [9, 10, 11, 16, 17, 20, 21, 22, 23].filter((k) => at(k) >= 0);
+  if (at(1) < 0 || absent.length) throw new CodegenError(`C export: ${label(op)}: an LSTM with ${at(1) < 0 ? 'coupled input and forget gates (CIFG)' : 'peepholes, projection or layer normalization'} is not generated (TFLM runs neither)`, op.index);
+  if ((r.cellActivation ?? 4) !== 4) throw new CodegenError(`C export: ${label(op)}: an LSTM whose cell activation is not tanh is not generated`, op.index);
+  if (fin.lo !== -Infinity || fin.hi !== Infinity) throw new CodegenError(`C export: ${label(op)}: a clamp fused after an LSTM is not generated`, op.index);
+  const [x, hState, cState] = [at(0), at(18), at(19)];
+  const xs = T(x).shape ?? [];
+  if (xs.length !== 3 || T(hState).role !== 'variable' || T(cState).role !== 'variable') throw new CodegenError(`C export: ${label(op)}: input ${xs.join('×')} with its state not in variable tensors`, op.index);
+  const [batch, time] = r.timeMajor ? [xs[1]!, xs[0]!] : [xs[0]!, xs[1]!];
+  const inSize = xs[2]!;
+  const hid = r.hiddenSize ?? 0;
+  // TFLite's order of the gate operands: input, forget, cell, output; the kernel takes forget, input, cell, output.
+  const order = [1, 0, 2, 3];
+  const names = (base: number, n: number | null, what: string): string => order.map((g) => {
+    const id = at(base + g);
+    if (id < 0) return 'NULL';
+    return addWeights(`${what}${sl.si}_${g}`, 'float', constOf(id, op, `${what} ${g}`, n ?? undefined).values);
+  }).join(', ');
+  const w = names(1, hid * inSize, 'w');
+  const rr = names(5, hid * hid, 'r');
+  const b = names(12, hid, 'b');
+  kernels.add('lstm_tfl_f32');
+  params.push(`static const mm_lstm_tfl_f32_t ${P} = {${batch}, ${time}, ${inSize}, ${hid}, ${r.timeMajor ? 1 : 0}, ${fmtFloat(r.clip ?? 0)}, {${w}}, {${rr}}, {${b}}};`);
+  return withEpi((a) => [`mm_lstm_tfl_f32(&${P}, ${a.ptr(x)}, ${a.ptr(hState)}, ${a.ptr(cState)}, ${a.ptr(y)});`]);
 }

@@ -398,7 +398,14 @@ function tfliteRecurrent(name: string, inputs: readonly number[], o: FbTable | n
   // LSTM: input, 4 input weights [cell, in], 4 recurrent weights [cell, out] (index 5..8), ..., projection [out, cell] (16)
   const projection = dims(16)?.[0];
   const out = projection ?? dims(8)?.[1];
-  return { cell: 'lstm', gates: 4, directions: name.startsWith('BIDIRECTIONAL') ? 2 : 1, timeMajor: name === 'UNIDIRECTIONAL_SEQUENCE_LSTM' ? (o?.bool(3) ?? false) : true, ...(out !== undefined ? { hiddenSize: out } : {}) };
+  const attrs: RecurrentAttrs = { cell: 'lstm', gates: 4, directions: name.startsWith('BIDIRECTIONAL') ? 2 : 1, timeMajor: name === 'UNIDIRECTIONAL_SEQUENCE_LSTM' ? (o?.bool(3) ?? false) : true, ...(out !== undefined ? { hiddenSize: out } : {}) };
+  if (name === 'UNIDIRECTIONAL_SEQUENCE_LSTM') {
+    // UnidirectionalSequenceLSTMOptions: fused_activation_function (0), cell_clip (1), proj_clip (2).
+    attrs.cellActivation = o?.int8(0, 0) ?? 0;
+    attrs.clip = o?.float32(1, 0) ?? 0;
+    attrs.projClip = o?.float32(2, 0) ?? 0;
+  }
+  return attrs;
 }
 
 function customReason(code: string): string {
