@@ -574,6 +574,23 @@ test('codegen: ONNX LSTM (bidirectional with peepholes and initial state; revers
   }
 });
 
+test('codegen: a TFLite LSTM whose state tensors do not match its sizes is refused by name (the kernel writes batch × units)', () => {
+  const b = new TfliteBuilder();
+  const [batch, time, inSize, hid] = [2, 3, 3, 4];
+  const x = b.tensor('x', [batch, time, inSize], 'float32');
+  const h = b.tensor('h', [1, hid], 'float32', undefined, { variable: true });
+  const c = b.tensor('c', [batch, hid], 'float32', undefined, { variable: true });
+  const y = b.tensor('y', [batch, time, hid], 'float32');
+  const w = [0, 1, 2, 3].map((g) => b.constant(`w${g}`, [hid, inSize], 'float32'));
+  const r = [0, 1, 2, 3].map((g) => b.constant(`r${g}`, [hid, hid], 'float32'));
+  const bias = [0, 1, 2, 3].map((g) => b.constant(`b${g}`, [hid], 'float32'));
+  b.op('UNIDIRECTIONAL_SEQUENCE_LSTM', [x, ...w, ...r, -1, -1, -1, ...bias, -1, -1, h, c, -1, -1, -1, -1], [y], [[0, 'int8', 4]]);
+  b.inputs = [x];
+  b.outputs = [y];
+  const res = generateC(open(b.build(), 'lstm.tflite'));
+  assert.ok(!res.ok && /'h' is not 8 float32 values/.test(res.error.message), res.ok ? 'exported' : res.error.message);
+});
+
 test('codegen: TFLite nearest-neighbour indices follow TensorFlow\'s own test expectations', () => {
   const tfl = (coord: string): { mode: 'nearest'; coord: string; nearest: string; tflite: true } => ({ mode: 'nearest', coord, nearest: 'floor', tflite: true });
   // tfjs resize_nearest_neighbor_test ([2,2,4,4] 2×2 → 3×3) and TF image_ops_test (3×2 → 5×4, align_corners).

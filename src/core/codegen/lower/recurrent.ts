@@ -74,6 +74,10 @@ function lowerTfliteLstm(sl: StepLower): Emit {
   const [batch, time] = r.timeMajor ? [xs[1]!, xs[0]!] : [xs[0]!, xs[1]!];
   const inSize = xs[2]!;
   const hid = r.hiddenSize ?? 0;
+  // The kernel writes batch × hid values of each state and batch × time × hid of the output: the file must agree.
+  for (const [id, n] of [[hState, batch * hid], [cState, batch * hid], [y, batch * time * hid]] as const) {
+    if (T(id).dtype !== 'float32' || elementCount(T(id).shape ?? []) !== n) throw new CodegenError(`C export: ${label(op)}: '${T(id).name}' is not ${n} float32 values (batch ${batch}, ${time} steps, ${hid} units)`, op.index);
+  }
   // TFLite's order of the gate operands: input, forget, cell, output; the kernel takes forget, input, cell, output.
   const order = [1, 0, 2, 3];
   const names = (base: number, n: number | null, what: string): string => order.map((g) => {
