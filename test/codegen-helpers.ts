@@ -34,10 +34,11 @@ export function make(dir: string, target: string, extra: string[] = []): { statu
 }
 
 /** Runs ./model_test on the input bytes; returns the printed values. */
-export function runHost(dir: string, input: Uint8Array): number[] {
+/** The harness's outputs after `runs` runs on the same input (a model with state carries it from run to run). */
+export function runHost(dir: string, input: Uint8Array, runs = 1): number[] {
   const file = path.join(dir, 'input.bin');
   fs.writeFileSync(file, input);
-  const r = spawnSync(path.join(dir, 'model_test'), [file], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(path.join(dir, 'model_test'), runs > 1 ? [file, '--time', String(runs - 1)] : [file], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`model_test exited ${r.status}: ${r.stderr}`);
   return parseValues(r.stdout);
 }
@@ -82,12 +83,12 @@ export function runCaller(dir: string, source = CALLER_C): number[] {
 }
 
 /** Generates, builds for the host and runs; the folder is removed afterwards unless `keep`. */
-export function buildAndRun(graph: Graph, options: CodegenOptions, input: Uint8Array, keep = false): { values: number[]; out: CodegenOutput; dir: string } {
+export function buildAndRun(graph: Graph, options: CodegenOptions, input: Uint8Array, keep = false, runs = 1): { values: number[]; out: CodegenOutput; dir: string } {
   const dir = tempDir('cg');
   const out = generate(graph, options, dir);
   const m = make(dir, 'host');
   if (m.status !== 0) throw new Error(`make host failed:\n${m.out}`);
-  const values = runHost(dir, input);
+  const values = runHost(dir, input, runs);
   if (!keep) fs.rmSync(dir, { recursive: true, force: true });
   return { values, out, dir };
 }

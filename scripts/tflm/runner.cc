@@ -4,7 +4,8 @@
 //   head N / tail N        the planned (non-persistent) and persistent sections, from the recording allocator
 //   recorded KIND requested used count   the recording allocator's tail breakdown by kind
 //   min_arena_bytes N      the smallest arena (16-byte aligned) for which AllocateTensors() succeeds (--min)
-//   invoke ok              Invoke() succeeded on the input given with --input FILE (raw bytes of input 0)
+//   invoke ok              Invoke() succeeded on the input given with --input FILE (raw bytes of input 0); --invokes N
+//                          runs it N times first (state carried from run to run)
 //   (--log) alloc PHASE OP SIZE ALIGN TAIL   every allocation in the arena's tail, in order: the phase (setup, parse,
 //                          init, prepare, plan, io), the operator (-1 outside operators), the size and alignment asked
 //                          for, and the tail's size after it
@@ -191,18 +192,20 @@ bool Allocates(const tflite::Model* model, const Resolver& resolver, size_t size
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) { std::printf("error: usage: tflm-runner MODEL.tflite [--min] [--log] [--arena N] [--input FILE [--dump FILE]]\n"); return 1; }
+  if (argc < 2) { std::printf("error: usage: tflm-runner MODEL.tflite [--min] [--log] [--arena N] [--input FILE [--invokes N] [--dump FILE]]\n"); return 1; }
   bool want_min = false;
   bool want_log = false;
   long try_arena = -1;
   const char* input_file = nullptr;
   const char* dump_file = nullptr;
+  long invokes = 1;
   for (int i = 2; i < argc; i++) {
     if (std::strcmp(argv[i], "--min") == 0) want_min = true;
     else if (std::strcmp(argv[i], "--log") == 0) want_log = true;
     else if (std::strcmp(argv[i], "--arena") == 0 && i + 1 < argc) try_arena = std::atol(argv[++i]);
     else if (std::strcmp(argv[i], "--input") == 0 && i + 1 < argc) input_file = argv[++i];
     else if (std::strcmp(argv[i], "--dump") == 0 && i + 1 < argc) dump_file = argv[++i];
+    else if (std::strcmp(argv[i], "--invokes") == 0 && i + 1 < argc) invokes = std::atol(argv[++i]);
   }
   std::setvbuf(stdout, nullptr, _IONBF, 0);
   tflite::InitializeTarget();
@@ -285,7 +288,10 @@ int main(int argc, char** argv) {
     FILE* g = std::fopen(input_file, "rb");
     if (!g || std::fread(in->data.raw, 1, in->bytes, g) != in->bytes) { std::printf("error: input needs %zu bytes\n", in->bytes); return 1; }
     std::fclose(g);
-    if (interpreter.Invoke() != kTfLiteOk) { std::printf("error: Invoke failed\n"); return 1; }
+    // --invokes N: N runs on the same input (a model with state, an LSTM's or SVDF's, carries it from run to run).
+    for (long k = 0; k < invokes; k++) {
+      if (interpreter.Invoke() != kTfLiteOk) { std::printf("error: Invoke failed\n"); return 1; }
+    }
     std::printf("invoke ok\n");
     if (dump_file) {
       FILE* d = std::fopen(dump_file, "wb");

@@ -212,7 +212,7 @@ function formatValues(w: WeightArray): string {
 }
 
 export function weightsBytes(weights: readonly WeightArray[]): number {
-  return weights.reduce((a, w) => a + w.values.length * (w.ctype === 'int8_t' ? 1 : 4), 0);
+  return weights.reduce((a, w) => a + w.values.length * (w.ctype === 'int8_t' ? 1 : w.ctype === 'int16_t' ? 2 : 4), 0);
 }
 
 function weightsH(weights: readonly WeightArray[]): string {

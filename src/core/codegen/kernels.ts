@@ -80,6 +80,60 @@ ${sig} {
   };
 }
 
+/** TFLite's SVDF as TFLM runs it (svdf_common.cc): the state (a variable tensor, kept from run to run) shifted by one
+ *  element, the feature filters' outputs written at each filter's newest slot, then per unit the time filters over
+ *  the memory summed over the rank, with the bias. float, or int8 with an int16 or int8 state (TFLM's
+ *  EvalIntegerSvdfReference: no fused activation, int8 clamp). Per unit instead of TFLM's scratch of one value per
+ *  filter: the same integer sums, and the same float order. */
+function svdfKernel(t: 'f32' | 's8_s16' | 's8_s8'): KernelSource {
+  const f = t === 'f32';
+  const S = f ? 'float' : t === 's8_s16' ? 'int16_t' : 'int8_t';
+  const X = f ? 'float' : 'int8_t';
+  const name = `mm_svdf_${t}`;
+  const feature = f
+    ? 'float dot = 0.0f;\n      for (int32_t k = 0; k < p->in; k++) dot += wf[k] * xb[k];\n      state[((size_t)b * p->filters + r) * p->memory + p->memory - 1] = dot;'
+    : `int32_t dot = 0;\n      for (int32_t k = 0; k < p->in; k++) dot += wf[k] * (xb[k] - p->in_zp);\n      dot = mm_clamp(mm_mbqm(dot, p->m1, p->s1), ${f ? 0 : t === 's8_s16' ? -32768 : -128}, ${t === 's8_s16' ? 32767 : 127});\n      state[((size_t)b * p->filters + r) * p->memory + p->memory - 1] = (${S})(p->state_zp + dot);`;
+  const acc = f ? 'float' : 'int32_t';
+  const term = f ? 'wt[m] * sf[m]' : 'wt[m] * (sf[m] - p->state_zp)';
+  const store = f
+    ? 'y[(size_t)b * p->units + i] = acc < p->lo ? p->lo : acc > p->hi ? p->hi : acc;'
+    : 'y[(size_t)b * p->units + i] = (int8_t)mm_clamp(mm_mbqm(acc, p->m2, p->s2) + p->out_zp, -128, 127);';
+  return {
+    ...(f ? {} : { deps: ['requant'] }),
+    decl: `typedef struct {
+  int32_t batch, in, filters, memory, rank, units;
+  const ${X} *wf; const ${S} *wt; const ${f ? 'float' : 'int32_t'} *b; /* [filters][in], [filters][memory], [units] or NULL */
+  ${f ? 'float lo, hi;' : 'int32_t in_zp, state_zp, out_zp, m1, s1, m2, s2;'}
+} ${name}_t;
+void ${name}(const ${name}_t *p, const ${X} *x, ${S} *state, ${X} *y);`,
+    code: `/* TFLite SVDF (TFLM's reference): shift the state, feature filters into the newest slot, time filters per unit */
+void ${name}(const ${name}_t *p, const ${X} *x, ${S} *state, ${X} *y) {
+  const size_t n = (size_t)p->batch * p->filters * p->memory;
+  for (size_t i = 0; i + 1 < n; i++) state[i] = state[i + 1];
+  for (int32_t b = 0; b < p->batch; b++) {
+    const ${X} *xb = x + (size_t)b * p->in;
+    for (int32_t r = 0; r < p->filters; r++) {
+      const ${X} *wf = p->wf + (size_t)r * p->in;
+      ${feature}
+    }
+  }
+  for (int32_t b = 0; b < p->batch; b++) {
+    for (int32_t i = 0; i < p->units; i++) {
+      ${acc} acc = p->b ? p->b[i] : 0;
+      for (int32_t j = 0; j < p->rank; j++) {
+        const int32_t fl = i * p->rank + j;
+        const ${S} *wt = p->wt + (size_t)fl * p->memory, *sf = state + ((size_t)b * p->filters + fl) * p->memory;
+        ${acc} s = 0;
+        for (int32_t m = 0; m < p->memory; m++) s += ${term};
+        acc += s;
+      }
+      ${store}
+    }
+  }
+}`,
+  };
+}
+
 /** TFLite's quantized ADD/SUB for one stored type (int8 with 20 bits of headroom, int16 with 15): the same C text
  *  but for the element type. */
 function addKernel(t: 's8' | 's16', ctype: string, comment: string): KernelSource {
@@ -527,6 +581,12 @@ void mm_lstm_tfl_f32(const mm_lstm_tfl_f32_t *p, const float *x, float *h, float
   }
 }`,
   },
+
+  svdf_f32: svdfKernel('f32'),
+
+  svdf_s8_s16: svdfKernel('s8_s16'),
+
+  svdf_s8_s8: svdfKernel('s8_s8'),
 
   fc_s8: {
     deps: ['requant'],

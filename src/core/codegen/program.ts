@@ -31,7 +31,7 @@ export interface IoTensor {
 
 export interface WeightArray {
   name: string;
-  ctype: 'float' | 'int8_t' | 'int32_t';
+  ctype: 'float' | 'int8_t' | 'int16_t' | 'int32_t';
   values: ArrayLike<number>;
 }
 
@@ -108,7 +108,7 @@ const INT16_KINDS: ReadonlySet<string> = new Set(['Split', 'Unpack', 'Concat', '
   'Slice', 'Gather', 'Pack', 'Tile', 'Expand', 'SpaceToDepth', 'DepthToSpace']);
 /** Operators that only change the shape: a folded one's values are its input's. */
 const RESHAPES: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
-const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D']);
+const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'SVDF', 'UNIDIRECTIONAL_SEQUENCE_LSTM']);
 /** A 1-D map (layout N, C, W) as a 2-D one whose height is the batch axis (size 1): every kernel, view and box of
  *  the 2-D export then runs it unchanged. */
 function lineAxes(layout: string | null): { c: number; h: number; w: number } | null {
@@ -154,8 +154,8 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     }
   }
   for (const t of graph.tensors) {
-    if (t.role === 'variable' && !graph.ops.some((op) => !op.folded && op.sourceType === 'UNIDIRECTIONAL_SEQUENCE_LSTM' && op.inputs.includes(t.id))) {
-      throw new CodegenError(`C export: variable (state) tensor '${t.name}' is not supported (only an LSTM's state is)`);
+    if (t.role === 'variable' && !graph.ops.some((op) => !op.folded && (op.sourceType === 'UNIDIRECTIONAL_SEQUENCE_LSTM' || op.sourceType === 'SVDF') && op.inputs.includes(t.id))) {
+      throw new CodegenError(`C export: variable (state) tensor '${t.name}' is not supported (an LSTM's or SVDF's state is)`);
     }
   }
   for (const id of graph.outputs) {
@@ -775,7 +775,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack' && op.kind !== 'Recurrent') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
     const P = `P${si}`;
     if (!INT16_KINDS.has(op.kind) && !INT16_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
-      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution, ADD, SUB and LEAKY_RELU)`, op.index);
+      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution, ADD, SUB, LEAKY_RELU and an SVDF's state)`, op.index);
     }
     const fin = finishOf(si, step);
     const e = fin.elem;

@@ -84,7 +84,7 @@ export interface Lower {
   geo: (id: number) => Geo;
   windowFits: (op: Op, gx: Geo, gy: Geo, k: readonly number[], s: readonly number[], d: readonly number[], pads: readonly number[]) => void;
   operandView: (id: number, y: number, op: Op) => View;
-  addWeights: (name: string, ctype: 'float' | 'int8_t' | 'int32_t', values: ArrayLike<number>) => string;
+  addWeights: (name: string, ctype: 'float' | 'int8_t' | 'int16_t' | 'int32_t', values: ArrayLike<number>) => string;
   constOf: (id: number, op: Op, what: string, count?: number) => ConstData;
   channelScales: (W: ConstData, op: Op, channels: number) => number[];
   clipBounds: (op: Op) => [number, number];

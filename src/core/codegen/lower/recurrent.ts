@@ -2,6 +2,7 @@
 // call, needing no memory besides the operator's outputs (and, in TFLite, its state tensors).
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
+import { quantizeMultiplier } from '../quant';
 import { fmtFloat, type Emit, type StepLower } from './context';
 
 /** ONNX LSTM (float; forward, reverse or bidirectional; default activations; clip; peepholes; initial state stored or
@@ -12,6 +13,7 @@ export function lowerRecurrent(sl: StepLower): Emit {
   const { P, T, addWeights, constOf, e, fin, kernels, label, op, outs, params, producerOp, withEpi } = sl;
   const r = op.attrs.recurrent;
   if (op.sourceType === 'UNIDIRECTIONAL_SEQUENCE_LSTM') return lowerTfliteLstm(sl);
+  if (op.sourceType === 'SVDF') return lowerSvdf(sl);
   if (!r || r.cell !== 'lstm' || op.sourceType !== 'LSTM') throw new CodegenError(`C export: ${label(op)} is not generated (of the recurrent layers, ONNX LSTM and TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM in float are)`, op.index);
   if (e !== 'f32') throw new CodegenError(`C export: ${label(op)}: an int8 LSTM is not generated`, op.index);
   if (!r.timeMajor) throw new CodegenError(`C export: ${label(op)}: an LSTM with layout 1 (batch first) is not generated`, op.index);
@@ -91,4 +93,52 @@ function lowerTfliteLstm(sl: StepLower): Emit {
   kernels.add('lstm_tfl_f32');
   params.push(`static const mm_lstm_tfl_f32_t ${P} = {${batch}, ${time}, ${inSize}, ${hid}, ${r.timeMajor ? 1 : 0}, ${fmtFloat(r.clip ?? 0)}, {${w}}, {${rr}}, {${b}}};`);
   return withEpi((a) => [`mm_lstm_tfl_f32(&${P}, ${a.ptr(x)}, ${a.ptr(hState)}, ${a.ptr(cState)}, ${a.ptr(y)});`]);
+}
+
+/** TFLite's SVDF as TFLM runs it: float, or int8 with an int16 or int8 state (its variable tensor) and time weights of
+ *  the state's type; the multipliers as TFLM's Prepare computes them (float products, then double). */
+function lowerSvdf(sl: StepLower): Emit {
+  const { P, T, addWeights, constOf, e, fin, kernels, label, op, params, qOf, withEpi, y } = sl;
+  const r = op.attrs.recurrent!;
+  const at = (k: number): number => op.inputs[k] ?? -1;
+  const [x, wfId, wtId, bId, state] = [at(0), at(1), at(2), at(3), at(4)];
+  const xs = T(x).shape ?? [];
+  const wfs = T(wfId).shape ?? [];
+  const wts = T(wtId).shape ?? [];
+  const rank = r.rank ?? 1;
+  if (xs.length !== 2 || wfs.length !== 2 || wts.length !== 2 || state < 0 || T(state).role !== 'variable') throw new CodegenError(`C export: ${label(op)}: an SVDF with input ${xs.join('×')} and its state not a variable tensor`, op.index);
+  const [batch, inSize] = xs as [number, number];
+  const [filters, memory] = wts as [number, number];
+  const units = filters / rank;
+  if (wfs[0] !== filters || wfs[1] !== inSize || !Number.isInteger(units)) throw new CodegenError(`C export: ${label(op)}: feature weights ${wfs.join('×')}, time weights ${wts.join('×')} and rank ${rank} do not fit`, op.index);
+  for (const [id, n] of [[state, batch * filters * memory], [y, batch * units]] as const) {
+    if (elementCount(T(id).shape ?? []) !== n) throw new CodegenError(`C export: ${label(op)}: '${T(id).name}' does not hold ${n} values`, op.index);
+  }
+  const geom = `${batch}, ${inSize}, ${filters}, ${memory}, ${rank}, ${units}`;
+  if (e === 'f32') {
+    if (![undefined, 'relu', 'relu6', 'relu_n1_to_1'].includes(op.attrs.fusedActivation)) throw new CodegenError(`C export: ${label(op)}: a float SVDF with a ${op.attrs.fusedActivation} activation is not generated`, op.index);
+    if ([x, state].some((id) => T(id).dtype !== 'float32')) throw new CodegenError(`C export: ${label(op)}: input and state must be float32 as its output`, op.index);
+    const wf = addWeights(`wf${sl.si}`, 'float', constOf(wfId, op, 'feature weights', filters * inSize).values);
+    const wt = addWeights(`wt${sl.si}`, 'float', constOf(wtId, op, 'time weights', filters * memory).values);
+    const b = bId >= 0 ? addWeights(`b${sl.si}`, 'float', constOf(bId, op, 'bias', units).values) : 'NULL';
+    kernels.add('svdf_f32');
+    params.push(`static const mm_svdf_f32_t ${P} = {${geom}, ${wf}, ${wt}, ${b}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+    return withEpi((a) => [`mm_svdf_f32(&${P}, ${a.ptr(x)}, ${a.ptr(state)}, ${a.ptr(y)});`]);
+  }
+  const st = T(state).dtype;
+  if (T(x).dtype !== 'int8' || T(y).dtype !== 'int8' || (st !== 'int16' && st !== 'int8') || T(wtId).dtype !== st) throw new CodegenError(`C export: ${label(op)}: an int8 SVDF needs int8 input and output and time weights of its state's type (int16 or int8)`, op.index);
+  const [qx, qs, qy] = [qOf(x, 'SVDF input'), qOf(state, 'SVDF state'), qOf(y, 'SVDF output')];
+  const WF = constOf(wfId, op, 'feature weights', filters * inSize);
+  const WT = constOf(wtId, op, 'time weights', filters * memory);
+  if (WF.dtype !== 'int8' || !WF.scale || WF.scale.length !== 1 || !WT.scale || WT.scale.length !== 1) throw new CodegenError(`C export: ${label(op)}: per-tensor int8 feature weights and scaled time weights are needed`, op.index);
+  const f = Math.fround;
+  const [m1, s1] = quantizeMultiplier(f(f(qx.scale * WF.scale[0]!) / qs.scale));
+  const [m2, s2] = quantizeMultiplier(f(f(qs.scale * WT.scale[0]!) / qy.scale));
+  const k = st === 'int16' ? 's8_s16' : 's8_s8';
+  const wf = addWeights(`wf${sl.si}`, 'int8_t', WF.values);
+  const wt = addWeights(`wt${sl.si}`, st === 'int16' ? 'int16_t' : 'int8_t', WT.values);
+  const b = bId >= 0 ? addWeights(`b${sl.si}`, 'int32_t', constOf(bId, op, 'bias', units).values) : 'NULL';
+  kernels.add(`svdf_${k}`);
+  params.push(`static const mm_svdf_${k}_t ${P} = {${geom}, ${wf}, ${wt}, ${b}, ${qx.zp}, ${qs.zp}, ${qy.zp}, ${m1}, ${s1}, ${m2}, ${s2}};`);
+  return withEpi((a) => [`mm_svdf_${k}(&${P}, ${a.ptr(x)}, ${a.ptr(state)}, ${a.ptr(y)});`]);
 }

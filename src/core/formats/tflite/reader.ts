@@ -326,6 +326,7 @@ function makeOp(index: number, code: OpCode, inputs: number[], outputs: number[]
           break;
         case 'Recurrent':
           attrs.recurrent = tfliteRecurrent(code.name, inputs, o, graph);
+          if (code.name === 'SVDF') act(1); // SVDFOptions: rank (0), fused_activation_function (1)
           break;
         case 'Add': case 'Sub': case 'Mul': case 'Div':
           act(0);
