@@ -42,7 +42,7 @@ export type PrepareRule =
   /** The output's dims copied into the tail (CreateWritableTensorDimsWithCopy): a TfLiteIntArray of its rank. */
   | 'outputDims';
 
-export type ScratchRule = 'reduceMeanSum' | 'reduceMinMax' | 'svdf' | 'int4Filter' | 'mirrorPad';
+export type ScratchRule = 'reduceMeanSum' | 'reduceMinMax' | 'svdf' | 'int4Filter' | 'mirrorPad' | 'lstm';
 
 export interface TflmKernel {
   /** The parsed options struct in the tail: [bytes, alignment]; null when the parser allocates nothing. */
@@ -102,6 +102,7 @@ export const TFLM_KERNELS: Readonly<Record<string, TflmKernel>> = {
   SVDF: { parse: [8, 4], init: 36, scratch: 'svdf' },
   TANH: { parse: null, init: 16 },
   TRANSPOSE: { parse: null, init: 0 },
+  UNIDIRECTIONAL_SEQUENCE_LSTM: { parse: [16, 4], init: 688, scratch: 'lstm' },
   UNPACK: { parse: [8, 4], init: 0 },
 };
 
@@ -153,6 +154,13 @@ export function scratchRequests(f: TflmOpFacts): number[] {
     }
     case 'mirrorPad':
       return [4 * rank, 4 * rank];
+    case 'lstm': {
+      // Four gate buffers of batch × state in the cell state's type (input 19: float32, or int16 for int8 LSTMs).
+      const state = tensorOf(f, 19);
+      const n = state?.shape ? elementCount(state.shape) : 0;
+      const b = 4 * n * (state?.dtype === 'int16' ? 2 : 4);
+      return [b / 4, b / 4, b / 4, b / 4];
+    }
     case 'int4Filter': {
       const w = tensorOf(f, 1);
       return w?.dtype === 'int4' && w.shape ? [elementCount(w.shape)] : [];
