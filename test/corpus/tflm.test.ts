@@ -435,8 +435,10 @@ function svdfModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('TFLM arena: float UNIDIRECTIONAL_SEQUENCE_LSTM and SVDF models (their state, scratch and op data) equal TFLM\'s', { skip: SKIP }, () => {
-  for (const c of [...lstmModels(), ...svdfModels()]) compare(c.name, c.bytes);
+test('TFLM arena: UNIDIRECTIONAL_SEQUENCE_LSTM, SVDF and TRANSPOSE_CONV models (state, scratch, op data) equal TFLM\'s', { skip: SKIP }, () => {
+  const tconv = quantizedModels().filter((m) => m.name.startsWith('TRANSPOSE_CONV'));
+  assert.equal(tconv.length, 4);
+  for (const c of [...lstmModels(), ...svdfModels(), ...tconv]) compare(c.name, c.bytes);
 });
 
 test('C export against TFLM: SVDF (float with RELU; int8 with an int16 and an int8 state; rank 1 and 2) over three runs, the state shifted each run, bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {

@@ -42,7 +42,7 @@ export type PrepareRule =
   /** The output's dims copied into the tail (CreateWritableTensorDimsWithCopy): a TfLiteIntArray of its rank. */
   | 'outputDims';
 
-export type ScratchRule = 'reduceMeanSum' | 'reduceMinMax' | 'svdf' | 'int4Filter' | 'mirrorPad' | 'lstm';
+export type ScratchRule = 'reduceMeanSum' | 'reduceMinMax' | 'svdf' | 'int4Filter' | 'mirrorPad' | 'lstm' | 'transposeConv';
 
 export interface TflmKernel {
   /** The parsed options struct in the tail: [bytes, alignment]; null when the parser allocates nothing. */
@@ -102,6 +102,7 @@ export const TFLM_KERNELS: Readonly<Record<string, TflmKernel>> = {
   SVDF: { parse: [8, 4], init: 36, scratch: 'svdf' },
   TANH: { parse: null, init: 16 },
   TRANSPOSE: { parse: null, init: 0 },
+  TRANSPOSE_CONV: { parse: [16, 4], init: 72, prepare: { perChannel: 0 }, scratch: 'transposeConv' },
   UNIDIRECTIONAL_SEQUENCE_LSTM: { parse: [16, 4], init: 688, scratch: 'lstm' },
   UNPACK: { parse: [8, 4], init: 0 },
 };
@@ -154,6 +155,12 @@ export function scratchRequests(f: TflmOpFacts): number[] {
     }
     case 'mirrorPad':
       return [4 * rank, 4 * rank];
+    case 'transposeConv': {
+      // Quantized: one accumulator per output element (int32 for int8, int64 for int16); float: none. The data input
+      // is the file's third (after output_shape and the weights).
+      const x = tensorOf(f, 2);
+      return x?.dtype === 'int8' ? [4 * outElements] : x?.dtype === 'int16' ? [8 * outElements] : [];
+    }
     case 'lstm': {
       // Four gate buffers of batch × state in the cell state's type (input 19: float32, or int16 for int8 LSTMs).
       const state = tensorOf(f, 19);
