@@ -117,7 +117,7 @@ function lineAxes(layout: string | null): { c: number; h: number; w: number } | 
   return n >= 0 && c >= 0 && w >= 0 ? { c, h: n, w } : null;
 }
 
-const SUPPORTED = 'Conv (incl. depthwise, grouped, pointwise), BatchNormalization (float), pooling (average, max, global), Mean, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Concat, Pad, Resize (nearest), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, Sigmoid, Tanh, LeakyRelu, Softmax, Quantize, Dequantize';
+const SUPPORTED = 'Conv 1-D and 2-D (incl. depthwise, grouped, pointwise), ConvTranspose/TRANSPOSE_CONV, BatchNormalization and LayerNormalization (float), pooling 1-D and 2-D (average, max, global), Mean, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Div, Max, Min, Pow, Concat, Pad (constant), Resize (nearest; TFLite bilinear), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, HardSigmoid, Sigmoid, Tanh, LeakyRelu, PRelu, Elu, SiLU, Gelu, Exp, Log, Abs, Neg, Sqrt, Erf, Softmax, Quantize, Dequantize, LSTM (ONNX and TFLite float), SVDF';
 
 /** Operators a stream's end can accumulate row by row in the export: global pooling, a mean or a max over H and W. */
 const isAccumulable = (op: Op): boolean => op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool' || (op.kind === 'Reduce' && ['MEAN', 'ReduceMean', 'REDUCE_MAX', 'ReduceMax'].includes(op.sourceType));

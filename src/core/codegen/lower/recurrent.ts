@@ -1,12 +1,13 @@
-// Lowering of LSTMs in float: ONNX LSTM and TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM, the whole sequence in one kernel
-// call, needing no memory besides the operator's outputs (and, in TFLite, its state tensors).
+// Lowering of the recurrent layers: ONNX LSTM and TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM in float, the whole sequence in
+// one kernel call, and TFLite's SVDF (float and int8); none needs memory besides the operator's outputs and, in
+// TFLite, its state tensors.
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
 import { quantizeMultiplier } from '../quant';
 import { fmtFloat, type Emit, type StepLower } from './context';
 
-/** ONNX LSTM (float; forward, reverse or bidirectional; default activations; clip; peepholes; initial state stored or
- *  computed). Memory: the planner gives the operator its outputs only, so the cell state lives in the Y output, in the
+/** The recurrent layers: TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM and SVDF below; here ONNX LSTM (float; forward,
+ *  reverse or bidirectional; default activations; clip; peepholes; initial state stored or computed). Memory: the planner gives the operator its outputs only, so the cell state lives in the Y output, in the
  *  slot of the time step about to be computed (c of step t−1 sits where h of step t goes, each unit read before its h
  *  is written): Y must be produced (it is, unless the node leaves it out). */
 export function lowerRecurrent(sl: StepLower): Emit {
@@ -77,7 +78,7 @@ function lowerTfliteLstm(sl: StepLower): Emit {
   const inSize = xs[2]!;
   const hid = r.hiddenSize ?? 0;
   // The kernel writes batch × hid values of each state and batch × time × hid of the output: the file must agree.
-  for (const [id, n] of [[hState, batch * hid], [cState, batch * hid], [y, batch * time * hid]] as const) {
+  for (const [id, n] of [[x, batch * time * inSize], [hState, batch * hid], [cState, batch * hid], [y, batch * time * hid]] as const) {
     if (T(id).dtype !== 'float32' || elementCount(T(id).shape ?? []) !== n) throw new CodegenError(`C export: ${label(op)}: '${T(id).name}' is not ${n} float32 values (batch ${batch}, ${time} steps, ${hid} units)`, op.index);
   }
   // TFLite's order of the gate operands: input, forget, cell, output; the kernel takes forget, input, cell, output.
