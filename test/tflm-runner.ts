@@ -15,14 +15,14 @@ export const SKIP_TFLM = HAVE_RUNNER ? false : 'the TFLM runner is not built (ba
 
 /** TFLM's value of every activation tensor for one input: a copy of the model listing them all as outputs (TFLM's
  *  planner then keeps each), run with --dump. */
-export function tflmTensors(bytes: Uint8Array, graph: Graph, input: Uint8Array): Map<number, Uint8Array> {
+export function tflmTensors(bytes: Uint8Array, graph: Graph, input: Uint8Array, invokes = 1): Map<number, Uint8Array> {
   const wanted = activationTensors(graph);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-mem-tflm-'));
   try {
     const file = path.join(dir, 'probe.tflite');
     fs.writeFileSync(file, probeModel(bytes, wanted, false));
     fs.writeFileSync(path.join(dir, 'in.bin'), input);
-    const r = spawnSync('qemu-arm', [RUNNER, file, '--input', path.join(dir, 'in.bin'), '--dump', path.join(dir, 'out.bin')], { encoding: 'utf8', timeout: 600_000 });
+    const r = spawnSync('qemu-arm', [RUNNER, file, '--input', path.join(dir, 'in.bin'), '--invokes', String(invokes), '--dump', path.join(dir, 'out.bin')], { encoding: 'utf8', timeout: 600_000 });
     assert.equal(r.status, 0, r.stdout);
     const all = new Uint8Array(fs.readFileSync(path.join(dir, 'out.bin')));
     const out = new Map<number, Uint8Array>();

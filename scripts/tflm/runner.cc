@@ -285,11 +285,14 @@ int main(int argc, char** argv) {
 
   if (input_file) {
     TfLiteTensor* in = interpreter.input(0);
+    std::vector<uint8_t> input(in->bytes);
     FILE* g = std::fopen(input_file, "rb");
-    if (!g || std::fread(in->data.raw, 1, in->bytes, g) != in->bytes) { std::printf("error: input needs %zu bytes\n", in->bytes); return 1; }
+    if (!g || std::fread(input.data(), 1, in->bytes, g) != in->bytes) { std::printf("error: input needs %zu bytes\n", in->bytes); return 1; }
     std::fclose(g);
-    // --invokes N: N runs on the same input (a model with state, an LSTM's or SVDF's, carries it from run to run).
+    // --invokes N: N runs on the same input (a model with state, an LSTM's or SVDF's, carries it from run to run),
+    // written again before each run: the planner may give the input's memory to a later tensor.
     for (long k = 0; k < invokes; k++) {
+      std::memcpy(in->data.raw, input.data(), in->bytes);
       if (interpreter.Invoke() != kTfLiteOk) { std::printf("error: Invoke failed\n"); return 1; }
     }
     std::printf("invoke ok\n");

@@ -382,8 +382,8 @@ test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convol
   sameAsTflm(quantizedModels(), 9, 4);
 });
 
-/** TFLite's float UNIDIRECTIONAL_SEQUENCE_LSTM (the Keras LSTM TFLM runs), batch-major and time-major, with and
- *  without a cell clip, its state in two variable tensors; a FULLY_CONNECTED on the last step's output after it. */
+/** TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM (the Keras LSTM TFLM runs), float and int8, batch-major and time-major, with
+ *  and without a cell clip, its state in two variable tensors. */
 function lstmModels(): { name: string; bytes: Uint8Array }[] {
   const out: { name: string; bytes: Uint8Array }[] = [];
   for (const [timeMajor, clip] of [[false, 0], [true, 0.6]] as const) {
@@ -402,10 +402,29 @@ function lstmModels(): { name: string; bytes: Uint8Array }[] {
     b.outputs = [y];
     out.push({ name: `UNIDIRECTIONAL_SEQUENCE_LSTM float${timeMajor ? ' time-major' : ''}${clip ? ' cell clip' : ''}`, bytes: b.build() });
   }
+  // int8 (TFLM's 8x8_16 LSTM: int8 input, weights and hidden state, int32 biases, an int16 cell state with a
+  // power-of-two scale): batch-major with a cell clip, time-major without.
+  for (const [timeMajor, clip] of [[false, 3], [true, 0]] as const) {
+    const b = new TfliteBuilder();
+    const [batch, time, inSize, hid] = [2, 6, 5, 8];
+    const q = (scale: number, zp: number): { quant: { scale: number[]; zeroPoint: number[]; axis: number } } => ({ quant: { scale: [scale], zeroPoint: [zp], axis: 0 } });
+    const vals = (n: number, k: number): number[] => Array.from({ length: n }, (_, i) => ((i * k) % 251) - 125);
+    const x = b.tensor('x', timeMajor ? [time, batch, inSize] : [batch, time, inSize], 'int8', undefined, q(0.02, -10));
+    const h = b.tensor('h', [batch, hid], 'int8', undefined, { variable: true, ...q(0.0078, 3) });
+    const c = b.tensor('c', [batch, hid], 'int16', undefined, { variable: true, ...q(2 ** -11, 0) });
+    const y = b.tensor('y', timeMajor ? [time, batch, hid] : [batch, time, hid], 'int8', undefined, q(0.0078, 3));
+    const w = [0, 1, 2, 3].map((g) => b.constant(`w${g}`, [hid, inSize], 'int8', vals(hid * inSize, 37 + 2 * g), { scale: [0.004 + 0.001 * g], zeroPoint: [0], axis: 0 }));
+    const r = [0, 1, 2, 3].map((g) => b.constant(`r${g}`, [hid, hid], 'int8', vals(hid * hid, 41 + 2 * g), { scale: [0.003 + 0.001 * g], zeroPoint: [0], axis: 0 }));
+    const bias = [0, 1, 2, 3].map((g) => b.constant(`b${g}`, [hid], 'int32', Array.from({ length: hid }, (_, j) => (j - 4) * 150 * (g + 1))));
+    b.op('UNIDIRECTIONAL_SEQUENCE_LSTM', [x, ...w, ...r, -1, -1, -1, ...bias, -1, -1, h, c, -1, -1, -1, -1], [y], [[0, 'int8', 4], [1, 'float32', clip], [3, 'bool', timeMajor ? 1 : 0]]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `UNIDIRECTIONAL_SEQUENCE_LSTM int8${timeMajor ? ' time-major' : ''}${clip ? ' cell clip' : ''}`, bytes: b.build() });
+  }
   return out;
 }
 
-test('C export against TFLM: float UNIDIRECTIONAL_SEQUENCE_LSTM (batch- and time-major, cell clip, state in variable tensors carried over three runs) bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: UNIDIRECTIONAL_SEQUENCE_LSTM, float and int8 (batch- and time-major, cell clip, state in variable tensors carried over three runs) bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(lstmModels(), 6, 8, 3);
 });
 

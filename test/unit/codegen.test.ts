@@ -13,7 +13,7 @@ import { chain, splitChannelsOnnx } from './schedule-fixtures';
 import { buildAndRun, bytesOf, callerSource, HAVE_CC, ortRun, ortRunAll, randomFloats, randomInt8, relativeError, runCaller } from '../codegen-helpers';
 import { nearestIndices } from '../../src/core/codegen/resize';
 import { expOnNegativeValues, logistic, tanh } from '../../src/core/codegen/fixedpoint';
-import { hardSwishTableS8, logisticTableS8 } from '../../src/core/codegen/quant';
+import { hardSwishTableS8, logisticTableS8, sigmoidTableU16 } from '../../src/core/codegen/quant';
 
 const SKIP_CC = HAVE_CC ? false : 'no C compiler (cc) and make on this machine';
 
@@ -645,6 +645,11 @@ test('codegen: gemmlowp fixed point (logistic, tanh, exp) approximates the real 
   const H = hardSwishTableS8(0.05, 3, 0.035, -9)!;
   assert.equal(H[128 + 3], -9, 'hard_swish(0) = the output zero point');
   assert.equal(hardSwishTableS8(0.05, 3, 0.0001, 0), null, 'an output scale below 1/128 of the input\'s: TFLM refuses');
+  // TFLM's int16 sigmoid table: 65536·sigmoid(i/24) raised by half each segment's interpolation sag; increasing from
+  // one half to the largest uint16 (the int8 LSTM's TFLM test checks it value by value through the outputs).
+  const S = sigmoidTableU16();
+  assert.deepEqual([S.length, S[0], S[255]], [256, 32768, 65535]);
+  assert.ok(S.every((v, i) => i === 0 || v >= S[i - 1]!) && S.every((v, i) => Math.abs(v - 65536 / (1 + Math.exp(-i / 24))) < 1.5));
   // A TANH whose output is not quantized with scale 1/128 and zero point 0 is refused by name.
   const b = new TfliteBuilder();
   const x = b.tensor('x', [1, 4, 4, 2], 'int8', undefined, { quant: { scale: [0.05], zeroPoint: [0], axis: 0 } });

@@ -588,6 +588,81 @@ void mm_lstm_tfl_f32(const mm_lstm_tfl_f32_t *p, const float *x, float *h, float
 
   svdf_s8_s8: svdfKernel('s8_s8'),
 
+  lstm_tfl_s8: {
+    deps: ['requant'],
+    decl: `typedef struct {
+  int32_t batch, time, in, hid, time_major;
+  int32_t x_off, h_off, h_zp; /* -input zero point, -hidden state zero point, hidden state zero point */
+  const int8_t *w[4], *r[4]; const int32_t *b[4]; /* gates forget, input, cell, output */
+  int32_t wm[4], ws[4], rm[4], rs[4]; /* each gate's input and recurrent products to Q3.12 */
+  int32_t fc_m, fc_s, ig_m, ig_s, oh_m, oh_s; /* forget x cell, input x cell gate, tanh(cell) x output gate */
+  int32_t clip, tanh_mult, tanh_shift; /* quantized cell clip (0: none); the cell's tanh input scaling */
+  const int32_t *sig; /* TFLM's 256-entry sigmoid table */
+} mm_lstm_tfl_s8_t;
+void mm_lstm_tfl_s8(const mm_lstm_tfl_s8_t *p, const int8_t *x, int8_t *h, int16_t *c, int8_t *y);`,
+    code: `static int32_t mm_c16(int32_t v) { return v < -32768 ? -32768 : v > 32767 ? 32767 : v; }
+/* TFLM's int16 logistic (reference_integer_ops::Logistic with the power-of-two scaling): Q3.12 in, Q0.15 out */
+static int32_t mm_q_sigmoid(const int32_t *T, int32_t x) {
+  const int32_t in = x * 3;
+  const uint32_t a = (uint32_t)(in < 0 ? -in : in), uh = a >> 9;
+  uint32_t r;
+  if (uh >= 255) r = 0x7FFFu << 10;
+  else { const uint32_t ua = (uint32_t)T[uh], ub = (uint32_t)T[uh + 1]; r = (ua << 9) + (a & 0x1ffu) * (ub - ua); }
+  r = in >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
+  return (int16_t)(r >> 10);
+}
+/* TFLM's int16 tanh (reference_integer_ops::Tanh): the input scaled by mult and shifted, then the same table */
+static int32_t mm_q_tanh(const int32_t *T, int32_t x, int32_t mult, int32_t shift) {
+  const int32_t in = (x * mult + (shift > 0 ? 1 << (shift - 1) : 0)) >> shift;
+  const uint32_t a = (uint32_t)(in < 0 ? -in : in), uh = a >> 8;
+  int32_t r;
+  if (uh >= 255) r = 0xFFFF << 8;
+  else { const uint32_t ua = (uint32_t)T[uh], ub = (uint32_t)T[uh + 1]; r = (int32_t)((ua << 8) + (a & 0xFFu) * (ub - ua)); }
+  r = in >= 0 ? (r - (1 << 23) + (1 << 7)) : (-r + (1 << 23) + (1 << 7) - 1);
+  return (int16_t)(r >> 8);
+}
+/* TFLite's int8 UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM's lstm_eval computes it (int8 activations, int16 cell state,
+   gates in Q3.12 then Q0.15), unit by unit: the hidden state of step t-1 is read from y, the cell state updated in
+   place, so the kernel needs no memory of its own; h and c are the state tensors, kept from run to run. */
+void mm_lstm_tfl_s8(const mm_lstm_tfl_s8_t *p, const int8_t *x, int8_t *h, int16_t *c, int8_t *y) {
+  const int32_t H = p->hid;
+  for (int32_t b = 0; b < p->batch; b++) {
+    for (int32_t t = 0; t < p->time; t++) {
+      const int32_t row = p->time_major ? t * p->batch + b : b * p->time + t;
+      const int32_t prev = p->time_major ? (t - 1) * p->batch + b : b * p->time + t - 1;
+      const int8_t *xt = x + (size_t)row * p->in, *hp = t == 0 ? h + (size_t)b * H : y + (size_t)prev * H;
+      int8_t *yt = y + (size_t)row * H;
+      int16_t *cb = c + (size_t)b * H;
+      for (int32_t j = 0; j < H; j++) {
+        int32_t g[4];
+        for (int32_t q = 0; q < 4; q++) {
+          const int8_t *w = p->w[q] + (size_t)j * p->in, *r = p->r[q] + (size_t)j * H;
+          int32_t acc = 0;
+          for (int32_t k = 0; k < p->in; k++) acc += (int32_t)w[k] * ((int32_t)xt[k] + p->x_off);
+          if (p->b[q]) acc += p->b[q][j];
+          const int32_t fi = mm_c16(mm_mbqm(acc, p->wm[q], p->ws[q]));
+          acc = 0;
+          for (int32_t k = 0; k < H; k++) acc += (int32_t)r[k] * ((int32_t)hp[k] + p->h_off);
+          const int32_t fr = mm_c16(mm_mbqm(acc, p->rm[q], p->rs[q]));
+          g[q] = mm_c16(fi + fr);
+        }
+        const int32_t forget = mm_q_sigmoid(p->sig, g[0]), input = mm_q_sigmoid(p->sig, g[1]);
+        const int32_t gate = mm_q_tanh(p->sig, g[2], 3, 0), out = mm_q_sigmoid(p->sig, g[3]);
+        const int32_t kept = mm_c16(mm_mbqm(forget * cb[j], p->fc_m, p->fc_s));
+        const int32_t added = mm_c16(mm_mbqm(input * gate, p->ig_m, p->ig_s));
+        int32_t cell = mm_c16(kept + added);
+        if (p->clip > 0) cell = cell > p->clip ? p->clip : cell < -p->clip ? -p->clip : cell;
+        cb[j] = (int16_t)cell;
+        const int32_t v = mm_mbqm(mm_q_tanh(p->sig, cell, p->tanh_mult, p->tanh_shift) * out, p->oh_m, p->oh_s) + p->h_zp;
+        yt[j] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+      }
+    }
+    const int32_t last = p->time_major ? (p->time - 1) * p->batch + b : b * p->time + p->time - 1;
+    for (int32_t j = 0; j < H; j++) h[(size_t)b * H + j] = y[(size_t)last * H + j];
+  }
+}`,
+  },
+
   fc_s8: {
     deps: ['requant'],
     decl: `typedef struct {

@@ -140,3 +140,12 @@ export function hardSwishTableS8(inScale: number, inZp: number, outScale: number
     return clamp8(wrap16(roundingDivideByPOT(product, -outExp) + outZp));
   });
 }
+
+/** TFLM's int16 sigmoid/tanh lookup table (`sigmoid_table_uint16`): 65536·sigmoid(i/24), i = 0..255, each raised by
+ *  half the midpoint sag of the segment to its right (the error linear interpolation over that segment makes, split
+ *  between both sides), rounded; the last entry is the largest uint16. Equal to TFLM's table entry for entry (the
+ *  int8 LSTM test compares the outputs bit for bit). */
+export function sigmoidTableU16(): number[] {
+  const f = (x: number): number => 65536 / (1 + Math.exp(-x / 24));
+  return Array.from({ length: 256 }, (_, i) => (i === 255 ? 65535 : Math.min(65535, Math.round(f(i) + (f(i + 0.5) - (f(i) + f(i + 1)) / 2) / 2))));
+}

@@ -3,7 +3,7 @@
 // TFLite, its state tensors.
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
-import { quantizeMultiplier } from '../quant';
+import { quantizeMultiplier, sigmoidTableU16 } from '../quant';
 import { fmtFloat, type Emit, type StepLower } from './context';
 
 /** The recurrent layers: TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM and SVDF below; here ONNX LSTM (float; forward,
@@ -65,12 +65,11 @@ export function lowerRecurrent(sl: StepLower): Emit {
 function lowerTfliteLstm(sl: StepLower): Emit {
   const { P, T, addWeights, constOf, e, fin, kernels, label, op, params, withEpi, y } = sl;
   const r = op.attrs.recurrent!;
-  if (e !== 'f32') throw new CodegenError(`C export: ${label(op)}: an int8 UNIDIRECTIONAL_SEQUENCE_LSTM is not generated yet (float is)`, op.index);
   const at = (k: number): number => op.inputs[k] ?? -1;
   const absent = [9, 10, 11, 16, 17, 20, 21, 22, 23].filter((k) => at(k) >= 0);
   if (at(1) < 0 || absent.length) throw new CodegenError(`C export: ${label(op)}: an LSTM with ${at(1) < 0 ? 'coupled input and forget gates (CIFG)' : 'peepholes, projection or layer normalization'} is not generated (TFLM runs neither)`, op.index);
   if ((r.cellActivation ?? 4) !== 4) throw new CodegenError(`C export: ${label(op)}: an LSTM whose cell activation is not tanh is not generated`, op.index);
-  if (fin.lo !== -Infinity || fin.hi !== Infinity) throw new CodegenError(`C export: ${label(op)}: a clamp fused after an LSTM is not generated`, op.index);
+  if (e === 'f32' ? fin.lo !== -Infinity || fin.hi !== Infinity : fin.lo !== -128 || fin.hi !== 127) throw new CodegenError(`C export: ${label(op)}: a clamp fused after an LSTM is not generated`, op.index);
   const [x, hState, cState] = [at(0), at(18), at(19)];
   const xs = T(x).shape ?? [];
   if (xs.length !== 3 || T(hState).role !== 'variable' || T(cState).role !== 'variable') throw new CodegenError(`C export: ${label(op)}: input ${xs.join('×')} with its state not in variable tensors`, op.index);
@@ -78,9 +77,12 @@ function lowerTfliteLstm(sl: StepLower): Emit {
   const inSize = xs[2]!;
   const hid = r.hiddenSize ?? 0;
   // The kernel writes batch × hid values of each state and batch × time × hid of the output: the file must agree.
-  for (const [id, n] of [[x, batch * time * inSize], [hState, batch * hid], [cState, batch * hid], [y, batch * time * hid]] as const) {
-    if (T(id).dtype !== 'float32' || elementCount(T(id).shape ?? []) !== n) throw new CodegenError(`C export: ${label(op)}: '${T(id).name}' is not ${n} float32 values (batch ${batch}, ${time} steps, ${hid} units)`, op.index);
+  // float: all float32; int8: int8 input, hidden state and output, an int16 cell state (TFLM's 8x8_16 LSTM).
+  const types = e === 'f32' ? ['float32', 'float32', 'float32', 'float32'] : ['int8', 'int8', 'int16', 'int8'];
+  for (const [k, [id, n]] of ([[x, batch * time * inSize], [hState, batch * hid], [cState, batch * hid], [y, batch * time * hid]] as const).entries()) {
+    if (T(id).dtype !== types[k] || elementCount(T(id).shape ?? []) !== n) throw new CodegenError(`C export: ${label(op)}: '${T(id).name}' is not ${n} ${types[k]} values (batch ${batch}, ${time} steps, ${hid} units)`, op.index);
   }
+  if (e !== 'f32') return tfliteLstmS8(sl, { x, hState, cState, batch, time, inSize, hid });
   // TFLite's order of the gate operands: input, forget, cell, output; the kernel takes forget, input, cell, output.
   const order = [1, 0, 2, 3];
   const names = (base: number, n: number | null, what: string): string => order.map((g) => {
@@ -142,4 +144,42 @@ function lowerSvdf(sl: StepLower): Emit {
   kernels.add(`svdf_${k}`);
   params.push(`static const mm_svdf_${k}_t ${P} = {${geom}, ${wf}, ${wt}, ${b}, ${qx.zp}, ${qs.zp}, ${qy.zp}, ${m1}, ${s1}, ${m2}, ${s2}};`);
   return withEpi((a) => [`mm_svdf_${k}(&${P}, ${a.ptr(x)}, ${a.ptr(state)}, ${a.ptr(y)});`]);
+}
+
+/** The int8 LSTM (int8 activations and weights, int32 biases, an int16 cell state): TFLM's Prepare multipliers
+ *  (lstm_eval_common.cc: each gate's products to Q3.12 in double; the inter-gate products from Q0.15), its int16
+ *  sigmoid and tanh through the shared table, its cell clip and cell tanh scaling from the cell scale's power of two. */
+function tfliteLstmS8(sl: StepLower, s: { x: number; hState: number; cState: number; batch: number; time: number; inSize: number; hid: number }): Emit {
+  const { P, addWeights, constOf, kernels, label, op, params, qOf, withEpi, y } = sl;
+  const r = op.attrs.recurrent!;
+  const at = (k: number): number => op.inputs[k] ?? -1;
+  const [qx, qh, qc] = [qOf(s.x, 'LSTM input'), qOf(s.hState, 'LSTM hidden state'), qOf(s.cState, 'LSTM cell state')];
+  // TFLM takes the cell scale's power of two rounded (CheckedLog2) and the cell state as symmetric, as the converter
+  // makes it.
+  const power = Math.round(Math.log2(qc.scale));
+  const gateScale = Math.fround(2 ** -12);
+  const order = [1, 0, 2, 3]; // TFLite's input, forget, cell, output → the kernel's forget, input, cell, output
+  const gates = order.map((g) => {
+    const W = constOf(at(1 + g), op, `input weights ${g}`, s.hid * s.inSize);
+    const R = constOf(at(5 + g), op, `recurrent weights ${g}`, s.hid * s.hid);
+    for (const K of [W, R]) if (K.dtype !== 'int8' || !K.scale || K.scale.length !== 1 || (K.zp ?? [0]).some((z) => z !== 0)) throw new CodegenError(`C export: ${label(op)}: an int8 LSTM needs per-tensor symmetric int8 weights`, op.index);
+    const B = at(12 + g) >= 0 ? constOf(at(12 + g), op, `bias ${g}`, s.hid) : null;
+    if (B && B.dtype !== 'int32') throw new CodegenError(`C export: ${label(op)}: an int8 LSTM needs int32 biases`, op.index);
+    return {
+      w: addWeights(`w${sl.si}_${g}`, 'int8_t', W.values), r: addWeights(`r${sl.si}_${g}`, 'int8_t', R.values), b: B ? addWeights(`b${sl.si}_${g}`, 'int32_t', B.values) : 'NULL',
+      wq: quantizeMultiplier((qx.scale * W.scale![0]!) / gateScale), rq: quantizeMultiplier((qh.scale * R.scale![0]!) / gateScale),
+    };
+  });
+  const q15 = Math.fround(2 ** -15);
+  const [fcm, fcs] = quantizeMultiplier((q15 * qc.scale) / qc.scale);
+  const [igm, igs] = quantizeMultiplier((q15 * q15) / qc.scale);
+  const [ohm, ohs] = quantizeMultiplier((q15 * q15) / qh.scale);
+  const clip = r.clip && r.clip > 0 ? Math.trunc(Math.min(Math.max(r.clip / qc.scale, -32768), 32767)) : 0;
+  const tanhShift = 12 + power;
+  const [tanhMult, tanhRight] = tanhShift < 0 ? [3, -tanhShift] : [3 * 2 ** tanhShift, 0];
+  const sig = addWeights('mm_sigmoid_table', 'int32_t', sigmoidTableU16());
+  const list = (k: (g: (typeof gates)[number]) => string | number): string => `{${gates.map(k).join(', ')}}`;
+  kernels.add('lstm_tfl_s8');
+  params.push(`static const mm_lstm_tfl_s8_t ${P} = {${s.batch}, ${s.time}, ${s.inSize}, ${s.hid}, ${r.timeMajor ? 1 : 0}, ${-qx.zp}, ${-qh.zp}, ${qh.zp}, ${list((g) => g.w)}, ${list((g) => g.r)}, ${list((g) => g.b)}, ${list((g) => g.wq[0])}, ${list((g) => g.wq[1])}, ${list((g) => g.rq[0])}, ${list((g) => g.rq[1])}, ${fcm}, ${fcs}, ${igm}, ${igs}, ${ohm}, ${ohs}, ${clip}, ${tanhMult}, ${tanhRight}, ${sig}};`);
+  return withEpi((a) => [`mm_lstm_tfl_s8(&${P}, ${a.ptr(s.x)}, ${a.ptr(s.hState)}, ${a.ptr(s.cState)}, ${a.ptr(y)});`]);
 }
