@@ -1,5 +1,5 @@
-// Lowering of the recurrent layers: ONNX LSTM and TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM in float, the whole sequence in
-// one kernel call, and TFLite's SVDF (float and int8); none needs memory besides the operator's outputs and, in
+// Lowering of the recurrent layers: ONNX LSTM (float) and TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM (float and int8), the
+// whole sequence in one kernel call, and TFLite's SVDF (float and int8); none needs memory besides the operator's outputs and, in
 // TFLite, its state tensors.
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
@@ -15,7 +15,7 @@ export function lowerRecurrent(sl: StepLower): Emit {
   const r = op.attrs.recurrent;
   if (op.sourceType === 'UNIDIRECTIONAL_SEQUENCE_LSTM') return lowerTfliteLstm(sl);
   if (op.sourceType === 'SVDF') return lowerSvdf(sl);
-  if (!r || r.cell !== 'lstm' || op.sourceType !== 'LSTM') throw new CodegenError(`C export: ${label(op)} is not generated (of the recurrent layers, ONNX LSTM and TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM in float are)`, op.index);
+  if (!r || r.cell !== 'lstm' || op.sourceType !== 'LSTM') throw new CodegenError(`C export: ${label(op)} is not generated (of the recurrent layers, ONNX LSTM, TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM and SVDF are)`, op.index);
   if (e !== 'f32') throw new CodegenError(`C export: ${label(op)}: an int8 LSTM is not generated`, op.index);
   if (!r.timeMajor) throw new CodegenError(`C export: ${label(op)}: an LSTM with layout 1 (batch first) is not generated`, op.index);
   if (r.inputForget) throw new CodegenError(`C export: ${label(op)}: an LSTM with input_forget is not generated`, op.index);
@@ -60,7 +60,7 @@ export function lowerRecurrent(sl: StepLower): Emit {
   return withEpi((a) => [`mm_lstm_f32(&${P}, ${a.ptr(x)}, ${w(a.ptr)}, ${rr(a.ptr)}, ${b(a.ptr)}, ${p(a.ptr)}, ${h0(a.ptr)}, ${c0(a.ptr)}, ${a.ptr(Y)}, ${Yh >= 0 ? a.ptr(Yh) : 'NULL'}, ${Yc >= 0 ? a.ptr(Yc) : 'NULL'});`]);
 }
 
-/** TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM in float as TFLM runs it (the Keras LSTM: no CIFG, peepholes, projection or
+/** TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM runs it, float or int8 (the Keras LSTM: no CIFG, peepholes, projection or
  *  layer normalization, which TFLM does not support either), its state in the two variable tensors. */
 function lowerTfliteLstm(sl: StepLower): Emit {
   const { P, T, addWeights, constOf, e, fin, kernels, label, op, params, withEpi, y } = sl;
