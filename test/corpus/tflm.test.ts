@@ -343,6 +343,19 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
       }
     }
   }
+  // LOGISTIC and TANH on int16 (TFLM's table interpolation): input scales that are the power of two the table wants
+  // (2^-12, and 2^-11 for TANH's one-bit case) and others (rescaled by TFLM's multiplier); output 2^-15.
+  for (const opName of ['LOGISTIC', 'TANH'] as const) {
+    for (const scale of [2 ** -12, 2 ** -11, 0.0005, 0.003]) {
+      const b = new TfliteBuilder();
+      const x = b.tensor('x', [1, 16, 16, 4], 'int16', undefined, { quant: { scale: [scale], zeroPoint: [0], axis: 0 } });
+      const y = b.tensor('y', [1, 16, 16, 4], 'int16', undefined, { quant: { scale: [2 ** -15], zeroPoint: [0], axis: 0 } });
+      b.op(opName, [x], [y]);
+      b.inputs = [x];
+      b.outputs = [y];
+      out.push({ name: `${opName} int16, input scale ${scale}`, bytes: b.build() });
+    }
+  }
   // TRANSPOSE_CONV int8 (TFLM's reference: int32 sums, bias, per-channel rescale): SAME and VALID padding, strides 2
   // and 3, with and without a bias, a fused RELU.
   for (const [padding, stride, k, withBias] of [[0, 2, 3, true], [1, 2, 3, false], [0, 3, 4, true], [1, 1, 2, true]] as const) {
@@ -378,7 +391,7 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), TRANSPOSE_CONV int8, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC and TANH int16, TRANSPOSE_CONV int8, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 

@@ -588,8 +588,48 @@ void mm_lstm_tfl_f32(const mm_lstm_tfl_f32_t *p, const float *x, float *h, float
 
   svdf_s8_s8: svdfKernel('s8_s8'),
 
+  qtab16: {
+    decl: `int32_t mm_q_sigmoid(const int32_t *T, int32_t x, int32_t mult, int32_t shift);
+int32_t mm_q_tanh(const int32_t *T, int32_t x, int32_t mult, int32_t shift);`,
+    code: `/* TFLM's int16 logistic and tanh (reference_integer_ops::Logistic/Tanh): the input scaled by mult and a rounding
+   right shift, then linear interpolation in the 256-entry sigmoid table T (tanh(x) = 2 sigmoid(2x) - 1); Q0.15 out */
+int32_t mm_q_sigmoid(const int32_t *T, int32_t x, int32_t mult, int32_t shift) {
+  const int32_t in = (x * mult + (shift > 0 ? 1 << (shift - 1) : 0)) >> shift;
+  const uint32_t a = (uint32_t)(in < 0 ? -in : in), uh = a >> 9;
+  uint32_t r;
+  if (uh >= 255) r = 0x7FFFu << 10;
+  else { const uint32_t ua = (uint32_t)T[uh], ub = (uint32_t)T[uh + 1]; r = (ua << 9) + (a & 0x1ffu) * (ub - ua); }
+  r = in >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
+  return (int16_t)(r >> 10);
+}
+int32_t mm_q_tanh(const int32_t *T, int32_t x, int32_t mult, int32_t shift) {
+  const int32_t in = (x * mult + (shift > 0 ? 1 << (shift - 1) : 0)) >> shift;
+  const uint32_t a = (uint32_t)(in < 0 ? -in : in), uh = a >> 8;
+  int32_t r;
+  if (uh >= 255) r = 0xFFFF << 8;
+  else { const uint32_t ua = (uint32_t)T[uh], ub = (uint32_t)T[uh + 1]; r = (int32_t)((ua << 8) + (a & 0xFFu) * (ub - ua)); }
+  r = in >= 0 ? (r - (1 << 23) + (1 << 7)) : (-r + (1 << 23) + (1 << 7) - 1);
+  return (int16_t)(r >> 8);
+}`,
+  },
+
+  act_s16: {
+    deps: ['qtab16'],
+    decl: `typedef struct { int32_t c, tanh, mult, shift; const int32_t *sig; } mm_act_s16_t;
+void mm_act_s16(const mm_act_s16_t *p, const int16_t *x, mm_view xv, int16_t *y, mm_view yv, mm_box o);`,
+    code: `/* TFLite's int16 LOGISTIC and TANH as TFLM computes them */
+void mm_act_s16(const mm_act_s16_t *p, const int16_t *x, mm_view xv, int16_t *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t c = 0; c < p->c; c++) {
+        const int32_t v = x[MM_AT(xv, c, h, w)];
+        y[MM_AT(yv, c, h, w)] = (int16_t)(p->tanh ? mm_q_tanh(p->sig, v, p->mult, p->shift) : mm_q_sigmoid(p->sig, v, p->mult, p->shift));
+      }
+}`,
+  },
+
   lstm_tfl_s8: {
-    deps: ['requant'],
+    deps: ['requant', 'qtab16'],
     decl: `typedef struct {
   int32_t batch, time, in, hid, time_major;
   int32_t x_off, h_off, h_zp; /* -input zero point, -hidden state zero point, hidden state zero point */
@@ -601,26 +641,6 @@ void mm_lstm_tfl_f32(const mm_lstm_tfl_f32_t *p, const float *x, float *h, float
 } mm_lstm_tfl_s8_t;
 void mm_lstm_tfl_s8(const mm_lstm_tfl_s8_t *p, const int8_t *x, int8_t *h, int16_t *c, int8_t *y);`,
     code: `static int32_t mm_c16(int32_t v) { return v < -32768 ? -32768 : v > 32767 ? 32767 : v; }
-/* TFLM's int16 logistic (reference_integer_ops::Logistic with the power-of-two scaling): Q3.12 in, Q0.15 out */
-static int32_t mm_q_sigmoid(const int32_t *T, int32_t x) {
-  const int32_t in = x * 3;
-  const uint32_t a = (uint32_t)(in < 0 ? -in : in), uh = a >> 9;
-  uint32_t r;
-  if (uh >= 255) r = 0x7FFFu << 10;
-  else { const uint32_t ua = (uint32_t)T[uh], ub = (uint32_t)T[uh + 1]; r = (ua << 9) + (a & 0x1ffu) * (ub - ua); }
-  r = in >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
-  return (int16_t)(r >> 10);
-}
-/* TFLM's int16 tanh (reference_integer_ops::Tanh): the input scaled by mult and shifted, then the same table */
-static int32_t mm_q_tanh(const int32_t *T, int32_t x, int32_t mult, int32_t shift) {
-  const int32_t in = (x * mult + (shift > 0 ? 1 << (shift - 1) : 0)) >> shift;
-  const uint32_t a = (uint32_t)(in < 0 ? -in : in), uh = a >> 8;
-  int32_t r;
-  if (uh >= 255) r = 0xFFFF << 8;
-  else { const uint32_t ua = (uint32_t)T[uh], ub = (uint32_t)T[uh + 1]; r = (int32_t)((ua << 8) + (a & 0xFFu) * (ub - ua)); }
-  r = in >= 0 ? (r - (1 << 23) + (1 << 7)) : (-r + (1 << 23) + (1 << 7) - 1);
-  return (int16_t)(r >> 8);
-}
 /* TFLite's int8 UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM's lstm_eval computes it (int8 activations, int16 cell state,
    gates in Q3.12 then Q0.15), unit by unit: the hidden state of step t-1 is read from y, the cell state updated in
    place, so the kernel needs no memory of its own; h and c are the state tensors, kept from run to run. */
@@ -646,8 +666,8 @@ void mm_lstm_tfl_s8(const mm_lstm_tfl_s8_t *p, const int8_t *x, int8_t *h, int16
           const int32_t fr = mm_c16(mm_mbqm(acc, p->rm[q], p->rs[q]));
           g[q] = mm_c16(fi + fr);
         }
-        const int32_t forget = mm_q_sigmoid(p->sig, g[0]), input = mm_q_sigmoid(p->sig, g[1]);
-        const int32_t gate = mm_q_tanh(p->sig, g[2], 3, 0), out = mm_q_sigmoid(p->sig, g[3]);
+        const int32_t forget = mm_q_sigmoid(p->sig, g[0], 3, 0), input = mm_q_sigmoid(p->sig, g[1], 3, 0);
+        const int32_t gate = mm_q_tanh(p->sig, g[2], 3, 0), out = mm_q_sigmoid(p->sig, g[3], 3, 0);
         const int32_t kept = mm_c16(mm_mbqm(forget * cb[j], p->fc_m, p->fc_s));
         const int32_t added = mm_c16(mm_mbqm(input * gate, p->ig_m, p->ig_s));
         int32_t cell = mm_c16(kept + added);

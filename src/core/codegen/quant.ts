@@ -149,3 +149,18 @@ export function sigmoidTableU16(): number[] {
   const f = (x: number): number => 65536 / (1 + Math.exp(-x / 24));
   return Array.from({ length: 256 }, (_, i) => (i === 255 ? 65535 : Math.min(65535, Math.round(f(i) + (f(i + 0.5) - (f(i) + f(i + 1)) / 2) / 2))));
 }
+
+/** TFLM's int16 LOGISTIC/TANH input scaling (logistic_common.cc, tanh.cc Prepare): a power-of-two input scale that
+ *  already gives Q3.12 (LOGISTIC: exactly; TANH: or one bit more) uses multiplier 3 << shift; otherwise the scale
+ *  times 3·4096, doubled until above 32767/2, truncated. Returns [multiplier, right shift] as the kernel applies them. */
+export function int16SigmoidScaling(inScale: number, tanh: boolean): [number, number] {
+  const log2 = Math.log(inScale) * (1 / Math.log(2));
+  const rounded = Math.round(log2);
+  const leftShift = 12 + rounded;
+  const pot = Math.abs(log2 - rounded) < 1e-3 && (leftShift === 0 || (tanh && leftShift === 1));
+  if (pot) return [3 * 2 ** leftShift, 0];
+  let m = inScale * 4096 * 3;
+  let shift = 0;
+  while (m <= 32767 / 2 && shift <= 30) { shift++; m *= 2; }
+  return [Math.trunc(m), shift];
+}

@@ -1,7 +1,7 @@
 // Lowering of elementwise operators: binary arithmetic, activations, softmax, quantize and dequantize.
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
-import { addMultipliers, quantizeMultiplier } from '../quant';
+import { addMultipliers, int16SigmoidScaling, quantizeMultiplier, sigmoidTableU16 } from '../quant';
 import { boxLit, fmtFloat, viewLit, type Access, type Emit, type Geo, type StepLower } from './context';
 
 /** An output without a layout (no spatial operator fixes one) whose operands broadcast along some of its axes: a
@@ -187,6 +187,16 @@ export function lowerActivation(sl: StepLower): Emit {
     kernels.add(f.kernel);
     params.push(`static const mm_${f.kernel}_t ${P} = ${f.init};`);
     return withEpi((a) => [`mm_${f.kernel}(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  }
+  if ((op.sourceType === 'LOGISTIC' || op.sourceType === 'TANH') && e === 's16') {
+    // TFLM's int16 kernels: zero points 0, the output in Q0.15 (scale 2^-15).
+    const qx = sl.qOf(x, 'int16 input');
+    if (qx.zp !== 0 || fin.zp !== 0 || Math.round(Math.log2(fin.q!.scale)) !== -15) throw new CodegenError(`C export: ${op.sourceType} on int16 needs zero points 0 and an output scale of 2^-15 (TFLM requires them)`, op.index);
+    const tanh = op.sourceType === 'TANH';
+    const [mult, shift] = int16SigmoidScaling(qx.scale, tanh);
+    kernels.add('act_s16');
+    params.push(`static const mm_act_s16_t ${P} = {${C}, ${tanh ? 1 : 0}, ${mult}, ${shift}, ${sl.addWeights('mm_sigmoid_table', 'int32_t', sigmoidTableU16())}};`);
+    return withEpi((a) => [`mm_act_s16(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
   }
   if (op.sourceType === 'LEAKY_RELU' && e === 's16') {
     const p = leakyOf(op, x, y);
