@@ -356,6 +356,22 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
       out.push({ name: `${opName} int16, input scale ${scale}`, bytes: b.build() });
     }
   }
+  // FULLY_CONNECTED int16x8 (TFLM's int16 kernel: int64 accumulator with an int64 bias or none, int32 with an int32
+  // bias), per-tensor and per-channel weights, a fused RELU: our export runs it as a 1×1 int16 convolution.
+  for (const [biasType, perChannel] of [['int64', false], ['int32', true], ['none', true]] as const) {
+    const b = new TfliteBuilder();
+    const [rows, k, n] = [3, 12, 5];
+    const x = b.tensor('x', [rows, k], 'int16', undefined, { quant: { scale: [0.0004], zeroPoint: [0], axis: 0 } });
+    const y = b.tensor('y', [rows, n], 'int16', undefined, { quant: { scale: [0.0009], zeroPoint: [0], axis: 0 } });
+    const wq = { scale: perChannel ? Array.from({ length: n }, (_, c) => 0.01 + 0.003 * c) : [0.012], zeroPoint: new Array<number>(perChannel ? n : 1).fill(0), axis: 0 };
+    const w = b.constant('w', [n, k], 'int8', Array.from({ length: n * k }, (_, i) => ((i * 29) % 255) - 127), wq);
+    const inputs = [x, w];
+    if (biasType !== 'none') inputs.push(b.constant('b', [n], biasType, Array.from({ length: n }, (_, c) => (c - 2) * 30001)));
+    b.op('FULLY_CONNECTED', inputs, [y], [[0, 'int8', 1]]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `FULLY_CONNECTED int16x8, ${biasType} bias, ${perChannel ? 'per-channel' : 'per-tensor'}, RELU`, bytes: b.build() });
+  }
   // TRANSPOSE_CONV int8 (TFLM's reference: int32 sums, bias, per-channel rescale): SAME and VALID padding, strides 2
   // and 3, with and without a bias, a fused RELU.
   for (const [padding, stride, k, withBias] of [[0, 2, 3, true], [1, 2, 3, false], [0, 3, 4, true], [1, 1, 2, true]] as const) {
@@ -391,7 +407,7 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC and TANH int16, TRANSPOSE_CONV int8, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH and FULLY_CONNECTED int16, TRANSPOSE_CONV int8, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 

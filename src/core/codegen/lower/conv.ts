@@ -125,8 +125,9 @@ export function lowerBatchNorm(sl: StepLower): Emit {
   return withEpi((a) => [`mm_conv_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
 }
 
-/** TFLM's int16x8 convolution: int16 in and out, int8 symmetric weights, int32 or int64 bias. */
-function conv16(sl: StepLower, x: number, W: ConstData, canon: number[], cout: number, geom: string): Emit {
+/** TFLM's int16x8 convolution: int16 in and out, int8 symmetric weights, int32 or int64 bias. `io` gives the views and
+ *  box of a fully connected layer run as a 1×1 convolution over its rows. */
+export function conv16(sl: StepLower, x: number, W: ConstData, canon: number[], cout: number, geom: string, io?: { xv: string; yv: string; box: string }): Emit {
   const { P, T, addWeights, channelScales, constOf, e, elemOf, fin, kernels, label, op, params, qOf, si, withEpi, y } = sl;
   if (e !== 's16' || elemOf(x) !== 's16') throw new CodegenError(`C export: ${label(op)}: ${T(x).dtype} to ${T(y).dtype} convolution is not generated`, op.index);
   const qx = qOf(x, 'convolution input');
@@ -152,7 +153,7 @@ function conv16(sl: StepLower, x: number, W: ConstData, canon: number[], cout: n
   const sn = addWeights(`s${si}`, 'int32_t', ms.map(([, s]) => s));
   kernels.add('conv_s16');
   params.push(`static const mm_conv_s16_t ${P} = {${geom}, ${wn}, ${bias}, ${mn}, ${sn}, ${acc64 ? 1 : 0}, ${fin.lo}, ${fin.hi}};`);
-  return withEpi((a) => [`mm_conv_s16(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  return withEpi((a) => [`mm_conv_s16(&${P}, ${a.ptr(x)}, ${io?.xv ?? a.view(x)}, ${a.ptr(y)}, ${io?.yv ?? a.view(y)}, ${io?.box ?? a.box(y)});`]);
 }
 
 /** ONNX LayerNormalization (float): over the axes from `axis` to the last, scale and optional bias of that size. */

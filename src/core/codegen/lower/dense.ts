@@ -3,7 +3,8 @@
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
 import { quantizeMultiplier, roundEven } from '../quant';
-import { fmtFloat, type Emit, type StepLower } from './context';
+import { conv16 } from './conv';
+import { boxLit, fmtFloat, viewLit, type Emit, type StepLower } from './context';
 
 /** FullyConnected, MatMul. */
 export function lowerDense(sl: StepLower): Emit {
@@ -37,6 +38,12 @@ export function lowerDense(sl: StepLower): Emit {
   const rows = elementCount(geo(x).shape) / k;
   if (!Number.isInteger(rows) || rows * n !== elementCount(geo(y).shape)) throw new CodegenError(`C export: ${label(op)}: input ${geo(x).shape.join('×')} does not match weights ${W.shape.join('×')}`, op.index);
   const b = op.inputs[2] ?? -1;
+  // int16x8 (TFLM's FullyConnected with int16 activations): a 1×1 convolution over `rows` rows of k channels.
+  if (sl.elemOf(x) === 's16' || e === 's16') {
+    return conv16(sl, x, W, canon, n, `${k}, ${n}, 1, 1, 1, 1, 1, 1, 1, 0, 0, ${rows}, 1`, {
+      xv: viewLit({ h0: 0, w0: 0, sc: 1, sh: k, sw: 0 }), yv: viewLit({ h0: 0, w0: 0, sc: 1, sh: n, sw: 0 }), box: boxLit({ h0: 0, h1: rows, w0: 0, w1: 1 }),
+    });
+  }
   const geom = `${rows}, ${k}, ${n}`;
   if (e === 'f32') {
     const wn = addWeights(`w${si}`, 'float', alpha === 1 ? canon : canon.map((v) => v * alpha));
