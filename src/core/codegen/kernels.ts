@@ -80,6 +80,29 @@ ${sig} {
   };
 }
 
+/** The loops of TFLite's LSTM kernels (float and int8): per batch row and time step, the input row, the previous
+ *  hidden state (the state tensor at the first step, else the output's previous step) and the output row, then
+ *  `unit` for each unit j (it reads xt, hp and cb[j], writes cb[j] and yt[j]); the last step's output becomes the
+ *  hidden state. */
+function lstmLoop(t: 'f32' | 's8', X: string, C: string, unit: string): string {
+  return `void mm_lstm_tfl_${t}(const mm_lstm_tfl_${t}_t *p, const ${X} *x, ${X} *h, ${C} *c, ${X} *y) {
+  const int32_t H = p->hid;
+  for (int32_t b = 0; b < p->batch; b++) {
+    for (int32_t t = 0; t < p->time; t++) {
+      const int32_t row = p->time_major ? t * p->batch + b : b * p->time + t;
+      const int32_t prev = p->time_major ? (t - 1) * p->batch + b : b * p->time + t - 1;
+      const ${X} *xt = x + (size_t)row * p->in, *hp = t == 0 ? h + (size_t)b * H : y + (size_t)prev * H;
+      ${X} *yt = y + (size_t)row * H;
+      ${C} *cb = c + (size_t)b * H;
+      for (int32_t j = 0; j < H; j++) {
+${unit}      }
+    }
+    const int32_t last = p->time_major ? (p->time - 1) * p->batch + b : b * p->time + p->time - 1;
+    for (int32_t j = 0; j < H; j++) h[(size_t)b * H + j] = y[(size_t)last * H + j];
+  }
+}`;
+}
+
 /** TFLite's SVDF as TFLM runs it (svdf_common.cc): the state (a variable tensor, kept from run to run) shifted by one
  *  element, the feature filters' outputs written at each filter's newest slot, then per unit the time filters over
  *  the memory summed over the rank, with the bias. float, or int8 with an int16 or int8 state (TFLM's
@@ -552,16 +575,7 @@ static float mm_tfl_logistic(float v) { return v > 16.619047164916992188f ? 1.0f
    recurrent FC, the reference logistic with its cutoffs, cell = forget*cell + input*gate, then clipped, hidden =
    tanh(cell)*output), unit by unit: h and c are the state tensors (kept from run to run), y [batch][time][hid] (or
    time major); the hidden state of step t-1 is read from y, so the kernel needs no memory of its own. */
-void mm_lstm_tfl_f32(const mm_lstm_tfl_f32_t *p, const float *x, float *h, float *c, float *y) {
-  const int32_t H = p->hid;
-  for (int32_t b = 0; b < p->batch; b++) {
-    for (int32_t t = 0; t < p->time; t++) {
-      const int32_t row = p->time_major ? t * p->batch + b : b * p->time + t;
-      const int32_t prev = p->time_major ? (t - 1) * p->batch + b : b * p->time + t - 1;
-      const float *xt = x + (size_t)row * p->in, *hp = t == 0 ? h + (size_t)b * H : y + (size_t)prev * H;
-      float *yt = y + (size_t)row * H, *cb = c + (size_t)b * H;
-      for (int32_t j = 0; j < H; j++) {
-        float g[4];
+${lstmLoop('f32', 'float', 'float', `        float g[4];
         for (int32_t q = 0; q < 4; q++) {
           const float fi = mm_tfl_dot(xt, p->w[q] + (size_t)j * p->in, p->in) + (p->b[q] ? p->b[q][j] : 0.0f);
           const float fr = mm_tfl_dot(hp, p->r[q] + (size_t)j * H, H) + 0.0f;
@@ -574,12 +588,7 @@ void mm_lstm_tfl_f32(const mm_lstm_tfl_f32_t *p, const float *x, float *h, float
         if (p->cell_clip > 0.0f) cell = cell > p->cell_clip ? p->cell_clip : cell < -p->cell_clip ? -p->cell_clip : cell;
         cb[j] = cell;
         yt[j] = tanhf(cell) * out;
-      }
-    }
-    const int32_t last = p->time_major ? (p->time - 1) * p->batch + b : b * p->time + p->time - 1;
-    for (int32_t j = 0; j < H; j++) h[(size_t)b * H + j] = y[(size_t)last * H + j];
-  }
-}`,
+`)}`,
   },
 
   svdf_f32: svdfKernel('f32'),
@@ -644,17 +653,7 @@ void mm_lstm_tfl_s8(const mm_lstm_tfl_s8_t *p, const int8_t *x, int8_t *h, int16
 /* TFLite's int8 UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM's lstm_eval computes it (int8 activations, int16 cell state,
    gates in Q3.12 then Q0.15), unit by unit: the hidden state of step t-1 is read from y, the cell state updated in
    place, so the kernel needs no memory of its own; h and c are the state tensors, kept from run to run. */
-void mm_lstm_tfl_s8(const mm_lstm_tfl_s8_t *p, const int8_t *x, int8_t *h, int16_t *c, int8_t *y) {
-  const int32_t H = p->hid;
-  for (int32_t b = 0; b < p->batch; b++) {
-    for (int32_t t = 0; t < p->time; t++) {
-      const int32_t row = p->time_major ? t * p->batch + b : b * p->time + t;
-      const int32_t prev = p->time_major ? (t - 1) * p->batch + b : b * p->time + t - 1;
-      const int8_t *xt = x + (size_t)row * p->in, *hp = t == 0 ? h + (size_t)b * H : y + (size_t)prev * H;
-      int8_t *yt = y + (size_t)row * H;
-      int16_t *cb = c + (size_t)b * H;
-      for (int32_t j = 0; j < H; j++) {
-        int32_t g[4];
+${lstmLoop('s8', 'int8_t', 'int16_t', `        int32_t g[4];
         for (int32_t q = 0; q < 4; q++) {
           const int8_t *w = p->w[q] + (size_t)j * p->in, *r = p->r[q] + (size_t)j * H;
           int32_t acc = 0;
@@ -675,12 +674,7 @@ void mm_lstm_tfl_s8(const mm_lstm_tfl_s8_t *p, const int8_t *x, int8_t *h, int16
         cb[j] = (int16_t)cell;
         const int32_t v = mm_mbqm(mm_q_tanh(p->sig, cell, p->tanh_mult, p->tanh_shift) * out, p->oh_m, p->oh_s) + p->h_zp;
         yt[j] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
-      }
-    }
-    const int32_t last = p->time_major ? (p->time - 1) * p->batch + b : b * p->time + p->time - 1;
-    for (int32_t j = 0; j < H; j++) h[(size_t)b * H + j] = y[(size_t)last * H + j];
-  }
-}`,
+`)}`,
   },
 
   fc_s8: {

@@ -167,6 +167,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
   const producerOp = new Map<number, Op>();
   for (const op of graph.ops) for (const o of op.outputs) producerOp.set(o, op);
+  const stored = (id: number): boolean => T(id).role === 'constant' || producerOp.get(id)?.folded === true;
   const T = (id: number): Tensor => {
     const t = graph.tensors[id];
     if (!t) throw new CodegenError(`C export: an operator reads tensor ${id}, which is absent (an optional operand left out where generated code needs one)`);
@@ -764,7 +765,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
   const ctx: Lower = {
     graph, T, label, qOf, izp, elemOf, esize, geo, windowFits, operandView, addWeights, constOf, channelScales, clipBounds,
-    floatFn, leakyOf, activationTable, scalarOf, producerOp, params, kernels, layerAccess,
+    floatFn, leakyOf, activationTable, scalarOf, producerOp, stored, params, kernels, layerAccess,
   };
   /** Lowers one step (its family's function in lower/, by its kind); returns a function emitting its statements for a
    *  given access (layer or tile). */

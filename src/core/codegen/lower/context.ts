@@ -1,6 +1,7 @@
 // What the per-family lowering modules share: the lowering's types, its C literal helpers, and the context a family
 // function receives for one execution step (the program's helpers plus the step's operator, output and finish).
 import type { DType, Graph, Op, Tensor } from '../../graph';
+import { CodegenError } from '../errors';
 import type { LeakyParams } from '../quant';
 import type { StridedCopy } from '../movement';
 
@@ -94,6 +95,8 @@ export interface Lower {
   activationTable: (name: string, op: Op, act: string, x: number, y: number) => string;
   scalarOf: (id: number | undefined, def: number) => number;
   producerOp: ReadonlyMap<number, Op>;
+  /** The tensor's values are stored in the file or folded ahead of time from stored ones (not computed per run). */
+  stored: (id: number) => boolean;
   /** The generated parameter structs, in order. */
   params: string[];
   /** The kernels the program calls. */
@@ -133,4 +136,18 @@ export function window2d(op: Op): Window2d | null {
   }
   const sp = op.attrs.spatial;
   return sp ? { kernel: sp.kernel, strides: sp.strides, dilations: sp.dilations, pads: [sp.pads[0], sp.pads[1]] } : null;
+}
+
+/** A float operand as the kernel's pointer argument: stored values as a weights array named `name` (of `count`
+ *  values when given), a computed tensor at its place in the arena (float32, `count` values when given). */
+export function floatOperand(sl: StepLower, id: number, name: string, what: string, count?: number): (ptr: (id: number) => string) => string {
+  const { T, addWeights, constOf, label, op, stored } = sl;
+  if (stored(id)) {
+    const w = addWeights(name, 'float', constOf(id, op, what, count).values);
+    return () => `(const float *)${w}`;
+  }
+  if (T(id).dtype !== 'float32' || (count !== undefined && (T(id).shape ?? []).reduce((a, b) => a * b, 1) !== count)) {
+    throw new CodegenError(`C export: ${label(op)}: ${what} '${T(id).name}' is not ${count === undefined ? '' : `${count} `}float32 values`, op.index);
+  }
+  return (ptr) => ptr(id);
 }

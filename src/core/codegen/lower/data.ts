@@ -187,11 +187,11 @@ export function lowerTranspose(sl: StepLower): Emit {
 
 /** Slice, Gather, Pack, Tile, Expand, SpaceToDepth, DepthToSpace. */
 export function lowerCopies(sl: StepLower): Emit {
-  const { T, e, fin, geo, graph, izp, label, op, producerOp, qOf, stridedCopies, x0, y } = sl;
+  const { e, fin, geo, graph, izp, label, op, qOf, stored, stridedCopies, x0, y } = sl;
   // Data movement: strided copies (codegen/movement.ts). Values are copied, so int8 needs one quantization.
   const parts = op.kind === 'Pack' ? op.inputs.filter((i) => i >= 0) : [x0];
   for (const x of parts) {
-    if (T(x).role === 'constant' || producerOp.get(x)?.folded) throw new CodegenError(`C export: ${label(op)}: a constant operand is not generated`, op.index);
+    if (stored(x)) throw new CodegenError(`C export: ${label(op)}: a constant operand is not generated`, op.index);
     if (e !== 'f32') {
       const qx = qOf(x, 'input');
       if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)} changes the quantization; not generated`, op.index);

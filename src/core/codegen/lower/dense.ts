@@ -4,13 +4,12 @@ import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
 import { quantizeMultiplier, roundEven } from '../quant';
 import { conv16 } from './conv';
-import { boxLit, fmtFloat, viewLit, type Emit, type StepLower } from './context';
+import { boxLit, floatOperand, fmtFloat, viewLit, type Emit, type StepLower } from './context';
 
 /** FullyConnected, MatMul. */
 export function lowerDense(sl: StepLower): Emit {
-  const { P, T, addWeights, channelScales, constOf, e, fin, geo, graph, izp, kernels, label, op, params, producerOp, qOf, si, withEpi, x0, y } = sl;
+  const { P, T, addWeights, channelScales, constOf, e, fin, geo, graph, izp, kernels, label, op, params, qOf, si, stored, withEpi, x0, y } = sl;
   const x = x0;
-  const stored = (id: number): boolean => T(id).role === 'constant' || producerOp.get(id)?.folded === true;
   // A float product whose second operand is computed at run time, or stored with other than two axes, or a Gemm
   // with transA or a computed C: the general matrix product.
   const bId = op.inputs[1]!;
@@ -121,7 +120,7 @@ function batchOffsets(as: number[], bs: number[], label: string): { batch: numbe
 /** The general float matrix product (MatMul with numpy broadcasting; Gemm with transA/transB, alpha, beta and a C
  *  broadcast to [M, N]), any operand computed at run time or stored. */
 function lowerMatMul(sl: StepLower): Emit {
-  const { P, T, addWeights, fin, geo, kernels, label, op, params, producerOp, si, withEpi, y } = sl;
+  const { P, T, addWeights, fin, geo, kernels, label, op, params, si, withEpi, y } = sl;
   const [aId, bId] = [op.inputs[0]!, op.inputs[1]!];
   const cId = op.inputs[2] ?? -1;
   const gemm = op.kind === 'FullyConnected';
@@ -149,20 +148,10 @@ function lowerMatMul(sl: StepLower): Emit {
     if (c2.length !== 2 || (c2[0] !== 1 && c2[0] !== m) || (c2[1] !== 1 && c2[1] !== n)) throw new CodegenError(`C export: ${label(op)}: C of shape ${cs.join('×')} does not broadcast to ${m}×${n}`, op.index);
     cRs = c2[0] === 1 ? 0 : c2[1]!;
     cCs = c2[1] === 1 ? 0 : 1;
-    if (T(cId).role === 'constant' || producerOp.get(cId)?.folded) {
-      const cn = addWeights(`c${si}`, 'float', sl.constOf(cId, op, 'C').values);
-      cArg = () => `(const float *)${cn}`;
-    } else cArg = (ptr) => ptr(cId);
+    cArg = floatOperand(sl, cId, `c${si}`, 'C');
   }
-  const operandPtr = (id: number, i: number): ((ptr: (t: number) => string) => string) => {
-    if (T(id).role === 'constant' || producerOp.get(id)?.folded) {
-      const kn = addWeights(`k${si}_${i}`, 'float', sl.constOf(id, op, i ? 'B' : 'A').values);
-      return () => `(const float *)${kn}`;
-    }
-    return (ptr) => ptr(id);
-  };
-  const A = operandPtr(aId, 0);
-  const B = operandPtr(bId, 1);
+  const A = floatOperand(sl, aId, `k${si}_0`, 'A');
+  const B = floatOperand(sl, bId, `k${si}_1`, 'B');
   const offs = `${addWeights(`ao${si}`, 'int32_t', aOff)}, ${addWeights(`bo${si}`, 'int32_t', bOff)}`;
   kernels.add('matmul_f32');
   params.push(`static const mm_matmul_f32_t ${P} = {${batch}, ${m}, ${k}, ${n}, ${offs}, ${aRs}, ${aCs}, ${bRs}, ${bCs}, ${cRs}, ${cCs}, ${fmtFloat(op.attrs.alpha ?? 1)}, ${fmtFloat(op.attrs.beta ?? 1)}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);

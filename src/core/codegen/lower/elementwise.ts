@@ -38,7 +38,7 @@ function axisSplit(gy: Geo, shapes: number[][]): { inner: number; outer: number;
 
 /** Add, Sub, Mul, Div, Max, Min, Pow. */
 export function lowerBinary(sl: StepLower): Emit {
-  const { P, T, addWeights, constOf, e, fin, geo, izp, kernels, label, op, operandView, params, producerOp, qOf, si, withEpi, y } = sl;
+  const { P, T, addWeights, constOf, e, fin, geo, izp, kernels, label, op, operandView, params, qOf, si, stored, withEpi, y } = sl;
   if (op.inputs.length !== 2) throw new CodegenError(`C export: ${label(op)} with ${op.inputs.length} operands`, op.index);
   interface Operand { ptr: (a: Access) => string; view: (a: Access) => string; q?: { scale: number; zp: number } }
   const shapes = op.inputs.map((id) => T(id).shape ?? []);
@@ -46,7 +46,7 @@ export function lowerBinary(sl: StepLower): Emit {
   /** With `rows`: operand k's strides within and across the columns. */
   const rowView = (id: number): string => viewLit({ h0: 0, w0: 0, sh: 0, ...rows!.view(op.inputs.indexOf(id)) });
   const operand = (id: number, i: number): Operand => {
-    if (T(id).role === 'constant' || producerOp.get(id)?.folded) {
+    if (stored(id)) {
       const K = constOf(id, op, 'operand');
       const name = `k${si}_${i}`;
       const v = rows ? rowView(id) : viewLit(operandView(id, y, op));

@@ -4,14 +4,14 @@
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
 import { quantizeMultiplier, sigmoidTableU16 } from '../quant';
-import { fmtFloat, type Emit, type StepLower } from './context';
+import { floatOperand, fmtFloat, type Emit, type StepLower } from './context';
 
 /** The recurrent layers: TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM and SVDF below; here ONNX LSTM (float; forward,
  *  reverse or bidirectional; default activations; clip; peepholes; initial state stored or computed). Memory: the planner gives the operator its outputs only, so the cell state lives in the Y output, in the
  *  slot of the time step about to be computed (c of step t−1 sits where h of step t goes, each unit read before its h
  *  is written): Y must be produced (it is, unless the node leaves it out). */
 export function lowerRecurrent(sl: StepLower): Emit {
-  const { P, T, addWeights, constOf, e, fin, kernels, label, op, outs, params, producerOp, withEpi } = sl;
+  const { P, T, constOf, e, fin, kernels, label, op, outs, params, stored, withEpi } = sl;
   const r = op.attrs.recurrent;
   if (op.sourceType === 'UNIDIRECTIONAL_SEQUENCE_LSTM') return lowerTfliteLstm(sl);
   if (op.sourceType === 'SVDF') return lowerSvdf(sl);
@@ -29,20 +29,11 @@ export function lowerRecurrent(sl: StepLower): Emit {
   const [seq, batch, inSize] = xs as [number, number, number];
   const dirs = r.directions;
   const hid = r.hiddenSize ?? 0;
-  const stored = (id: number): boolean => T(id).role === 'constant' || producerOp.get(id)?.folded === true;
   const seqLens = operand(4);
   if (seqLens >= 0 && !(stored(seqLens) && constOf(seqLens, op, 'sequence_lens', batch).values.every((v) => v === seq))) throw new CodegenError(`C export: ${label(op)}: sequence_lens other than the full sequence is not generated`, op.index);
   // Every float operand (weights, biases, peepholes, initial state): stored, computed (in the arena), or left out.
-  const floats = (pos: number, what: string, n: number): ((ptr: (id: number) => string) => string) => {
-    const id = operand(pos);
-    if (id < 0) return () => 'NULL';
-    if (stored(id)) {
-      const name = addWeights(`${what}${sl.si}`, 'float', constOf(id, op, what, n).values);
-      return () => `(const float *)${name}`;
-    }
-    if (T(id).dtype !== 'float32' || elementCount(T(id).shape ?? []) !== n) throw new CodegenError(`C export: ${label(op)}: ${what} '${T(id).name}' is not ${n} float32 values`, op.index);
-    return (ptr) => ptr(id);
-  };
+  const floats = (pos: number, what: string, n: number): ((ptr: (id: number) => string) => string) =>
+    operand(pos) < 0 ? () => 'NULL' : floatOperand(sl, operand(pos), `${what}${sl.si}`, what, n);
   if (wId < 0 || rId < 0) throw new CodegenError(`C export: ${label(op)}: W or R is left out`, op.index);
   const [w, rr, b, p, h0, c0] = [floats(1, 'w', dirs * 4 * hid * inSize), floats(2, 'r', dirs * 4 * hid * hid), floats(3, 'b', dirs * 8 * hid), floats(7, 'p', dirs * 3 * hid), floats(5, 'h0', dirs * batch * hid), floats(6, 'c0', dirs * batch * hid)];
   // Outputs by slot (Y, Y_h, Y_c); a left-out or unused one is not written.
