@@ -120,7 +120,7 @@ export function relativeError(got: readonly number[], want: readonly number[]): 
   return m === 0 ? d : d / m;
 }
 
-export const bytesOf = (a: Float32Array | Int8Array | Int16Array | Uint8Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+export const bytesOf = (a: Float32Array | Int8Array | Int16Array | Int32Array | Uint8Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** Deterministic pseudo-random values in [lo, hi). */
 export function randomFloats(n: number, seed: number, lo = -1, hi = 1): Float32Array {

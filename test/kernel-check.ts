@@ -170,10 +170,11 @@ export function kernelTable(columns: readonly { label: string; rows: readonly Ke
 export const EXPORTED_TFLITE = ['person_detect', 'mlperf_kws_dscnn_int8', 'mlperf_resnet8_int8', 'mlperf_vww_96_int8', 'mlperf_ad01_int8',
   'mobilenet_v2_int8_224', 'tinyengine_mcunet_vww', 'tinyengine_detection', 'tinyengine_mcunetv2_large'];
 
-/** A seeded random input for a graph's first input (int8 and int16 over their whole range, float in [-1, 1)). */
+/** A seeded random input for a graph's first input (int8, int16 and int32 over their whole range, float in [-1, 1)). */
 export function randomInput(graph: Graph, seed: number): Uint8Array {
   const t = graph.tensors[graph.inputs[0]!]!;
   const n = t.shape!.reduce((a, b) => a * b, 1);
   if (t.dtype === 'int16') return bytesOf(Int16Array.from(randomFloats(n, seed, -32768, 32768), Math.floor));
+  if (t.dtype === 'int32') return bytesOf(Int32Array.from(randomFloats(n, seed, -(2 ** 31), 2 ** 31), Math.floor));
   return t.dtype === 'float32' ? bytesOf(randomFloats(n, seed, -1, 1)) : bytesOf(randomInt8(n, seed));
 }

@@ -404,10 +404,35 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
     b.outputs = [y];
     out.push({ name: `CONV_2D + QUANTIZE to ${to}`, bytes: b.build() });
   }
+  // SOFTMAX int8 to int8 (scale 1/256) and to int16 (1/65536) as TFLM computes it (gemmlowp's exp and reciprocal),
+  // rows of 10 and of 40; a coarse input scale leaves the far differences out of the sum (TFLM's diff_min), beta 0.6.
+  for (const [scale, zp, beta, n] of [[0.05, 3, 1, 10], [0.5, -10, 1, 40], [0.11, 0, 0.6, 40]] as const) {
+    for (const to of ['int8', 'int16'] as const) {
+      const b = new TfliteBuilder();
+      const x = b.tensor('x', [1, 3, n], 'int8', undefined, { quant: { scale: [scale], zeroPoint: [zp], axis: 0 } });
+      const y = b.tensor('y', [1, 3, n], to, undefined, { quant: to === 'int8' ? { scale: [1 / 256], zeroPoint: [-128], axis: 0 } : { scale: [1 / 65536], zeroPoint: [-32768], axis: 0 } });
+      b.op('SOFTMAX', [x], [y], [[0, 'float32', beta]]);
+      b.inputs = [x];
+      b.outputs = [y];
+      out.push({ name: `SOFTMAX int8 to ${to}, input scale ${scale}, beta ${beta}, rows of ${n}`, bytes: b.build() });
+    }
+  }
+  // QUANTIZE between integer types (TFLM's Requantize): a keyword model's int16 -> int32 output, SEANet's int32 input.
+  for (const [from, to] of [['int16', 'int32'], ['int32', 'int16'], ['int8', 'int16'], ['int16', 'int8'], ['int8', 'int32'], ['int32', 'int8'], ['int16', 'int16']] as const) {
+    const q = { int8: { scale: [0.05], zeroPoint: [3], axis: 0 }, int16: { scale: [0.0004943], zeroPoint: [0], axis: 0 }, int32: { scale: [1.49e-7], zeroPoint: [0], axis: 0 } };
+    const b = new TfliteBuilder();
+    // An int32 input at a finer scale, so that its whole range maps onto varied outputs.
+    const x = b.tensor('x', [1, 4, 5, 2], from, undefined, { quant: from === 'int32' ? { scale: [1e-9], zeroPoint: [0], axis: 0 } : q[from] });
+    const y = b.tensor('y', [1, 4, 5, 2], to, undefined, { quant: from === to ? { scale: [0.00071], zeroPoint: [0], axis: 0 } : q[to] });
+    b.op('QUANTIZE', [x], [y]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `QUANTIZE ${from} to ${to}`, bytes: b.build() });
+  }
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH and FULLY_CONNECTED int16, TRANSPOSE_CONV int8, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH and FULLY_CONNECTED int16, TRANSPOSE_CONV int8, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16, QUANTIZE between int8, int16 and int32 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 
@@ -491,6 +516,11 @@ test('TFLM arena: UNIDIRECTIONAL_SEQUENCE_LSTM, SVDF and TRANSPOSE_CONV models (
 
 test('C export against TFLM: SVDF (float with RELU; int8 with an int16 and an int8 state; rank 1 and 2) over three runs, the state shifted each run, bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(svdfModels(), 7, 2, 3);
+});
+
+test('C export against TFLM: the shared keyword model (int8 SVDFs with int16 state, SOFTMAX int8 to int16, QUANTIZE int16 to int32) over three runs, on three inputs, bit for bit', { skip: SKIP || (HAVE_SHARED ? false : 'no shared models') || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+  const bytes = new Uint8Array(fs.readFileSync(sharedModel('tflite/keyword_scrambled.tflite')));
+  for (const seed of [1, 2, 3]) sameAsTflm([{ name: `keyword_scrambled, seed ${seed}`, bytes }], seed, 0, 3);
 });
 
 test('optimized for TFLM: a better operator order written into the file; TFLM takes the predicted, smaller arena with bit-identical outputs', { skip: SKIP, timeout: 900_000 }, () => {

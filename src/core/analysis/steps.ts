@@ -2,7 +2,7 @@
 // A step is one executed kernel; it may carry several file operators (Conv+Clip, Pad+Conv, Conv+Add). Tensors that
 // share memory (in-place depthwise, fused residual Add) are mapped to one buffer.
 import type { ActivationFn, Graph, OpKind } from '../graph';
-import { bytesFor, elementCount } from '../graph';
+import { bytesFor, DTYPE_BITS, elementCount } from '../graph';
 import type { Conventions } from './conventions';
 
 export interface Step {
@@ -134,7 +134,8 @@ export function buildExecPlan(graph: Graph, conv: Conventions): ExecPlan {
   }
 
   // QDQ (ONNX): QuantizeLinear fused into the producer, DequantizeLinear of activations removed, so quantized
-  // operators read and write int8 tensors, as an int8 runtime executes them.
+  // operators read and write int8 tensors, as an int8 runtime executes them. A quantization to a wider type (TFLite's
+  // QUANTIZE int16 → int32 after a keyword model's SOFTMAX) stays a step of its own: both tensors exist.
   {
     const { producer, readers } = index();
     const dead = new Set<Step>();
@@ -142,6 +143,7 @@ export function buildExecPlan(graph: Graph, conv: Conventions): ExecPlan {
       if (kind(s) !== 'Quantize' || s.outputs.length !== 1) continue;
       const f = s.inputs[0];
       if (f === undefined || graphOutputs.has(f)) continue;
+      if (DTYPE_BITS[graph.tensors[s.outputs[0]!]!.dtype] > DTYPE_BITS[graph.tensors[f]!.dtype]) continue;
       const p = producer.get(f);
       if (!p || dead.has(p) || kind(p) === 'Quantize' || kind(p) === 'Dequantize' || (readers.get(f)?.length ?? 0) !== 1) continue;
       absorb(p, s, f, s.outputs[0]!);

@@ -185,6 +185,69 @@ void mm_add_${t}(const mm_add_${t}_t *p, const ${ctype} *a, mm_view av, const ${
   };
 }
 
+const INT_TYPES = { s8: ['int8_t', -128, 127], s16: ['int16_t', -32768, 32767], s32: ['int32_t', 'INT32_MIN', 'INT32_MAX'] } as const;
+
+/** TFLM's Requantize from one integer type to another: (x - in_zp) rescaled by the Q31 multiplier and shift, plus the
+ *  output zero point, clamped to the output type (the int32 sum is C's, as in TFLM). The int8 -> int8 one keeps its
+ *  old name, mm_requant_s8. */
+function requantKernel(from: keyof typeof INT_TYPES, to: keyof typeof INT_TYPES, comment: string): KernelSource {
+  const name = from === 's8' && to === 's8' ? 'mm_requant_s8' : `mm_requant_${from}_${to}`;
+  const [X] = INT_TYPES[from];
+  const [Y, lo, hi] = INT_TYPES[to];
+  return {
+    deps: ['requant'],
+    decl: `typedef struct { int32_t c, in_off, out_off, mult, shift; } ${name}_t;
+void ${name}(const ${name}_t *p, const ${X} *x, mm_view xv, ${Y} *y, mm_view yv, mm_box o);`,
+    code: `/* ${comment} */
+void ${name}(const ${name}_t *p, const ${X} *x, mm_view xv, ${Y} *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t c = 0; c < p->c; c++) {
+        const int32_t r = mm_mbqm((int32_t)x[MM_AT(xv, c, h, w)] + p->in_off, p->mult, p->shift) + p->out_off;
+        y[MM_AT(yv, c, h, w)] = (${Y})mm_clamp(r, ${lo}, ${hi});
+      }
+}`,
+  };
+}
+
+/** TFLM's int8 SOFTMAX (reference_ops::Softmax) to int8 or int16: per row, the exponentials of the differences from
+ *  the maximum (a table, Q0.31) summed in Q12.19, gemmlowp's reciprocal of the sum, each exponential scaled by it. */
+function softmaxKernel(to: 's8' | 's16'): KernelSource {
+  const [Y, lo, hi] = INT_TYPES[to];
+  const bits = to === 's8' ? 8 : 16;
+  return {
+    deps: ['softmax_q'],
+    decl: `void mm_softmax_q_${to}(const mm_softmax_q_t *p, const int8_t *x, ${Y} *y);`,
+    code: `/* TFLM's int8 softmax to ${Y} (reference_ops::Softmax): exp[d] is exp(-d input steps) in Q0.31 */
+void mm_softmax_q_${to}(const mm_softmax_q_t *p, const int8_t *x, ${Y} *y) {
+  for (int32_t r = 0; r < p->rows; r++) {
+    const int8_t *xr = x + (size_t)r * p->n;
+    ${Y} *yr = y + (size_t)r * p->n;
+    int32_t mx = -128, sum = 0; /* sum: Q12.19 */
+    for (int32_t i = 0; i < p->n; i++) if (xr[i] > mx) mx = xr[i];
+    for (int32_t i = 0; i < p->n; i++) {
+      const int32_t d = mx - xr[i];
+      if (-d >= p->diff_min) sum = (int32_t)((uint32_t)sum + (uint32_t)mm_rdbpot(p->exp[d], 12));
+    }
+    /* TFLite's GetReciprocal: the sum shifted to [1, 2), its reciprocal in Q0.31, the bits above one */
+    int32_t lz = 0;
+    while (lz < 31 && !(((uint32_t)sum << lz) & 0x80000000u)) lz++;
+    const int32_t scale = mm_recip_q31((int32_t)(((uint32_t)sum << lz) - 0x80000000u));
+    const int32_t e = 12 - lz + 31 - ${bits};
+    for (int32_t i = 0; i < p->n; i++) {
+      const int32_t d = mx - xr[i];
+      if (-d >= p->diff_min) {
+        const int32_t u = e > 31 ? 0 : mm_rdbpot(mm_srdhm(scale, p->exp[d]), e);
+        yr[i] = (${Y})mm_clamp(u + ${lo}, ${lo}, ${hi});
+      } else {
+        yr[i] = ${lo};
+      }
+    }
+  }
+}`,
+  };
+}
+
 export const KERNELS: Readonly<Record<string, KernelSource>> = {
   requant: {
     decl: `int32_t mm_mbqm(int32_t x, int32_t multiplier, int32_t shift);
@@ -927,20 +990,14 @@ void mm_dequantize(const mm_dequantize_t *p, const int8_t *x, mm_view xv, float 
 }`,
   },
 
-  requant_s8: {
-    deps: ['requant'],
-    decl: `typedef struct { int32_t c, in_off, out_off, mult, shift; } mm_requant_s8_t;
-void mm_requant_s8(const mm_requant_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, mm_view yv, mm_box o);`,
-    code: `/* int8 -> int8 with another scale and zero point (TFLite QUANTIZE int8 -> int8, concatenation of unlike inputs) */
-void mm_requant_s8(const mm_requant_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, mm_view yv, mm_box o) {
-  for (int32_t h = o.h0; h < o.h1; h++)
-    for (int32_t w = o.w0; w < o.w1; w++)
-      for (int32_t c = 0; c < p->c; c++) {
-        const int32_t r = mm_mbqm((int32_t)x[MM_AT(xv, c, h, w)] + p->in_off, p->mult, p->shift) + p->out_off;
-        y[MM_AT(yv, c, h, w)] = (int8_t)mm_clamp(r, -128, 127);
-      }
-}`,
-  },
+  requant_s8: requantKernel('s8', 's8', 'int8 -> int8 with another scale and zero point (TFLite QUANTIZE int8 -> int8, concatenation of unlike inputs)'),
+  requant_s8_s16: requantKernel('s8', 's16', 'TFLite QUANTIZE int8 -> int16 (TFLM\'s Requantize)'),
+  requant_s8_s32: requantKernel('s8', 's32', 'TFLite QUANTIZE int8 -> int32 (TFLM\'s Requantize)'),
+  requant_s16_s8: requantKernel('s16', 's8', 'TFLite QUANTIZE int16 -> int8 (TFLM\'s Requantize)'),
+  requant_s16_s16: requantKernel('s16', 's16', 'TFLite QUANTIZE int16 -> int16 (TFLM\'s Requantize)'),
+  requant_s16_s32: requantKernel('s16', 's32', 'TFLite QUANTIZE int16 -> int32 (TFLM\'s Requantize)'),
+  requant_s32_s8: requantKernel('s32', 's8', 'TFLite QUANTIZE int32 -> int8 (TFLM\'s Requantize)'),
+  requant_s32_s16: requantKernel('s32', 's16', 'TFLite QUANTIZE int32 -> int16 (TFLM\'s Requantize)'),
 
   copy: {
     decl: `void mm_copy(int32_t c, int32_t esize, const void *x, mm_view xv, void *y, mm_view yv, mm_box o);`,
@@ -1195,6 +1252,27 @@ void mm_softmax_f32(const mm_softmax_f32_t *p, const float *x, float *y);`,
 }`,
   },
 
+  softmax_q: {
+    deps: ['requant'],
+    decl: 'typedef struct { int32_t rows, n, diff_min; const int32_t *exp; } mm_softmax_q_t;',
+    code: `/* gemmlowp one_over_one_plus_x_for_x_in_0_1: 1/(1 + a) for a in [0, 1), Q0.31 in and out (Newton-Raphson) */
+static int32_t mm_sat_shl(int32_t x, int32_t e) {
+  const int32_t t = (int32_t)((1u << (31 - e)) - 1u);
+  return x > t ? INT32_MAX : x < -t ? INT32_MIN : (int32_t)((uint32_t)x << e);
+}
+static int32_t mm_recip_q31(int32_t a) {
+  const int64_t s = (int64_t)a + INT32_MAX;
+  const int32_t half_den = (int32_t)((s + (s >= 0 ? 1 : -1)) / 2);
+  int32_t x = (int32_t)(1515870810u + (uint32_t)mm_srdhm(half_den, -1010580540));
+  for (int32_t i = 0; i < 3; i++) {
+    const int32_t one_minus = (int32_t)((1u << 29) - (uint32_t)mm_srdhm(half_den, x));
+    x = (int32_t)((uint32_t)x + (uint32_t)mm_sat_shl(mm_srdhm(x, one_minus), 2));
+  }
+  return mm_sat_shl(x, 1);
+}`,
+  },
+  softmax_q_s8: softmaxKernel('s8'),
+  softmax_q_s16: softmaxKernel('s16'),
   softmax_s8: {
     decl: `typedef struct { int32_t rows, n, in_zp, out_zp; float in_scale, out_scale, beta; } mm_softmax_s8_t;
 void mm_softmax_s8(const mm_softmax_s8_t *p, const int8_t *x, int8_t *y);`,

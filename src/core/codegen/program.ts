@@ -47,8 +47,8 @@ export interface ArenaPart {
 }
 
 /** The C array and pointer macros of arena part k. */
-export const arenaNames = (k: number): { array: string; a8: string; a16: string; af: string } =>
-  (k === 0 ? { array: 'mm_arena', a8: 'A8', a16: 'A16', af: 'AF' } : { array: `mm_arena${k}`, a8: `A8_${k}`, a16: `A16_${k}`, af: `AF_${k}` });
+export const arenaNames = (k: number): { array: string; a8: string; a16: string; a32: string; af: string } =>
+  (k === 0 ? { array: 'mm_arena', a8: 'A8', a16: 'A16', a32: 'A32', af: 'AF' } : { array: `mm_arena${k}`, a8: `A8_${k}`, a16: `A16_${k}`, a32: `A32_${k}`, af: `AF_${k}` });
 
 /** The part holding global offset `off` and the offset inside it. */
 export function arenaPartOf(parts: readonly ArenaPart[], off: number): { k: number; local: number } {
@@ -108,7 +108,9 @@ const INT16_KINDS: ReadonlySet<string> = new Set(['Split', 'Unpack', 'Concat', '
   'Slice', 'Gather', 'Pack', 'Tile', 'Expand', 'SpaceToDepth', 'DepthToSpace']);
 /** Operators that only change the shape: a folded one's values are its input's. */
 const RESHAPES: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
-const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'LOGISTIC', 'TANH', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'SVDF', 'UNIDIRECTIONAL_SEQUENCE_LSTM']);
+const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'LOGISTIC', 'TANH', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'SVDF', 'UNIDIRECTIONAL_SEQUENCE_LSTM', 'QUANTIZE', 'SOFTMAX']);
+/** int32 activations (a keyword model's output, SEANet's input) are moved (INT16_KINDS) or requantized by QUANTIZE. */
+const INT32_TFLITE: ReadonlySet<string> = new Set(['QUANTIZE']);
 /** A 1-D map (layout N, C, W) as a 2-D one whose height is the batch axis (size 1): every kernel, view and box of
  *  the 2-D export then runs it unchanged. */
 function lineAxes(layout: string | null): { c: number; h: number; w: number } | null {
@@ -257,9 +259,10 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (t.dtype === 'float32') return 'f32';
     if (t.dtype === 'int8' || t.dtype === 'uint8') return 's8';
     if (t.dtype === 'int16') return 's16';
-    throw new CodegenError(`C export: tensor '${t.name}' is ${t.dtype}; generated kernels handle float32, int8, uint8 and int16 activations`);
+    if (t.dtype === 'int32') return 's32';
+    throw new CodegenError(`C export: tensor '${t.name}' is ${t.dtype}; generated kernels handle float32, int8, uint8, int16 and int32 activations`);
   };
-  const esize = (e: Elem): number => (e === 'f32' ? 4 : e === 's16' ? 2 : 1);
+  const esize = (e: Elem): number => (e === 'f32' || e === 's32' ? 4 : e === 's16' ? 2 : 1);
 
   const geo = (id: number): Geo => {
     const t = T(id);
@@ -455,7 +458,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   const arenaPtr = (off: number, e: Elem): string => {
     const { k, local } = arenaPartOf(arenas, off);
     const n = arenaNames(k);
-    return `${e === 'f32' ? n.af : e === 's16' ? n.a16 : n.a8}(${local})`;
+    return `${e === 'f32' ? n.af : e === 's16' ? n.a16 : e === 's32' ? n.a32 : n.a8}(${local})`;
   };
   const layerAccess: Access = {
     ptr: (id) => {
@@ -672,11 +675,12 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const elem = elemOf(y);
     const chain = step.ops.slice(1).map((i) => graph.ops[i]!).filter((o) => o.kind !== 'Dequantize');
     const mainOut = main.outputs[0]!;
-    if (elem === 's16') {
-      // int16 is moved (INT16_KINDS) or goes through TFLM's int16 kernels: no fused activation operator after it.
-      if (chain[0]) throw new CodegenError(`C export: ${label(chain[0])} fused into step #${si} is not generated in int16`, chain[0].index);
-      const q = qOf(y, 'int16 output');
-      const [lo, hi] = activationRange(main.attrs.fusedActivation, q.scale, q.zp, -32768, 32767);
+    if (elem === 's16' || elem === 's32') {
+      // int16 and int32 are moved (INT16_KINDS) or go through TFLM's kernels: no fused activation operator after them.
+      const bits = elem === 's16' ? 'int16' : 'int32';
+      if (chain[0]) throw new CodegenError(`C export: ${label(chain[0])} fused into step #${si} is not generated in ${bits}`, chain[0].index);
+      const q = qOf(y, `${bits} output`);
+      const [lo, hi] = elem === 's16' ? activationRange(main.attrs.fusedActivation, q.scale, q.zp, -32768, 32767) : activationRange(main.attrs.fusedActivation, q.scale, q.zp, -(2 ** 31), 2 ** 31 - 1);
       return { elem, q, zp: q.zp, lo, hi, epilogue: () => [] };
     }
     const epis: ((a: Access, y: number) => string)[] = [];
@@ -776,7 +780,10 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack' && op.kind !== 'Recurrent') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
     const P = `P${si}`;
     if (!INT16_KINDS.has(op.kind) && !INT16_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
-      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution, fully connected, ADD, SUB, LEAKY_RELU, LOGISTIC, TANH and an SVDF's state)`, op.index);
+      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution, fully connected, ADD, SUB, LEAKY_RELU, LOGISTIC, TANH, SOFTMAX from int8, QUANTIZE and an SVDF's state)`, op.index);
+    }
+    if (!INT16_KINDS.has(op.kind) && !INT32_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int32')) {
+      throw new CodegenError(`C export: ${label(op)} on int32 activations is not generated (int32: data movement and TFLite's QUANTIZE)`, op.index);
     }
     const fin = finishOf(si, step);
     const e = fin.elem;

@@ -1,6 +1,6 @@
 // Fixed-point parameters computed at export time, as TFLite/TFLM compute them in their Prepare functions.
 
-import { frexp, logistic, multiplyByQuantizedMultiplier, roundingDivideByPOT, srdhm16, tanh, wrap16 } from './fixedpoint';
+import { expOnNegativeValues, frexp, logistic, multiplyByQuantizedMultiplier, roundingDivideByPOT, srdhm16, srdhm32, tanh, wrap16 } from './fixedpoint';
 
 export { multiplyByQuantizedMultiplier };
 
@@ -163,4 +163,15 @@ export function int16SigmoidScaling(inScale: number, tanh: boolean): [number, nu
   let shift = 0;
   while (m <= 32767 / 2 && shift <= 30) { shift++; m *= 2; }
   return [Math.trunc(m), shift];
+}
+
+/** TFLM's int8 SOFTMAX (softmax_common.cc Prepare, reference_ops::Softmax): the input difference from the row's
+ *  maximum, −d for d = 0..255, scaled by PreprocessSoftmaxScaling's multiplier (β · input scale · 2^26, 5 integer
+ *  bits) and raised by gemmlowp's exp_on_negative_values; a table of those exponentials (Q0.31), and diff_min
+ *  (CalculateInputRadius), below which TFLM leaves an input out of the sum and writes the output's minimum. */
+export function softmaxExpTable(inScale: number, beta: number): { table: number[]; diffMin: number } {
+  const [mult, shift] = quantizeMultiplier(Math.min(beta * inScale * 2 ** 26, 2 ** 31 - 1));
+  const diffMin = -Math.floor((31 * 2 ** 26) / 2 ** shift);
+  const table = Array.from({ length: 256 }, (_, d) => (-d < diffMin ? 0 : expOnNegativeValues(srdhm32((-d * 2 ** shift) | 0, mult), 5)));
+  return { table, diffMin };
 }

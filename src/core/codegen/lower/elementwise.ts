@@ -1,7 +1,7 @@
 // Lowering of elementwise operators: binary arithmetic, activations, softmax, quantize and dequantize.
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
-import { addMultipliers, int16SigmoidScaling, quantizeMultiplier, sigmoidTableU16 } from '../quant';
+import { addMultipliers, int16SigmoidScaling, quantizeMultiplier, sigmoidTableU16, softmaxExpTable } from '../quant';
 import { boxLit, fmtFloat, viewLit, type Access, type Emit, type Geo, type StepLower } from './context';
 
 /** An output without a layout (no spatial operator fixes one) whose operands broadcast along some of its axes: a
@@ -128,27 +128,49 @@ export function lowerSoftmax(sl: StepLower): Emit {
     return withEpi((a) => [`mm_softmax_f32(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
   }
   const qx = qOf(x, 'softmax input');
+  const ex = sl.elemOf(x);
+  // TFLM's integer softmax where TFLM runs it: int8 (or TFLite's uint8) in, int8 out at scale 1/256 (zero point −128
+  // as the kernels see it) or int16 out at 1/65536 (zero point −32768).
+  const qy = fin.q!;
+  const tflm = sl.graph.format === 'tflite' && ex === 's8' && (e === 's8'
+    ? Math.fround(qy.scale) === Math.fround(1 / 256) && fin.zp === -128
+    : e === 's16' && Math.abs(qy.scale - 1 / 65536) <= 0.001 / 65536 && fin.zp === -32768);
+  if (tflm) {
+    const { table, diffMin } = softmaxExpTable(qx.scale, beta);
+    const k = `softmax_q_${e}`;
+    kernels.add(k);
+    params.push(`static const mm_softmax_q_t ${P} = {${rows}, ${n}, ${diffMin}, ${sl.addWeights(`k${sl.si}`, 'int32_t', table)}};`);
+    return withEpi((a) => [`mm_${k}(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+  }
+  if (ex !== 's8' || e !== 's8') throw new CodegenError(`C export: ${label(op)}: ${sl.T(x).dtype} to ${sl.T(y).dtype} is generated only as TFLM computes it (int8 in; int16 out at scale 1/65536, zero point -32768)`, op.index);
   kernels.add('softmax_s8');
   params.push(`static const mm_softmax_s8_t ${P} = {${rows}, ${n}, ${izp(x, qx)}, ${fin.zp}, ${fmtFloat(qx.scale)}, ${fmtFloat(fin.q!.scale)}, ${fmtFloat(beta)}};`);
   return withEpi((a) => [`mm_softmax_s8(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
 }
 
-/** Quantize. */
+/** Quantize: float to int8 (QuantizeLinear, TFLite QUANTIZE), or TFLM's Requantize between integer types (int8, int16,
+ *  int32; not int32 to int32, as TFLM). */
 export function lowerQuantize(sl: StepLower): Emit {
   const { P, T, e, elemOf, fin, geo, graph, izp, kernels, label, op, params, qOf, withEpi, x0, y } = sl;
   const x = x0;
   const C = geo(y).C;
-  if (e !== 's8') throw new CodegenError(`C export: ${label(op)} produces ${T(y).dtype}`, op.index);
-  if (elemOf(x) === 'f32') {
+  const ex = elemOf(x);
+  if (ex === 'f32') {
+    if (e !== 's8') throw new CodegenError(`C export: ${label(op)} quantizes float32 to ${T(y).dtype}; only int8 and uint8 are generated`, op.index);
     kernels.add('quantize');
     params.push(`static const mm_quantize_t ${P} = {${C}, ${fin.zp}, ${graph.format === 'onnx' ? 1 : 0}, ${fmtFloat(fin.q!.scale)}};`);
     return withEpi((a) => [`mm_quantize(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
   }
+  if (e === 'f32' || (ex === 's32' && e === 's32') || ((ex !== 's8' || e !== 's8') && graph.format !== 'tflite')) {
+    throw new CodegenError(`C export: ${label(op)}: ${T(x).dtype} to ${T(y).dtype} is not generated`, op.index);
+  }
   const qx = qOf(x, 'quantize input');
+  // TFLM's Prepare: the ratio of the scales in double, QuantizeMultiplier.
   const [m, s] = quantizeMultiplier(qx.scale / fin.q!.scale);
-  kernels.add('requant_s8');
-  params.push(`static const mm_requant_s8_t ${P} = {${C}, ${-izp(x, qx)}, ${fin.zp}, ${m}, ${s}};`);
-  return withEpi((a) => [`mm_requant_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  const k = ex === 's8' && e === 's8' ? 'requant_s8' : `requant_${ex}_${e}`;
+  kernels.add(k);
+  params.push(`static const mm_${k}_t ${P} = {${C}, ${-izp(x, qx)}, ${fin.zp}, ${m}, ${s}};`);
+  return withEpi((a) => [`mm_${k}(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
 }
 
 /** Dequantize. */
