@@ -4,7 +4,7 @@
 //   head N / tail N        the planned (non-persistent) and persistent sections, from the recording allocator
 //   recorded KIND requested used count   the recording allocator's tail breakdown by kind
 //   min_arena_bytes N      the smallest arena (16-byte aligned) for which AllocateTensors() succeeds (--min)
-//   invoke ok              Invoke() succeeded on the input given with --input FILE (raw bytes of input 0); --invokes N
+//   invoke ok              Invoke() succeeded on the inputs given with --input FILE (raw bytes of each input, in order); --invokes N
 //                          runs it N times first (state carried from run to run)
 //   (--log) alloc PHASE OP SIZE ALIGN TAIL   every allocation in the arena's tail, in order: the phase (setup, parse,
 //                          init, prepare, plan, io), the operator (-1 outside operators), the size and alignment asked
@@ -284,15 +284,19 @@ int main(int argc, char** argv) {
   }
 
   if (input_file) {
-    TfLiteTensor* in = interpreter.input(0);
-    std::vector<uint8_t> input(in->bytes);
+    // The raw bytes of every input, one after another (as the generated harness reads them).
+    size_t total = 0;
+    for (size_t i = 0; i < interpreter.inputs_size(); i++) total += interpreter.input(i)->bytes;
+    std::vector<uint8_t> input(total);
     FILE* g = std::fopen(input_file, "rb");
-    if (!g || std::fread(input.data(), 1, in->bytes, g) != in->bytes) { std::printf("error: input needs %zu bytes\n", in->bytes); return 1; }
+    if (!g || std::fread(input.data(), 1, total, g) != total) { std::printf("error: the inputs need %zu bytes\n", total); return 1; }
     std::fclose(g);
     // --invokes N: N runs on the same input (a model with state, an LSTM's or SVDF's, carries it from run to run),
     // written again before each run: the planner may give the input's memory to a later tensor.
     for (long k = 0; k < invokes; k++) {
-      std::memcpy(in->data.raw, input.data(), in->bytes);
+      for (size_t i = 0, at = 0; i < interpreter.inputs_size(); at += interpreter.input(i)->bytes, i++) {
+        std::memcpy(interpreter.input(i)->data.raw, input.data() + at, interpreter.input(i)->bytes);
+      }
       if (interpreter.Invoke() != kTfLiteOk) { std::printf("error: Invoke failed\n"); return 1; }
     }
     std::printf("invoke ok\n");

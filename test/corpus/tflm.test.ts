@@ -232,6 +232,26 @@ test('C export against TFLM: data movement (STRIDED_SLICE, SLICE, GATHER, PACK, 
 /** TFLite's LEAKY_RELU, quantized: int8 alone and after a CONV_2D (our export folds it into the convolution's step as
  *  a table), int16 alone; alpha 0.2, 0 (a writer leaves the field out) and negative. Then ADD, SUB and int16
  *  convolutions. */
+/** TRANSPOSE_CONV int16x8 with a 3×4 kernel (SEANet's), a fused RELU; `runtimeShape`: its output_shape a second graph
+ *  input (as in SEANet's models), which TFLM does not read. */
+function transposeConv16(padding: number, stride: number, biasType: 'int64' | 'int16' | 'none', runtimeShape: boolean): Uint8Array {
+  const b = new TfliteBuilder();
+  const [h, w, cin, cout, kh, kw] = [3, 5, 6, 4, 3, 4];
+  const ho = padding === 0 ? h * stride : (h - 1) * stride + kh;
+  const wo = padding === 0 ? w * stride : (w - 1) * stride + kw;
+  const x = b.tensor('x', [1, h, w, cin], 'int16', undefined, { quant: { scale: [0.0009], zeroPoint: [0], axis: 0 } });
+  const y = b.tensor('y', [1, ho, wo, cout], 'int16', undefined, { quant: { scale: [0.0006], zeroPoint: [0], axis: 0 } });
+  const wq = { scale: Array.from({ length: cout }, (_, c) => 0.002 + 0.0005 * c), zeroPoint: new Array<number>(cout).fill(0), axis: 0 };
+  const wt = b.constant('w', [cout, kh, kw, cin], 'int8', Array.from({ length: cout * kh * kw * cin }, (_, i) => ((i * 53) % 255) - 127), wq);
+  const shape = runtimeShape ? b.tensor('shape', [4], 'int32') : b.constant('shape', [4], 'int32', [1, ho, wo, cout]);
+  const inputs = [shape, wt, x];
+  if (biasType !== 'none') inputs.push(b.constant('b', [cout], biasType, Array.from({ length: cout }, (_, c) => (c - 1) * (biasType === 'int16' ? 3001 : 300001))));
+  b.op('TRANSPOSE_CONV', inputs, [y], [[0, 'int8', padding], [1, 'int32', stride], [2, 'int32', stride], [3, 'int8', 1]]);
+  b.inputs = runtimeShape ? [x, shape] : [x];
+  b.outputs = [y];
+  return b.build();
+}
+
 function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   const out: { name: string; bytes: Uint8Array }[] = [];
   for (const alpha of [0.2, 0, -0.5]) {
@@ -391,6 +411,10 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
     b.outputs = [y];
     out.push({ name: `TRANSPOSE_CONV int8 ${padding === 0 ? 'SAME' : 'VALID'} stride ${stride} kernel ${k}${withBias ? ' bias' : ''}`, bytes: b.build() });
   }
+  // TRANSPOSE_CONV int16x8 (TFLM's: 64-bit sums, an int64 bias, an int16 one widened, or none; per-channel rescale).
+  for (const [padding, stride, biasType] of [[0, 2, 'int64'], [1, 2, 'int16'], [0, 1, 'none']] as const) {
+    out.push({ name: `TRANSPOSE_CONV int16 ${padding === 0 ? 'SAME' : 'VALID'} stride ${stride}, ${biasType} bias`, bytes: transposeConv16(padding, stride, biasType, false) });
+  }
   // A QUANTIZE after a convolution (int8 to uint8, as at the output of TFLite's PTQ models, and int8 to int8): our
   // export folds it into the convolution's step as TFLM's Requantize in a table.
   for (const to of ['uint8', 'int8'] as const) {
@@ -432,7 +456,7 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH and FULLY_CONNECTED int16, TRANSPOSE_CONV int8, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16, QUANTIZE between int8, int16 and int32 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH and FULLY_CONNECTED int16, TRANSPOSE_CONV int8 and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16, QUANTIZE between int8, int16 and int32 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 
@@ -516,6 +540,24 @@ test('TFLM arena: UNIDIRECTIONAL_SEQUENCE_LSTM, SVDF and TRANSPOSE_CONV models (
 
 test('C export against TFLM: SVDF (float with RELU; int8 with an int16 and an int8 state; rank 1 and 2) over three runs, the state shifted each run, bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(svdfModels(), 7, 2, 3);
+});
+
+test('C export against TFLM: TRANSPOSE_CONV int16 whose output_shape is a graph input (SEANet\'s): the stored output shape, as TFLM, bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+  const bytes = transposeConv16(0, 2, 'int64', true);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcu-mem-tflm-'));
+  try {
+    const file = path.join(dir, 'm.tflite');
+    fs.writeFileSync(file, bytes);
+    const graph = openModelOrThrow(bytes, { fileName: 'm.tflite' });
+    // The inputs one after another: x (random int16), then the output shape the file stores.
+    const input = new Uint8Array(Buffer.concat([randomInput(graph, 5), new Uint8Array(Int32Array.from([1, 6, 10, 4]).buffer)]));
+    const ours = buildAndRun(graph, {}, input).values;
+    const theirs = tflmOutputs(file, graph, input, 'TRANSPOSE_CONV int16, run-time output_shape');
+    assert.ok(new Set(theirs).size > 20, 'the outputs vary');
+    assert.deepEqual(ours, theirs);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('C export against TFLM: the shared keyword model (int8 SVDFs with int16 state, SOFTMAX int8 to int16, QUANTIZE int16 to int32) over three runs, on three inputs, bit for bit', { skip: SKIP || (HAVE_SHARED ? false : 'no shared models') || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {

@@ -209,10 +209,15 @@ function transposeConvShape(op: Op, graph: Graph, x: Shape | null): (Shape | nul
   return [[x[0]!, w[1]! * (a.group ?? 1), dim(0), dim(1)]];
 }
 
-/** TFLite's TRANSPOSE_CONV: the output shape is its output_shape operand (when constant; a run-time one leaves the
- *  stored shape), the padding TFLM's Prepare computes from it (the forward window over the output's size). */
+/** TFLite's TRANSPOSE_CONV: the output shape is its output_shape operand, the padding TFLM's Prepare computes from it
+ *  (the forward window over the output's size). A run-time output_shape (SEANet's models feed it as a graph input)
+ *  leaves the stored output shape, as TFLM, whose Prepare and Eval read only the output tensor's stored dims: it is
+ *  taken when the forward window over it gives back the input's size. */
 function tfliteTransposeConvShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
-  const v = valuesOf(graph, op.params[0]);
+  const operand = op.params[0] !== undefined && op.params[0] >= 0 ? graph.tensors[op.params[0]] : undefined;
+  const stored = graph.tensors[op.outputs[0]!]?.shape;
+  const runtime = operand !== undefined && operand.role !== 'constant' && stored?.length === 4;
+  const v = runtime ? stored : valuesOf(graph, op.params[0]);
   const w = shapeOf(graph, op.inputs[1]);
   const sp = op.attrs.spatial;
   if (!v || !x || !w || !sp || v.length !== 4 || x.length !== 4 || w.length !== 4) return null;
@@ -220,6 +225,7 @@ function tfliteTransposeConvShape(op: Op, graph: Graph, x: Shape | null): (Shape
   sp.kernel = [w[1]!, w[2]!];
   for (const axis of [0, 1] as const) {
     const r = windowOut(v[1 + axis]!, sp.kernel[axis], sp.strides[axis], 1, sp.padding, [0, 0], false, false);
+    if (runtime && r.out !== x[1 + axis]) fail(`the stored output shape [${v.join(',')}] (its output_shape operand is computed at run time) does not give back the input's size ${x[1 + axis]} along axis ${1 + axis}`);
     sp.pads[axis] = r.before;
     sp.pads[axis + 2] = r.after;
   }

@@ -40,14 +40,18 @@ export const KERNEL_PRELUDE_C = `#include <math.h>
 /** A transposed convolution (ONNX ConvTranspose, TFLite TRANSPOSE_CONV) gathered per output, on the convolution's
  *  parameter struct: input (ih, iw) feeds output (ih*sh - pt + ky*dh, iw*sw - pl + kx*dw) through tap (ky, kx). int8 is
  *  TFLM's reference TransposeConv: int32 sums, then the bias, then the per-channel rescale. */
-function tconvKernel(t: 'f32' | 's8'): KernelSource {
+function tconvKernel(t: 'f32' | 's8' | 's16'): KernelSource {
   const f = t === 'f32';
-  const T = f ? 'float' : 'int8_t';
+  const T = f ? 'float' : t === 's8' ? 'int8_t' : 'int16_t';
+  const W = t === 's16' ? 'int8_t' : T;
   const sig = `void mm_tconv_${t}(const mm_conv_${t}_t *p, const ${T} *x, mm_view xv, ${T} *y, mm_view yv, mm_box o)`;
-  const mac = f ? 'acc += xp[ic * xv.sc] * wp[ic];' : 'acc += ((int32_t)xp[ic * xv.sc] + p->in_off) * ((int32_t)wp[ic] + p->w_off);';
+  const mac = f ? 'acc += xp[ic * xv.sc] * wp[ic];' : t === 's8' ? 'acc += ((int32_t)xp[ic * xv.sc] + p->in_off) * ((int32_t)wp[ic] + p->w_off);' : 'acc += (int32_t)xp[ic * xv.sc] * (int32_t)wp[ic];';
+  // int16 (TFLM's int16x8 TransposeConv): always the 64-bit accumulator, bias and rescaling.
   const store = f
     ? 'y[MM_AT(yv, oc, oh, ow)] = acc < p->lo ? p->lo : acc > p->hi ? p->hi : acc;'
-    : 'y[MM_AT(yv, oc, oh, ow)] = (int8_t)mm_clamp(mm_mbqm(acc, p->mult[oc], p->shift[oc]) + p->out_off, p->lo, p->hi);';
+    : t === 's8'
+      ? 'y[MM_AT(yv, oc, oh, ow)] = (int8_t)mm_clamp(mm_mbqm(acc, p->mult[oc], p->shift[oc]) + p->out_off, p->lo, p->hi);'
+      : 'y[MM_AT(yv, oc, oh, ow)] = (int16_t)mm_clamp(mm_mbqm64(acc, p->mult[oc], p->shift[oc]), p->lo, p->hi);';
   return {
     deps: [`conv_${t}`],
     decl: `${sig};`,
@@ -58,8 +62,8 @@ ${sig} {
     for (int32_t ow = o.w0; ow < o.w1; ow++) {
       for (int32_t oc = 0; oc < p->cout; oc++) {
         const int32_t c0 = (oc / cog) * cig;
-        const ${T} *wc = p->w + (size_t)oc * p->kh * p->kw * cig;
-        ${f ? 'float acc = 0.0f' : 'int32_t acc = 0'};
+        const ${W} *wc = p->w + (size_t)oc * p->kh * p->kw * cig;
+        ${f ? 'float acc = 0.0f' : t === 's8' ? 'int32_t acc = 0' : 'int64_t acc = 0'};
         for (int32_t ky = 0; ky < p->kh; ky++) {
           const int32_t th = oh + p->pt - ky * p->dh;
           if (th < 0 || th % p->sh != 0 || th / p->sh >= p->ih) continue;
@@ -67,7 +71,7 @@ ${sig} {
             const int32_t tw = ow + p->pl - kx * p->dw;
             if (tw < 0 || tw % p->sw != 0 || tw / p->sw >= p->iw) continue;
             const ${T} *xp = x + MM_AT(xv, c0, th / p->sh, tw / p->sw);
-            const ${T} *wp = wc + (ky * p->kw + kx) * cig;
+            const ${W} *wp = wc + (ky * p->kw + kx) * cig;
             for (int32_t ic = 0; ic < cig; ic++) ${mac}
           }
         }
@@ -351,6 +355,8 @@ void mm_conv_s8(const mm_conv_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, m
   tconv_f32: tconvKernel('f32'),
 
   tconv_s8: tconvKernel('s8'),
+
+  tconv_s16: tconvKernel('s16'),
 
   conv_s16: {
     deps: ['requant'],

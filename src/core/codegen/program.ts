@@ -108,7 +108,7 @@ const INT16_KINDS: ReadonlySet<string> = new Set(['Split', 'Unpack', 'Concat', '
   'Slice', 'Gather', 'Pack', 'Tile', 'Expand', 'SpaceToDepth', 'DepthToSpace']);
 /** Operators that only change the shape: a folded one's values are its input's. */
 const RESHAPES: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
-const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'LOGISTIC', 'TANH', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'SVDF', 'UNIDIRECTIONAL_SEQUENCE_LSTM', 'QUANTIZE', 'SOFTMAX']);
+const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'LOGISTIC', 'TANH', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'SVDF', 'UNIDIRECTIONAL_SEQUENCE_LSTM', 'QUANTIZE', 'SOFTMAX', 'TRANSPOSE_CONV']);
 /** int32 activations (a keyword model's output, SEANet's input) are moved (INT16_KINDS) or requantized by QUANTIZE. */
 const INT32_TFLITE: ReadonlySet<string> = new Set(['QUANTIZE']);
 /** A 1-D map (layout N, C, W) as a 2-D one whose height is the batch axis (size 1): every kernel, view and box of
@@ -238,7 +238,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   const isU8 = (id: number): boolean => T(id).dtype === 'uint8';
   const qOf = (id: number, what: string): QParams => {
     const q = quant.get(id);
-    if (!q || q.scale.length < 1) throw new CodegenError(`C export: int8 tensor '${T(id).name}' (${what}) has no quantization parameters`);
+    if (!q || q.scale.length < 1) throw new CodegenError(`C export: ${T(id).dtype} tensor '${T(id).name}' (${what}) has no quantization parameters`);
     checkQuant(T(id), q.scale.slice(0, 1), q.zp.slice(0, 1));
     return { scale: q.scale[0]!, zp: q.zp[0] ?? 0 };
   };
@@ -390,7 +390,8 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const t = T(id);
     elemOf(id);
     const io: IoTensor = { name: t.name, dtype: t.dtype, shape: geo(id).shape, bytes: elementCount(geo(id).shape) * esize(elemOf(id)) };
-    if (elemOf(id) !== 'f32') io.quant = qOf(id, 'model input/output');
+    // An int32 input may be plain integers (TRANSPOSE_CONV's output_shape, which TFLM does not read either).
+    if (elemOf(id) !== 'f32' && (elemOf(id) !== 's32' || quant.has(id))) io.quant = qOf(id, 'model input/output');
     return io;
   };
   const input = ioOf(inputId);
@@ -780,7 +781,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack' && op.kind !== 'Recurrent') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
     const P = `P${si}`;
     if (!INT16_KINDS.has(op.kind) && !INT16_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
-      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution, fully connected, ADD, SUB, LEAKY_RELU, LOGISTIC, TANH, SOFTMAX from int8, QUANTIZE and an SVDF's state)`, op.index);
+      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution and transposed convolution, fully connected, ADD, SUB, LEAKY_RELU, LOGISTIC, TANH, SOFTMAX from int8, QUANTIZE and an SVDF's state)`, op.index);
     }
     if (!INT16_KINDS.has(op.kind) && !INT32_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int32')) {
       throw new CodegenError(`C export: ${label(op)} on int32 activations is not generated (int32: data movement and TFLite's QUANTIZE)`, op.index);

@@ -63,8 +63,7 @@ export function lowerConv(sl: StepLower): Emit {
     params.push(`static const mm_conv_f32_t ${P} = {${geom}, ${wn}, ${bn}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
     return withEpi((a) => [`mm_${fn}_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
   }
-  if (transposed && (e === 's16' || elemOf(x) === 's16')) throw new CodegenError(`C export: ${label(op)}: an int16 transposed convolution is not generated`, op.index);
-  if (e === 's16' || elemOf(x) === 's16') return conv16(sl, x, W, canon, cout, geom);
+  if (e === 's16' || elemOf(x) === 's16') return conv16(sl, x, W, canon, cout, geom, undefined, transposed);
   if (elemOf(x) !== 's8') throw new CodegenError(`C export: ${label(op)} reads float32 and writes int8`, op.index);
   const qx = qOf(x, 'convolution input');
   const ws8 = W.dtype === 'int8' ? canon : W.dtype === 'uint8' ? canon.map((v) => v - 128) : null;
@@ -126,8 +125,9 @@ export function lowerBatchNorm(sl: StepLower): Emit {
 }
 
 /** TFLM's int16x8 convolution: int16 in and out, int8 symmetric weights, int32 or int64 bias. `io` gives the views and
- *  box of a fully connected layer run as a 1×1 convolution over its rows. */
-export function conv16(sl: StepLower, x: number, W: ConstData, canon: number[], cout: number, geom: string, io?: { xv: string; yv: string; box: string }): Emit {
+ *  box of a fully connected layer run as a 1×1 convolution over its rows. A transposed one (TFLM's int16
+ *  TransposeConv) always accumulates in int64; its bias is int64, or int16 widened. */
+export function conv16(sl: StepLower, x: number, W: ConstData, canon: number[], cout: number, geom: string, io?: { xv: string; yv: string; box: string }, transposed = false): Emit {
   const { P, T, addWeights, channelScales, constOf, e, elemOf, fin, kernels, label, op, params, qOf, si, withEpi, y } = sl;
   if (e !== 's16' || elemOf(x) !== 's16') throw new CodegenError(`C export: ${label(op)}: ${T(x).dtype} to ${T(y).dtype} convolution is not generated`, op.index);
   const qx = qOf(x, 'convolution input');
@@ -142,18 +142,19 @@ export function conv16(sl: StepLower, x: number, W: ConstData, canon: number[], 
   let acc64 = true;
   if (b >= 0) {
     const B = constOf(b, op, 'bias', cout);
-    if (B.dtype !== 'int32' && B.dtype !== 'int64') throw new CodegenError(`C export: ${label(op)}: int16 convolution with a ${B.dtype} bias`, op.index);
+    if (transposed ? B.dtype !== 'int64' && B.dtype !== 'int16' : B.dtype !== 'int32' && B.dtype !== 'int64') throw new CodegenError(`C export: ${label(op)}: int16 ${transposed ? 'transposed ' : ''}convolution with a ${B.dtype} bias`, op.index);
     if (B.dtype === 'int32' && op.sourceType === 'DEPTHWISE_CONV_2D') throw new CodegenError(`C export: ${label(op)}: an int16 depthwise convolution with an int32 bias (TFLM reads that bias as int64)`, op.index);
     if (B.values.some((v) => v < -(2 ** 31) || v >= 2 ** 31)) throw new CodegenError(`C export: ${label(op)}: an int64 bias beyond 32 bits is not generated`, op.index);
-    acc64 = B.dtype === 'int64';
+    acc64 = B.dtype !== 'int32';
     bias = addWeights(`b${si}`, 'int32_t', B.values);
   }
   const wn = addWeights(`w${si}`, 'int8_t', canon);
   const mn = addWeights(`m${si}`, 'int32_t', ms.map(([m]) => m));
   const sn = addWeights(`s${si}`, 'int32_t', ms.map(([, s]) => s));
-  kernels.add('conv_s16');
+  const k = transposed ? 'tconv_s16' : 'conv_s16';
+  kernels.add(k);
   params.push(`static const mm_conv_s16_t ${P} = {${geom}, ${wn}, ${bias}, ${mn}, ${sn}, ${acc64 ? 1 : 0}, ${fin.lo}, ${fin.hi}};`);
-  return withEpi((a) => [`mm_conv_s16(&${P}, ${a.ptr(x)}, ${io?.xv ?? a.view(x)}, ${a.ptr(y)}, ${io?.yv ?? a.view(y)}, ${io?.box ?? a.box(y)});`]);
+  return withEpi((a) => [`mm_${k}(&${P}, ${a.ptr(x)}, ${io?.xv ?? a.view(x)}, ${a.ptr(y)}, ${io?.yv ?? a.view(y)}, ${io?.box ?? a.box(y)});`]);
 }
 
 /** ONNX LayerNormalization (float): over the axes from `axis` to the last, scale and optional bias of that size. */
