@@ -411,6 +411,49 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
     b.outputs = [y];
     out.push({ name: `TRANSPOSE_CONV int8 ${padding === 0 ? 'SAME' : 'VALID'} stride ${stride} kernel ${k}${withBias ? ' bias' : ''}`, bytes: b.build() });
   }
+  // int16 MUL (computed operands, one a vector broadcast along the channels), MAX_POOL_2D and AVERAGE_POOL_2D (SAME
+  // padding: edge windows smaller), MEAN over H and W and DEQUANTIZE to float: TFLM's integer kernels on int16 codes.
+  {
+    const q16 = (scale: number): { quant: { scale: number[]; zeroPoint: number[]; axis: number } } => ({ quant: { scale: [scale], zeroPoint: [0], axis: 0 } });
+    for (const act of [0, 1]) {
+      const b = new TfliteBuilder();
+      const x = b.tensor('x', [1, 4, 5, 6], 'int16', undefined, q16(0.0007));
+      const v = b.tensor('v', [1, 1, 1, 6], 'int16', undefined, q16(0.0007));
+      const y = b.tensor('y', [1, 4, 5, 6], 'int16', undefined, q16(0.009));
+      b.op('SLICE', [x, b.constant('b0', [4], 'int32', [0, 2, 3, 0]), b.constant('s0', [4], 'int32', [1, 1, 1, 6])], [v]);
+      b.op('MUL', [x, v], [y], [[0, 'int8', act]]);
+      b.inputs = [x];
+      b.outputs = [y];
+      out.push({ name: `MUL int16${act ? ' + RELU' : ''}, a vector broadcast`, bytes: b.build() });
+    }
+    for (const opName of ['MAX_POOL_2D', 'AVERAGE_POOL_2D'] as const) {
+      const b = new TfliteBuilder();
+      const x = b.tensor('x', [1, 7, 6, 3], 'int16', undefined, q16(0.0007));
+      const y = b.tensor('y', [1, 4, 3, 3], 'int16', undefined, q16(0.0007));
+      b.op(opName, [x], [y], [[0, 'int8', 0], [1, 'int32', 2], [2, 'int32', 2], [3, 'int32', 3], [4, 'int32', 3], [5, 'int8', 1]]);
+      b.inputs = [x];
+      b.outputs = [y];
+      out.push({ name: `${opName} int16 3x3 stride 2 SAME + RELU`, bytes: b.build() });
+    }
+    {
+      const b = new TfliteBuilder();
+      const x = b.tensor('x', [1, 5, 7, 12], 'int16', undefined, q16(0.0007));
+      const y = b.tensor('y', [1, 1, 1, 12], 'int16', undefined, q16(0.00011));
+      b.op('MEAN', [x, b.constant('axes', [2], 'int32', [1, 2])], [y], [[0, 'bool', 1]]);
+      b.inputs = [x];
+      b.outputs = [y];
+      out.push({ name: 'MEAN int16 over H and W', bytes: b.build() });
+    }
+    {
+      const b = new TfliteBuilder();
+      const x = b.tensor('x', [1, 4, 5, 3], 'int16', undefined, q16(0.0007));
+      const y = b.tensor('y', [1, 4, 5, 3], 'float32');
+      b.op('DEQUANTIZE', [x], [y]);
+      b.inputs = [x];
+      b.outputs = [y];
+      out.push({ name: 'DEQUANTIZE int16 to float', bytes: b.build() });
+    }
+  }
   // TRANSPOSE_CONV int16x8 (TFLM's: 64-bit sums, an int64 bias, an int16 one widened, or none; per-channel rescale).
   for (const [padding, stride, biasType] of [[0, 2, 'int64'], [1, 2, 'int16'], [0, 1, 'none']] as const) {
     out.push({ name: `TRANSPOSE_CONV int16 ${padding === 0 ? 'SAME' : 'VALID'} stride ${stride}, ${biasType} bias`, bytes: transposeConv16(padding, stride, biasType, false) });
@@ -456,7 +499,7 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH and FULLY_CONNECTED int16, TRANSPOSE_CONV int8 and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16, QUANTIZE between int8, int16 and int32 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN and DEQUANTIZE int16, TRANSPOSE_CONV int8 and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16, QUANTIZE between int8, int16 and int32 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 

@@ -252,6 +252,114 @@ void mm_softmax_q_${to}(const mm_softmax_q_t *p, const int8_t *x, ${Y} *y) {
   };
 }
 
+/** TFLite's quantized MUL (reference_integer_ops::MulElementwise), int8 or int16 (whose zero points TFLM requires 0). */
+function mulKernel(t: 's8' | 's16'): KernelSource {
+  const [T] = INT_TYPES[t];
+  return {
+    deps: ['requant'],
+    decl: `typedef struct { int32_t c, a_off, b_off, out_off, mult, shift, lo, hi; } mm_mul_${t}_t;
+void mm_mul_${t}(const mm_mul_${t}_t *p, const ${T} *a, mm_view av, const ${T} *b, mm_view bv, ${T} *y, mm_view yv, mm_box o);`,
+    code: `void mm_mul_${t}(const mm_mul_${t}_t *p, const ${T} *a, mm_view av, const ${T} *b, mm_view bv, ${T} *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++) {
+    for (int32_t w = o.w0; w < o.w1; w++) {
+      for (int32_t c = 0; c < p->c; c++) {
+        const int32_t u = (int32_t)a[MM_AT(av, c, h, w)] + p->a_off;
+        const int32_t v = (int32_t)b[MM_AT(bv, c, h, w)] + p->b_off;
+        const int32_t r = mm_mbqm(u * v, p->mult, p->shift) + p->out_off;
+        y[MM_AT(yv, c, h, w)] = (${T})mm_clamp(r, p->lo, p->hi);
+      }
+    }
+  }
+}`,
+  };
+}
+
+/** Pooling on int8 or int16: TFLite's rounded average and max (and ONNX's requantizing average on int8). */
+function poolKernel(t: 's8' | 's16'): KernelSource {
+  const [T, lo] = INT_TYPES[t];
+  return {
+    deps: ['requant'],
+    decl: `typedef struct {
+  int32_t c, kh, kw, sh, sw, pt, pl, ih, iw;
+  int32_t is_max, count_pad;
+  /* requant: 0 = input and output share scale and zero point (TFLite); else out = round((mean - in_zp) * scale) + out_zp */
+  int32_t requant, in_zp, out_zp;
+  float scale;
+  int32_t lo, hi;
+} mm_pool_${t}_t;
+void mm_pool_${t}(const mm_pool_${t}_t *p, const ${T} *x, mm_view xv, ${T} *y, mm_view yv, mm_box o);`,
+    code: `void mm_pool_${t}(const mm_pool_${t}_t *p, const ${T} *x, mm_view xv, ${T} *y, mm_view yv, mm_box o) {
+  for (int32_t oh = o.h0; oh < o.h1; oh++) {
+    for (int32_t ow = o.w0; ow < o.w1; ow++) {
+      const int32_t ih0 = oh * p->sh - p->pt, iw0 = ow * p->sw - p->pl;
+      for (int32_t c = 0; c < p->c; c++) {
+        int32_t acc = p->is_max ? ${lo} : 0, n = 0;
+        for (int32_t ky = 0; ky < p->kh; ky++) {
+          const int32_t ih = ih0 + ky;
+          if (ih < 0 || ih >= p->ih) continue;
+          for (int32_t kx = 0; kx < p->kw; kx++) {
+            const int32_t iw = iw0 + kx;
+            if (iw < 0 || iw >= p->iw) continue;
+            const int32_t v = x[MM_AT(xv, c, ih, iw)];
+            if (p->is_max) { if (v > acc) acc = v; } else acc += v;
+            n++;
+          }
+        }
+        if (p->count_pad && !p->is_max) { acc += (p->kh * p->kw - n) * p->in_zp; n = p->kh * p->kw; }
+        int32_t v = acc;
+        if (!p->is_max && n > 0) {
+          if (p->requant) v = (int32_t)lroundf(((float)acc / (float)n - (float)p->in_zp) * p->scale) + p->out_zp;
+          else v = acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n;
+        }
+        y[MM_AT(yv, c, oh, ow)] = (${T})mm_clamp(v, p->lo, p->hi);
+      }
+    }
+  }
+}`,
+  };
+}
+
+/** The mean over the middle axis of [outer][n][inner] on int8 or int16 (TFLM's QuantizedMeanOrSum for both). */
+function meanKernel(t: 's8' | 's16'): KernelSource {
+  const [T, lo, hi] = INT_TYPES[t];
+  return {
+    deps: ['requant'],
+    decl: `typedef struct { int32_t outer, n, inner, mode, in_zp, out_zp, multiplier, shift; float scale; } mm_mean_${t}_t;
+void mm_mean_${t}(const mm_mean_${t}_t *p, const ${T} *x, ${T} *y);`,
+    code: `/* ${t === 's8' ? 'int8' : 'int16'} mean over the middle of [outer][n][inner]. mode 0: TFLite's QuantizedMeanOrSum, in integers (the sum less
+   n zero points, times the input/output scale ratio folded with 1/n into a Q31 multiplier and shift); mode 1: the
+   rounded average (ONNX, equal scales); mode 2: rescaled in float (ONNX, different scales) */
+void mm_mean_${t}(const mm_mean_${t}_t *p, const ${T} *x, ${T} *y) {
+  for (int32_t o = 0; o < p->outer; o++)
+    for (int32_t i = 0; i < p->inner; i++) {
+      int32_t acc = 0;
+      for (int32_t k = 0; k < p->n; k++) acc += x[((size_t)o * p->n + k) * p->inner + i];
+      int32_t v;
+      if (p->mode == 0) v = mm_mbqm(acc - p->in_zp * p->n, p->multiplier, p->shift) + p->out_zp;
+      else if (p->mode == 2) v = (int32_t)lroundf(((float)acc / (float)p->n - (float)p->in_zp) * p->scale) + p->out_zp;
+      else v = acc > 0 ? (acc + p->n / 2) / p->n : (acc - p->n / 2) / p->n;
+      y[(size_t)o * p->inner + i] = (${T})mm_clamp(v, ${lo}, ${hi});
+    }
+}`,
+  };
+}
+
+/** (x − zero point) · scale from int8 (mm_dequantize) or int16 (mm_dequantize_s16); TFLM's double product of a float
+ *  scale and a 17-bit integer is exact, so its rounding to float equals this float product. */
+function dequantizeKernel(t: 's8' | 's16'): KernelSource {
+  const [T] = INT_TYPES[t];
+  const n = t === 's8' ? 'mm_dequantize' : 'mm_dequantize_s16';
+  return {
+    decl: `typedef struct { int32_t c, zp; float scale; } ${n}_t;
+void ${n}(const ${n}_t *p, const ${T} *x, mm_view xv, float *y, mm_view yv, mm_box o);`,
+    code: `void ${n}(const ${n}_t *p, const ${T} *x, mm_view xv, float *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t c = 0; c < p->c; c++) y[MM_AT(yv, c, h, w)] = (float)((int32_t)x[MM_AT(xv, c, h, w)] - p->zp) * p->scale;
+}`,
+  };
+}
+
 export const KERNELS: Readonly<Record<string, KernelSource>> = {
   requant: {
     decl: `int32_t mm_mbqm(int32_t x, int32_t multiplier, int32_t shift);
@@ -438,46 +546,8 @@ void mm_pool_f32(const mm_pool_f32_t *p, const float *x, mm_view xv, float *y, m
 }`,
   },
 
-  pool_s8: {
-    deps: ['requant'],
-    decl: `typedef struct {
-  int32_t c, kh, kw, sh, sw, pt, pl, ih, iw;
-  int32_t is_max, count_pad;
-  /* requant: 0 = input and output share scale and zero point (TFLite); else out = round((mean - in_zp) * scale) + out_zp */
-  int32_t requant, in_zp, out_zp;
-  float scale;
-  int32_t lo, hi;
-} mm_pool_s8_t;
-void mm_pool_s8(const mm_pool_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, mm_view yv, mm_box o);`,
-    code: `void mm_pool_s8(const mm_pool_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, mm_view yv, mm_box o) {
-  for (int32_t oh = o.h0; oh < o.h1; oh++) {
-    for (int32_t ow = o.w0; ow < o.w1; ow++) {
-      const int32_t ih0 = oh * p->sh - p->pt, iw0 = ow * p->sw - p->pl;
-      for (int32_t c = 0; c < p->c; c++) {
-        int32_t acc = p->is_max ? -128 : 0, n = 0;
-        for (int32_t ky = 0; ky < p->kh; ky++) {
-          const int32_t ih = ih0 + ky;
-          if (ih < 0 || ih >= p->ih) continue;
-          for (int32_t kx = 0; kx < p->kw; kx++) {
-            const int32_t iw = iw0 + kx;
-            if (iw < 0 || iw >= p->iw) continue;
-            const int32_t v = x[MM_AT(xv, c, ih, iw)];
-            if (p->is_max) { if (v > acc) acc = v; } else acc += v;
-            n++;
-          }
-        }
-        if (p->count_pad && !p->is_max) { acc += (p->kh * p->kw - n) * p->in_zp; n = p->kh * p->kw; }
-        int32_t v = acc;
-        if (!p->is_max && n > 0) {
-          if (p->requant) v = (int32_t)lroundf(((float)acc / (float)n - (float)p->in_zp) * p->scale) + p->out_zp;
-          else v = acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n;
-        }
-        y[MM_AT(yv, c, oh, ow)] = (int8_t)mm_clamp(v, p->lo, p->hi);
-      }
-    }
-  }
-}`,
-  },
+  pool_s8: poolKernel('s8'),
+  pool_s16: poolKernel('s16'),
   gpool_row_f32: {
     deps: ['pool_f32'],
     decl: `/* Global pooling one input row at a time (a line-buffered stream): row r added into acc (one float per channel),
@@ -850,23 +920,8 @@ void mm_pow_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const floa
 
   add_s16: addKernel('s16', 'int16_t', "TFLM's int16 ADD and SUB: the int8 arithmetic with 15 bits of headroom (65535 << 15 fits in 32 bits)"),
 
-  mul_s8: {
-    deps: ['requant'],
-    decl: `typedef struct { int32_t c, a_off, b_off, out_off, mult, shift, lo, hi; } mm_mul_s8_t;
-void mm_mul_s8(const mm_mul_s8_t *p, const int8_t *a, mm_view av, const int8_t *b, mm_view bv, int8_t *y, mm_view yv, mm_box o);`,
-    code: `void mm_mul_s8(const mm_mul_s8_t *p, const int8_t *a, mm_view av, const int8_t *b, mm_view bv, int8_t *y, mm_view yv, mm_box o) {
-  for (int32_t h = o.h0; h < o.h1; h++) {
-    for (int32_t w = o.w0; w < o.w1; w++) {
-      for (int32_t c = 0; c < p->c; c++) {
-        const int32_t u = (int32_t)a[MM_AT(av, c, h, w)] + p->a_off;
-        const int32_t v = (int32_t)b[MM_AT(bv, c, h, w)] + p->b_off;
-        const int32_t r = mm_mbqm(u * v, p->mult, p->shift) + p->out_off;
-        y[MM_AT(yv, c, h, w)] = (int8_t)mm_clamp(r, p->lo, p->hi);
-      }
-    }
-  }
-}`,
-  },
+  mul_s8: mulKernel('s8'),
+  mul_s16: mulKernel('s16'),
 
   unary_f32: {
     decl: `enum { MM_CLAMP, MM_SIGMOID, MM_HARDSWISH, MM_HARDSIGMOID, MM_TANH, MM_SILU, MM_LEAKYRELU, MM_ELU };
@@ -986,15 +1041,8 @@ void mm_quantize(const mm_quantize_t *p, const float *x, mm_view xv, int8_t *y, 
 }`,
   },
 
-  dequantize: {
-    decl: `typedef struct { int32_t c, zp; float scale; } mm_dequantize_t;
-void mm_dequantize(const mm_dequantize_t *p, const int8_t *x, mm_view xv, float *y, mm_view yv, mm_box o);`,
-    code: `void mm_dequantize(const mm_dequantize_t *p, const int8_t *x, mm_view xv, float *y, mm_view yv, mm_box o) {
-  for (int32_t h = o.h0; h < o.h1; h++)
-    for (int32_t w = o.w0; w < o.w1; w++)
-      for (int32_t c = 0; c < p->c; c++) y[MM_AT(yv, c, h, w)] = (float)((int32_t)x[MM_AT(xv, c, h, w)] - p->zp) * p->scale;
-}`,
-  },
+  dequantize: dequantizeKernel('s8'),
+  dequantize_s16: dequantizeKernel('s16'),
 
   requant_s8: requantKernel('s8', 's8', 'int8 -> int8 with another scale and zero point (TFLite QUANTIZE int8 -> int8, concatenation of unlike inputs)'),
   requant_s8_s16: requantKernel('s8', 's16', 'TFLite QUANTIZE int8 -> int16 (TFLM\'s Requantize)'),
@@ -1133,26 +1181,8 @@ void mm_mean_f32(const mm_mean_f32_t *p, const float *x, float *y) {
 }`,
   },
 
-  mean_s8: {
-    deps: ['requant'],
-    decl: `typedef struct { int32_t outer, n, inner, mode, in_zp, out_zp, multiplier, shift; float scale; } mm_mean_s8_t;
-void mm_mean_s8(const mm_mean_s8_t *p, const int8_t *x, int8_t *y);`,
-    code: `/* int8 mean over the middle of [outer][n][inner]. mode 0: TFLite's QuantizedMeanOrSum, in integers (the sum less
-   n zero points, times the input/output scale ratio folded with 1/n into a Q31 multiplier and shift); mode 1: the
-   rounded average (ONNX, equal scales); mode 2: rescaled in float (ONNX, different scales) */
-void mm_mean_s8(const mm_mean_s8_t *p, const int8_t *x, int8_t *y) {
-  for (int32_t o = 0; o < p->outer; o++)
-    for (int32_t i = 0; i < p->inner; i++) {
-      int32_t acc = 0;
-      for (int32_t k = 0; k < p->n; k++) acc += x[((size_t)o * p->n + k) * p->inner + i];
-      int32_t v;
-      if (p->mode == 0) v = mm_mbqm(acc - p->in_zp * p->n, p->multiplier, p->shift) + p->out_zp;
-      else if (p->mode == 2) v = (int32_t)lroundf(((float)acc / (float)p->n - (float)p->in_zp) * p->scale) + p->out_zp;
-      else v = acc > 0 ? (acc + p->n / 2) / p->n : (acc - p->n / 2) / p->n;
-      y[(size_t)o * p->inner + i] = (int8_t)mm_clamp(v, -128, 127);
-    }
-}`,
-  },
+  mean_s8: meanKernel('s8'),
+  mean_s16: meanKernel('s16'),
   mean_row_f32: {
     deps: ['mean_f32'],
     decl: `/* A mean over H and W one input row at a time (a line-buffered stream): row r added into acc (one float per

@@ -108,7 +108,8 @@ const INT16_KINDS: ReadonlySet<string> = new Set(['Split', 'Unpack', 'Concat', '
   'Slice', 'Gather', 'Pack', 'Tile', 'Expand', 'SpaceToDepth', 'DepthToSpace']);
 /** Operators that only change the shape: a folded one's values are its input's. */
 const RESHAPES: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
-const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'LOGISTIC', 'TANH', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'SVDF', 'UNIDIRECTIONAL_SEQUENCE_LSTM', 'QUANTIZE', 'SOFTMAX', 'TRANSPOSE_CONV']);
+const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'LOGISTIC', 'TANH', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'SVDF', 'UNIDIRECTIONAL_SEQUENCE_LSTM', 'QUANTIZE', 'SOFTMAX', 'TRANSPOSE_CONV',
+  'MUL', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'MEAN', 'DEQUANTIZE']);
 /** int32 activations (a keyword model's output, SEANet's input) are moved (INT16_KINDS) or requantized by QUANTIZE. */
 const INT32_TFLITE: ReadonlySet<string> = new Set(['QUANTIZE']);
 /** A 1-D map (layout N, C, W) as a 2-D one whose height is the batch axis (size 1): every kernel, view and box of
@@ -781,7 +782,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack' && op.kind !== 'Recurrent') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
     const P = `P${si}`;
     if (!INT16_KINDS.has(op.kind) && !INT16_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
-      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution and transposed convolution, fully connected, ADD, SUB, LEAKY_RELU, LOGISTIC, TANH, SOFTMAX from int8, QUANTIZE and an SVDF's state)`, op.index);
+      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution and transposed convolution, fully connected, ADD, SUB, MUL, pooling, MEAN, LEAKY_RELU, LOGISTIC, TANH, SOFTMAX from int8, QUANTIZE, DEQUANTIZE and an SVDF's state)`, op.index);
     }
     if (!INT16_KINDS.has(op.kind) && !INT32_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int32')) {
       throw new CodegenError(`C export: ${label(op)} on int32 activations is not generated (int32: data movement and TFLite's QUANTIZE)`, op.index);

@@ -94,11 +94,14 @@ export function lowerBinary(sl: StepLower): Emit {
     params.push(`static const mm_${k}_t ${P} = {${C}, ${op.kind === 'Sub' ? 1 : 0}, ${leftShift}, ${-qa.zp}, ${am}, ${as}, ${-qb.zp}, ${bm}, ${bs}, ${fin.zp}, ${om}, ${os}, ${fin.lo}, ${fin.hi}};`);
     return withEpi((a) => [`mm_${k}(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${Y.view(a)}, ${Y.box(a)});`]);
   }
-  if (op.kind === 'Mul') {
+  if (op.kind === 'Mul' && (e === 's8' || e === 's16')) {
+    // TFLM: the scale ratio in double; int16 with zero points 0 (its Prepare requires them).
+    if (e === 's16' && (qa.zp !== 0 || qb.zp !== 0 || fin.zp !== 0)) throw new CodegenError(`C export: ${label(op)}: an int16 MUL with a zero point other than 0 (TFLM requires 0)`, op.index);
     const [m, s] = quantizeMultiplier((qa.scale * qb.scale) / qy.scale);
-    kernels.add('mul_s8');
-    params.push(`static const mm_mul_s8_t ${P} = {${C}, ${-qa.zp}, ${-qb.zp}, ${fin.zp}, ${m}, ${s}, ${fin.lo}, ${fin.hi}};`);
-    return withEpi((a) => [`mm_mul_s8(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${Y.view(a)}, ${Y.box(a)});`]);
+    const k = `mul_${e}`;
+    kernels.add(k);
+    params.push(`static const mm_${k}_t ${P} = {${C}, ${-qa.zp}, ${-qb.zp}, ${fin.zp}, ${m}, ${s}, ${fin.lo}, ${fin.hi}};`);
+    return withEpi((a) => [`mm_${k}(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${Y.view(a)}, ${Y.box(a)});`]);
   }
   if ((op.kind === 'Max' || op.kind === 'Min') && e === 's8') {
     // TFLite's MAXIMUM/MINIMUM compare the stored codes (TFLM does, without a check): the inputs and the output must be
@@ -177,15 +180,18 @@ export function lowerQuantize(sl: StepLower): Emit {
 export function lowerDequantize(sl: StepLower): Emit {
   const { P, T, addWeights, constOf, e, elemOf, geo, izp, kernels, label, op, params, qOf, si, withEpi, x0, y } = sl;
   const x = x0;
-  if (e !== 'f32' || elemOf(x) !== 's8') throw new CodegenError(`C export: ${label(op)}: ${T(x).dtype} to ${T(y).dtype}`, op.index);
+  const ex = elemOf(x);
+  if (e !== 'f32' || (ex !== 's8' && ex !== 's16')) throw new CodegenError(`C export: ${label(op)}: ${T(x).dtype} to ${T(y).dtype}`, op.index);
   const qx = qOf(x, 'dequantize input');
-  kernels.add('dequantize');
-  params.push(`static const mm_dequantize_t ${P} = {${geo(y).C}, ${izp(x, qx)}, ${fmtFloat(qx.scale)}};`);
+  const k = ex === 's8' ? 'dequantize' : 'dequantize_s16';
+  kernels.add(k);
+  params.push(`static const mm_${k}_t ${P} = {${geo(y).C}, ${izp(x, qx)}, ${fmtFloat(qx.scale)}};`);
   // A DEQUANTIZE of stored constants runs on every invoke, as in TFLM (its int8 values are weights).
   const stored = T(x).role === 'constant' ? constOf(x, op, 'input') : null;
-  if (stored && stored.dtype !== 'int8') throw new CodegenError(`C export: ${label(op)}: dequantizing stored ${stored.dtype} values is not generated`, op.index);
-  const src = stored ? `(const int8_t *)${addWeights(`k${si}`, 'int8_t', stored.values)}` : null;
-  return withEpi((a) => [`mm_dequantize(&${P}, ${src ?? a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  if (stored && stored.dtype !== 'int8' && stored.dtype !== 'int16') throw new CodegenError(`C export: ${label(op)}: dequantizing stored ${stored.dtype} values is not generated`, op.index);
+  const ctype = ex === 's8' ? 'int8_t' : 'int16_t';
+  const src = stored ? `(const ${ctype} *)${addWeights(`k${si}`, ctype, stored.values)}` : null;
+  return withEpi((a) => [`mm_${k}(&${P}, ${src ?? a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
 }
 
 /** Activation. */

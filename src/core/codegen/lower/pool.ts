@@ -33,11 +33,15 @@ export function lowerPool(sl: StepLower): Emit {
   }
   const qx = qOf(x, 'pooling input');
   const same = qx.scale === fin.q!.scale && izp(x, qx) === fin.zp;
-  if (!same && isMax) throw new CodegenError(`C export: ${label(op)}: int8 max pooling between different scales`, op.index);
-  kernels.add('pool_s8');
-  params.push(`static const mm_pool_s8_t ${P} = {${geom}, ${same ? 0 : 1}, ${izp(x, qx)}, ${fin.zp}, ${fmtFloat(qx.scale / fin.q!.scale)}, ${fin.lo}, ${fin.hi}};`);
+  if (!same && (isMax || e === 's16')) throw new CodegenError(`C export: ${label(op)}: ${e === 's16' ? 'int16' : 'int8 max'} pooling between different scales`, op.index);
+  if (e !== 's8' && e !== 's16') throw new CodegenError(`C export: ${label(op)}: pooling on ${sl.T(y).dtype}`, op.index);
+  // int16: TFLM's integer pooling, the same arithmetic on int16 codes.
+  const kn = `pool_${e}`;
+  kernels.add(kn);
+  params.push(`static const mm_${kn}_t ${P} = {${geom}, ${same ? 0 : 1}, ${izp(x, qx)}, ${fin.zp}, ${fmtFloat(qx.scale / fin.q!.scale)}, ${fin.lo}, ${fin.hi}};`);
   return withEpi((a) => {
-    if (!a.accumulator) return [`mm_pool_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`];
+    if (!a.accumulator) return [`mm_${kn}(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`];
+    if (e !== 's8') throw new CodegenError(`C export: ${label(op)}: an int16 pooling at a line-buffered stream's end is not generated (export layer by layer)`, op.index);
     kernels.add('gpool_row_s8');
     return [`mm_gpool_row_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, r, ${a.accumulator('s8')}, ${a.ptr(y)}, ${a.view(y)});`];
   });
@@ -84,14 +88,17 @@ export function lowerReduce(sl: StepLower): Emit {
   }
   const qx = qOf(x, 'mean input');
   const same = qx.scale === fin.q!.scale && izp(x, qx) === fin.zp;
-  kernels.add('mean_s8');
+  if (e !== 's8' && (e !== 's16' || graph.format !== 'tflite')) throw new CodegenError(`C export: ${label(op)}: a mean on ${sl.T(y).dtype} is not generated`, op.index);
+  const k = `mean_${e}`;
+  kernels.add(k);
   // TFLite: TFLM's integer QuantizedMeanOrSum, bit for bit (its Q31 multiplier for the scale ratio, folded with
   // 1/n as reference/reduce.h does). ONNX: as onnxruntime, the rounded average or a float rescale.
   const [mult, shift] = graph.format === 'tflite' ? meanMultiplier(qx.scale / fin.q!.scale, n) : [0, 0];
   const mode = graph.format === 'tflite' ? 0 : same ? 1 : 2;
-  params.push(`static const mm_mean_s8_t ${P} = {${outer}, ${n}, ${inner}, ${mode}, ${izp(x, qx)}, ${fin.zp}, ${mult}, ${shift}, ${fmtFloat(qx.scale / fin.q!.scale)}};`);
+  params.push(`static const mm_${k}_t ${P} = {${outer}, ${n}, ${inner}, ${mode}, ${izp(x, qx)}, ${fin.zp}, ${mult}, ${shift}, ${fmtFloat(qx.scale / fin.q!.scale)}};`);
   return withEpi((a) => {
-    if (!a.accumulator) return [`mm_mean_s8(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`];
+    if (!a.accumulator) return [`mm_${k}(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`];
+    if (e !== 's8') throw new CodegenError(`C export: ${label(op)}: an int16 mean at a line-buffered stream's end is not generated (export layer by layer)`, op.index);
     kernels.add('mean_row_s8');
     return [`mm_mean_row_s8(&${P}, ${rowArgs(a)}, ${a.accumulator('s8')}, ${a.ptr(y)});`];
   });
