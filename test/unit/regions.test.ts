@@ -246,3 +246,53 @@ test('regions: the two-region export runs under QEMU (mps2-an386: SRAM at 0x2000
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('regions: a line-buffered plan across two regions (rings, accumulators and whole buffers placed like any buffer) runs under QEMU with the single-region output; the verdict counts its parts', { skip: HAVE_ARM && HAVE_CC ? false : 'arm-none-eabi-gcc, qemu-system-arm or cc missing', timeout: 600_000 }, () => {
+  const root = tempDir('regions-lines');
+  try {
+    const one = exampleReport('{"target": {"name": "one", "sram": "4M", "flash": "4M"}, "schedule": "lines"}');
+    const lines = one.report.lineBuffered;
+    assert.ok(lines && lines.segments.length > 0, 'a line-buffered plan is in force');
+    const oneDir = path.join(root, 'one');
+    generate(one.graph, codegenOptionsFor(one.report), oneDir);
+    assert.equal(make(oneDir, 'host').status, 0);
+    const n = one.graph.tensors[one.graph.inputs[0]!]!.shape!.reduce((a, b) => a * b, 1);
+    const input = bytesOf(randomInt8(n, 4));
+    const want = runHost(oneDir, input);
+
+    // SRAM holds about half of the line-buffered arena (with the reserve); the rest goes to PSRAM.
+    const reserve = one.report.fit!.target.reserveBytes;
+    const deployment = JSON.parse(twoRegions(reserve + Math.floor(lines.arenaBytes / 2 / 16) * 16, 1 << 20)) as Record<string, unknown>;
+    const two = exampleReport(JSON.stringify({ ...deployment, schedule: 'lines' }));
+    assert.ok(two.report.lineBuffered, 'still line-buffered');
+    assert.equal(two.report.fit!.status, 'fits');
+    const fw = two.report.firmware!;
+    assert.equal(fw.arenaParts.length, 2);
+    assert.ok(fw.arenaParts.every((p) => p.bytes > 0), 'the arena spreads over both regions');
+    assert.deepEqual(two.report.fit!.regions.map((r) => r.plannedBytes), fw.arenaParts.map((p) => p.bytes), 'the verdict counts the export\'s parts');
+    const dir = path.join(root, 'two');
+    generate(two.graph, codegenOptionsFor(two.report), dir);
+    assert.equal(make(dir, 'host').status, 0);
+    assert.deepEqual(runHost(dir, input), want, 'host build');
+    const m4 = make(dir, 'cortex-m4');
+    assert.equal(m4.status, 0, m4.out);
+    fs.writeFileSync(path.join(dir, 'input.bin'), input);
+    const q = make(dir, 'run-qemu', ['INPUT=input.bin']);
+    assert.equal(q.status, 0, q.out);
+    assert.deepEqual(parseValues(q.out), want, 'the two-region line-buffered build computes what the single-region one does');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('regions: when the per-layer arena fits no spread over the regions, a line-buffered plan whose rings and buffers fit each region is offered, and applying it fits', () => {
+  const target = { name: 'two', flash: '4M', regions: [{ name: 'SRAM', size: 2768 + 24 * 1024, speed: 'sram' }, { name: 'PSRAM', size: 40 * 1024, speed: 'external', address: '0x21000000' }] };
+  const { report } = exampleReport(JSON.stringify({ target }));
+  assert.equal(report.fit!.status, 'does-not-fit');
+  const fix = report.findings.find((f) => f.code === 'sram')?.fixes?.find((x) => typeof x.schedule === 'object' && 'lines' in x.schedule);
+  assert.ok(fix, 'a line-buffered fix is offered');
+  const applied = exampleReport(JSON.stringify({ target, schedule: fix.schedule })).report;
+  assert.ok(applied.lineBuffered);
+  assert.equal(applied.fit!.status, 'fits');
+  assert.ok(applied.firmware!.arenaParts.length === 2 && applied.firmware!.arenaParts.every((p) => p.bytes > 0), 'spread over both regions');
+});

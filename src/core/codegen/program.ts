@@ -333,13 +333,13 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   let stage: Stage | null = null;
   let tiles: { rows: Parameters<typeof tileRegions>[1]; cols: Parameters<typeof tileRegions>[2] }[] = [];
   let schedule: Program['schedule'] = null;
-  /** Every planned buffer (whole or tile) with its lifetime: what the region planner places. */
-  let planned: { buffer: number; tile: boolean; item: PlanItem }[] = [];
+  /** Every planned buffer (whole or tile; a stream's ring or accumulator) with its lifetime: what the region planner
+   *  places. `buffer` weighs it by its accesses (-1: once). */
+  let planned: { buffer: number; tile: boolean; item: PlanItem; ring?: number; acc?: number }[] = [];
   /** Line-buffered: the segments and where each ring lives. */
   let streams: { ctx: ScheduleContext; segments: SegmentCost[]; ringOffset: Map<number, number>; accOffset: Map<number, number> } | null = null;
   if (options.lineBuffered) {
     if (options.schedule) throw new CodegenError('C export: a line-buffered plan and a patch schedule together are not generated');
-    if (options.regions && options.regions.length > 1) throw new CodegenError('C export: a line-buffered plan across memory regions is not generated yet');
     const ctx = options.context ?? scheduleContext(graph, conventions);
     plan = ctx.plan;
     const segments = options.lineBuffered === true ? bestStreamPlan(ctx).segments : [...options.lineBuffered];
@@ -353,9 +353,17 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const ringOffset = new Map<number, number>();
     const accOffset = new Map<number, number>();
     arena.owners.forEach((o, i) => {
-      if ('buffer' in o) whole.set(o.buffer, arena.plan.offsets[i]!);
-      else if ('ring' in o) ringOffset.set(o.ring, arena.plan.offsets[i]!);
-      else accOffset.set(o.accumulator, arena.plan.offsets[i]!);
+      const item = arena.items[i]!;
+      if ('buffer' in o) {
+        whole.set(o.buffer, arena.plan.offsets[i]!);
+        planned.push({ buffer: o.buffer, tile: false, item });
+      } else if ('ring' in o) {
+        ringOffset.set(o.ring, arena.plan.offsets[i]!);
+        planned.push({ buffer: ctx.plan.bufferOf[o.ring] ?? -1, tile: false, item, ring: o.ring });
+      } else {
+        accOffset.set(o.accumulator, arena.plan.offsets[i]!);
+        planned.push({ buffer: -1, tile: false, item, acc: o.accumulator });
+      }
     });
     arenaBytes = arena.plan.size;
     wholeOffset = (b) => whole.get(b) ?? -1;
@@ -415,7 +423,14 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     });
     const whole = new Map<number, number>();
     const tile = new Map<number, number>();
-    planned.forEach((x, i) => { const k = placed.region[i]!; if (k >= 0) (x.tile ? tile : whole).set(x.buffer, arenas[k]!.base + placed.offsets[i]!); });
+    planned.forEach((x, i) => {
+      const k = placed.region[i]!;
+      if (k < 0) return;
+      const off = arenas[k]!.base + placed.offsets[i]!;
+      if (x.ring !== undefined) streams!.ringOffset.set(x.ring, off);
+      else if (x.acc !== undefined) streams!.accOffset.set(x.acc, off);
+      else (x.tile ? tile : whole).set(x.buffer, off);
+    });
     arenaBytes = base;
     wholeOffset = (b) => whole.get(b) ?? -1;
     tileOffset = (b) => tile.get(b) ?? -1;

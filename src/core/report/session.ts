@@ -205,19 +205,22 @@ function appliedSchedule(ctx: ScheduleContext, eff: Effective, perLayerArena: nu
     .map((c) => describeSchedule(ctx, c))
     .filter((r) => r.arenaBytes <= budget);
   const from = eff.origins.schedule === 'flag' ? 'as given on the command line' : eff.origins.schedule === 'deployment' ? 'as given in the deployment file' : 'as given';
-  // Line-buffered plans: computed when in force, or when the per-layer arena does not fit the target (a fix). Not
-  // across memory regions (the export does not place rings in regions yet).
+  // Line-buffered plans: computed when in force, or when the per-layer arena does not fit the target (a fix); with
+  // several RAM regions the fix's rings and buffers must fit each region, spread as the export spreads them.
   const budgetOfLines = linesBudget(eff.schedule, eff.maxOverhead);
   const front = budgetOfLines ? streamFrontier(ctx) : [];
   // The fix: the point of the front under the budget with the fewest extra MACs (the front searched only there, which
   // keeps it quick when little or nothing fits).
   let linesFix: StreamPlan | null = null;
-  if (target && !isMultiRegion(target) && perLayerArena > budget) {
+  if (target && perLayerArena > budget) {
     const under = front.length > 0 ? front : streamFrontier(ctx, budget);
+    let spread = 0;
+    const linesHold = (p: StreamPlan): boolean => !isMultiRegion(target)
+      || (spread++ < MAX_REGION_CHECKS && regionLayout(target, linesLayout(ctx, p), staticGuess(ctx.graph, eff, ctx.plan)).fits);
     // The fewest extra MACs whose arena fits, among the points its own RAM ({lines: {maxRam: peak}}) selects again.
     linesFix = under.filter((p) => p.arenaBytes <= budget && p.arenaBytes < perLayerArena && p.segments.length > 0)
       .sort((a, b) => a.extraMacs - b.extraMacs || a.calls - b.calls)
-      .find((p) => chooseStreamPlan(under, { maxOverhead: null, maxRam: p.peakBytes }) === p) ?? null;
+      .find((p) => chooseStreamPlan(under, { maxOverhead: null, maxRam: p.peakBytes }) === p && linesHold(p)) ?? null;
   }
   const base = { candidates, fixes, linesFix, lines: null };
   if (eff.schedule === 'none') return { ...base, report: null, cost: null, why: `layer by layer (schedule "none", ${eff.origins.schedule === 'default' ? 'the default' : from.replace('as given', 'given')})` };
@@ -384,7 +387,7 @@ export function firmwareFit(
   });
   const firmware = r.ok ? r.value : r.error.message;
   const [ram, flash] = r.ok ? [r.value.ramBytes, r.value.flashBytes] : [arenaBytes, analysis.flashBytes + RUNTIME_FLASH_BYTES];
-  const placement = t && isMultiRegion(t) && !lines ? (r.ok ? footprintPlacement(t, r.value) : analysisPlacement(graph, eff, analysis, t, schedule, context)) : undefined;
+  const placement = t && isMultiRegion(t) ? (r.ok ? footprintPlacement(t, r.value) : analysisPlacement(graph, eff, analysis, t, schedule, context, lines)) : undefined;
   return { firmware, fit: t ? evaluateFit(t, ram, flash, analysis.complete, undefined, placement) : null };
 }
 
@@ -397,10 +400,10 @@ function staticGuess(graph: Graph, eff: Effective, plan: ExecPlan): number {
 
 /** When the model does not export: the arena in force spread over the regions as the export would, the input
  *  outside the arena counted as static data. */
-function analysisPlacement(graph: Graph, eff: Effective, analysis: Analysis, t: McuTarget, schedule: ScheduleCost | null, context?: ScheduleContext): RamPlacement {
+function analysisPlacement(graph: Graph, eff: Effective, analysis: Analysis, t: McuTarget, schedule: ScheduleCost | null, context?: ScheduleContext, lines?: StreamPlan): RamPlacement {
   const plan = context?.plan ?? buildExecPlan(graph, { ...DEFAULT_CONVENTIONS, ...eff.conventions });
   const staticBytes = staticGuess(graph, eff, plan);
-  const rects = schedule && context ? scheduleLayout(context, schedule) : perLayerLayout(analysis, plan);
+  const rects = schedule && context ? scheduleLayout(context, schedule) : lines && context ? linesLayout(context, lines) : perLayerLayout(analysis, plan);
   return { arena: regionLayout(t, rects, staticBytes).rows.map((r) => r.arenaBytes), staticBytes };
 }
 
