@@ -270,6 +270,7 @@ test('regions: a line-buffered plan across two regions (rings, accumulators and 
     assert.equal(fw.arenaParts.length, 2);
     assert.ok(fw.arenaParts.every((p) => p.bytes > 0), 'the arena spreads over both regions');
     assert.deepEqual(two.report.fit!.regions.map((r) => r.plannedBytes), fw.arenaParts.map((p) => p.bytes), 'the verdict counts the export\'s parts');
+    assert.deepEqual(two.report.regionPlan!.map((p) => p.arenaBytes), fw.arenaParts.map((p) => p.bytes), 'the arena view is the export\'s');
     const dir = path.join(root, 'two');
     generate(two.graph, codegenOptionsFor(two.report), dir);
     assert.equal(make(dir, 'host').status, 0);
