@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bestStreamPlan, codegenOptionsFor, fitChoices, generateC, hoverText, makeCustomTarget, openModelOrThrow, parseDeployment, runPipeline, RUNTIME_RESERVE_BYTES, scheduleContext, type Graph } from '../../src/core/index';
 import { memoryViewData } from '../../src/shared/view-model';
-import { streamFrontier } from '../../src/core/schedule/stream';
+import { columnVariants, streamableSegments, streamFrontier } from '../../src/core/schedule/stream';
+import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { exampleModel } from '../../src/core/testing/examples';
 import { bytesOf, generate, HAVE_ARM, HAVE_CC, make, parseValues, randomFloats, randomInt8, runHost, tempDir } from '../codegen-helpers';
 import { branchyOnnx, chain, splitChannelsOnnx } from './schedule-fixtures';
@@ -86,6 +87,63 @@ test('line-buffered C export in column bands and with global pooling or a spatia
     assert.ok(meaned >= 2, `${meaned} plans with a mean over H and W (TFLite MEAN) accumulating rows exported`);
     assert.ok(split >= 3, `${split} plans stream through a channel Split`);
     assert.ok(maxed >= 4, `${maxed} plans with a max over H and W (ONNX ReduceMax, TFLite REDUCE_MAX) accumulating rows exported`);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+/** An int8 chain ending in a MEAN over H and W (a TFLite classifier's pooling), wide enough for column bands. */
+function int8MeanChain(): Uint8Array {
+  const b = new TfliteBuilder();
+  const q = (scale: number, zp: number): { quant: { scale: number[]; zeroPoint: number[]; axis: number } } => ({ quant: { scale: [scale], zeroPoint: [zp], axis: 0 } });
+  const x = b.tensor('x', [1, 20, 24, 3], 'int8', undefined, q(0.05, 3));
+  const a = b.tensor('a', [1, 20, 24, 8], 'int8', undefined, q(0.04, -5));
+  const d = b.tensor('d', [1, 10, 12, 8], 'int8', undefined, q(0.03, -9));
+  const c = b.tensor('c', [1, 10, 12, 16], 'int8', undefined, q(0.06, 2));
+  const y = b.tensor('y', [1, 1, 1, 16], 'int8', undefined, q(0.02, -1));
+  b.conv(x, a, 3, 8, 3, 1, 0, 1);
+  b.depthwise(a, d, 8, 3, 2, 0, 1);
+  b.conv(d, c, 8, 16, 1, 1, 0, 1);
+  b.op('MEAN', [c, b.constant('axes', [2], 'int32', [1, 2])], [y], [[0, 'bool', 1]]);
+  b.inputs = [x];
+  b.outputs = [y];
+  return b.build();
+}
+
+test('line-buffered C export: column bands ahead of an accumulating pooling (int8 MEAN; float max) give the per-layer output bit for bit at the plan\'s arena', { skip: SKIP_CC, timeout: 600_000 }, () => {
+  const root = tempDir('lines-banded-pool');
+  try {
+    let exported = 0;
+    for (const [name, bytes] of [['int8-mean.tflite', int8MeanChain()], ['chain-max.tflite', chain('tflite', 'max')], ['chain-max.onnx', chain('onnx', 'max')]] as const) {
+      const graph = openModelOrThrow(bytes, { fileName: name });
+      const input = inputOf(graph, 9);
+      const a = path.join(root, `${name}-layers`);
+      generate(graph, {}, a);
+      assert.equal(make(a, 'host').status, 0);
+      const want = runHost(a, input);
+      const ctx = scheduleContext(graph);
+      const last = ctx.plan.steps.length - 1;
+      // Segments ending in the pooling, cut into 2 and into the most column bands.
+      const variants = streamableSegments(ctx).flat().filter((x) => x.last === last && x.first < last).flatMap((full) => {
+        const v = columnVariants(ctx, full);
+        return v.length > 0 ? [v[0]!, v[v.length - 1]!] : [];
+      });
+      assert.ok(variants.length >= 2, `${name}: banded segments ending in the pooling`);
+      for (const v of variants.slice(0, 6)) {
+        const d = path.join(root, `${name}-${v.first}-${v.columns}`);
+        const out = generate(graph, { lineBuffered: [v] }, d);
+        assert.match(out.files.find((f) => f.path === 'src/model.c')!.text, /mm_(?:gpool|mean|rmax)_row_\w+\([^;]*&& j == \d+/);
+        const m = make(d, 'host');
+        assert.equal(m.status, 0, m.out);
+        assert.deepEqual(runHost(d, input), want, `${name}: steps ${v.first}-${v.last} in ${v.columns} column bands`);
+        exported++;
+      }
+    }
+    assert.ok(exported >= 6);
+    // A float average keeps full rows: the order of its sum would change.
+    const f = scheduleContext(openModelOrThrow(chain('onnx'), { fileName: 'chain.onnx' }));
+    const fl = f.plan.steps.length - 1;
+    assert.deepEqual(streamableSegments(f).flat().filter((x) => x.last === fl && x.first < fl).flatMap((x) => columnVariants(f, x)), []);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

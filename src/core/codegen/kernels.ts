@@ -550,18 +550,19 @@ void mm_pool_f32(const mm_pool_f32_t *p, const float *x, mm_view xv, float *y, m
   pool_s16: poolKernel('s16'),
   gpool_row_f32: {
     deps: ['pool_f32'],
-    decl: `/* Global pooling one input row at a time (a line-buffered stream): row r added into acc (one float per channel),
- * the output written after the last row, with the same arithmetic, in the same order, as mm_pool_f32. */
-void mm_gpool_row_f32(const mm_pool_f32_t *p, const float *x, mm_view xv, int32_t r, float *acc, float *y, mm_view yv);`,
-    code: `void mm_gpool_row_f32(const mm_pool_f32_t *p, const float *x, mm_view xv, int32_t r, float *acc, float *y, mm_view yv) {
+    decl: `/* Global pooling one input row at a time (a line-buffered stream): columns [w0, w1) of row r added into acc (one
+ * float per channel; first starts the sums), the output written after the last row, with the same arithmetic,
+ * in the same order (full rows), as mm_pool_f32. */
+void mm_gpool_row_f32(const mm_pool_f32_t *p, const float *x, mm_view xv, int32_t r, int32_t w0, int32_t w1, int32_t first, int32_t last, float *acc, float *y, mm_view yv);`,
+    code: `void mm_gpool_row_f32(const mm_pool_f32_t *p, const float *x, mm_view xv, int32_t r, int32_t w0, int32_t w1, int32_t first, int32_t last, float *acc, float *y, mm_view yv) {
   for (int32_t c = 0; c < p->c; c++) {
-    float a = r == 0 ? (p->is_max ? -INFINITY : 0.0f) : acc[c];
-    for (int32_t iw = 0; iw < p->iw; iw++) {
+    float a = first ? (p->is_max ? -INFINITY : 0.0f) : acc[c];
+    for (int32_t iw = w0; iw < w1; iw++) {
       const float v = x[MM_AT(xv, c, r, iw)];
       if (p->is_max) { if (v > a) a = v; } else a += v;
     }
     acc[c] = a;
-    if (r == p->ih - 1) {
+    if (last) {
       if (!p->is_max) a /= (float)(p->ih * p->iw > 0 ? p->ih * p->iw : 1);
       y[MM_AT(yv, c, 0, 0)] = a < p->lo ? p->lo : a > p->hi ? p->hi : a;
     }
@@ -570,17 +571,18 @@ void mm_gpool_row_f32(const mm_pool_f32_t *p, const float *x, mm_view xv, int32_
   },
   gpool_row_s8: {
     deps: ['pool_s8'],
-    decl: `/* Global pooling one input row at a time (int8): int32 sums per channel in acc, finished as mm_pool_s8 does. */
-void mm_gpool_row_s8(const mm_pool_s8_t *p, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y, mm_view yv);`,
-    code: `void mm_gpool_row_s8(const mm_pool_s8_t *p, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y, mm_view yv) {
+    decl: `/* Global pooling one input row at a time (int8): int32 sums per channel in acc, finished as mm_pool_s8 does; the
+ * columns, first and last as mm_gpool_row_f32's (any order of bands gives the same integer sums). */
+void mm_gpool_row_s8(const mm_pool_s8_t *p, const int8_t *x, mm_view xv, int32_t r, int32_t w0, int32_t w1, int32_t first, int32_t last, int32_t *acc, int8_t *y, mm_view yv);`,
+    code: `void mm_gpool_row_s8(const mm_pool_s8_t *p, const int8_t *x, mm_view xv, int32_t r, int32_t w0, int32_t w1, int32_t first, int32_t last, int32_t *acc, int8_t *y, mm_view yv) {
   for (int32_t c = 0; c < p->c; c++) {
-    int32_t a = r == 0 ? (p->is_max ? -128 : 0) : acc[c];
-    for (int32_t iw = 0; iw < p->iw; iw++) {
+    int32_t a = first ? (p->is_max ? -128 : 0) : acc[c];
+    for (int32_t iw = w0; iw < w1; iw++) {
       const int32_t v = x[MM_AT(xv, c, r, iw)];
       if (p->is_max) { if (v > a) a = v; } else a += v;
     }
     acc[c] = a;
-    if (r == p->ih - 1) {
+    if (last) {
       const int32_t n = p->ih * p->iw;
       int32_t v = a;
       if (!p->is_max && n > 0) {
@@ -1185,28 +1187,29 @@ void mm_mean_f32(const mm_mean_f32_t *p, const float *x, float *y) {
   mean_s16: meanKernel('s16'),
   mean_row_f32: {
     deps: ['mean_f32'],
-    decl: `/* A mean over H and W one input row at a time (a line-buffered stream): row r added into acc (one float per
- * channel), the output written after the last row, with mm_mean_f32's arithmetic in its order. */
-void mm_mean_row_f32(const mm_mean_f32_t *p, int32_t c, int32_t h, int32_t w, const float *x, mm_view xv, int32_t r, float *acc, float *y);`,
-    code: `void mm_mean_row_f32(const mm_mean_f32_t *p, int32_t c, int32_t h, int32_t w, const float *x, mm_view xv, int32_t r, float *acc, float *y) {
+    decl: `/* A mean over H and W one input row at a time (a line-buffered stream): columns [w0, w1) of row r added into acc
+ * (one float per channel; first starts the sums), the output written after the last row, with mm_mean_f32's
+ * arithmetic in its order (full rows). */
+void mm_mean_row_f32(const mm_mean_f32_t *p, int32_t c, int32_t w0, int32_t w1, int32_t first, int32_t last, const float *x, mm_view xv, int32_t r, float *acc, float *y);`,
+    code: `void mm_mean_row_f32(const mm_mean_f32_t *p, int32_t c, int32_t w0, int32_t w1, int32_t first, int32_t last, const float *x, mm_view xv, int32_t r, float *acc, float *y) {
   for (int32_t ch = 0; ch < c; ch++) {
-    float a = r == 0 ? 0.0f : acc[ch];
-    for (int32_t iw = 0; iw < w; iw++) a += x[MM_AT(xv, ch, r, iw)];
+    float a = first ? 0.0f : acc[ch];
+    for (int32_t iw = w0; iw < w1; iw++) a += x[MM_AT(xv, ch, r, iw)];
     acc[ch] = a;
-    if (r == h - 1) y[ch] = a / (float)p->n;
+    if (last) y[ch] = a / (float)p->n;
   }
 }`,
   },
   mean_row_s8: {
     deps: ['mean_s8'],
     decl: `/* A mean over H and W one input row at a time (int8): int32 sums per channel in acc, finished as mm_mean_s8. */
-void mm_mean_row_s8(const mm_mean_s8_t *p, int32_t c, int32_t h, int32_t w, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y);`,
-    code: `void mm_mean_row_s8(const mm_mean_s8_t *p, int32_t c, int32_t h, int32_t w, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y) {
+void mm_mean_row_s8(const mm_mean_s8_t *p, int32_t c, int32_t w0, int32_t w1, int32_t first, int32_t last, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y);`,
+    code: `void mm_mean_row_s8(const mm_mean_s8_t *p, int32_t c, int32_t w0, int32_t w1, int32_t first, int32_t last, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y) {
   for (int32_t ch = 0; ch < c; ch++) {
-    int32_t a = r == 0 ? 0 : acc[ch];
-    for (int32_t iw = 0; iw < w; iw++) a += x[MM_AT(xv, ch, r, iw)];
+    int32_t a = first ? 0 : acc[ch];
+    for (int32_t iw = w0; iw < w1; iw++) a += x[MM_AT(xv, ch, r, iw)];
     acc[ch] = a;
-    if (r == h - 1) {
+    if (last) {
       int32_t v;
       if (p->mode == 0) v = mm_mbqm(a - p->in_zp * p->n, p->multiplier, p->shift) + p->out_zp;
       else if (p->mode == 2) v = (int32_t)lroundf(((float)a / (float)p->n - (float)p->in_zp) * p->scale) + p->out_zp;
@@ -1245,30 +1248,30 @@ void mm_rmax_s8(const mm_rmax_t *p, const int8_t *x, int8_t *y);`,
   },
   rmax_row_f32: {
     deps: ['rmax_f32'],
-    decl: `/* A max over H and W one input row at a time (a line-buffered stream): row r's max per channel into acc, the
- * output written after the last row. */
-void mm_rmax_row_f32(const mm_rmax_t *p, int32_t c, int32_t h, int32_t w, const float *x, mm_view xv, int32_t r, float *acc, float *y);`,
-    code: `void mm_rmax_row_f32(const mm_rmax_t *p, int32_t c, int32_t h, int32_t w, const float *x, mm_view xv, int32_t r, float *acc, float *y) {
+    decl: `/* A max over H and W one input row at a time (a line-buffered stream): the max of columns [w0, w1) of row r per
+ * channel into acc (first starts it), the output written after the last row. */
+void mm_rmax_row_f32(const mm_rmax_t *p, int32_t c, int32_t w0, int32_t w1, int32_t first, int32_t last, const float *x, mm_view xv, int32_t r, float *acc, float *y);`,
+    code: `void mm_rmax_row_f32(const mm_rmax_t *p, int32_t c, int32_t w0, int32_t w1, int32_t first, int32_t last, const float *x, mm_view xv, int32_t r, float *acc, float *y) {
   (void)p;
   for (int32_t ch = 0; ch < c; ch++) {
-    float m = r == 0 ? x[MM_AT(xv, ch, r, 0)] : acc[ch];
-    for (int32_t iw = 0; iw < w; iw++) { float v = x[MM_AT(xv, ch, r, iw)]; if (v > m) m = v; }
+    float m = first ? x[MM_AT(xv, ch, r, w0)] : acc[ch];
+    for (int32_t iw = w0; iw < w1; iw++) { float v = x[MM_AT(xv, ch, r, iw)]; if (v > m) m = v; }
     acc[ch] = m;
-    if (r == h - 1) y[ch] = m;
+    if (last) y[ch] = m;
   }
 }`,
   },
   rmax_row_s8: {
     deps: ['rmax_s8'],
     decl: `/* A max over H and W one input row at a time (int8; the running max per channel held as int32 in acc). */
-void mm_rmax_row_s8(const mm_rmax_t *p, int32_t c, int32_t h, int32_t w, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y);`,
-    code: `void mm_rmax_row_s8(const mm_rmax_t *p, int32_t c, int32_t h, int32_t w, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y) {
+void mm_rmax_row_s8(const mm_rmax_t *p, int32_t c, int32_t w0, int32_t w1, int32_t first, int32_t last, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y);`,
+    code: `void mm_rmax_row_s8(const mm_rmax_t *p, int32_t c, int32_t w0, int32_t w1, int32_t first, int32_t last, const int8_t *x, mm_view xv, int32_t r, int32_t *acc, int8_t *y) {
   (void)p;
   for (int32_t ch = 0; ch < c; ch++) {
-    int32_t m = r == 0 ? x[MM_AT(xv, ch, r, 0)] : acc[ch];
-    for (int32_t iw = 0; iw < w; iw++) { int32_t v = x[MM_AT(xv, ch, r, iw)]; if (v > m) m = v; }
+    int32_t m = first ? x[MM_AT(xv, ch, r, w0)] : acc[ch];
+    for (int32_t iw = w0; iw < w1; iw++) { int32_t v = x[MM_AT(xv, ch, r, iw)]; if (v > m) m = v; }
     acc[ch] = m;
-    if (r == h - 1) y[ch] = (int8_t)m;
+    if (last) y[ch] = (int8_t)m;
   }
 }`,
   },

@@ -961,11 +961,15 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       if (!pooling.has(main)) return access;
       const off = streams!.accOffset.get(seg.first);
       if (off === undefined) throw new CodegenError(`internal: steps ${seg.first}-${seg.last} have no pooling sums in the arena`);
-      const last = geo(op.inputs[0]!).H - 1;
+      const x = op.inputs[0]!;
+      // In column bands (loop variable j) the sums start with the first band's first row and end with the last's.
+      const first = stage ? 'r == 0 && j == 0' : 'r == 0';
+      const last = `r == ${geo(x).H - 1}${stage ? ` && j == ${q - 1}` : ''}`;
       return {
         ...access,
-        box: (t) => (op.outputs.includes(t) ? `(mm_box){0, r == ${last} ? 1 : 0, 0, ${geo(t).W}}` : access.box(t)),
+        box: (t) => (op.outputs.includes(t) ? `(mm_box){0, ${last} ? 1 : 0, 0, ${geo(t).W}}` : access.box(t)),
         accumulator: (e) => (e === 'f32' ? arenaPtr(off, 'f32') : `(int32_t *)${arenaPtr(off, 's8')}`),
+        accumulatorSpan: () => `${w0(x)}, ${w1(x)}, ${first}, ${last}`,
       };
     };
     const loop: string[] = [];

@@ -381,20 +381,36 @@ const MAX_COLUMNS = 16;
  *  the widest band's region of their tensor (derived backwards from the segment output by the patch geometry), the
  *  overlap along the width recomputed. Only for a segment with one whole output; variants no smaller are left out. */
 /** A segment as a patch stage (its operators' region rules from its one whole output), for column bands; null when
- *  it has several whole outputs or an accumulating operator (which would see each band's columns only). */
+ *  it has several whole outputs. A segment ending in an accumulating pooling is banded by the pooling's input: each
+ *  band adds its own columns to the same sums, the first band's first row starting them and the last band's last
+ *  row ending them. That changes the order of a float sum, so a float average keeps full rows (the export is bit
+ *  for bit the per-layer one); integer sums (and --as-int8, which plans an int8 deployment) and maxima do not care. */
 export function segmentStage(ctx: ScheduleContext, seg: StreamSegment): Stage | null {
   const pre = prepare(ctx, seg);
   if (typeof pre === 'string') return null;
-  const outs = [...pre.whole].filter((t) => pre.ops.some((o) => o.outputs.includes(t)));
-  if (outs.length !== 1 || pre.ops.some((o) => o.accumulate)) return null;
-  const output = outs[0]!;
+  const pools = pre.ops.filter((o) => o.accumulate);
+  const outs = [...pre.whole].filter((t) => pre.ops.some((o) => !o.accumulate && o.outputs.includes(t)));
+  let output: number;
+  if (pools.length === 0 && outs.length === 1) output = outs[0]!;
+  else if (pools.length === 1 && outs.length === 0 && pre.ops[pre.ops.length - 1] === pools[0] && bandedSums(ctx, pools[0]!)) {
+    output = pools[0]!.inputs[0]!.tensor;
+    if (!pre.ops.some((o) => o.outputs.includes(output))) return null;
+  } else return null;
+  const ops = pre.ops.filter((o) => !o.accumulate);
   const tensors: number[] = [];
   const slot = new Map<number, number>();
   const add = (t: number): void => { if (!slot.has(t)) { slot.set(t, tensors.length); tensors.push(t); } };
   add(output);
-  for (const o of pre.ops) { o.outputs.forEach(add); o.inputs.forEach((i) => add(i.tensor)); }
+  for (const o of ops) { o.outputs.forEach(add); o.inputs.forEach((i) => add(i.tensor)); }
   const dims = tensors.map((t) => spatialDims(ctx.graph, t) ?? [1, 1] as [number, number]);
-  return { split: seg.last, output, rules: pre.ops.map((o) => ({ op: o.op, outputs: o.outputs, inputs: o.inputs })).reverse(), tensors, slot, dims };
+  return { split: seg.last, output, rules: ops.map((o) => ({ op: o.op, outputs: o.outputs, inputs: o.inputs })).reverse(), tensors, slot, dims };
+}
+
+/** Whether an accumulating pooling may add its input in column bands: a maximum, or a sum of integers. */
+function bandedSums(ctx: ScheduleContext, pool: StreamOp): boolean {
+  const op = ctx.graph.ops[pool.op]!;
+  if (op.kind === 'GlobalMaxPool' || op.sourceType === 'REDUCE_MAX' || op.sourceType === 'ReduceMax') return true;
+  return ctx.conventions.asInt8 || ctx.graph.tensors[pool.inputs[0]!.tensor]!.dtype !== 'float32';
 }
 
 export function columnVariants(ctx: ScheduleContext, full: SegmentCost): SegmentCost[] {
@@ -421,7 +437,7 @@ export function columnVariants(ctx: ScheduleContext, full: SegmentCost): Segment
     let extraMacs = 0;
     for (const o of pre.ops) {
       const m = ctx.macsOf[o.op]!;
-      if (m === 0) continue;
+      if (m === 0 || o.accumulate) continue; // a pooling adds each column once
       const k = slot.get(o.outputs[0]!)!;
       const W = dims[k]![1];
       extraMacs += m * (bands.reduce((a, b) => a + bandLen(b, k), 0) / Math.max(1, W) - 1);

@@ -33,6 +33,9 @@ export interface Access {
   box: (id: number) => string;
   /** A line-buffered stream's global pooling: the accumulator's pointer (it reads input row `r`). */
   accumulator?: (e: Elem) => string;
+  /** With `accumulator`: the C arguments "w0, w1, first, last" of the row kernels: the columns [w0, w1) of row r
+   *  it adds (a column band's, or all), whether this row starts the sums and whether it ends them. */
+  accumulatorSpan?: () => string;
 }
 
 /** A constant operand's values as stored (or put together at export), with its quantization. */

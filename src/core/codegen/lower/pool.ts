@@ -28,7 +28,7 @@ export function lowerPool(sl: StepLower): Emit {
     return withEpi((a) => {
       if (!a.accumulator) return [`mm_pool_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`];
       kernels.add('gpool_row_f32');
-      return [`mm_gpool_row_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, r, ${a.accumulator('f32')}, ${a.ptr(y)}, ${a.view(y)});`];
+      return [`mm_gpool_row_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, r, ${a.accumulatorSpan!()}, ${a.accumulator('f32')}, ${a.ptr(y)}, ${a.view(y)});`];
     });
   }
   const qx = qOf(x, 'pooling input');
@@ -43,7 +43,7 @@ export function lowerPool(sl: StepLower): Emit {
     if (!a.accumulator) return [`mm_${kn}(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`];
     if (e !== 's8') throw new CodegenError(`C export: ${label(op)}: an int16 pooling at a line-buffered stream's end is not generated (export layer by layer)`, op.index);
     kernels.add('gpool_row_s8');
-    return [`mm_gpool_row_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, r, ${a.accumulator('s8')}, ${a.ptr(y)}, ${a.view(y)});`];
+    return [`mm_gpool_row_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, r, ${a.accumulatorSpan!()}, ${a.accumulator('s8')}, ${a.ptr(y)}, ${a.view(y)});`];
   });
 }
 
@@ -61,7 +61,7 @@ export function lowerReduce(sl: StepLower): Emit {
   const n = elementCount(axes.map((a) => xs[a]!));
   const inner = elementCount(xs.slice(axes[axes.length - 1]! + 1));
   /** A stream's end: input row r into the sums (C, H, W of the input), the output after the last row. */
-  const rowArgs = (a: Access): string => `${geo(x).C}, ${geo(x).H}, ${geo(x).W}, ${a.ptr(x)}, ${a.view(x)}, r`;
+  const rowArgs = (a: Access): string => `${geo(x).C}, ${a.accumulatorSpan!()}, ${a.ptr(x)}, ${a.view(x)}, r`;
   if (isMax) {
     // int8: TFLM's REDUCE_MAX requires the input's quantization on the output (its Prepare checks it): the max
     // of the codes. Another quantization is not generated.
