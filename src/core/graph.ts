@@ -101,6 +101,9 @@ export interface OpAttrs {
   padAmounts?: number[];
   /** ONNX Pad (opset ≥ 11): the pads, constant_value and axes tensors by position, -1 where left out. */
   padOperands?: [number, number, number];
+  /** Pad op: how the border is filled when not with a constant: ONNX 'reflect' (numpy's: the edge not repeated),
+   *  'edge', 'wrap'; TFLite MIRROR_PAD 'reflect' or 'symmetric' (the edge repeated). */
+  padMode?: 'reflect' | 'edge' | 'wrap' | 'symmetric' | 'unknown';
   /** Reshape target (may hold 0/-1 as ONNX/TFLite allow). */
   newShape?: number[];
   /** Gemm: transpose flags. */

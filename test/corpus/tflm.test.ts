@@ -210,6 +210,11 @@ function movementModels(): { name: string; bytes: Uint8Array }[] {
     // PAD of a tensor no spatial operator gives a layout (TFLM's SEANet int16 tests), CONCATENATION on the last axis.
     out.push(one('PAD (layout unknown)', dt, [1, 2, 5, 3], [1, 3, 8, 3], (b, x, y) => b.op('PAD', [x, b.constant('p', [4, 2], 'int32', [0, 0, 1, 0, 2, 1, 0, 0])], [y])));
     out.push(one('CONCATENATION of x and x', dt, [1, 2, 5, 3], [1, 2, 5, 6], (b, x, y) => b.op('CONCATENATION', [x, x], [y], [[0, 'int32', 3]])));
+    // MIRROR_PAD, REFLECT and SYMMETRIC, on the height and width (the edge not repeated, and repeated); TFLM has float
+    // and int8 kernels.
+    for (const [mode, name] of dt === 'int16' ? [] : [[0, 'REFLECT'], [1, 'SYMMETRIC']] as const) {
+      out.push(one(`MIRROR_PAD ${name}`, dt, [1, 4, 5, 3], [1, 7, 8, 3], (b, x, y) => b.op('MIRROR_PAD', [x, b.constant('p', [4, 2], 'int32', [0, 0, 2, 1, 1, 2, 0, 0])], [y], [[0, 'int8', mode]])));
+    }
     if (dt === 'int16') continue;
     // RESIZE_BILINEAR up and down, in each coordinate mode (TFLM has float and int8 kernels).
     for (const [mode, opts] of [['asymmetric', []], ['align_corners', [[2, 'bool', 1]]], ['half_pixel_centers', [[3, 'bool', 1]]]] as const) {
@@ -225,13 +230,10 @@ function movementModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: data movement (STRIDED_SLICE, SLICE, GATHER, PACK, SPLIT, SPLIT_V, UNPACK, SPACE_TO_DEPTH, DEPTH_TO_SPACE, PAD, CONCATENATION; float, int8, int16), RESIZE_BILINEAR and REDUCE_MAX give TFLM\'s outputs bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: data movement (STRIDED_SLICE, SLICE, GATHER, PACK, SPLIT, SPLIT_V, UNPACK, SPACE_TO_DEPTH, DEPTH_TO_SPACE, PAD, MIRROR_PAD, CONCATENATION; float, int8, int16), RESIZE_BILINEAR and REDUCE_MAX give TFLM\'s outputs bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(movementModels(), 5);
 });
 
-/** TFLite's LEAKY_RELU, quantized: int8 alone and after a CONV_2D (our export folds it into the convolution's step as
- *  a table), int16 alone; alpha 0.2, 0 (a writer leaves the field out) and negative. Then ADD, SUB and int16
- *  convolutions. */
 /** TRANSPOSE_CONV int16x8 with a 3×4 kernel (SEANet's), a fused RELU; `runtimeShape`: its output_shape a second graph
  *  input (as in SEANet's models), which TFLM does not read. */
 function transposeConv16(padding: number, stride: number, biasType: 'int64' | 'int16' | 'none', runtimeShape: boolean): Uint8Array {
@@ -252,6 +254,9 @@ function transposeConv16(padding: number, stride: number, biasType: 'int64' | 'i
   return b.build();
 }
 
+/** TFLite's LEAKY_RELU, quantized: int8 alone and after a CONV_2D (our export folds it into the convolution's step as
+ *  a table), int16 alone; alpha 0.2, 0 (a writer leaves the field out) and negative. Then ADD, SUB and int16
+ *  convolutions. */
 function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   const out: { name: string; bytes: Uint8Array }[] = [];
   for (const alpha of [0.2, 0, -0.5]) {
@@ -575,9 +580,9 @@ function svdfModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('TFLM arena: UNIDIRECTIONAL_SEQUENCE_LSTM, SVDF and TRANSPOSE_CONV models (state, scratch, op data) equal TFLM\'s', { skip: SKIP }, () => {
+test('TFLM arena: UNIDIRECTIONAL_SEQUENCE_LSTM, SVDF and TRANSPOSE_CONV (int8, int16) models (state, scratch, op data) equal TFLM\'s', { skip: SKIP }, () => {
   const tconv = quantizedModels().filter((m) => m.name.startsWith('TRANSPOSE_CONV'));
-  assert.equal(tconv.length, 4);
+  assert.equal(tconv.length, 7); // int8 (4) and int16 (3)
   for (const c of [...lstmModels(), ...svdfModels(), ...tconv]) compare(c.name, c.bytes);
 });
 

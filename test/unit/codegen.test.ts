@@ -788,3 +788,30 @@ test('codegen: an operator that copies values (or an integer ADD) whose operand 
   assert.equal(ra.ok, false);
   if (!ra.ok) assert.match(ra.error.message, /ADD 'sum' reads int8 'b8' and writes int16; not generated/);
 });
+
+test('codegen: ONNX Pad in reflect, edge and wrap mode (after a convolution, on a tensor of unknown layout, along every axis of a 3-D tensor) equals onnxruntime', { skip: SKIP_CC }, async () => {
+  for (const mode of ['reflect', 'edge', 'wrap'] as const) {
+    for (const afterConv of [true, false]) {
+      const b = new OnnxBuilder(19);
+      const x = b.input('x', [1, 3, 6, 7]);
+      const src = afterConv ? b.conv(x, 3, 4, 3, { pad: 1 }) : x;
+      const y = b.op('Pad', [src, b.init('pads', [8], 'int64', [0, 0, 2, 1, 0, 0, 1, 3])], { mode });
+      b.output(y, [1, afterConv ? 4 : 3, 9, 11]);
+      const bytes = b.build();
+      const graph = open(bytes);
+      const input = randomFloats(3 * 6 * 7, 5);
+      const want = await ortRun(bytes, input, [1, 3, 6, 7]);
+      const got = buildAndRun(graph, {}, bytesOf(input)).values;
+      // The padding moves values: exact alone; after a convolution, the convolution's float sums differ in order.
+      if (afterConv) assert.ok(relativeError(got, want) < 1e-5, `${mode} after a Conv`);
+      else assert.deepEqual(got.map(Math.fround), want.map(Math.fround), mode);
+    }
+    // Every axis of a 3-D tensor with a batch of 2 (onnx2c's all-axes tests).
+    const b = new OnnxBuilder(19);
+    const y = b.op('Pad', [b.input('x', [2, 5, 4]), b.init('pads', [6], 'int64', [1, 2, 0, 1, 1, 3])], { mode });
+    b.output(y, [4, 8, 7]);
+    const bytes = b.build();
+    const input = randomFloats(40, 6);
+    assert.deepEqual(buildAndRun(open(bytes), {}, bytesOf(input)).values.map(Math.fround), (await ortRun(bytes, input, [2, 5, 4])).map(Math.fround), `${mode}, 3-D, every axis`);
+  }
+});

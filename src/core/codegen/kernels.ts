@@ -1084,6 +1084,25 @@ void mm_pad(const mm_pad_t *p, const void *x, mm_view xv, void *y, mm_view yv, m
 }`,
   },
 
+  pad_mode: {
+    decl: `/* reflect/edge/symmetric/wrap padding of up to 6 axes: per axis and output index the source index (tables) */
+typedef struct { int32_t rank, esize, out[6], xstride[6]; const int32_t *src[6]; } mm_pad_mode_t;
+void mm_pad_mode(const mm_pad_mode_t *p, const void *x, void *y);`,
+    code: `void mm_pad_mode(const mm_pad_mode_t *p, const void *x, void *y) {
+  const uint8_t *s = (const uint8_t *)x;
+  uint8_t *d = (uint8_t *)y;
+  int32_t i[6] = {0, 0, 0, 0, 0, 0};
+  size_t n = 1;
+  for (int32_t a = 0; a < p->rank; a++) n *= (size_t)p->out[a];
+  for (size_t k = 0; k < n; k++) {
+    size_t at = 0;
+    for (int32_t a = 0; a < p->rank; a++) at += (size_t)p->src[a][i[a]] * (size_t)p->xstride[a];
+    memcpy(d + k * (size_t)p->esize, s + at * (size_t)p->esize, (size_t)p->esize);
+    for (int32_t a = p->rank - 1; a >= 0; a--) { if (++i[a] < p->out[a]) break; i[a] = 0; }
+  }
+}`,
+  },
+
   resize_nearest: {
     decl: `typedef struct { int32_t c, esize; const int32_t *rows, *cols; } mm_resize_t;
 void mm_resize_nearest(const mm_resize_t *p, const void *x, mm_view xv, void *y, mm_view yv, mm_box o);`,

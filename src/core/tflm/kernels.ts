@@ -158,8 +158,11 @@ export function scratchRequests(f: TflmOpFacts): number[] {
     case 'transposeConv': {
       // Quantized: one accumulator per output element (int32 for int8, int64 for int16); float: none. The data input
       // is the file's third (after output_shape and the weights).
+      // int16 with an int16 bias: then (CalculateOpData) its bias widened to int64.
       const x = tensorOf(f, 2);
-      return x?.dtype === 'int8' ? [4 * outElements] : x?.dtype === 'int16' ? [8 * outElements] : [];
+      const bias = tensorOf(f, 3);
+      const widened = x?.dtype === 'int16' && bias?.dtype === 'int16' && bias.shape ? [8 * elementCount(bias.shape)] : [];
+      return x?.dtype === 'int8' ? [4 * outElements] : x?.dtype === 'int16' ? [8 * outElements, ...widened] : [];
     }
     case 'lstm': {
       // Four gate buffers of batch × state in the cell state's type (input 19: float32, or int16 for int8 LSTMs).

@@ -1,7 +1,7 @@
 // Lowering of data movement: split, concat, pad, resize, reshape, transpose and strided copies (slices, gathers, ...).
 import { elementCount, type Op } from '../../graph';
 import { CodegenError } from '../errors';
-import { movementCopies, splitParts } from '../movement';
+import { movementCopies, rowMajorStrides, splitParts } from '../movement';
 import { quantizeMultiplier } from '../quant';
 import { NEAREST_COORDS, NEAREST_ROUNDING, bilinearAxis, nearestIndices } from '../resize';
 import { boxLit, viewLit, type Access, type Emit, type StepLower } from './context';
@@ -90,7 +90,8 @@ export function lowerPad(sl: StepLower): Emit {
   const pads = op.attrs.padAmounts;
   const rank = gx.shape.length;
   if (!pads || pads.length !== 2 * rank) throw new CodegenError(`C export: ${label(op)}: padding amounts unknown`, op.index);
-  if (op.attrs.activation === 'other' || op.sourceType === 'MIRROR_PAD') throw new CodegenError(`C export: ${label(op)}: only constant padding is generated`, op.index);
+  const mode = op.attrs.padMode ?? (op.attrs.activation === 'other' || op.sourceType === 'MIRROR_PAD' ? 'unknown' : undefined);
+  if (mode !== undefined) return padMode(sl, mode);
   // A 4-D tensor whose layout no spatial operator fixed (a padding model on its own) is padded as row-major
   // N×H×W×C: padding only moves values, so the letters do not matter; its views are the whole tensor's.
   const asNhwc = !gx.axes && rank === 4 ? { c: 3, h: 1, w: 2 } : null;
@@ -128,6 +129,52 @@ export function lowerPad(sl: StepLower): Emit {
   }
   params.push(`static const mm_pad_t ${P} = {${gy.C}, ${esize(e)}, ${gx.C}, ${gx.H}, ${gx.W}, ${pc}, ${pt}, ${pl}, ${bits}u};`);
   return withEpi((a) => [`mm_pad(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+}
+
+/** The source index of output index i of an axis of n values padded by `before`: reflect (numpy's, the edge not
+ *  repeated), symmetric (the edge repeated), edge (clamped) or wrap; null when the mode cannot reach it (reflecting
+ *  a single value, or padding past what one reflection covers, which ONNX and TFLite refuse). */
+export function padSource(mode: 'reflect' | 'edge' | 'wrap' | 'symmetric', i: number, before: number, n: number): number | null {
+  const j = i - before;
+  if (j >= 0 && j < n) return j;
+  switch (mode) {
+    case 'edge': return j < 0 ? 0 : n - 1;
+    case 'wrap': return ((j % n) + n) % n;
+    case 'reflect': {
+      const r = j < 0 ? -j : 2 * (n - 1) - j;
+      return r >= 0 && r < n && n > 1 ? r : null;
+    }
+    case 'symmetric': {
+      const r = j < 0 ? -j - 1 : 2 * n - 1 - j;
+      return r >= 0 && r < n ? r : null;
+    }
+  }
+}
+
+/** Reflect, edge, symmetric or wrap padding along any axes of a tensor of up to 6 dimensions: per axis a table of the
+ *  source index of every output index (layer by layer only: the border reads the map's interior, which the
+ *  scheduler does not tile). */
+function padMode(sl: StepLower, mode: NonNullable<StepLower['op']['attrs']['padMode']>): Emit {
+  const { P, addWeights, e, esize, geo, kernels, label, layerAccess, op, params, si, withEpi, x0, y } = sl;
+  const x = x0;
+  const xs = geo(x).shape;
+  const ys = geo(y).shape;
+  const pads = op.attrs.padAmounts!;
+  const rank = xs.length;
+  if (mode === 'unknown') throw new CodegenError(`C export: ${label(op)}: its padding mode is not known`, op.index);
+  if (rank < 1 || rank > 6 || ys.length !== rank) throw new CodegenError(`C export: ${label(op)}: ${mode} padding of a ${rank}-D tensor (up to 6-D is generated)`, op.index);
+  const tables = xs.map((n, a) => addWeights(`pt${si}_${a}`, 'int32_t', Array.from({ length: ys[a]! }, (_, i) => {
+    const r = padSource(mode, i, pads[a]!, n);
+    if (r === null) throw new CodegenError(`C export: ${label(op)}: ${mode} padding by ${pads[a]} and ${pads[a + rank]} of ${n} values along axis ${a} reaches beyond one reflection`, op.index);
+    return r;
+  })));
+  const six = (v: readonly (number | string)[], fill: number | string): string => [...v, ...new Array<number | string>(6 - v.length).fill(fill)].join(', ');
+  kernels.add('pad_mode');
+  params.push(`static const mm_pad_mode_t ${P} = {${rank}, ${esize(e)}, {${six(ys, 1)}}, {${six(rowMajorStrides(xs), 0)}}, {${six(tables, 'NULL')}}};`);
+  return withEpi((a) => {
+    if (a !== layerAccess) throw new CodegenError(`C export: ${label(op)}: ${mode} padding inside a patch stage or a line-buffered segment is not generated`, op.index);
+    return [`mm_pad_mode(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`];
+  });
 }
 
 /** Resize. */

@@ -545,7 +545,10 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
         a.operands = inputIds.slice();
         a.padOperands = [inputIds[1] ?? -1, inputIds[2] ?? -1, inputIds[3] ?? -1];
       } else a.padAmounts = attrs.ints('pads') ?? attrs.ints('paddings');
-      if (mode !== 'constant') a.activation = 'other';
+      if (mode !== 'constant') {
+        a.activation = 'other';
+        a.padMode = mode === 'reflect' || mode === 'edge' || mode === 'wrap' ? mode : 'unknown';
+      }
       break;
     }
     case 'Resize': {

@@ -342,6 +342,8 @@ function makeOp(index: number, code: OpCode, inputs: number[], outputs: number[]
             attrs.sliceMasks = { begin: o?.int32(0) ?? 0, end: o?.int32(1) ?? 0, ellipsis: o?.int32(2) ?? 0, newAxis: o?.int32(3) ?? 0, shrink: o?.int32(4) ?? 0, offset: o?.bool(5) ?? false };
           }
           if (op.kind === 'Reduce') attrs.keepDims = o?.bool(0) ?? false;
+          // MirrorPadOptions: mode (0): REFLECT = 0, SYMMETRIC = 1.
+          if (code.name === 'MIRROR_PAD') attrs.padMode = (o?.int8(0) ?? 0) === 1 ? 'symmetric' : (o?.int8(0) ?? 0) === 0 ? 'reflect' : 'unknown';
           if (op.kind === 'Resize') {
             // ResizeNearestNeighborOptions: align_corners (0), half_pixel_centers (1); ResizeBilinearOptions: 2, 3.
             const nearest = code.name === 'RESIZE_NEAREST_NEIGHBOR';
