@@ -101,6 +101,9 @@ export interface OpAttrs {
   padAmounts?: number[];
   /** ONNX Pad (opset ≥ 11): the pads, constant_value and axes tensors by position, -1 where left out. */
   padOperands?: [number, number, number];
+  /** ONNX Softmax/LogSoftmax before opset 13: the input is flattened at `axis` into 2-D and normalized over the
+   *  trailing block. */
+  softmaxFlatten?: boolean;
   /** Pad op: how the border is filled when not with a constant: ONNX 'reflect' (numpy's: the edge not repeated),
    *  'edge', 'wrap'; TFLite MIRROR_PAD 'reflect' or 'symmetric' (the edge repeated). */
   padMode?: 'reflect' | 'edge' | 'wrap' | 'symmetric' | 'unknown';

@@ -815,3 +815,17 @@ test('codegen: ONNX Pad in reflect, edge and wrap mode (after a convolution, on 
     assert.deepEqual(buildAndRun(open(bytes), {}, bytesOf(input)).values.map(Math.fround), (await ortRun(bytes, input, [2, 5, 4])).map(Math.fround), `${mode}, 3-D, every axis`);
   }
 });
+
+test('codegen: ONNX Softmax and LogSoftmax along a middle axis (opset 13) and over the flattened block (opset 11) match onnxruntime', { skip: SKIP_CC }, async () => {
+  for (const [type, opset, axis] of [['Softmax', 13, 1], ['Softmax', 11, 1], ['LogSoftmax', 13, -1], ['LogSoftmax', 13, 0], ['LogSoftmax', 11, 1]] as const) {
+    const b = new OnnxBuilder(opset);
+    const y = b.op(type, [b.input('x', [2, 3, 4])], { axis });
+    b.output(y, [2, 3, 4]);
+    const bytes = b.build();
+    const input = randomFloats(24, 8, -3, 3);
+    const want = await ortRun(bytes, input, [2, 3, 4]);
+    const got = buildAndRun(open(bytes), {}, bytesOf(input)).values;
+    const worst = Math.max(...got.map((v, i) => Math.abs(v - want[i]!)));
+    assert.ok(worst < 1e-5, `${type} opset ${opset} axis ${axis}: off by ${worst}`);
+  }
+});

@@ -869,7 +869,8 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule } = {
   Unsqueeze: rearrange(unsqueezeShape, (op, g) => valuesOf(g, op.inputs[0])),
   Transpose: { shape: transposeShape, tiling: 'same' },
   Resize: { shape: resizeShape, tiling: 'none' },
-  Softmax: { shape: same, tiling: 'same' },
+  // Normalizes along an axis with the C export's whole-tensor kernels: not on tiles or rows.
+  Softmax: { shape: same, tiling: 'whole' },
   BatchNorm: { shape: same, tiling: 'same' },
   Quantize: {
     shape: (op, _g, x) => (x ? (op.outputs.length > 1 ? [x, [], []] : [x]) : null),

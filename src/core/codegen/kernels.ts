@@ -1296,16 +1296,26 @@ void mm_rmax_row_s8(const mm_rmax_t *p, int32_t c, int32_t w0, int32_t w1, int32
   },
 
   softmax_f32: {
-    decl: `typedef struct { int32_t rows, n; float beta; } mm_softmax_f32_t;
+    decl: `/* softmax (or log-softmax) over the middle axis of [rows][n][inner] */
+typedef struct { int32_t rows, n, inner, log; float beta; } mm_softmax_f32_t;
 void mm_softmax_f32(const mm_softmax_f32_t *p, const float *x, float *y);`,
     code: `void mm_softmax_f32(const mm_softmax_f32_t *p, const float *x, float *y) {
+  const size_t s = (size_t)p->inner;
   for (int32_t r = 0; r < p->rows; r++) {
-    const float *xr = x + (size_t)r * p->n;
-    float *yr = y + (size_t)r * p->n;
-    float mx = xr[0], sum = 0.0f;
-    for (int32_t i = 1; i < p->n; i++) if (xr[i] > mx) mx = xr[i];
-    for (int32_t i = 0; i < p->n; i++) { yr[i] = expf(p->beta * (xr[i] - mx)); sum += yr[i]; }
-    for (int32_t i = 0; i < p->n; i++) yr[i] /= sum;
+    for (int32_t k = 0; k < p->inner; k++) {
+      const float *xr = x + (size_t)r * p->n * s + k;
+      float *yr = y + (size_t)r * p->n * s + k;
+      float mx = xr[0], sum = 0.0f;
+      for (int32_t i = 1; i < p->n; i++) if (xr[i * s] > mx) mx = xr[i * s];
+      if (p->log) {
+        for (int32_t i = 0; i < p->n; i++) sum += expf(p->beta * (xr[i * s] - mx));
+        const float l = logf(sum);
+        for (int32_t i = 0; i < p->n; i++) yr[i * s] = p->beta * (xr[i * s] - mx) - l;
+      } else {
+        for (int32_t i = 0; i < p->n; i++) { yr[i * s] = expf(p->beta * (xr[i * s] - mx)); sum += yr[i * s]; }
+        for (int32_t i = 0; i < p->n; i++) yr[i * s] /= sum;
+      }
+    }
   }
 }`,
   },

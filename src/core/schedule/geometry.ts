@@ -81,7 +81,7 @@ export function regionRules(graph: Graph, op: Op): OpRegions | { reason: string 
   if (OP_RULES[op.kind].tiling === 'same') {
     // Instance and layer normalization share the BatchNorm kind, but their statistics come from the whole map.
     if (op.kind === 'BatchNorm' && op.sourceType !== 'BatchNormalization') return { reason: `${label(op)} normalizes with statistics of the whole feature map` };
-    if ((op.kind === 'Concat' || op.kind === 'Split' || op.kind === 'Softmax') && /[HW]/.test(axisLetter(graph, op.outputs[0]!, op.attrs.axis ?? (op.kind === 'Softmax' ? -1 : 0)))) {
+    if ((op.kind === 'Concat' || op.kind === 'Split') && /[HW]/.test(axisLetter(graph, op.outputs[0]!, op.attrs.axis ?? 0))) {
       return { reason: `${label(op)} works along a spatial axis` };
     }
     for (const o of op.outputs) {

@@ -118,18 +118,23 @@ export function lowerBinary(sl: StepLower): Emit {
 export function lowerSoftmax(sl: StepLower): Emit {
   const { P, e, fin, geo, izp, kernels, label, op, params, qOf, withEpi, x0, y } = sl;
   const x = x0;
-  if (op.sourceType === 'LOG_SOFTMAX' || op.sourceType === 'LogSoftmax') throw new CodegenError(`C export: ${label(op)}: log-softmax is not generated`, op.index);
+  const log = op.sourceType === 'LOG_SOFTMAX' || op.sourceType === 'LogSoftmax';
   const xs = geo(x).shape;
   const axis = ((op.attrs.axis ?? -1) + xs.length) % xs.length;
-  if (elementCount(xs.slice(axis + 1)) !== 1) throw new CodegenError(`C export: ${label(op)}: softmax along axis ${axis}, not the last`, op.index);
-  const n = xs[axis]!;
-  const rows = elementCount(xs) / n;
+  // Before opset 13 ONNX normalizes over the flattened block from `axis` on; otherwise over `axis`, whatever follows
+  // it a stride.
+  const flat = op.attrs.softmaxFlatten === true;
+  const n = flat ? elementCount(xs.slice(axis)) : xs[axis]!;
+  const inner = flat ? 1 : elementCount(xs.slice(axis + 1));
+  const rows = elementCount(xs.slice(0, axis));
   const beta = op.attrs.beta ?? 1;
   if (e === 'f32') {
     kernels.add('softmax_f32');
-    params.push(`static const mm_softmax_f32_t ${P} = {${rows}, ${n}, ${fmtFloat(beta)}};`);
+    params.push(`static const mm_softmax_f32_t ${P} = {${rows}, ${n}, ${inner}, ${log ? 1 : 0}, ${fmtFloat(beta)}};`);
     return withEpi((a) => [`mm_softmax_f32(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
   }
+  if (log) throw new CodegenError(`C export: ${label(op)}: a quantized log-softmax is not generated`, op.index);
+  if (inner !== 1) throw new CodegenError(`C export: ${label(op)}: a quantized softmax along axis ${axis}, not the last, is not generated`, op.index);
   const qx = qOf(x, 'softmax input');
   const ex = sl.elemOf(x);
   // TFLM's integer softmax where TFLM runs it: int8 (or TFLite's uint8) in, int8 out at scale 1/256 (zero point −128

@@ -515,6 +515,7 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
       break;
     case 'Softmax':
       a.axis = attrs.int('axis', opset >= 13 ? -1 : 1);
+      if (opset < 13) a.softmaxFlatten = true;
       break;
     case 'BatchNorm':
       a.epsilon = attrs.float('epsilon', 1e-5);
