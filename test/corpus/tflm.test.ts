@@ -449,6 +449,18 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
       b.outputs = [y];
       out.push({ name: 'MEAN int16 over H and W', bytes: b.build() });
     }
+    // SUM over H and W, int8 and int16 (TFLM's QuantizedMeanOrSum without the 1/n), and float.
+    for (const dtype of ['int8', 'int16', 'float32'] as const) {
+      const b = new TfliteBuilder();
+      const qIn = dtype === 'int8' ? { quant: { scale: [0.05], zeroPoint: [3], axis: 0 } } : dtype === 'int16' ? q16(0.0007) : {};
+      const qOut = dtype === 'int8' ? { quant: { scale: [0.9], zeroPoint: [-4], axis: 0 } } : dtype === 'int16' ? q16(0.003) : {};
+      const x = b.tensor('x', [1, 5, 7, 12], dtype, undefined, qIn);
+      const y = b.tensor('y', [1, 1, 1, 12], dtype, undefined, qOut);
+      b.op('SUM', [x, b.constant('axes', [2], 'int32', [1, 2])], [y], [[0, 'bool', 1]]);
+      b.inputs = [x];
+      b.outputs = [y];
+      out.push({ name: `SUM ${dtype} over H and W`, bytes: b.build() });
+    }
     {
       const b = new TfliteBuilder();
       const x = b.tensor('x', [1, 4, 5, 3], 'int16', undefined, q16(0.0007));
@@ -504,7 +516,7 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN and DEQUANTIZE int16, TRANSPOSE_CONV int8 and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16, QUANTIZE between int8, int16 and int32 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8 and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16, QUANTIZE between int8, int16 and int32 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 

@@ -829,3 +829,16 @@ test('codegen: ONNX Softmax and LogSoftmax along a middle axis (opset 13) and ov
     assert.ok(worst < 1e-5, `${type} opset ${opset} axis ${axis}: off by ${worst}`);
   }
 });
+
+test('codegen: ONNX ReduceSum (axes as an operand, kept and dropped) matches onnxruntime', { skip: SKIP_CC }, async () => {
+  for (const [axes, keepdims, outShape] of [[[1], 1, [2, 1, 4]], [[1, 2], 0, [2]], [[2], 0, [2, 3]]] as const) {
+    const b = new OnnxBuilder(13);
+    const y = b.op('ReduceSum', [b.input('x', [2, 3, 4]), b.init('axes', [axes.length], 'int64', [...axes])], { keepdims });
+    b.output(y, [...outShape]);
+    const bytes = b.build();
+    const input = randomFloats(24, 9, -2, 2);
+    const want = await ortRun(bytes, input, [2, 3, 4]);
+    const got = buildAndRun(open(bytes), {}, bytesOf(input)).values;
+    assert.ok(relativeError(got, want) < 1e-6, `axes ${axes.join(',')} keepdims ${keepdims}`);
+  }
+});

@@ -1189,15 +1189,15 @@ void mm_copy_nd(const mm_copy_nd_t *p, const void *x, void *y) {
   },
 
   mean_f32: {
-    decl: `typedef struct { int32_t outer, n, inner; } mm_mean_f32_t;
+    decl: `typedef struct { int32_t outer, n, inner, sum; } mm_mean_f32_t;
 void mm_mean_f32(const mm_mean_f32_t *p, const float *x, float *y);`,
-    code: `/* mean over the middle of [outer][n][inner] */
+    code: `/* mean (sum: the sum) over the middle of [outer][n][inner] */
 void mm_mean_f32(const mm_mean_f32_t *p, const float *x, float *y) {
   for (int32_t o = 0; o < p->outer; o++)
     for (int32_t i = 0; i < p->inner; i++) {
       float acc = 0.0f;
       for (int32_t k = 0; k < p->n; k++) acc += x[((size_t)o * p->n + k) * p->inner + i];
-      y[(size_t)o * p->inner + i] = acc / (float)p->n;
+      y[(size_t)o * p->inner + i] = p->sum ? acc : acc / (float)p->n;
     }
 }`,
   },
@@ -1215,7 +1215,7 @@ void mm_mean_row_f32(const mm_mean_f32_t *p, int32_t c, int32_t w0, int32_t w1, 
     float a = first ? 0.0f : acc[ch];
     for (int32_t iw = w0; iw < w1; iw++) a += x[MM_AT(xv, ch, r, iw)];
     acc[ch] = a;
-    if (last) y[ch] = a / (float)p->n;
+    if (last) y[ch] = p->sum ? a : a / (float)p->n;
   }
 }`,
   },

@@ -109,7 +109,7 @@ const INT16_KINDS: ReadonlySet<string> = new Set(['Split', 'Unpack', 'Concat', '
 /** Operators that only change the shape: a folded one's values are its input's. */
 const RESHAPES: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
 const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'LOGISTIC', 'TANH', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'SVDF', 'UNIDIRECTIONAL_SEQUENCE_LSTM', 'QUANTIZE', 'SOFTMAX', 'TRANSPOSE_CONV',
-  'MUL', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'MEAN', 'DEQUANTIZE']);
+  'MUL', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'MEAN', 'SUM', 'DEQUANTIZE']);
 /** int32 activations (a keyword model's output, SEANet's input) are moved (INT16_KINDS) or requantized by QUANTIZE. */
 const INT32_TFLITE: ReadonlySet<string> = new Set(['QUANTIZE']);
 /** A 1-D map (layout N, C, W) as a 2-D one whose height is the batch axis (size 1): every kernel, view and box of
@@ -120,7 +120,7 @@ function lineAxes(layout: string | null): { c: number; h: number; w: number } | 
   return n >= 0 && c >= 0 && w >= 0 ? { c, h: n, w } : null;
 }
 
-const SUPPORTED = 'Conv 1-D and 2-D (incl. depthwise, grouped, pointwise), ConvTranspose/TRANSPOSE_CONV, BatchNormalization and LayerNormalization (float), pooling 1-D and 2-D (average, max, global), Mean, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Div, Max, Min, Pow, Concat, Pad (constant; reflect, edge, wrap, symmetric), Resize (nearest; TFLite bilinear), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, HardSigmoid, Sigmoid, Tanh, LeakyRelu, PRelu, Elu, SiLU, Gelu, Exp, Log, Abs, Neg, Sqrt, Erf, Softmax (float: any axis; LogSoftmax), Quantize, Dequantize, LSTM (ONNX float; TFLite float and int8), SVDF';
+const SUPPORTED = 'Conv 1-D and 2-D (incl. depthwise, grouped, pointwise), ConvTranspose/TRANSPOSE_CONV, BatchNormalization and LayerNormalization (float), pooling 1-D and 2-D (average, max, global), Mean, ReduceSum/SUM, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Div, Max, Min, Pow, Concat, Pad (constant; reflect, edge, wrap, symmetric), Resize (nearest; TFLite bilinear), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, HardSigmoid, Sigmoid, Tanh, LeakyRelu, PRelu, Elu, SiLU, Gelu, Exp, Log, Abs, Neg, Sqrt, Erf, Softmax (float: any axis; LogSoftmax), Quantize, Dequantize, LSTM (ONNX float; TFLite float and int8), SVDF';
 
 /** Operators a stream's end can accumulate row by row in the export: global pooling, a mean or a max over H and W. */
 const isAccumulable = (op: Op): boolean => op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool' || (op.kind === 'Reduce' && ['MEAN', 'ReduceMean', 'REDUCE_MAX', 'ReduceMax'].includes(op.sourceType));

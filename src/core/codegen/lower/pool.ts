@@ -1,7 +1,7 @@
 // Lowering of pooling and reductions (mean, max), layer by layer, on tiles, and accumulated row by row at a stream's end.
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
-import { meanMultiplier } from '../quant';
+import { meanMultiplier, quantizeMultiplier } from '../quant';
 import { fmtFloat, window2d, type Access, type Emit, type StepLower } from './context';
 
 /** MaxPool2D, AvgPool2D, GlobalAvgPool, GlobalMaxPool, and 1-D pooling (PoolNd on an N, C, W map). */
@@ -52,11 +52,12 @@ export function lowerReduce(sl: StepLower): Emit {
   const { P, e, fin, geo, graph, izp, kernels, label, op, params, qOf, withEpi, x0, y } = sl;
   const x = x0;
   const isMax = op.sourceType === 'REDUCE_MAX' || op.sourceType === 'ReduceMax';
-  if (op.sourceType !== 'MEAN' && op.sourceType !== 'ReduceMean' && !isMax) throw new CodegenError(`C export: ${label(op)}: only the mean and max reductions are generated`, op.index);
+  const isSum = op.sourceType === 'SUM' || op.sourceType === 'ReduceSum';
+  if (op.sourceType !== 'MEAN' && op.sourceType !== 'ReduceMean' && !isMax && !isSum) throw new CodegenError(`C export: ${label(op)}: only the mean, sum and max reductions are generated`, op.index);
   const xs = geo(x).shape;
   const rank = xs.length;
   const axes = [...new Set((op.attrs.axes ?? xs.map((_, i) => i)).map((a) => (a + rank) % rank))].sort((p, q) => p - q);
-  if (axes.length === 0 || axes[axes.length - 1]! - axes[0]! !== axes.length - 1) throw new CodegenError(`C export: ${label(op)}: ${isMax ? 'max' : 'mean'} over non-adjacent axes ${axes.join(', ')}`, op.index);
+  if (axes.length === 0 || axes[axes.length - 1]! - axes[0]! !== axes.length - 1) throw new CodegenError(`C export: ${label(op)}: ${isMax ? 'max' : isSum ? 'sum' : 'mean'} over non-adjacent axes ${axes.join(', ')}`, op.index);
   const outer = elementCount(xs.slice(0, axes[0]));
   const n = elementCount(axes.map((a) => xs[a]!));
   const inner = elementCount(xs.slice(axes[axes.length - 1]! + 1));
@@ -79,7 +80,7 @@ export function lowerReduce(sl: StepLower): Emit {
   }
   if (e === 'f32') {
     kernels.add('mean_f32');
-    params.push(`static const mm_mean_f32_t ${P} = {${outer}, ${n}, ${inner}};`);
+    params.push(`static const mm_mean_f32_t ${P} = {${outer}, ${n}, ${inner}, ${isSum ? 1 : 0}};`);
     return withEpi((a) => {
       if (!a.accumulator) return [`mm_mean_f32(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`];
       kernels.add('mean_row_f32');
@@ -89,11 +90,13 @@ export function lowerReduce(sl: StepLower): Emit {
   const qx = qOf(x, 'mean input');
   const same = qx.scale === fin.q!.scale && izp(x, qx) === fin.zp;
   if (e !== 's8' && (e !== 's16' || graph.format !== 'tflite')) throw new CodegenError(`C export: ${label(op)}: a mean on ${sl.T(y).dtype} is not generated`, op.index);
+  if (isSum && graph.format !== 'tflite') throw new CodegenError(`C export: ${label(op)}: a quantized ReduceSum is not generated`, op.index);
   const k = `mean_${e}`;
   kernels.add(k);
   // TFLite: TFLM's integer QuantizedMeanOrSum, bit for bit (its Q31 multiplier for the scale ratio, folded with
   // 1/n as reference/reduce.h does). ONNX: as onnxruntime, the rounded average or a float rescale.
-  const [mult, shift] = graph.format === 'tflite' ? meanMultiplier(qx.scale / fin.q!.scale, n) : [0, 0];
+  // TFLite's SUM: the same integer arithmetic without the 1/n.
+  const [mult, shift] = graph.format === 'tflite' ? (isSum ? quantizeMultiplier(qx.scale / fin.q!.scale) : meanMultiplier(qx.scale / fin.q!.scale, n)) : [0, 0];
   const mode = graph.format === 'tflite' ? 0 : same ? 1 : 2;
   params.push(`static const mm_${k}_t ${P} = {${outer}, ${n}, ${inner}, ${mode}, ${izp(x, qx)}, ${fin.zp}, ${mult}, ${shift}, ${fmtFloat(qx.scale / fin.q!.scale)}};`);
   return withEpi((a) => {
