@@ -501,6 +501,28 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
       out.push({ name: `SOFTMAX int8 to ${to}, input scale ${scale}, beta ${beta}, rows of ${n}`, bytes: b.build() });
     }
   }
+  // LOG_SOFTMAX int8 (TFLM's: gemmlowp's exp and log, output 16/256 and 127), rows of 10 and 40.
+  for (const [scale, zp, n] of [[0.05, 3, 10], [0.5, -10, 40], [0.11, 0, 40]] as const) {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 3, n], 'int8', undefined, { quant: { scale: [scale], zeroPoint: [zp], axis: 0 } });
+    const y = b.tensor('y', [1, 3, n], 'int8', undefined, { quant: { scale: [16 / 256], zeroPoint: [127], axis: 0 } });
+    b.op('LOG_SOFTMAX', [x], [y]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `LOG_SOFTMAX int8, input scale ${scale}, rows of ${n}`, bytes: b.build() });
+  }
+  // A float LOG_SOFTMAX after a DEQUANTIZE (TinyEngine's MNIST classifiers end so): the float tensor is written.
+  {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 4, 10], 'int8', undefined, { quant: { scale: [0.3], zeroPoint: [5], axis: 0 } });
+    const f = b.tensor('f', [1, 4, 10], 'float32');
+    const y = b.tensor('y', [1, 4, 10], 'float32');
+    b.op('DEQUANTIZE', [x], [f]);
+    b.op('LOG_SOFTMAX', [f], [y]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: 'DEQUANTIZE + float LOG_SOFTMAX', bytes: b.build() });
+  }
   // QUANTIZE between integer types (TFLM's Requantize): a keyword model's int16 -> int32 output, SEANet's int32 input.
   for (const [from, to] of [['int16', 'int32'], ['int32', 'int16'], ['int8', 'int16'], ['int16', 'int8'], ['int8', 'int32'], ['int32', 'int8'], ['int16', 'int16']] as const) {
     const q = { int8: { scale: [0.05], zeroPoint: [3], axis: 0 }, int16: { scale: [0.0004943], zeroPoint: [0], axis: 0 }, int32: { scale: [1.49e-7], zeroPoint: [0], axis: 0 } };
@@ -516,7 +538,7 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8 and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16, QUANTIZE between int8, int16 and int32 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8 and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16, LOG_SOFTMAX int8 and float after a DEQUANTIZE, QUANTIZE between int8, int16 and int32 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 

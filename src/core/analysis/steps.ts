@@ -161,6 +161,9 @@ export function buildExecPlan(graph: Graph, conv: Conventions): ExecPlan {
       const fr = readers.get(f) ?? [];
       if (q === undefined || graphOutputs.has(f) || fr.length === 0) continue;
       if (fr.some((r) => kind(r) === 'Quantize' || kind(r) === 'Dequantize')) continue;
+      // Only where every reader quantizes its result again (a QDQ operator): a float tail after a DEQUANTIZE (a
+      // TFLite classifier's float LOG_SOFTMAX) reads the float tensor, which the runtime writes.
+      if (!fr.every((r) => r.ops.some((o) => graph.ops[o]!.kind === 'Quantize'))) continue;
       for (const r of fr) r.inputs = replace(r.inputs, f, q);
       fr[0]!.ops.push(...s.ops);
       dead.add(s);

@@ -1339,6 +1339,62 @@ static int32_t mm_recip_q31(int32_t a) {
   return mm_sat_shl(x, 1);
 }`,
   },
+  logsoftmax_q_s8: {
+    deps: ['softmax_q'],
+    decl: `typedef struct { int32_t rows, n, diff_min, mult, shift, rev_mult, rev_shift; const int32_t *exp; } mm_logsoftmax_q_t;
+void mm_logsoftmax_q_s8(const mm_logsoftmax_q_t *p, const int8_t *x, int8_t *y);`,
+    code: `/* TFLite's log_x_for_x_greater_than_or_equal_to_1<5>: log(x) of x >= 1 in Q12.19, as Q5.26 (gemmlowp arithmetic) */
+static int32_t mm_wadd(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static int32_t mm_sat64(int64_t v) { return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v; }
+static int32_t mm_clz32(uint32_t v) { int32_t n = 0; while (n < 32 && !(v & 0x80000000u)) { v <<= 1; n++; } return n; }
+static int32_t mm_log_q5(int32_t x) {
+  const int32_t log_2 = 1488522236, sqrt_sqrt_half = 1805811301, sqrt_half = 1518500250;
+  const int32_t alpha_n = 117049297, alpha_d = 127690142, alpha_i = 1057819769, alpha_f = 638450708;
+  const int32_t shifted_quarter = mm_rdbpot(536870912, 6);
+  const int32_t hp1 = mm_clz32((uint32_t)x);
+  const int32_t r_a = mm_sat_shl(mm_srdhm(mm_sat_shl(x, hp1 - 1), sqrt_half), 1);
+  const int32_t za_adj = mm_sat64((int64_t)mm_sat_shl(12 - hp1, 25) + shifted_quarter);
+  const int32_t hb = mm_clz32((uint32_t)mm_srdhm(x, sqrt_half)) - 1;
+  const int32_t r_b = mm_sat_shl(x, hb);
+  const int32_t zb_adj = mm_sat64((int64_t)mm_sat_shl(12 - hb, 25) - shifted_quarter);
+  const int32_t r = r_a < r_b ? r_a : r_b;
+  const int32_t z_adj = za_adj > zb_adj ? za_adj : zb_adj;
+  const int64_t hs = (int64_t)r + sqrt_sqrt_half;
+  const int32_t pp = (int32_t)((hs + (hs >= 0 ? 1 : -1)) / 2);
+  int32_t q = mm_wadd(r, -sqrt_sqrt_half);
+  q = mm_wadd(q, q);
+  const int32_t sq = mm_srdhm(q, q);
+  const int32_t num = mm_wadd(mm_srdhm(q, r), mm_srdhm(mm_srdhm(q, sq), alpha_n));
+  const int32_t den = mm_wadd(mm_srdhm(pp, mm_wadd(mm_wadd(alpha_i, q), mm_srdhm(alpha_d, sq))), mm_srdhm(alpha_f, q));
+  const int32_t acc = mm_wadd(mm_srdhm(z_adj, log_2), mm_srdhm(mm_rdbpot(num, 6), mm_recip_q31(den)));
+  return mm_sat_shl(acc, 1);
+}
+/* TFLM's int8 LOG_SOFTMAX (reference_ops::LogSoftmaxQuantized): output scale 16/256, zero point 127 */
+void mm_logsoftmax_q_s8(const mm_logsoftmax_q_t *p, const int8_t *x, int8_t *y) {
+  for (int32_t r = 0; r < p->rows; r++) {
+    const int8_t *xr = x + (size_t)r * p->n;
+    int8_t *yr = y + (size_t)r * p->n;
+    int32_t mx = -128, sum = 0;
+    for (int32_t i = 0; i < p->n; i++) if (xr[i] > mx) mx = xr[i];
+    for (int32_t i = 0; i < p->n; i++) {
+      const int32_t d = mx - xr[i];
+      if (-d >= p->diff_min) sum = mm_wadd(sum, mm_rdbpot(p->exp[d], 12));
+    }
+    const int32_t log_sum = mm_log_q5(sum);
+    const int32_t scaled = mm_mbqm(mm_wadd(log_sum, INT32_MIN), p->rev_mult, p->rev_shift);
+    const int32_t adjusted = p->diff_min - 1 > scaled ? p->diff_min - 1 : scaled;
+    for (int32_t i = 0; i < p->n; i++) {
+      const int32_t diff = xr[i] - mx;
+      if (diff > adjusted) {
+        const int32_t q5 = mm_mbqm(diff, p->mult, p->shift);
+        yr[i] = (int8_t)mm_clamp(mm_rdbpot(mm_wadd(q5, -log_sum), 22) + 127, -128, 127);
+      } else {
+        yr[i] = -128;
+      }
+    }
+  }
+}`,
+  },
   softmax_q_s8: softmaxKernel('s8'),
   softmax_q_s16: softmaxKernel('s16'),
   softmax_s8: {

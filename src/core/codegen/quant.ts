@@ -169,9 +169,18 @@ export function int16SigmoidScaling(inScale: number, tanh: boolean): [number, nu
  *  maximum, −d for d = 0..255, scaled by PreprocessSoftmaxScaling's multiplier (β · input scale · 2^26, 5 integer
  *  bits) and raised by gemmlowp's exp_on_negative_values; a table of those exponentials (Q0.31), and diff_min
  *  (CalculateInputRadius), below which TFLM leaves an input out of the sum and writes the output's minimum. */
-export function softmaxExpTable(inScale: number, beta: number): { table: number[]; diffMin: number } {
+export function softmaxExpTable(inScale: number, beta: number): { table: number[]; diffMin: number; mult: number; shift: number } {
   const [mult, shift] = quantizeMultiplier(Math.min(beta * inScale * 2 ** 26, 2 ** 31 - 1));
   const diffMin = -Math.floor((31 * 2 ** 26) / 2 ** shift);
   const table = Array.from({ length: 256 }, (_, d) => (-d < diffMin ? 0 : expOnNegativeValues(srdhm32((-d * 2 ** shift) | 0, mult), 5)));
-  return { table, diffMin };
+  return { table, diffMin, mult, shift };
+}
+
+/** TFLM's int8 LOG_SOFTMAX Prepare (PreprocessLogSoftmaxScalingExp): the softmax's input scaling and table, and the
+ *  reverse scaling (2^(31 − shift) / multiplier as a Q31 multiplier and a right shift) that bounds the differences
+ *  kept. */
+export function logSoftmaxParams(inScale: number): ReturnType<typeof softmaxExpTable> & { revMult: number; revShift: number } {
+  const s = softmaxExpTable(inScale, 1);
+  const [revMult, revShift] = quantizeMultiplier(2 ** (31 - s.shift) / s.mult);
+  return { ...s, revMult, revShift };
 }

@@ -1,7 +1,7 @@
 // Lowering of elementwise operators: binary arithmetic, activations, softmax, quantize and dequantize.
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
-import { addMultipliers, int16SigmoidScaling, quantizeMultiplier, sigmoidTableU16, softmaxExpTable } from '../quant';
+import { addMultipliers, int16SigmoidScaling, logSoftmaxParams, quantizeMultiplier, sigmoidTableU16, softmaxExpTable } from '../quant';
 import { boxLit, fmtFloat, viewLit, type Access, type Emit, type Geo, type StepLower } from './context';
 
 /** An output without a layout (no spatial operator fixes one) whose operands broadcast along some of its axes: a
@@ -133,7 +133,17 @@ export function lowerSoftmax(sl: StepLower): Emit {
     params.push(`static const mm_softmax_f32_t ${P} = {${rows}, ${n}, ${inner}, ${log ? 1 : 0}, ${fmtFloat(beta)}};`);
     return withEpi((a) => [`mm_softmax_f32(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
   }
-  if (log) throw new CodegenError(`C export: ${label(op)}: a quantized log-softmax is not generated`, op.index);
+  if (log) {
+    // TFLM's int8 LOG_SOFTMAX: output scale 16/256 and zero point 127 (its Prepare requires them).
+    const qx = qOf(x, 'log-softmax input');
+    if (sl.graph.format !== 'tflite' || sl.elemOf(x) !== 's8' || e !== 's8' || inner !== 1 || Math.fround(fin.q!.scale) !== Math.fround(16 / 256) || fin.zp !== 127) {
+      throw new CodegenError(`C export: ${label(op)}: a quantized log-softmax is generated only as TFLM computes it (TFLite int8, output scale 16/256 and zero point 127)`, op.index);
+    }
+    const lp = logSoftmaxParams(qx.scale);
+    kernels.add('logsoftmax_q_s8');
+    params.push(`static const mm_logsoftmax_q_t ${P} = {${rows}, ${n}, ${lp.diffMin}, ${lp.mult}, ${lp.shift}, ${lp.revMult}, ${lp.revShift}, ${sl.addWeights(`k${sl.si}`, 'int32_t', lp.table)}};`);
+    return withEpi((a) => [`mm_logsoftmax_q_s8(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+  }
   if (inner !== 1) throw new CodegenError(`C export: ${label(op)}: a quantized softmax along axis ${axis}, not the last, is not generated`, op.index);
   const qx = qOf(x, 'softmax input');
   const ex = sl.elemOf(x);
