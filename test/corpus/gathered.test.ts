@@ -4,6 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { openModelOrThrow } from '../../src/core/index';
+import { generate, HAVE_CC, tempDir } from '../codegen-helpers';
 import { censusOf } from '../corpus-census';
 import { ROOT } from '../helpers';
 
@@ -21,4 +24,27 @@ test('gathered corpus: every file opens or is refused with a named error; at mos
   const tried = entries.filter((e) => e.codegen !== undefined);
   assert.ok(tried.length > 1000, `${tried.length} exports tried`);
   for (const e of tried) assert.ok(!/^internal error/.test(e.codegen ?? ''), `${e.file}: ${e.codegen}`);
+});
+
+test('gathered corpus: every C export compiles (model.c and its kernels; C99, -Wall -Wextra -Werror, as the Makefile builds them)', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 1_200_000 }, () => {
+  const root = tempDir('gathered-cc');
+  try {
+    let compiled = 0;
+    const failed: string[] = [];
+    for (const e of censusOf(DIR, true)) {
+      if (e.status !== 'complete' || e.codegen !== null) continue;
+      const graph = openModelOrThrow(new Uint8Array(fs.readFileSync(path.join(DIR, e.file))), { fileName: path.basename(e.file) });
+      const dir = path.join(root, String(compiled));
+      generate(graph, { source: 'm' }, dir);
+      const src = path.join(dir, 'src');
+      const r = spawnSync('cc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-fno-strict-aliasing', '-fsyntax-only', '-I', src, path.join(src, 'model.c'), path.join(src, 'mm_kernels.c')], { encoding: 'utf8' });
+      if (r.status !== 0) failed.push(`${e.file}: ${(r.stderr ?? '').split('\n').find((l) => l.includes('error')) ?? r.stderr}`);
+      fs.rmSync(dir, { recursive: true, force: true });
+      compiled++;
+    }
+    assert.ok(compiled > 800, `${compiled} exports compiled`);
+    assert.deepEqual(failed, []);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
