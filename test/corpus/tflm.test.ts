@@ -471,6 +471,19 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
       out.push({ name: 'DEQUANTIZE int16 to float', bytes: b.build() });
     }
   }
+  // TRANSPOSE_CONV float: the gather adds the taps in the order TFLite's reference kernel scatters them (input rows
+  // and columns ascending), so the float sums are the same.
+  {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 5, 6, 4], 'float32');
+    const y = b.tensor('y', [1, 10, 12, 3], 'float32');
+    const wt = b.constant('w', [3, 3, 3, 4], 'float32', Array.from({ length: 108 }, (_, i) => Math.sin(i) * 0.7));
+    const bias = b.constant('b', [3], 'float32', [0.1, -0.2, 0.3]);
+    b.op('TRANSPOSE_CONV', [b.constant('shape', [4], 'int32', [1, 10, 12, 3]), wt, x, bias], [y], [[0, 'int8', 0], [1, 'int32', 2], [2, 'int32', 2], [3, 'int8', 0]]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: 'TRANSPOSE_CONV float SAME stride 2 kernel 3 bias', bytes: b.build() });
+  }
   // TRANSPOSE_CONV int16x8 (TFLM's: 64-bit sums, an int64 bias, an int16 one widened, or none; per-channel rescale).
   for (const [padding, stride, biasType] of [[0, 2, 'int64'], [1, 2, 'int16'], [0, 1, 'none']] as const) {
     out.push({ name: `TRANSPOSE_CONV int16 ${padding === 0 ? 'SAME' : 'VALID'} stride ${stride}, ${biasType} bias`, bytes: transposeConv16(padding, stride, biasType, false) });
@@ -538,7 +551,7 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8 and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16, LOG_SOFTMAX int8 and float after a DEQUANTIZE, QUANTIZE between int8, int16 and int32 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8, float and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16, LOG_SOFTMAX int8 and float after a DEQUANTIZE, QUANTIZE between int8, int16 and int32 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 
@@ -614,9 +627,9 @@ function svdfModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('TFLM arena: UNIDIRECTIONAL_SEQUENCE_LSTM, SVDF and TRANSPOSE_CONV (int8, int16) models (state, scratch, op data) equal TFLM\'s', { skip: SKIP }, () => {
+test('TFLM arena: UNIDIRECTIONAL_SEQUENCE_LSTM, SVDF and TRANSPOSE_CONV (int8, float, int16) models (state, scratch, op data) equal TFLM\'s', { skip: SKIP }, () => {
   const tconv = quantizedModels().filter((m) => m.name.startsWith('TRANSPOSE_CONV'));
-  assert.equal(tconv.length, 7); // int8 (4) and int16 (3)
+  assert.equal(tconv.length, 8); // int8 (4), float (1) and int16 (3)
   for (const c of [...lstmModels(), ...svdfModels(), ...tconv]) compare(c.name, c.bytes);
 });
 

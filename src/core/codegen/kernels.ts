@@ -64,10 +64,12 @@ ${sig} {
         const int32_t c0 = (oc / cog) * cig;
         const ${W} *wc = p->w + (size_t)oc * p->kh * p->kw * cig;
         ${f ? 'float acc = 0.0f' : t === 's8' ? 'int32_t acc = 0' : 'int64_t acc = 0'};
-        for (int32_t ky = 0; ky < p->kh; ky++) {
+        /* taps from the last: the input rows and columns ascending, the order in which TFLite's reference kernel
+           scatters them into this output (the same float sums) */
+        for (int32_t ky = p->kh - 1; ky >= 0; ky--) {
           const int32_t th = oh + p->pt - ky * p->dh;
           if (th < 0 || th % p->sh != 0 || th / p->sh >= p->ih) continue;
-          for (int32_t kx = 0; kx < p->kw; kx++) {
+          for (int32_t kx = p->kw - 1; kx >= 0; kx--) {
             const int32_t tw = ow + p->pl - kx * p->dw;
             if (tw < 0 || tw % p->sw != 0 || tw / p->sw >= p->iw) continue;
             const ${T} *xp = x + MM_AT(xv, c0, th / p->sh, tw / p->sw);
