@@ -842,3 +842,21 @@ test('codegen: ONNX ReduceSum (axes as an operand, kept and dropped) matches onn
     assert.ok(relativeError(got, want) < 1e-6, `axes ${axes.join(',')} keepdims ${keepdims}`);
   }
 });
+
+test('codegen: a batch of several 2-D maps is refused by name (the kernels compute one map); a batch of 1-D maps runs row by row, its global pooling over W only (onnxruntime)', { skip: SKIP_CC }, async () => {
+  const b2 = new OnnxBuilder(13);
+  b2.output(b2.conv(b2.input('x', [2, 3, 7, 5]), 3, 4, 3), [2, 4, 7, 5]);
+  const r = generateC(open(b2.build()), {});
+  assert.ok(!r.ok);
+  if (!r.ok) assert.match(r.error.message, /holds a batch of 2 feature maps; generated code runs a batch of 1/);
+  const b1 = new OnnxBuilder(13);
+  const w = b1.init('w', [4, 2, 3], 'float32', Array.from({ length: 24 }, (_, i) => Math.cos(i) * 0.5));
+  const conv = b1.op('Conv', [b1.input('x', [3, 2, 9]), w, b1.init('b', [4], 'float32', [0.1, -0.1, 0.2, 0])], { kernel_shape: [3], pads: [1, 1] });
+  const y = b1.op('GlobalAveragePool', [b1.op('Relu', [conv])]);
+  b1.output(y, [3, 4, 1]);
+  const bytes = b1.build();
+  const input = randomFloats(54, 2);
+  const want = await ortRun(bytes, input, [3, 2, 9]);
+  const got = buildAndRun(open(bytes), {}, bytesOf(input)).values;
+  assert.ok(relativeError(got, want) < 1e-5, `1-D batch of 3: ${got.join(' ')} vs ${want.join(' ')}`);
+});

@@ -270,7 +270,13 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (!t.shape) throw new CodegenError(`C export: the shape of tensor '${t.name}' is unknown`);
     const shape = t.shape;
     const ax = shape.length === 4 ? spatialAxes(t.layout) : shape.length === 3 ? lineAxes(t.layout) : null;
-    if (ax) return { shape, axes: ax, C: shape[ax.c]!, H: shape[ax.h]!, W: shape[ax.w]! };
+    if (ax) {
+      // The kernels see a map as C × H × W: a batch of several would be computed for its first item only. (A 1-D
+      // map's batch is its height: rows the 1-D kernels, of height 1, keep apart.)
+      const n = shape.length === 4 ? shape.find((_, a) => a !== ax.c && a !== ax.h && a !== ax.w) ?? 1 : 1;
+      if (n !== 1) throw new CodegenError(`C export: tensor '${t.name}' holds a batch of ${n} feature maps; generated code runs a batch of 1`);
+      return { shape, axes: ax, C: shape[ax.c]!, H: shape[ax.h]!, W: shape[ax.w]! };
+    }
     return { shape, axes: null, C: elementCount(shape), H: 1, W: 1 };
   };
   /** A window operator's index arithmetic fits the kernels' int32: from row −pad to (out − 1)·stride + (k − 1)·dilation

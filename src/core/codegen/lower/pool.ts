@@ -15,7 +15,8 @@ export function lowerPool(sl: StepLower): Emit {
   const global = op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool';
   const sp = window2d(op);
   if (!global && (!sp?.kernel || sp.dilations[0] !== 1 || sp.dilations[1] !== 1)) throw new CodegenError(`C export: ${label(op)}: kernel unknown or dilated pooling`, op.index);
-  const k = global ? [gx.H, gx.W] : sp!.kernel!;
+  // A 1-D map (N, C, W) runs with its batch as the height: its global pooling is over W only, row by row.
+  const k = global ? [gx.shape.length === 3 ? 1 : gx.H, gx.W] : sp!.kernel!;
   const st = global ? [1, 1] : sp!.strides;
   const pd = global ? [0, 0] : sp!.pads;
   const isMax = op.kind === 'MaxPool2D' || op.kind === 'GlobalMaxPool' || op.sourceType === 'MaxPool' ? 1 : 0;
