@@ -104,6 +104,8 @@ export interface OpAttrs {
   /** ONNX Softmax/LogSoftmax before opset 13: the input is flattened at `axis` into 2-D and normalized over the
    *  trailing block. */
   softmaxFlatten?: boolean;
+  /** ONNX Pad before opset 11: the constant it pads with (its `value` attribute). */
+  padValue?: number;
   /** Pad op: how the border is filled when not with a constant: ONNX 'reflect' (numpy's: the edge not repeated),
    *  'edge', 'wrap'; TFLite MIRROR_PAD 'reflect' or 'symmetric' (the edge repeated). */
   padMode?: 'reflect' | 'edge' | 'wrap' | 'symmetric' | 'unknown';

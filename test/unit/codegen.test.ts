@@ -860,3 +860,15 @@ test('codegen: a batch of several 2-D maps is refused by name (the kernels compu
   const got = buildAndRun(open(bytes), {}, bytesOf(input)).values;
   assert.ok(relativeError(got, want) < 1e-5, `1-D batch of 3: ${got.join(' ')} vs ${want.join(' ')}`);
 });
+
+test('codegen: ONNX Pad before opset 11 pads with its value attribute (onnxruntime)', { skip: SKIP_CC }, async () => {
+  const b = new OnnxBuilder(10);
+  const y = b.op('Pad', [b.op('Relu', [b.conv(b.input('x', [1, 3, 6, 5]), 3, 4, 3)])], { pads: [0, 0, 1, 2, 0, 0, 2, 1], value: { float: 1.5 } });
+  b.output(y, [1, 4, 9, 8]);
+  const bytes = b.build();
+  const input = randomFloats(90, 3);
+  const want = await ortRun(bytes, input, [1, 3, 6, 5]);
+  const got = buildAndRun(open(bytes), {}, bytesOf(input)).values;
+  assert.ok(relativeError(got, want) < 1e-5);
+  assert.equal(got.filter((v) => v === 1.5).length, want.filter((v) => v === 1.5).length, 'the border holds the value');
+});

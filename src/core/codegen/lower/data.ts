@@ -95,6 +95,7 @@ export function lowerPad(sl: StepLower): Emit {
   // A 4-D tensor whose layout no spatial operator fixed (a padding model on its own) is padded as row-major
   // N×H×W×C: padding only moves values, so the letters do not matter; its views are the whole tensor's.
   const asNhwc = !gx.axes && rank === 4 ? { c: 3, h: 1, w: 2 } : null;
+  if (asNhwc && gx.shape[0] !== 1) throw new CodegenError(`C export: ${label(op)}: padding a batch of ${gx.shape[0]} tensors of unknown layout is not generated`, op.index);
   const ax = gx.axes ?? asNhwc;
   for (let a = 0; a < rank; a++) {
     const isChw = ax ? a === ax.c || a === ax.h || a === ax.w : rank === 1;
@@ -108,9 +109,10 @@ export function lowerPad(sl: StepLower): Emit {
   const valueId = valueOperand >= 0 ? valueOperand : undefined;
   let bits: number;
   if (e === 'f32') {
-    const v = valueId !== undefined ? scalarOf(valueId, 0) : 0;
+    const v = valueId !== undefined ? scalarOf(valueId, 0) : op.attrs.padValue ?? 0;
     bits = new Uint32Array(new Float32Array([v]).buffer)[0]!;
   } else {
+    if (op.attrs.padValue !== undefined && op.attrs.padValue !== 0) throw new CodegenError(`C export: ${label(op)}: a quantized Pad with the value ${op.attrs.padValue} is not generated`, op.index);
     let v = fin.zp;
     if (valueId !== undefined && T(valueId).dtype !== 'float32') v = scalarOf(valueId, 0) - (T(valueId).dtype === 'uint8' ? 128 : 0);
     bits = e === 's16' ? v & 0xffff : v & 0xff;

@@ -545,7 +545,10 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
         if (!input(3)) a.padAmounts = input(1)?.values;
         a.operands = inputIds.slice();
         a.padOperands = [inputIds[1] ?? -1, inputIds[2] ?? -1, inputIds[3] ?? -1];
-      } else a.padAmounts = attrs.ints('pads') ?? attrs.ints('paddings');
+      } else {
+        a.padAmounts = attrs.ints('pads') ?? attrs.ints('paddings');
+        a.padValue = attrs.float('value', 0);
+      }
       if (mode !== 'constant') {
         a.activation = 'other';
         a.padMode = mode === 'reflect' || mode === 'edge' || mode === 'wrap' ? mode : 'unknown';
