@@ -98,7 +98,7 @@ export interface LowerOptions {
   regions?: readonly { ram: number; name: string; spec: RegionSpec }[];
   /** Line-buffered: these segments (true: the full-row plan of least peak), streamed
    *  row by row through rings, in column bands where a segment has them, a global pooling at a segment's end summing
-   *  rows into its accumulator. Not with a patch schedule or regions. */
+   *  rows into its accumulator. Not with a patch schedule; with regions, rings and sums are placed like buffers. */
   lineBuffered?: boolean | readonly SegmentCost[];
 }
 
