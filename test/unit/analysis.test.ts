@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyzeGraph, checkPlan, greedyBySize, lowerBound, planArena, type PlanItem } from '../../src/core/index';
+import { analyzeGraph, buildExecPlan, checkPlan, DEFAULT_CONVENTIONS, greedyBySize, lowerBound, openModelOrThrow, planArena, type PlanItem } from '../../src/core/index';
+import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 import { exampleModel } from '../../src/core/testing/examples';
 import { analyze, open } from '../helpers';
@@ -185,4 +186,20 @@ test('blocks: residual blocks and resolution stages', () => {
     next = b.lastStep + 1;
   }
   assert.equal(next, a.ops.length);
+});
+
+test('--fuse-pad folds constant padding only: a MIRROR_PAD before a convolution stays a step of its own', () => {
+  const steps = (mode: 'PAD' | 'MIRROR_PAD'): number => {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 8, 8, 3], 'int8', undefined, { quant: { scale: [0.05], zeroPoint: [0], axis: 0 } });
+    const p = b.tensor('p', [1, 10, 10, 3], 'int8', undefined, { quant: { scale: [0.05], zeroPoint: [0], axis: 0 } });
+    const y = b.tensor('y', [1, 8, 8, 4], 'int8', undefined, { quant: { scale: [0.1], zeroPoint: [0], axis: 0 } });
+    b.op(mode, [x, b.constant('pads', [4, 2], 'int32', [0, 0, 1, 1, 1, 1, 0, 0])], [p], mode === 'MIRROR_PAD' ? [[0, 'int8', 0]] : []);
+    b.conv(p, y, 3, 4, 3, 1, 1);
+    b.inputs = [x];
+    b.outputs = [y];
+    return buildExecPlan(openModelOrThrow(b.build(), { fileName: 'm.tflite' }), { ...DEFAULT_CONVENTIONS, fusePad: true }).steps.length;
+  };
+  assert.equal(steps('PAD'), 1);
+  assert.equal(steps('MIRROR_PAD'), 2);
 });

@@ -175,7 +175,8 @@ export function buildExecPlan(graph: Graph, conv: Conventions): ExecPlan {
     const { readers } = index();
     const dead = new Set<Step>();
     for (const s of steps) {
-      if (kind(s) !== 'Pad' || graph.ops[s.main]!.attrs.activation === 'other') continue;
+      // Only constant padding folds into the next window (TFLite's MIRROR_PAD and ONNX's reflect/edge/wrap do not).
+      if (kind(s) !== 'Pad' || graph.ops[s.main]!.attrs.activation === 'other' || graph.ops[s.main]!.attrs.padMode !== undefined) continue;
       const p = s.outputs[0]!;
       const pr = readers.get(p) ?? [];
       const x = s.inputs[0];
