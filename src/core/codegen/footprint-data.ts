@@ -69,10 +69,10 @@ export const KERNEL_CODE_BYTES: Readonly<Record<string, number>> = {
   rmax_row_f32: 220,
   rmax_row_s8: 190,
   softmax_f32: 424,
-  softmax_q: 308,
-  logsoftmax_q_s8: 1716,
-  softmax_q_s8: 464,
-  softmax_q_s16: 464,
+  softmax_q: 410,
+  logsoftmax_q_s8: 1564,
+  softmax_q_s8: 376,
+  softmax_q_s16: 348,
   softmax_s8: 252,
 };
 

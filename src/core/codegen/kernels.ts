@@ -229,15 +229,10 @@ void mm_softmax_q_${to}(const mm_softmax_q_t *p, const int8_t *x, ${Y} *y) {
   for (int32_t r = 0; r < p->rows; r++) {
     const int8_t *xr = x + (size_t)r * p->n;
     ${Y} *yr = y + (size_t)r * p->n;
-    int32_t mx = -128, sum = 0; /* sum: Q12.19 */
-    for (int32_t i = 0; i < p->n; i++) if (xr[i] > mx) mx = xr[i];
-    for (int32_t i = 0; i < p->n; i++) {
-      const int32_t d = mx - xr[i];
-      if (-d >= p->diff_min) sum = (int32_t)((uint32_t)sum + (uint32_t)mm_rdbpot(p->exp[d], 12));
-    }
+    int32_t mx;
+    const int32_t sum = mm_exp_sum(xr, p->n, p->diff_min, p->exp, &mx);
     /* TFLite's GetReciprocal: the sum shifted to [1, 2), its reciprocal in Q0.31, the bits above one */
-    int32_t lz = 0;
-    while (lz < 31 && !(((uint32_t)sum << lz) & 0x80000000u)) lz++;
+    const int32_t lz = mm_clz32((uint32_t)sum);
     const int32_t scale = mm_recip_q31((int32_t)(((uint32_t)sum << lz) - 0x80000000u));
     const int32_t e = 12 - lz + 31 - ${bits};
     for (int32_t i = 0; i < p->n; i++) {
@@ -1339,6 +1334,20 @@ static int32_t mm_recip_q31(int32_t a) {
     x = (int32_t)((uint32_t)x + (uint32_t)mm_sat_shl(mm_srdhm(x, one_minus), 2));
   }
   return mm_sat_shl(x, 1);
+}
+static int32_t mm_wadd(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static int32_t mm_clz32(uint32_t v) { int32_t n = 0; while (n < 32 && !(v & 0x80000000u)) { v <<= 1; n++; } return n; }
+/* A row's maximum (into *mx) and the sum of its exponentials in Q12.19, the differences below diff_min left out
+   (TFLM's Softmax and LogSoftmax alike); positive: the maximum's own term is one */
+static int32_t mm_exp_sum(const int8_t *xr, int32_t n, int32_t diff_min, const int32_t *exp, int32_t *mx) {
+  int32_t m = -128, sum = 0;
+  for (int32_t i = 0; i < n; i++) if (xr[i] > m) m = xr[i];
+  for (int32_t i = 0; i < n; i++) {
+    const int32_t d = m - xr[i];
+    if (-d >= diff_min) sum = mm_wadd(sum, mm_rdbpot(exp[d], 12));
+  }
+  *mx = m;
+  return sum;
 }`,
   },
   logsoftmax_q_s8: {
@@ -1346,9 +1355,7 @@ static int32_t mm_recip_q31(int32_t a) {
     decl: `typedef struct { int32_t rows, n, diff_min, mult, shift, rev_mult, rev_shift; const int32_t *exp; } mm_logsoftmax_q_t;
 void mm_logsoftmax_q_s8(const mm_logsoftmax_q_t *p, const int8_t *x, int8_t *y);`,
     code: `/* TFLite's log_x_for_x_greater_than_or_equal_to_1<5>: log(x) of x >= 1 in Q12.19, as Q5.26 (gemmlowp arithmetic) */
-static int32_t mm_wadd(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
 static int32_t mm_sat64(int64_t v) { return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v; }
-static int32_t mm_clz32(uint32_t v) { int32_t n = 0; while (n < 32 && !(v & 0x80000000u)) { v <<= 1; n++; } return n; }
 static int32_t mm_log_q5(int32_t x) {
   const int32_t log_2 = 1488522236, sqrt_sqrt_half = 1805811301, sqrt_half = 1518500250;
   const int32_t alpha_n = 117049297, alpha_d = 127690142, alpha_i = 1057819769, alpha_f = 638450708;
@@ -1376,13 +1383,8 @@ void mm_logsoftmax_q_s8(const mm_logsoftmax_q_t *p, const int8_t *x, int8_t *y) 
   for (int32_t r = 0; r < p->rows; r++) {
     const int8_t *xr = x + (size_t)r * p->n;
     int8_t *yr = y + (size_t)r * p->n;
-    int32_t mx = -128, sum = 0;
-    for (int32_t i = 0; i < p->n; i++) if (xr[i] > mx) mx = xr[i];
-    for (int32_t i = 0; i < p->n; i++) {
-      const int32_t d = mx - xr[i];
-      if (-d >= p->diff_min) sum = mm_wadd(sum, mm_rdbpot(p->exp[d], 12));
-    }
-    const int32_t log_sum = mm_log_q5(sum);
+    int32_t mx;
+    const int32_t log_sum = mm_log_q5(mm_exp_sum(xr, p->n, p->diff_min, p->exp, &mx));
     const int32_t scaled = mm_mbqm(mm_wadd(log_sum, INT32_MIN), p->rev_mult, p->rev_shift);
     const int32_t adjusted = p->diff_min - 1 > scaled ? p->diff_min - 1 : scaled;
     for (int32_t i = 0; i < p->n; i++) {
