@@ -377,9 +377,6 @@ const MAX_LABELS = 400;
 /** Most column bands tried per segment. */
 const MAX_COLUMNS = 16;
 
-/** The segment cut into 2..MAX_COLUMNS column bands: each band streamed top to bottom in turn, the rings as wide as
- *  the widest band's region of their tensor (derived backwards from the segment output by the patch geometry), the
- *  overlap along the width recomputed. Only for a segment with one whole output; variants no smaller are left out. */
 /** A segment as a patch stage (its operators' region rules from its one whole output), for column bands; null when
  *  it has several whole outputs. A segment ending in an accumulating pooling is banded by the pooling's input: each
  *  band adds its own columns to the same sums, the first band's first row starting them and the last band's last
@@ -413,6 +410,9 @@ function bandedSums(ctx: ScheduleContext, pool: StreamOp): boolean {
   return ctx.conventions.asInt8 || ctx.graph.tensors[pool.inputs[0]!.tensor]!.dtype !== 'float32';
 }
 
+/** The segment cut into 2..MAX_COLUMNS column bands: each band streamed top to bottom in turn, the rings as wide as
+ *  the widest band's region of their tensor (derived backwards from the segment output by the patch geometry), the
+ *  overlap along the width recomputed. Only for a segment segmentStage can cut; variants no smaller are left out. */
 export function columnVariants(ctx: ScheduleContext, full: SegmentCost): SegmentCost[] {
   const pre = prepare(ctx, full);
   const stage = segmentStage(ctx, full);
