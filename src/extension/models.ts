@@ -105,12 +105,12 @@ export class ModelStore implements vscode.Disposable {
     this.changed.fire(entry);
   }
 
-  /** Starts the spare thread and has it analyse the bundled example once (activation in a workspace with models);
-   *  not when a model is open already (its thread becomes the spare when it closes). */
-  warmUp(): void {
-    if (this.spare || this.workers.size > 0) return;
+  /** Starts the spare thread and has it analyse the bundled examples (activation in a workspace with models); not
+   *  when a model is open already (its thread becomes the spare when it closes). Resolves with an example's report. */
+  warmUp(): Promise<ModelReport | null> {
+    if (this.spare || this.workers.size > 0) return Promise.resolve(null);
     this.spare = new AnalysisWorker(this.workerScript);
-    void this.spare.run({ type: 'warm' });
+    return this.spare.run({ type: 'warm' }).then((r) => (r.ok && 'report' in r ? r.report : null));
   }
 
   /** Forgets a model whose Memory View closed: its watchers stop and its diagnostics go; its thread, if it is not
