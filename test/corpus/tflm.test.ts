@@ -514,6 +514,17 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
       out.push({ name: `SOFTMAX int8 to ${to}, input scale ${scale}, beta ${beta}, rows of ${n}`, bytes: b.build() });
     }
   }
+  // SOFTMAX int16 to int16 (TFLM's tables of exp and 1/(1 + x), output 1/32768): a fine input scale, a coarse one whose
+  // far differences fall off the exp table's −10, beta 0.6.
+  for (const [scale, beta, n] of [[1 / 4096, 1, 10], [0.0021, 1, 40], [0.0003, 0.6, 40]] as const) {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 3, n], 'int16', undefined, { quant: { scale: [scale], zeroPoint: [0], axis: 0 } });
+    const y = b.tensor('y', [1, 3, n], 'int16', undefined, { quant: { scale: [1 / 32768], zeroPoint: [0], axis: 0 } });
+    b.op('SOFTMAX', [x], [y], [[0, 'float32', beta]]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `SOFTMAX int16, input scale ${scale}, beta ${beta}, rows of ${n}`, bytes: b.build() });
+  }
   // LOG_SOFTMAX int8 (TFLM's: gemmlowp's exp and log, output 16/256 and 127), rows of 10 and 40.
   for (const [scale, zp, n] of [[0.05, 3, 10], [0.5, -10, 40], [0.11, 0, 40]] as const) {
     const b = new TfliteBuilder();
@@ -551,7 +562,7 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8, float and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16, LOG_SOFTMAX int8 and float after a DEQUANTIZE, QUANTIZE between int8, int16 and int32 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8, float and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16 and int16 to int16, LOG_SOFTMAX int8 and float after a DEQUANTIZE, QUANTIZE between int8, int16 and int32 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 

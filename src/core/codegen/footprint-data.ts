@@ -73,6 +73,7 @@ export const KERNEL_CODE_BYTES: Readonly<Record<string, number>> = {
   logsoftmax_q_s8: 1564,
   softmax_q_s8: 376,
   softmax_q_s16: 348,
+  softmax_s16: 484,
   softmax_s8: 252,
 };
 
@@ -147,6 +148,7 @@ export const KERNEL_LIBS: Readonly<Record<string, readonly string[]>> = {
   logsoftmax_q_s8: [],
   softmax_q_s8: [],
   softmax_q_s16: [],
+  softmax_s16: [],
   softmax_s8: ['expf', 'lroundf'],
 };
 

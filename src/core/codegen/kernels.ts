@@ -360,7 +360,8 @@ void ${n}(const ${n}_t *p, const ${T} *x, mm_view xv, float *y, mm_view yv, mm_b
 export const KERNELS: Readonly<Record<string, KernelSource>> = {
   requant: {
     decl: `int32_t mm_mbqm(int32_t x, int32_t multiplier, int32_t shift);
-static inline int32_t mm_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }`,
+static inline int32_t mm_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+static inline int32_t mm_clz32(uint32_t v) { int32_t n = 0; while (n < 32 && !(v & 0x80000000u)) { v <<= 1; n++; } return n; }`,
     code: `/* gemmlowp SaturatingRoundingDoublingHighMul */
 static int32_t mm_srdhm(int32_t a, int32_t b) {
   if (a == b && a == INT32_MIN) return INT32_MAX;
@@ -1336,7 +1337,6 @@ static int32_t mm_recip_q31(int32_t a) {
   return mm_sat_shl(x, 1);
 }
 static int32_t mm_wadd(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
-static int32_t mm_clz32(uint32_t v) { int32_t n = 0; while (n < 32 && !(v & 0x80000000u)) { v <<= 1; n++; } return n; }
 /* A row's maximum (into *mx) and the sum of its exponentials in Q12.19, the differences below diff_min left out
    (TFLM's Softmax and LogSoftmax alike); positive: the maximum's own term is one */
 static int32_t mm_exp_sum(const int8_t *xr, int32_t n, int32_t diff_min, const int32_t *exp, int32_t *mx) {
@@ -1401,6 +1401,40 @@ void mm_logsoftmax_q_s8(const mm_logsoftmax_q_t *p, const int8_t *x, int8_t *y) 
   },
   softmax_q_s8: softmaxKernel('s8'),
   softmax_q_s16: softmaxKernel('s16'),
+  softmax_s16: {
+    deps: ['requant'],
+    decl: `typedef struct { int32_t rows, n, mult, shift; const int16_t *exp_lut, *recip_lut; } mm_softmax_s16_t;
+void mm_softmax_s16(const mm_softmax_s16_t *p, const int16_t *x, int16_t *y);`,
+    code: `/* TFLite's LUTLookup: a 513-entry table over int16, interpolated over the low 7 bits */
+static int16_t mm_lut16(int32_t v, const int16_t *lut) {
+  const int32_t i = 256 + (v >> 7), off = v & 0x7f;
+  const int16_t slope = (int16_t)(lut[i + 1] - lut[i]);
+  return (int16_t)(lut[i] + ((slope * off + 64) >> 7));
+}
+/* TFLM's int16 SOFTMAX (reference_ops::SoftmaxInt16): exponentials and the reciprocal of their sum from tables,
+   output scale 1/32768; the exponentials are kept in the output row meanwhile, as TFLM does */
+void mm_softmax_s16(const mm_softmax_s16_t *p, const int16_t *x, int16_t *y) {
+  for (int32_t r = 0; r < p->rows; r++) {
+    const int16_t *xr = x + (size_t)r * p->n;
+    int16_t *yr = y + (size_t)r * p->n;
+    int32_t mx = -32768, sum = 0;
+    for (int32_t i = 0; i < p->n; i++) if (xr[i] > mx) mx = xr[i];
+    for (int32_t i = 0; i < p->n; i++) {
+      const int32_t d = mm_mbqm(xr[i] - mx, p->mult, p->shift) + 32767;
+      yr[i] = mm_lut16(mm_clamp(d, -32768, 32767), p->exp_lut);
+      sum += yr[i];
+    }
+    const int32_t hp1 = mm_clz32((uint32_t)sum);
+    const int32_t shifted = (int32_t)((((int64_t)sum << (hp1 - 1)) + (1 << 13)) >> 14);
+    const int16_t recip = mm_lut16(mm_clamp(shifted - ((1 << 15) + (1 << 16)), -32768, 32767), p->recip_lut);
+    const int32_t rs = 31 - hp1;
+    for (int32_t i = 0; i < p->n; i++) {
+      const int32_t v = (int32_t)(((int64_t)yr[i] * recip + ((int64_t)1 << (rs - 1))) >> rs);
+      yr[i] = (int16_t)mm_clamp(v, 0, 32767);
+    }
+  }
+}`,
+  },
   softmax_s8: {
     decl: `typedef struct { int32_t rows, n, in_zp, out_zp; float in_scale, out_scale, beta; } mm_softmax_s8_t;
 void mm_softmax_s8(const mm_softmax_s8_t *p, const int8_t *x, int8_t *y);`,

@@ -176,6 +176,48 @@ export function softmaxExpTable(inScale: number, beta: number): { table: number[
   return { table, diffMin, mult, shift };
 }
 
+/** TFLite's LUTPopulate<int16_t> (kernels/internal/common.h, in float): 513 samples of `fn` over the input range, each
+ *  nudged by half the error of linear interpolation at its midpoint, for LUTLookup's interpolation. */
+function lutInt16(inScale: number, inZp: number, outScale: number, outZp: number, fn: (v: number) => number): number[] {
+  const f = Math.fround;
+  // TfLiteRound: std::round, half away from zero.
+  const round = (v: number): number => f(Math.sign(v) * Math.round(Math.abs(v)));
+  const inMin = f(inScale * (-32768 - inZp));
+  const inMax = f(inScale * (32767 - inZp));
+  const outMin = f(outScale * (-32768 - outZp));
+  const outMax = f(outScale * (32767 - outZp));
+  const steps = 512;
+  const step = f(f(inMax - inMin) / steps);
+  const half = f(step / 2);
+  const inv = f(65536 / f(outMax - outMin));
+  const clamp = (v: number): number => Math.min(Math.max(v, -32768), 32767);
+  const lut: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const at = f(inMin + f(i * step));
+    const val = fn(at);
+    const mid = fn(f(at + half));
+    const next = fn(f(inMin + f((i + 1) * step)));
+    const sample = round(f(val * inv));
+    const interp = round(f(f(f(next * inv) + round(f(val * inv))) / 2));
+    const bias = round(f(f(interp - round(f(mid * inv))) / 2));
+    lut.push(clamp(f(sample - bias)));
+  }
+  lut.push(clamp(round(f(fn(inMax) * inv))));
+  return lut;
+}
+
+/** TFLM's int16 SOFTMAX (softmax_common.cc): its two tables, the same for every model (exp on [−10, 0] and
+ *  1/(1 + x) on [0, 1], computed in float as TFLM's Prepare does), and the input rescaling that maps a difference of
+ *  −65535 to −10 (QuantizeMultiplier of input scale · β / (10 / 65535), in double). */
+export function softmaxInt16Params(inScale: number, beta: number): { expLut: number[]; recipLut: number[]; mult: number; shift: number } {
+  const f = Math.fround;
+  const range = 65535;
+  const expLut = lutInt16(f(10 / range), 32767, f(2 / range), 0, (v) => f(Math.exp(v)));
+  const recipLut = lutInt16(f(1 / range), -32768, f(2 / range), 0, (v) => f(1 / f(1 + v)));
+  const [mult, shift] = quantizeMultiplier((f(inScale) * f(beta)) / (10 / 65535));
+  return { expLut, recipLut, mult, shift };
+}
+
 /** TFLM's int8 LOG_SOFTMAX Prepare (PreprocessLogSoftmaxScalingExp): the softmax's input scaling and table, and the
  *  reverse scaling (2^(31 − shift) / multiplier as a Q31 multiplier and a right shift) that bounds the differences
  *  kept. */

@@ -1,7 +1,7 @@
 // Lowering of elementwise operators: binary arithmetic, activations, softmax, quantize and dequantize.
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
-import { addMultipliers, int16SigmoidScaling, logSoftmaxParams, quantizeMultiplier, sigmoidTableU16, softmaxExpTable } from '../quant';
+import { addMultipliers, int16SigmoidScaling, logSoftmaxParams, quantizeMultiplier, sigmoidTableU16, softmaxExpTable, softmaxInt16Params } from '../quant';
 import { boxLit, fmtFloat, viewLit, type Access, type Emit, type Geo, type StepLower } from './context';
 
 /** An output without a layout (no spatial operator fixes one) whose operands broadcast along some of its axes: a
@@ -153,6 +153,18 @@ export function lowerSoftmax(sl: StepLower): Emit {
   const tflm = sl.graph.format === 'tflite' && ex === 's8' && (e === 's8'
     ? Math.fround(qy.scale) === Math.fround(1 / 256) && fin.zp === -128
     : e === 's16' && Math.abs(qy.scale - 1 / 65536) <= 0.001 / 65536 && fin.zp === -32768);
+  if (sl.graph.format === 'tflite' && ex === 's16' && e === 's16') {
+    // TFLM's int16 softmax: input and output zero points 0, output scale 1/32768 (its Prepare requires them).
+    if (izp(x, qx) !== 0 || fin.zp !== 0 || Math.abs(qy.scale - 1 / 32768) > 0.001 / 32768) {
+      throw new CodegenError(`C export: ${label(op)}: an int16 softmax is generated as TFLM computes it: zero points 0, output scale 1/32768`, op.index);
+    }
+    const sp = softmaxInt16Params(qx.scale, beta);
+    kernels.add('softmax_s16');
+    const exp = sl.addWeights(`k${sl.si}e`, 'int16_t', sp.expLut);
+    const recip = sl.addWeights(`k${sl.si}r`, 'int16_t', sp.recipLut);
+    params.push(`static const mm_softmax_s16_t ${P} = {${rows}, ${n}, ${sp.mult}, ${sp.shift}, ${exp}, ${recip}};`);
+    return withEpi((a) => [`mm_softmax_s16(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+  }
   if (tflm) {
     const { table, diffMin } = softmaxExpTable(qx.scale, beta);
     const k = `softmax_q_${e}`;
