@@ -20,7 +20,7 @@ export function stepGraph(graph: Graph, opIndex: number): Graph {
 /** The values of raw little-endian tensor bytes. */
 export function decode(bytes: Uint8Array, dtype: DType): number[] {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const width: Partial<Record<DType, number>> = { int8: 1, uint8: 1, bool: 1, int16: 2, int32: 4, float32: 4 };
+  const width: Partial<Record<DType, number>> = { int8: 1, uint8: 1, bool: 1, int16: 2, int32: 4, int64: 8, float32: 4 };
   const w = width[dtype];
   if (!w) throw new Error(`cannot decode ${dtype}`);
   const out: number[] = [];
@@ -29,6 +29,7 @@ export function decode(bytes: Uint8Array, dtype: DType): number[] {
     else if (dtype === 'uint8' || dtype === 'bool') out.push(dv.getUint8(i));
     else if (dtype === 'int16') out.push(dv.getInt16(i, true));
     else if (dtype === 'int32') out.push(dv.getInt32(i, true));
+    else if (dtype === 'int64') out.push(Number(dv.getBigInt64(i, true)));
     else out.push(dv.getFloat32(i, true));
   }
   return out;

@@ -96,6 +96,8 @@ export interface OpAttrs {
   axis?: number;
   axes?: number[];
   keepDims?: boolean;
+  /** ArgMax/ArgMin: on ties the last index (ONNX select_last_index), else the first. */
+  selectLast?: boolean;
   perm?: number[];
   /** Pad op: [before_0.., after_0..] per axis (ONNX order), resolved when the pads are constant. */
   padAmounts?: number[];

@@ -525,6 +525,23 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
     b.outputs = [y];
     out.push({ name: `SOFTMAX int16, input scale ${scale}, beta ${beta}, rows of ${n}`, bytes: b.build() });
   }
+  // ARG_MAX and ARG_MIN to int32 indices (the types TFLM runs): int8 over the channels after a convolution (a
+  // segmentation head), int8 and float over other axes.
+  for (const [type, dtype, axis, conv] of [['ARG_MAX', 'int8', 3, true], ['ARG_MIN', 'int8', 1, false], ['ARG_MAX', 'float32', 2, false], ['ARG_MIN', 'float32', 3, false]] as const) {
+    const b = new TfliteBuilder();
+    const q = dtype === 'int8' ? { quant: { scale: [0.05], zeroPoint: [3], axis: 0 } } : {};
+    const x = b.tensor('x', [1, 6, 5, 7], dtype, undefined, q);
+    let h = x;
+    if (conv) {
+      h = b.tensor('h', [1, 6, 5, 7], 'int8', undefined, { quant: { scale: [0.1], zeroPoint: [2], axis: 0 } });
+      b.conv(x, h, 7, 7, 3, 1, 0, 0);
+    }
+    const y = b.tensor('y', [1, 6, 5, 7].filter((_, i) => i !== axis), 'int32');
+    b.op(type, [h, b.constant('axis', [1], 'int32', [axis])], [y], [[0, 'int8', 2]]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `${type} ${dtype} axis ${axis}${conv ? ' after a convolution' : ''}`, bytes: b.build() });
+  }
   // LOG_SOFTMAX int8 (TFLM's: gemmlowp's exp and log, output 16/256 and 127), rows of 10 and 40.
   for (const [scale, zp, n] of [[0.05, 3, 10], [0.5, -10, 40], [0.11, 0, 40]] as const) {
     const b = new TfliteBuilder();
@@ -562,7 +579,7 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8, float and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16 and int16 to int16, LOG_SOFTMAX int8 and float after a DEQUANTIZE, QUANTIZE between int8, int16 and int32 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8, float and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16 and int16 to int16, LOG_SOFTMAX int8 and float after a DEQUANTIZE, QUANTIZE between int8, int16 and int32, ARG_MAX and ARG_MIN (int8, float) bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 

@@ -830,6 +830,34 @@ test('codegen: ONNX Softmax and LogSoftmax along a middle axis (opset 13) and ov
   }
 });
 
+test('codegen: ONNX ArgMax and ArgMin (int64 indices: every axis, kept and dropped, ties to the first or the last index; after a convolution, the indices reshaped) match onnxruntime', { skip: SKIP_CC }, async () => {
+  // Values on a coarse grid, so that ties are common and select_last_index matters.
+  const input = Float32Array.from(randomFloats(24, 10, -2, 2), (v) => Math.round(v * 2) / 2);
+  for (const type of ['ArgMax', 'ArgMin'] as const) {
+    for (const [axis, keepdims, last, outShape] of [[0, 1, 0, [1, 3, 4]], [1, 0, 1, [2, 4]], [-1, 1, 1, [2, 3, 1]], [2, 0, 0, [2, 3]]] as const) {
+      const b = new OnnxBuilder(13);
+      const y = b.op(type, [b.input('x', [2, 3, 4])], { axis, keepdims, select_last_index: last });
+      b.output(y, [...outShape], 'int64');
+      const bytes = b.build();
+      const want = await ortRun(bytes, input, [2, 3, 4]);
+      const got = buildAndRun(open(bytes), {}, bytesOf(input)).values;
+      assert.deepEqual(got, want, `${type} axis ${axis} keepdims ${keepdims} select_last_index ${last}`);
+    }
+  }
+  // A classifier's end: convolution, ArgMax over the channels, the int64 indices flattened.
+  const b = new OnnxBuilder(13);
+  const conv = b.conv(b.input('x', [1, 3, 6, 5]), 3, 4, 3);
+  const arg = b.op('ArgMax', [conv], { axis: 1, keepdims: 1 });
+  const y = b.op('Reshape', [arg, b.init('shape', [1], 'int64', [-1])]);
+  b.output(y, [30], 'int64');
+  const bytes = b.build();
+  const x = randomFloats(90, 11);
+  const r = buildAndRun(open(bytes), {}, bytesOf(x));
+  assert.match(r.out.files.find((f) => f.path === 'src/model.h')!.text, /typedef int64_t model_output_t;/);
+  assert.deepEqual(r.values, await ortRun(bytes, x, [1, 3, 6, 5]));
+  assert.ok(new Set(r.values).size > 2, 'the indices vary');
+});
+
 test('codegen: ONNX ReduceSum (axes as an operand, kept and dropped) matches onnxruntime', { skip: SKIP_CC }, async () => {
   for (const [axes, keepdims, outShape] of [[[1], 1, [2, 1, 4]], [[1, 2], 0, [2]], [[2], 0, [2, 3]]] as const) {
     const b = new OnnxBuilder(13);

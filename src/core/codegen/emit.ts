@@ -30,10 +30,10 @@ const regioned = (p: Program): boolean => p.arenas.length > 1 || p.arenas.some((
 /** Arena part k's section: the system region's part stays in .bss. */
 const sectionOf = (p: Program, k: number): string | null => (p.arenas[k]!.ram === 0 ? null : `.mm_arena.${k}`);
 
-const ctypeOf = (io: IoTensor): string => (io.dtype === 'float32' ? 'float' : io.dtype === 'uint8' ? 'uint8_t' : io.dtype === 'int16' ? 'int16_t' : io.dtype === 'int32' ? 'int32_t' : 'int8_t');
+const ctypeOf = (io: IoTensor): string => (io.dtype === 'float32' ? 'float' : io.dtype === 'uint8' ? 'uint8_t' : io.dtype === 'int16' ? 'int16_t' : io.dtype === 'int32' ? 'int32_t' : io.dtype === 'int64' ? 'int64_t' : 'int8_t');
 /** The pointer a model reads its input through when the input stays in the caller's buffer (program.ts's mm_in_<elem>). */
 const callerInput = (io: IoTensor): { ctype: string; name: string } =>
-  io.dtype === 'float32' ? { ctype: 'float', name: 'mm_in_f32' } : io.dtype === 'int16' ? { ctype: 'int16_t', name: 'mm_in_s16' } : io.dtype === 'int32' ? { ctype: 'int32_t', name: 'mm_in_s32' } : { ctype: 'int8_t', name: 'mm_in_s8' };
+  io.dtype === 'float32' ? { ctype: 'float', name: 'mm_in_f32' } : io.dtype === 'int16' ? { ctype: 'int16_t', name: 'mm_in_s16' } : io.dtype === 'int32' ? { ctype: 'int32_t', name: 'mm_in_s32' } : io.dtype === 'int64' ? { ctype: 'int64_t', name: 'mm_in_s64' } : { ctype: 'int8_t', name: 'mm_in_s8' };
 
 function ioMacros(prefix: string, io: IoTensor): string[] {
   const n = io.shape.reduce((a, b) => a * b, 1);
@@ -147,13 +147,13 @@ function modelC(p: Program, o: EmitOptions): string {
       const section = sectionOf(p, k);
       const at = section ? ` __attribute__((section("${section}")))` : '';
       lines.push(`/* region '${cText(a.region, 60)}' */`, `static union { uint8_t bytes[MODEL_ARENA${k}_BYTES > 0 ? MODEL_ARENA${k}_BYTES : 1]; int64_t align; } ${n.array}${at};`);
-      lines.push(`#define ${n.a8}(off) ((int8_t *)(${n.array}.bytes + (off)))`, `#define ${n.a16}(off) ((int16_t *)(${n.array}.bytes + (off)))`, `#define ${n.a32}(off) ((int32_t *)(${n.array}.bytes + (off)))`, `#define ${n.af}(off) ((float *)(${n.array}.bytes + (off)))`);
+      lines.push(`#define ${n.a8}(off) ((int8_t *)(${n.array}.bytes + (off)))`, `#define ${n.a16}(off) ((int16_t *)(${n.array}.bytes + (off)))`, `#define ${n.a32}(off) ((int32_t *)(${n.array}.bytes + (off)))`, `#define ${n.a64}(off) ((int64_t *)(${n.array}.bytes + (off)))`, `#define ${n.af}(off) ((float *)(${n.array}.bytes + (off)))`);
     });
     lines.push('');
   } else {
     lines.push('/* The one static arena; every activation lives at the offset the planner gave it. */');
     lines.push('static union { uint8_t bytes[MODEL_ARENA_BYTES > 0 ? MODEL_ARENA_BYTES : 1]; int64_t align; } mm_arena;');
-    lines.push('#define A8(off) ((int8_t *)(mm_arena.bytes + (off)))', '#define A16(off) ((int16_t *)(mm_arena.bytes + (off)))', '#define A32(off) ((int32_t *)(mm_arena.bytes + (off)))', '#define AF(off) ((float *)(mm_arena.bytes + (off)))', '');
+    lines.push('#define A8(off) ((int8_t *)(mm_arena.bytes + (off)))', '#define A16(off) ((int16_t *)(mm_arena.bytes + (off)))', '#define A32(off) ((int32_t *)(mm_arena.bytes + (off)))', '#define A64(off) ((int64_t *)(mm_arena.bytes + (off)))', '#define AF(off) ((float *)(mm_arena.bytes + (off)))', '');
   }
   /** The bytes at global arena offset `off` (in whichever region's arena holds it). */
   const at = (off: number): string => { const { k, local } = arenaPartOf(p.arenas, off); return `${arenaNames(k).array}.bytes + ${local}`; };
@@ -239,7 +239,7 @@ function kernelFiles(used: Iterable<string>): GeneratedFile[] {
 }
 
 function harness(p: Program): string {
-  const fmt = (io: IoTensor, v: string): string => (io.dtype === 'float32' ? `printf("%.9g\\n", (double)${v}[i]);` : `printf("%d\\n", (int)${v}[i]);`);
+  const fmt = (io: IoTensor, v: string): string => (io.dtype === 'float32' ? `printf("%.9g\\n", (double)${v}[i]);` : io.dtype === 'int64' ? `printf("%lld\\n", (long long)${v}[i]);` : `printf("%d\\n", (int)${v}[i]);`);
   // One output: its values. Several: each behind a '# output k' line (lines starting with '#' are not values).
   const prints = p.outputs.map((io, k) => {
     const n = outNames(p, k);

@@ -249,6 +249,32 @@ void mm_softmax_q_${to}(const mm_softmax_q_t *p, const int8_t *x, ${Y} *y) {
   };
 }
 
+/** ArgMax/ArgMin along one axis (the input as outer × n × inner): the first index of the extreme, or the last
+ *  (ONNX select_last_index); as TFLite's ArgMinMax and onnxruntime. */
+function argKernel(x: 'f32' | 's8' | 's16', y: 's32' | 's64'): KernelSource {
+  const X = x === 'f32' ? 'float' : INT_TYPES[x][0];
+  const Y = y === 's32' ? 'int32_t' : 'int64_t';
+  return {
+    deps: ['arg'],
+    decl: `void mm_arg_${x}_${y}(const mm_arg_t *p, const ${X} *x, ${Y} *y);`,
+    code: `void mm_arg_${x}_${y}(const mm_arg_t *p, const ${X} *x, ${Y} *y) {
+  const size_t s = (size_t)p->inner;
+  for (int32_t o = 0; o < p->outer; o++) {
+    for (int32_t k = 0; k < p->inner; k++) {
+      const ${X} *xr = x + (size_t)o * p->n * s + k;
+      int32_t best = 0;
+      for (int32_t i = 1; i < p->n; i++) {
+        const ${X} v = xr[i * s], b = xr[best * s];
+        if (p->min ? v < b : v > b) best = i;
+        else if (p->last && v == b) best = i;
+      }
+      y[(size_t)o * s + k] = (${Y})best;
+    }
+  }
+}`,
+  };
+}
+
 /** TFLite's quantized MUL (reference_integer_ops::MulElementwise), int8 or int16 (whose zero points TFLM requires 0). */
 function mulKernel(t: 's8' | 's16'): KernelSource {
   const [T] = INT_TYPES[t];
@@ -1401,6 +1427,13 @@ void mm_logsoftmax_q_s8(const mm_logsoftmax_q_t *p, const int8_t *x, int8_t *y) 
   },
   softmax_q_s8: softmaxKernel('s8'),
   softmax_q_s16: softmaxKernel('s16'),
+  arg: { decl: 'typedef struct { int32_t outer, n, inner, min, last; } mm_arg_t;', code: '' },
+  arg_f32_s32: argKernel('f32', 's32'),
+  arg_f32_s64: argKernel('f32', 's64'),
+  arg_s8_s32: argKernel('s8', 's32'),
+  arg_s8_s64: argKernel('s8', 's64'),
+  arg_s16_s32: argKernel('s16', 's32'),
+  arg_s16_s64: argKernel('s16', 's64'),
   softmax_s16: {
     deps: ['requant'],
     decl: `typedef struct { int32_t rows, n, mult, shift; const int16_t *exp_lut, *recip_lut; } mm_softmax_s16_t;

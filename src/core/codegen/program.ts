@@ -47,8 +47,8 @@ export interface ArenaPart {
 }
 
 /** The C array and pointer macros of arena part k. */
-export const arenaNames = (k: number): { array: string; a8: string; a16: string; a32: string; af: string } =>
-  (k === 0 ? { array: 'mm_arena', a8: 'A8', a16: 'A16', a32: 'A32', af: 'AF' } : { array: `mm_arena${k}`, a8: `A8_${k}`, a16: `A16_${k}`, a32: `A32_${k}`, af: `AF_${k}` });
+export const arenaNames = (k: number): { array: string; a8: string; a16: string; a32: string; a64: string; af: string } =>
+  (k === 0 ? { array: 'mm_arena', a8: 'A8', a16: 'A16', a32: 'A32', a64: 'A64', af: 'AF' } : { array: `mm_arena${k}`, a8: `A8_${k}`, a16: `A16_${k}`, a32: `A32_${k}`, a64: `A64_${k}`, af: `AF_${k}` });
 
 /** The part holding global offset `off` and the offset inside it. */
 export function arenaPartOf(parts: readonly ArenaPart[], off: number): { k: number; local: number } {
@@ -261,9 +261,10 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (t.dtype === 'int8' || t.dtype === 'uint8') return 's8';
     if (t.dtype === 'int16') return 's16';
     if (t.dtype === 'int32') return 's32';
-    throw new CodegenError(`C export: tensor '${t.name}' is ${t.dtype}; generated kernels handle float32, int8, uint8, int16 and int32 activations`);
+    if (t.dtype === 'int64') return 's64';
+    throw new CodegenError(`C export: tensor '${t.name}' is ${t.dtype}; generated kernels handle float32, int8, uint8, int16, int32 and int64 activations`);
   };
-  const esize = (e: Elem): number => (e === 'f32' || e === 's32' ? 4 : e === 's16' ? 2 : 1);
+  const esize = (e: Elem): number => (e === 's64' ? 8 : e === 'f32' || e === 's32' ? 4 : e === 's16' ? 2 : 1);
 
   const geo = (id: number): Geo => {
     const t = T(id);
@@ -405,8 +406,10 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const t = T(id);
     elemOf(id);
     const io: IoTensor = { name: t.name, dtype: t.dtype, shape: geo(id).shape, bytes: elementCount(geo(id).shape) * esize(elemOf(id)) };
-    // An int32 input may be plain integers (TRANSPOSE_CONV's output_shape, which TFLM does not read either).
-    if (elemOf(id) !== 'f32' && (elemOf(id) !== 's32' || quant.has(id))) io.quant = qOf(id, 'model input/output');
+    // An int32 input may be plain integers (TRANSPOSE_CONV's output_shape, which TFLM does not read either; an ARG_MAX's
+    // indices); int64 ones always are.
+    const e = elemOf(id);
+    if (e !== 'f32' && e !== 's64' && (e !== 's32' || quant.has(id))) io.quant = qOf(id, 'model input/output');
     return io;
   };
   const input = ioOf(inputId);
@@ -481,7 +484,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   const arenaPtr = (off: number, e: Elem): string => {
     const { k, local } = arenaPartOf(arenas, off);
     const n = arenaNames(k);
-    return `${e === 'f32' ? n.af : e === 's16' ? n.a16 : e === 's32' ? n.a32 : n.a8}(${local})`;
+    return `${e === 'f32' ? n.af : e === 's16' ? n.a16 : e === 's32' ? n.a32 : e === 's64' ? n.a64 : n.a8}(${local})`;
   };
   const layerAccess: Access = {
     ptr: (id) => {
@@ -698,6 +701,11 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const elem = elemOf(y);
     const chain = step.ops.slice(1).map((i) => graph.ops[i]!).filter((o) => o.kind !== 'Dequantize');
     const mainOut = main.outputs[0]!;
+    if (main.kind === 'ArgReduce' || elem === 's64' || (elem === 's32' && !quant.has(y))) {
+      // Indices (an ArgMax's, moved on): no quantization, no activation.
+      if (chain[0]) throw new CodegenError(`C export: ${label(chain[0])} fused into step #${si} is not generated after an index operator`, chain[0].index);
+      return { elem, zp: 0, lo: 0, hi: 0, epilogue: () => [] };
+    }
     if (elem === 's16' || elem === 's32') {
       // int16 and int32 are moved (INT16_KINDS) or go through TFLM's kernels: no fused activation operator after them.
       const bits = elem === 's16' ? 'int16' : 'int32';
@@ -805,8 +813,11 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (!INT16_KINDS.has(op.kind) && !INT16_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
       throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution and transposed convolution, fully connected, ADD, SUB, MUL, pooling, MEAN, LEAKY_RELU, LOGISTIC, TANH, SOFTMAX, QUANTIZE, DEQUANTIZE and an SVDF's state)`, op.index);
     }
-    if (!INT16_KINDS.has(op.kind) && !INT32_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int32')) {
-      throw new CodegenError(`C export: ${label(op)} on int32 activations is not generated (int32: data movement and TFLite's QUANTIZE)`, op.index);
+    if (!INT16_KINDS.has(op.kind) && !INT32_TFLITE.has(op.sourceType) && op.kind !== 'ArgReduce' && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int32')) {
+      throw new CodegenError(`C export: ${label(op)} on int32 activations is not generated (int32: data movement, TFLite's QUANTIZE, ArgMax/ArgMin)`, op.index);
+    }
+    if (!INT16_KINDS.has(op.kind) && !(op.kind === 'ArgReduce' && op.inputs[0] !== undefined && T(op.inputs[0]).dtype !== 'int64') && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int64')) {
+      throw new CodegenError(`C export: ${label(op)} on int64 activations is not generated (int64: data movement and the indices of ArgMax/ArgMin)`, op.index);
     }
     const fin = finishOf(si, step);
     const e = fin.elem;

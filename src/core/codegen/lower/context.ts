@@ -5,7 +5,7 @@ import { CodegenError } from '../errors';
 import type { LeakyParams } from '../quant';
 import type { StridedCopy } from '../movement';
 
-export type Elem = 'f32' | 's8' | 's16' | 's32';
+export type Elem = 'f32' | 's8' | 's16' | 's32' | 's64';
 
 export interface QParams {
   scale: number;

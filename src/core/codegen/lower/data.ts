@@ -209,7 +209,8 @@ export function lowerResize(sl: StepLower): Emit {
 export function lowerReshape(sl: StepLower): Emit {
   const { e, esize, fin, geo, izp, label, op, qOf, withEpi, x0, y } = sl;
   const x = x0;
-  if (e !== 'f32') {
+  // Plain integers (an ArgMax's indices) carry no quantization to keep.
+  if (e !== 'f32' && fin.q) {
     const qx = qOf(x, 'reshape input');
     if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)} changes the quantization; not generated`, op.index);
   }
@@ -241,7 +242,7 @@ export function lowerCopies(sl: StepLower): Emit {
   const parts = op.kind === 'Pack' ? op.inputs.filter((i) => i >= 0) : [x0];
   for (const x of parts) {
     if (stored(x)) throw new CodegenError(`C export: ${label(op)}: a constant operand is not generated`, op.index);
-    if (e !== 'f32') {
+    if (e !== 'f32' && fin.q) {
       const qx = qOf(x, 'input');
       if (qx.scale !== fin.q!.scale || izp(x, qx) !== fin.zp) throw new CodegenError(`C export: ${label(op)} changes the quantization; not generated`, op.index);
     }

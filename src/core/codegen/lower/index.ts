@@ -6,12 +6,12 @@ import { lowerBatchNorm, lowerConv } from './conv';
 import { lowerConcat, lowerCopies, lowerPad, lowerReshape, lowerResize, lowerSplit, lowerTranspose } from './data';
 import { lowerDense } from './dense';
 import { lowerActivation, lowerBinary, lowerDequantize, lowerQuantize, lowerSoftmax } from './elementwise';
-import { lowerPool, lowerReduce } from './pool';
+import { lowerArgReduce, lowerPool, lowerReduce } from './pool';
 import { lowerRecurrent } from './recurrent';
 
 export const LOWERERS: Readonly<Partial<Record<OpKind, (s: StepLower) => Emit>>> = {
   Conv2D: lowerConv, DepthwiseConv2D: lowerConv, ConvNd: lowerConv, TransposeConv2D: lowerConv, BatchNorm: lowerBatchNorm,
-  MaxPool2D: lowerPool, AvgPool2D: lowerPool, PoolNd: lowerPool, GlobalAvgPool: lowerPool, GlobalMaxPool: lowerPool, Reduce: lowerReduce,
+  MaxPool2D: lowerPool, AvgPool2D: lowerPool, PoolNd: lowerPool, GlobalAvgPool: lowerPool, GlobalMaxPool: lowerPool, Reduce: lowerReduce, ArgReduce: lowerArgReduce,
   FullyConnected: lowerDense, MatMul: lowerDense, Recurrent: lowerRecurrent,
   Add: lowerBinary, Sub: lowerBinary, Mul: lowerBinary, Div: lowerBinary, Max: lowerBinary, Min: lowerBinary, Pow: lowerBinary,
   Activation: lowerActivation, Softmax: lowerSoftmax, Quantize: lowerQuantize, Dequantize: lowerDequantize,

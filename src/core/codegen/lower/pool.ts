@@ -48,6 +48,22 @@ export function lowerPool(sl: StepLower): Emit {
   });
 }
 
+/** ArgMax/ArgMin: the index along one axis, int32 or int64 (the input's values compared as stored: int8 codes order
+ *  as their values do). */
+export function lowerArgReduce(sl: StepLower): Emit {
+  const { P, e, elemOf, geo, kernels, label, op, params, withEpi, x0, y } = sl;
+  const x = x0;
+  const ex = elemOf(x);
+  if ((ex !== 'f32' && ex !== 's8' && ex !== 's16') || (e !== 's32' && e !== 's64')) throw new CodegenError(`C export: ${label(op)}: ${sl.T(x).dtype} to ${sl.T(y).dtype} indices is not generated`, op.index);
+  const xs = geo(x).shape;
+  const axis = (((op.attrs.axis ?? 0) % xs.length) + xs.length) % xs.length;
+  const min = op.sourceType === 'ArgMin' || op.sourceType === 'ARG_MIN';
+  const k = `arg_${ex}_${e}`;
+  kernels.add(k);
+  params.push(`static const mm_arg_t ${P} = {${elementCount(xs.slice(0, axis))}, ${xs[axis]!}, ${elementCount(xs.slice(axis + 1))}, ${min ? 1 : 0}, ${op.attrs.selectLast ? 1 : 0}};`);
+  return withEpi((a) => [`mm_${k}(&${P}, ${a.ptr(x)}, ${a.ptr(y)});`]);
+}
+
 /** Reduce. */
 export function lowerReduce(sl: StepLower): Emit {
   const { P, e, fin, geo, graph, izp, kernels, label, op, params, qOf, withEpi, x0, y } = sl;

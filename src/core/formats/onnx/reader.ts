@@ -443,6 +443,7 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
     case 'ArgReduce':
       a.axis = attrs.int('axis', 0);
       a.keepDims = attrs.int('keepdims', 1) === 1;
+      if (attrs.int('select_last_index', 0) === 1) a.selectLast = true;
       a.toDType = 'int64';
       break;
     case 'GatherND':
