@@ -76,11 +76,12 @@ export type OpKind =
   // Sized by the analysis (shape rule and MACs in analysis/ops.ts); C export refuses them.
   | 'ConvNd' | 'PoolNd' | 'Elementwise' | 'Pack' | 'Unpack' | 'Tile' | 'Expand' | 'SpaceToDepth' | 'DepthToSpace'
   | 'SpaceToBatch' | 'BatchToSpace' | 'ArgReduce' | 'Range' | 'Size' | 'GatherND' | 'TopK' | 'Recurrent' | 'Loss'
-  | 'Classifier';
+  | 'Classifier' | 'Attention' | 'GridSample';
 
 export type ActivationFn =
   | 'relu' | 'relu6' | 'relu_n1_to_1' | 'clip' | 'sigmoid' | 'hardsigmoid' | 'hardswish' | 'leakyrelu'
   | 'tanh' | 'elu' | 'prelu' | 'silu' | 'gelu' | 'exp' | 'log' | 'abs' | 'neg' | 'sqrt' | 'rsqrt' | 'erf'
+  | 'selu' | 'softplus' | 'mish' | 'reciprocal' | 'floor' | 'ceil' | 'round'
   | 'sign_bit' | 'other';
 
 export interface OpAttrs {
@@ -98,6 +99,9 @@ export interface OpAttrs {
   keepDims?: boolean;
   /** ArgMax/ArgMin: on ties the last index (ONNX select_last_index), else the first. */
   selectLast?: boolean;
+  /** ONNX Attention (opset 23): the head counts of 3-D Q and K/V (q_num_heads, kv_num_heads), and the output
+   *  position (Y, present_key, present_value, qk_matmul_output) of each output the node has. */
+  heads?: { q: number; kv: number; slots: number[] };
   perm?: number[];
   /** Pad op: [before_0.., after_0..] per axis (ONNX order), resolved when the pads are constant. */
   padAmounts?: number[];

@@ -126,6 +126,48 @@ test('ONNX: LSTM outputs by position (Y left out), with MACs of every gate', () 
   assert.equal(a.macs, 5 * 4 * 4 * (3 + 4));
 });
 
+test('ONNX: Attention (opset 23: 3-D with head counts, 4-D, a past key and value, outputs left out), GridSample, GatherElements and CumProd are sized', () => {
+  // 3-D: Q [2, 4, 3 heads × 8], K [2, 6, 1 head × 8], V [2, 6, 1 head × 5]; past key and value of 2 steps.
+  const b = new OnnxBuilder(23);
+  const [y, pk, pv, qk] = b.node('Attention', [b.input('q', [2, 4, 24]), b.input('k', [2, 6, 8]), b.input('v', [2, 6, 5]), '', b.input('pk', [2, 1, 2, 8]), b.input('pv', [2, 1, 2, 5])],
+    { q_num_heads: 3, kv_num_heads: 1 }, ['y', 'present_key', 'present_value', 'qk']);
+  for (const o of [y!, pk!, pv!, qk!]) b.output(o);
+  const g = open(b.build());
+  assert.deepEqual(shapeOf(g, 'y'), [2, 4, 15]);
+  assert.deepEqual(shapeOf(g, 'present_key'), [2, 1, 8, 8]);
+  assert.deepEqual(shapeOf(g, 'present_value'), [2, 1, 8, 5]);
+  assert.deepEqual(shapeOf(g, 'qk'), [2, 3, 4, 8]);
+  const a = analyzeGraph(g);
+  assert.deepEqual(a.unsupported, []);
+  assert.equal(a.macs, 2 * 3 * 4 * 8 * (8 + 5), 'QK^T and the weighted V per query head');
+  // 4-D, only Y and the QK product asked for (the presents left out).
+  const b4 = new OnnxBuilder(23);
+  const outs = b4.node('Attention', [b4.input('q', [1, 4, 5, 16]), b4.input('k', [1, 2, 7, 16]), b4.input('v', [1, 2, 7, 12])], {}, ['y', '', '', 'qk']);
+  b4.output(outs[0]!);
+  b4.output(outs[3]!);
+  const g4 = open(b4.build());
+  assert.deepEqual(shapeOf(g4, 'y'), [1, 4, 5, 12]);
+  assert.deepEqual(shapeOf(g4, 'qk'), [1, 4, 5, 7]);
+  // GridSample: a 2-D map sampled at a 3×6 grid; GatherElements: the indices' shape, the data's type; CumProd.
+  const b2 = new OnnxBuilder(20);
+  const x = b2.input('x', [1, 3, 8, 8]);
+  b2.output(b2.node('GridSample', [x, b2.input('grid', [1, 3, 6, 2])], {}, ['gs'])[0]!);
+  b2.output(b2.node('GatherElements', [x, b2.input('idx', [1, 3, 2, 8], 'int64')], { axis: 2 }, ['ge'])[0]!);
+  b2.output(b2.node('CumProd', [x, b2.init('axis', [], 'int64', [3])], {}, ['cp'])[0]!);
+  const g2 = open(b2.build());
+  assert.deepEqual(shapeOf(g2, 'gs'), [1, 3, 3, 6]);
+  assert.deepEqual(shapeOf(g2, 'ge'), [1, 3, 2, 8]);
+  assert.equal(g2.tensors.find((t) => t.name === 'ge')!.dtype, 'float32');
+  assert.deepEqual(shapeOf(g2, 'cp'), [1, 3, 8, 8]);
+  assert.deepEqual(analyzeGraph(g2).unsupported, []);
+  // A grid that does not match the input's rank: the operator is left unsized, with the reason.
+  const bad = new OnnxBuilder(20);
+  bad.output(bad.node('GridSample', [bad.input('x', [1, 3, 8, 8]), bad.input('grid', [1, 3, 6, 3])], {}, ['gs'])[0]!);
+  const ab = analyzeGraph(open(bad.build()));
+  assert.equal(ab.complete, false);
+  assert.match(ab.unsupported[0]!.reason, /grid \[1,3,6,3\] does not sample the 2-D input/);
+});
+
 test('ONNX: shape arithmetic computed in the graph is folded (torch.chunk as Shape→Gather→Div→Slice; Shape start/end; Size→Range)', () => {
   const b = new OnnxBuilder(15);
   const x = b.input('x', [1, 8, 4, 4]);

@@ -150,6 +150,22 @@ describe('tile geometry', () => {
     const ctx = scheduleContext(inorm);
     for (const st of ctx.stages) if (st.ok) assert.ok(st.stage.split < 1, `split ${st.stage.split} holds the InstanceNormalization`);
   });
+
+  it('an elementwise-shaped operator that computes along an axis (CumSum) does not run on a tile; Sign does', () => {
+    const model = (op: string): Graph => {
+      const b = new OnnxBuilder(14);
+      const c1 = b.conv(b.input('x', [1, 3, 16, 16]), 3, 4, 3);
+      const e = op === 'CumSum' ? b.op(op, [c1, b.init('axis', [], 'int64', [3])]) : b.op(op, [c1]);
+      b.node('GlobalAveragePool', [b.conv(e, 4, 4, 3)], {}, ['y']);
+      b.output('y', [1, 4, 1, 1]);
+      return open(b.build());
+    };
+    const cs = model('CumSum');
+    const rule = regionRules(cs, cs.ops[1]!);
+    assert.ok('reason' in rule && /computes along the tensor's axes \(cumsum\)/.test(rule.reason), JSON.stringify(rule));
+    const sg = model('Sign');
+    assert.ok(!('reason' in regionRules(sg, sg.ops[1]!)), 'Sign runs pixel by pixel');
+  });
 });
 
 describe('schedule cost', () => {

@@ -746,6 +746,49 @@ function argReduceShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[]
   return [op.attrs.keepDims ? x.map((d, i) => (i === axis ? 1 : d)) : x.filter((_, i) => i !== axis)];
 }
 
+/** ONNX Attention (opset 23): Q, K, V as [B, S, heads × size] (head counts in attributes) or [B, heads, S, size];
+ *  a past key and value [B, kv heads, past, size] are prepended. Outputs by position: Y (Q's layout, V's head size),
+ *  present key and value, and the QK product [B, q heads, Sq, past + Skv]. */
+function attentionDims(op: Op, graph: Graph): { b: number; hq: number; hkv: number; sq: number; skv: number; past: number; dk: number; dv: number; rank: number } | null {
+  const [q, k, v] = [0, 1, 2].map((i) => shapeOf(graph, op.inputs[i]));
+  const h = op.attrs.heads;
+  if (!q || !k || !v || !h) return null;
+  if (q.length !== k.length || q.length !== v.length || (q.length !== 3 && q.length !== 4)) fail(`Q, K and V of ranks ${q.length}, ${k.length}, ${v.length} (3 or 4 each)`);
+  const three = q.length === 3;
+  const hq = three ? h.q : q[1]!;
+  const hkv = three ? h.kv : k[1]!;
+  if (!(hq > 0) || !(hkv > 0)) fail('q_num_heads and kv_num_heads are needed with 3-D inputs');
+  const size = (s: Shape, heads: number, what: string): number => {
+    if (!three) return s[3]!;
+    if (s[2]! % heads !== 0) fail(`${what} width ${s[2]} is not a multiple of ${heads} heads`);
+    return s[2]! / heads;
+  };
+  const past = shapeOf(graph, op.inputs[4]);
+  return { b: q[0]!, hq, hkv, sq: q[three ? 1 : 2]!, skv: k[three ? 1 : 2]!, past: past ? past[2] ?? 0 : 0, dk: size(k, hkv, 'K'), dv: size(v, hkv, 'V'), rank: q.length };
+}
+
+function attentionShape(op: Op, graph: Graph): (Shape | null)[] | null {
+  const d = attentionDims(op, graph);
+  if (!d) return null;
+  const total = d.past + d.skv;
+  const bySlot = [
+    d.rank === 3 ? [d.b, d.sq, d.hq * d.dv] : [d.b, d.hq, d.sq, d.dv],
+    [d.b, d.hkv, total, d.dk],
+    [d.b, d.hkv, total, d.dv],
+    [d.b, d.hq, d.sq, total],
+  ];
+  const slots = op.attrs.heads?.slots ?? op.outputs.map((_, k) => k);
+  return op.outputs.map((_, k) => bySlot[slots[k] ?? k]?.slice() ?? null);
+}
+
+/** GridSample: X [N, C, spatial…] sampled at grid [N, out spatial…, r] gives [N, C, out spatial…]. */
+function gridSampleShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
+  const grid = shapeOf(graph, op.inputs[1]);
+  if (!x || !grid) return null;
+  if (grid.length !== x.length || grid[grid.length - 1] !== x.length - 2) fail(`grid [${grid.join(',')}] does not sample the ${x.length - 2}-D input [${x.join(',')}]`);
+  return [[x[0]!, x[1]!, ...grid.slice(1, -1)]];
+}
+
 function topKShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
   const k = op.attrs.count ?? valuesOf(graph, op.params[0])?.[0];
   if (!x || k === undefined) return null;
@@ -935,6 +978,13 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule } = {
   TopK: { shape: topKShape, dtype: (op, g, k) => (k === 1 ? 'int64' : (g.tensors[op.inputs[0] ?? -1]?.dtype ?? 'unknown')), tiling: 'whole' },
   Recurrent: { shape: recurrentShape, macs: (op, g) => recurrentMacs(op, g), tiling: 'whole' },
   Loss: { shape: lossShape, tiling: 'whole' },
+  Attention: {
+    shape: (op, g) => attentionShape(op, g),
+    // QK^T and the weighted sum of V, per query head.
+    macs: (op, g) => { const d = attentionDims(op, g); return d ? d.b * d.hq * d.sq * (d.past + d.skv) * (d.dk + d.dv) : 0; },
+    tiling: 'whole',
+  },
+  GridSample: { shape: gridSampleShape, tiling: 'whole' },
   Classifier: { shape: classifierShape, dtype: (_op, _g, k) => (k === 0 ? 'int64' : 'float32'), tiling: 'whole' },
   Custom: { shape: none, tiling: 'none' },
   Unknown: { shape: none, tiling: 'none' },

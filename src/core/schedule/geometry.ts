@@ -47,6 +47,13 @@ function axisLetter(graph: Graph, tensor: number, axis: number | undefined): str
  * The region rule of one file operator, or the reason it cannot run tile by tile inside a patch stage.
  * Constants (weights) are not regions; only data inputs get a rule.
  */
+/** Elementwise-kind operators whose output element depends on other positions of the input (scans, normalizations
+ *  over an axis, gathers and scatters, position-dependent masks): they shape like elementwise ones but cannot run on
+ *  a tile. */
+const ALONG_AXES: ReadonlySet<string> = new Set(['cumsum', 'cumprod', 'hardmax', 'trilu', 'eyelike', 'reversesequence', 'groupnorm',
+  'rmsnorm', 'mvn', 'lpnorm', 'normalizer', 'scatter', 'gatherelements', 'isoftmax', 'ilayernorm', 'irmsnorm', 'inonorm', 'itamax',
+  'itapartialmax', 'random', 'bernoulli']);
+
 export function regionRules(graph: Graph, op: Op): OpRegions | { reason: string } {
   if (op.unsupported) return { reason: `${label(op)} is not supported (${op.unsupported})` };
   const isData = (id: number): boolean => id >= 0 && graph.tensors[id]!.role !== 'constant';
@@ -79,6 +86,7 @@ export function regionRules(graph: Graph, op: Op): OpRegions | { reason: string 
     return { op: op.index, outputs: op.outputs.slice(), inputs };
   }
   if (OP_RULES[op.kind].tiling === 'same') {
+    if (op.kind === 'Elementwise' && ALONG_AXES.has(op.attrs.fn ?? '')) return { reason: `${label(op)} computes along the tensor's axes (${op.attrs.fn}), not pixel by pixel` };
     // Instance and layer normalization share the BatchNorm kind, but their statistics come from the whole map.
     if (op.kind === 'BatchNorm' && op.sourceType !== 'BatchNormalization') return { reason: `${label(op)} normalizes with statistics of the whole feature map` };
     if ((op.kind === 'Concat' || op.kind === 'Split') && /[HW]/.test(axisLetter(graph, op.outputs[0]!, op.attrs.axis ?? 0))) {

@@ -75,9 +75,9 @@ const ONNX_OPS: Readonly<Record<string, OpSpec>> = {
   QuantizeLinear: { kind: 'Quantize' }, DequantizeLinear: { kind: 'Dequantize' }, DynamicQuantizeLinear: { kind: 'Quantize' },
   Cast: { kind: 'Cast' }, Shape: { kind: 'Shape' }, ConstantOfShape: { kind: 'ConstantOfShape' },
   Relu: ACT('relu'), Clip: ACT('clip'), Sigmoid: ACT('sigmoid'), HardSigmoid: ACT('hardsigmoid'), HardSwish: ACT('hardswish'),
-  LeakyRelu: ACT('leakyrelu'), Tanh: ACT('tanh'), Elu: ACT('elu'), Selu: ACT('other'), PRelu: ACT('prelu'), Gelu: ACT('gelu'),
+  LeakyRelu: ACT('leakyrelu'), Tanh: ACT('tanh'), Elu: ACT('elu'), Selu: ACT('selu'), PRelu: ACT('prelu'), Gelu: ACT('gelu'),
   Exp: ACT('exp'), Log: ACT('log'), Abs: ACT('abs'), Neg: ACT('neg'), Sqrt: ACT('sqrt'), Erf: ACT('erf'),
-  Softplus: ACT('other'), Mish: ACT('other'), Reciprocal: ACT('other'), Floor: ACT('other'), Ceil: ACT('other'), Round: ACT('other'),
+  Softplus: ACT('softplus'), Mish: ACT('mish'), Reciprocal: ACT('reciprocal'), Floor: ACT('floor'), Ceil: ACT('ceil'), Round: ACT('round'),
   QLinearSigmoid: ACT('sigmoid'), QLinearLeakyRelu: ACT('leakyrelu'),
   LpPool: { kind: 'PoolNd' },
   // Elementwise arithmetic, comparisons and logic (broadcasting), and shape-preserving functions of one input.
@@ -88,6 +88,7 @@ const ONNX_OPS: Readonly<Record<string, OpSpec>> = {
   Cos: EW1('cos'), Tan: EW1('tan'), Asin: EW1('asin'), Acos: EW1('acos'), Atan: EW1('atan'), Sinh: EW1('sinh'), Cosh: EW1('cosh'),
   Asinh: EW1('asinh'), Acosh: EW1('acosh'), Atanh: EW1('atanh'), Softsign: EW1('softsign'), Celu: EW1('celu'),
   ThresholdedRelu: EW1('thresholdedrelu'), Hardmax: EW1('hardmax'), LRN: EW1('lrn'), CumSum: EW1('cumsum'), Trilu: EW1('trilu'),
+  CumProd: EW1('cumprod'), GatherElements: LIKE('gatherelements', [1]), Attention: { kind: 'Attention', x: [0, 1, 2, 3, 4, 5] }, GridSample: { kind: 'GridSample', x: [0, 1] },
   ReverseSequence: EW1('reversesequence'), CastLike: EW1('castlike'), GroupNormalization: EW1('groupnorm'),
   RMSNormalization: EW1('rmsnorm'), MeanVarianceNormalization: EW1('mvn'), LpNormalization: EW1('lpnorm'), Swish: EW1('swish'),
   Bernoulli: EW1('bernoulli'), RandomUniformLike: EW1('random'), RandomNormalLike: EW1('random'), EyeLike: EW1('eyelike'),
@@ -347,6 +348,9 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
       splitInputs(op, spec, inputIds);
       readAttrs(op, type, attrs, opset, graph, spec, inputIds);
       if (op.attrs.recurrent) op.attrs.recurrent.outputSlots = (node.output ?? []).map((o, i) => (o ? i : -1)).filter((i) => i >= 0);
+      if (op.kind === 'Attention') {
+        op.attrs.heads = { q: attrs.int('q_num_heads', 0), kv: attrs.int('kv_num_heads', 0), slots: (node.output ?? []).map((o, i) => (o ? i : -1)).filter((i) => i >= 0) };
+      }
       // onnxruntime's loss gradient takes (dY, log_prob, label); Deeploy's takes (log_prob, label).
       if (type === 'SoftmaxCrossEntropyLossGrad' && inputIds.length < 3) op.attrs.outputLike = [0];
     }
@@ -434,6 +438,7 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
       break;
     case 'Elementwise':
       if (type === 'CastLike') a.toDType = input(1)?.dtype;
+      if (type === 'GatherElements') a.toDType = input(0)?.dtype;
       break;
     case 'SpaceToDepth': case 'DepthToSpace':
       a.layout = 'NCHW';
@@ -604,6 +609,7 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
       if (type === 'HardSigmoid') { a.alpha = attrs.float('alpha', 0.2); a.beta = attrs.float('beta', 0.5); }
       if (type === 'LeakyRelu') a.alpha = attrs.float('alpha', 0.01);
       if (type === 'Elu') a.alpha = attrs.float('alpha', 1);
+      if (type === 'Selu') { a.alpha = attrs.float('alpha', 1.67326319217681884765625); a.beta = attrs.float('gamma', 1.05070102214813232421875); }
       if (type === 'Gelu') a.approximate = attrs.str('approximate') === 'tanh';
       if (type === 'Clip' && opset < 11) a.clip = [attrs.float('min', -3.4028234663852886e38), attrs.float('max', 3.4028234663852886e38)];
       if (type === 'Clip' && opset >= 11) a.clipOperands = [inputIds[1] ?? -1, inputIds[2] ?? -1];
