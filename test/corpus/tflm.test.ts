@@ -525,6 +525,24 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
     b.outputs = [y];
     out.push({ name: `SOFTMAX int16, input scale ${scale}, beta ${beta}, rows of ${n}`, bytes: b.build() });
   }
+  // int16 RELU (rescaled to a coarser output scale), RELU6 (its input's codes clamped to 0 and 6), and MAXIMUM and
+  // MINIMUM of the input and its transpose (two computed operands quantized alike).
+  for (const type of ['RELU', 'RELU6', 'MAXIMUM', 'MINIMUM'] as const) {
+    const b = new TfliteBuilder();
+    const qx = { quant: { scale: [0.0004], zeroPoint: [0], axis: 0 } };
+    const x = b.tensor('x', [1, 5, 5, 3], 'int16', undefined, qx);
+    const y = b.tensor('y', [1, 5, 5, 3], 'int16', undefined, type === 'RELU' ? { quant: { scale: [0.00031], zeroPoint: [0], axis: 0 } } : qx);
+    if (type === 'RELU' || type === 'RELU6') {
+      b.op(type, [x], [y]);
+    } else {
+      const t = b.tensor('t', [1, 5, 5, 3], 'int16', undefined, qx);
+      b.op('TRANSPOSE', [x, b.constant('perm', [4], 'int32', [0, 2, 1, 3])], [t]);
+      b.op(type, [x, t], [y]);
+    }
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `${type} int16`, bytes: b.build() });
+  }
   // ARG_MAX and ARG_MIN to int32 indices (the types TFLM runs): int8 over the channels after a convolution (a
   // segmentation head), int8 and float over other axes.
   for (const [type, dtype, axis, conv] of [['ARG_MAX', 'int8', 3, true], ['ARG_MIN', 'int8', 1, false], ['ARG_MAX', 'float32', 2, false], ['ARG_MIN', 'float32', 3, false]] as const) {
@@ -579,7 +597,7 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8, float and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16 and int16 to int16, LOG_SOFTMAX int8 and float after a DEQUANTIZE, QUANTIZE between int8, int16 and int32, ARG_MAX and ARG_MIN (int8, float) bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8, float and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16 and int16 to int16, LOG_SOFTMAX int8 and float after a DEQUANTIZE, QUANTIZE between int8, int16 and int32, ARG_MAX and ARG_MIN (int8, float), RELU, RELU6, MAXIMUM and MINIMUM int16 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 

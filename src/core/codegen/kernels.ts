@@ -275,6 +275,24 @@ function argKernel(x: 'f32' | 's8' | 's16', y: 's32' | 's64'): KernelSource {
   };
 }
 
+/** TFLite's MAXIMUM and MINIMUM on int8 or int16 (inputs and output quantized alike): the larger or smaller code. */
+function minmaxKernel(t: 's8' | 's16'): KernelSource {
+  const [T] = INT_TYPES[t];
+  return {
+    decl: `typedef struct { int32_t c, min; } mm_minmax_${t}_t;
+void mm_minmax_${t}(const mm_minmax_${t}_t *p, const ${T} *a, mm_view av, const ${T} *b, mm_view bv, ${T} *y, mm_view yv, mm_box o);`,
+    code: `/* TFLite's ${t === 's8' ? 'int8' : 'int16'} MAXIMUM and MINIMUM (inputs and output quantized alike): the larger or smaller code */
+void mm_minmax_${t}(const mm_minmax_${t}_t *p, const ${T} *a, mm_view av, const ${T} *b, mm_view bv, ${T} *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t c = 0; c < p->c; c++) {
+        const ${T} u = a[MM_AT(av, c, h, w)], v = b[MM_AT(bv, c, h, w)];
+        y[MM_AT(yv, c, h, w)] = p->min ? (u < v ? u : v) : (u > v ? u : v);
+      }
+}`,
+  };
+}
+
 /** TFLite's quantized MUL (reference_integer_ops::MulElementwise), int8 or int16 (whose zero points TFLM requires 0). */
 function mulKernel(t: 's8' | 's16'): KernelSource {
   const [T] = INT_TYPES[t];
@@ -914,16 +932,20 @@ void mm_layernorm_f32(const mm_layernorm_f32_t *p, const float *x, float *y) {
 }`,
   },
 
-  minmax_s8: {
-    decl: `typedef struct { int32_t c, min; } mm_minmax_s8_t;
-void mm_minmax_s8(const mm_minmax_s8_t *p, const int8_t *a, mm_view av, const int8_t *b, mm_view bv, int8_t *y, mm_view yv, mm_box o);`,
-    code: `/* TFLite's int8 MAXIMUM and MINIMUM (inputs and output quantized alike): the larger or smaller code */
-void mm_minmax_s8(const mm_minmax_s8_t *p, const int8_t *a, mm_view av, const int8_t *b, mm_view bv, int8_t *y, mm_view yv, mm_box o) {
+  minmax_s8: minmaxKernel('s8'),
+  minmax_s16: minmaxKernel('s16'),
+  relu_s16: {
+    deps: ['requant'],
+    decl: `typedef struct { int32_t c, in_zp, out_zp, mult, shift, lo, hi, rescale; } mm_relu_s16_t;
+void mm_relu_s16(const mm_relu_s16_t *p, const int16_t *x, mm_view xv, int16_t *y, mm_view yv, mm_box o);`,
+    code: `/* TFLM's int16 RELU (ReluQuantized: rescaled to the output, clamped at its zero) and RELU6 (Relu6Quantized: the
+   input's codes clamped to [zero, six], not rescaled) */
+void mm_relu_s16(const mm_relu_s16_t *p, const int16_t *x, mm_view xv, int16_t *y, mm_view yv, mm_box o) {
   for (int32_t h = o.h0; h < o.h1; h++)
     for (int32_t w = o.w0; w < o.w1; w++)
       for (int32_t c = 0; c < p->c; c++) {
-        const int8_t u = a[MM_AT(av, c, h, w)], v = b[MM_AT(bv, c, h, w)];
-        y[MM_AT(yv, c, h, w)] = p->min ? (u < v ? u : v) : (u > v ? u : v);
+        const int32_t v = x[MM_AT(xv, c, h, w)];
+        y[MM_AT(yv, c, h, w)] = (int16_t)mm_clamp(p->rescale ? p->out_zp + mm_mbqm(v - p->in_zp, p->mult, p->shift) : v, p->lo, p->hi);
       }
 }`,
   },
@@ -968,6 +990,35 @@ void mm_unary_f32(const mm_unary_f32_t *p, const float *x, mm_view xv, float *y,
           case MM_SILU: r = v / (1.0f + expf(-v)); break;
           case MM_LEAKYRELU: r = v >= 0.0f ? v : p->alpha * v; break;
           default: r = v >= 0.0f ? v : p->alpha * (expf(v) - 1.0f); break;
+        }
+        y[MM_AT(yv, c, h, w)] = r < p->lo ? p->lo : r > p->hi ? p->hi : r;
+      }
+    }
+  }
+}`,
+  },
+
+  special_f32: {
+    decl: `enum { MM_FLOOR, MM_CEIL, MM_ROUND, MM_RECIPROCAL, MM_SELU, MM_SOFTPLUS, MM_MISH };
+typedef struct { int32_t c, fn; float alpha, gamma, lo, hi; } mm_special_f32_t;
+void mm_special_f32(const mm_special_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o);`,
+    code: `/* ONNX's rounding, Reciprocal, Selu, Softplus and Mish in float (apart from the others: only a model using them
+   links floorf, ceilf, rintf, log1pf); Round is half to even (rintf in the default rounding mode) */
+static float mm_softplus(float v) { return v > 0.0f ? v + log1pf(expf(-v)) : log1pf(expf(v)); }
+void mm_special_f32(const mm_special_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++) {
+    for (int32_t w = o.w0; w < o.w1; w++) {
+      for (int32_t c = 0; c < p->c; c++) {
+        const float v = x[MM_AT(xv, c, h, w)];
+        float r;
+        switch (p->fn) {
+          case MM_FLOOR: r = floorf(v); break;
+          case MM_CEIL: r = ceilf(v); break;
+          case MM_ROUND: r = rintf(v); break;
+          case MM_RECIPROCAL: r = 1.0f / v; break;
+          case MM_SELU: r = p->gamma * (v > 0.0f ? v : p->alpha * (expf(v) - 1.0f)); break;
+          case MM_SOFTPLUS: r = mm_softplus(v); break;
+          default: r = v * tanhf(mm_softplus(v)); break;
         }
         y[MM_AT(yv, c, h, w)] = r < p->lo ? p->lo : r > p->hi ? p->hi : r;
       }

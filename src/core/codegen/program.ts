@@ -109,7 +109,7 @@ const INT16_KINDS: ReadonlySet<string> = new Set(['Split', 'Unpack', 'Concat', '
 /** Operators that only change the shape: a folded one's values are its input's. */
 const RESHAPES: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
 const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'LOGISTIC', 'TANH', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'SVDF', 'UNIDIRECTIONAL_SEQUENCE_LSTM', 'QUANTIZE', 'SOFTMAX', 'TRANSPOSE_CONV',
-  'MUL', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'MEAN', 'SUM', 'DEQUANTIZE']);
+  'MUL', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'MEAN', 'SUM', 'DEQUANTIZE', 'RELU', 'RELU6', 'MAXIMUM', 'MINIMUM', 'ARG_MAX', 'ARG_MIN']);
 /** int32 activations (a keyword model's output, SEANet's input) are moved (INT16_KINDS) or requantized by QUANTIZE. */
 const INT32_TFLITE: ReadonlySet<string> = new Set(['QUANTIZE']);
 /** A 1-D map (layout N, C, W) as a 2-D one whose height is the batch axis (size 1): every kernel, view and box of
@@ -120,7 +120,7 @@ function lineAxes(layout: string | null): { c: number; h: number; w: number } | 
   return n >= 0 && c >= 0 && w >= 0 ? { c, h: n, w } : null;
 }
 
-const SUPPORTED = 'Conv 1-D and 2-D (incl. depthwise, grouped, pointwise), ConvTranspose/TRANSPOSE_CONV, BatchNormalization and LayerNormalization (float), pooling 1-D and 2-D (average, max, global), Mean, ReduceSum/SUM, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Div, Max, Min, Pow, Concat, Pad (constant; reflect, edge, wrap, symmetric), Resize (nearest; TFLite bilinear), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, HardSigmoid, Sigmoid, Tanh, LeakyRelu, PRelu, Elu, SiLU, Gelu, Exp, Log, Abs, Neg, Sqrt, Erf, Softmax (float: any axis; LogSoftmax), Quantize, Dequantize, LSTM (ONNX float; TFLite float and int8), SVDF';
+const SUPPORTED = 'Conv 1-D and 2-D (incl. depthwise, grouped, pointwise), ConvTranspose/TRANSPOSE_CONV, BatchNormalization and LayerNormalization (float), pooling 1-D and 2-D (average, max, global), Mean, ReduceSum/SUM, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Div, Max, Min, Pow, Concat, Pad (constant; reflect, edge, wrap, symmetric), Resize (nearest; TFLite bilinear), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, HardSigmoid, Sigmoid, Tanh, LeakyRelu, PRelu, Elu, Selu, SiLU, Gelu, Mish, Softplus, Exp, Log, Abs, Neg, Sqrt, Erf, Reciprocal, Floor, Ceil, Round, Softmax (float: any axis; LogSoftmax), ArgMax/ArgMin, Quantize, Dequantize, LSTM (ONNX float; TFLite float and int8), SVDF';
 
 /** Operators a stream's end can accumulate row by row in the export: global pooling, a mean or a max over H and W. */
 const isAccumulable = (op: Op): boolean => op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool' || (op.kind === 'Reduce' && ['MEAN', 'ReduceMean', 'REDUCE_MAX', 'ReduceMax'].includes(op.sourceType));
@@ -594,10 +594,12 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
   /** A float activation as a kernel and its parameter initializer for `c` channels, clamped to [lo, hi]: the
    *  activations in mm_unary_f32, the other functions in mm_math_f32 (which links erff, logf, sqrtf). */
-  const floatFn = (act: string, op: Op, c: number, lo: number, hi: number): { kernel: 'unary_f32' | 'math_f32'; init: string } => {
+  const floatFn = (act: string, op: Op, c: number, lo: number, hi: number): { kernel: 'unary_f32' | 'math_f32' | 'special_f32'; init: string } => {
     const unary = (fn: string, alpha = 0, beta = 0, l = lo, h = hi): { kernel: 'unary_f32'; init: string } =>
       ({ kernel: 'unary_f32', init: `{${c}, ${fn}, ${fmtFloat(alpha)}, ${fmtFloat(beta)}, ${fmtFloat(l)}, ${fmtFloat(h)}}` });
     const math = (fn: string): { kernel: 'math_f32'; init: string } => ({ kernel: 'math_f32', init: `{${c}, ${fn}, ${fmtFloat(lo)}, ${fmtFloat(hi)}}` });
+    const special = (fn: string, alpha = 0, gamma = 0): { kernel: 'special_f32'; init: string } =>
+      ({ kernel: 'special_f32', init: `{${c}, ${fn}, ${fmtFloat(alpha)}, ${fmtFloat(gamma)}, ${fmtFloat(lo)}, ${fmtFloat(hi)}}` });
     if (CLAMPS.has(act)) {
       const [a, b] = clipBounds(op);
       return unary('MM_CLAMP', 0, 0, Math.max(a, lo), Math.min(b, hi));
@@ -618,6 +620,13 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       case 'rsqrt': return math('MM_RSQRT');
       case 'erf': return math('MM_ERF');
       case 'gelu': return math(op.attrs.approximate ? 'MM_GELU_TANH' : 'MM_GELU');
+      case 'floor': return special('MM_FLOOR');
+      case 'ceil': return special('MM_CEIL');
+      case 'round': return special('MM_ROUND');
+      case 'reciprocal': return special('MM_RECIPROCAL');
+      case 'selu': return special('MM_SELU', op.attrs.alpha ?? 1.67326319217681884765625, op.attrs.beta ?? 1.05070102214813232421875);
+      case 'softplus': return special('MM_SOFTPLUS');
+      case 'mish': return special('MM_MISH');
       default: throw new CodegenError(`C export: ${label(op)}: activation '${act}' is not generated (supported: ${SUPPORTED})`, op.index);
     }
   };
@@ -636,6 +645,14 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       case 'silu': return (x) => x / (1 + Math.exp(-x));
       case 'leakyrelu': return (x) => (x >= 0 ? x : (a ?? 0.01) * x);
       case 'elu': return (x) => (x >= 0 ? x : (a ?? 1) * (Math.exp(x) - 1));
+      case 'selu': return (x) => (b ?? 1.0507009873554805) * (x > 0 ? x : (a ?? 1.6732632423543772) * (Math.exp(x) - 1));
+      case 'softplus': return (x) => Math.log1p(Math.exp(-Math.abs(x))) + Math.max(x, 0);
+      case 'mish': return (x) => x * Math.tanh(Math.log1p(Math.exp(-Math.abs(x))) + Math.max(x, 0));
+      case 'reciprocal': return (x) => 1 / x;
+      case 'floor': return Math.floor;
+      case 'ceil': return Math.ceil;
+      // Half to even, as ONNX's Round.
+      case 'round': return (x) => { const r = Math.round(x); return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; };
       default: throw new CodegenError(`C export: ${label(op)}: activation '${act}' is not generated (supported: ${SUPPORTED})`, op.index);
     }
   };
@@ -811,7 +828,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack' && op.kind !== 'Recurrent') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
     const P = `P${si}`;
     if (!INT16_KINDS.has(op.kind) && !INT16_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
-      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution and transposed convolution, fully connected, ADD, SUB, MUL, pooling, MEAN, LEAKY_RELU, LOGISTIC, TANH, SOFTMAX, QUANTIZE, DEQUANTIZE and an SVDF's state)`, op.index);
+      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution and transposed convolution, fully connected, ADD, SUB, MUL, MAXIMUM, MINIMUM, pooling, MEAN, RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH, SOFTMAX, ArgMax, QUANTIZE, DEQUANTIZE and an SVDF's state)`, op.index);
     }
     if (!INT16_KINDS.has(op.kind) && !INT32_TFLITE.has(op.sourceType) && op.kind !== 'ArgReduce' && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int32')) {
       throw new CodegenError(`C export: ${label(op)} on int32 activations is not generated (int32: data movement, TFLite's QUANTIZE, ArgMax/ArgMin)`, op.index);

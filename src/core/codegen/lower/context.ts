@@ -92,7 +92,7 @@ export interface Lower {
   constOf: (id: number, op: Op, what: string, count?: number) => ConstData;
   channelScales: (W: ConstData, op: Op, channels: number) => number[];
   clipBounds: (op: Op) => [number, number];
-  floatFn: (act: string, op: Op, c: number, lo: number, hi: number) => { kernel: 'unary_f32' | 'math_f32'; init: string };
+  floatFn: (act: string, op: Op, c: number, lo: number, hi: number) => { kernel: 'unary_f32' | 'math_f32' | 'special_f32'; init: string };
   leakyOf: (op: Op, x: number, y: number) => LeakyParams;
   /** The int8 table of activation `act` (op's, or the one it was fused into) from x's quantization to y's. */
   activationTable: (name: string, op: Op, act: string, x: number, y: number) => string;

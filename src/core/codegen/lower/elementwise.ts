@@ -103,13 +103,14 @@ export function lowerBinary(sl: StepLower): Emit {
     params.push(`static const mm_${k}_t ${P} = {${C}, ${-qa.zp}, ${-qb.zp}, ${fin.zp}, ${m}, ${s}, ${fin.lo}, ${fin.hi}};`);
     return withEpi((a) => [`mm_${k}(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${Y.view(a)}, ${Y.box(a)});`]);
   }
-  if ((op.kind === 'Max' || op.kind === 'Min') && e === 's8') {
+  if ((op.kind === 'Max' || op.kind === 'Min') && (e === 's8' || e === 's16')) {
     // TFLite's MAXIMUM/MINIMUM compare the stored codes (TFLM does, without a check): the inputs and the output must be
     // quantized alike, as TFLite's quantization spec requires.
-    if ([qa, qb].some((q) => Math.fround(q.scale) !== Math.fround(qy.scale) || q.zp !== fin.zp)) throw new CodegenError(`C export: ${label(op)}: an int8 ${op.kind} whose inputs and output are quantized differently is not generated (TFLite requires them alike)`, op.index);
-    kernels.add('minmax_s8');
-    params.push(`static const mm_minmax_s8_t ${P} = {${C}, ${op.kind === 'Min' ? 1 : 0}};`);
-    return withEpi((a) => [`mm_minmax_s8(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${Y.view(a)}, ${Y.box(a)});`]);
+    if ([qa, qb].some((q) => Math.fround(q.scale) !== Math.fround(qy.scale) || q.zp !== fin.zp)) throw new CodegenError(`C export: ${label(op)}: an ${sl.T(y).dtype} ${op.kind} whose inputs and output are quantized differently is not generated (TFLite requires them alike)`, op.index);
+    const k = `minmax_${e}`;
+    kernels.add(k);
+    params.push(`static const mm_${k}_t ${P} = {${C}, ${op.kind === 'Min' ? 1 : 0}};`);
+    return withEpi((a) => [`mm_${k}(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${Y.view(a)}, ${Y.box(a)});`]);
   }
   throw new CodegenError(`C export: ${label(op)}: int8 ${op.kind} is not generated`, op.index);
 }
@@ -252,6 +253,18 @@ export function lowerActivation(sl: StepLower): Emit {
     kernels.add('act_s16');
     params.push(`static const mm_act_s16_t ${P} = {${C}, ${tanh ? 1 : 0}, ${mult}, ${shift}, ${sl.addWeights('mm_sigmoid_table', 'int32_t', sigmoidTableU16())}};`);
     return withEpi((a) => [`mm_act_s16(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  }
+  if ((op.sourceType === 'RELU' || op.sourceType === 'RELU6') && e === 's16') {
+    // TFLM's Prepare: zero points 0; RELU's multiplier from the scale ratio computed in float; RELU6's bounds are the
+    // input's zero and its code of 6 (round(6 / scale), clamped to int16), without rescaling.
+    const qx = sl.qOf(x, 'int16 input');
+    if (qx.zp !== 0 || fin.zp !== 0) throw new CodegenError(`C export: ${op.sourceType} on int16 needs zero points 0 (TFLM requires them)`, op.index);
+    const relu6 = op.sourceType === 'RELU6';
+    const [mult, shift] = relu6 ? [0, 0] : quantizeMultiplier(Math.fround(Math.fround(qx.scale) / Math.fround(fin.q!.scale)));
+    const six = Math.min(32767, Math.max(-32768, Math.sign(6 / Math.fround(qx.scale)) * Math.round(Math.abs(Math.fround(6 / Math.fround(qx.scale))))));
+    kernels.add('relu_s16');
+    params.push(`static const mm_relu_s16_t ${P} = {${C}, 0, 0, ${mult}, ${shift}, 0, ${relu6 ? six : 32767}, ${relu6 ? 0 : 1}};`);
+    return withEpi((a) => [`mm_relu_s16(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
   }
   if (op.sourceType === 'LEAKY_RELU' && e === 's16') {
     const p = leakyOf(op, x, y);
