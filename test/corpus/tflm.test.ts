@@ -543,6 +543,54 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
     b.outputs = [y];
     out.push({ name: `${type} int16`, bytes: b.build() });
   }
+  // int8 ABS (the same scale; rescaled), and a layer norm's integer pieces: MEAN over the last axis, the
+  // SQUARED_DIFFERENCE of the input and its mean (broadcast), RSQRT of it (zero point -128: every code is at or above
+  // it, as TFLM requires); SQUARED_DIFFERENCE int16 and float of the input and its transpose.
+  for (const rescale of [false, true]) {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 5, 6], 'int8', undefined, { quant: { scale: [0.05], zeroPoint: [3], axis: 0 } });
+    const y = b.tensor('y', [1, 5, 6], 'int8', undefined, { quant: { scale: [rescale ? 0.03 : 0.05], zeroPoint: [rescale ? -100 : 3], axis: 0 } });
+    b.op('ABS', [x], [y]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `ABS int8${rescale ? ', rescaled' : ''}`, bytes: b.build() });
+  }
+  {
+    const b = new TfliteBuilder();
+    const q = (scale: number, zp: number): { quant: { scale: number[]; zeroPoint: number[]; axis: number } } => ({ quant: { scale: [scale], zeroPoint: [zp], axis: 0 } });
+    const x = b.tensor('x', [1, 5, 8], 'int8', undefined, q(0.05, 3));
+    const m = b.tensor('m', [1, 5, 1], 'int8', undefined, q(0.05, 3));
+    const d = b.tensor('d', [1, 5, 8], 'int8', undefined, q(0.03, -128));
+    const y = b.tensor('y', [1, 5, 8], 'int8', undefined, q(0.06, -128));
+    b.op('MEAN', [x, b.constant('axes', [1], 'int32', [2])], [m], [[0, 'bool', 1]]);
+    b.op('SQUARED_DIFFERENCE', [x, m], [d]);
+    b.op('RSQRT', [d], [y]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: 'MEAN, SQUARED_DIFFERENCE (broadcast) and RSQRT int8', bytes: b.build() });
+  }
+  // RSQRT and ABS alone over 1,024 random codes (nearly every code of the table).
+  for (const type of ['RSQRT', 'ABS'] as const) {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 16, 64], 'int8', undefined, { quant: { scale: [0.0123], zeroPoint: [-128], axis: 0 } });
+    const y = b.tensor('y', [1, 16, 64], 'int8', undefined, { quant: { scale: [type === 'RSQRT' ? 0.071 : 0.0077], zeroPoint: [-128], axis: 0 } });
+    b.op(type, [x], [y]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `${type} int8 over every code`, bytes: b.build() });
+  }
+  for (const dtype of ['int16', 'float32'] as const) {
+    const b = new TfliteBuilder();
+    const q = dtype === 'int16' ? (scale: number): { quant: { scale: number[]; zeroPoint: number[]; axis: number } } => ({ quant: { scale: [scale], zeroPoint: [0], axis: 0 } }) : (): Record<string, never> => ({});
+    const x = b.tensor('x', [1, 5, 5, 3], dtype, undefined, q(0.0004));
+    const t = b.tensor('t', [1, 5, 5, 3], dtype, undefined, q(0.0004));
+    const y = b.tensor('y', [1, 5, 5, 3], dtype, undefined, q(0.0002));
+    b.op('TRANSPOSE', [x, b.constant('perm', [4], 'int32', [0, 2, 1, 3])], [t]);
+    b.op('SQUARED_DIFFERENCE', [x, t], [y]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `SQUARED_DIFFERENCE ${dtype}`, bytes: b.build() });
+  }
   // ARG_MAX and ARG_MIN to int32 indices (the types TFLM runs): int8 over the channels after a convolution (a
   // segmentation head), int8 and float over other axes.
   for (const [type, dtype, axis, conv] of [['ARG_MAX', 'int8', 3, true], ['ARG_MIN', 'int8', 1, false], ['ARG_MAX', 'float32', 2, false], ['ARG_MIN', 'float32', 3, false]] as const) {
@@ -597,7 +645,7 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8, float and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16 and int16 to int16, LOG_SOFTMAX int8 and float after a DEQUANTIZE, QUANTIZE between int8, int16 and int32, ARG_MAX and ARG_MIN (int8, float), RELU, RELU6, MAXIMUM and MINIMUM int16 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8, float and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16 and int16 to int16, LOG_SOFTMAX int8 and float after a DEQUANTIZE, QUANTIZE between int8, int16 and int32, ARG_MAX and ARG_MIN (int8, float), RELU, RELU6, MAXIMUM and MINIMUM int16, ABS int8, SQUARED_DIFFERENCE (int8, int16, float) and RSQRT int8 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 

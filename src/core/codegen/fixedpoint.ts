@@ -114,6 +114,28 @@ export function frexp(x: number): [number, number] {
   return [q, e];
 }
 
+/** TFLite's GetInvSqrtQuantizedMultiplierExp (reverse shift −1): 1/√input as a Q31 multiplier and a left shift,
+ *  by gemmlowp's five Newton-Raphson steps with 3 integer bits. */
+export function invSqrtMultiplier(input: number): [number, number] {
+  if (input <= 1) return [I32_MAX, 0];
+  let shift = 11;
+  while (input >= 2 ** 29) { input = Math.trunc(input / 4); shift++; }
+  const pairs = Math.floor((Math.clz32(input) - 1) / 2) - 1;
+  shift -= pairs;
+  input = wrap32(input * 2 ** (2 * pairs));
+  const fx = input >> 1;
+  const halfInput = mulByPOT(fx, -1);
+  const halfThree = (1 << 28) + (1 << 27);
+  let x = 1 << 28;
+  for (let i = 0; i < 5; i++) {
+    const x3 = mulByPOT(srdhm32(srdhm32(x, x), x), 6);
+    x = mulByPOT(sub(srdhm32(halfThree, x), srdhm32(halfInput, x3)), 3);
+  }
+  let m = srdhm32(x, 1518500250);
+  if (shift < 0) { m = wrap32(m * 2 ** -shift); shift = 0; }
+  return [m, -shift];
+}
+
 /** TFLite MultiplyByQuantizedMultiplier (int32): rounding-doubling high multiply, then rounding right shift; the
  *  generated C's mm_mbqm computes the same. */
 export function multiplyByQuantizedMultiplier(x: number, multiplier: number, shift: number): number {

@@ -182,7 +182,8 @@ void mm_add_${t}(const mm_add_${t}_t *p, const ${ctype} *a, mm_view av, const ${
         const int32_t v = ((int32_t)b[MM_AT(bv, c, h, w)] + p->b_off) * (1 << p->left_shift);
         const int32_t su = mm_mbqm(u, p->a_mult, p->a_shift);
         const int32_t sv = mm_mbqm(v, p->b_mult, p->b_shift);
-        const int32_t r = mm_mbqm(p->sub ? su - sv : su + sv, p->out_mult, p->out_shift) + p->out_off;
+        /* sub: 0 ADD, 1 SUB, 2 SQUARED_DIFFERENCE */
+        const int32_t r = mm_mbqm(p->sub == 2 ? (su - sv) * (su - sv) : p->sub ? su - sv : su + sv, p->out_mult, p->out_shift) + p->out_off;
         y[MM_AT(yv, c, h, w)] = (${ctype})mm_clamp(r, p->lo, p->hi);
       }
     }
@@ -886,7 +887,7 @@ void mm_fc_s8(const mm_fc_s8_t *p, const int8_t *x, int8_t *y);`,
   },
 
   binary_f32: {
-    decl: `enum { MM_ADD, MM_SUB, MM_MUL, MM_DIV, MM_MAX, MM_MIN, MM_PRELU };
+    decl: `enum { MM_ADD, MM_SUB, MM_MUL, MM_DIV, MM_MAX, MM_MIN, MM_PRELU, MM_SQDIFF };
 typedef struct { int32_t c, op; float lo, hi; } mm_binary_f32_t;
 void mm_binary_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const float *b, mm_view bv, float *y, mm_view yv, mm_box o);`,
     code: `void mm_binary_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const float *b, mm_view bv, float *y, mm_view yv, mm_box o) {
@@ -902,6 +903,7 @@ void mm_binary_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const f
           case MM_DIV: r = u / v; break;
           case MM_MAX: r = u > v ? u : v; break;
           case MM_MIN: r = u < v ? u : v; break;
+          case MM_SQDIFF: r = (u - v) * (u - v); break;
           default: r = u >= 0.0f ? u : u * v; break; /* PRelu: v is the slope */
         }
         y[MM_AT(yv, c, h, w)] = r < p->lo ? p->lo : r > p->hi ? p->hi : r;

@@ -12,9 +12,9 @@ import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
 import { bandLen, deriveAxis, tileRegions, type Stage } from '../schedule/geometry';
 import { bestStreamPlan, segmentStage, streamArena, streamEvents, type SegmentCost } from '../schedule/stream';
-import { activationRange, hardSwishTableS8, leakyRelu, leakyReluParams, logisticTableS8, multiplyByQuantizedMultiplier, quantizeMultiplier, roundAway, tanhTableS8, type LeakyParams } from './quant';
+import { absRsqrtTableS8, activationRange, hardSwishTableS8, leakyRelu, leakyReluParams, logisticTableS8, multiplyByQuantizedMultiplier, quantizeMultiplier, roundAway, tanhTableS8, type LeakyParams } from './quant';
 import { cText } from './c-text';
-import { boxLit, CLAMPS, fmtFloat, viewLit, type Access, type Box, type ConstData, type Elem, type Finish, type Geo, type Lower, type QParams, type View } from './lower/context';
+import { boxLit, CLAMPS, fmtFloat, SUPPORTED, viewLit, type Access, type Box, type ConstData, type Elem, type Finish, type Geo, type Lower, type QParams, type View } from './lower/context';
 import { LOWERERS } from './lower';
 
 export { CodegenError };
@@ -109,7 +109,7 @@ const INT16_KINDS: ReadonlySet<string> = new Set(['Split', 'Unpack', 'Concat', '
 /** Operators that only change the shape: a folded one's values are its input's. */
 const RESHAPES: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
 const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'LOGISTIC', 'TANH', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'SVDF', 'UNIDIRECTIONAL_SEQUENCE_LSTM', 'QUANTIZE', 'SOFTMAX', 'TRANSPOSE_CONV',
-  'MUL', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'MEAN', 'SUM', 'DEQUANTIZE', 'RELU', 'RELU6', 'MAXIMUM', 'MINIMUM', 'ARG_MAX', 'ARG_MIN']);
+  'MUL', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'MEAN', 'SUM', 'DEQUANTIZE', 'RELU', 'RELU6', 'MAXIMUM', 'MINIMUM', 'ARG_MAX', 'ARG_MIN', 'SQUARED_DIFFERENCE']);
 /** int32 activations (a keyword model's output, SEANet's input) are moved (INT16_KINDS) or requantized by QUANTIZE. */
 const INT32_TFLITE: ReadonlySet<string> = new Set(['QUANTIZE']);
 /** A 1-D map (layout N, C, W) as a 2-D one whose height is the batch axis (size 1): every kernel, view and box of
@@ -120,7 +120,6 @@ function lineAxes(layout: string | null): { c: number; h: number; w: number } | 
   return n >= 0 && c >= 0 && w >= 0 ? { c, h: n, w } : null;
 }
 
-const SUPPORTED = 'Conv 1-D and 2-D (incl. depthwise, grouped, pointwise), ConvTranspose/TRANSPOSE_CONV, BatchNormalization and LayerNormalization (float), pooling 1-D and 2-D (average, max, global), Mean, ReduceSum/SUM, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Div, Max, Min, Pow, Concat, Pad (constant; reflect, edge, wrap, symmetric), Resize (nearest; TFLite bilinear), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, HardSigmoid, Sigmoid, Tanh, LeakyRelu, PRelu, Elu, Selu, SiLU, Gelu, Mish, Softplus, Exp, Log, Abs, Neg, Sqrt, Erf, Reciprocal, Floor, Ceil, Round, Softmax (float: any axis; LogSoftmax), ArgMax/ArgMin, Quantize, Dequantize, LSTM (ONNX float; TFLite float and int8), SVDF';
 
 /** Operators a stream's end can accumulate row by row in the export: global pooling, a mean or a max over H and W. */
 const isAccumulable = (op: Op): boolean => op.kind === 'GlobalAvgPool' || op.kind === 'GlobalMaxPool' || (op.kind === 'Reduce' && ['MEAN', 'ReduceMean', 'REDUCE_MAX', 'ReduceMax'].includes(op.sourceType));
@@ -703,6 +702,8 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       case 'TANH':
         fixedOutput(1 / 128, 0);
         return addWeights(name, 'int8_t', tanhTableS8(qx.scale, inZp));
+      case 'ABS': case 'RSQRT':
+        return addWeights(name, 'int8_t', absRsqrtTableS8(op.sourceType === 'RSQRT', qx.scale, inZp, qy.scale, outZp));
       case 'HARD_SWISH': {
         const table = hardSwishTableS8(qx.scale, inZp, qy.scale, outZp);
         if (!table) throw new CodegenError(`C export: ${label(op)}: TFLM refuses an int8 HARD_SWISH whose output scale (${+qy.scale.toPrecision(6)}) is below 1/128 of its input's (${+qx.scale.toPrecision(6)})`, op.index);
@@ -828,7 +829,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack' && op.kind !== 'Recurrent') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
     const P = `P${si}`;
     if (!INT16_KINDS.has(op.kind) && !INT16_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
-      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution and transposed convolution, fully connected, ADD, SUB, MUL, MAXIMUM, MINIMUM, pooling, MEAN, RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH, SOFTMAX, ArgMax, QUANTIZE, DEQUANTIZE and an SVDF's state)`, op.index);
+      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution and transposed convolution, fully connected, ADD, SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, pooling, MEAN, RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH, SOFTMAX, ArgMax, QUANTIZE, DEQUANTIZE and an SVDF's state)`, op.index);
     }
     if (!INT16_KINDS.has(op.kind) && !INT32_TFLITE.has(op.sourceType) && op.kind !== 'ArgReduce' && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int32')) {
       throw new CodegenError(`C export: ${label(op)} on int32 activations is not generated (int32: data movement, TFLite's QUANTIZE, ArgMax/ArgMin)`, op.index);

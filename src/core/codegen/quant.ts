@@ -1,6 +1,6 @@
 // Fixed-point parameters computed at export time, as TFLite/TFLM compute them in their Prepare functions.
 
-import { expOnNegativeValues, frexp, logistic, multiplyByQuantizedMultiplier, roundingDivideByPOT, srdhm16, srdhm32, tanh, wrap16 } from './fixedpoint';
+import { expOnNegativeValues, frexp, invSqrtMultiplier, logistic, multiplyByQuantizedMultiplier, roundingDivideByPOT, srdhm16, srdhm32, tanh, wrap16 } from './fixedpoint';
 
 export { multiplyByQuantizedMultiplier };
 
@@ -80,6 +80,13 @@ export function addMultipliers(sub: boolean, sa: number, sb: number, so: number,
   const f = sub ? Math.fround : (v: number): number => v;
   const twiceMax = f(2 * Math.max(sa, sb));
   return [f(sa / twiceMax), f(sb / twiceMax), f(twiceMax / f(2 ** leftShift * so))].map(quantizeMultiplier);
+}
+
+/** TFLM's SQUARED_DIFFERENCE Prepare (PrepareQuantized, in double): both inputs to twice the larger input scale, the
+ *  squared difference back by that squared over 2^(2·left shift) and the output scale. */
+export function sqdiffMultipliers(sa: number, sb: number, so: number, leftShift: number): [number, number][] {
+  const twiceMax = 2 * Math.max(sa, sb);
+  return [sa / twiceMax, sb / twiceMax, (twiceMax * twiceMax) / (2 ** (2 * leftShift) * so)].map(quantizeMultiplier);
 }
 
 const I32_MAX = 2147483647;
@@ -204,6 +211,25 @@ function lutInt16(inScale: number, inZp: number, outScale: number, outZp: number
   }
   lut.push(clamp(round(f(fn(inMax) * inv))));
   return lut;
+}
+
+/** TFLM's int8 ABS and RSQRT (elementwise.cc) as tables of the 256 input codes. ABS: |x − zp| as is when both scales
+ *  are equal, else rescaled by the ratio of the scales (computed in float). RSQRT: 1/√(x − zp) from the integer
+ *  inverse square root, shifted 20 bits up and down around the output rescaling 1/(√s_in · s_out); a difference of 0
+ *  gives 127. TFLM refuses an input below the zero point (the table holds 127 there too). */
+export function absRsqrtTableS8(rsqrt: boolean, inScale: number, inZp: number, outScale: number, outZp: number): number[] {
+  const f = Math.fround;
+  const clamp = (v: number): number => Math.min(127, Math.max(-128, v));
+  const rescale = f(inScale) !== f(outScale);
+  const [m, s] = rsqrt ? quantizeMultiplier(1 / f(f(Math.sqrt(f(inScale))) * f(outScale))) : rescale ? quantizeMultiplier(f(f(inScale) / f(outScale))) : [0, 0];
+  return Array.from({ length: 256 }, (_, i) => {
+    const v = i - 128 - inZp;
+    if (!rsqrt) return clamp((rescale ? multiplyByQuantizedMultiplier(Math.abs(v), m, s) : Math.abs(v)) + outZp);
+    if (v <= 0) return 127;
+    const [im, is] = invSqrtMultiplier(v);
+    const data = multiplyByQuantizedMultiplier(1, im, is + 20);
+    return clamp(multiplyByQuantizedMultiplier(data, m, s - 20) + outZp);
+  });
 }
 
 /** TFLM's int16 SOFTMAX (softmax_common.cc): its two tables, the same for every model (exp on [−10, 0] and

@@ -154,3 +154,6 @@ export function floatOperand(sl: StepLower, id: number, name: string, what: stri
   }
   return (ptr) => ptr(id);
 }
+
+/** What the C generator exports, named in its refusals. */
+export const SUPPORTED = 'Conv 1-D and 2-D (incl. depthwise, grouped, pointwise), ConvTranspose/TRANSPOSE_CONV, BatchNormalization and LayerNormalization (float), pooling 1-D and 2-D (average, max, global), Mean, ReduceSum/SUM, ReduceMax, FullyConnected/Gemm/MatMul, Add, Sub, Mul, Div, Max, Min, Pow, Concat, Pad (constant; reflect, edge, wrap, symmetric), Resize (nearest; TFLite bilinear), Reshape/Flatten/Squeeze, Transpose, Slice/StridedSlice, Gather (constant indices), Pack, Split, Unpack, Tile, Expand, SpaceToDepth/DepthToSpace, Relu, Relu6/Clip, HardSwish, HardSigmoid, Sigmoid, Tanh, LeakyRelu, PRelu, Elu, Selu, SiLU, Gelu, Mish, Softplus, Exp, Log, Abs, Neg, Sqrt, Rsqrt, Erf, SQUARED_DIFFERENCE, Reciprocal, Floor, Ceil, Round, Softmax (float: any axis; LogSoftmax), ArgMax/ArgMin, Quantize, Dequantize, LSTM (ONNX float; TFLite float and int8), SVDF';

@@ -1,8 +1,8 @@
 // Lowering of elementwise operators: binary arithmetic, activations, softmax, quantize and dequantize.
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
-import { addMultipliers, int16SigmoidScaling, logSoftmaxParams, quantizeMultiplier, sigmoidTableU16, softmaxExpTable, softmaxInt16Params } from '../quant';
-import { boxLit, fmtFloat, viewLit, type Access, type Emit, type Geo, type StepLower } from './context';
+import { addMultipliers, int16SigmoidScaling, logSoftmaxParams, quantizeMultiplier, sigmoidTableU16, softmaxExpTable, softmaxInt16Params, sqdiffMultipliers } from '../quant';
+import { boxLit, fmtFloat, SUPPORTED, viewLit, type Access, type Emit, type Geo, type StepLower } from './context';
 
 /** An output without a layout (no spatial operator fixes one) whose operands broadcast along some of its axes: a
  *  bias [64] against [1, 2, 12, 64] (the trailing axes), a per-row statistic [1, 64, 1] against [1, 64, 128] (the
@@ -76,7 +76,7 @@ export function lowerBinary(sl: StepLower): Emit {
     ? { view: (): string => viewLit({ h0: 0, w0: 0, sc: 1, sh: 0, sw: rows.inner }), box: (): string => boxLit({ h0: 0, h1: 1, w0: 0, w1: rows.outer }) }
     : { view: (a: Access): string => a.view(y), box: (a: Access): string => a.box(y) };
   if (e === 'f32') {
-    const code = { Add: 'MM_ADD', Sub: 'MM_SUB', Mul: 'MM_MUL', Div: 'MM_DIV', Max: 'MM_MAX', Min: 'MM_MIN', Pow: 'MM_ADD' /* not read by mm_pow_f32 */ }[op.kind as 'Add' | 'Sub' | 'Mul' | 'Div' | 'Max' | 'Min' | 'Pow'];
+    const code = op.kind === 'Elementwise' ? 'MM_SQDIFF' : { Add: 'MM_ADD', Sub: 'MM_SUB', Mul: 'MM_MUL', Div: 'MM_DIV', Max: 'MM_MAX', Min: 'MM_MIN', Pow: 'MM_ADD' /* not read by mm_pow_f32 */ }[op.kind as 'Add' | 'Sub' | 'Mul' | 'Div' | 'Max' | 'Min' | 'Pow'];
     const k = op.kind === 'Pow' ? 'pow_f32' : 'binary_f32';
     kernels.add(k);
     params.push(`static const mm_binary_f32_t ${P} = {${C}, ${code}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
@@ -85,13 +85,15 @@ export function lowerBinary(sl: StepLower): Emit {
   const qa = A.q!;
   const qb = B.q!;
   const qy = fin.q!;
-  if (op.kind === 'Add' || op.kind === 'Sub') {
-    const leftShift = e === 's16' ? 15 : 20;
+  const sqdiff = op.kind === 'Elementwise';
+  if (op.kind === 'Add' || op.kind === 'Sub' || (sqdiff && (e === 's8' || e === 's16'))) {
     // TFLite's SUB computes its ratios in float (TFLM's sub_common.cc); every other ADD/SUB in double.
-    const [[am, as], [bm, bs], [om, os]] = addMultipliers(op.sourceType === 'SUB', qa.scale, qb.scale, qy.scale, leftShift);
+    // SQUARED_DIFFERENCE: the difference squared, with 7 bits of headroom in int8 and none in int16 (TFLM's).
+    const leftShift = sqdiff ? (e === 's16' ? 0 : 7) : e === 's16' ? 15 : 20;
+    const [[am, as], [bm, bs], [om, os]] = sqdiff ? sqdiffMultipliers(qa.scale, qb.scale, qy.scale, leftShift) : addMultipliers(op.sourceType === 'SUB', qa.scale, qb.scale, qy.scale, leftShift);
     const k = e === 's16' ? 'add_s16' : 'add_s8';
     kernels.add(k);
-    params.push(`static const mm_${k}_t ${P} = {${C}, ${op.kind === 'Sub' ? 1 : 0}, ${leftShift}, ${-qa.zp}, ${am}, ${as}, ${-qb.zp}, ${bm}, ${bs}, ${fin.zp}, ${om}, ${os}, ${fin.lo}, ${fin.hi}};`);
+    params.push(`static const mm_${k}_t ${P} = {${C}, ${sqdiff ? 2 : op.kind === 'Sub' ? 1 : 0}, ${leftShift}, ${-qa.zp}, ${am}, ${as}, ${-qb.zp}, ${bm}, ${bs}, ${fin.zp}, ${om}, ${os}, ${fin.lo}, ${fin.hi}};`);
     return withEpi((a) => [`mm_${k}(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${Y.view(a)}, ${Y.box(a)});`]);
   }
   if (op.kind === 'Mul' && (e === 's8' || e === 's16')) {
@@ -113,6 +115,14 @@ export function lowerBinary(sl: StepLower): Emit {
     return withEpi((a) => [`mm_${k}(&${P}, ${A.ptr(a)}, ${A.view(a)}, ${B.ptr(a)}, ${B.view(a)}, ${a.ptr(y)}, ${Y.view(a)}, ${Y.box(a)});`]);
   }
   throw new CodegenError(`C export: ${label(op)}: int8 ${op.kind} is not generated`, op.index);
+}
+
+/** Operators of the Elementwise kind: TFLite's SQUARED_DIFFERENCE (as a binary operator); the others are not
+ *  generated. */
+export function lowerElementwise(sl: StepLower): Emit {
+  const { label, op } = sl;
+  if (op.attrs.fn === 'squared_difference' && sl.graph.format === 'tflite') return lowerBinary(sl);
+  throw new CodegenError(`C export: ${label(op)} is not supported by the C generator (supported: ${SUPPORTED})`, op.index);
 }
 
 /** Softmax. */

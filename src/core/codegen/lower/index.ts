@@ -5,7 +5,7 @@ import type { Emit, StepLower } from './context';
 import { lowerBatchNorm, lowerConv } from './conv';
 import { lowerConcat, lowerCopies, lowerPad, lowerReshape, lowerResize, lowerSplit, lowerTranspose } from './data';
 import { lowerDense } from './dense';
-import { lowerActivation, lowerBinary, lowerDequantize, lowerQuantize, lowerSoftmax } from './elementwise';
+import { lowerActivation, lowerBinary, lowerDequantize, lowerElementwise, lowerQuantize, lowerSoftmax } from './elementwise';
 import { lowerArgReduce, lowerPool, lowerReduce } from './pool';
 import { lowerRecurrent } from './recurrent';
 
@@ -14,7 +14,7 @@ export const LOWERERS: Readonly<Partial<Record<OpKind, (s: StepLower) => Emit>>>
   MaxPool2D: lowerPool, AvgPool2D: lowerPool, PoolNd: lowerPool, GlobalAvgPool: lowerPool, GlobalMaxPool: lowerPool, Reduce: lowerReduce, ArgReduce: lowerArgReduce,
   FullyConnected: lowerDense, MatMul: lowerDense, Recurrent: lowerRecurrent,
   Add: lowerBinary, Sub: lowerBinary, Mul: lowerBinary, Div: lowerBinary, Max: lowerBinary, Min: lowerBinary, Pow: lowerBinary,
-  Activation: lowerActivation, Softmax: lowerSoftmax, Quantize: lowerQuantize, Dequantize: lowerDequantize,
+  Elementwise: lowerElementwise, Activation: lowerActivation, Softmax: lowerSoftmax, Quantize: lowerQuantize, Dequantize: lowerDequantize,
   Split: lowerSplit, Unpack: lowerSplit, Concat: lowerConcat, Pad: lowerPad, Resize: lowerResize, Transpose: lowerTranspose,
   Reshape: lowerReshape, Flatten: lowerReshape, Squeeze: lowerReshape, Unsqueeze: lowerReshape, Identity: lowerReshape,
   Slice: lowerCopies, Gather: lowerCopies, Pack: lowerCopies, Tile: lowerCopies, Expand: lowerCopies, SpaceToDepth: lowerCopies, DepthToSpace: lowerCopies,
