@@ -91,6 +91,27 @@ test('fuzz: 500 mutations each of person_detect.tflite and the Vela model', { sk
   fuzz('vela', fs.readFileSync(sharedModel('tflite/person_detect_vela.tflite')), 500, 'v.tflite');
 });
 
+test('fuzz: 600 random Attention, GridSample, GatherElements, CumProd and ArgMax nodes (odd ranks, head counts, dims, outputs left out): sized or refused by name', () => {
+  const r = rng(2026);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const dim = (): number => pick([0, 1, 2, 3, 4, 5, 8, 16, 2 ** 20, 2 ** 31 - 1]);
+  const shape = (): number[] => Array.from({ length: pick([0, 1, 2, 3, 4, 5]) }, dim);
+  for (let i = 0; i < 600; i++) {
+    const b = new OnnxBuilder(pick([13, 20, 23]));
+    const type = pick(['Attention', 'GridSample', 'GatherElements', 'CumProd', 'ArgMax'] as const);
+    // Half the Attention nodes get shapes that agree (3-D or 4-D Q, K, V, past key and value), random sizes.
+    const [bs, sq, skv, h, d] = [pick([1, 2]), pick([1, 3]), pick([1, 4]), pick([1, 2, 3]), pick([2, 8])];
+    const agree = type === 'Attention' && r() < 0.5 ? (r() < 0.5 ? [[bs, sq, h * d], [bs, skv, d], [bs, skv, d], [], [bs, 1, 2, d], [bs, 1, 2, d]] : [[bs, h, sq, d], [bs, 1, skv, d], [bs, 1, skv, d], [], [bs, 1, 2, d], [bs, 1, 2, d]]) : null;
+    const inputs = Array.from({ length: type === 'Attention' ? pick([1, 2, 3, 4, 5, 6]) : 2 }, (_, k) => (k === 3 && (agree || r() < 0.5) ? '' : b.input(`x${k}`, agree?.[k] ?? shape(), k === 1 && type === 'GatherElements' ? 'int64' : 'float32')));
+    const attrs: Record<string, number> = type === 'Attention' ? { q_num_heads: agree && r() < 0.7 ? h : pick([-1, 0, 1, 3, 7]), kv_num_heads: agree && r() < 0.7 ? 1 : pick([-2, 0, 1, 2]) } : type === 'ArgMax' ? { axis: pick([-9, -1, 0, 2, 9]) } : type === 'GatherElements' ? { axis: pick([-5, 0, 1, 3]) } : {};
+    const outs = type === 'Attention' ? ['y', r() < 0.5 ? '' : 'pk', r() < 0.5 ? '' : 'pv', r() < 0.5 ? '' : 'qk'] : ['y'];
+    b.node(type, type === 'ArgMax' ? inputs.slice(0, 1) : inputs, attrs, outs);
+    for (const o of outs) if (o) b.output(o);
+    const err = run(b.build(), 'fuzz.onnx');
+    if (err) assert.notEqual(err.code, 'internal', `${type} #${i}: ${err.message}`);
+  }
+});
+
 test('bad input: zero-length, random bytes, wrong magic, truncated, huge dims, cycles', () => {
   const expect = (bytes: Uint8Array, code: CoreError['code'] | CoreError['code'][], re: RegExp, fileName?: string): void => {
     const e = run(bytes, fileName);

@@ -763,8 +763,11 @@ function attentionDims(op: Op, graph: Graph): { b: number; hq: number; hkv: numb
     if (s[2]! % heads !== 0) fail(`${what} width ${s[2]} is not a multiple of ${heads} heads`);
     return s[2]! / heads;
   };
+  const dk = size(k, hkv, 'K');
+  if (size(q, hq, 'Q') !== dk) fail(`Q's head size ${size(q, hq, 'Q')} differs from K's ${dk}`);
+  if (hq % hkv !== 0) fail(`${hq} query heads do not share ${hkv} key/value heads evenly`);
   const past = shapeOf(graph, op.inputs[4]);
-  return { b: q[0]!, hq, hkv, sq: q[three ? 1 : 2]!, skv: k[three ? 1 : 2]!, past: past ? past[2] ?? 0 : 0, dk: size(k, hkv, 'K'), dv: size(v, hkv, 'V'), rank: q.length };
+  return { b: q[0]!, hq, hkv, sq: q[three ? 1 : 2]!, skv: k[three ? 1 : 2]!, past: past ? past[2] ?? 0 : 0, dk, dv: size(v, hkv, 'V'), rank: q.length };
 }
 
 function attentionShape(op: Op, graph: Graph): (Shape | null)[] | null {
@@ -785,6 +788,7 @@ function attentionShape(op: Op, graph: Graph): (Shape | null)[] | null {
 function gridSampleShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
   const grid = shapeOf(graph, op.inputs[1]);
   if (!x || !grid) return null;
+  if (x.length < 3) fail(`input [${x.join(',')}] is not [N, C, spatial…]`);
   if (grid.length !== x.length || grid[grid.length - 1] !== x.length - 2) fail(`grid [${grid.join(',')}] does not sample the ${x.length - 2}-D input [${x.join(',')}]`);
   return [[x[0]!, x[1]!, ...grid.slice(1, -1)]];
 }
