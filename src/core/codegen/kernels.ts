@@ -192,6 +192,32 @@ void mm_add_${t}(const mm_add_${t}_t *p, const ${ctype} *a, mm_view av, const ${
   };
 }
 
+/** A float function applied element by element, chosen by p->fn among `fns` (a C enum), clamped to [lo, hi]. Each
+ *  family is its own kernel so that a model links only the libm functions of the families it uses. `prelude`: a
+ *  comment and helpers before the function; `cases`: the switch's cases, the last one `default`. */
+function floatMapKernel(name: string, fns: string, fields: string, prelude: string, cases: string): KernelSource {
+  const sig = `void mm_${name}(const mm_${name}_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o)`;
+  return {
+    decl: `enum { ${fns} };
+typedef struct { int32_t c, fn; ${fields} } mm_${name}_t;
+${sig};`,
+    code: `${prelude}${sig} {
+  for (int32_t h = o.h0; h < o.h1; h++) {
+    for (int32_t w = o.w0; w < o.w1; w++) {
+      for (int32_t c = 0; c < p->c; c++) {
+        const float v = x[MM_AT(xv, c, h, w)];
+        float r;
+        switch (p->fn) {
+${cases}
+        }
+        y[MM_AT(yv, c, h, w)] = r < p->lo ? p->lo : r > p->hi ? p->hi : r;
+      }
+    }
+  }
+}`,
+  };
+}
+
 const INT_TYPES = { s8: ['int8_t', -128, 127], s16: ['int16_t', -32768, 32767], s32: ['int32_t', 'INT32_MIN', 'INT32_MAX'] } as const;
 
 /** TFLM's Requantize from one integer type to another: (x - in_zp) rescaled by the Q31 multiplier and shift, plus the
@@ -973,76 +999,29 @@ void mm_pow_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const floa
   mul_s8: mulKernel('s8'),
   mul_s16: mulKernel('s16'),
 
-  unary_f32: {
-    decl: `enum { MM_CLAMP, MM_SIGMOID, MM_HARDSWISH, MM_HARDSIGMOID, MM_TANH, MM_SILU, MM_LEAKYRELU, MM_ELU };
-typedef struct { int32_t c, fn; float alpha, beta, lo, hi; } mm_unary_f32_t;
-void mm_unary_f32(const mm_unary_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o);`,
-    code: `void mm_unary_f32(const mm_unary_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o) {
-  for (int32_t h = o.h0; h < o.h1; h++) {
-    for (int32_t w = o.w0; w < o.w1; w++) {
-      for (int32_t c = 0; c < p->c; c++) {
-        const float v = x[MM_AT(xv, c, h, w)];
-        float r;
-        switch (p->fn) {
-          case MM_CLAMP: r = v; break;
+  unary_f32: floatMapKernel('unary_f32', 'MM_CLAMP, MM_SIGMOID, MM_HARDSWISH, MM_HARDSIGMOID, MM_TANH, MM_SILU, MM_LEAKYRELU, MM_ELU', 'float alpha, beta, lo, hi;', '', `          case MM_CLAMP: r = v; break;
           case MM_SIGMOID: r = 1.0f / (1.0f + expf(-v)); break;
           case MM_HARDSWISH: { float t = v + 3.0f; t = t < 0.0f ? 0.0f : t > 6.0f ? 6.0f : t; r = v * t / 6.0f; break; }
           case MM_HARDSIGMOID: { float t = p->alpha * v + p->beta; r = t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t; break; }
           case MM_TANH: r = tanhf(v); break;
           case MM_SILU: r = v / (1.0f + expf(-v)); break;
           case MM_LEAKYRELU: r = v >= 0.0f ? v : p->alpha * v; break;
-          default: r = v >= 0.0f ? v : p->alpha * (expf(v) - 1.0f); break;
-        }
-        y[MM_AT(yv, c, h, w)] = r < p->lo ? p->lo : r > p->hi ? p->hi : r;
-      }
-    }
-  }
-}`,
-  },
+          default: r = v >= 0.0f ? v : p->alpha * (expf(v) - 1.0f); break;`),
 
-  special_f32: {
-    decl: `enum { MM_FLOOR, MM_CEIL, MM_ROUND, MM_RECIPROCAL, MM_SELU, MM_SOFTPLUS, MM_MISH };
-typedef struct { int32_t c, fn; float alpha, gamma, lo, hi; } mm_special_f32_t;
-void mm_special_f32(const mm_special_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o);`,
-    code: `/* ONNX's rounding, Reciprocal, Selu, Softplus and Mish in float (apart from the others: only a model using them
+  special_f32: floatMapKernel('special_f32', 'MM_FLOOR, MM_CEIL, MM_ROUND, MM_RECIPROCAL, MM_SELU, MM_SOFTPLUS, MM_MISH', 'float alpha, gamma, lo, hi;', `/* ONNX's rounding, Reciprocal, Selu, Softplus and Mish in float (apart from the others: only a model using them
    links floorf, ceilf, rintf, log1pf); Round is half to even (rintf in the default rounding mode) */
 static float mm_softplus(float v) { return v > 0.0f ? v + log1pf(expf(-v)) : log1pf(expf(v)); }
-void mm_special_f32(const mm_special_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o) {
-  for (int32_t h = o.h0; h < o.h1; h++) {
-    for (int32_t w = o.w0; w < o.w1; w++) {
-      for (int32_t c = 0; c < p->c; c++) {
-        const float v = x[MM_AT(xv, c, h, w)];
-        float r;
-        switch (p->fn) {
-          case MM_FLOOR: r = floorf(v); break;
+`, `          case MM_FLOOR: r = floorf(v); break;
           case MM_CEIL: r = ceilf(v); break;
           case MM_ROUND: r = rintf(v); break;
           case MM_RECIPROCAL: r = 1.0f / v; break;
           case MM_SELU: r = p->gamma * (v > 0.0f ? v : p->alpha * (expf(v) - 1.0f)); break;
           case MM_SOFTPLUS: r = mm_softplus(v); break;
-          default: r = v * tanhf(mm_softplus(v)); break;
-        }
-        y[MM_AT(yv, c, h, w)] = r < p->lo ? p->lo : r > p->hi ? p->hi : r;
-      }
-    }
-  }
-}`,
-  },
+          default: r = v * tanhf(mm_softplus(v)); break;`),
 
-  math_f32: {
-    decl: `enum { MM_EXP, MM_LOG, MM_ABS, MM_NEG, MM_SQRT, MM_RSQRT, MM_ERF, MM_GELU, MM_GELU_TANH };
-typedef struct { int32_t c, fn; float lo, hi; } mm_math_f32_t;
-void mm_math_f32(const mm_math_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o);`,
-    code: `/* float elementwise functions beyond the activations (apart from mm_unary_f32, so that a model with only
+  math_f32: floatMapKernel('math_f32', 'MM_EXP, MM_LOG, MM_ABS, MM_NEG, MM_SQRT, MM_RSQRT, MM_ERF, MM_GELU, MM_GELU_TANH', 'float lo, hi;', `/* float elementwise functions beyond the activations (apart from mm_unary_f32, so that a model with only
    activations does not link erff, logf or sqrtf) */
-void mm_math_f32(const mm_math_f32_t *p, const float *x, mm_view xv, float *y, mm_view yv, mm_box o) {
-  for (int32_t h = o.h0; h < o.h1; h++) {
-    for (int32_t w = o.w0; w < o.w1; w++) {
-      for (int32_t c = 0; c < p->c; c++) {
-        const float v = x[MM_AT(xv, c, h, w)];
-        float r;
-        switch (p->fn) {
-          case MM_EXP: r = expf(v); break;
+`, `          case MM_EXP: r = expf(v); break;
           case MM_LOG: r = logf(v); break;
           case MM_ABS: r = fabsf(v); break;
           case MM_NEG: r = -v; break;
@@ -1050,14 +1029,7 @@ void mm_math_f32(const mm_math_f32_t *p, const float *x, mm_view xv, float *y, m
           case MM_RSQRT: r = 1.0f / sqrtf(v); break;
           case MM_ERF: r = erff(v); break;
           case MM_GELU: r = 0.5f * v * (1.0f + erff(v * 0.70710678f)); break;
-          default: r = 0.5f * v * (1.0f + tanhf(0.79788456f * (v + 0.044715f * v * v * v))); break;
-        }
-        y[MM_AT(yv, c, h, w)] = r < p->lo ? p->lo : r > p->hi ? p->hi : r;
-      }
-    }
-  }
-}`,
-  },
+          default: r = 0.5f * v * (1.0f + tanhf(0.79788456f * (v + 0.044715f * v * v * v))); break;`),
 
   lut_s8: {
     decl: `typedef struct { int32_t c; const int8_t *table; /* 256 entries, indexed by input + 128 */ } mm_lut_s8_t;
