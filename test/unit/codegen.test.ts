@@ -885,12 +885,35 @@ test('codegen: ONNX ReduceSum (axes as an operand, kept and dropped) matches onn
   }
 });
 
-test('codegen: a batch of several 2-D maps is refused by name (the kernels compute one map); a batch of 1-D maps runs row by row, its global pooling over W only (onnxruntime)', { skip: SKIP_CC }, async () => {
+test('codegen: a batch of several 2-D maps runs map by map (convolution, batch norm, activation, pooling, a residual Add, then flatten and Gemm; onnxruntime); other operators on a batch and schedules are refused by name; a batch of 1-D maps runs row by row, its global pooling over W only', { skip: SKIP_CC }, async () => {
   const b2 = new OnnxBuilder(13);
-  b2.output(b2.conv(b2.input('x', [2, 3, 7, 5]), 3, 4, 3), [2, 4, 7, 5]);
-  const r = generateC(open(b2.build()), {});
-  assert.ok(!r.ok);
-  if (!r.ok) assert.match(r.error.message, /holds a batch of 2 feature maps; generated code runs a batch of 1/);
+  const x2 = b2.input('x', [3, 3, 7, 5]);
+  const c1 = b2.conv(x2, 3, 4, 3, { pad: 1 });
+  const c = (name: string, v: number[]): string => b2.init(name, [4], 'float32', v);
+  const bn = b2.op('BatchNormalization', [c1, c('g', [1, 0.5, 2, 1]), c('bb', [0, 0.1, -0.2, 0.3]), c('m', [0.1, 0, 0.2, -0.1]), c('v', [1, 2, 0.5, 1])]);
+  const r1 = b2.op('Relu', [bn]);
+  const add = b2.op('Add', [r1, b2.conv(r1, 4, 4, 3, { pad: 1 })]);
+  const pool = b2.op('GlobalAveragePool', [b2.op('MaxPool', [add], { kernel_shape: [2, 2], strides: [1, 1] })]);
+  const flat = b2.op('Flatten', [pool]);
+  const y2 = b2.op('Gemm', [flat, b2.init('fw', [5, 4], 'float32', Array.from({ length: 20 }, (_, i) => Math.sin(i))), b2.init('fb', [5], 'float32', [0.1, 0.2, 0.3, 0.4, 0.5])], { transB: 1 });
+  b2.output(y2, [3, 5]);
+  const bytes2 = b2.build();
+  const x = randomFloats(315, 13);
+  const r2 = buildAndRun(open(bytes2), {}, bytesOf(x));
+  assert.ok(relativeError(r2.values, await ortRun(bytes2, x, [3, 3, 7, 5])) < 1e-5, 'a batch of 3 maps');
+  assert.match(r2.out.files.find((f) => f.path === 'src/model.c')!.text, /for \(int32_t mm_n = 0; mm_n < 3; mm_n\+\+\)/);
+  // A batch through an operator that reads its maps otherwise, and under a patch schedule: named refusals.
+  const b3 = new OnnxBuilder(13);
+  const c3 = b3.conv(b3.input('a', [2, 3, 4, 4]), 3, 3, 1);
+  b3.output(b3.op('Concat', [c3, c3], { axis: 1 }), [2, 6, 4, 4]);
+  const r3 = generateC(open(b3.build()), {});
+  assert.ok(!r3.ok && /holds a batch of 2 feature maps; generated code runs a batch map by map through convolution, .* only, not operator #1 Concat 'Concat_1'/.test(r3.error.message), r3.ok ? 'exported' : r3.error.message);
+  // Without a layout (no spatial operator), a batch is a tensor like any other: Concat copies it whole.
+  const b5 = new OnnxBuilder(13);
+  b5.output(b5.op('Concat', [b5.input('a', [2, 3, 4, 4]), b5.input('b', [2, 3, 4, 4])], { axis: 1 }), [2, 6, 4, 4]);
+  assert.ok(generateC(open(b5.build()), {}).ok);
+  const r4 = generateC(open(bytes2), { schedule: { split: 1, p: 2, q: 2 } });
+  assert.ok(!r4.ok && /holds a batch of 3 feature maps; .*export layer by layer/.test(r4.error.message), r4.ok ? 'exported' : r4.error.message);
   const b1 = new OnnxBuilder(13);
   const w = b1.init('w', [4, 2, 3], 'float32', Array.from({ length: 24 }, (_, i) => Math.cos(i) * 0.5));
   const conv = b1.op('Conv', [b1.input('x', [3, 2, 9]), w, b1.init('b', [4], 'float32', [0.1, -0.1, 0.2, 0])], { kernel_shape: [3], pads: [1, 1] });

@@ -106,6 +106,11 @@ export interface LowerOptions {
  *  whose int16 arithmetic is TFLM's (INT16_TFLITE). */
 const INT16_KINDS: ReadonlySet<string> = new Set(['Split', 'Unpack', 'Concat', 'Pad', 'Resize', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose',
   'Slice', 'Gather', 'Pack', 'Tile', 'Expand', 'SpaceToDepth', 'DepthToSpace']);
+/** On a batch of 2-D maps: kernels that see one map through views, run once per map (batchLoop); operators that
+ *  read whole tensors by their shape, run once. */
+const PER_MAP_KINDS: ReadonlySet<string> = new Set(['Conv2D', 'DepthwiseConv2D', 'MaxPool2D', 'AvgPool2D', 'GlobalAvgPool', 'GlobalMaxPool',
+  'BatchNorm', 'Activation', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Pow', 'Quantize', 'Dequantize']);
+const WHOLE_TENSOR_KINDS: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose', 'Softmax']);
 /** Operators that only change the shape: a folded one's values are its input's. */
 const RESHAPES: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
 const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'LOGISTIC', 'TANH', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'SVDF', 'UNIDIRECTIONAL_SEQUENCE_LSTM', 'QUANTIZE', 'SOFTMAX', 'TRANSPOSE_CONV',
@@ -271,13 +276,12 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const shape = t.shape;
     const ax = shape.length === 4 ? spatialAxes(t.layout) : shape.length === 3 ? lineAxes(t.layout) : null;
     if (ax) {
-      // The kernels see a map as C × H × W: a batch of several would be computed for its first item only. (A 1-D
-      // map's batch is its height: rows the 1-D kernels, of height 1, keep apart.)
-      const n = shape.length === 4 ? shape.find((_, a) => a !== ax.c && a !== ax.h && a !== ax.w) ?? 1 : 1;
-      if (n !== 1) throw new CodegenError(`C export: tensor '${t.name}' holds a batch of ${n} feature maps; generated code runs a batch of 1`);
-      return { shape, axes: ax, C: shape[ax.c]!, H: shape[ax.h]!, W: shape[ax.w]! };
+      // The kernels see a map as C × H × W; a batch of several runs map by map (batchLoop). A 1-D map's batch is its
+      // height: rows the 1-D kernels, of height 1, keep apart.
+      const N = shape.length === 4 ? shape.find((_, a) => a !== ax.c && a !== ax.h && a !== ax.w) ?? 1 : 1;
+      return { shape, axes: ax, C: shape[ax.c]!, H: shape[ax.h]!, W: shape[ax.w]!, N };
     }
-    return { shape, axes: null, C: elementCount(shape), H: 1, W: 1 };
+    return { shape, axes: null, C: elementCount(shape), H: 1, W: 1, N: 1 };
   };
   /** A window operator's index arithmetic fits the kernels' int32: from row −pad to (out − 1)·stride + (k − 1)·dilation
    *  (a huge stride or dilation would overflow it). */
@@ -320,10 +324,8 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       if (xs[j] !== gy.shape[a]) throw new CodegenError(`C export: ${label(op)} broadcasts ${xs.join('×')} against ${gy.shape.join('×')}, which is not a numpy broadcast`, op.index);
       return st[j]!;
     };
-    for (let a = 0; a < ry; a++) {
-      if (a !== gy.axes.c && a !== gy.axes.h && a !== gy.axes.w && gy.shape[a] !== 1) throw new CodegenError(`C export: ${label(op)}: batch size ${gy.shape[a]} (only 1 is generated)`, op.index);
-      strideFor(a);
-    }
+    // The batch axis is walked by batchLoop (an operand with a batch of its own is offset map by map).
+    for (let a = 0; a < ry; a++) strideFor(a);
     return { h0: 0, w0: 0, sc: strideFor(gy.axes.c), sh: strideFor(gy.axes.h), sw: strideFor(gy.axes.w) };
   };
   const fullBox = (id: number): Box => {
@@ -864,7 +866,41 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
     const lower = LOWERERS[op.kind];
     if (!lower) throw new CodegenError(`C export: ${label(op)} is not supported by the C generator (supported: ${SUPPORTED})`, op.index);
-    return lower({ ...ctx, si, P, op, y, outs: step.outputs, x0, e, fin, withEpi, stridedCopies });
+    const emit = lower({ ...ctx, si, P, op, y, outs: step.outputs, x0, e, fin, withEpi, stridedCopies });
+    return batchLoop(op, step, emit);
+  };
+  /** A batch of several 2-D maps: the kernels that see one map through views (convolution, pooling, batch
+   *  normalization, activations, elementwise arithmetic, quantization) run once per map, every batched tensor offset
+   *  by its map's size (an operand without a batch is shared); the operators that read whole tensors by their shape
+   *  (reshapes, transposes, softmax) run once. Any other operator on a batch, or a batch under a patch schedule or a
+   *  line-buffered plan, is refused by name. */
+  const batchLoop = (op: Op, step: Step, emit: (a: Access) => string[]): ((a: Access) => string[]) => {
+    const tensors = [...new Set([...op.inputs, ...step.outputs])].filter((t) => t >= 0 && T(t).role !== 'constant' && T(t).shape);
+    const batched = tensors.filter((t) => geo(t).N > 1);
+    if (batched.length === 0) return emit;
+    const n = geo(batched[0]!).N;
+    const refuse = (why: string): never => { throw new CodegenError(`C export: tensor '${T(batched[0]!).name}' holds a batch of ${n} feature maps; ${why}`, op.index); };
+    if (options.schedule || options.lineBuffered) refuse('generated code runs a batch under a patch schedule or a line-buffered plan as a batch of 1: export layer by layer');
+    if (WHOLE_TENSOR_KINDS.has(op.kind)) return emit;
+    if (!PER_MAP_KINDS.has(op.kind) || (op.kind === 'BatchNorm' && op.sourceType !== 'BatchNormalization')) refuse(`generated code runs a batch map by map through convolution, pooling, batch normalization, activations, elementwise arithmetic and quantization only, not ${label(op)}`);
+    const other = batched.find((t) => geo(t).N !== n);
+    if (other !== undefined) refuse(`'${T(other).name}' holds ${geo(other).N}`);
+    // A stored operand of elementwise arithmetic (or PRelu's slope) is read through its own pointer: one with a batch
+    // of its own is not offset map by map.
+    const gy = geo(step.outputs[0]!);
+    const batchAxis = gy.axes ? gy.shape.findIndex((_, a) => a !== gy.axes!.c && a !== gy.axes!.h && a !== gy.axes!.w) : -1;
+    const broadcasts = ['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Pow', 'Activation'].includes(op.kind);
+    const storedBatch = !broadcasts ? undefined : [...op.inputs, ...op.params].find((t) => {
+      const s = t >= 0 && T(t).role === 'constant' ? T(t).shape : null;
+      const j = s ? batchAxis - (gy.shape.length - s.length) : -1;
+      return s !== null && j >= 0 && (s[j] ?? 1) > 1;
+    });
+    if (storedBatch !== undefined) refuse(`${label(op)} reads stored '${T(storedBatch).name}' with a batch of its own`);
+    const perMap = (t: number): number => (geo(t).N > 1 ? elementCount(geo(t).shape) / n : 0);
+    return (a) => {
+      const inner: Access = { ...a, ptr: (t) => (t >= 0 && perMap(t) > 0 ? `(${a.ptr(t)} + (size_t)mm_n * ${perMap(t)})` : a.ptr(t)) };
+      return [`for (int32_t mm_n = 0; mm_n < ${n}; mm_n++) {`, ...emit(inner).map((l) => `  ${l}`), '}'];
+    };
   };
 
   const emitters = plan.steps.map((s, i) => lowerStep(i, s));

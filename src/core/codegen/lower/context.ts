@@ -24,6 +24,8 @@ export interface Geo {
   C: number;
   H: number;
   W: number;
+  /** A 2-D map's batch (its fourth axis); 1 otherwise. The kernels see one C × H × W map: a batch runs map by map. */
+  N: number;
 }
 
 /** How a step reaches its tensors: pointer, view and box, layer by layer or inside the patch loop. */
