@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { analyzeGraph, analyzeModel, codegenFinding, DEFAULT_SETTINGS, describeSchedule, effectiveSettings, evaluateSchedule, generateC, quantizeMultiplier, scheduleContext, type Graph } from '../../src/core/index';
-import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
+import { OnnxBuilder, type AttrValue } from '../../src/core/testing/onnx-builder';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { EXAMPLE_CLASSES, EXAMPLE_INPUT, exampleModel } from '../../src/core/testing/examples';
 import { open } from '../helpers';
@@ -870,6 +870,26 @@ test('codegen: ONNX Selu, Softplus, Mish, Reciprocal, Floor, Ceil and Round (hal
     const got = buildAndRun(open(bytes), {}, bytesOf(input)).values;
     assert.ok(relativeError(got, want) < 1e-6, `${type} ${JSON.stringify(attrs)}: ${relativeError(got, want)}`);
   }
+});
+
+test('codegen: ONNX Sign, Shrink, Softsign, ThresholdedRelu, Celu (float) and a CastLike to the same type match onnxruntime', { skip: SKIP_CC }, async () => {
+  const input = Float32Array.from(randomFloats(24, 14, -3, 3), (v, i) => (i % 8 === 0 ? 0 : v));
+  const cases: [string, Record<string, AttrValue>][] = [['Sign', {}], ['Shrink', { lambd: { float: 0.7 }, bias: { float: 0.2 } }], ['Shrink', {}], ['Softsign', {}],
+    ['ThresholdedRelu', { alpha: { float: 0.4 } }], ['Celu', { alpha: { float: 1.5 } }]];
+  for (const [type, attrs] of cases) {
+    const b = new OnnxBuilder(13);
+    const y = b.op(type, [b.input('x', [2, 3, 4])], attrs);
+    b.output(y, [2, 3, 4]);
+    const bytes = b.build();
+    const want = await ortRun(bytes, input, [2, 3, 4]);
+    const got = buildAndRun(open(bytes), {}, bytesOf(input)).values;
+    assert.ok(relativeError(got, want) < 1e-6, `${type} ${JSON.stringify(attrs)}: ${relativeError(got, want)}`);
+  }
+  const b = new OnnxBuilder(15);
+  const x = b.input('x', [2, 3, 4]);
+  b.output(b.op('Relu', [b.op('CastLike', [x, x])]), [2, 3, 4]);
+  const bytes = b.build();
+  assert.deepEqual(buildAndRun(open(bytes), {}, bytesOf(input)).values.map(Math.fround), (await ortRun(bytes, input, [2, 3, 4])).map(Math.fround));
 });
 
 test('codegen: ONNX ReduceSum (axes as an operand, kept and dropped) matches onnxruntime', { skip: SKIP_CC }, async () => {

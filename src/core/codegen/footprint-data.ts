@@ -38,7 +38,7 @@ export const KERNEL_CODE_BYTES: Readonly<Record<string, number>> = {
   mul_s8: 434,
   mul_s16: 444,
   unary_f32: 588,
-  special_f32: 490,
+  special_f32: 780,
   math_f32: 608,
   lut_s8: 296,
   leaky_s16: 344,

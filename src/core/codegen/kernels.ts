@@ -1008,8 +1008,9 @@ void mm_pow_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const floa
           case MM_LEAKYRELU: r = v >= 0.0f ? v : p->alpha * v; break;
           default: r = v >= 0.0f ? v : p->alpha * (expf(v) - 1.0f); break;`),
 
-  special_f32: floatMapKernel('special_f32', 'MM_FLOOR, MM_CEIL, MM_ROUND, MM_RECIPROCAL, MM_SELU, MM_SOFTPLUS, MM_MISH', 'float alpha, gamma, lo, hi;', `/* ONNX's rounding, Reciprocal, Selu, Softplus and Mish in float (apart from the others: only a model using them
-   links floorf, ceilf, rintf, log1pf); Round is half to even (rintf in the default rounding mode) */
+  special_f32: floatMapKernel('special_f32', 'MM_FLOOR, MM_CEIL, MM_ROUND, MM_RECIPROCAL, MM_SELU, MM_SOFTPLUS, MM_MISH, MM_SIGN, MM_SHRINK, MM_SOFTSIGN, MM_THRESHOLDED, MM_CELU', 'float alpha, gamma, lo, hi;', `/* ONNX's rounding, Reciprocal, Selu, Softplus, Mish, Sign, Shrink (alpha: lambd, gamma: bias), Softsign,
+   ThresholdedRelu and Celu in float (apart from the others: only a model using them links floorf, ceilf, rintf,
+   log1pf); Round is half to even (rintf in the default rounding mode) */
 static float mm_softplus(float v) { return v > 0.0f ? v + log1pf(expf(-v)) : log1pf(expf(v)); }
 `, `          case MM_FLOOR: r = floorf(v); break;
           case MM_CEIL: r = ceilf(v); break;
@@ -1017,6 +1018,11 @@ static float mm_softplus(float v) { return v > 0.0f ? v + log1pf(expf(-v)) : log
           case MM_RECIPROCAL: r = 1.0f / v; break;
           case MM_SELU: r = p->gamma * (v > 0.0f ? v : p->alpha * (expf(v) - 1.0f)); break;
           case MM_SOFTPLUS: r = mm_softplus(v); break;
+          case MM_SIGN: r = v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : v; break;
+          case MM_SHRINK: r = v < -p->alpha ? v + p->gamma : v > p->alpha ? v - p->gamma : 0.0f; break;
+          case MM_SOFTSIGN: r = v / (1.0f + fabsf(v)); break;
+          case MM_THRESHOLDED: r = v > p->alpha ? v : 0.0f; break;
+          case MM_CELU: r = (v > 0.0f ? v : 0.0f) + (v < 0.0f ? p->alpha * (expf(v / p->alpha) - 1.0f) : 0.0f); break;
           default: r = v * tanhf(mm_softplus(v)); break;`),
 
   math_f32: floatMapKernel('math_f32', 'MM_EXP, MM_LOG, MM_ABS, MM_NEG, MM_SQRT, MM_RSQRT, MM_ERF, MM_GELU, MM_GELU_TANH', 'float lo, hi;', `/* float elementwise functions beyond the activations (apart from mm_unary_f32, so that a model with only

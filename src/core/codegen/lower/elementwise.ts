@@ -2,6 +2,7 @@
 import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
 import { addMultipliers, int16SigmoidScaling, logSoftmaxParams, quantizeMultiplier, sigmoidTableU16, softmaxExpTable, softmaxInt16Params, sqdiffMultipliers } from '../quant';
+import { lowerReshape } from './data';
 import { boxLit, fmtFloat, SUPPORTED, viewLit, type Access, type Emit, type Geo, type StepLower } from './context';
 
 /** An output without a layout (no spatial operator fixes one) whose operands broadcast along some of its axes: a
@@ -117,11 +118,20 @@ export function lowerBinary(sl: StepLower): Emit {
   throw new CodegenError(`C export: ${label(op)}: int8 ${op.kind} is not generated`, op.index);
 }
 
-/** Operators of the Elementwise kind: TFLite's SQUARED_DIFFERENCE (as a binary operator); the others are not
- *  generated. */
+/** Operators of the Elementwise kind: TFLite's SQUARED_DIFFERENCE (as a binary operator) and ONNX's float Sign,
+ *  Shrink, Softsign, ThresholdedRelu and Celu; the others are not generated. */
 export function lowerElementwise(sl: StepLower): Emit {
-  const { label, op } = sl;
+  const { P, e, elemOf, fin, geo, kernels, label, op, params, withEpi, x0, y } = sl;
   if (op.attrs.fn === 'squared_difference' && sl.graph.format === 'tflite') return lowerBinary(sl);
+  // A CastLike to the type the input already has (ONNX's functions expand into them) copies.
+  if (op.attrs.fn === 'castlike' && sl.T(x0).dtype === sl.T(y).dtype) return lowerReshape(sl);
+  const fn = ({ sign: 'MM_SIGN', shrink: 'MM_SHRINK', softsign: 'MM_SOFTSIGN', thresholdedrelu: 'MM_THRESHOLDED', celu: 'MM_CELU' } as Record<string, string>)[op.attrs.fn ?? ''];
+  if (fn && e === 'f32' && elemOf(x0) === 'f32') {
+    // ONNX's float Sign, Shrink, Softsign, ThresholdedRelu and Celu (Shrink: alpha is lambd, gamma its bias).
+    kernels.add('special_f32');
+    params.push(`static const mm_special_f32_t ${P} = {${geo(y).C}, ${fn}, ${fmtFloat(op.attrs.alpha ?? 1)}, ${fmtFloat(op.attrs.beta ?? 0)}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+    return withEpi((a) => [`mm_special_f32(&${P}, ${a.ptr(x0)}, ${a.view(x0)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  }
   throw new CodegenError(`C export: ${label(op)} is not supported by the C generator (supported: ${SUPPORTED})`, op.index);
 }
 

@@ -439,6 +439,8 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
     case 'Elementwise':
       if (type === 'CastLike') a.toDType = input(1)?.dtype;
       if (type === 'GatherElements') a.toDType = input(0)?.dtype;
+      if (type === 'ThresholdedRelu' || type === 'Celu') a.alpha = attrs.float('alpha', 1);
+      if (type === 'Shrink') { a.alpha = attrs.float('lambd', 0.5); a.beta = attrs.float('bias', 0); }
       break;
     case 'SpaceToDepth': case 'DepthToSpace':
       a.layout = 'NCHW';
