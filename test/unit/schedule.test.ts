@@ -7,6 +7,7 @@ import {
   regionRules, scheduleBands, scheduleContext, scheduledLive, searchSchedules, tileRegions, type Conventions, type Graph,
   type ScheduleContext,
 } from '../../src/core/index';
+import { bestStreamPlan } from '../../src/core/schedule/stream';
 import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 import { exampleModel } from '../../src/core/testing/examples';
 import { open } from '../helpers';
@@ -149,6 +150,20 @@ describe('tile geometry', () => {
     // No stage may hold it: every split after it is refused or starts after it.
     const ctx = scheduleContext(inorm);
     for (const st of ctx.stages) if (st.ok) assert.ok(st.stage.split < 1, `split ${st.stage.split} holds the InstanceNormalization`);
+  });
+
+  it('a batch of several maps is never tiled or streamed (the regions are one map\'s; the export runs a batch map by map)', () => {
+    const b = new OnnxBuilder(13);
+    const c = b.op('Relu', [b.conv(b.input('x', [2, 3, 32, 32]), 3, 8, 3, { pad: 1 })]);
+    b.node('GlobalAveragePool', [b.conv(c, 8, 8, 3, { pad: 1, stride: 2 })], {}, ['y']);
+    b.output('y', [2, 8, 1, 1]);
+    const g = open(b.build());
+    const rule = regionRules(g, g.ops[0]!);
+    assert.ok('reason' in rule && /'x' holds a batch of 2 maps; tiles and rows cover one map/.test(rule.reason), JSON.stringify(rule));
+    const ctx = scheduleContext(g, { countInput: false });
+    assert.equal(ctx.stages.filter((st) => st.ok).length, 0);
+    assert.equal(searchSchedules(ctx, { maxOverhead: null }).best, null);
+    assert.equal(bestStreamPlan(ctx).segments.length, 0);
   });
 
   it('an elementwise-shaped operator that computes along an axis (CumSum) does not run on a tile; Sign does', () => {

@@ -32,6 +32,12 @@ export function spatialDims(graph: Graph, id: number): [number, number] | null {
   return [t.shape[ax.h]!, t.shape[ax.w]!];
 }
 
+/** The batch of a 2-D map (its axis other than C, H and W); 1 for other tensors. */
+function batchOf(graph: Graph, id: number): number {
+  const t = graph.tensors[id];
+  const ax = t?.shape?.length === 4 ? spatialAxes(t.layout) : null;
+  return ax ? t!.shape!.find((_, a) => a !== ax.c && a !== ax.h && a !== ax.w) ?? 1 : 1;
+}
 
 const label = (op: Op): string => `${op.sourceType} '${op.name}'`;
 
@@ -63,6 +69,11 @@ export function regionRules(graph: Graph, op: Op): OpRegions | { reason: string 
   }
   const out = spatialDims(graph, op.outputs[0] ?? -1);
   if (!out) return { reason: `${label(op)} has no spatial output` };
+  // Tiles and rows are regions of one map: a batch of several is run whole (the export runs it map by map).
+  for (const id of [...data, ...op.outputs]) {
+    const n = batchOf(graph, id);
+    if (n > 1) return { reason: `${label(op)}: '${graph.tensors[id]!.name}' holds a batch of ${n} maps; tiles and rows cover one map` };
+  }
   const inputs: OpRegions['inputs'] = [];
   if (OP_RULES[op.kind].tiling === 'window') {
     const sp = op.attrs.spatial;
