@@ -569,6 +569,22 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
     b.outputs = [y];
     out.push({ name: 'MEAN, SQUARED_DIFFERENCE (broadcast) and RSQRT int8', bytes: b.build() });
   }
+  // PRELU int8 (a slope per channel, broadcast over H and W) and int16 (an int8 slope for all), fused after the pool
+  // that gives them their layout, and int8 on its own (the pool's output is a graph output too).
+  for (const [dtype, alone] of [['int8', false], ['int16', false], ['int8', true]] as const) {
+    const b = new TfliteBuilder();
+    const q = (scale: number, zp: number): { quant: { scale: number[]; zeroPoint: number[]; axis: number } } => ({ quant: { scale: [scale], zeroPoint: [dtype === 'int16' ? 0 : zp], axis: 0 } });
+    // A 1×1 max pool ahead gives the tensor its NHWC layout, as the convolution before a PRELU does in a model.
+    const x0 = b.tensor('x0', [1, 4, 5, 3], dtype, undefined, dtype === 'int16' ? q(0.0005, 0) : q(0.05, 3));
+    const x = b.tensor('x', [1, 4, 5, 3], dtype, undefined, dtype === 'int16' ? q(0.0005, 0) : q(0.05, 3));
+    b.op('MAX_POOL_2D', [x0], [x], [[0, 'int8', 1], [1, 'int32', 1], [2, 'int32', 1], [3, 'int32', 1], [4, 'int32', 1]]);
+    const alpha = dtype === 'int8' ? b.constant('alpha', [1, 1, 3], 'int8', [40, -25, 90], { scale: [0.01], zeroPoint: [5], axis: 0 }) : b.constant('alpha', [1], 'int8', [60], { scale: [0.004], zeroPoint: [0], axis: 0 });
+    const y = b.tensor('y', [1, 4, 5, 3], dtype, undefined, dtype === 'int16' ? q(0.0004, 0) : q(0.04, -7));
+    b.op('PRELU', [x, alpha], [y]);
+    b.inputs = [x0];
+    b.outputs = alone ? [y, x] : [y];
+    out.push({ name: `PRELU ${dtype}${alone ? ' on its own' : ''}`, bytes: b.build() });
+  }
   // RSQRT and ABS alone over 1,024 random codes (nearly every code of the table).
   for (const type of ['RSQRT', 'ABS'] as const) {
     const b = new TfliteBuilder();
@@ -645,7 +661,7 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8, float and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16 and int16 to int16, LOG_SOFTMAX int8 and float after a DEQUANTIZE, QUANTIZE between int8, int16 and int32, ARG_MAX and ARG_MIN (int8, float), RELU, RELU6, MAXIMUM and MINIMUM int16, ABS int8, SQUARED_DIFFERENCE (int8, int16, float) and RSQRT int8 bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8, float and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16 and int16 to int16, LOG_SOFTMAX int8 and float after a DEQUANTIZE, QUANTIZE between int8, int16 and int32, ARG_MAX and ARG_MIN (int8, float), RELU, RELU6, MAXIMUM and MINIMUM int16, ABS int8, SQUARED_DIFFERENCE (int8, int16, float), RSQRT int8 and PRELU (int8, int16) bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 

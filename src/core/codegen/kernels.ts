@@ -320,6 +320,24 @@ void mm_minmax_${t}(const mm_minmax_${t}_t *p, const ${T} *a, mm_view av, const 
   };
 }
 
+/** TFLM's quantized PRELU on int8 or int16, the slope int8 (reference_ops::BroadcastPrelu4DSlow). */
+function preluKernel(t: 's8' | 's16'): KernelSource {
+  const [T] = INT_TYPES[t];
+  return {
+    deps: ['prelu_q'],
+    decl: `void mm_prelu_${t}(const mm_prelu_q_t *p, const ${T} *x, mm_view xv, const int8_t *a, mm_view av, ${T} *y, mm_view yv, mm_box o);`,
+    code: `void mm_prelu_${t}(const mm_prelu_q_t *p, const ${T} *x, mm_view xv, const int8_t *a, mm_view av, ${T} *y, mm_view yv, mm_box o) {
+  for (int32_t h = o.h0; h < o.h1; h++)
+    for (int32_t w = o.w0; w < o.w1; w++)
+      for (int32_t c = 0; c < p->c; c++) {
+        const int32_t v = x[MM_AT(xv, c, h, w)] + p->in_off;
+        const int32_t r = v >= 0 ? mm_mbqm(v, p->m1, p->s1) : mm_mbqm(v * (a[MM_AT(av, c, h, w)] + p->a_off), p->m2, p->s2);
+        y[MM_AT(yv, c, h, w)] = (${T})mm_clamp(r + p->out_off, p->lo, p->hi);
+      }
+}`,
+  };
+}
+
 /** TFLite's quantized MUL (reference_integer_ops::MulElementwise), int8 or int16 (whose zero points TFLM requires 0). */
 function mulKernel(t: 's8' | 's16'): KernelSource {
   const [T] = INT_TYPES[t];
@@ -960,6 +978,9 @@ void mm_layernorm_f32(const mm_layernorm_f32_t *p, const float *x, float *y) {
 }`,
   },
 
+  prelu_q: { deps: ['requant'], decl: 'typedef struct { int32_t c, in_off, a_off, out_off, m1, s1, m2, s2, lo, hi; } mm_prelu_q_t;', code: '' },
+  prelu_s8: preluKernel('s8'),
+  prelu_s16: preluKernel('s16'),
   minmax_s8: minmaxKernel('s8'),
   minmax_s16: minmaxKernel('s16'),
   relu_s16: {

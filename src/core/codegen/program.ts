@@ -16,6 +16,7 @@ import { absRsqrtTableS8, activationRange, hardSwishTableS8, leakyRelu, leakyRel
 import { cText } from './c-text';
 import { boxLit, CLAMPS, fmtFloat, SUPPORTED, viewLit, type Access, type Box, type ConstData, type Elem, type Finish, type Geo, type Lower, type QParams, type View } from './lower/context';
 import { LOWERERS } from './lower';
+import { preluQ } from './lower/elementwise';
 
 export { CodegenError };
 
@@ -114,7 +115,7 @@ const WHOLE_TENSOR_KINDS: ReadonlySet<string> = new Set(['Reshape', 'Flatten', '
 /** Operators that only change the shape: a folded one's values are its input's. */
 const RESHAPES: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
 const INT16_TFLITE: ReadonlySet<string> = new Set(['LEAKY_RELU', 'LOGISTIC', 'TANH', 'ADD', 'SUB', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'SVDF', 'UNIDIRECTIONAL_SEQUENCE_LSTM', 'QUANTIZE', 'SOFTMAX', 'TRANSPOSE_CONV',
-  'MUL', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'MEAN', 'SUM', 'DEQUANTIZE', 'RELU', 'RELU6', 'MAXIMUM', 'MINIMUM', 'ARG_MAX', 'ARG_MIN', 'SQUARED_DIFFERENCE']);
+  'MUL', 'MAX_POOL_2D', 'AVERAGE_POOL_2D', 'MEAN', 'SUM', 'DEQUANTIZE', 'RELU', 'RELU6', 'MAXIMUM', 'MINIMUM', 'ARG_MAX', 'ARG_MIN', 'SQUARED_DIFFERENCE', 'PRELU']);
 /** int32 activations (a keyword model's output, SEANet's input) are moved (INT16_KINDS) or requantized by QUANTIZE. */
 const INT32_TFLITE: ReadonlySet<string> = new Set(['QUANTIZE']);
 /** A 1-D map (layout N, C, W) as a 2-D one whose height is the batch axis (size 1): every kernel, view and box of
@@ -727,12 +728,20 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       return { elem, zp: 0, lo: 0, hi: 0, epilogue: () => [] };
     }
     if (elem === 's16' || elem === 's32') {
-      // int16 and int32 are moved (INT16_KINDS) or go through TFLM's kernels: no fused activation operator after them.
+      // int16 and int32 are moved (INT16_KINDS) or go through TFLM's kernels: no fused activation operator after them,
+      // but for TFLite's PRELU (run after the operator, in place).
       const bits = elem === 's16' ? 'int16' : 'int32';
-      if (chain[0]) throw new CodegenError(`C export: ${label(chain[0])} fused into step #${si} is not generated in ${bits}`, chain[0].index);
-      const q = qOf(y, `${bits} output`);
+      const prelus = elem === 's16' && graph.format === 'tflite' && chain.every((o) => o.kind === 'Activation' && o.attrs.activation === 'prelu');
+      if (chain[0] && !prelus) throw new CodegenError(`C export: ${label(chain[0])} fused into step #${si} is not generated in ${bits}`, chain[0].index);
+      const q = qOf(mainOut, `${bits} output`);
       const [lo, hi] = elem === 's16' ? activationRange(main.attrs.fusedActivation, q.scale, q.zp, -32768, 32767) : activationRange(main.attrs.fusedActivation, q.scale, q.zp, -(2 ** 31), 2 ** 31 - 1);
-      return { elem, q, zp: q.zp, lo, hi, epilogue: () => [] };
+      let from = mainOut;
+      const calls = chain.map((op, k) => {
+        const call = preluQ(ctx, op, from, op.outputs[0]!, `P${si}_${k}`, `k${si}_${k}`, -32768, 32767);
+        from = op.outputs[0]!;
+        return call;
+      });
+      return { elem, q, zp: q.zp, lo, hi, epilogue: (a, t) => calls.map((c) => c(a, t, t)) };
     }
     const epis: ((a: Access, y: number) => string)[] = [];
     if (elem === 'f32') {
@@ -809,6 +818,13 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
         k++;
       }
       const name = `P${si}_${k}`;
+      if (act === 'prelu' && graph.format === 'tflite') {
+        // TFLM's PRELU after the operator, in place (its slope varies by channel: not a table).
+        const call = preluQ(ctx, op, from, to, name, `k${si}_${k}`, -128, 127);
+        epis.push((a, t) => call(a, t, t));
+        from = to;
+        continue;
+      }
       const table = activationTable(`lut${si}_${k}`, op, act, from, to);
       kernels.add('lut_s8');
       params.push(`static const mm_lut_s8_t ${name} = {${geo(y).C}, ${table}};`);
@@ -831,7 +847,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack' && op.kind !== 'Recurrent') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
     const P = `P${si}`;
     if (!INT16_KINDS.has(op.kind) && !INT16_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
-      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution and transposed convolution, fully connected, ADD, SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, pooling, MEAN, RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH, SOFTMAX, ArgMax, QUANTIZE, DEQUANTIZE and an SVDF's state)`, op.index);
+      throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution and transposed convolution, fully connected, ADD, SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, pooling, MEAN, RELU, RELU6, LEAKY_RELU, PRELU, LOGISTIC, TANH, SOFTMAX, ArgMax, QUANTIZE, DEQUANTIZE and an SVDF's state)`, op.index);
     }
     if (!INT16_KINDS.has(op.kind) && !INT32_TFLITE.has(op.sourceType) && op.kind !== 'ArgReduce' && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int32')) {
       throw new CodegenError(`C export: ${label(op)} on int32 activations is not generated (int32: data movement, TFLite's QUANTIZE, ArgMax/ArgMin)`, op.index);

@@ -3,7 +3,8 @@ import { elementCount } from '../../graph';
 import { CodegenError } from '../errors';
 import { addMultipliers, int16SigmoidScaling, logSoftmaxParams, quantizeMultiplier, sigmoidTableU16, softmaxExpTable, softmaxInt16Params, sqdiffMultipliers } from '../quant';
 import { lowerReshape } from './data';
-import { boxLit, fmtFloat, SUPPORTED, viewLit, type Access, type Emit, type Geo, type StepLower } from './context';
+import type { Op } from '../../graph';
+import { boxLit, fmtFloat, SUPPORTED, viewLit, type Access, type Emit, type Geo, type Lower, type StepLower } from './context';
 
 /** An output without a layout (no spatial operator fixes one) whose operands broadcast along some of its axes: a
  *  bias [64] against [1, 2, 12, 64] (the trailing axes), a per-row statistic [1, 64, 1] against [1, 64, 128] (the
@@ -242,6 +243,26 @@ export function lowerDequantize(sl: StepLower): Emit {
   return withEpi((a) => [`mm_${k}(&${P}, ${src ?? a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
 }
 
+/** TFLM's int8 and int16 PRELU (reference_ops::BroadcastPrelu4DSlow), alone or fused after its producer (in place):
+ *  the input rescaled by one multiplier where it is not negative, times the int8 slope by another where it is (both
+ *  ratios in double), from x's quantization to y's. Returns the call for the tensors it reads and writes. */
+export function preluQ(ctx: Lower, op: Op, x: number, y: number, name: string, slopeName: string, lo: number, hi: number): (a: Access, from: number, to: number) => string {
+  const e = ctx.elemOf(y);
+  const slope = op.params[0] ?? op.inputs[1] ?? -1;
+  const K = ctx.constOf(slope, op, 'slope');
+  if (K.dtype !== 'int8' || !K.scale || K.scale.length !== 1) throw new CodegenError(`C export: ${ctx.label(op)}: a quantized PRELU needs an int8 slope with one scale`, op.index);
+  const qx = ctx.qOf(x, 'PRELU input');
+  const qy = ctx.qOf(y, 'PRELU output');
+  const [m1, s1] = quantizeMultiplier(qx.scale / qy.scale);
+  const [m2, s2] = quantizeMultiplier((qx.scale * K.scale[0]!) / qy.scale);
+  const kn = ctx.addWeights(slopeName, 'int8_t', K.values);
+  const k = `prelu_${e}`;
+  ctx.kernels.add(k);
+  ctx.params.push(`static const mm_prelu_q_t ${name} = {${ctx.geo(y).C}, ${-ctx.izp(x, qx)}, ${-(K.zp?.[0] ?? 0)}, ${ctx.izp(y, qy)}, ${m1}, ${s1}, ${m2}, ${s2}, ${lo}, ${hi}};`);
+  const sv = viewLit(ctx.operandView(slope, y, op));
+  return (a, from, to) => `mm_${k}(&${name}, ${a.ptr(from)}, ${a.view(from)}, (const int8_t *)${kn}, ${sv}, ${a.ptr(to)}, ${a.view(to)}, ${a.box(to)});`;
+}
+
 /** Activation. */
 export function lowerActivation(sl: StepLower): Emit {
   const { P, activationTable, e, fin, floatFn, geo, kernels, leakyOf, op, params, si, withEpi, x0, y } = sl;
@@ -257,6 +278,10 @@ export function lowerActivation(sl: StepLower): Emit {
     params.push(`static const mm_binary_f32_t ${P} = {${C}, MM_PRELU, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
     const sv = viewLit(sl.operandView(slope, y, op));
     return withEpi((a) => [`mm_binary_f32(&${P}, ${a.ptr(x)}, ${a.view(x)}, (const float *)${kn}, ${sv}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
+  }
+  if (act === 'prelu' && sl.graph.format === 'tflite' && (e === 's8' || e === 's16')) {
+    const call = preluQ(sl, op, x, y, P, `k${si}`, fin.lo, fin.hi);
+    return withEpi((a) => [call(a, x, y)]);
   }
   if (e === 'f32') {
     const f = floatFn(act, op, C, fin.lo, fin.hi);
