@@ -12,7 +12,7 @@ import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
 import { bandLen, deriveAxis, tileRegions, type Stage } from '../schedule/geometry';
 import { bestStreamPlan, segmentStage, streamArena, streamEvents, type SegmentCost } from '../schedule/stream';
-import { absRsqrtTableS8, activationRange, hardSwishTableS8, leakyRelu, leakyReluParams, logisticTableS8, multiplyByQuantizedMultiplier, quantizeMultiplier, roundAway, tanhTableS8, type LeakyParams } from './quant';
+import { absRsqrtTableS8, activationRange, roundEven, hardSwishTableS8, leakyRelu, leakyReluParams, logisticTableS8, multiplyByQuantizedMultiplier, quantizeMultiplier, roundAway, tanhTableS8, type LeakyParams } from './quant';
 import { cText } from './c-text';
 import { boxLit, CLAMPS, fmtFloat, SUPPORTED, viewLit, type Access, type Box, type ConstData, type Elem, type Finish, type Geo, type Lower, type QParams, type View } from './lower/context';
 import { LOWERERS } from './lower';
@@ -647,6 +647,12 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       case 'silu': return (x) => x / (1 + Math.exp(-x));
       case 'leakyrelu': return (x) => (x >= 0 ? x : (a ?? 0.01) * x);
       case 'elu': return (x) => (x >= 0 ? x : (a ?? 1) * (Math.exp(x) - 1));
+      case 'abs': return Math.abs;
+      case 'neg': return (x) => -x;
+      case 'sqrt': return Math.sqrt;
+      case 'rsqrt': return (x) => 1 / Math.sqrt(x);
+      case 'exp': return Math.exp;
+      case 'log': return Math.log;
       case 'selu': return (x) => (b ?? 1.0507009873554805) * (x > 0 ? x : (a ?? 1.6732632423543772) * (Math.exp(x) - 1));
       case 'softplus': return (x) => Math.log1p(Math.exp(-Math.abs(x))) + Math.max(x, 0);
       case 'mish': return (x) => x * Math.tanh(Math.log1p(Math.exp(-Math.abs(x))) + Math.max(x, 0));
@@ -659,15 +665,21 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     }
   };
   /** int8 table: every input value through f, from the input's quantization to the output's. */
+  /** An int8 table through float: TFLite's LUTs in double with TfLiteRound (half away from zero); ONNX's QDQ as
+   *  onnxruntime runs it, dequantized, computed and divided by the scale in float32, rounded half to even. */
   const lutOf = (name: string, x: number, y: number, f: (v: number) => number): string => {
     const qx = qOf(x, 'activation input');
     const qy = qOf(y, 'activation output');
     const zx = izp(x, qx);
     const zy = izp(y, qy);
+    const onnx = graph.format === 'onnx';
+    const f32 = onnx ? Math.fround : (v: number): number => v;
     const table: number[] = [];
     for (let v = -128; v < 128; v++) {
-      const r = f(qx.scale * (v - zx));
-      table.push(Math.min(127, Math.max(-128, roundAway(r / qy.scale) + zy)));
+      const r = f32(f(f32(f32(qx.scale) * (v - zx))));
+      const q = f32(r / f32(qy.scale));
+      // Infinities saturate; NaN (a logarithm or root of a negative input) becomes the output's zero point.
+      table.push(Number.isNaN(q) ? zy : Math.min(127, Math.max(-128, (onnx ? roundEven(q) : roundAway(q)) + zy)));
     }
     return addWeights(name, 'int8_t', table);
   };

@@ -317,7 +317,9 @@ export function lowerActivation(sl: StepLower): Emit {
     params.push(`static const mm_leaky_s16_t ${P} = {${C}, ${p.inZp}, ${p.outZp}, ${p.idMult}, ${p.idShift}, ${p.alphaMult}, ${p.alphaShift}, ${p.alphaNegative ? 1 : 0}};`);
     return withEpi((a) => [`mm_leaky_s16(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
   }
-  const table = activationTable(`lut${si}`, op, act, x, op.outputs[0]!);
+  // ONNX QDQ: the float activation between a DequantizeLinear and a QuantizeLinear maps straight to the step's int8
+  // output; otherwise to its own output (a fused requantization follows).
+  const table = activationTable(`lut${si}`, op, act, x, sl.T(op.outputs[0]!).dtype === 'float32' ? y : op.outputs[0]!);
   kernels.add('lut_s8');
   params.push(`static const mm_lut_s8_t ${P} = {${C}, ${table}};`);
   return withEpi((a) => [`mm_lut_s8(&${P}, ${a.ptr(x)}, ${a.view(x)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
