@@ -704,10 +704,29 @@ function lstmModels(): { name: string; bytes: Uint8Array }[] {
     b.outputs = [y];
     out.push({ name: `UNIDIRECTIONAL_SEQUENCE_LSTM int8${timeMajor ? ' time-major' : ''}${clip ? ' cell clip' : ''}`, bytes: b.build() });
   }
+  // int16 (TFLM's 16x8_16 LSTM: int16 input and hidden state with zero points 0, int8 weights, int64 biases and
+  // accumulators, an int16 cell state): batch-major with a cell clip, time-major without.
+  for (const [timeMajor, clip] of [[false, 3], [true, 0]] as const) {
+    const b = new TfliteBuilder();
+    const [batch, time, inSize, hid] = [2, 6, 5, 8];
+    const q = (scale: number): { quant: { scale: number[]; zeroPoint: number[]; axis: number } } => ({ quant: { scale: [scale], zeroPoint: [0], axis: 0 } });
+    const vals = (n: number, k: number): number[] => Array.from({ length: n }, (_, i) => ((i * k) % 251) - 125);
+    const x = b.tensor('x', timeMajor ? [time, batch, inSize] : [batch, time, inSize], 'int16', undefined, q(0.0001));
+    const h = b.tensor('h', [batch, hid], 'int16', undefined, { variable: true, ...q(2 ** -15) });
+    const c = b.tensor('c', [batch, hid], 'int16', undefined, { variable: true, ...q(2 ** -11) });
+    const y = b.tensor('y', timeMajor ? [time, batch, hid] : [batch, time, hid], 'int16', undefined, q(2 ** -15));
+    const w = [0, 1, 2, 3].map((g) => b.constant(`w${g}`, [hid, inSize], 'int8', vals(hid * inSize, 37 + 2 * g), { scale: [0.004 + 0.001 * g], zeroPoint: [0], axis: 0 }));
+    const r = [0, 1, 2, 3].map((g) => b.constant(`r${g}`, [hid, hid], 'int8', vals(hid * hid, 41 + 2 * g), { scale: [0.003 + 0.001 * g], zeroPoint: [0], axis: 0 }));
+    const bias = [0, 1, 2, 3].map((g) => b.constant(`b${g}`, [hid], 'int64', Array.from({ length: hid }, (_, j) => (j - 4) * 3000 * (g + 1))));
+    b.op('UNIDIRECTIONAL_SEQUENCE_LSTM', [x, ...w, ...r, -1, -1, -1, ...bias, -1, -1, h, c, -1, -1, -1, -1], [y], [[0, 'int8', 4], [1, 'float32', clip], [3, 'bool', timeMajor ? 1 : 0]]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `UNIDIRECTIONAL_SEQUENCE_LSTM int16${timeMajor ? ' time-major' : ''}${clip ? ' cell clip' : ''}`, bytes: b.build() });
+  }
   return out;
 }
 
-test('C export against TFLM: UNIDIRECTIONAL_SEQUENCE_LSTM, float and int8 (batch- and time-major, cell clip, state in variable tensors carried over three runs) bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: UNIDIRECTIONAL_SEQUENCE_LSTM, float, int8 and int16 (batch- and time-major, cell clip, state in variable tensors carried over three runs) bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(lstmModels(), 6, 8, 3);
 });
 

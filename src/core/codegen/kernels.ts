@@ -90,7 +90,7 @@ ${sig} {
  *  hidden state (the state tensor at the first step, else the output's previous step) and the output row, then
  *  `unit` for each unit j (it reads xt, hp and cb[j], writes cb[j] and yt[j]); the last step's output becomes the
  *  hidden state. */
-function lstmLoop(t: 'f32' | 's8', X: string, C: string, unit: string): string {
+function lstmLoop(t: 'f32' | 's8' | 's16', X: string, C: string, unit: string): string {
   return `void mm_lstm_tfl_${t}(const mm_lstm_tfl_${t}_t *p, const ${X} *x, ${X} *h, ${C} *c, ${X} *y) {
   const int32_t H = p->hid;
   for (int32_t b = 0; b < p->batch; b++) {
@@ -107,6 +107,55 @@ ${unit}      }
     for (int32_t j = 0; j < H; j++) h[(size_t)b * H + j] = y[(size_t)last * H + j];
   }
 }`;
+}
+
+/** TFLite's integer UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM's lstm_eval computes it, unit by unit: int8 activations
+ *  with int32 biases (its 8x8_16 LSTM), or int16 activations with int64 biases, accumulators and the 64-bit rescaling
+ *  (its 16x8_16 LSTM); an int16 cell state, gates in Q3.12 then Q0.15. The hidden state of step t-1 is read from y,
+ *  the cell state updated in place, so the kernel needs no memory of its own; h and c are the state tensors, kept
+ *  from run to run. */
+function lstmIntKernel(t: 's8' | 's16'): KernelSource {
+  const [X, lo, hi] = INT_TYPES[t];
+  // int16: TFLM's int64 biases are stored as int32 (the export refuses wider values).
+  const [acc, mbqm] = t === 's8' ? ['int32_t', 'mm_mbqm'] : ['int64_t', 'mm_mbqm64'];
+  return {
+    deps: ['requant', 'qtab16'],
+    decl: `typedef struct {
+  int32_t batch, time, in, hid, time_major;
+  int32_t x_off, h_off, h_zp; /* -input zero point, -hidden state zero point, hidden state zero point */
+  const int8_t *w[4], *r[4]; const int32_t *b[4]; /* gates forget, input, cell, output */
+  int32_t wm[4], ws[4], rm[4], rs[4]; /* each gate's input and recurrent products to Q3.12 */
+  int32_t fc_m, fc_s, ig_m, ig_s, oh_m, oh_s; /* forget x cell, input x cell gate, tanh(cell) x output gate */
+  int32_t clip, tanh_mult, tanh_shift; /* quantized cell clip (0: none); the cell's tanh input scaling */
+  const int32_t *sig; /* TFLM's 256-entry sigmoid table */
+} mm_lstm_tfl_${t}_t;
+void mm_lstm_tfl_${t}(const mm_lstm_tfl_${t}_t *p, const ${X} *x, ${X} *h, int16_t *c, ${X} *y);`,
+    code: `/* TFLite's ${t === 's8' ? 'int8' : 'int16'} UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM's lstm_eval computes it (${t === 's8' ? 'int8' : 'int16'} activations, int16 cell state,
+   gates in Q3.12 then Q0.15), unit by unit: the hidden state of step t-1 is read from y, the cell state updated in
+   place, so the kernel needs no memory of its own; h and c are the state tensors, kept from run to run. */
+${lstmLoop(t, X, 'int16_t', `        int32_t g[4];
+        for (int32_t q = 0; q < 4; q++) {
+          const int8_t *w = p->w[q] + (size_t)j * p->in, *r = p->r[q] + (size_t)j * H;
+          ${acc} acc = 0;
+          for (int32_t k = 0; k < p->in; k++) acc += (${acc})w[k] * ((int32_t)xt[k] + p->x_off);
+          if (p->b[q]) acc += p->b[q][j];
+          const int32_t fi = mm_c16(${mbqm}(acc, p->wm[q], p->ws[q]));
+          acc = 0;
+          for (int32_t k = 0; k < H; k++) acc += (${acc})r[k] * ((int32_t)hp[k] + p->h_off);
+          const int32_t fr = mm_c16(${mbqm}(acc, p->rm[q], p->rs[q]));
+          g[q] = mm_c16(fi + fr);
+        }
+        const int32_t forget = mm_q_sigmoid(p->sig, g[0], 3, 0), input = mm_q_sigmoid(p->sig, g[1], 3, 0);
+        const int32_t gate = mm_q_tanh(p->sig, g[2], 3, 0), out = mm_q_sigmoid(p->sig, g[3], 3, 0);
+        const int32_t kept = mm_c16(mm_mbqm(forget * cb[j], p->fc_m, p->fc_s));
+        const int32_t added = mm_c16(mm_mbqm(input * gate, p->ig_m, p->ig_s));
+        int32_t cell = mm_c16(kept + added);
+        if (p->clip > 0) cell = cell > p->clip ? p->clip : cell < -p->clip ? -p->clip : cell;
+        cb[j] = (int16_t)cell;
+        const int32_t v = mm_mbqm(mm_q_tanh(p->sig, cell, p->tanh_mult, p->tanh_shift) * out, p->oh_m, p->oh_s) + p->h_zp;
+        yt[j] = (${X})(v < ${lo} ? ${lo} : v > ${hi} ? ${hi} : v);
+`)}`,
+  };
 }
 
 /** TFLite's SVDF as TFLM runs it (svdf_common.cc): the state (a variable tensor, kept from run to run) shifted by one
@@ -450,7 +499,14 @@ export const KERNELS: Readonly<Record<string, KernelSource>> = {
   requant: {
     decl: `int32_t mm_mbqm(int32_t x, int32_t multiplier, int32_t shift);
 static inline int32_t mm_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
-static inline int32_t mm_clz32(uint32_t v) { int32_t n = 0; while (n < 32 && !(v & 0x80000000u)) { v <<= 1; n++; } return n; }`,
+static inline int32_t mm_clz32(uint32_t v) { int32_t n = 0; while (n < 32 && !(v & 0x80000000u)) { v <<= 1; n++; } return n; }
+static inline int32_t mm_c16(int32_t v) { return v < -32768 ? -32768 : v > 32767 ? 32767 : v; }
+/* TFLite MultiplyByQuantizedMultiplier for a 64-bit accumulator: the multiplier reduced to 16 bits, one rounding */
+static inline int32_t mm_mbqm64(int64_t x, int32_t multiplier, int32_t shift) {
+  const int32_t reduced = multiplier < 0x7FFF0000 ? ((multiplier + (1 << 15)) >> 16) : 0x7FFF;
+  const int32_t total = 15 - shift;
+  return (int32_t)((x * (int64_t)reduced + ((int64_t)1 << (total - 1))) >> total);
+}`,
     code: `/* gemmlowp SaturatingRoundingDoublingHighMul */
 static int32_t mm_srdhm(int32_t a, int32_t b) {
   if (a == b && a == INT32_MIN) return INT32_MAX;
@@ -563,13 +619,7 @@ void mm_conv_s8(const mm_conv_s8_t *p, const int8_t *x, mm_view xv, int8_t *y, m
   int32_t acc64, lo, hi; /* acc64: TFLM's int64 bias, accumulator and rescaling; else its int32 ones */
 } mm_conv_s16_t;
 void mm_conv_s16(const mm_conv_s16_t *p, const int16_t *x, mm_view xv, int16_t *y, mm_view yv, mm_box o);`,
-    code: `/* TFLite MultiplyByQuantizedMultiplier for a 64-bit accumulator: the multiplier reduced to 16 bits, one rounding */
-static int32_t mm_mbqm64(int64_t x, int32_t multiplier, int32_t shift) {
-  const int32_t reduced = multiplier < 0x7FFF0000 ? ((multiplier + (1 << 15)) >> 16) : 0x7FFF;
-  const int32_t total = 15 - shift;
-  return (int32_t)((x * (int64_t)reduced + ((int64_t)1 << (total - 1))) >> total);
-}
-/* TFLM's int16x8 convolution (reference_integer_ops::ConvPerChannel, DepthwiseConvPerChannel): int16 activations
+    code: `/* TFLM's int16x8 convolution (reference_integer_ops::ConvPerChannel, DepthwiseConvPerChannel): int16 activations
    and int8 weights, both zero points 0 */
 void mm_conv_s16(const mm_conv_s16_t *p, const int16_t *x, mm_view xv, int16_t *y, mm_view yv, mm_box o) {
   const int32_t cig = p->cin / p->groups, cog = p->cout / p->groups;
@@ -865,45 +915,8 @@ void mm_act_s16(const mm_act_s16_t *p, const int16_t *x, mm_view xv, int16_t *y,
 }`,
   },
 
-  lstm_tfl_s8: {
-    deps: ['requant', 'qtab16'],
-    decl: `typedef struct {
-  int32_t batch, time, in, hid, time_major;
-  int32_t x_off, h_off, h_zp; /* -input zero point, -hidden state zero point, hidden state zero point */
-  const int8_t *w[4], *r[4]; const int32_t *b[4]; /* gates forget, input, cell, output */
-  int32_t wm[4], ws[4], rm[4], rs[4]; /* each gate's input and recurrent products to Q3.12 */
-  int32_t fc_m, fc_s, ig_m, ig_s, oh_m, oh_s; /* forget x cell, input x cell gate, tanh(cell) x output gate */
-  int32_t clip, tanh_mult, tanh_shift; /* quantized cell clip (0: none); the cell's tanh input scaling */
-  const int32_t *sig; /* TFLM's 256-entry sigmoid table */
-} mm_lstm_tfl_s8_t;
-void mm_lstm_tfl_s8(const mm_lstm_tfl_s8_t *p, const int8_t *x, int8_t *h, int16_t *c, int8_t *y);`,
-    code: `static int32_t mm_c16(int32_t v) { return v < -32768 ? -32768 : v > 32767 ? 32767 : v; }
-/* TFLite's int8 UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM's lstm_eval computes it (int8 activations, int16 cell state,
-   gates in Q3.12 then Q0.15), unit by unit: the hidden state of step t-1 is read from y, the cell state updated in
-   place, so the kernel needs no memory of its own; h and c are the state tensors, kept from run to run. */
-${lstmLoop('s8', 'int8_t', 'int16_t', `        int32_t g[4];
-        for (int32_t q = 0; q < 4; q++) {
-          const int8_t *w = p->w[q] + (size_t)j * p->in, *r = p->r[q] + (size_t)j * H;
-          int32_t acc = 0;
-          for (int32_t k = 0; k < p->in; k++) acc += (int32_t)w[k] * ((int32_t)xt[k] + p->x_off);
-          if (p->b[q]) acc += p->b[q][j];
-          const int32_t fi = mm_c16(mm_mbqm(acc, p->wm[q], p->ws[q]));
-          acc = 0;
-          for (int32_t k = 0; k < H; k++) acc += (int32_t)r[k] * ((int32_t)hp[k] + p->h_off);
-          const int32_t fr = mm_c16(mm_mbqm(acc, p->rm[q], p->rs[q]));
-          g[q] = mm_c16(fi + fr);
-        }
-        const int32_t forget = mm_q_sigmoid(p->sig, g[0], 3, 0), input = mm_q_sigmoid(p->sig, g[1], 3, 0);
-        const int32_t gate = mm_q_tanh(p->sig, g[2], 3, 0), out = mm_q_sigmoid(p->sig, g[3], 3, 0);
-        const int32_t kept = mm_c16(mm_mbqm(forget * cb[j], p->fc_m, p->fc_s));
-        const int32_t added = mm_c16(mm_mbqm(input * gate, p->ig_m, p->ig_s));
-        int32_t cell = mm_c16(kept + added);
-        if (p->clip > 0) cell = cell > p->clip ? p->clip : cell < -p->clip ? -p->clip : cell;
-        cb[j] = (int16_t)cell;
-        const int32_t v = mm_mbqm(mm_q_tanh(p->sig, cell, p->tanh_mult, p->tanh_shift) * out, p->oh_m, p->oh_s) + p->h_zp;
-        yt[j] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
-`)}`,
-  },
+  lstm_tfl_s8: lstmIntKernel('s8'),
+  lstm_tfl_s16: lstmIntKernel('s16'),
 
   fc_s8: {
     deps: ['requant'],

@@ -60,7 +60,7 @@ function lowerTfliteLstm(sl: StepLower): Emit {
   const absent = [9, 10, 11, 16, 17, 20, 21, 22, 23].filter((k) => at(k) >= 0);
   if (at(1) < 0 || absent.length) throw new CodegenError(`C export: ${label(op)}: an LSTM with ${at(1) < 0 ? 'coupled input and forget gates (CIFG)' : 'peepholes, projection or layer normalization'} is not generated (TFLM runs neither)`, op.index);
   if ((r.cellActivation ?? 4) !== 4) throw new CodegenError(`C export: ${label(op)}: an LSTM whose cell activation is not tanh is not generated`, op.index);
-  if (e === 'f32' ? fin.lo !== -Infinity || fin.hi !== Infinity : fin.lo !== -128 || fin.hi !== 127) throw new CodegenError(`C export: ${label(op)}: a clamp fused after an LSTM is not generated`, op.index);
+  if (e === 'f32' ? fin.lo !== -Infinity || fin.hi !== Infinity : e === 's16' ? fin.lo !== -32768 || fin.hi !== 32767 : fin.lo !== -128 || fin.hi !== 127) throw new CodegenError(`C export: ${label(op)}: a clamp fused after an LSTM is not generated`, op.index);
   const [x, hState, cState] = [at(0), at(18), at(19)];
   const xs = T(x).shape ?? [];
   if (xs.length !== 3 || T(hState).role !== 'variable' || T(cState).role !== 'variable') throw new CodegenError(`C export: ${label(op)}: input ${xs.join('×')} with its state not in variable tensors`, op.index);
@@ -69,11 +69,11 @@ function lowerTfliteLstm(sl: StepLower): Emit {
   const hid = r.hiddenSize ?? 0;
   // The kernel writes batch × hid values of each state and batch × time × hid of the output: the file must agree.
   // float: all float32; int8: int8 input, hidden state and output, an int16 cell state (TFLM's 8x8_16 LSTM).
-  const types = e === 'f32' ? ['float32', 'float32', 'float32', 'float32'] : ['int8', 'int8', 'int16', 'int8'];
+  const types = e === 'f32' ? ['float32', 'float32', 'float32', 'float32'] : e === 's16' ? ['int16', 'int16', 'int16', 'int16'] : ['int8', 'int8', 'int16', 'int8'];
   for (const [k, [id, n]] of ([[x, batch * time * inSize], [hState, batch * hid], [cState, batch * hid], [y, batch * time * hid]] as const).entries()) {
     if (T(id).dtype !== types[k] || elementCount(T(id).shape ?? []) !== n) throw new CodegenError(`C export: ${label(op)}: '${T(id).name}' is not ${n} ${types[k]} values (batch ${batch}, ${time} steps, ${hid} units)`, op.index);
   }
-  if (e !== 'f32') return tfliteLstmS8(sl, { x, hState, cState, batch, time, inSize, hid });
+  if (e !== 'f32') return tfliteLstmQ(sl, { x, hState, cState, batch, time, inSize, hid });
   // TFLite's order of the gate operands: input, forget, cell, output; the kernel takes forget, input, cell, output.
   const order = [1, 0, 2, 3];
   const names = (base: number, n: number | null, what: string): string => order.map((g) => {
@@ -140,7 +140,9 @@ function lowerSvdf(sl: StepLower): Emit {
 /** The int8 LSTM (int8 activations and weights, int32 biases, an int16 cell state): TFLM's Prepare multipliers
  *  (lstm_eval_common.cc: each gate's products to Q3.12 in double; the inter-gate products from Q0.15), its int16
  *  sigmoid and tanh through the shared table, its cell clip and cell tanh scaling from the cell scale's power of two. */
-function tfliteLstmS8(sl: StepLower, s: { x: number; hState: number; cState: number; batch: number; time: number; inSize: number; hid: number }): Emit {
+/** TFLM's integer LSTM: int8 activations with int32 biases (8x8_16), or int16 activations with int64 biases (16x8_16,
+ *  its int64 accumulation; the biases must fit 32 bits). */
+function tfliteLstmQ(sl: StepLower, s: { x: number; hState: number; cState: number; batch: number; time: number; inSize: number; hid: number }): Emit {
   const { P, addWeights, constOf, kernels, label, op, params, qOf, withEpi, y } = sl;
   const r = op.attrs.recurrent!;
   const at = (k: number): number => op.inputs[k] ?? -1;
@@ -155,7 +157,8 @@ function tfliteLstmS8(sl: StepLower, s: { x: number; hState: number; cState: num
     const R = constOf(at(5 + g), op, `recurrent weights ${g}`, s.hid * s.hid);
     for (const K of [W, R]) if (K.dtype !== 'int8' || !K.scale || K.scale.length !== 1 || (K.zp ?? [0]).some((z) => z !== 0)) throw new CodegenError(`C export: ${label(op)}: an int8 LSTM needs per-tensor symmetric int8 weights`, op.index);
     const B = at(12 + g) >= 0 ? constOf(at(12 + g), op, `bias ${g}`, s.hid) : null;
-    if (B && B.dtype !== 'int32') throw new CodegenError(`C export: ${label(op)}: an int8 LSTM needs int32 biases`, op.index);
+    if (B && B.dtype !== (sl.e === 's16' ? 'int64' : 'int32')) throw new CodegenError(`C export: ${label(op)}: an ${sl.e === 's16' ? 'int16 LSTM needs int64' : 'int8 LSTM needs int32'} biases`, op.index);
+    if (B && B.values.some((v) => v < -(2 ** 31) || v >= 2 ** 31)) throw new CodegenError(`C export: ${label(op)}: an LSTM bias beyond 32 bits is not generated`, op.index);
     return {
       w: addWeights(`w${sl.si}_${g}`, 'int8_t', W.values), r: addWeights(`r${sl.si}_${g}`, 'int8_t', R.values), b: B ? addWeights(`b${sl.si}_${g}`, 'int32_t', B.values) : 'NULL',
       wq: quantizeMultiplier((qx.scale * W.scale![0]!) / gateScale), rq: quantizeMultiplier((qh.scale * R.scale![0]!) / gateScale),
@@ -170,7 +173,8 @@ function tfliteLstmS8(sl: StepLower, s: { x: number; hState: number; cState: num
   const [tanhMult, tanhRight] = tanhShift < 0 ? [3, -tanhShift] : [3 * 2 ** tanhShift, 0];
   const sig = addWeights('mm_sigmoid_table', 'int32_t', sigmoidTableU16());
   const list = (k: (g: (typeof gates)[number]) => string | number): string => `{${gates.map(k).join(', ')}}`;
-  kernels.add('lstm_tfl_s8');
-  params.push(`static const mm_lstm_tfl_s8_t ${P} = {${s.batch}, ${s.time}, ${s.inSize}, ${s.hid}, ${r.timeMajor ? 1 : 0}, ${-qx.zp}, ${-qh.zp}, ${qh.zp}, ${list((g) => g.w)}, ${list((g) => g.r)}, ${list((g) => g.b)}, ${list((g) => g.wq[0])}, ${list((g) => g.wq[1])}, ${list((g) => g.rq[0])}, ${list((g) => g.rq[1])}, ${fcm}, ${fcs}, ${igm}, ${igs}, ${ohm}, ${ohs}, ${clip}, ${tanhMult}, ${tanhRight}, ${sig}};`);
-  return withEpi((a) => [`mm_lstm_tfl_s8(&${P}, ${a.ptr(s.x)}, ${a.ptr(s.hState)}, ${a.ptr(s.cState)}, ${a.ptr(y)});`]);
+  const k = `lstm_tfl_${sl.e}`;
+  kernels.add(k);
+  params.push(`static const mm_${k}_t ${P} = {${s.batch}, ${s.time}, ${s.inSize}, ${s.hid}, ${r.timeMajor ? 1 : 0}, ${-qx.zp}, ${-qh.zp}, ${qh.zp}, ${list((g) => g.w)}, ${list((g) => g.r)}, ${list((g) => g.b)}, ${list((g) => g.wq[0])}, ${list((g) => g.wq[1])}, ${list((g) => g.rq[0])}, ${list((g) => g.rq[1])}, ${fcm}, ${fcs}, ${igm}, ${igs}, ${ohm}, ${ohs}, ${clip}, ${tanhMult}, ${tanhRight}, ${sig}};`);
+  return withEpi((a) => [`mm_${k}(&${P}, ${a.ptr(s.x)}, ${a.ptr(s.hState)}, ${a.ptr(s.cState)}, ${a.ptr(y)});`]);
 }
