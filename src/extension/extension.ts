@@ -51,8 +51,9 @@ export function activate(context: vscode.ExtensionContext): Services | undefined
     // A compiled analysis thread waiting for the first model (the workspace has models: see activationEvents), unless
     // opening a model is what activated the extension (that model's thread is then already starting).
     // The view then builds its page once from the example's report: the engine bundle is loaded in this host and its
-    // view model compiled before the first model needs them (50–100 ms of a new window's first chart).
-    setTimeout(() => void store.warmUp().then((report) => { if (report) views.warmUp(report); }), 300);
+    // view model compiled before the first model needs them (50–100 ms of a new window's first chart). A failed
+    // warm-up only costs the first model that time.
+    setTimeout(() => void store.warmUp().then((report) => { if (report) views.warmUp(report); }).catch(() => undefined), 300);
     return services;
   } catch (e) {
     void vscode.window.showErrorMessage(`MCU Memory Inspector failed to activate: ${e instanceof Error ? e.message : String(e)}`);
