@@ -585,6 +585,28 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
     b.outputs = alone ? [y, x] : [y];
     out.push({ name: `PRELU ${dtype}${alone ? ' on its own' : ''}`, bytes: b.build() });
   }
+  // Float BATCH_MATMUL as TFLM runs it: of the input and its transpose (computed operands), with adj_x and with adj_y
+  // (the attention product Q·Kᵀ), and against a stored right operand [k, n] (not FULLY_CONNECTED's [n, k]).
+  for (const [adjX, adjY, stored] of [[false, false, false], [false, true, false], [true, false, false], [false, false, true]] as const) {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [2, 4, 6], 'float32');
+    let rhs: number;
+    let outShape: number[];
+    if (stored) {
+      rhs = b.constant('w', [6, 5], 'float32', Array.from({ length: 30 }, (_, i) => Math.sin(i) * 0.7));
+      outShape = [2, 4, 5];
+    } else {
+      // adj_y: x · xᵀ from x itself; otherwise x against its transpose [2, 6, 4] (adj_x: xᵀ · x).
+      rhs = adjY || adjX ? x : b.tensor('t', [2, 6, 4], 'float32');
+      if (!adjY && !adjX) b.op('TRANSPOSE', [x, b.constant('perm', [3], 'int32', [0, 2, 1])], [rhs]);
+      outShape = adjX ? [2, 6, 6] : [2, 4, 4];
+    }
+    const y = b.tensor('y', outShape, 'float32');
+    b.op('BATCH_MATMUL', [x, rhs], [y], [[0, 'bool', adjX ? 1 : 0], [1, 'bool', adjY ? 1 : 0]]);
+    b.inputs = [x];
+    b.outputs = [y];
+    out.push({ name: `BATCH_MATMUL float${adjX ? ' adj_x' : ''}${adjY ? ' adj_y' : ''}${stored ? ' stored right operand' : ''}`, bytes: b.build() });
+  }
   // RSQRT and ABS alone over 1,024 random codes (nearly every code of the table).
   for (const type of ['RSQRT', 'ABS'] as const) {
     const b = new TfliteBuilder();
@@ -661,7 +683,7 @@ function quantizedModels(): { name: string; bytes: Uint8Array }[] {
   return out;
 }
 
-test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8, float and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16 and int16 to int16, LOG_SOFTMAX int8 and float after a DEQUANTIZE, QUANTIZE between int8, int16 and int32, ARG_MAX and ARG_MIN (int8, float), RELU, RELU6, MAXIMUM and MINIMUM int16, ABS int8, SQUARED_DIFFERENCE (int8, int16, float), RSQRT int8 and PRELU (int8, int16) bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
+test('C export against TFLM: quantized LEAKY_RELU (int8 alone and after a convolution, int16; alpha positive, zero and negative), LOGISTIC, TANH and HARD_SWISH int8 (alone and after a convolution), LOGISTIC, TANH, FULLY_CONNECTED, MUL, pooling, MEAN, SUM and DEQUANTIZE int16, SUM int8 and float, TRANSPOSE_CONV int8, float and int16, ADD and SUB (int8, int16, unlike scales, fused RELU, a vector broadcast along the last axis), MINIMUM and MAXIMUM int8, int16x8 convolutions (int64 and int32 bias), a requantizing QUANTIZE after a convolution, SOFTMAX int8 to int8 and int16 and int16 to int16, LOG_SOFTMAX int8 and float after a DEQUANTIZE, QUANTIZE between int8, int16 and int32, ARG_MAX and ARG_MIN (int8, float), RELU, RELU6, MAXIMUM and MINIMUM int16, ABS int8, SQUARED_DIFFERENCE (int8, int16, float), RSQRT int8, PRELU (int8, int16) and float BATCH_MATMUL (adj_x, adj_y, a stored right operand) bit for bit', { skip: SKIP || (HAVE_CC ? false : 'no C compiler'), timeout: 900_000 }, () => {
   sameAsTflm(quantizedModels(), 9, 4);
 });
 

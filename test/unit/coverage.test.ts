@@ -57,6 +57,9 @@ const TFL_CASES: Record<string, TflCase> = {
   'FILL [2,3]': { op: 'FILL', inputs: [{ shape: [2], dtype: 'int32', values: [2, 3] }, { shape: [] }], out: [[2, 3]] },
   'SELECT_V2 broadcast': { op: 'SELECT_V2', inputs: [{ shape: [2, 1] }, { shape: [2, 3] }, { shape: [1, 3] }], out: [[2, 3]] },
   'FLOOR [5]': { op: 'FLOOR', inputs: [{ shape: [5], dtype: 'float32' }], out: [[5]] },
+  'BATCH_MATMUL [2,4,6]·[2,6,5]': { op: 'BATCH_MATMUL', inputs: [{ shape: [2, 4, 6] }, { shape: [2, 6, 5] }], out: [[2, 4, 5]] },
+  'BATCH_MATMUL adj_y [2,4,6]·[2,5,6]ᵀ': { op: 'BATCH_MATMUL', inputs: [{ shape: [2, 4, 6] }, { shape: [2, 5, 6] }], out: [[2, 4, 5]], options: [[0, 'bool', 0], [1, 'bool', 1]] },
+  'BATCH_MATMUL adj_x [2,6,4]ᵀ·[2,6,5]': { op: 'BATCH_MATMUL', inputs: [{ shape: [2, 6, 4] }, { shape: [2, 6, 5] }], out: [[2, 4, 5]], options: [[0, 'bool', 1], [1, 'bool', 0]] },
 };
 
 function tflCase(c: TflCase, stored: number[][] = c.out): Graph {

@@ -370,11 +370,14 @@ function fcMacs(op: Op, graph: Graph, out: Shape): number {
   return elementCount(out) * inner;
 }
 
+/** A matrix operand's last two axes swapped (TFLite BATCH_MATMUL's adj_x/adj_y). */
+const adjoint = (s: Shape, t: boolean | undefined): Shape => (t && s.length >= 2 ? [...s.slice(0, -2), s[s.length - 1]!, s[s.length - 2]!] : s);
+
 function matMulShape(op: Op, graph: Graph, x: Shape | null): (Shape | null)[] | null {
   const b = shapeOf(graph, op.inputs[1]);
   if (!x || !b) return null;
-  const A = x.length === 1 ? [1, x[0]!] : x;
-  const B = b.length === 1 ? [b[0]!, 1] : b;
+  const A = adjoint(x.length === 1 ? [1, x[0]!] : x, op.attrs.transA);
+  const B = adjoint(b.length === 1 ? [b[0]!, 1] : b, op.attrs.transB);
   if (A[A.length - 1] !== B[B.length - 2]) fail(`MatMul inner dimensions ${A[A.length - 1]} and ${B[B.length - 2]} differ`);
   const batch = broadcast([A.slice(0, -2), B.slice(0, -2)]);
   const out = [...batch, A[A.length - 2]!, B[B.length - 1]!];
@@ -893,7 +896,7 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule } = {
   GlobalMaxPool: whole((_op, _g, x) => (x && x.length >= 3 ? [x.map((d, i) => (i < 2 ? d : 1))] : null)),
   Reduce: whole(reduceShape),
   FullyConnected: whole(fcShape, fcMacs),
-  MatMul: whole(matMulShape, (op, g, out) => elementCount(out) * (shapeOf(g, op.inputs[0])?.at(-1) ?? 0)),
+  MatMul: whole(matMulShape, (op, g, out) => elementCount(out) * (shapeOf(g, op.inputs[0])?.at(op.attrs.transA ? -2 : -1) ?? 0)),
   Add: { shape: (op, g) => elementwiseShape(op, g), value: binaryValue, tiling: 'same' },
   Sub: { shape: (op, g) => elementwiseShape(op, g), value: binaryValue, tiling: 'same' },
   Mul: { shape: (op, g) => elementwiseShape(op, g), value: binaryValue, tiling: 'same' },

@@ -15,6 +15,12 @@ export function lowerDense(sl: StepLower): Emit {
   const bId = op.inputs[1]!;
   const cId = op.inputs[2] ?? -1;
   if (e === 'f32' && graph.format === 'onnx' && (!stored(bId) || (T(bId).shape?.length ?? 2) !== 2 || op.attrs.transA || (cId >= 0 && !stored(cId)))) return lowerMatMul(sl);
+  // TFLite's BATCH_MATMUL: its right operand is [.., k, n] (or [.., n, k] with adj_y), not FULLY_CONNECTED's [n, k]
+  // weights. Float: the general product (adj_x, adj_y, operands stored or computed); quantized: not generated.
+  if (op.sourceType === 'BATCH_MATMUL') {
+    if (e === 'f32') return lowerMatMul(sl);
+    throw new CodegenError(`C export: ${label(op)}: a quantized BATCH_MATMUL is not generated (float is)`, op.index);
+  }
   const W = constOf(op.inputs[1]!, op, 'weights');
   if (op.attrs.transA) throw new CodegenError(`C export: ${label(op)} with transA`, op.index);
   let n: number, k: number;
@@ -124,13 +130,14 @@ function lowerMatMul(sl: StepLower): Emit {
   const [aId, bId] = [op.inputs[0]!, op.inputs[1]!];
   const cId = op.inputs[2] ?? -1;
   const gemm = op.kind === 'FullyConnected';
+  const adj = op.sourceType === 'BATCH_MATMUL';
   let as = geo(aId).shape.slice();
   let bs = geo(bId).shape.slice();
   if (as.length === 1) as = [1, as[0]!];
   if (bs.length === 1) bs = [bs[0]!, 1];
   if (gemm && (as.length !== 2 || bs.length !== 2)) throw new CodegenError(`C export: ${label(op)}: Gemm operands of rank ${as.length} and ${bs.length}`, op.index);
-  const ta = gemm && op.attrs.transA === true;
-  const tb = gemm && op.attrs.transB === true;
+  const ta = (gemm || adj) && op.attrs.transA === true;
+  const tb = (gemm || adj) && op.attrs.transB === true;
   const [m, k] = ta ? [as[as.length - 1]!, as[as.length - 2]!] : [as[as.length - 2]!, as[as.length - 1]!];
   const [k2, n] = tb ? [bs[bs.length - 1]!, bs[bs.length - 2]!] : [bs[bs.length - 2]!, bs[bs.length - 1]!];
   if (k !== k2) throw new CodegenError(`C export: ${label(op)}: inner dimensions ${k} and ${k2} differ`, op.index);

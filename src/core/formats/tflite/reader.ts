@@ -305,6 +305,11 @@ function makeOp(index: number, code: OpCode, inputs: number[], outputs: number[]
           splitParams(1);
           if (op.kind === 'ArgReduce') attrs.toDType = o?.int8(0) === 4 ? 'int64' : 'int32';
           break;
+        case 'MatMul':
+          // BatchMatMulOptions: adj_x (0), adj_y (1): the last two axes of an operand swapped.
+          if (o?.bool(0)) attrs.transA = true;
+          if (o?.bool(1)) attrs.transB = true;
+          break;
         case 'SpaceToDepth': case 'DepthToSpace':
           attrs.layout = 'NHWC';
           attrs.blockSize = o?.int32(0) ?? 0;
