@@ -10,7 +10,7 @@ import { alignUp, planArena, type PlanItem } from '../analysis/planner';
 import { placeBuffers, type RegionSpec } from '../analysis/regions';
 import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
-import { bandLen, deriveAxis, tileRegions, type Stage } from '../schedule/geometry';
+import { bandLen, batchOf, deriveAxis, tileRegions, type Stage } from '../schedule/geometry';
 import { bestStreamPlan, segmentStage, streamArena, streamEvents, type SegmentCost } from '../schedule/stream';
 import { absRsqrtTableS8, activationRange, roundEven, hardSwishTableS8, leakyRelu, leakyReluParams, logisticTableS8, multiplyByQuantizedMultiplier, quantizeMultiplier, roundAway, tanhTableS8, type LeakyParams } from './quant';
 import { cText } from './c-text';
@@ -279,8 +279,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (ax) {
       // The kernels see a map as C × H × W; a batch of several runs map by map (batchLoop). A 1-D map's batch is its
       // height: rows the 1-D kernels, of height 1, keep apart.
-      const N = shape.length === 4 ? shape.find((_, a) => a !== ax.c && a !== ax.h && a !== ax.w) ?? 1 : 1;
-      return { shape, axes: ax, C: shape[ax.c]!, H: shape[ax.h]!, W: shape[ax.w]!, N };
+      return { shape, axes: ax, C: shape[ax.c]!, H: shape[ax.h]!, W: shape[ax.w]!, N: batchOf(graph, id) };
     }
     return { shape, axes: null, C: elementCount(shape), H: 1, W: 1, N: 1 };
   };
@@ -660,7 +659,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       case 'floor': return Math.floor;
       case 'ceil': return Math.ceil;
       // Half to even, as ONNX's Round.
-      case 'round': return (x) => { const r = Math.round(x); return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; };
+      case 'round': return roundEven;
       default: throw new CodegenError(`C export: ${label(op)}: activation '${act}' is not generated (supported: ${SUPPORTED})`, op.index);
     }
   };

@@ -188,7 +188,7 @@ export function softmaxExpTable(inScale: number, beta: number): { table: number[
 function lutInt16(inScale: number, inZp: number, outScale: number, outZp: number, fn: (v: number) => number): number[] {
   const f = Math.fround;
   // TfLiteRound: std::round, half away from zero.
-  const round = (v: number): number => f(Math.sign(v) * Math.round(Math.abs(v)));
+  const round = (v: number): number => f(roundAway(v));
   const inMin = f(inScale * (-32768 - inZp));
   const inMax = f(inScale * (32767 - inZp));
   const outMin = f(outScale * (-32768 - outZp));

@@ -33,7 +33,7 @@ export function spatialDims(graph: Graph, id: number): [number, number] | null {
 }
 
 /** The batch of a 2-D map (its axis other than C, H and W); 1 for other tensors. */
-function batchOf(graph: Graph, id: number): number {
+export function batchOf(graph: Graph, id: number): number {
   const t = graph.tensors[id];
   const ax = t?.shape?.length === 4 ? spatialAxes(t.layout) : null;
   return ax ? t!.shape!.find((_, a) => a !== ax.c && a !== ax.h && a !== ax.w) ?? 1 : 1;
