@@ -76,7 +76,10 @@ export type OpKind =
   // Sized by the analysis (shape rule and MACs in analysis/ops.ts); C export refuses them.
   | 'ConvNd' | 'PoolNd' | 'Elementwise' | 'Pack' | 'Unpack' | 'Tile' | 'Expand' | 'SpaceToDepth' | 'DepthToSpace'
   | 'SpaceToBatch' | 'BatchToSpace' | 'ArgReduce' | 'Range' | 'Size' | 'GatherND' | 'TopK' | 'Recurrent' | 'Loss'
-  | 'Classifier' | 'Attention' | 'GridSample';
+  | 'Classifier' | 'Attention' | 'GridSample'
+  // Rarer operators, each with its own shape rule in analysis/ops.ts (SPECIAL_RULES, by attrs.fn): Einsum, OneHot,
+  // DFT, STFT, windows, RoiAlign, MaxUnpool, Col2Im, DeformConv, ...
+  | 'Special';
 
 export type ActivationFn =
   | 'relu' | 'relu6' | 'relu_n1_to_1' | 'clip' | 'sigmoid' | 'hardsigmoid' | 'hardswish' | 'leakyrelu'
@@ -175,6 +178,10 @@ export interface OpAttrs {
   fill?: number;
   /** Loss: ONNX reduction ('none', 'mean', 'sum'). */
   reduction?: string;
+  /** Einsum: its equation, as the file writes it. */
+  equation?: string;
+  /** Special operators: their integer and float attributes by ONNX name (onesided, inverse, output_height, ...). */
+  opts?: Readonly<Record<string, number>>;
 }
 
 export interface SpatialNdAttrs {

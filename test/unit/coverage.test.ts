@@ -281,3 +281,110 @@ test('ONNX: a Dropout whose mask nothing reads stays an alias (exportable); a sy
   const g2 = open(c.build());
   assert.deepEqual(g2.tensors.find((t) => t.name === 'y')!.shape, [1, 4]);
 });
+
+interface SpecialCase {
+  name: string;
+  opset: number;
+  /** Builds the node(s); returns the outputs to check. */
+  build(b: OnnxBuilder): string[];
+  /** Our shapes, written out by hand from the operator's definition. */
+  want: number[][];
+  macs?: number;
+  /** onnxruntime runs this operator (in the version the tests install); else the hand-written shapes only. */
+  ort: boolean;
+  feeds?: Record<string, { shape: number[]; int64?: number[] }>;
+}
+
+const SPECIAL_CASES: SpecialCase[] = [
+  { name: 'Einsum batched product', opset: 13, ort: true, macs: 2 * 3 * 4 * 5,
+    build: (b) => [b.op('Einsum', [b.input('a', [2, 3, 4]), b.init('bm', [2, 4, 5])], { equation: 'bij,bjk->bik' })], want: [[2, 3, 5]] },
+  { name: 'Einsum implicit output', opset: 13, ort: true, macs: 3 * 4 * 6,
+    build: (b) => [b.op('Einsum', [b.input('a', [3, 4]), b.init('bm', [4, 6])], { equation: 'ij,jk' })], want: [[3, 6]] },
+  { name: 'Einsum diagonal with an ellipsis', opset: 13, ort: true, macs: 0,
+    build: (b) => [b.op('Einsum', [b.input('a', [2, 3, 3])], { equation: '...ii->...i' })], want: [[2, 3]] },
+  { name: 'OneHot', opset: 11, ort: true, feeds: { idx: { shape: [2, 3], int64: [0, 1, 4, 2, 3, 0] } },
+    build: (b) => [b.op('OneHot', [b.input('idx', [2, 3], 'int64'), b.init('depth', [], 'int64', [5]), b.init('vals', [2], 'float32', [0, 1])], { axis: 1 })], want: [[2, 5, 3]] },
+  { name: 'DFT (opset 20, real to onesided complex)', opset: 20, ort: true, macs: 5 * 8,
+    build: (b) => [b.op('DFT', [b.input('x', [1, 8, 1])], { onesided: 1 })], want: [[1, 5, 2]] },
+  { name: 'DFT (opset 17, complex, dft_length 8)', opset: 17, ort: true, macs: 2 * 8 * 6,
+    build: (b) => [b.op('DFT', [b.input('x', [2, 6, 2]), b.init('n', [], 'int64', [8])])], want: [[2, 8, 2]] },
+  { name: 'STFT', opset: 17, ort: true, macs: 7 * 9 * 16,
+    build: (b) => [b.op('STFT', [b.input('x', [1, 64, 1]), b.init('step', [], 'int64', [8]), '', b.init('len', [], 'int64', [16])])], want: [[1, 7, 9, 2]] },
+  { name: 'HannWindow', opset: 17, ort: true,
+    build: (b) => [b.op('HannWindow', [b.init('size', [], 'int64', [10])])], want: [[10]] },
+  { name: 'MelWeightMatrix', opset: 17, ort: true,
+    build: (b) => [b.op('MelWeightMatrix', [b.init('bins', [], 'int64', [8]), b.init('dft', [], 'int64', [32]), b.init('rate', [], 'int64', [16000]), b.init('lo', [], 'float32', [0]), b.init('hi', [], 'float32', [8000])])], want: [[17, 8]] },
+  { name: 'RoiAlign', opset: 16, ort: true,
+    build: (b) => [b.op('RoiAlign', [b.input('x', [1, 3, 10, 10]), b.init('rois', [2, 4], 'float32', [0, 0, 5, 5, 2, 2, 9, 9]), b.init('bi', [2], 'int64', [0, 0])], { output_height: 4, output_width: 5 })], want: [[2, 3, 4, 5]] },
+  { name: 'MaxUnpool', opset: 11, ort: true,
+    build: (b) => [b.op('MaxUnpool', [b.input('x', [1, 1, 2, 2]), b.init('ind', [1, 1, 2, 2], 'int64', [0, 3, 10, 15])], { kernel_shape: [2, 2], strides: [2, 2] })], want: [[1, 1, 4, 4]] },
+  { name: 'Col2Im', opset: 18, ort: true,
+    build: (b) => [b.op('Col2Im', [b.input('x', [1, 4, 16]), b.init('img', [2], 'int64', [5, 5]), b.init('blk', [2], 'int64', [2, 2])])], want: [[1, 1, 5, 5]] },
+  { name: 'CenterCropPad', opset: 18, ort: true,
+    build: (b) => [b.op('CenterCropPad', [b.input('x', [4, 5, 3]), b.init('sh', [2], 'int64', [6, 2])], { axes: [0, 1] })], want: [[6, 2, 3]] },
+  { name: 'AffineGrid', opset: 20, ort: true,
+    build: (b) => [b.op('AffineGrid', [b.input('theta', [2, 2, 3]), b.init('size', [4], 'int64', [2, 3, 5, 6])])], want: [[2, 5, 6, 2]] },
+  { name: 'Det', opset: 11, ort: true, build: (b) => [b.op('Det', [b.input('x', [3, 4, 4])])], want: [[3]] },
+  { name: 'ReduceL1, ReduceLogSum, ReduceLogSumExp, ReduceSumSquare', opset: 18, ort: true,
+    build: (b) => {
+      const x = b.input('x', [2, 3, 4]);
+      const axes = b.init('axes', [1], 'int64', [1]);
+      return ['ReduceL1', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare'].map((t, i) => b.op(t, [x, axes], { keepdims: i % 2 }));
+    },
+    want: [[2, 4], [2, 1, 4], [2, 4], [2, 1, 4]] },
+  { name: 'DeformConv', opset: 19, ort: true, macs: 4 * 4 * 4 * 2 * 9,
+    build: (b) => [b.op('DeformConv', [b.input('x', [1, 2, 6, 6]), b.init('w', [4, 2, 3, 3]), b.init('off', [1, 18, 4, 4], 'float32', new Array<number>(288).fill(0))], { kernel_shape: [3, 3] })], want: [[1, 4, 4, 4]] },
+  { name: 'BitCast (float32 → int8 adds an axis; int8 → float32 takes one)', opset: 26, ort: false,
+    build: (b) => [b.op('BitCast', [b.input('x', [2, 3])], { to: 3 }), b.op('BitCast', [b.input('y', [2, 4], 'int8')], { to: 1 })], want: [[2, 3, 4], [2]] },
+  { name: 'RotaryEmbedding (shaped like its input)', opset: 23, ort: true,
+    build: (b) => [b.op('RotaryEmbedding', [b.input('q', [1, 2, 3, 8]), b.init('cos', [3, 4]), b.init('sin', [3, 4]), b.init('pos', [1, 3], 'int64', [0, 1, 2])])], want: [[1, 2, 3, 8]] },
+  { name: 'SwiGLU (shaped like its inputs)', opset: 28, ort: false,
+    build: (b) => [b.op('SwiGLU', [b.input('a', [2, 8]), b.input('bv', [2, 8])])], want: [[2, 8]] },
+  { name: 'CausalConvWithState', opset: 27, ort: false, macs: 2 * 4 * 10 * 3,
+    build: (b) => b.node('CausalConvWithState', [b.input('x', [2, 4, 10]), b.init('w', [4, 1, 3])], {}, ['y', 'state']), want: [[2, 4, 10], [2, 4, 2]] },
+  { name: 'LinearAttention (grouped heads)', opset: 27, ort: false, macs: 1 * 5 * 4 * 2 * 8 * 6,
+    build: (b) => b.node('LinearAttention', [b.input('q', [1, 5, 32]), b.input('k', [1, 5, 16]), b.input('v', [1, 5, 12])], { q_num_heads: 4, kv_num_heads: 2 }, ['y', 'state']), want: [[1, 5, 24], [1, 2, 8, 6]] },
+];
+
+test('ONNX: Einsum, OneHot, DFT, STFT, windows, MelWeightMatrix, RoiAlign, MaxUnpool, Col2Im, CenterCropPad, AffineGrid, Det, DeformConv, BitCast and four more reductions are sized, with the output shapes onnxruntime gives', async () => {
+  const ort = await import('onnxruntime-node');
+  let ran = 0;
+  for (const c of SPECIAL_CASES) {
+    const b = new OnnxBuilder(c.opset);
+    const outs = c.build(b);
+    for (const o of outs) b.output(o);
+    const bytes = b.build();
+    const g = open(bytes);
+    const a = analyzeGraph(g);
+    assert.deepEqual(a.unsupported, [], c.name);
+    assert.deepEqual(outs.map((o) => shapeOf(g, o)), c.want, c.name);
+    if (c.macs !== undefined) assert.equal(a.macs, c.macs, `${c.name}: MACs`);
+    if (!c.ort) continue;
+    const session = await ort.InferenceSession.create(bytes);
+    const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+    for (const name of session.inputNames) {
+      const f = c.feeds?.[name] ?? { shape: g.tensors.find((t) => t.name === name)!.shape! };
+      const n = f.shape.reduce((p, q) => p * q, 1);
+      feeds[name] = f.int64
+        ? new ort.Tensor('int64', BigInt64Array.from(f.int64.map(BigInt)), f.shape)
+        : new ort.Tensor('float32', Float32Array.from({ length: n }, (_, i) => ((i * 37) % 11) / 11 + 0.1), f.shape);
+    }
+    const result = await session.run(feeds);
+    assert.deepEqual(outs.map((o) => [...result[o]!.dims]), c.want, `${c.name}: onnxruntime's shapes`);
+    ran++;
+  }
+  assert.equal(ran, SPECIAL_CASES.filter((c) => c.ort).length);
+  assert.ok(ran >= 17, `${ran} cases run by onnxruntime`);
+  // Malformed operands are named, never guessed.
+  const bad = (build: (b: OnnxBuilder) => string, re: RegExp): void => {
+    const b = new OnnxBuilder(18);
+    b.output(build(b));
+    const ab = analyzeGraph(open(b.build()));
+    assert.equal(ab.complete, false);
+    assert.match(ab.unsupported[0]!.reason, re);
+  };
+  bad((b) => b.op('Einsum', [b.input('a', [2, 3]), b.input('c', [4, 5])], { equation: 'ij,jk->ik' }), /label 'j' is 3 in one operand and 4 in another/);
+  bad((b) => b.op('Einsum', [b.input('a', [2, 3])], { equation: 'ij;drop table' }), /is not an Einsum equation/);
+  bad((b) => b.op('OneHot', [b.input('i', [3], 'int64'), b.init('d', [], 'int64', [0]), b.init('v', [2])]), /one-hot depth 0 is not a whole number ≥ 1/);
+  bad((b) => b.op('Col2Im', [b.input('x', [1, 5, 16]), b.init('img', [2], 'int64', [5, 5]), b.init('blk', [2], 'int64', [2, 2])]), /is not \[N, C·4, L\]/);
+});

@@ -3,7 +3,7 @@
 // (tiling). Both readers map their file's vocabulary to these kinds; shape inference, the MAC count and the patch
 // geometry read this table. Adding an operator kind means one entry here plus its tests (C lowering: codegen).
 import type { DType, Graph, Op, OpKind, SpatialAttrs, SpatialNdAttrs } from '../graph';
-import { elementCount } from '../graph';
+import { DTYPE_BITS, elementCount } from '../graph';
 
 export type Shape = number[];
 
@@ -880,6 +880,254 @@ function classifierShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)
   return op.outputs.map((_, k) => (k === 0 ? [n] : [n, classes]));
 }
 
+// ---- special operators: one shape rule each, by attrs.fn ------------------------------------------------------------
+
+/** A scalar operand at `pos` that must be a whole number ≥ `min` (a depth, a size, a length), or undefined while not
+ *  known. */
+function scalarOperand(op: Op, graph: Graph, pos: number, what: string, min = 1): number | undefined {
+  const v = late(op, graph, pos);
+  if (!v) return undefined;
+  if (v.length !== 1 || !Number.isInteger(v[0]) || v[0]! < min) fail(`${what} ${v.join(',')} is not a whole number ≥ ${min}`);
+  return v[0]!;
+}
+
+/** Einsum: letters of each operand term sized from its shape ('...' takes the dimensions no letter names), the output
+ *  term given or implicit (the ellipsis, then the letters used once, in alphabetical order). */
+function einsumParse(op: Op, graph: Graph): { out: Shape; sizes: Map<string, number>; ell: Shape } | null {
+  const shapes = dataShapes(op, graph);
+  if (!shapes) return null;
+  const eq = (op.attrs.equation ?? '').replace(/\s+/g, '');
+  if (!/^[A-Za-z.,]*(->[A-Za-z.]*)?$/.test(eq)) fail(`equation '${eq.slice(0, 64)}' is not an Einsum equation`);
+  const [lhs, rhs] = eq.split('->') as [string, string | undefined];
+  const terms = lhs.split(',');
+  if (terms.length !== shapes.length) fail(`equation '${eq}' has ${terms.length} operands, the node ${shapes.length}`);
+  const sizes = new Map<string, number>();
+  const counts = new Map<string, number>();
+  let ell: Shape = [];
+  const letters = (term: string): string[] => {
+    if ((term.match(/\.\.\./g) ?? []).length > 1 || term.replace('...', '').includes('.')) fail(`term '${term}' has a malformed ellipsis`);
+    return [...term.replace('...', '')];
+  };
+  terms.forEach((term, i) => {
+    const sh = shapes[i]!;
+    const ls = letters(term);
+    const hasEll = term.includes('...');
+    const nEll = sh.length - ls.length;
+    if (nEll < 0 || (!hasEll && nEll !== 0)) fail(`term '${term}' does not fit operand [${sh.join(',')}]`);
+    const at = hasEll ? term.indexOf('...') : ls.length;
+    ell = broadcast([ell, sh.slice(at, at + nEll)]);
+    ls.forEach((l, j) => {
+      const d = sh[j < at ? j : j + nEll]!;
+      const prev = sizes.get(l);
+      if (prev !== undefined && prev !== d) fail(`label '${l}' is ${prev} in one operand and ${d} in another`);
+      sizes.set(l, d);
+      counts.set(l, (counts.get(l) ?? 0) + 1);
+    });
+  });
+  const outTerm = rhs ?? `...${[...counts].filter(([, c]) => c === 1).map(([l]) => l).sort().join('')}`;
+  const outLetters = letters(outTerm);
+  if (new Set(outLetters).size !== outLetters.length) fail(`output term '${outTerm}' repeats a label`);
+  const dims = outLetters.map((l) => { const d = sizes.get(l); if (d === undefined) fail(`output label '${l}' is not in any operand`); return d; });
+  const at = outTerm.includes('...') ? outTerm.indexOf('...') : dims.length;
+  if (!outTerm.includes('...') && ell.length > 0 && elementCount(ell) !== 1) fail(`output term '${outTerm}' drops the ellipsis dimensions [${ell.join(',')}]`);
+  return { out: [...dims.slice(0, at), ...(outTerm.includes('...') ? ell : []), ...dims.slice(at)], sizes, ell };
+}
+
+/** DFT's axis: opset 17's attribute, or opset 20's third operand (default -2), over the signal axes (the last holds
+ *  the real and imaginary parts). */
+function dftAxis(op: Op, graph: Graph, x: Shape): number | undefined {
+  const fromAttr = op.attrs.opts?.axis;
+  if (fromAttr !== undefined) return axisIn(fromAttr, x.length - 1, 'DFT axis');
+  if (pending(op, graph, 2)) return undefined;
+  return axisIn(late(op, graph, 2)?.[0] ?? -2, x.length, 'DFT axis');
+}
+
+interface SpecialRule { shape: OpRule['shape']; macs?: OpRule['macs']; dtype?: OpRule['dtype'] }
+
+/** The rules of the Special kind (the ONNX operator each serves in its key's comments). */
+export const SPECIAL_RULES: Readonly<Record<string, SpecialRule>> = {
+  einsum: {
+    shape: (op, g) => { const e = einsumParse(op, g); return e ? [e.out] : null; },
+    // Every point of the joint index space costs a multiply per operand after the first.
+    macs: (op, g) => {
+      const e = einsumParse(op, g);
+      return e && op.inputs.length > 1 ? (op.inputs.length - 1) * elementCount([...e.sizes.values()]) * elementCount(e.ell) : 0;
+    },
+  },
+  // OneHot(indices, depth, values): the indices' shape with `depth` inserted at `axis`; the values' type.
+  onehot: {
+    shape: (op, g, x) => {
+      const depth = scalarOperand(op, g, 1, 'one-hot depth');
+      if (!x || depth === undefined) return null;
+      const out = x.slice();
+      out.splice(axisIn(op.attrs.axis ?? -1, x.length + 1, 'one-hot axis'), 0, depth);
+      return [out];
+    },
+    dtype: (op, g) => g.tensors[op.attrs.operands?.[2] ?? -1]?.dtype ?? 'unknown',
+  },
+  // DeformConv: a convolution's output (its offsets and mask only move the sampling points).
+  deformconv: { shape: (op, g, x) => convNdShape(op, g, x), macs: (op, g, out) => convNdMacs(op, g, out) },
+  // RoiAlign(X, rois [R, 4], batch_indices): [R, C, output_height, output_width].
+  roialign: {
+    shape: (op, g, x) => {
+      const rois = shapeOf(g, op.inputs[1]);
+      if (!x || !rois) return null;
+      if (x.length !== 4 || rois.length !== 2 || rois[1] !== 4) fail(`input [${x.join(',')}] and rois [${rois.join(',')}] are not [N, C, H, W] and [R, 4]`);
+      return [[rois[0]!, x[1]!, positive(op.attrs.opts?.output_height, 'output height'), positive(op.attrs.opts?.output_width, 'output width')]];
+    },
+  },
+  // MaxUnpool(X, I, output_shape?): the given shape, else each spatial axis (in − 1)·stride + kernel − pads.
+  maxunpool: {
+    shape: (op, g, x) => {
+      const given = late(op, g, 2);
+      if (!x || (!given && pending(op, g, 2))) return null;
+      if (given) return [given.slice()];
+      const nd = op.attrs.nd;
+      const n = x.length - 2;
+      if (!nd?.kernel || nd.kernel.length !== n) fail(`kernel_shape does not give one size per spatial axis of [${x.join(',')}]`);
+      const s = nd.strides ?? new Array<number>(n).fill(1);
+      const p = nd.pads ?? new Array<number>(2 * n).fill(0);
+      return [[x[0]!, x[1]!, ...nd.kernel.map((k, i) => (x[2 + i]! - 1) * (s[i] ?? 1) + k - (p[i] ?? 0) - (p[i + n] ?? 0))]];
+    },
+  },
+  // Col2Im(input [N, C·∏block, L], image_shape, block_shape): [N, C, ...image_shape].
+  col2im: {
+    shape: (op, g, x) => {
+      const image = late(op, g, 1);
+      const block = late(op, g, 2);
+      if (!x || !image || !block) return null;
+      const per = elementCount(block);
+      if (x.length !== 3 || per <= 0 || x[1]! % per !== 0) fail(`input [${x.join(',')}] is not [N, C·${per}, L]`);
+      return [[x[0]!, x[1]! / per, ...image]];
+    },
+  },
+  // CenterCropPad(input, shape, axes): the input with the given axes cropped or padded to `shape`.
+  centercroppad: {
+    shape: (op, g, x) => {
+      const target = late(op, g, 1);
+      if (!x || !target) return null;
+      const axes = op.attrs.axes ? axesIn(op.attrs.axes, x.length, 'crop axis') : x.map((_, i) => i);
+      if (axes.length !== target.length) fail(`shape [${target.join(',')}] does not give one size per axis of [${axes.join(',')}]`);
+      const out = x.slice();
+      axes.forEach((a, i) => { out[a] = target[i]!; });
+      return [out];
+    },
+  },
+  // AffineGrid(theta [N, 2, 3] or [N, 3, 4], size [N, C, H, W] or [N, C, D, H, W]): [N, H, W, 2] or [N, D, H, W, 3].
+  affinegrid: {
+    shape: (op, g) => {
+      const size = late(op, g, 1);
+      if (!size) return null;
+      if (size.length !== 4 && size.length !== 5) fail(`size [${size.join(',')}] is not [N, C, H, W] or [N, C, D, H, W]`);
+      return [[size[0]!, ...size.slice(2), size.length - 2]];
+    },
+  },
+  // Hann, Hamming and Blackman windows: [size].
+  window: { shape: (op, g) => { const n = scalarOperand(op, g, 0, 'window size'); return n === undefined ? null : [[n]]; } },
+  // MelWeightMatrix(num_mel_bins, dft_length, ...): [dft_length / 2 + 1, num_mel_bins].
+  melweightmatrix: {
+    shape: (op, g) => {
+      const bins = scalarOperand(op, g, 0, 'mel bin count');
+      const dft = scalarOperand(op, g, 1, 'DFT length');
+      return bins === undefined || dft === undefined ? null : [[Math.floor(dft / 2) + 1, bins]];
+    },
+  },
+  // DFT(input [.., n, .., 1|2], dft_length?, axis?): complex output (last axis 2), n replaced by dft_length, or
+  // halved + 1 when onesided (a real-to-complex transform). An inverse onesided transform is not sized.
+  dft: {
+    shape: (op, g, x) => {
+      if (!x) return null;
+      if (x.length < 3 || (x.at(-1) !== 1 && x.at(-1) !== 2)) fail(`input [${x.join(',')}] does not end in an axis of 1 (real) or 2 (complex)`);
+      const axis = dftAxis(op, g, x);
+      if (axis === undefined || pending(op, g, 1)) return null;
+      if (axis === x.length - 1) fail('the DFT axis is the real/imaginary axis');
+      const n = late(op, g, 1)?.[0] ?? x[axis]!;
+      if (!Number.isInteger(n) || n < 1) fail(`DFT length ${n} is not a whole number ≥ 1`);
+      if (op.attrs.opts?.onesided && op.attrs.opts.inverse) return null;
+      const out = x.slice();
+      out[axis] = op.attrs.opts?.onesided ? Math.floor(n / 2) + 1 : n;
+      out[out.length - 1] = 2;
+      return [out];
+    },
+    // A direct transform: n complex multiply-adds per output value.
+    macs: (op, g, out) => { const x = shapeOf(g, op.inputs[0]); const axis = x ? dftAxis(op, g, x) : undefined; return x && axis !== undefined ? elementCount(out.slice(0, -1)) * x[axis]! : 0; },
+  },
+  // STFT(signal [B, L, 1|2], frame_step, window?, frame_length?): [B, frames, bins, 2].
+  stft: {
+    shape: (op, g, x) => {
+      const step = scalarOperand(op, g, 1, 'frame step');
+      const window = shapeOf(g, op.attrs.operands?.[2]);
+      const len = late(op, g, 3)?.[0] ?? window?.[0];
+      if (!x || step === undefined || len === undefined || pending(op, g, 3)) return null;
+      if (x.length !== 3 || !Number.isInteger(len) || len < 1 || len > x[1]!) fail(`frame length ${len} does not fit signal [${x.join(',')}]`);
+      const bins = op.attrs.opts?.onesided ? Math.floor(len / 2) + 1 : len;
+      return [[x[0]!, Math.floor((x[1]! - len) / step) + 1, bins, 2]];
+    },
+    macs: (op, g, out) => elementCount(out.slice(0, -1)) * (late(op, g, 3)?.[0] ?? shapeOf(g, op.attrs.operands?.[2])?.[0] ?? 0),
+  },
+  // Det(X [.., M, M]): [..].
+  det: {
+    shape: (_op, _g, x) => {
+      if (!x) return null;
+      if (x.length < 2 || x.at(-1) !== x.at(-2)) fail(`input [${x.join(',')}] is not a batch of square matrices`);
+      return [x.slice(0, -2)];
+    },
+  },
+  // BitCast: the same bytes read as another type; a wider type consumes the last axis, a narrower one adds one.
+  bitcast: {
+    shape: (op, g, x) => {
+      const from = DTYPE_BITS[g.tensors[op.inputs[0] ?? -1]?.dtype ?? 'unknown'];
+      const to = DTYPE_BITS[op.attrs.toDType ?? 'unknown'];
+      if (!x || !from || !to) return null;
+      if (from === to) return [x.slice()];
+      if (from > to) return [[...x, from / to]];
+      if (x.at(-1) !== to / from) fail(`the last axis of [${x.join(',')}] is not ${to / from} values of ${from} bits`);
+      return [x.slice(0, -1)];
+    },
+  },
+  // CausalConvWithState(input [B, C, L], weight [C, 1, k], bias?, past_state?): output like the input, present state
+  // [B, C, k − 1].
+  causalconv: {
+    shape: (op, g, x) => {
+      const w = shapeOf(g, op.inputs[1]);
+      if (!x || !w) return null;
+      if (x.length !== 3 || w.length !== 3 || w[0] !== x[1] || w[1] !== 1) fail(`input [${x.join(',')}] and weight [${w.join(',')}] are not [B, C, L] and [C, 1, k]`);
+      return op.outputs.map((_, k) => (k === 0 ? x.slice() : [x[0]!, x[1]!, w[2]! - 1]));
+    },
+    macs: (op, g, out) => elementCount(out) * (shapeOf(g, op.inputs[1])?.[2] ?? 0),
+  },
+  // LinearAttention(q [B, T, Hq·dk], k [B, T, Hkv·dk], v [B, T, Hkv·dv], ...): Y [B, T, Hq·dv], state [B, Hkv, dk, dv].
+  linearattention: {
+    shape: (op, g, q) => {
+      const k = shapeOf(g, op.inputs[1]);
+      const v = shapeOf(g, op.inputs[2]);
+      if (!q || !k || !v) return null;
+      const hq = positive(op.attrs.opts?.q_num_heads, 'query head count');
+      const hkv = positive(op.attrs.opts?.kv_num_heads, 'key/value head count');
+      if (q.length !== 3 || k.length !== 3 || v.length !== 3 || q[2]! % hq !== 0 || k[2]! % hkv !== 0 || v[2]! % hkv !== 0 || hq % hkv !== 0) {
+        fail(`q [${q.join(',')}], k [${k.join(',')}], v [${v.join(',')}] do not split into ${hq} and ${hkv} heads`);
+      }
+      const dk = k[2]! / hkv;
+      const dv = v[2]! / hkv;
+      return op.outputs.map((_, i) => (i === 0 ? [q[0]!, q[1]!, hq * dv] : [q[0]!, hkv, dk, dv]));
+    },
+    // Per token and query head: the state update (dk·dv) and the read-out (dk·dv).
+    macs: (op, g) => {
+      const k = shapeOf(g, op.inputs[1]);
+      const v = shapeOf(g, op.inputs[2]);
+      const hq = op.attrs.opts?.q_num_heads ?? 0;
+      const hkv = op.attrs.opts?.kv_num_heads ?? 0;
+      return k && v && hkv > 0 ? k[0]! * k[1]! * hq * 2 * (k[2]! / hkv) * (v[2]! / hkv) : 0;
+    },
+  },
+};
+
+function specialRule(op: Op): SpecialRule {
+  const r = SPECIAL_RULES[op.attrs.fn ?? ''];
+  if (!r) fail(`no shape rule for ${op.sourceType}`);
+  return r;
+}
+
 // ---- the table ----------------------------------------------------------------------------------------------------
 
 const none = (): null => null;
@@ -928,7 +1176,15 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule } = {
     tiling: 'same',
   },
   Dequantize: { shape: same, dtype: () => 'float32', tiling: 'same' },
-  Activation: { shape: same, tiling: 'same' },
+  // Neg and Abs of a small constant fold (shape arithmetic: an expanded LayerNormalization negates its axis).
+  Activation: {
+    shape: same,
+    value: (op, g) => {
+      const f = op.attrs.activation === 'neg' ? (v: number): number => -v : op.attrs.activation === 'abs' ? Math.abs : undefined;
+      return f ? valuesOf(g, op.inputs[0])?.map(f) : undefined;
+    },
+    tiling: 'same',
+  },
   Identity: { shape: same, value: (op, g) => valuesOf(g, op.inputs[0]), tiling: 'same' },
   Cast: { shape: same, value: (op, g) => valuesOf(g, op.inputs[0]), dtype: (op) => op.attrs.toDType ?? 'unknown', tiling: 'same' },
   Shape: {
@@ -992,6 +1248,12 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule } = {
     tiling: 'whole',
   },
   GridSample: { shape: gridSampleShape, tiling: 'whole' },
+  Special: {
+    shape: (op, g, x) => specialRule(op).shape(op, g, x),
+    macs: (op, g, out) => specialRule(op).macs?.(op, g, out) ?? 0,
+    dtype: (op, g, k) => specialRule(op).dtype?.(op, g, k) ?? op.attrs.toDType ?? g.tensors[op.inputs[0] ?? -1]?.dtype ?? 'unknown',
+    tiling: 'whole',
+  },
   Classifier: { shape: classifierShape, dtype: (_op, _g, k) => (k === 0 ? 'int64' : 'float32'), tiling: 'whole' },
   Custom: { shape: none, tiling: 'none' },
   Unknown: { shape: none, tiling: 'none' },

@@ -58,7 +58,7 @@ function axisLetter(graph: Graph, tensor: number, axis: number | undefined): str
  *  a tile. */
 const ALONG_AXES: ReadonlySet<string> = new Set(['cumsum', 'cumprod', 'hardmax', 'trilu', 'eyelike', 'reversesequence', 'groupnorm',
   'rmsnorm', 'mvn', 'lpnorm', 'normalizer', 'scatter', 'gatherelements', 'isoftmax', 'ilayernorm', 'irmsnorm', 'inonorm', 'itamax',
-  'itapartialmax', 'random', 'bernoulli']);
+  'itapartialmax', 'random', 'bernoulli', 'rotaryembedding']);
 
 export function regionRules(graph: Graph, op: Op): OpRegions | { reason: string } {
   if (op.unsupported) return { reason: `${label(op)} is not supported (${op.unsupported})` };

@@ -41,6 +41,8 @@ const ACT = (act: ActivationFn): OpSpec => ({ kind: 'Activation', act });
 const EW = (fn: string): OpSpec => ({ kind: 'Elementwise', x: 'all', fn });
 /** Elementwise on the first input: its output has the first input's shape; the other inputs are parameters. */
 const EW1 = (fn: string): OpSpec => ({ kind: 'Elementwise', x: [0], fn });
+/** A rarer operator with its own shape rule (analysis/ops.ts SPECIAL_RULES); `x` its data inputs. */
+const SP = (fn: string, x: number[] = [0]): OpSpec => ({ kind: 'Special', x, fn });
 /** Outputs shaped like given inputs (gradients, optimizer updates). */
 const LIKE = (fn: string, like: number[]): OpSpec => ({ kind: 'Elementwise', x: 'all', fn, like });
 
@@ -58,6 +60,7 @@ const ONNX_OPS: Readonly<Record<string, OpSpec>> = {
   GlobalMaxPool: { kind: 'GlobalMaxPool' },
   ReduceMean: { kind: 'Reduce' }, ReduceMax: { kind: 'Reduce' }, ReduceMin: { kind: 'Reduce' },
   ReduceSum: { kind: 'Reduce' }, ReduceProd: { kind: 'Reduce' }, ReduceL2: { kind: 'Reduce' },
+  ReduceL1: { kind: 'Reduce' }, ReduceLogSum: { kind: 'Reduce' }, ReduceLogSumExp: { kind: 'Reduce' }, ReduceSumSquare: { kind: 'Reduce' },
   Gemm: { kind: 'FullyConnected', x: [0, 1, 2] },
   QGemm: { kind: 'FullyConnected', x: [0, 3, 6] },
   MatMul: { kind: 'MatMul', x: [0, 1] },
@@ -89,6 +92,13 @@ const ONNX_OPS: Readonly<Record<string, OpSpec>> = {
   Asinh: EW1('asinh'), Acosh: EW1('acosh'), Atanh: EW1('atanh'), Softsign: EW1('softsign'), Celu: EW1('celu'),
   ThresholdedRelu: EW1('thresholdedrelu'), Hardmax: EW1('hardmax'), LRN: EW1('lrn'), CumSum: EW1('cumsum'), Trilu: EW1('trilu'),
   CumProd: EW1('cumprod'), GatherElements: LIKE('gatherelements', [1]), Attention: { kind: 'Attention', x: [0, 1, 2, 3, 4, 5] }, GridSample: { kind: 'GridSample', x: [0, 1] },
+  RotaryEmbedding: EW1('rotaryembedding'), SwiGLU: EW('swiglu'),
+  // Operators with a shape rule of their own: signal processing, detection heads' sampling, index encodings.
+  Einsum: { kind: 'Special', x: 'all', fn: 'einsum' }, OneHot: SP('onehot'), DeformConv: SP('deformconv', [0, 1]),
+  RoiAlign: SP('roialign', [0, 1]), MaxUnpool: SP('maxunpool'), Col2Im: SP('col2im'), CenterCropPad: SP('centercroppad'),
+  AffineGrid: SP('affinegrid'), HannWindow: SP('window', []), HammingWindow: SP('window', []), BlackmanWindow: SP('window', []),
+  DFT: SP('dft'), STFT: SP('stft'), MelWeightMatrix: SP('melweightmatrix', []), Det: SP('det'), BitCast: SP('bitcast'),
+  CausalConvWithState: SP('causalconv', [0, 1]), LinearAttention: SP('linearattention', [0, 1, 2]),
   ReverseSequence: EW1('reversesequence'), CastLike: EW1('castlike'), GroupNormalization: EW1('groupnorm'),
   RMSNormalization: EW1('rmsnorm'), MeanVarianceNormalization: EW1('mvn'), LpNormalization: EW1('lpnorm'), Swish: EW1('swish'),
   Bernoulli: EW1('bernoulli'), RandomUniformLike: EW1('random'), RandomNormalLike: EW1('random'), EyeLike: EW1('eyelike'),
@@ -401,6 +411,35 @@ function readNd(attrs: NodeAttrs): SpatialNdAttrs {
   return nd;
 }
 
+/** The attributes of the Special operators their shape rules read; every operand stays addressable by position. */
+function readSpecial(op: Op, type: string, attrs: NodeAttrs, opset: number, inputIds: number[]): void {
+  const a = op.attrs;
+  a.operands = inputIds.slice();
+  const opts: Record<string, number> = {};
+  const put = (name: string, def: number): void => { opts[name] = attrs.has(name) ? attrs.int(name, def) : def; };
+  switch (type) {
+    case 'Einsum': a.equation = attrs.str('equation') ?? ''; break;
+    case 'OneHot': a.axis = attrs.int('axis', -1); break;
+    case 'DeformConv': a.group = attrs.int('group', 1); a.nd = readNd(attrs); break;
+    case 'MaxUnpool': a.nd = readNd(attrs); break;
+    case 'RoiAlign': put('output_height', 1); put('output_width', 1); break;
+    case 'CenterCropPad': { const axes = attrs.ints('axes'); if (axes) a.axes = axes; break; }
+    case 'HannWindow': case 'HammingWindow': case 'BlackmanWindow': case 'MelWeightMatrix':
+      a.toDType = ONNX_DTYPES[attrs.int('output_datatype', 1)] ?? 'unknown';
+      put('periodic', 1);
+      break;
+    case 'DFT':
+      put('onesided', 0); put('inverse', 0);
+      // Opset 17 takes the axis as an attribute (default 1); opset 20 as its third input (default -2).
+      if (opset < 20) opts.axis = attrs.int('axis', 1);
+      break;
+    case 'STFT': put('onesided', 1); break;
+    case 'BitCast': a.toDType = ONNX_DTYPES[attrs.int('to', 0)] ?? 'unknown'; break;
+    case 'LinearAttention': put('q_num_heads', 0); put('kv_num_heads', 0); break;
+  }
+  a.opts = opts;
+}
+
 function readSpatial(attrs: NodeAttrs, kernel: [number, number] | null): SpatialAttrs {
   const pads = attrs.ints('pads') ?? [0, 0, 0, 0];
   const k = attrs.ints('kernel_shape');
@@ -455,6 +494,9 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
       break;
     case 'GatherND':
       a.axis = attrs.int('batch_dims', 0);
+      break;
+    case 'Special':
+      readSpecial(op, type, attrs, opset, inputIds);
       break;
     case 'TopK':
       a.axis = attrs.int('axis', -1);
