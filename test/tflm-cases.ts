@@ -123,3 +123,120 @@ export function interleavedBranches(): Uint8Array {
   b.outputs = [y];
   return b.build();
 }
+
+/** Control flow: IF (both branches), WHILE (a counter and a float carried through the body), CALL_ONCE (an init
+ *  subgraph of constants) and a WHILE whose body runs an IF; and resource variables (TFLM needs them handed to the
+ *  interpreter, which the runner does not). */
+export function controlFlowCases(): { name: string; bytes: Uint8Array }[] {
+  const none: [number, 'int8', number] = [0, 'int8', 0];
+  // IF: then adds x twice (two operators), else squares it; the result then added to x.
+  const ifModel = (): Uint8Array => {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 8], 'float32');
+    const cond = b.tensor('cond', [1], 'bool', Uint8Array.from([1]));
+    const y = b.tensor('y', [1, 8], 'float32');
+    const z = b.tensor('z', [1, 8], 'float32');
+    const [t, ti] = b.subgraph('then');
+    const ta = t.tensor('a', [1, 8], 'float32');
+    const tb = t.tensor('b', [1, 8], 'float32');
+    const tc = t.tensor('c', [1, 8], 'float32');
+    t.inputs = [ta];
+    t.outputs = [tc];
+    t.op('ADD', [ta, ta], [tb], [none]);
+    t.op('ADD', [tb, ta], [tc], [none]);
+    const [e, ei] = b.subgraph('else');
+    const ea = e.tensor('a', [1, 8], 'float32');
+    const eb = e.tensor('b', [1, 8], 'float32');
+    e.inputs = [ea];
+    e.outputs = [eb];
+    e.op('MUL', [ea, ea], [eb], [none]);
+    b.inputs = [x];
+    b.outputs = [z];
+    b.op('IF', [cond, x], [y], [[0, 'int32', ti], [1, 'int32', ei]]);
+    b.op('ADD', [y, x], [z], [none]);
+    return b.build();
+  };
+  // WHILE (i < 3): i + 1, x + x; `nested` puts an IF (on a constant) in the body.
+  const whileModel = (nested: boolean): Uint8Array => {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 8], 'float32');
+    const i0 = b.constant('i0', [1], 'int32', [0]);
+    const iOut = b.tensor('i_out', [1], 'int32');
+    const y = b.tensor('y', [1, 8], 'float32');
+    const [c, ci] = b.subgraph('cond');
+    const cI = c.tensor('i', [1], 'int32');
+    const cX = c.tensor('x', [1, 8], 'float32');
+    const go = c.tensor('go', [1], 'bool');
+    c.inputs = [cI, cX];
+    c.outputs = [go];
+    c.op('LESS', [cI, c.constant('limit', [1], 'int32', [3])], [go]);
+    const [body, bi] = b.subgraph('body');
+    const bI = body.tensor('i', [1], 'int32');
+    const bX = body.tensor('x', [1, 8], 'float32');
+    const bI2 = body.tensor('i2', [1], 'int32');
+    const bX2 = body.tensor('x2', [1, 8], 'float32');
+    body.inputs = [bI, bX];
+    body.outputs = [bI2, bX2];
+    body.op('ADD', [bI, body.constant('one', [1], 'int32', [1])], [bI2], [none]);
+    if (nested) {
+      const [t, ti] = b.subgraph('double');
+      const ta = t.tensor('a', [1, 8], 'float32');
+      const tb = t.tensor('b', [1, 8], 'float32');
+      t.inputs = [ta];
+      t.outputs = [tb];
+      t.op('ADD', [ta, ta], [tb], [none]);
+      const [e, ei] = b.subgraph('square');
+      const ea = e.tensor('a', [1, 8], 'float32');
+      const eb = e.tensor('b', [1, 8], 'float32');
+      e.inputs = [ea];
+      e.outputs = [eb];
+      e.op('MUL', [ea, ea], [eb], [none]);
+      body.op('IF', [body.tensor('flag', [1], 'bool', Uint8Array.from([0])), bX], [bX2], [[0, 'int32', ti], [1, 'int32', ei]]);
+    } else body.op('ADD', [bX, bX], [bX2], [none]);
+    b.inputs = [x];
+    b.outputs = [y];
+    b.op('WHILE', [i0, x], [iOut, y], [[0, 'int32', ci], [1, 'int32', bi]]);
+    return b.build();
+  };
+  // CALL_ONCE: an init subgraph adding two constants into a tensor of its own; then the main operator.
+  const callOnce = (): Uint8Array => {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 8], 'float32');
+    const y = b.tensor('y', [1, 8], 'float32');
+    const [init, ii] = b.subgraph('init');
+    init.op('ADD', [init.constant('p', [4], 'float32', [1, 2, 3, 4]), init.constant('q', [4], 'float32', [4, 3, 2, 1])], [init.tensor('s', [4], 'float32')], [none]);
+    b.inputs = [x];
+    b.outputs = [y];
+    b.op('CALL_ONCE', [], [], [[0, 'int32', ii]]);
+    b.op('RELU', [x], [y]);
+    return b.build();
+  };
+  // Resource variables: CALL_ONCE's init assigns [1, 8] of constants to 'acc'; the main graph reads it, adds x, and
+  // assigns the sum back.
+  const variables = (): Uint8Array => {
+    const b = new TfliteBuilder();
+    const x = b.tensor('x', [1, 8], 'float32');
+    const y = b.tensor('y', [1, 8], 'float32');
+    const [init, ii] = b.subgraph('init');
+    const h0 = init.tensor('h', [], 'resource');
+    init.op('VAR_HANDLE', [], [h0], [[1, 'string', 'acc']]);
+    init.op('ASSIGN_VARIABLE', [h0, init.constant('zero', [1, 8], 'float32', new Array<number>(8).fill(0))], []);
+    const h = b.tensor('h', [], 'resource');
+    const v = b.tensor('v', [1, 8], 'float32');
+    b.inputs = [x];
+    b.outputs = [y];
+    b.op('CALL_ONCE', [], [], [[0, 'int32', ii]]);
+    b.op('VAR_HANDLE', [], [h], [[1, 'string', 'acc']]);
+    b.op('READ_VARIABLE', [h], [v]);
+    b.op('ADD', [v, x], [y], [none]);
+    b.op('ASSIGN_VARIABLE', [h, y], []);
+    return b.build();
+  };
+  return [
+    { name: 'IF', bytes: ifModel() },
+    { name: 'WHILE', bytes: whileModel(false) },
+    { name: 'WHILE with an IF in its body', bytes: whileModel(true) },
+    { name: 'CALL_ONCE', bytes: callOnce() },
+    { name: 'resource variables', bytes: variables() },
+  ];
+}

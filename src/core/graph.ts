@@ -7,11 +7,12 @@ export type DType =
   | 'int4' | 'uint4' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
   | 'bool' | 'string' | 'complex64' | 'complex128' | 'resource' | 'variant' | 'unknown';
 
-/** Bits per element; 0 for types without a fixed size (string, resource, variant, unknown). */
+/** Bits per element; 0 for types without a fixed size (string, variant, unknown). */
 export const DTYPE_BITS: Readonly<Record<DType, number>> = {
   float32: 32, float16: 16, bfloat16: 16, float64: 64, float8: 8,
   int4: 4, uint4: 4, int8: 8, uint8: 8, int16: 16, uint16: 16, int32: 32, uint32: 32, int64: 64, uint64: 64,
-  bool: 8, string: 0, complex64: 64, complex128: 128, resource: 0, variant: 0, unknown: 0,
+  // A resource handle (TFLite VAR_HANDLE's output) is an int32 id, as TFLM sizes it (TfLiteTypeSizeOf).
+  bool: 8, string: 0, complex64: 64, complex128: 128, resource: 32, variant: 0, unknown: 0,
 };
 
 /**
@@ -182,6 +183,11 @@ export interface OpAttrs {
   equation?: string;
   /** Special operators: their integer and float attributes by ONNX name (onesided, inverse, output_height, ...). */
   opts?: Readonly<Record<string, number>>;
+  /** TFLite VAR_HANDLE: the resource it names (container/shared_name); every handle of one name is one variable. */
+  resource?: string;
+  /** TFLite IF, WHILE, CALL_ONCE: the subgraphs they run, inlined after them (then/else, cond/body, init), by the
+   *  tensors their inputs and outputs became. */
+  calls?: { inputs: number[]; outputs: number[] }[];
 }
 
 export interface SpatialNdAttrs {
@@ -238,6 +244,9 @@ export interface Op {
   attrs: OpAttrs;
   /** TFLite: the operator's inputs as the file lists them (-1 for a left-out one), before `inputs`/`params` sorting. */
   fileInputs?: number[];
+  /** TFLite: the subgraph the operator comes from, when not the main one (inlined where a control-flow operator runs
+   *  it). */
+  subgraph?: number;
   /** Custom operator code (TFLite custom_code, ONNX non-standard domain). */
   customCode?: string;
   /** Why this op cannot be analysed fully, if it cannot. */
@@ -265,6 +274,9 @@ export interface ModelMetadata {
   irVersion?: number;
   tfliteVersion?: number;
   subgraphCount?: number;
+  /** TFLite: the subgraphs inlined where control-flow operators run them, in that order: the subgraph's index and the
+   *  graph ids its tensors got (first, count). */
+  inlined?: { subgraph: number; firstTensor: number; tensorCount: number }[];
   offlinePlan?: OfflinePlan;
   metadataNames?: string[];
   /** Size of the model file in bytes (what a runtime that reads the file, like TFLM, keeps in Flash). */

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { DEFAULT_MAX_OVERHEAD, openModelOrThrow, optimizeForTflm, scheduleContext, searchSchedules, tflmArena, type CodegenOptions, type Graph, type TflmArena } from '../../src/core/index';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { HAVE_SHARED, listSharedModels, sharedModel, tflmImage } from '../helpers';
-import { interleavedBranches, tflmCases } from '../tflm-cases';
+import { controlFlowCases, interleavedBranches, tflmCases } from '../tflm-cases';
 import { RUNNER, SKIP_TFLM } from '../tflm-runner';
 import { buildAndRun, bytesOf, HAVE_CC, randomFloats, randomInt8, runHost } from '../codegen-helpers';
 import { decode, EXPORTED_TFLITE, randomInput } from '../kernel-check';
@@ -81,6 +81,13 @@ test('TFLM arena: one-operator models for the other modelled kernels (float and 
   const cases = tflmCases();
   assert.ok(cases.length >= 40);
   for (const c of cases) compare(c.name, c.bytes);
+});
+
+test('TFLM arena: control flow (IF, WHILE, a WHILE running an IF, CALL_ONCE) equals TFLM\'s: subgraphs planned where they run, their structs and kernel data; resource variables refused, as TFLM refuses them without a resource table', { skip: SKIP }, () => {
+  const cases = controlFlowCases();
+  for (const c of cases) compare(c.name, c.bytes);
+  const predictedCount = cases.filter((c) => typeof predicted(c.bytes) !== 'string').length;
+  assert.equal(predictedCount, 4, 'IF, WHILE, the nested WHILE and CALL_ONCE are predicted');
 });
 
 /** TFLM's outputs for one input (raw bytes of input 0), decoded by each output's type. */

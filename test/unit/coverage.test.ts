@@ -12,6 +12,8 @@ import { tfliteKindOf } from '../../src/core/formats/tflite/reader';
 import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 import { TfliteBuilder, type TflOp, type TfliteDType } from '../../src/core/testing/tflite-builder';
 import { open, ROOT } from '../helpers';
+import { controlFlowCases } from '../tflm-cases';
+import { TfliteBuilder as Tfl } from '../../src/core/testing/tflite-builder';
 
 const shapeOf = (g: Graph, name: string): number[] | null => g.tensors.find((t) => t.name === name)?.shape ?? null;
 
@@ -22,7 +24,8 @@ test('TFLM builtin checklist: every operator TFLM registers is listed, and each 
     assert.deepEqual([...registered].sort(), Object.keys(TFLM_BUILTINS).sort(), 'the checklist is TFLM\'s resolver');
   }
   const sized = Object.entries(TFLM_BUILTINS).filter(([, v]) => v === true).map(([k]) => k);
-  assert.ok(sized.length >= 94, `${sized.length} sized`);
+  // Every builtin but CUSTOM (custom operators are named one by one).
+  assert.deepEqual(Object.keys(TFLM_BUILTINS).filter((k) => !sized.includes(k)), ['CUSTOM']);
   for (const name of sized) {
     const kind = tfliteKindOf(name);
     assert.ok(kind !== 'Unknown' && kind !== 'Custom', `${name} has no kind`);
@@ -387,4 +390,55 @@ test('ONNX: Einsum, OneHot, DFT, STFT, windows, MelWeightMatrix, RoiAlign, MaxUn
   bad((b) => b.op('Einsum', [b.input('a', [2, 3])], { equation: 'ij;drop table' }), /is not an Einsum equation/);
   bad((b) => b.op('OneHot', [b.input('i', [3], 'int64'), b.init('d', [], 'int64', [0]), b.init('v', [2])]), /one-hot depth 0 is not a whole number ≥ 1/);
   bad((b) => b.op('Col2Im', [b.input('x', [1, 5, 16]), b.init('img', [2], 'int64', [5, 5]), b.init('blk', [2], 'int64', [2, 2])]), /is not \[N, C·4, L\]/);
+});
+
+test('TFLite: IF, WHILE, CALL_ONCE and resource variables are sized: the subgraphs they run inlined where TFLM plans them, one variable per resource alive for the whole run; bad subgraph references refused by name', () => {
+  const cases = new Map(controlFlowCases().map((c) => [c.name, c.bytes]));
+  for (const [name, bytes] of cases) {
+    const a = analyzeGraph(open(bytes));
+    assert.deepEqual(a.unsupported, [], name);
+    assert.equal(a.complete, true, name);
+  }
+  // IF: the operator (its output), then-branch copy-in, two ADDs, read-out, else-branch likewise, the end.
+  const gi = open(cases.get('IF')!);
+  assert.deepEqual(gi.ops.map((o) => o.name), ['y', 'y:then in', 'then/b', 'then/c', 'y:then out', 'y:else in', 'else/b', 'y:else out', 'y:end', 'z']);
+  assert.deepEqual(gi.ops.map((o) => o.subgraph ?? 0), [0, 0, 1, 1, 0, 0, 2, 0, 0, 0]);
+  assert.ok(gi.notes.some((n) => /IF 'y': both branches are planned/.test(n.message)));
+  // At the second ADD of the then-branch: x, y (created when IF starts, as TFLM plans it), a, b and c, 32 B each.
+  assert.equal(analyzeGraph(gi).peakBytes, 5 * 32);
+  // WHILE: its loop variables' shapes; the nested IF inside the body is inlined inside the body.
+  const gn = open(cases.get('WHILE with an IF in its body')!);
+  assert.deepEqual(shapeOf(gn, 'y'), [1, 8]);
+  assert.deepEqual(gn.ops.filter((o) => o.subgraph === 3 || o.subgraph === 4).map((o) => o.name), ['double/b', 'square/b']);
+  assert.ok(gn.notes.some((n) => /WHILE 'i_out': its condition and body are counted once/.test(n.message)));
+  // Resource variables: one variable tensor for 'acc', shaped like the value assigned, alive for the whole run.
+  const gv = open(cases.get('resource variables')!);
+  const v = gv.tensors.filter((t) => t.name === 'resource /acc');
+  assert.equal(v.length, 1);
+  assert.equal(v[0]!.role, 'variable');
+  assert.deepEqual(v[0]!.shape, [1, 8]);
+  assert.deepEqual(shapeOf(gv, 'v'), [1, 8]);
+  // At the ADD: x, the value read, the sum, the variable (32 B each) and the handle (an int32 id).
+  assert.equal(analyzeGraph(gv).peakBytes, 4 * 32 + 4);
+  // Subgraph references: to the main subgraph (recursion), to one the model lacks, and a subgraph running itself.
+  const bad = (then: number, selfCall: boolean): string => {
+    const b = new Tfl();
+    const x = b.tensor('x', [1, 8], 'float32');
+    const cond = b.tensor('cond', [1], 'bool', Uint8Array.from([1]));
+    const y = b.tensor('y', [1, 8], 'float32');
+    const [t, ti] = b.subgraph('then');
+    const ta = t.tensor('a', [1, 8], 'float32');
+    t.inputs = [ta];
+    t.outputs = [ta];
+    if (selfCall) t.op('IF', [t.tensor('c', [1], 'bool', Uint8Array.from([1])), ta], [t.tensor('o', [1, 8], 'float32')], [[0, 'int32', ti], [1, 'int32', ti]]);
+    b.inputs = [x];
+    b.outputs = [y];
+    b.op('IF', [cond, x], [y], [[0, 'int32', selfCall ? ti : then], [1, 'int32', ti]]);
+    const r = openModel(b.build(), { fileName: 'bad.tflite' });
+    assert.equal(r.ok, false);
+    return r.ok ? '' : `${r.error.code}: ${r.error.message}`;
+  };
+  assert.match(bad(0, false), /^bad-graph: operator 0 \(IF\) runs subgraph 0, but the model has subgraphs 0 to 1 \(0 is the main one\)/);
+  assert.match(bad(7, false), /^bad-graph: operator 0 \(IF\) runs subgraph 7, but the model has subgraphs 0 to 1/);
+  assert.match(bad(1, true), /^bad-graph: operator 0 of subgraph 1 \(IF\) runs subgraph 1, which is already running \(recursion\)/);
 });

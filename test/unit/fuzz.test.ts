@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { advise, analyzeGraph, generateC, openModel, scheduleContext, searchSchedules, type CoreError } from '../../src/core/index';
+import { advise, analyzeGraph, generateC, openModel, scheduleContext, searchSchedules, tflmArena, type CoreError } from '../../src/core/index';
+import { controlFlowCases } from '../tflm-cases';
 import { exampleModel } from '../../src/core/testing/examples';
 import { OnnxBuilder, type AttrValue } from '../../src/core/testing/onnx-builder';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
@@ -86,6 +87,19 @@ function fuzz(name: string, seedBytes: Uint8Array, cases: number, fileName: stri
 
 test('fuzz: 3,000 seeded mutations of the TFLite fixture', () => fuzz('tflite', exampleModel('tflite'), 3000, 'fuzz.tflite'));
 test('fuzz: 3,000 seeded mutations of the ONNX fixture', () => fuzz('onnx', exampleModel('onnx'), 3000, 'fuzz.onnx'));
+test('fuzz: 400 mutations each of the control-flow and resource-variable fixtures (subgraph indices, recursion, inlined tensors): sized, refused by name or TFLM\'s arena refused by name', () => {
+  for (const c of controlFlowCases()) {
+    fuzz(`control flow: ${c.name}`, c.bytes, 400, 'cf.tflite');
+    const r = rng(c.bytes.length);
+    for (let i = 0; i < 200; i++) {
+      const opened = openModel(mutate(c.bytes, r), { fileName: 'cf.tflite' });
+      if (!opened.ok) continue;
+      const arena = tflmArena(opened.value);
+      if (!arena.ok) assert.ok(arena.reason.length > 10, `${c.name} case ${i}: ${arena.reason}`);
+    }
+  }
+});
+
 test('fuzz: 500 mutations each of person_detect.tflite and the Vela model', { skip: HAVE_SHARED ? false : 'no ../shared/models' }, () => {
   fuzz('person_detect', fs.readFileSync(sharedModel('tflite/person_detect.tflite')), 500, 'p.tflite');
   fuzz('vela', fs.readFileSync(sharedModel('tflite/person_detect_vela.tflite')), 500, 'v.tflite');

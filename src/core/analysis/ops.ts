@@ -1096,6 +1096,51 @@ export const SPECIAL_RULES: Readonly<Record<string, SpecialRule>> = {
     },
     macs: (op, g, out) => elementCount(out) * (shapeOf(g, op.inputs[1])?.[2] ?? 0),
   },
+  // TFLite control flow, inlined by the reader: IF's outputs are its then-branch's (the else branch must agree), a
+  // WHILE's outputs its loop variables'; a subgraph's inputs are copies of the operands passed in.
+  if: {
+    shape: (op, g) => {
+      const [then, other] = op.attrs.calls ?? [];
+      if (!then || then.outputs.length !== op.outputs.length || (other && other.outputs.length !== op.outputs.length)) fail('its branches do not return one value per output');
+      return op.outputs.map((_, k) => {
+        const a = shapeOf(g, then.outputs[k]);
+        const b = other ? shapeOf(g, other.outputs[k]) : a;
+        if (a && b && a.join() !== b.join()) fail(`output ${k} is [${a.join(',')}] in one branch and [${b.join(',')}] in the other`);
+        return a?.slice() ?? null;
+      });
+    },
+  },
+  while: {
+    shape: (op, g) => {
+      if (op.inputs.length !== op.outputs.length) fail(`${op.inputs.length} loop variables in, ${op.outputs.length} out`);
+      return op.inputs.map((i) => shapeOf(g, i)?.slice() ?? null);
+    },
+  },
+  call_once: { shape: () => [] },
+  call_in: {
+    shape: (op, g) => {
+      if (op.inputs.length !== op.outputs.length) fail(`${op.inputs.length} operands passed to a subgraph of ${op.outputs.length} inputs`);
+      return op.inputs.map((i) => shapeOf(g, i)?.slice() ?? null);
+    },
+    dtype: (op, g, k) => g.tensors[op.inputs[k] ?? -1]?.dtype ?? 'unknown',
+  },
+  call_out: { shape: () => [] },
+  call_end: { shape: () => [] },
+  // TFLite resource variables: a handle (an int32 id), a read (the variable's value) and an assignment (no output; the
+  // variable itself is a tensor of the graph, alive for the whole run).
+  varhandle: { shape: () => [[]], dtype: () => 'resource' },
+  readvariable: {
+    shape: (op, g) => { const v = shapeOf(g, op.params[0]); return v ? [v.slice()] : null; },
+    dtype: (op, g) => g.tensors[op.params[0] ?? -1]?.dtype ?? 'unknown',
+  },
+  assignvariable: {
+    shape: (op, g) => {
+      const v = shapeOf(g, op.params[0]);
+      const x = shapeOf(g, op.inputs[1]);
+      if (v && x && v.join() !== x.join()) fail(`a value of shape [${x.join(',')}] assigned to a variable of shape [${v.join(',')}]`);
+      return [];
+    },
+  },
   // LinearAttention(q [B, T, Hq·dk], k [B, T, Hkv·dk], v [B, T, Hkv·dv], ...): Y [B, T, Hq·dv], state [B, Hkv, dk, dv].
   linearattention: {
     shape: (op, g, q) => {

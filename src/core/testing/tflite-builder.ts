@@ -2,9 +2,9 @@
 // bundled example.
 import { Builder } from 'flatbuffers';
 
-export type TfliteDType = 'float32' | 'int8' | 'int32' | 'int16' | 'uint8' | 'int64';
-const TYPE_CODES: Record<TfliteDType, number> = { float32: 0, int32: 2, uint8: 3, int64: 4, int16: 7, int8: 9 };
-const WIDTH: Record<TfliteDType, number> = { float32: 4, int32: 4, uint8: 1, int64: 8, int16: 2, int8: 1 };
+export type TfliteDType = 'float32' | 'int8' | 'int32' | 'int16' | 'uint8' | 'int64' | 'bool' | 'resource';
+const TYPE_CODES: Record<TfliteDType, number> = { float32: 0, int32: 2, uint8: 3, int64: 4, bool: 6, int16: 7, int8: 9, resource: 13 };
+const WIDTH: Record<TfliteDType, number> = { float32: 4, int32: 4, uint8: 1, int64: 8, bool: 1, int16: 2, int8: 1, resource: 4 };
 
 /** BuiltinOperator codes and their BuiltinOptions union index. */
 export const TFL = {
@@ -20,6 +20,8 @@ export const TFL = {
   L2_NORMALIZATION: [11, 12], SVDF: [27, 6], ADD_N: [106, 82], TILE: [69, 51], EQUAL: [71, 53], GATHER_ND: [107, 83],
   L2_POOL_2D: [12, 5], FILL: [94, 68], BROADCAST_TO: [130, 104], SPACE_TO_BATCH_ND: [38, 25], BATCH_TO_SPACE_ND: [37, 24],
   SELECT_V2: [123, 98], FLOOR_DIV: [90, 65], FLOOR: [8, 0], TRANSPOSE_CONV: [67, 49], UNIDIRECTIONAL_SEQUENCE_LSTM: [44, 71],
+  IF: [118, 92], WHILE: [119, 93], CALL_ONCE: [129, 103], VAR_HANDLE: [142, 111], READ_VARIABLE: [143, 112], ASSIGN_VARIABLE: [144, 113],
+  LESS: [58, 47],
 } as const;
 export type TflOp = keyof typeof TFL;
 
@@ -38,16 +40,26 @@ interface OpDef {
   inputs: number[];
   outputs: number[];
   /** Option fields by slot: [slot, kind, value]. */
-  options: [number, 'int8' | 'int32' | 'bool' | 'float32', number][];
+  options: ([number, 'int8' | 'int32' | 'bool' | 'float32', number] | [number, 'string', string])[];
 }
 
 export class TfliteBuilder {
   readonly tensors: TensorDef[] = [];
-  private readonly buffers: (Uint8Array | null)[] = [null];
   private readonly ops: OpDef[] = [];
   inputs: number[] = [];
   outputs: number[] = [];
   private readonly metadata: { name: string; buffer: number }[] = [];
+  /** Further subgraphs (1, 2, ...: what IF, WHILE and CALL_ONCE run), sharing this builder's buffers. */
+  private readonly children: TfliteBuilder[] = [];
+
+  constructor(private readonly buffers: (Uint8Array | null)[] = [null], readonly subgraphName = 'main') {}
+
+  /** A new subgraph of this model; returns it and its index. */
+  subgraph(name: string): [TfliteBuilder, number] {
+    const sub = new TfliteBuilder(this.buffers, name);
+    this.children.push(sub);
+    return [sub, this.children.length];
+  }
 
   tensor(name: string, shape: number[], dtype: TfliteDType = 'int8', data?: Uint8Array, opts: { variable?: boolean; quant?: TensorDef['quant'] } = {}): number {
     let buffer = 0;
@@ -116,32 +128,6 @@ export class TfliteBuilder {
       if (d) b.addFieldOffset(0, d, 0);
       return b.endObject();
     });
-    const tensors = this.tensors.map((t) => {
-      const name = b.createString(rename(t.name));
-      const shape = int32Vec(t.shape);
-      let quant = 0;
-      if (t.quant) {
-        b.startVector(4, t.quant.scale.length, 4);
-        for (let i = t.quant.scale.length - 1; i >= 0; i--) b.addFloat32(t.quant.scale[i]!);
-        const scale = b.endVector();
-        b.startVector(8, t.quant.zeroPoint.length, 8);
-        for (let i = t.quant.zeroPoint.length - 1; i >= 0; i--) b.addInt64(BigInt(t.quant.zeroPoint[i]!));
-        const zp = b.endVector();
-        b.startObject(7);
-        b.addFieldOffset(2, scale, 0);
-        b.addFieldOffset(3, zp, 0);
-        b.addFieldInt32(6, t.quant.axis, 0);
-        quant = b.endObject();
-      }
-      b.startObject(11);
-      b.addFieldOffset(0, shape, 0);
-      b.addFieldInt8(1, TYPE_CODES[t.dtype], 0);
-      b.addFieldInt32(2, t.buffer, 0);
-      b.addFieldOffset(3, name, 0);
-      if (quant) b.addFieldOffset(4, quant, 0);
-      if (t.isVariable) b.addFieldInt8(5, 1, 0);
-      return b.endObject();
-    });
     const codes: string[] = [];
     const codeIndex = (o: OpDef): number => {
       const key = o.op === 'CUSTOM' ? `CUSTOM:${o.custom}` : o.op;
@@ -149,31 +135,79 @@ export class TfliteBuilder {
       if (i < 0) { codes.push(key); i = codes.length - 1; }
       return i;
     };
-    const opOffsets = this.ops.map((o) => {
-      const idx = codeIndex(o);
-      const ins = int32Vec(o.inputs);
-      const outs = int32Vec(o.outputs);
-      let opts = 0;
-      const [, unionType] = TFL[o.op];
-      if (unionType) {
-        b.startObject(8);
-        for (const [slot, kind, v] of o.options) {
-          if (kind === 'int8' || kind === 'bool') b.addFieldInt8(slot, v, -1);
-          else if (kind === 'float32') b.addFieldFloat32(slot, v, 0);
-          else b.addFieldInt32(slot, v, -1);
+    // Each subgraph's tensors and operators first, then the operator codes, then the subgraph tables (the order the
+    // one-subgraph files have always been written in).
+    const encodeSubgraph = (sg: TfliteBuilder): (() => number) => {
+      const tensors = sg.tensors.map((t) => {
+        const name = b.createString(rename(t.name));
+        const shape = int32Vec(t.shape);
+        let quant = 0;
+        if (t.quant) {
+          b.startVector(4, t.quant.scale.length, 4);
+          for (let i = t.quant.scale.length - 1; i >= 0; i--) b.addFloat32(t.quant.scale[i]!);
+          const scale = b.endVector();
+          b.startVector(8, t.quant.zeroPoint.length, 8);
+          for (let i = t.quant.zeroPoint.length - 1; i >= 0; i--) b.addInt64(BigInt(t.quant.zeroPoint[i]!));
+          const zp = b.endVector();
+          b.startObject(7);
+          b.addFieldOffset(2, scale, 0);
+          b.addFieldOffset(3, zp, 0);
+          b.addFieldInt32(6, t.quant.axis, 0);
+          quant = b.endObject();
         }
-        opts = b.endObject();
-      }
-      b.startObject(9);
-      b.addFieldInt32(0, idx, -1);
-      b.addFieldOffset(1, ins, 0);
-      b.addFieldOffset(2, outs, 0);
-      if (opts) {
-        b.addFieldInt8(3, unionType, 0);
-        b.addFieldOffset(4, opts, 0);
-      }
+        b.startObject(11);
+        b.addFieldOffset(0, shape, 0);
+        b.addFieldInt8(1, TYPE_CODES[t.dtype], 0);
+        b.addFieldInt32(2, t.buffer, 0);
+        b.addFieldOffset(3, name, 0);
+        if (quant) b.addFieldOffset(4, quant, 0);
+        if (t.isVariable) b.addFieldInt8(5, 1, 0);
+        return b.endObject();
+      });
+      const opOffsets = sg.ops.map((o) => {
+        const idx = codeIndex(o);
+        const ins = int32Vec(o.inputs);
+        const outs = int32Vec(o.outputs);
+        let opts = 0;
+        const [, unionType] = TFL[o.op];
+        if (unionType) {
+          const strings = o.options.map((f) => (f[1] === 'string' ? b.createString(f[2]) : 0));
+          b.startObject(8);
+          o.options.forEach((f, i) => {
+            const [slot, kind, v] = f;
+            if (kind === 'string') b.addFieldOffset(slot, strings[i]!, 0);
+            else if (kind === 'int8' || kind === 'bool') b.addFieldInt8(slot, v as number, -1);
+            else if (kind === 'float32') b.addFieldFloat32(slot, v as number, 0);
+            else b.addFieldInt32(slot, v as number, -1);
+          });
+          opts = b.endObject();
+        }
+        b.startObject(9);
+        b.addFieldInt32(0, idx, -1);
+        b.addFieldOffset(1, ins, 0);
+        b.addFieldOffset(2, outs, 0);
+        if (opts) {
+          b.addFieldInt8(3, unionType, 0);
+          b.addFieldOffset(4, opts, 0);
+        }
+        return b.endObject();
+      });
+      return () => {
+      const tensorsVec = offsetVec(tensors);
+      const inputsVec = int32Vec(sg.inputs);
+      const outputsVec = int32Vec(sg.outputs);
+      const opsVec = offsetVec(opOffsets);
+      const sgName = b.createString(sg.subgraphName);
+      b.startObject(6);
+      b.addFieldOffset(0, tensorsVec, 0);
+      b.addFieldOffset(1, inputsVec, 0);
+      b.addFieldOffset(2, outputsVec, 0);
+      b.addFieldOffset(3, opsVec, 0);
+      b.addFieldOffset(4, sgName, 0);
       return b.endObject();
-    });
+      };
+    };
+    const finish = [this, ...this.children].map(encodeSubgraph);
     const codeOffsets = codes.map((key) => {
       const custom = key.startsWith('CUSTOM:') ? b.createString(key.slice(7)) : 0;
       const code = key.startsWith('CUSTOM:') ? 32 : TFL[key as TflOp][0];
@@ -184,18 +218,7 @@ export class TfliteBuilder {
       b.addFieldInt32(3, code, 0);
       return b.endObject();
     });
-    const tensorsVec = offsetVec(tensors);
-    const inputsVec = int32Vec(this.inputs);
-    const outputsVec = int32Vec(this.outputs);
-    const opsVec = offsetVec(opOffsets);
-    const sgName = b.createString('main');
-    b.startObject(6);
-    b.addFieldOffset(0, tensorsVec, 0);
-    b.addFieldOffset(1, inputsVec, 0);
-    b.addFieldOffset(2, outputsVec, 0);
-    b.addFieldOffset(3, opsVec, 0);
-    b.addFieldOffset(4, sgName, 0);
-    const subgraph = b.endObject();
+    const subgraphs = finish.map((f) => f());
     const meta = this.metadata.map((m) => {
       const name = b.createString(m.name);
       b.startObject(2);
@@ -204,7 +227,7 @@ export class TfliteBuilder {
       return b.endObject();
     });
     const codesVec = offsetVec(codeOffsets);
-    const subgraphsVec = offsetVec([subgraph]);
+    const subgraphsVec = offsetVec(subgraphs);
     const buffersVec = offsetVec(buffers);
     const metaVec = meta.length ? offsetVec(meta) : 0;
     const desc = b.createString('mcu-mem fixture builder');

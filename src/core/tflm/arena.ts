@@ -71,6 +71,8 @@ function rawInputs(op: Op): number[] {
   return (op.fileInputs ?? [...op.inputs, ...op.params]).filter((i) => i >= 0);
 }
 
+const isInlinePart = (op: Op): boolean => op.kind === 'Special' && ['call_in', 'call_out', 'call_end'].includes(op.attrs.fn ?? '');
+
 export function tflmArena(graph: Graph): TflmResult {
   const r = tflmAllocation(graph);
   return r.ok ? { ok: true, value: r.value.arena } : r;
@@ -81,10 +83,15 @@ export type TflmAllocation = { ok: true; value: { arena: TflmArena; head: TflmHe
 /** TFLM's allocation: the figures, and the head's buffers (for a better offline plan). */
 export function tflmAllocation(graph: Graph): TflmAllocation {
   if (graph.format !== 'tflite') return { ok: false, reason: 'TFLM runs TFLite models; this is an ONNX model' };
-  if ((graph.metadata.subgraphCount ?? 1) > 1) return { ok: false, reason: `the model has ${graph.metadata.subgraphCount} subgraphs: TFLM's arena is predicted for one` };
+  const subgraphs = graph.metadata.subgraphCount ?? 1;
+  const runs = new Array<number>(subgraphs).fill(0);
+  for (const c of graph.metadata.inlined ?? []) runs[c.subgraph] = (runs[c.subgraph] ?? 0) + 1;
+  const odd = runs.findIndex((n, k) => k > 0 && n !== 1);
+  if (odd > 0) return { ok: false, reason: `subgraph ${odd} is run by ${runs[odd]} control-flow operators: TFLM's arena is predicted when each subgraph runs from one place` };
   const A = TFLM_ABI;
   const facts: TflmOpFacts[] = [];
-  for (const op of graph.ops) {
+  // The parts of an inlined control-flow operator (its subgraphs' copy-in, read-out and end) are not TFLM operators.
+  for (const op of graph.ops.filter((o) => !isInlinePart(o))) {
     const k = TFLM_KERNELS[op.sourceType];
     if (!k) return { ok: false, reason: `operator #${op.index} ${op.sourceType}${op.customCode ? ` (${op.customCode})` : ''}: its TFLM kernel is not modelled` };
     // dequantize_common.cc: TFLM dequantizes int8, int16 and uint8 only (fp16 weights fail in Prepare).
@@ -92,6 +99,8 @@ export function tflmAllocation(graph: Graph): TflmAllocation {
     if (dqIn && !['int8', 'int16', 'uint8'].includes(dqIn)) return { ok: false, reason: `operator #${op.index} DEQUANTIZE reads ${dqIn}: TFLM dequantizes int8, int16 and uint8 only, so it cannot run this model` };
     facts.push({ op, kernel: k, graph });
   }
+  // TFLM initialises and prepares subgraph by subgraph, in index order (the inlined order keeps each one's own order).
+  facts.sort((a, b) => (a.op.subgraph ?? 0) - (b.op.subgraph ?? 0));
   // An offline plan (OfflineMemoryAllocation metadata) gives tensors their offsets; -1 leaves one to the planner.
   const offline = graph.metadata.offlinePlan?.offsets ?? null;
   if (offline && offline.length !== graph.tensors.length) return { ok: false, reason: `the offline memory plan has ${offline.length} offsets for ${graph.tensors.length} tensors, which TFLM refuses` };
@@ -110,9 +119,9 @@ export function tflmAllocation(graph: Graph): TflmAllocation {
   // AllocateTensors → StartModelAllocation: the builtin-data allocator, the scratch-request list in the head,
   // SubgraphAllocations, one TfLiteEvalTensor per tensor, one NodeAndRegistration per operator.
   tail.alloc(A.microBuiltinDataAllocator, A.pointer, 'interpreter');
-  tail.alloc(A.subgraphAllocations, A.pointer, 'interpreter');
+  tail.alloc(A.subgraphAllocations * subgraphs, A.pointer, 'interpreter');
   tail.alloc(A.evalTensor * graph.tensors.length, A.pointer, 'tensor structs');
-  tail.alloc(A.nodeAndRegistration * graph.ops.length, A.pointer, 'operator structs');
+  tail.alloc(A.nodeAndRegistration * facts.length, A.pointer, 'operator structs');
   // PrepareNodeAndRegistrationDataFromFlatbuffer: each operator's parsed options.
   for (const f of facts) if (f.kernel.parse) tail.alloc(f.kernel.parse[0], f.kernel.parse[1], 'operator parameters');
   // InitSubgraphs: each kernel's Init data (16-byte aligned, as every context->AllocatePersistentBuffer).
@@ -128,15 +137,15 @@ export function tflmAllocation(graph: Graph): TflmAllocation {
     const q = graph.tensors[t]?.quant;
     return q && q.scale.length > 0 ? A.affineQuantization + 4 + 4 * q.scale.length : 0;
   };
-  for (const [i, f] of facts.entries()) {
-    const operands = [...rawInputs(f.op), ...f.op.outputs];
+  for (const f of facts) {
+    const operands = f.kernel.temps === 'none' ? [] : f.kernel.temps === 'first' ? rawInputs(f.op).slice(0, 1) : [...rawInputs(f.op), ...f.op.outputs];
     const temps = operands.reduce((sum, t) => sum + A.tfLiteTensor + quantBytes(t), 0);
     const requests = A.scratchRequest * (scratch.length + A.maxScratchPerOp);
     peakDuringPrepare = Math.max(peakDuringPrepare, tail.used + requests + temps);
     const allocations = prepareAllocations(f);
     for (const b of allocations) tail.alloc(b, A.arenaAlignment, 'prepare data');
     if (allocations.length > 0) peakDuringPrepare = Math.max(peakDuringPrepare, tail.used + requests + temps - quantBytes(operands.at(-1) ?? -1));
-    for (const b of scratchRequests(f)) scratch.push({ bytes: b, op: i });
+    for (const b of scratchRequests(f)) scratch.push({ bytes: b, op: f.op.index });
     peakDuringPrepare = Math.max(peakDuringPrepare, tail.used + A.scratchRequest * (scratch.length + A.maxScratchPerOp));
   }
   const requestList = A.scratchRequest * (scratch.length + A.maxScratchPerOp);
@@ -145,7 +154,7 @@ export function tflmAllocation(graph: Graph): TflmAllocation {
   // allocations in the head, the variable tensors in the tail, the plan.
   if (scratch.length > 0) tail.alloc(A.scratchBufferHandle * scratch.length, A.pointer, 'scratch handles');
   const tailBeforeVariables = tail.used;
-  const temp = alignUp(alignUp(requestList, A.pointer) + A.pointer /* subgraph offsets */, A.pointer) + A.allocationInfo * (graph.tensors.length + scratch.length);
+  const temp = alignUp(alignUp(requestList, A.pointer) + A.pointer * subgraphs /* subgraph offsets */, A.pointer) + A.allocationInfo * (graph.tensors.length + scratch.length);
   // Variable tensors live in the tail, unless the offline plan places them in the head.
   for (const [i, t] of graph.tensors.entries()) if (t.role === 'variable' && offlineAt(i) === undefined) tail.alloc(bytes[i] ?? 0, A.arenaAlignment, 'variables');
 
@@ -165,7 +174,12 @@ export function tflmAllocation(graph: Graph): TflmAllocation {
   for (const t of graph.outputs) { create(t, end); last[t] = end; }
   const items: PlanItem[] = [];
   const tensorOf: number[] = [];
-  graph.tensors.forEach((t, i) => {
+  // TFLM lists the tensors subgraph by subgraph, in index order (the inlined ones were read in the order they run).
+  const ranges = [...(graph.metadata.inlined ?? [])].sort((a, b) => a.subgraph - b.subgraph);
+  const mainCount = graph.metadata.inlined?.[0]?.firstTensor ?? graph.tensors.length;
+  const order = [...Array.from({ length: mainCount }, (_, i) => i), ...ranges.flatMap((r) => Array.from({ length: r.tensorCount }, (_, j) => r.firstTensor + j))];
+  order.forEach((i) => {
+    const t = graph.tensors[i]!;
     const b = bytes[i] ?? 0;
     const at = offlineAt(i);
     // micro_allocation_info.cc: no file data, not a variable, not empty; or a variable the offline plan places.

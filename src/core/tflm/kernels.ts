@@ -51,11 +51,19 @@ export interface TflmKernel {
   init: number;
   prepare?: PrepareRule;
   scratch?: ScratchRule;
+  /** The temporary TfLiteTensors its Prepare takes: every operand (the default), the first input only, or none. */
+  temps?: 'first' | 'none';
 }
 
 /** By the operator's name in the TFLite file (`Op.sourceType`). */
 export const TFLM_KERNELS: Readonly<Record<string, TflmKernel>> = {
   ABS: { parse: null, init: 28 },
+  // Control flow (if.cc, while.cc, call_once.cc): the subgraph indices parsed, copied into OpData at Prepare.
+  IF: { parse: [8, 4], init: 8, temps: 'first' },
+  WHILE: { parse: [8, 4], init: 8, temps: 'none' },
+  CALL_ONCE: { parse: [4, 4], init: 8, temps: 'none' },
+  // comparisons.cc: OpData holds ComparisonParams (seven ints and a bool).
+  LESS: { parse: null, init: 32 },
   ADD: { parse: [2, 1], init: 60 },
   AVERAGE_POOL_2D: { parse: [40, 4], init: 32 },
   CONCATENATION: { parse: [8, 4], init: 24 },

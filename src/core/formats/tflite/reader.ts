@@ -1,5 +1,6 @@
 // TFLite reader: hand-written, bounds-checked accessors over the TFLite schema (shared/reference/tflite/schema.fbs)
-// on the flatbuffers runtime. Reads subgraph 0 into the normalized graph model.
+// on the flatbuffers runtime. Reads subgraph 0 into the normalized graph model, with the subgraphs its control-flow
+// operators run inlined.
 import { ModelError, checkedShape, LIMITS } from '../../errors';
 import type { ActivationFn, DType, Graph, Op, OpAttrs, OpKind, Padding, RecurrentAttrs, Tensor } from '../../graph';
 import { TFLITE_BUILTIN_OPS } from './builtin-ops';
@@ -53,6 +54,7 @@ export function tfliteKindOf(name: string): OpKind {
   const special: Readonly<Record<string, OpKind>> = {
     CONV_2D: 'Conv2D', DEPTHWISE_CONV_2D: 'DepthwiseConv2D', TRANSPOSE_CONV: 'TransposeConv2D', AVERAGE_POOL_2D: 'AvgPool2D',
     MAX_POOL_2D: 'MaxPool2D', FULLY_CONNECTED: 'FullyConnected', CUSTOM: 'Custom',
+    IF: 'Special', WHILE: 'Special', CALL_ONCE: 'Special', VAR_HANDLE: 'Special', READ_VARIABLE: 'Special', ASSIGN_VARIABLE: 'Special',
   };
   if (special[name]) return special[name]!;
   if (ACTIVATION_OPS[name]) return 'Activation';
@@ -122,14 +124,9 @@ export function readTflite(bytes: Uint8Array): Graph {
     metadata: { tfliteVersion: version, subgraphCount: subgraphs.length, producer: model.string(3, 'description') ?? undefined },
     notes: [],
   };
-  if (subgraphs.length > 1) {
-    graph.notes.push({ severity: 'info', message: `${subgraphs.length} subgraphs: subgraph 0 is analysed (others run only through control-flow operators)` });
-  }
-
-  const tensorTables = sg.tableVector(0, 'tensors', LIMITS.maxTensors, true);
-  tensorTables.forEach((t, id) => graph.tensors.push(readTensor(t, id, buffers, bytes, graph)));
-
-  const nt = graph.tensors.length;
+  const ctx: SubgraphReader = { subgraphs, buffers, bytes, opcodes, graph, stack: [0] };
+  const main = readSubgraphTensors(ctx, 0);
+  const nt = main.length;
   const checkIndex = (i: number, where: string): number => {
     if (!Number.isInteger(i) || i < -1 || i >= nt) throw new ModelError('bad-graph', `${where} refers to tensor ${i}, but the subgraph has ${nt} tensors`);
     return i;
@@ -149,20 +146,148 @@ export function readTflite(bytes: Uint8Array): Graph {
     } else if (t.role === 'activation') t.role = 'input';
   }
 
-  const opTables = sg.tableVector(3, 'operators', LIMITS.maxOps, true);
-  opTables.forEach((t, index) => {
-    const code = opcodes[t.uint32(0)];
-    if (!code) throw new ModelError('bad-tflite', `operator ${index} uses opcode index ${t.uint32(0)}, but the model has ${opcodes.length} operator codes`);
-    const inputs = (t.int32Vector(1, 'inputs') ?? []).map((i) => checkIndex(i, `operator ${index} (${code.name}) input`));
-    const outputs = (t.int32Vector(2, 'outputs') ?? []).map((i) => checkIndex(i, `operator ${index} (${code.name}) output`));
-    if (outputs.some((o) => o < 0)) throw new ModelError('bad-graph', `operator ${index} (${code.name}) has an output -1`);
-    const optionsType = t.uint8(3);
-    const options = optionsType ? t.table(4, 'builtin_options') : null;
-    graph.ops.push(makeOp(index, code, inputs, outputs, options, graph));
-  });
+  readSubgraphOps(ctx, 0, main);
+  if (subgraphs.length > 1 && !graph.ops.some((op) => op.attrs.calls)) {
+    graph.notes.push({ severity: 'info', message: `${subgraphs.length} subgraphs: subgraph 0 is analysed (the others are not run by a control-flow operator)` });
+  }
+  resolveResourceVariables(graph);
 
   readMetadata(model, buffers, bytes, graph);
   return graph;
+}
+
+// ---- subgraphs: control flow inlined as TFLM plans it -------------------------------------------------------------
+
+interface SubgraphReader {
+  subgraphs: FbTable[];
+  buffers: BufferInfo[];
+  bytes: Uint8Array;
+  opcodes: OpCode[];
+  graph: Graph;
+  /** The subgraphs being read, outermost first (a subgraph that runs itself is refused). */
+  stack: number[];
+}
+
+/** Reads subgraph k's tensors into the graph; returns the graph id of each (a called subgraph's names get its name as
+ *  a prefix, since subgraphs reuse names). */
+function readSubgraphTensors(ctx: SubgraphReader, k: number): number[] {
+  const sg = ctx.subgraphs[k]!;
+  const prefix = k === 0 ? '' : `${sg.string(4, 'subgraph name') || `subgraph${k}`}/`;
+  const tables = sg.tableVector(0, 'tensors', LIMITS.maxTensors, true);
+  if (ctx.graph.tensors.length + tables.length > LIMITS.maxTensors) throw new ModelError('too-large', `the subgraphs the model runs hold more than ${LIMITS.maxTensors} tensors`);
+  return tables.map((t) => {
+    const id = ctx.graph.tensors.length;
+    const tensor = readTensor(t, id, ctx.buffers, ctx.bytes, ctx.graph);
+    tensor.name = prefix + tensor.name;
+    ctx.graph.tensors.push(tensor);
+    return id;
+  });
+}
+
+/** IF (then, else), WHILE (cond, body), CALL_ONCE (init): the subgraphs the operator runs, in TFLM's planning order. */
+function calledSubgraphs(name: string, o: FbTable | null): number[] | null {
+  if (name === 'IF' || name === 'WHILE') return [o?.int32(0, 0) ?? 0, o?.int32(1, 0) ?? 0];
+  if (name === 'CALL_ONCE') return [o?.int32(0, 0) ?? 0];
+  return null;
+}
+
+/** Reads subgraph k's operators; `ids` maps its tensor indices to graph ids. */
+function readSubgraphOps(ctx: SubgraphReader, k: number, ids: number[]): void {
+  const sg = ctx.subgraphs[k]!;
+  const graph = ctx.graph;
+  const local = (i: number, where: string): number => {
+    if (!Number.isInteger(i) || i < -1 || i >= ids.length) throw new ModelError('bad-graph', `${where} refers to tensor ${i}, but the subgraph has ${ids.length} tensors`);
+    return i < 0 ? -1 : ids[i]!;
+  };
+  const opTables = sg.tableVector(3, 'operators', LIMITS.maxOps, true);
+  opTables.forEach((t, index) => {
+    const code = ctx.opcodes[t.uint32(0)];
+    const at = k === 0 ? `operator ${index}` : `operator ${index} of subgraph ${k}`;
+    if (!code) throw new ModelError('bad-tflite', `${at} uses opcode index ${t.uint32(0)}, but the model has ${ctx.opcodes.length} operator codes`);
+    const inputs = (t.int32Vector(1, 'inputs') ?? []).map((i) => local(i, `${at} (${code.name}) input`));
+    const outputs = (t.int32Vector(2, 'outputs') ?? []).map((i) => local(i, `${at} (${code.name}) output`));
+    if (outputs.some((o) => o < 0)) throw new ModelError('bad-graph', `${at} (${code.name}) has an output -1`);
+    const optionsType = t.uint8(3);
+    const options = optionsType ? t.table(4, 'builtin_options') : null;
+    const calls = calledSubgraphs(code.name, options);
+    const first = graph.ops.length;
+    if (calls) inlineCall(ctx, code, inputs, outputs, calls, at);
+    else graph.ops.push(makeOp(graph.ops.length, code, inputs, outputs, options, graph));
+    if (k > 0) graph.ops[first]!.subgraph = k;
+    if (graph.ops.length > LIMITS.maxOps) throw new ModelError('too-large', `the model runs more than ${LIMITS.maxOps} operators with its subgraphs inlined`);
+  });
+}
+
+/**
+ * A control-flow operator as TFLM plans it (micro_allocation_info.cc): its outputs are created when it starts; each
+ * subgraph it runs follows, its inputs copied in, its operators, its outputs last read at its end; the operator's own
+ * inputs stay alive until all have run. Here: the operator (its outputs), per subgraph a copy-in, the subgraph's
+ * operators and a read of its outputs, then the operator's end (a read of its inputs and outputs). Both branches of an IF are
+ * planned, one after the other; a WHILE's condition and body once, as one iteration.
+ */
+function inlineCall(ctx: SubgraphReader, code: OpCode, inputs: number[], outputs: number[], calls: number[], at: string): void {
+  const graph = ctx.graph;
+  const name = graph.tensors[outputs[0] ?? -1]?.name ?? `#${graph.ops.length}`;
+  const fn = code.name === 'IF' ? 'if' : code.name === 'WHILE' ? 'while' : 'call_once';
+  const push = (part: string, ins: number[], outs: number[], extra: Partial<OpAttrs> = {}): Op => {
+    const op: Op = { index: graph.ops.length, kind: 'Special', sourceType: code.name, name: part ? `${name}:${part}` : name, inputs: ins, params: [], outputs: outs, attrs: { fn: part ? (part === 'end' ? 'call_end' : part.endsWith(' in') ? 'call_in' : 'call_out') : fn, ...extra }, fileInputs: ins.slice() };
+    graph.ops.push(op);
+    return op;
+  };
+  const head = push('', inputs.filter((i) => i >= 0), outputs, { calls: [] });
+  const operands = code.name === 'IF' ? inputs.slice(1) : inputs;
+  const roles = code.name === 'IF' ? ['then', 'else'] : code.name === 'WHILE' ? ['cond', 'body'] : ['init'];
+  calls.forEach((k, n) => {
+    if (!Number.isInteger(k) || k < 1 || k >= ctx.subgraphs.length) throw new ModelError('bad-graph', `${at} (${code.name}) runs subgraph ${k}, but the model has subgraphs 0 to ${ctx.subgraphs.length - 1} (0 is the main one)`);
+    if (ctx.stack.includes(k)) throw new ModelError('bad-graph', `${at} (${code.name}) runs subgraph ${k}, which is already running (recursion): TFLM cannot plan it`);
+    const ids = readSubgraphTensors(ctx, k);
+    (graph.metadata.inlined ??= []).push({ subgraph: k, firstTensor: ids[0] ?? graph.tensors.length, tensorCount: ids.length });
+    const sg = ctx.subgraphs[k]!;
+    const io = (slot: number, what: string): number[] => (sg.int32Vector(slot, what) ?? []).map((i) => {
+      if (!Number.isInteger(i) || i < 0 || i >= ids.length) throw new ModelError('bad-graph', `subgraph ${k} ${what} refers to tensor ${i}, but it has ${ids.length} tensors`);
+      return ids[i]!;
+    });
+    const subIn = io(1, 'inputs');
+    const subOut = io(2, 'outputs');
+    for (const i of subIn) if (graph.tensors[i]!.role === 'constant') graph.tensors[i]!.role = 'activation';
+    head.attrs.calls!.push({ inputs: subIn, outputs: subOut });
+    push(`${roles[n]} in`, operands.filter((i) => i >= 0), subIn);
+    ctx.stack.push(k);
+    readSubgraphOps(ctx, k, ids);
+    ctx.stack.pop();
+    push(`${roles[n]} out`, subOut, []);
+  });
+  push('end', [...inputs.filter((i) => i >= 0), ...outputs], []);
+  const why = code.name === 'IF'
+    ? 'both branches are planned one after the other, as TFLM plans them; the MACs count both, though one runs'
+    : code.name === 'WHILE' ? 'its condition and body are counted once: the number of iterations is known only at run time' : 'its subgraph runs once, on the first invoke';
+  graph.notes.push({ severity: 'info', opIndex: head.index, message: `${code.name} '${name}': ${why}` });
+}
+
+/** TFLite resource variables: one variable tensor per resource name, alive for the whole run (TFLM allocates it once,
+ *  persistently, when ASSIGN_VARIABLE is prepared), shaped like the first value assigned to it (or read from it). */
+function resolveResourceVariables(graph: Graph): void {
+  const handles = new Map<number, string>();
+  for (const op of graph.ops) if (op.attrs.fn === 'varhandle' && op.attrs.resource !== undefined && op.outputs[0] !== undefined) handles.set(op.outputs[0], op.attrs.resource);
+  const variables = new Map<string, number>();
+  const variable = (key: string, like: Tensor): number => {
+    let id = variables.get(key);
+    if (id === undefined) {
+      id = graph.tensors.length;
+      graph.tensors.push({ id, name: `resource ${key}`, dtype: like.dtype, shape: like.shape?.slice() ?? null, layout: null, role: 'variable', ...(like.shapeFromFile ? { shapeFromFile: true } : {}) });
+      variables.set(key, id);
+    }
+    return id;
+  };
+  for (const fn of ['assignvariable', 'readvariable']) {
+    for (const op of graph.ops) {
+      if (op.attrs.fn !== fn) continue;
+      const key = handles.get(op.inputs[0] ?? -1);
+      const like = graph.tensors[(fn === 'assignvariable' ? op.inputs[1] : op.outputs[0]) ?? -1];
+      if (key === undefined || !like) { op.unsupported ??= `${op.sourceType} '${op.name}': its resource handle does not come from a VAR_HANDLE`; continue; }
+      op.params.push(variable(key, like));
+    }
+  }
 }
 
 function readTensor(t: FbTable, id: number, buffers: BufferInfo[], bytes: Uint8Array, graph: Graph): Tensor {
@@ -271,6 +396,12 @@ function makeOp(index: number, code: OpCode, inputs: number[], outputs: number[]
       op.kind = 'FullyConnected';
       act(0);
       attrs.keepNumDims = o?.bool(2) ?? false;
+      break;
+    case 'VAR_HANDLE': case 'READ_VARIABLE': case 'ASSIGN_VARIABLE':
+      // VarHandleOptions: container (0), shared_name (1).
+      op.kind = 'Special';
+      attrs.fn = code.name === 'VAR_HANDLE' ? 'varhandle' : code.name === 'READ_VARIABLE' ? 'readvariable' : 'assignvariable';
+      if (code.name === 'VAR_HANDLE') attrs.resource = `${o?.string(0, 'container') ?? ''}/${o?.string(1, 'shared_name') ?? ''}`;
       break;
     case 'CUSTOM':
       op.kind = 'Custom';

@@ -2,9 +2,6 @@
 // entries), and whether the analysis sizes it (a shape rule and MACs in analysis/ops.ts, through the reader's kind)
 // or why it does not. test/unit/coverage.test.ts checks it against TFLM's resolver and the reader.
 
-const CONTROL_FLOW = 'control flow: it runs other subgraphs, and the analysis sizes the main subgraph only';
-const RESOURCES = 'resource variables live outside the arena plan (TFLM keeps them in its resource table): not sized';
-
 /** `true`: sized; a string: why not. */
 export const TFLM_BUILTINS: Readonly<Record<string, true | string>> = {
   ABS: true, ADD: true, ADD_N: true, ARG_MAX: true, ARG_MIN: true, AVERAGE_POOL_2D: true, BATCH_MATMUL: true,
@@ -21,7 +18,8 @@ export const TFLM_BUILTINS: Readonly<Record<string, true | string>> = {
   SPACE_TO_DEPTH: true, SPLIT: true, SPLIT_V: true, SQRT: true, SQUARE: true, SQUARED_DIFFERENCE: true, SQUEEZE: true,
   STRIDED_SLICE: true, SUB: true, SUM: true, SVDF: true, TANH: true, TRANSPOSE: true, TRANSPOSE_CONV: true,
   UNIDIRECTIONAL_SEQUENCE_LSTM: true, UNPACK: true, ZEROS_LIKE: true,
-  CALL_ONCE: CONTROL_FLOW, IF: CONTROL_FLOW, WHILE: CONTROL_FLOW,
-  VAR_HANDLE: RESOURCES, READ_VARIABLE: RESOURCES, ASSIGN_VARIABLE: RESOURCES,
+  // Control flow: the subgraphs it runs are inlined where TFLM plans them (the reader); resource variables are
+  // variable tensors alive for the whole run.
+  CALL_ONCE: true, IF: true, WHILE: true, VAR_HANDLE: true, READ_VARIABLE: true, ASSIGN_VARIABLE: true,
   CUSTOM: 'custom operators are named one by one (Ethos-U command streams, Edge TPU, signal processing): memory from the stored shapes, MACs unknown',
 };
