@@ -442,3 +442,40 @@ test('TFLite: IF, WHILE, CALL_ONCE and resource variables are sized: the subgrap
   assert.match(bad(7, false), /^bad-graph: operator 0 \(IF\) runs subgraph 7, but the model has subgraphs 0 to 1/);
   assert.match(bad(1, true), /^bad-graph: operator 0 of subgraph 1 \(IF\) runs subgraph 1, which is already running \(recursion\)/);
 });
+
+test('ONNX: NonMaxSuppression, NonZero, Compress and Unique are sized for the most their outputs can hold (a note says so); onnxruntime\'s outputs fit in it', async () => {
+  const ort = await import('onnxruntime-node');
+  const b = new OnnxBuilder(13);
+  const boxes = b.input('boxes', [1, 6, 4]);
+  const scores = b.input('scores', [1, 2, 6]);
+  const nms = b.op('NonMaxSuppression', [boxes, scores, b.init('maxout', [1], 'int64', [4]), b.init('iou', [1], 'float32', [0.5])]);
+  const x = b.input('x', [3, 4]);
+  const nz = b.op('NonZero', [x]);
+  const cmp = b.op('Compress', [x, b.init('keep', [3], 'bool', [1, 0, 1])], { axis: 0 });
+  const cmpFlat = b.op('Compress', [x, b.input('mask', [12], 'bool')]);
+  const uq = b.node('Unique', [x], { sorted: 1 }, ['uy', 'ui', 'uinv', 'uc']);
+  for (const o of [nms, nz, cmp, cmpFlat, ...uq]) b.output(o, undefined, [nms, nz, 'ui', 'uinv', 'uc'].includes(o) ? 'int64' : 'float32');
+  const bytes = b.build();
+  const g = open(bytes);
+  const a = analyzeGraph(g);
+  assert.deepEqual(a.unsupported, []);
+  const want: Record<string, number[]> = { [nms]: [1 * 2 * 4, 3], [nz]: [2, 12], [cmp]: [2, 4], [cmpFlat]: [12], uy: [12], ui: [12], uinv: [12], uc: [12] };
+  for (const [name, shape] of Object.entries(want)) assert.deepEqual(shapeOf(g, name), shape, name);
+  assert.equal(g.tensors.find((t) => t.name === nms)!.dtype, 'int64');
+  assert.ok(g.notes.some((n) => /NonMaxSuppression .*: the size of its output is known only at run time; memory is counted for the most it can hold, \[8, 3\]/.test(n.message)));
+  // onnxruntime on data: every output fits in the bound (and the constant condition's Compress is exact).
+  const session = await ort.InferenceSession.create(bytes);
+  const f32 = (dims: number[], f: (i: number) => number): InstanceType<typeof ort.Tensor> => new ort.Tensor('float32', Float32Array.from({ length: dims.reduce((p, q) => p * q, 1) }, (_, i) => f(i)), dims);
+  const result = await session.run({
+    boxes: f32([1, 6, 4], (i) => [0, 0, 1, 1][i % 4]! + Math.floor(i / 4) * 0.5),
+    scores: f32([1, 2, 6], (i) => ((i * 7) % 10) / 10),
+    x: f32([3, 4], (i) => (i % 3 === 0 ? 0 : i % 5)),
+    mask: new ort.Tensor('bool', Uint8Array.from({ length: 12 }, (_, i) => i % 2), [12]),
+  });
+  for (const [name, shape] of Object.entries(want)) {
+    const dims = [...result[name]!.dims];
+    assert.equal(dims.length, shape.length, name);
+    assert.ok(dims.every((d, i) => d <= shape[i]!), `${name}: onnxruntime gives [${dims.join(',')}], within [${shape.join(',')}]`);
+  }
+  assert.deepEqual([...result[cmp]!.dims], [2, 4]);
+});

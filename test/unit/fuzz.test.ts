@@ -126,13 +126,13 @@ test('fuzz: 600 random Attention, GridSample, GatherElements, CumProd and ArgMax
   }
 });
 
-test('fuzz: 900 random Einsum, OneHot, DFT, STFT, Col2Im, RoiAlign, MaxUnpool, CenterCropPad, AffineGrid, BitCast, Det, CausalConvWithState and LinearAttention nodes (random equations, operands, attributes): sized or refused by name', () => {
+test('fuzz: 900 random Einsum, OneHot, DFT, STFT, Col2Im, RoiAlign, MaxUnpool, CenterCropPad, AffineGrid, BitCast, Det, CausalConvWithState, LinearAttention, NonMaxSuppression, NonZero, Compress and Unique nodes (random equations, operands, attributes): sized or refused by name', () => {
   const r = rng(2027);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const dim = (): number => pick([0, 1, 2, 3, 4, 5, 8, 16, 2 ** 20, 2 ** 31 - 1]);
   const shape = (): number[] => Array.from({ length: pick([0, 1, 2, 3, 4, 5]) }, dim);
   const ints = (): number[] => Array.from({ length: pick([0, 1, 2, 3, 4, 5]) }, () => pick([-3, -1, 0, 1, 2, 5, 2 ** 40]));
-  const types = ['Einsum', 'OneHot', 'DFT', 'STFT', 'Col2Im', 'RoiAlign', 'MaxUnpool', 'CenterCropPad', 'AffineGrid', 'BitCast', 'Det', 'CausalConvWithState', 'LinearAttention', 'HannWindow', 'MelWeightMatrix'] as const;
+  const types = ['Einsum', 'OneHot', 'DFT', 'STFT', 'Col2Im', 'RoiAlign', 'MaxUnpool', 'CenterCropPad', 'AffineGrid', 'BitCast', 'Det', 'CausalConvWithState', 'LinearAttention', 'HannWindow', 'MelWeightMatrix', 'NonMaxSuppression', 'NonZero', 'Compress', 'Unique'] as const;
   const letters = 'ijk.,->';
   for (let i = 0; i < 900; i++) {
     const type = pick(types);
@@ -145,14 +145,14 @@ test('fuzz: 900 random Einsum, OneHot, DFT, STFT, Col2Im, RoiAlign, MaxUnpool, C
     const inputs = [b.input('x', shape()), ...Array.from({ length: pick([0, 1, 2, 3, 4]) }, (_, k) => operand(k + 1))];
     const attrs: Record<string, AttrValue> = {};
     if (type === 'Einsum') attrs.equation = Array.from({ length: pick([0, 3, 6, 9]) }, () => pick([...letters])).join('');
-    if (type === 'OneHot' || type === 'DFT') attrs.axis = pick([-4, -1, 0, 1, 3]);
+    if (type === 'OneHot' || type === 'DFT' || ((type === 'Compress' || type === 'Unique') && r() < 0.5)) attrs.axis = pick([-4, -1, 0, 1, 3]);
     if (type === 'DFT' || type === 'STFT') attrs.onesided = pick([0, 1]);
     if (type === 'MaxUnpool') { attrs.kernel_shape = ints().map(Math.abs); attrs.strides = ints(); }
     if (type === 'RoiAlign') { attrs.output_height = pick([-1, 0, 2]); attrs.output_width = pick([0, 3]); }
     if (type === 'CenterCropPad') attrs.axes = ints();
     if (type === 'BitCast') attrs.to = pick([0, 1, 3, 7, 99]);
     if (type === 'LinearAttention') { attrs.q_num_heads = pick([-1, 0, 2, 4]); attrs.kv_num_heads = pick([0, 1, 2]); }
-    const outs = type === 'CausalConvWithState' || type === 'LinearAttention' ? ['y', 'state'] : ['y'];
+    const outs = type === 'CausalConvWithState' || type === 'LinearAttention' ? ['y', 'state'] : type === 'Unique' ? ['y', 'i', 'inv', 'c'] : ['y'];
     b.node(type, type === 'HannWindow' || type === 'MelWeightMatrix' ? inputs.slice(1) : inputs, attrs, outs);
     for (const o of outs) b.output(o);
     const err = run(b.build(), 'fuzz.onnx');

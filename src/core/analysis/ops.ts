@@ -942,7 +942,18 @@ function dftAxis(op: Op, graph: Graph, x: Shape): number | undefined {
   return axisIn(late(op, graph, 2)?.[0] ?? -2, x.length, 'DFT axis');
 }
 
-interface SpecialRule { shape: OpRule['shape']; macs?: OpRule['macs']; dtype?: OpRule['dtype'] }
+interface SpecialRule {
+  shape: OpRule['shape'];
+  macs?: OpRule['macs'];
+  dtype?: OpRule['dtype'];
+  /** The output's size depends on the data: the shape given is the most it can hold (what a static plan reserves). */
+  bounded?: true;
+}
+
+/** The operator's outputs are sized for the most they can hold (their size is known only at run time). */
+export function isBounded(op: Op): boolean {
+  return op.kind === 'Special' && SPECIAL_RULES[op.attrs.fn ?? '']?.bounded === true;
+}
 
 /** The rules of the Special kind (the ONNX operator each serves in its key's comments). */
 export const SPECIAL_RULES: Readonly<Record<string, SpecialRule>> = {
@@ -1095,6 +1106,46 @@ export const SPECIAL_RULES: Readonly<Record<string, SpecialRule>> = {
       return op.outputs.map((_, k) => (k === 0 ? x.slice() : [x[0]!, x[1]!, w[2]! - 1]));
     },
     macs: (op, g, out) => elementCount(out) * (shapeOf(g, op.inputs[1])?.[2] ?? 0),
+  },
+  // NonMaxSuppression(boxes [B, S, 4], scores [B, C, S], max_output_boxes_per_class = 0, ...): at most
+  // B·C·min(max, S) selected [batch, class, box] triples.
+  nonmaxsuppression: {
+    bounded: true,
+    shape: (op, g, boxes) => {
+      const scores = shapeOf(g, op.attrs.operands?.[1]);
+      if (!boxes || !scores || pending(op, g, 2)) return null;
+      if (boxes.length !== 3 || boxes[2] !== 4 || scores.length !== 3 || scores[0] !== boxes[0] || scores[2] !== boxes[1]) fail(`boxes [${boxes.join(',')}] and scores [${scores.join(',')}] are not [B, S, 4] and [B, C, S]`);
+      const max = late(op, g, 2)?.[0] ?? 0;
+      return [[boxes[0]! * scores[1]! * Math.max(0, Math.min(max, boxes[1]!)), 3]];
+    },
+    dtype: () => 'int64',
+  },
+  // NonZero(X): [rank, at most every element].
+  nonzero: { bounded: true, shape: (_op, _g, x) => (x ? [[x.length, elementCount(x)]] : null), dtype: () => 'int64' },
+  // Compress(input, condition, axis?): as many slices as the condition has true values (known when it is a
+  // constant), else at most the axis' length; without an axis the input flattened.
+  compress: {
+    bounded: true,
+    shape: (op, g, x) => {
+      if (!x) return null;
+      const axis = op.attrs.axis === undefined ? undefined : axisIn(op.attrs.axis, x.length, 'compress axis');
+      const length = axis === undefined ? elementCount(x) : x[axis]!;
+      const cond = late(op, g, 1);
+      const n = cond ? cond.slice(0, length).filter((c) => c !== 0).length : length;
+      return [axis === undefined ? [n] : x.map((d, i) => (i === axis ? n : d))];
+    },
+  },
+  // Unique(X, axis?): Y (at most every value, or slice along the axis), indices, inverse indices, counts.
+  unique: {
+    bounded: true,
+    shape: (op, _g, x) => {
+      if (!x) return null;
+      const axis = op.attrs.axis === undefined ? undefined : axisIn(op.attrs.axis, x.length, 'unique axis');
+      const n = axis === undefined ? elementCount(x) : x[axis]!;
+      const y = axis === undefined ? [n] : x.slice();
+      return op.outputs.map((_, k) => (k === 0 ? y : [n]));
+    },
+    dtype: (op, g, k) => (k === 0 ? (g.tensors[op.inputs[0] ?? -1]?.dtype ?? 'unknown') : 'int64'),
   },
   // TFLite control flow, inlined by the reader: IF's outputs are its then-branch's (the else branch must agree), a
   // WHILE's outputs its loop variables'; a subgraph's inputs are copies of the operands passed in.

@@ -4,7 +4,7 @@
 // dequantized weights): their outputs become constants whose storage is their inputs' storage.
 import { checkedShape } from '../errors';
 import type { DType, Graph, Op } from '../graph';
-import { InferError, OP_RULES, type Shape } from './ops';
+import { InferError, isBounded, OP_RULES, type Shape } from './ops';
 
 export function inferShapes(graph: Graph): void {
   for (const op of graph.ops) {
@@ -34,7 +34,12 @@ export function inferShapes(graph: Graph): void {
       const inferred = shapes?.[k] ?? null;
       if (!inferred) return;
       const checked = checkedShape(inferred, `output '${t.name}' of ${op.sourceType} '${op.name}'`);
-      if (!t.shape || sameShape(t.shape, checked)) {
+      // An output sized for the most it can hold: a stored shape within that bound (the size one run gave) agrees.
+      const withinBound = isBounded(op) && t.shape !== null && t.shape.length === checked.length && t.shape.every((d, i) => d <= checked[i]!);
+      if (isBounded(op) && k === 0) {
+        graph.notes.push({ severity: 'info', opIndex: op.index, message: `${op.sourceType} '${op.name}': the size of its output is known only at run time; memory is counted for the most it can hold, [${checked.join(', ')}]` });
+      }
+      if (!t.shape || sameShape(t.shape, checked) || withinBound) {
         t.shape = checked;
         t.shapeInferred = true;
       } else if (t.shapeFromFile) {

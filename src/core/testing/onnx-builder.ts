@@ -1,9 +1,9 @@
 // Builds real ONNX files (protobuf via onnx-proto) for tests and the bundled example: no Python needed.
 import { onnx } from 'onnx-proto';
 
-export type OnnxDType = 'float32' | 'int8' | 'uint8' | 'int32' | 'int64';
-const CODES: Record<OnnxDType, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7 };
-const WIDTH: Record<OnnxDType, number> = { float32: 4, uint8: 1, int8: 1, int32: 4, int64: 8 };
+export type OnnxDType = 'float32' | 'int8' | 'uint8' | 'int32' | 'int64' | 'bool';
+const CODES: Record<OnnxDType, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 };
+const WIDTH: Record<OnnxDType, number> = { float32: 4, uint8: 1, int8: 1, int32: 4, int64: 8, bool: 1 };
 
 export type AttrValue = number | number[] | string | { floats: number[] } | { float: number };
 

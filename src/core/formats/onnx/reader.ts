@@ -99,6 +99,8 @@ const ONNX_OPS: Readonly<Record<string, OpSpec>> = {
   AffineGrid: SP('affinegrid'), HannWindow: SP('window', []), HammingWindow: SP('window', []), BlackmanWindow: SP('window', []),
   DFT: SP('dft'), STFT: SP('stft'), MelWeightMatrix: SP('melweightmatrix', []), Det: SP('det'), BitCast: SP('bitcast'),
   CausalConvWithState: SP('causalconv', [0, 1]), LinearAttention: SP('linearattention', [0, 1, 2]),
+  // Outputs whose size depends on the data: sized for the most they can hold.
+  NonMaxSuppression: SP('nonmaxsuppression'), NonZero: SP('nonzero'), Compress: SP('compress'), Unique: SP('unique'),
   ReverseSequence: EW1('reversesequence'), CastLike: EW1('castlike'), GroupNormalization: EW1('groupnorm'),
   RMSNormalization: EW1('rmsnorm'), MeanVarianceNormalization: EW1('mvn'), LpNormalization: EW1('lpnorm'), Swish: EW1('swish'),
   Bernoulli: EW1('bernoulli'), RandomUniformLike: EW1('random'), RandomNormalLike: EW1('random'), EyeLike: EW1('eyelike'),
@@ -420,6 +422,7 @@ function readSpecial(op: Op, type: string, attrs: NodeAttrs, opset: number, inpu
   switch (type) {
     case 'Einsum': a.equation = attrs.str('equation') ?? ''; break;
     case 'OneHot': a.axis = attrs.int('axis', -1); break;
+    case 'Compress': case 'Unique': if (attrs.has('axis')) a.axis = attrs.int('axis', 0); break;
     case 'DeformConv': a.group = attrs.int('group', 1); a.nd = readNd(attrs); break;
     case 'MaxUnpool': a.nd = readNd(attrs); break;
     case 'RoiAlign': put('output_height', 1); put('output_width', 1); break;
@@ -736,7 +739,7 @@ function readTensorProto(tp: onnx.ITensorProto, name: string, options: OnnxReadO
     if (raw && raw.length > 0) out.data = () => raw;
     else if (DTYPE_BITS[dtype] >= 8) out.data = () => encodeTypedData(tp, dtype, elements, bytes);
   }
-  if ((dtype === 'int64' || dtype === 'int32' || dtype === 'float32') && elements <= 64 && tp.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) {
+  if ((dtype === 'int64' || dtype === 'int32' || dtype === 'float32' || dtype === 'bool') && elements <= 64 && tp.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) {
     out.values = smallValues(tp, dtype, elements);
   }
   return out;
@@ -772,6 +775,7 @@ function encodeTypedData(tp: onnx.ITensorProto, dtype: DType, elements: number, 
 function smallValues(tp: onnx.ITensorProto, dtype: DType, n: number): number[] | undefined {
   const raw = tp.rawData;
   if (raw && raw.length > 0) {
+    if (dtype === 'bool') return raw.length < n ? undefined : Array.from(raw.subarray(0, n), (v) => (v ? 1 : 0));
     const w = dtype === 'int64' ? 8 : 4;
     if (raw.length < n * w) return undefined;
     const dv = new DataView(raw.buffer, raw.byteOffset, n * w);
@@ -780,6 +784,7 @@ function smallValues(tp: onnx.ITensorProto, dtype: DType, n: number): number[] |
   }
   if (dtype === 'int64') return (tp.int64Data ?? []).map(toInt);
   if (dtype === 'int32') return (tp.int32Data ?? []).slice();
+  if (dtype === 'bool') return (tp.int32Data ?? []).map((v) => (v ? 1 : 0));
   return (tp.floatData ?? []).slice();
 }
 
