@@ -185,9 +185,11 @@ export interface OpAttrs {
   opts?: Readonly<Record<string, number>>;
   /** TFLite VAR_HANDLE: the resource it names (container/shared_name); every handle of one name is one variable. */
   resource?: string;
-  /** TFLite IF, WHILE, CALL_ONCE: the subgraphs they run, inlined after them (then/else, cond/body, init), by the
-   *  tensors their inputs and outputs became. */
+  /** Control flow (TFLite IF, WHILE, CALL_ONCE; ONNX If, Loop, Scan): the subgraphs it runs, inlined (then/else,
+   *  cond/body, init, body), by the tensors their inputs and outputs became. */
   calls?: { inputs: number[]; outputs: number[] }[];
+  /** ONNX Scan: the axis each scan input is sliced along and each scan output stacked along. */
+  scanAxes?: { input: number[]; output: number[] };
 }
 
 export interface SpatialNdAttrs {

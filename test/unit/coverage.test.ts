@@ -11,7 +11,7 @@ import { TFLM_BUILTINS } from '../../src/core/formats/tflite/tflm-builtins';
 import { tfliteKindOf } from '../../src/core/formats/tflite/reader';
 import { OnnxBuilder } from '../../src/core/testing/onnx-builder';
 import { TfliteBuilder, type TflOp, type TfliteDType } from '../../src/core/testing/tflite-builder';
-import { open, ROOT } from '../helpers';
+import { onnxControlFlowModel, open, ROOT } from '../helpers';
 import { controlFlowCases } from '../tflm-cases';
 import { TfliteBuilder as Tfl } from '../../src/core/testing/tflite-builder';
 
@@ -462,7 +462,7 @@ test('ONNX: NonMaxSuppression, NonZero, Compress and Unique are sized for the mo
   const want: Record<string, number[]> = { [nms]: [1 * 2 * 4, 3], [nz]: [2, 12], [cmp]: [2, 4], [cmpFlat]: [12], uy: [12], ui: [12], uinv: [12], uc: [12] };
   for (const [name, shape] of Object.entries(want)) assert.deepEqual(shapeOf(g, name), shape, name);
   assert.equal(g.tensors.find((t) => t.name === nms)!.dtype, 'int64');
-  assert.ok(g.notes.some((n) => /NonMaxSuppression .*: the size of its output is known only at run time; memory is counted for the most it can hold, \[8, 3\]/.test(n.message)));
+  assert.ok(g.notes.some((n) => /NonMaxSuppression .*: how much its output holds is known only at run time; memory is counted for the most: \[8, 3\]/.test(n.message)));
   // onnxruntime on data: every output fits in the bound (and the constant condition's Compress is exact).
   const session = await ort.InferenceSession.create(bytes);
   const f32 = (dims: number[], f: (i: number) => number): InstanceType<typeof ort.Tensor> => new ort.Tensor('float32', Float32Array.from({ length: dims.reduce((p, q) => p * q, 1) }, (_, i) => f(i)), dims);
@@ -478,4 +478,23 @@ test('ONNX: NonMaxSuppression, NonZero, Compress and Unique are sized for the mo
     assert.ok(dims.every((d, i) => d <= shape[i]!), `${name}: onnxruntime gives [${dims.join(',')}], within [${shape.join(',')}]`);
   }
   assert.deepEqual([...result[cmp]!.dims], [2, 4]);
+});
+
+test('ONNX: If, Loop and Scan are sized with their subgraphs inlined (both branches; one iteration of a body), with the output shapes onnxruntime gives', async () => {
+  const ort = await import('onnxruntime-node');
+  const bytes = onnxControlFlowModel();
+  const g = open(bytes);
+  const a = analyzeGraph(g);
+  assert.deepEqual(a.unsupported, []);
+  const want: Record<string, number[]> = { z: [2, 3], v_final: [2, 3], stacked: [4, 2, 3], sum: [3], rows: [3, 5] };
+  for (const [name, shape] of Object.entries(want)) assert.deepEqual(shapeOf(g, name), shape, name);
+  // The If comes after both branches (it reads their outputs); the Loop body's inputs are copied in before it.
+  assert.deepEqual(g.ops.map((o) => o.name).slice(0, 8), ['ReduceSum_0', 'Greater_1', 'Add_0', 'Mul_0', 'If_2', 'Relu_3', 'Loop_4:body in', 'Add_1']);
+  assert.ok(g.tensors.some((t) => t.name === 'y/then/t_y') && g.tensors.some((t) => t.name === 'v_final/body/v2'));
+  assert.ok(g.notes.some((n) => /^If 'If_2': both branches run one after the other/.test(n.message)));
+  assert.ok(g.notes.some((n) => /^Loop .*: its body is counted once/.test(n.message)));
+  const session = await ort.InferenceSession.create(bytes);
+  const f32 = (dims: number[]): InstanceType<typeof ort.Tensor> => new ort.Tensor('float32', Float32Array.from({ length: dims.reduce((p, q) => p * q, 1) }, (_, i) => (i % 4) - 1), dims);
+  const result = await session.run({ x: f32([2, 3]), s: f32([5, 3]) });
+  for (const [name, shape] of Object.entries(want)) assert.deepEqual([...result[name]!.dims], shape, `${name}: onnxruntime's shape`);
 });

@@ -7,7 +7,7 @@ import { controlFlowCases } from '../tflm-cases';
 import { exampleModel } from '../../src/core/testing/examples';
 import { OnnxBuilder, type AttrValue } from '../../src/core/testing/onnx-builder';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
-import { HAVE_SHARED, sharedModel } from '../helpers';
+import { HAVE_SHARED, onnxControlFlowModel, sharedModel } from '../helpers';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -87,6 +87,7 @@ function fuzz(name: string, seedBytes: Uint8Array, cases: number, fileName: stri
 
 test('fuzz: 3,000 seeded mutations of the TFLite fixture', () => fuzz('tflite', exampleModel('tflite'), 3000, 'fuzz.tflite'));
 test('fuzz: 3,000 seeded mutations of the ONNX fixture', () => fuzz('onnx', exampleModel('onnx'), 3000, 'fuzz.onnx'));
+test('fuzz: 1,000 seeded mutations of an ONNX model with If, Loop and Scan (subgraph attributes, outer-scope names, bodies)', () => fuzz('onnx control flow', onnxControlFlowModel(), 1000, 'cf.onnx'));
 test('fuzz: 400 mutations each of the control-flow and resource-variable fixtures (subgraph indices, recursion, inlined tensors): sized, refused by name or TFLM\'s arena refused by name', () => {
   for (const c of controlFlowCases()) {
     fuzz(`control flow: ${c.name}`, c.bytes, 400, 'cf.tflite');

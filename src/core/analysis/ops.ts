@@ -947,12 +947,13 @@ interface SpecialRule {
   macs?: OpRule['macs'];
   dtype?: OpRule['dtype'];
   /** The output's size depends on the data: the shape given is the most it can hold (what a static plan reserves). */
-  bounded?: true;
+  bounded?: true | ((op: Op) => boolean);
 }
 
 /** The operator's outputs are sized for the most they can hold (their size is known only at run time). */
 export function isBounded(op: Op): boolean {
-  return op.kind === 'Special' && SPECIAL_RULES[op.attrs.fn ?? '']?.bounded === true;
+  const b = op.kind === 'Special' ? SPECIAL_RULES[op.attrs.fn ?? '']?.bounded : undefined;
+  return b === true || (typeof b === 'function' && b(op));
 }
 
 /** The rules of the Special kind (the ONNX operator each serves in its key's comments). */
@@ -1160,6 +1161,7 @@ export const SPECIAL_RULES: Readonly<Record<string, SpecialRule>> = {
         return a?.slice() ?? null;
       });
     },
+    dtype: (op, g, k) => g.tensors[op.attrs.calls?.[0]?.outputs[k] ?? -1]?.dtype ?? 'unknown',
   },
   while: {
     shape: (op, g) => {
@@ -1168,6 +1170,60 @@ export const SPECIAL_RULES: Readonly<Record<string, SpecialRule>> = {
     },
   },
   call_once: { shape: () => [] },
+  // ONNX Loop(M, cond, v_initial...): its body's inputs (iteration number, condition, the carried values) copied in;
+  // then the final carried values and each scan output stacked M times (at most: the condition may end it sooner).
+  loop_in: {
+    shape: (op, g) => op.outputs.map((_, k) => (k < 2 ? [] : shapeOf(g, op.inputs[k])?.slice() ?? null)),
+    dtype: (op, g, k) => (k === 0 ? 'int64' : k === 1 ? 'bool' : g.tensors[op.inputs[k] ?? -1]?.dtype ?? 'unknown'),
+  },
+  loop: {
+    bounded: (op) => op.outputs.length > (op.attrs.opts?.carried ?? 0),
+    shape: (op, g) => {
+      const n = op.attrs.opts?.carried ?? 0;
+      const body = op.attrs.calls?.[0];
+      if (!body || body.outputs.length !== 1 + op.outputs.length) fail(`its body returns ${body?.outputs.length ?? 0} values for a condition and ${op.outputs.length} outputs`);
+      const trips = late(op, g, 0)?.[0];
+      return op.outputs.map((_, k) => {
+        if (k < n) return shapeOf(g, op.inputs[2 + k])?.slice() ?? null;
+        const s = shapeOf(g, body.outputs[1 + k]);
+        return s && trips !== undefined ? [Math.max(0, trips), ...s] : null;
+      });
+    },
+    dtype: (op, g, k) => g.tensors[(k < (op.attrs.opts?.carried ?? 0) ? op.inputs[2 + k] : op.attrs.calls?.[0]?.outputs[1 + k]) ?? -1]?.dtype ?? 'unknown',
+  },
+  // ONNX Scan (opset 9+): the states copied in, each scan input sliced along its axis; then the final states and each
+  // scan output stacked along its axis, one slice per step of the sequence.
+  scan_in: {
+    shape: (op, g) => {
+      const n = op.attrs.opts?.carried ?? 0;
+      return op.outputs.map((_, k) => {
+        const s = shapeOf(g, op.inputs[k]);
+        if (!s || k < n) return s?.slice() ?? null;
+        const axis = axisIn(op.attrs.scanAxes?.input[k - n] ?? 0, s.length, 'scan input axis');
+        return s.filter((_, i) => i !== axis);
+      });
+    },
+    dtype: (op, g, k) => g.tensors[op.inputs[k] ?? -1]?.dtype ?? 'unknown',
+  },
+  scan: {
+    shape: (op, g) => {
+      const n = op.attrs.opts?.carried ?? 0;
+      const body = op.attrs.calls?.[0];
+      if (!body || body.outputs.length !== op.outputs.length) fail(`its body returns ${body?.outputs.length ?? 0} values for ${op.outputs.length} outputs`);
+      const first = shapeOf(g, op.attrs.operands?.[n]);
+      const steps = first ? first[axisIn(op.attrs.scanAxes?.input[0] ?? 0, first.length, 'scan input axis')] : undefined;
+      return op.outputs.map((_, k) => {
+        if (k < n) return shapeOf(g, op.attrs.operands?.[k])?.slice() ?? null;
+        const s = shapeOf(g, body.outputs[k]);
+        if (!s || steps === undefined) return null;
+        const out = s.slice();
+        out.splice(axisIn(op.attrs.scanAxes?.output[k - n] ?? 0, s.length + 1, 'scan output axis'), 0, steps);
+        return out;
+      });
+    },
+    dtype: (op, g, k) => g.tensors[op.attrs.calls?.[0]?.outputs[k] ?? -1]?.dtype ?? 'unknown',
+  },
+
   call_in: {
     shape: (op, g) => {
       if (op.inputs.length !== op.outputs.length) fail(`${op.inputs.length} operands passed to a subgraph of ${op.outputs.length} inputs`);

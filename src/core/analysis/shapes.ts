@@ -36,9 +36,6 @@ export function inferShapes(graph: Graph): void {
       const checked = checkedShape(inferred, `output '${t.name}' of ${op.sourceType} '${op.name}'`);
       // An output sized for the most it can hold: a stored shape within that bound (the size one run gave) agrees.
       const withinBound = isBounded(op) && t.shape !== null && t.shape.length === checked.length && t.shape.every((d, i) => d <= checked[i]!);
-      if (isBounded(op) && k === 0) {
-        graph.notes.push({ severity: 'info', opIndex: op.index, message: `${op.sourceType} '${op.name}': the size of its output is known only at run time; memory is counted for the most it can hold, [${checked.join(', ')}]` });
-      }
       if (!t.shape || sameShape(t.shape, checked) || withinBound) {
         t.shape = checked;
         t.shapeInferred = true;
@@ -51,6 +48,10 @@ export function inferShapes(graph: Graph): void {
         });
       }
     });
+    if (isBounded(op) && shapes?.every(Boolean)) {
+      const list = shapes.map((sh) => `[${sh!.join(', ')}]`).join(', ');
+      graph.notes.push({ severity: 'info', opIndex: op.index, message: `${op.sourceType} '${op.name}': how much its output holds is known only at run time; memory is counted for the most: ${list}` });
+    }
     if (!op.unsupported && op.outputs.some((id) => !graph.tensors[id]!.shape)) {
       op.unsupported = op.kind === 'Unknown' || op.kind === 'Custom'
         ? `operator ${op.sourceType} is not supported by the analysis and the file stores no shape for its output`

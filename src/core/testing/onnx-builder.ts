@@ -5,7 +5,7 @@ export type OnnxDType = 'float32' | 'int8' | 'uint8' | 'int32' | 'int64' | 'bool
 const CODES: Record<OnnxDType, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 };
 const WIDTH: Record<OnnxDType, number> = { float32: 4, uint8: 1, int8: 1, int32: 4, int64: 8, bool: 1 };
 
-export type AttrValue = number | number[] | string | { floats: number[] } | { float: number };
+export type AttrValue = number | number[] | string | { floats: number[] } | { float: number } | { graph: onnx.IGraphProto };
 
 export interface BuiltOnnx {
   bytes: Uint8Array;
@@ -117,6 +117,12 @@ export class OnnxBuilder {
     };
     return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
   }
+
+  /** This builder's nodes, initializers, inputs and outputs as a graph attribute (If branches, Loop and Scan bodies):
+   *  names not defined in it refer to the graph around it. */
+  asSubgraph(name: string): { graph: onnx.IGraphProto } {
+    return { graph: { name, node: this.nodes, initializer: this.inits, input: this.inputs, output: this.outputs, valueInfo: this.valueInfo } };
+  }
 }
 
 function valueInfo(name: string, shape: (number | string)[], dtype: OnnxDType): onnx.IValueInfoProto {
@@ -132,5 +138,6 @@ function attr(name: string, v: AttrValue): onnx.IAttributeProto {
   if (typeof v === 'string') return { name, type: T.STRING, s: new Uint8Array([...v].map((c) => c.charCodeAt(0))) };
   if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
   if ('floats' in v) return { name, type: T.FLOATS, floats: v.floats };
+  if ('graph' in v) return { name, type: T.GRAPH, g: v.graph };
   return { name, type: T.FLOAT, f: v.float };
 }

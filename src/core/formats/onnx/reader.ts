@@ -157,6 +157,7 @@ class NodeAttrs {
     return s ? String.fromCharCode(...s.subarray(0, 256)) : undefined;
   }
   tensor(name: string): onnx.ITensorProto | undefined { return this.map.get(name)?.t ?? undefined; }
+  graph(name: string): onnx.IGraphProto | undefined { return this.map.get(name)?.g ?? undefined; }
   /** Number of values of a list attribute (ints, floats or strings). */
   count(name: string): number | undefined {
     const a = this.map.get(name);
@@ -315,7 +316,10 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
     return addTensor({ name, dtype: s?.dtype ?? 'unknown', shape: s?.shape ?? null, layout: null, role: 'activation', shapeFromFile: !!s?.shape }).id;
   };
 
-  for (const node of nodes) {
+  /** One node of the main graph or of an inlined subgraph (its names already the graph's); `scope` maps the names
+   *  the subgraphs of a control-flow node read from around them. */
+  const readNode = (node: onnx.INodeProto, scope: (name: string) => string, depth: number): void => {
+    if (graph.ops.length >= LIMITS.maxOps) throw new ModelError('too-large', `more than ${LIMITS.maxOps} operators with the subgraphs of control flow inlined`);
     const type = node.opType ?? '';
     const domain = node.domain ?? '';
     const nodeName = node.name || `${type}#${graph.ops.length}`;
@@ -325,9 +329,9 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
 
     if (type === 'Constant' && (domain === '' || domain === 'ai.onnx')) {
       const out = outs[0];
-      if (!out) continue;
+      if (!out) return;
       addConstant(constantValue(attrs, desc), out, `constant:${out}`);
-      continue;
+      return;
     }
     // Identity, and Dropout whose mask nothing reads, are aliases; a Dropout whose mask is used is an operator below.
     if ((type === 'Identity' || (type === 'Dropout' && !(outs[1] !== undefined && consumed.has(outs[1])))) && (domain === '' || domain === 'ai.onnx')) {
@@ -335,9 +339,13 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
       if (!src || !outs[0]) throw new ModelError('bad-graph', `${desc} has no input or output`);
       lookup(src, desc);
       alias.set(outs[0], src);
-      continue;
+      return;
     }
 
+    if ((type === 'If' || type === 'Loop' || (type === 'Scan' && opset >= 9)) && (domain === '' || domain === 'ai.onnx')) {
+      inlineControlFlow(node, type, attrs, nodeName, outs, scope, depth);
+      return;
+    }
     const inputIds = (node.input ?? []).map((n) => lookup(n, desc));
     const outputIds = outs.map(defineOutput);
     const known = domain === '' || domain === 'ai.onnx' || domain === 'com.microsoft';
@@ -367,7 +375,72 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
       if (type === 'SoftmaxCrossEntropyLossGrad' && inputIds.length < 3) op.attrs.outputLike = [0];
     }
     graph.ops.push(op);
-  }
+  };
+
+  /**
+   * ONNX control flow, inlined: the subgraph's initializers, stored shapes and nodes join the graph under a prefix
+   * (`<first output>/<then|else|body>/`), reading the names around them through `outer`; `before` defines its inputs
+   * (the copy of the loop's values in). Returns the ids of its outputs.
+   */
+  const inlineGraph = (sub: onnx.IGraphProto, prefix: string, outer: (name: string) => string, depth: number, before: (inputs: string[]) => void): number[] => {
+    if (depth > 64) throw new ModelError('too-large', `control flow nested more than 64 deep at '${prefix}'`);
+    const local = new Set<string>([
+      ...(sub.input ?? []).map((v) => v.name ?? ''), ...(sub.initializer ?? []).map((t) => t.name ?? ''),
+      ...(sub.node ?? []).flatMap((n) => n.output ?? []),
+    ].filter(Boolean));
+    const rename = (n: string): string => (n === '' ? '' : local.has(n) ? prefix + n : outer(n));
+    for (const init of sub.initializer ?? []) {
+      const name = init.name ?? '';
+      if (!name) throw new ModelError('bad-onnx', `an initializer of subgraph '${prefix}' has no name`);
+      addConstant(init, prefix + name, `initializer:${prefix + name}`);
+    }
+    for (const vi of [...(sub.input ?? []), ...(sub.valueInfo ?? []), ...(sub.output ?? [])]) {
+      if (vi.name && local.has(vi.name)) readValueInfo({ ...vi, name: prefix + vi.name }, false);
+    }
+    before((sub.input ?? []).map((v) => prefix + (v.name ?? '')));
+    const copies = (sub.node ?? []).map((n) => ({ ...n, input: (n.input ?? []).map(rename), output: (n.output ?? []).map((o) => (o ? prefix + o : '')) }));
+    for (const n of copies) for (const i of n.input) consumed.add(i);
+    for (const o of sub.output ?? []) consumed.add(rename(o.name ?? ''));
+    for (const n of topoSort(copies, new Set(byName.keys()))) readNode(n, rename, depth + 1);
+    return (sub.output ?? []).map((o) => lookup(rename(o.name ?? ''), `subgraph '${prefix}' output`));
+  };
+
+  /** If (both branches, one after the other, then the If reading both), Loop and Scan (their values copied in, the
+   *  body once, then the operator: the values carried out and the scan outputs stacked). */
+  const inlineControlFlow = (node: onnx.INodeProto, type: string, attrs: NodeAttrs, nodeName: string, outs: string[], scope: (name: string) => string, depth: number): void => {
+    const desc = `node '${nodeName}' (${type})`;
+    const inputIds = (node.input ?? []).map((n) => lookup(n, desc));
+    const tag = outs[0] ?? nodeName;
+    const calls: { inputs: number[]; outputs: number[] }[] = [];
+    const bodies: [string, onnx.IGraphProto | undefined][] = type === 'If' ? [['then', attrs.graph('then_branch')], ['else', attrs.graph('else_branch')]] : [['body', attrs.graph('body')]];
+    const extra: OpAttrs = {};
+    if (type === 'Loop') extra.opts = { carried: Math.max(0, inputIds.length - 2) };
+    if (type === 'Scan') {
+      const scans = attrs.int('num_scan_inputs', 0);
+      extra.opts = { carried: inputIds.length - scans };
+      extra.scanAxes = { input: attrs.ints('scan_input_axes') ?? new Array<number>(scans).fill(0), output: attrs.ints('scan_output_axes') ?? [] };
+    }
+    for (const [role, sub] of bodies) {
+      if (!sub) throw new ModelError('bad-onnx', `${desc} has no ${role} graph`);
+      const call = { inputs: [] as number[], outputs: [] as number[] };
+      call.outputs = inlineGraph(sub, `${tag}/${role}/`, scope, depth, (names) => {
+        if (type === 'If') return;
+        call.inputs = names.map(defineOutput);
+        graph.ops.push({ index: graph.ops.length, kind: 'Special', sourceType: type, name: `${nodeName}:${role} in`, inputs: inputIds.slice(), params: [], outputs: call.inputs, attrs: { fn: type === 'Loop' ? 'loop_in' : 'scan_in', ...extra } });
+      });
+      calls.push(call);
+    }
+    graph.ops.push({
+      index: graph.ops.length, kind: 'Special', sourceType: type, name: nodeName,
+      inputs: [...inputIds, ...calls.flatMap((c) => c.outputs)], params: [], outputs: outs.map(defineOutput),
+      attrs: { fn: type.toLowerCase(), calls, operands: inputIds.slice(), ...extra },
+    });
+    const why = type === 'If' ? 'both branches run one after the other here, the outputs of each kept until the If; the MACs count both, though one runs'
+      : 'its body is counted once: memory for one iteration (the carried values, and the scan outputs whole), MACs of one iteration';
+    graph.notes.push({ severity: 'info', opIndex: graph.ops.length - 1, message: `${type} '${nodeName}': ${why}` });
+  };
+
+  for (const node of nodes) readNode(node, (n) => n, 0);
 
   for (const vi of g.output ?? []) {
     const name = vi.name ?? '';
