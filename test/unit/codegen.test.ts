@@ -976,3 +976,44 @@ test('codegen: ONNX Pad before opset 11 pads with its value attribute (onnxrunti
   assert.ok(relativeError(got, want) < 1e-5);
   assert.equal(got.filter((v) => v === 1.5).length, want.filter((v) => v === 1.5).length, 'the border holds the value');
 });
+
+test('codegen: Deeploy\'s RequantShift (integers in float tensors; div, n_levels and signed as tensor or integer attributes; per-channel mul and add; to float or int32) computes (x·mul + add + div/2) >> log2(div), clamped, as Deeploy\'s kernel does', { skip: SKIP_CC }, () => {
+  // x (integers) → Conv (integer weights: exact in float) → RequantShift signed 8-bit → RequantShift unsigned 4-bit.
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 2, 5, 5]);
+  const w = b.init('w', [3, 2, 3, 3], 'float32', Array.from({ length: 54 }, (_, i) => ((i * 7) % 11) - 5));
+  const conv = b.op('Conv', [x, w], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+  const mul = [3, -2, 5];
+  const add = [-40, 17, 0];
+  const rq1 = b.op('RequantShift', [conv, b.init('m1', [3, 1, 1], 'float32', mul), b.init('a1', [3, 1, 1], 'float32', add)], { div: { scalarTensor: 16 }, n_levels_out: { scalarTensor: 256 }, signed: { scalarTensor: 1 } });
+  const rq2 = b.op('RequantShift', [rq1, b.init('m2', [1], 'float32', [7]), b.init('a2', [1], 'float32', [3])], { div: 4, n_levels: 16, signed: 0 });
+  b.output(rq2, undefined, 'int32'); // Deeploy types some outputs int32: the second writes int32, the first float
+  const g = open(b.build());
+  assert.equal(g.tensors.find((t) => t.name === rq2)!.dtype, 'int32');
+  const xs = Array.from({ length: 50 }, (_, i) => ((i * 37) % 23) - 11);
+  // The reference: the convolution in exact integers, then Deeploy's RequantShift (RequantShift_s8.c: add 2^(log2D-1),
+  // shift right arithmetically, clamp), in BigInt.
+  const convAt = (co: number, h: number, ww: number): number => {
+    let s = 0;
+    for (let ci = 0; ci < 2; ci++) for (let kh = 0; kh < 3; kh++) for (let kw = 0; kw < 3; kw++) {
+      const ih = h + kh - 1, iw = ww + kw - 1;
+      if (ih >= 0 && ih < 5 && iw >= 0 && iw < 5) s += xs[ci * 25 + ih * 5 + iw]! * (((((co * 2 + ci) * 9 + kh * 3 + kw) * 7) % 11) - 5);
+    }
+    return s;
+  };
+  const rqs = (v: number, m: number, a: number, log2D: number, lo: number, hi: number): number => {
+    const r = Number((BigInt(v) * BigInt(m) + BigInt(a) + (log2D > 0 ? 1n << BigInt(log2D - 1) : 0n)) >> BigInt(log2D));
+    return Math.min(hi, Math.max(lo, r));
+  };
+  const want: number[] = [];
+  for (let c = 0; c < 3; c++) for (let h = 0; h < 5; h++) for (let ww = 0; ww < 5; ww++) want.push(rqs(rqs(convAt(c, h, ww), mul[c]!, add[c]!, 4, -128, 127), 7, 3, 2, 0, 15));
+  assert.ok(new Set(want).size > 5 && want.includes(0) && want.includes(15), 'the values span the clamp');
+  const got = buildAndRun(g, {}, bytesOf(Float32Array.from(xs))).values;
+  assert.deepEqual(got, want);
+  // A div that is not a power of two is refused by name.
+  const bad = new OnnxBuilder(13);
+  bad.output(bad.op('RequantShift', [bad.input('x', [1, 2, 4, 4]), bad.init('m', [1], 'float32', [1]), bad.init('a', [1], 'float32', [0])], { div: 6, n_levels: 256, signed: 1 }));
+  const r = generateC(open(bad.build()), {});
+  assert.equal(r.ok, false);
+  assert.match(r.ok ? '' : r.error.message, /RequantShift.*div 6 is not a power of two/);
+});

@@ -43,7 +43,8 @@ export function assignLayouts(graph: Graph): void {
 function spread(op: Op, graph: Graph, set: (id: number, l: string) => boolean): boolean {
   const data = [...op.inputs.filter((i) => i >= 0), ...op.outputs];
   let changed = false;
-  if (PRESERVING.has(op.kind)) {
+  // Deeploy's RequantShift is a pointwise requantization (an activation, as far as axes go).
+  if (PRESERVING.has(op.kind) || (op.kind === 'Elementwise' && op.attrs.fn === 'requantshift')) {
     const known = data.map((i) => graph.tensors[i]!).find((t) => t.layout && t.role !== 'constant');
     if (known?.layout) for (const i of data) changed = set(i, known.layout) || changed;
   } else if (op.kind === 'Transpose') {

@@ -29,6 +29,7 @@ export const KERNEL_CODE_BYTES: Readonly<Record<string, number>> = {
   lstm_tfl_s16: 1076,
   fc_s8: 176,
   binary_f32: 514,
+  rqs_f32: 730,
   layernorm_f32: 308,
   prelu_q: 0,
   prelu_s8: 428,
@@ -118,6 +119,7 @@ export const KERNEL_LIBS: Readonly<Record<string, readonly string[]>> = {
   lstm_tfl_s16: [],
   fc_s8: [],
   binary_f32: [],
+  rqs_f32: ['__aeabi_f2lz', '__aeabi_ldivmod'],
   layernorm_f32: ['sqrtf'],
   prelu_q: [],
   prelu_s8: [],
@@ -182,6 +184,8 @@ export const KERNEL_LIBS: Readonly<Record<string, readonly string[]>> = {
 
 /** Flash a C library function adds to the runtime, with what it pulls in. */
 export const LIB_CODE_BYTES: Readonly<Record<string, number>> = {
+  __aeabi_f2lz: 192,
+  __aeabi_ldivmod: 904,
   ceilf: 192,
   erff: 2584,
   expf: 652,

@@ -970,6 +970,27 @@ void mm_binary_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const f
 }`,
   },
 
+  rqs_f32: {
+    decl: `typedef struct { int32_t c, shift, lo, hi; } mm_rqs_f32_t;
+void mm_rqs_f32(const mm_rqs_f32_t *p, const float *x, mm_view xv, const int32_t *mul, mm_view mv, const int32_t *add, mm_view av, float *y, int32_t *yi, mm_view yv, mm_box o);`,
+    code: `/* Deeploy's RequantShift on integers held in float tensors: (x * mul + add + 2^(shift - 1)) >> shift (the rounding
+   term only when shift > 0; the shift a floor division), clamped to the output's levels, written as float or int32 */
+void mm_rqs_f32(const mm_rqs_f32_t *p, const float *x, mm_view xv, const int32_t *mul, mm_view mv, const int32_t *add, mm_view av, float *y, int32_t *yi, mm_view yv, mm_box o) {
+  const int64_t half = p->shift > 0 ? ((int64_t)1 << (p->shift - 1)) : 0, den = (int64_t)1 << p->shift;
+  for (int32_t h = o.h0; h < o.h1; h++) {
+    for (int32_t w = o.w0; w < o.w1; w++) {
+      for (int32_t c = 0; c < p->c; c++) {
+        const int64_t v = (int64_t)x[MM_AT(xv, c, h, w)] * mul[MM_AT(mv, c, h, w)] + add[MM_AT(av, c, h, w)] + half;
+        int64_t r = v >= 0 ? v / den : -((-v + den - 1) / den);
+        r = r < p->lo ? p->lo : r > p->hi ? p->hi : r;
+        if (yi) yi[MM_AT(yv, c, h, w)] = (int32_t)r;
+        else y[MM_AT(yv, c, h, w)] = (float)r;
+      }
+    }
+  }
+}`,
+  },
+
   layernorm_f32: {
     decl: `typedef struct { int32_t outer, n; float eps; const float *scale, *bias; /* [n]; bias may be NULL */ float lo, hi; } mm_layernorm_f32_t;
 void mm_layernorm_f32(const mm_layernorm_f32_t *p, const float *x, float *y);`,

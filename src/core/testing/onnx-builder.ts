@@ -5,7 +5,7 @@ export type OnnxDType = 'float32' | 'int8' | 'uint8' | 'int32' | 'int64' | 'bool
 const CODES: Record<OnnxDType, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 };
 const WIDTH: Record<OnnxDType, number> = { float32: 4, uint8: 1, int8: 1, int32: 4, int64: 8, bool: 1 };
 
-export type AttrValue = number | number[] | string | { floats: number[] } | { float: number } | { graph: onnx.IGraphProto };
+export type AttrValue = number | number[] | string | { floats: number[] } | { float: number } | { graph: onnx.IGraphProto } | { scalarTensor: number };
 
 export interface BuiltOnnx {
   bytes: Uint8Array;
@@ -139,5 +139,6 @@ function attr(name: string, v: AttrValue): onnx.IAttributeProto {
   if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
   if ('floats' in v) return { name, type: T.FLOATS, floats: v.floats };
   if ('graph' in v) return { name, type: T.GRAPH, g: v.graph };
+  if ('scalarTensor' in v) return { name, type: T.TENSOR, t: { dims: [], dataType: CODES.int64, int64Data: [v.scalarTensor] } };
   return { name, type: T.FLOAT, f: v.float };
 }

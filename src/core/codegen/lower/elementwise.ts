@@ -126,6 +126,7 @@ export function lowerElementwise(sl: StepLower): Emit {
   if (op.attrs.fn === 'squared_difference' && sl.graph.format === 'tflite') return lowerBinary(sl);
   // A CastLike to the type the input already has (ONNX's functions expand into them) copies.
   if (op.attrs.fn === 'castlike' && sl.T(x0).dtype === sl.T(y).dtype) return lowerReshape(sl);
+  if (op.attrs.fn === 'requantshift') return lowerRequantShift(sl);
   const fn = ({ sign: 'MM_SIGN', shrink: 'MM_SHRINK', softsign: 'MM_SOFTSIGN', thresholdedrelu: 'MM_THRESHOLDED', celu: 'MM_CELU' } as Record<string, string>)[op.attrs.fn ?? ''];
   if (fn && e === 'f32' && elemOf(x0) === 'f32') {
     // ONNX's float Sign, Shrink, Softsign, ThresholdedRelu and Celu (Shrink: alpha is lambd, gamma its bias).
@@ -134,6 +135,30 @@ export function lowerElementwise(sl: StepLower): Emit {
     return withEpi((a) => [`mm_special_f32(&${P}, ${a.ptr(x0)}, ${a.view(x0)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`]);
   }
   throw new CodegenError(`C export: ${label(op)} is not supported by the C generator (supported: ${SUPPORTED})`, op.index);
+}
+
+/** Deeploy's RequantShift(x, mul, add) with div (a power of two), n_levels and signed: integers held in float tensors
+ *  (its integerized networks compute in float-typed ONNX), the result float or int32 (a graph output Deeploy types so). */
+function lowerRequantShift(sl: StepLower): Emit {
+  const { P, e, elemOf, geo, kernels, label, op, params, si, withEpi, x0, y } = sl;
+  if (elemOf(x0) !== 'f32' || (e !== 'f32' && e !== 's32')) throw new CodegenError(`C export: ${label(op)}: RequantShift from ${sl.T(x0).dtype} to ${sl.T(y).dtype} is not generated (float to float or int32 is)`, op.index);
+  const { div, levels, signed } = op.attrs.opts ?? {};
+  const shift = div === undefined ? NaN : Math.log2(div);
+  if (!Number.isInteger(shift) || shift < 0 || shift > 62) throw new CodegenError(`C export: ${label(op)}: div ${div} is not a power of two from 1 to 2^62`, op.index);
+  if (levels === undefined || !Number.isInteger(levels) || levels < 2 || levels > 2 ** 32) throw new CodegenError(`C export: ${label(op)}: n_levels ${levels} is not a whole number from 2 to 2^32`, op.index);
+  const [lo, hi] = signed ? [-Math.floor(levels / 2), Math.ceil(levels / 2) - 1] : [0, Math.min(levels - 1, 2 ** 31 - 1)];
+  const operand = (pos: number, what: string): { name: string; view: string } => {
+    const id = op.params[pos] ?? -1;
+    const values = sl.constOf(id, op, what).values;
+    if (Array.from(values).some((v) => !Number.isInteger(v) || Math.abs(v) > 2 ** 31 - 1)) throw new CodegenError(`C export: ${label(op)}: its ${what} are not 32-bit integers`, op.index);
+    return { name: sl.addWeights(`${what}${si}`, 'int32_t', values), view: viewLit(sl.operandView(id, y, op)) };
+  };
+  const mul = operand(0, 'mul');
+  const add = operand(1, 'add');
+  kernels.add('rqs_f32');
+  params.push(`static const mm_rqs_f32_t ${P} = {${geo(y).C}, ${shift}, ${lo}, ${Math.max(lo, hi)}};`);
+  const out = (a: Access): [string, string] => (e === 's32' ? ['NULL', a.ptr(y)] : [a.ptr(y), 'NULL']);
+  return withEpi((a) => [`mm_rqs_f32(&${P}, ${a.ptr(x0)}, ${a.view(x0)}, (const int32_t *)${mul.name}, ${mul.view}, (const int32_t *)${add.name}, ${add.view}, ${out(a).join(', ')}, ${a.view(y)}, ${a.box(y)});`]);
 }
 
 /** Softmax. */

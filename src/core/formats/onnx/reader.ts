@@ -117,7 +117,8 @@ const ONNX_OPS: Readonly<Record<string, OpSpec>> = {
   LayerNormalizationGrad: LIKE('grad', [1, 2, 2]), SoftmaxCrossEntropyLossGrad: LIKE('grad', [1]), SGD: LIKE('update', [0]),
   // Deeploy's integer operators (pulp-platform/Deeploy): requantization and integer approximations of functions,
   // each elementwise or along the last axis, shaped like its first input.
-  RequantShift: EW1('requantshift'), iSoftmax: EW1('isoftmax'), iGELU: EW1('igelu'), iHardswish: EW1('ihardswish'),
+  RequantShift: EW1('requantshift'), 'ai.onnx.contrib.RequantShift': EW1('requantshift'), 'PACTOps.RequantShift': EW1('requantshift'),
+  iSoftmax: EW1('isoftmax'), iGELU: EW1('igelu'), iHardswish: EW1('ihardswish'),
   iLayerNorm: EW1('ilayernorm'), iRMSNorm: EW1('irmsnorm'), iNoNorm: EW1('inonorm'), iLeakyReLU: EW1('ileakyrelu'),
   ITAMax: EW1('itamax'), ITAPartialMax: EW1('itapartialmax'), RMSNorm: EW1('rmsnorm'), TrueIntegerDiv: EW1('trueintegerdiv'),
   IntegerMean: { kind: 'Reduce' },
@@ -556,6 +557,21 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
       if (type === 'GatherElements') a.toDType = input(0)?.dtype;
       if (type === 'ThresholdedRelu' || type === 'Celu') a.alpha = attrs.float('alpha', 1);
       if (type === 'Shrink') { a.alpha = attrs.float('lambd', 0.5); a.beta = attrs.float('bias', 0); }
+      if (type === 'RequantShift') {
+        // Deeploy's requantization: its div, n_levels (or n_levels_out) and signed, written as integer or tensor
+        // attributes.
+        const num = (name: string): number | undefined => {
+          if (!attrs.has(name)) return undefined;
+          const t = attrs.tensor(name);
+          return t ? readTensorProto(t, `${op.name}.${name}`, {}).values?.[0] : attrs.int(name, NaN);
+        };
+        const opts: Record<string, number> = {};
+        for (const [key, name] of [['div', 'div'], ['levels', 'n_levels_out'], ['levels', 'n_levels'], ['signed', 'signed']] as const) {
+          const v = num(name);
+          if (v !== undefined && opts[key] === undefined) opts[key] = v;
+        }
+        a.opts = opts;
+      }
       break;
     case 'SpaceToDepth': case 'DepthToSpace':
       a.layout = 'NCHW';
