@@ -1017,3 +1017,20 @@ test('codegen: Deeploy\'s RequantShift (integers in float tensors; div, n_levels
   assert.equal(r.ok, false);
   assert.match(r.ok ? '' : r.error.message, /RequantShift.*div 6 is not a power of two/);
 });
+
+test('codegen: RMSNormalization (float; over the last axis, and over the last two with its epsilon) matches onnxruntime', { skip: SKIP_CC }, async () => {
+  for (const [axis, scaleShape] of [[-1, [5]], [1, [3, 5]]] as const) {
+    const b = new OnnxBuilder(23);
+    const x = b.input('x', [2, 3, 5]);
+    const n = scaleShape.reduce((p, q) => p * q, 1);
+    b.node('RMSNormalization', [x, b.init('scale', [...scaleShape], 'float32', Array.from({ length: n }, (_, i) => 0.5 + ((i * 3) % 7) / 4))], { axis, epsilon: { float: 0.1 } }, ['y']);
+    b.output('y');
+    const bytes = b.build();
+    const xs = randomFloats(30, 21 + axis, -2, 2);
+    const want = await ortRun(bytes, xs, [2, 3, 5]);
+    const got = buildAndRun(open(bytes), {}, bytesOf(xs));
+    assert.equal(got.values.length, 30);
+    const err = relativeError(got.values, want);
+    assert.ok(err < 1e-5, `axis ${axis}: relative error ${err}`);
+  }
+});

@@ -30,7 +30,7 @@ export const KERNEL_CODE_BYTES: Readonly<Record<string, number>> = {
   fc_s8: 176,
   binary_f32: 514,
   rqs_f32: 730,
-  layernorm_f32: 308,
+  layernorm_f32: 364,
   prelu_q: 0,
   prelu_s8: 428,
   prelu_s16: 436,

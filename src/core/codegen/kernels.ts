@@ -992,16 +992,19 @@ void mm_rqs_f32(const mm_rqs_f32_t *p, const float *x, mm_view xv, const int32_t
   },
 
   layernorm_f32: {
-    decl: `typedef struct { int32_t outer, n; float eps; const float *scale, *bias; /* [n]; bias may be NULL */ float lo, hi; } mm_layernorm_f32_t;
+    decl: `typedef struct { int32_t outer, n, rms; float eps; const float *scale, *bias; /* [n]; bias may be NULL */ float lo, hi; } mm_layernorm_f32_t;
 void mm_layernorm_f32(const mm_layernorm_f32_t *p, const float *x, float *y);`,
-    code: `/* ONNX LayerNormalization: each of the outer rows of n values to mean 0 and variance 1, then scaled and shifted */
+    code: `/* ONNX LayerNormalization: each of the outer rows of n values to mean 0 and variance 1, then scaled and shifted;
+   RMSNormalization (rms): divided by the root of its mean square, then scaled */
 void mm_layernorm_f32(const mm_layernorm_f32_t *p, const float *x, float *y) {
   for (int32_t r = 0; r < p->outer; r++) {
     const float *xr = x + (size_t)r * p->n;
     float *yr = y + (size_t)r * p->n;
     float mean = 0.0f, var = 0.0f;
-    for (int32_t i = 0; i < p->n; i++) mean += xr[i];
-    mean /= (float)p->n;
+    if (!p->rms) {
+      for (int32_t i = 0; i < p->n; i++) mean += xr[i];
+      mean /= (float)p->n;
+    }
     for (int32_t i = 0; i < p->n; i++) { const float d = xr[i] - mean; var += d * d; }
     const float inv = 1.0f / sqrtf(var / (float)p->n + p->eps);
     for (int32_t i = 0; i < p->n; i++) {

@@ -157,18 +157,19 @@ export function conv16(sl: StepLower, x: number, W: ConstData, canon: number[], 
   return withEpi((a) => [`mm_${k}(&${P}, ${a.ptr(x)}, ${io?.xv ?? a.view(x)}, ${a.ptr(y)}, ${io?.yv ?? a.view(y)}, ${io?.box ?? a.box(y)});`]);
 }
 
-/** ONNX LayerNormalization (float): over the axes from `axis` to the last, scale and optional bias of that size. */
-function lowerLayerNorm(sl: StepLower): Emit {
+/** ONNX LayerNormalization (float): over the axes from `axis` to the last, scale and optional bias of that size;
+ *  with `rms`, RMSNormalization (ONNX's, and Deeploy's float RMSNorm over the last axis): no mean taken out, no bias. */
+export function lowerLayerNorm(sl: StepLower, rms = false): Emit {
   const { P, addWeights, constOf, e, elemOf, fin, geo, kernels, label, op, params, si, withEpi, x0, y } = sl;
-  if (e !== 'f32' || elemOf(x0) !== 'f32') throw new CodegenError(`C export: ${label(op)}: an int8 LayerNormalization is not generated`, op.index);
+  if (e !== 'f32' || elemOf(x0) !== 'f32') throw new CodegenError(`C export: ${label(op)}: an integer ${rms ? 'RMS' : 'layer'} normalization is not generated`, op.index);
   const xs = geo(x0).shape;
   const axis = ((op.attrs.axis ?? -1) + xs.length) % xs.length;
   const n = xs.slice(axis).reduce((a, b) => a * b, 1);
   const outer = xs.slice(0, axis).reduce((a, b) => a * b, 1);
   const [scale, bias] = [op.params[0], op.params[1]];
   const sn = addWeights(`w${si}`, 'float', constOf(scale ?? -1, op, 'scale', n).values);
-  const bn = bias === undefined ? 'NULL' : addWeights(`b${si}`, 'float', constOf(bias, op, 'bias', n).values);
+  const bn = bias === undefined || rms ? 'NULL' : addWeights(`b${si}`, 'float', constOf(bias, op, 'bias', n).values);
   kernels.add('layernorm_f32');
-  params.push(`static const mm_layernorm_f32_t ${P} = {${outer}, ${n}, ${fmtFloat(op.attrs.epsilon ?? 1e-5)}, ${sn}, ${bn}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
+  params.push(`static const mm_layernorm_f32_t ${P} = {${outer}, ${n}, ${rms ? 1 : 0}, ${fmtFloat(op.attrs.epsilon ?? 1e-5)}, ${sn}, ${bn}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
   return withEpi((a) => [`mm_layernorm_f32(&${P}, ${a.ptr(x0)}, ${a.ptr(y)});`]);
 }

@@ -5,6 +5,7 @@ import { addMultipliers, int16SigmoidScaling, logSoftmaxParams, quantizeMultipli
 import { lowerReshape } from './data';
 import type { Op } from '../../graph';
 import { boxLit, fmtFloat, SUPPORTED, viewLit, type Access, type Emit, type Geo, type Lower, type StepLower } from './context';
+import { lowerLayerNorm } from './conv';
 
 /** An output without a layout (no spatial operator fixes one) whose operands broadcast along some of its axes: a
  *  bias [64] against [1, 2, 12, 64] (the trailing axes), a per-row statistic [1, 64, 1] against [1, 64, 128] (the
@@ -127,6 +128,7 @@ export function lowerElementwise(sl: StepLower): Emit {
   // A CastLike to the type the input already has (ONNX's functions expand into them) copies.
   if (op.attrs.fn === 'castlike' && sl.T(x0).dtype === sl.T(y).dtype) return lowerReshape(sl);
   if (op.attrs.fn === 'requantshift') return lowerRequantShift(sl);
+  if (op.attrs.fn === 'rmsnorm' && (op.sourceType === 'RMSNormalization' || op.sourceType === 'RMSNorm')) return lowerLayerNorm(sl, true);
   const fn = ({ sign: 'MM_SIGN', shrink: 'MM_SHRINK', softsign: 'MM_SOFTSIGN', thresholdedrelu: 'MM_THRESHOLDED', celu: 'MM_CELU' } as Record<string, string>)[op.attrs.fn ?? ''];
   if (fn && e === 'f32' && elemOf(x0) === 'f32') {
     // ONNX's float Sign, Shrink, Softsign, ThresholdedRelu and Celu (Shrink: alpha is lambd, gamma its bias).

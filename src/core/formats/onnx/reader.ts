@@ -557,6 +557,9 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
       if (type === 'GatherElements') a.toDType = input(0)?.dtype;
       if (type === 'ThresholdedRelu' || type === 'Celu') a.alpha = attrs.float('alpha', 1);
       if (type === 'Shrink') { a.alpha = attrs.float('lambd', 0.5); a.beta = attrs.float('bias', 0); }
+      // RMS normalization: ONNX's over the axes from `axis`; Deeploy's float RMSNorm over the last, its epsilon 'eps'.
+      if (type === 'RMSNormalization') { a.axis = attrs.int('axis', -1); a.epsilon = attrs.float('epsilon', 1e-5); }
+      if (type === 'RMSNorm') { a.axis = -1; a.epsilon = attrs.float('eps', 1e-5); }
       if (type === 'RequantShift') {
         // Deeploy's requantization: its div, n_levels (or n_levels_out) and signed, written as integer or tensor
         // attributes.
