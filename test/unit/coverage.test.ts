@@ -498,3 +498,21 @@ test('ONNX: If, Loop and Scan are sized with their subgraphs inlined (both branc
   const result = await session.run({ x: f32([2, 3]), s: f32([5, 3]) });
   for (const [name, shape] of Object.entries(want)) assert.deepEqual([...result[name]!.dims], shape, `${name}: onnxruntime's shape`);
 });
+
+test('ONNX ai.onnx.ml: a classifier\'s parameters held in attributes (an SVM\'s support vectors, coefficients, rho, labels) count as stored weights, and its kernel as MACs', () => {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 4]);
+  const sv = Array.from({ length: 20 }, (_, i) => (i % 7) / 7);
+  b.node('SVMClassifier', [x], {
+    classlabels_ints: [0, 1, 2], vectors_per_class: [2, 1, 2], support_vectors: { floats: sv }, coefficients: { floats: Array.from({ length: 10 }, (_, i) => i / 10 - 0.5) },
+    rho: { floats: [0.1, -0.2, 0.3] }, kernel_type: 'RBF', kernel_params: { floats: [0.5, 0, 3] },
+  }, ['label', 'scores'], 'ai.onnx.ml');
+  b.output('label', undefined, 'int64');
+  b.output('scores');
+  const a = analyzeGraph(open(b.build()));
+  assert.deepEqual(a.unsupported, []);
+  // 36 floats (support vectors 20, coefficients 10, rho 3, kernel parameters 3) and 6 int64 (vectors per class, labels).
+  assert.equal(a.flashBytes, 36 * 4 + 6 * 8);
+  // The kernel: one multiply-add per support-vector value; each vector's kernel value in the 2 pairs of its class.
+  assert.equal(a.macs, 20 + 5 * 2);
+});

@@ -1406,7 +1406,18 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule } = {
     dtype: (op, g, k) => specialRule(op).dtype?.(op, g, k) ?? op.attrs.toDType ?? g.tensors[op.inputs[0] ?? -1]?.dtype ?? 'unknown',
     tiling: 'whole',
   },
-  Classifier: { shape: classifierShape, dtype: (_op, _g, k) => (k === 0 ? 'int64' : 'float32'), tiling: 'whole' },
+  Classifier: {
+    shape: classifierShape,
+    // Per row: an SVM's kernel over every support vector (one multiply-add per stored value) and its pairwise sums
+    // (each vector in the C − 1 pairs of its class); a linear classifier's weights (one per stored coefficient).
+    macs: (op, _g, out) => {
+      const o = op.attrs.opts ?? {};
+      const rows = out[0] ?? 1;
+      return rows * ((o.values ?? 0) + (o.vectors ?? 0) * Math.max(0, (o.classes ?? 0) - 1));
+    },
+    dtype: (_op, _g, k) => (k === 0 ? 'int64' : 'float32'),
+    tiling: 'whole',
+  },
   Custom: { shape: none, tiling: 'none' },
   Unknown: { shape: none, tiling: 'none' },
 };

@@ -233,6 +233,35 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
     return tensor;
   };
 
+  /** ai.onnx.ml operators keep their parameters in attributes (an SVM's support vectors and coefficients, a tree
+   *  ensemble's nodes, a linear classifier's weights): each list is stored data the firmware holds in Flash, a constant
+   *  operand of the operator (float32, int64 or the strings' bytes). */
+  const storeAttributeArrays = (op: Op, list: readonly onnx.IAttributeProto[]): void => {
+    for (const at of list) {
+      const floats = at.floats ?? [];
+      const ints = at.ints ?? [];
+      const strings = at.strings ?? [];
+      const n = floats.length || ints.length || strings.length;
+      if (!at.name || n === 0) continue;
+      const name = `${op.name}.${at.name}`;
+      const key = `attribute:${name}#${graph.ops.length}`;
+      const dtype: DType = floats.length ? 'float32' : ints.length ? 'int64' : 'uint8';
+      const data = (): Uint8Array => {
+        if (dtype === 'float32') return new Uint8Array(Float32Array.from(floats).buffer);
+        if (dtype === 'int64') return new Uint8Array(BigInt64Array.from(ints.map((v) => BigInt(toInt(v)))).buffer);
+        const out = new Uint8Array(strings.reduce((sum, s) => sum + s.length + 1, 0));
+        let at = 0;
+        for (const s of strings) { out.set(s, at); at += s.length + 1; }
+        return out;
+      };
+      const bytes = dtype === 'float32' ? 4 * n : dtype === 'int64' ? 8 * n : strings.reduce((sum, s) => sum + s.length + 1, 0);
+      graph.storage.set(key, { bytes, elements: dtype === 'uint8' ? bytes : n, data });
+      const shape = [dtype === 'uint8' ? bytes : n];
+      const values = n <= 64 && dtype !== 'uint8' ? (dtype === 'float32' ? floats.slice() : ints.map(toInt)) : undefined;
+      op.params.push(addTensor({ name: `${name}#${graph.ops.length}`, dtype, shape, layout: null, role: 'constant', storage: [key], ...(values ? { values } : {}), shapeFromFile: true }).id);
+    }
+  };
+
   const addConstant = (tp: onnx.ITensorProto, name: string, key: string): void => {
     const { dtype, shape, bytes: stored, values, data } = readTensorProto(tp, name, options);
     graph.storage.set(key, { bytes: stored, elements: shape.reduce((a, b) => a * b, 1), ...(data ? { data } : {}) });
@@ -375,6 +404,7 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
       // onnxruntime's loss gradient takes (dY, log_prob, label); Deeploy's takes (log_prob, label).
       if (type === 'SoftmaxCrossEntropyLossGrad' && inputIds.length < 3) op.attrs.outputLike = [0];
     }
+    if (domain === 'ai.onnx.ml') storeAttributeArrays(op, node.attribute ?? []);
     graph.ops.push(op);
   };
 
@@ -619,6 +649,10 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
     case 'Classifier': {
       const n = attrs.count('classlabels_ints') || attrs.count('classlabels_strings');
       if (n) a.count = n;
+      // The work per row: an SVM's kernel over its support vectors (features each); a linear classifier's weights.
+      const vectors = (attrs.ints('vectors_per_class') ?? []).reduce((x, y) => x + y, 0);
+      const values = type === 'SVMClassifier' ? (attrs.count('support_vectors') ?? 0) : (attrs.count('coefficients') ?? 0);
+      a.opts = { vectors, values, classes: n ?? 0 };
       break;
     }
     case 'ConstantOfShape':
