@@ -188,6 +188,8 @@ export interface OpAttrs {
   /** Control flow (TFLite IF, WHILE, CALL_ONCE; ONNX If, Loop, Scan): the subgraphs it runs, inlined (then/else,
    *  cond/body, init, body), by the tensors their inputs and outputs became. */
   calls?: { inputs: number[]; outputs: number[] }[];
+  /** ai.onnx.ml operators: the constant tensor each list attribute became (support_vectors, coefficients, ...). */
+  arrays?: Readonly<Record<string, number>>;
   /** ONNX Scan: the axis each scan input is sliced along and each scan output stacked along. */
   scanAxes?: { input: number[]; output: number[] };
 }

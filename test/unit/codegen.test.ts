@@ -1034,3 +1034,42 @@ test('codegen: RMSNormalization (float; over the last axis, and over the last tw
     assert.ok(err < 1e-5, `axis ${axis}: relative error ${err}`);
   }
 });
+
+test('codegen: ai.onnx.ml SVMClassifier (RBF with probabilities, LINEAR, POLY and SIGMOID giving the pairwise decisions; 3 to 5 classes) gives onnxruntime\'s labels and, within 1e-4, its scores', { skip: SKIP_CC }, async () => {
+  const ort = await import('onnxruntime-node');
+  const cases = [
+    { kernel: 'RBF', classes: 4, params: [0.05, 0, 3], proba: true },
+    { kernel: 'LINEAR', classes: 3, params: [0, 0, 3], proba: false },
+    { kernel: 'POLY', classes: 5, params: [0.1, 0.5, 2], proba: false },
+    { kernel: 'SIGMOID', classes: 3, params: [0.02, -0.1, 3], proba: true },
+  ];
+  for (const c of cases) {
+    const features = 6;
+    const perClass = Array.from({ length: c.classes }, (_, i) => 2 + (i % 3));
+    const vectors = perClass.reduce((a, b) => a + b, 0);
+    const pairs = (c.classes * (c.classes - 1)) / 2;
+    const wave = (n: number, k: number, scale: number): number[] => Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.3) * scale);
+    const b = new OnnxBuilder(13).importDomain('ai.onnx.ml', 3);
+    b.input('x', [1, features]);
+    b.node('SVMClassifier', ['x'], {
+      classlabels_ints: Array.from({ length: c.classes }, (_, i) => 10 + i), vectors_per_class: perClass,
+      support_vectors: { floats: wave(vectors * features, 1.7, 3) }, coefficients: { floats: wave((c.classes - 1) * vectors, 2.3, 1) },
+      rho: { floats: wave(pairs, 0.9, 0.5) }, kernel_type: c.kernel, kernel_params: { floats: c.params },
+      ...(c.proba ? { prob_a: { floats: wave(pairs, 1.1, 3).map((v) => -Math.abs(v) - 0.5) }, prob_b: { floats: wave(pairs, 0.7, 0.3) } } : {}),
+    }, ['label', 'scores'], 'ai.onnx.ml');
+    b.output('label', undefined, 'int64');
+    b.output('scores');
+    const bytes = b.build();
+    const g = open(bytes);
+    assert.deepEqual(g.tensors.find((t) => t.name === 'scores')?.shape, [1, c.proba ? c.classes : pairs], `${c.kernel}: scores shape`);
+    const session = await ort.InferenceSession.create(bytes);
+    for (let r = 0; r < 5; r++) {
+      const x = randomFloats(features, 40 + r, -3, 3);
+      const out = await session.run({ x: new ort.Tensor('float32', x, [1, features]) });
+      const got = buildAndRun(g, {}, bytesOf(x)).values;
+      assert.equal(got[0], Number(out.label!.data[0]), `${c.kernel} run ${r}: label`);
+      const want = Array.from(out.scores!.data as Float32Array);
+      assert.ok(relativeError(got.slice(1), want) < 1e-4, `${c.kernel} run ${r}: scores ${got.slice(1)} vs ${want}`);
+    }
+  }
+});

@@ -872,12 +872,16 @@ function lossShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | n
   return op.outputs.map((_, k) => (k === 0 ? (op.attrs.reduction === 'none' ? per : []) : x.slice()));
 }
 
-/** ai.onnx.ml classifiers: label [N], scores [N, classes]. */
+/** ai.onnx.ml classifiers: label [N], scores [N, classes]; an SVM of support vectors without probabilities gives its
+ *  pairwise decisions instead, C(C − 1)/2 of them (two, −d and d, for a binary one), as onnxruntime does. */
 function classifierShape(op: Op, _graph: Graph, x: Shape | null): (Shape | null)[] | null {
   const classes = op.attrs.count;
   if (!x || classes === undefined) return null;
   const n = x.length > 1 ? x[0]! : 1;
-  return op.outputs.map((_, k) => (k === 0 ? [n] : [n, classes]));
+  const o = op.attrs.opts ?? {};
+  const pairs = (classes * (classes - 1)) / 2;
+  const scores = op.sourceType === 'ai.onnx.ml.SVMClassifier' && (o.vectors ?? 0) > 0 && !o.proba ? (pairs === 1 ? 2 : pairs) : classes;
+  return op.outputs.map((_, k) => (k === 0 ? [n] : [n, scores]));
 }
 
 // ---- special operators: one shape rule each, by attrs.fn ------------------------------------------------------------

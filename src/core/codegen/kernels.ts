@@ -970,6 +970,82 @@ void mm_binary_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const f
 }`,
   },
 
+  svm_f32: {
+    decl: `#define MM_SVM_MAX_CLASSES 8
+typedef struct { int32_t rows, features, classes, vectors, kernel, degree; float gamma, coef0; const float *sv, *coef, *rho, *prob_a, *prob_b; const int32_t *start, *count, *labels; } mm_svm_f32_t;
+void mm_svm_f32(const mm_svm_f32_t *p, const float *x, int64_t *label, float *scores);`,
+    code: `/* An SVM of support vectors (ai.onnx.ml.SVMClassifier, SVC): per pair of classes i < j its decision, rho plus the
+   kernel values of class i's vectors weighted by row j - 1 of the coefficients and class j's by row i; a vote to i when
+   positive, else to j; the label of the most votes (the first on a tie). With prob_a/prob_b the scores are the
+   classes' probabilities, the pairwise ones (Platt's sigmoid, clamped to [1e-7, 1 - 1e-7]) coupled as libsvm's
+   multiclass_probability does; without, the decisions themselves. The coupling's matrix lives on the stack
+   (MM_SVM_MAX_CLASSES squared floats). */
+static float mm_svm_kernel(const mm_svm_f32_t *p, const float *a, const float *b) {
+  float s = 0.0f;
+  if (p->kernel == 2) {
+    for (int32_t f = 0; f < p->features; f++) { const float d = a[f] - b[f]; s += d * d; }
+    return expf(-p->gamma * s);
+  }
+  for (int32_t f = 0; f < p->features; f++) s += a[f] * b[f];
+  if (p->kernel == 1) return powf(s * p->gamma + p->coef0, (float)p->degree);
+  if (p->kernel == 3) return tanhf(s * p->gamma + p->coef0);
+  return s;
+}
+
+void mm_svm_f32(const mm_svm_f32_t *p, const float *x, int64_t *label, float *scores) {
+  const int32_t k = p->classes, pairs = k * (k - 1) / 2;
+  for (int32_t n = 0; n < p->rows; n++) {
+    const float *xn = x + (size_t)n * p->features;
+    int32_t votes[MM_SVM_MAX_CLASSES] = {0};
+    float q[MM_SVM_MAX_CLASSES][MM_SVM_MAX_CLASSES] = {{0.0f}};
+    int32_t e = 0;
+    for (int32_t i = 0; i < k; i++) {
+      for (int32_t j = i + 1; j < k; j++, e++) {
+        float s1 = 0.0f, s2 = 0.0f;
+        for (int32_t v = p->start[i]; v < p->start[i] + p->count[i]; v++) s1 += p->coef[(size_t)(j - 1) * p->vectors + v] * mm_svm_kernel(p, xn, p->sv + (size_t)v * p->features);
+        for (int32_t v = p->start[j]; v < p->start[j] + p->count[j]; v++) s2 += p->coef[(size_t)i * p->vectors + v] * mm_svm_kernel(p, xn, p->sv + (size_t)v * p->features);
+        const float d = p->rho[e] + s1 + s2;
+        if (d > 0.0f) votes[i]++;
+        else votes[j]++;
+        if (p->prob_a) {
+          float r = 1.0f - 1.0f / (1.0f + expf(-(d * p->prob_a[e] + p->prob_b[e])));
+          r = r < 1e-7f ? 1e-7f : r > 1.0f - 1e-7f ? 1.0f - 1e-7f : r;
+          q[i][j] = q[j][i] = -r * (1.0f - r);
+          q[i][i] += (1.0f - r) * (1.0f - r);
+          q[j][j] += r * r;
+        } else if (scores) {
+          scores[(size_t)n * pairs + e] = d;
+        }
+      }
+    }
+    int32_t best = 0;
+    for (int32_t c = 1; c < k; c++) if (votes[c] > votes[best]) best = c;
+    if (label) label[n] = p->labels[best];
+    if (!p->prob_a || !scores) continue;
+    float pr[MM_SVM_MAX_CLASSES], qp[MM_SVM_MAX_CLASSES];
+    for (int32_t t = 0; t < k; t++) pr[t] = 1.0f / (float)k;
+    const float eps = 0.005f / (float)k;
+    for (int32_t it = 0; it < (k > 100 ? k : 100); it++) {
+      float pqp = 0.0f, worst = 0.0f;
+      for (int32_t t = 0; t < k; t++) {
+        qp[t] = 0.0f;
+        for (int32_t j = 0; j < k; j++) qp[t] += q[t][j] * pr[j];
+        pqp += pr[t] * qp[t];
+      }
+      for (int32_t t = 0; t < k; t++) { const float err = fabsf(qp[t] - pqp); if (err > worst) worst = err; }
+      if (worst < eps) break;
+      for (int32_t t = 0; t < k; t++) {
+        const float diff = (-qp[t] + pqp) / q[t][t];
+        pr[t] += diff;
+        pqp = (pqp + diff * (diff * q[t][t] + 2.0f * qp[t])) / ((1.0f + diff) * (1.0f + diff));
+        for (int32_t j = 0; j < k; j++) { qp[j] = (qp[j] + diff * q[t][j]) / (1.0f + diff); pr[j] /= 1.0f + diff; }
+      }
+    }
+    for (int32_t t = 0; t < k; t++) scores[(size_t)n * k + t] = pr[t];
+  }
+}`,
+  },
+
   rqs_f32: {
     decl: `typedef struct { int32_t c, shift, lo, hi; } mm_rqs_f32_t;
 void mm_rqs_f32(const mm_rqs_f32_t *p, const float *x, mm_view xv, const int32_t *mul, mm_view mv, const int32_t *add, mm_view av, float *y, int32_t *yi, mm_view yv, mm_box o);`,

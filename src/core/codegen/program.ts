@@ -855,7 +855,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   const lowerStep = (si: number, step: Step): ((a: Access) => string[]) => {
     let op = graph.ops[step.main]!;
     const y = step.outputs[0]!;
-    if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack' && op.kind !== 'Recurrent') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
+    if (step.outputs.length !== 1 && op.kind !== 'Split' && op.kind !== 'Unpack' && op.kind !== 'Recurrent' && op.kind !== 'Classifier') throw new CodegenError(`C export: ${label(op)} has ${step.outputs.length} outputs; generated operators have one`, op.index);
     const P = `P${si}`;
     if (!INT16_KINDS.has(op.kind) && !INT16_TFLITE.has(op.sourceType) && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int16')) {
       throw new CodegenError(`C export: ${label(op)} on int16 activations is not generated (int16: data movement, convolution and transposed convolution, fully connected, ADD, SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, pooling, MEAN, RELU, RELU6, LEAKY_RELU, PRELU, LOGISTIC, TANH, SOFTMAX, ArgMax, QUANTIZE, DEQUANTIZE and an SVDF's state)`, op.index);
@@ -865,8 +865,9 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (!INT16_KINDS.has(op.kind) && !INT32_TFLITE.has(op.sourceType) && !int32Writer && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int32')) {
       throw new CodegenError(`C export: ${label(op)} on int32 activations is not generated (int32: data movement, TFLite's QUANTIZE, ArgMax/ArgMin, Deeploy's RequantShift to int32)`, op.index);
     }
-    if (!INT16_KINDS.has(op.kind) && !(op.kind === 'ArgReduce' && op.inputs[0] !== undefined && T(op.inputs[0]).dtype !== 'int64') && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int64')) {
-      throw new CodegenError(`C export: ${label(op)} on int64 activations is not generated (int64: data movement and the indices of ArgMax/ArgMin)`, op.index);
+    const int64Writer = (op.kind === 'ArgReduce' && op.inputs[0] !== undefined && T(op.inputs[0]).dtype !== 'int64') || op.kind === 'Classifier';
+    if (!INT16_KINDS.has(op.kind) && !int64Writer && [...op.inputs, ...step.outputs].some((t) => t >= 0 && T(t).role !== 'constant' && T(t).dtype === 'int64')) {
+      throw new CodegenError(`C export: ${label(op)} on int64 activations is not generated (int64: data movement, the indices of ArgMax/ArgMin and an SVM's labels)`, op.index);
     }
     const fin = finishOf(si, step);
     const e = fin.elem;

@@ -19,7 +19,15 @@ export class OnnxBuilder {
   private readonly valueInfo: onnx.IValueInfoProto[] = [];
   private counter = 0;
 
+  private readonly extraOpsets: { domain: string; version: number }[] = [];
+
   constructor(private readonly opset = 13) {}
+
+  /** Imports another operator domain (ai.onnx.ml for the classic classifiers). */
+  importDomain(domain: string, version: number): this {
+    this.extraOpsets.push({ domain, version });
+    return this;
+  }
 
   input(name: string, shape: (number | string)[], dtype: OnnxDType = 'float32'): string {
     this.inputs.push(valueInfo(name, shape, dtype));
@@ -109,7 +117,7 @@ export class OnnxBuilder {
     const model: onnx.IModelProto = {
       irVersion: 8,
       producerName: 'mcu-mem fixture builder',
-      opsetImport: [{ domain: '', version: this.opset }, { domain: 'com.microsoft', version: 1 }],
+      opsetImport: [{ domain: '', version: this.opset }, { domain: 'com.microsoft', version: 1 }, ...this.extraOpsets],
       graph: {
         name: 'fixture', node, initializer: this.inits.map(named), input: this.inputs.map(named), output: this.outputs.map(named),
         valueInfo: this.valueInfo.map(named),

@@ -218,6 +218,13 @@ export function lowerReshape(sl: StepLower): Emit {
   return withEpi((a) => (a.ptr(x) === a.ptr(y) ? [] : [`memmove(${a.ptr(y)}, ${a.ptr(x)}, ${bytes});`]));
 }
 
+/** A Cast to the type the tensor already has (sklearn-onnx ends its classifiers so): a copy. */
+export function lowerCast(sl: StepLower): Emit {
+  const { T, label, op, x0, y } = sl;
+  if (T(x0).dtype !== T(y).dtype) throw new CodegenError(`C export: ${label(op)}: a Cast from ${T(x0).dtype} to ${T(y).dtype} is not generated (one to the same type is a copy)`, op.index);
+  return lowerReshape(sl);
+}
+
 /** Transpose. */
 export function lowerTranspose(sl: StepLower): Emit {
   const { e, esize, geo, graph, kernels, label, op, stridedCopies, withEpi, x0, y } = sl;

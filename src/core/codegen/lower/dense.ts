@@ -164,3 +164,48 @@ function lowerMatMul(sl: StepLower): Emit {
   params.push(`static const mm_matmul_f32_t ${P} = {${batch}, ${m}, ${k}, ${n}, ${offs}, ${aRs}, ${aCs}, ${bRs}, ${bCs}, ${cRs}, ${cCs}, ${fmtFloat(op.attrs.alpha ?? 1)}, ${fmtFloat(op.attrs.beta ?? 1)}, ${fmtFloat(fin.lo)}, ${fmtFloat(fin.hi)}};`);
   return withEpi((a) => [`mm_matmul_f32(&${P}, ${A(a.ptr)}, ${B(a.ptr)}, ${cArg(a.ptr)}, ${a.ptr(y)});`]);
 }
+
+/** ai.onnx.ml.SVMClassifier of support vectors (SVC), 3 to 8 classes, integer labels, no post transform: labels and
+ *  pairwise decisions, or probabilities with prob_a/prob_b (onnxruntime's semantics; see mm_svm_f32). */
+export function lowerClassifier(sl: StepLower): Emit {
+  const { P, T, addWeights, constOf, elemOf, kernels, label, op, params, si } = sl;
+  const x = op.inputs[0] ?? -1;
+  const o = op.attrs.opts ?? {};
+  const arrays = op.attrs.arrays ?? {};
+  const refuse = (why: string): never => { throw new CodegenError(`C export: ${label(op)}: ${why}`, op.index); };
+  if (op.sourceType !== 'ai.onnx.ml.SVMClassifier') refuse('only SVMClassifier is generated among the ai.onnx.ml classifiers');
+  if (elemOf(x) !== 'f32') refuse(`its input is ${T(x).dtype}; float32 is generated`);
+  const k = o.classes ?? 0;
+  const vectors = o.vectors ?? 0;
+  if (vectors <= 0) refuse('a linear SVM (no support vectors) is not generated');
+  if (k < 3 || k > 8) refuse(`${k} classes: 3 to 8 are generated`);
+  if (o.post) refuse('a post_transform other than NONE is not generated');
+  if (o.kernel === undefined || o.kernel < 0) refuse('its kernel_type is not LINEAR, POLY, RBF or SIGMOID');
+  if (arrays.classlabels_ints === undefined) refuse('string labels are not generated');
+  const ints = (name: string, n: number): number[] => {
+    const v = T(arrays[name] ?? -1).values;
+    if (!v || v.length !== n || v.some((d) => !Number.isInteger(d) || Math.abs(d) > 2 ** 31 - 1)) refuse(`its ${name} are not ${n} 32-bit integers`);
+    return v!;
+  };
+  const floats = (name: string, n: number): string => addWeights(`${name}${si}`, 'float', constOf(arrays[name] ?? -1, op, name, n).values);
+  const perClass = ints('vectors_per_class', k);
+  const labels = ints('classlabels_ints', k);
+  if (perClass.some((c) => c < 0) || perClass.reduce((a, b) => a + b, 0) !== vectors) refuse('its vectors_per_class do not add up to its support vectors');
+  const features = (o.values ?? 0) / vectors;
+  const xs = T(x).shape ?? [];
+  if (!Number.isInteger(features) || xs.at(-1) !== features) refuse(`its support vectors have ${features} values, its input rows ${xs.at(-1)}`);
+  const pairs = (k * (k - 1)) / 2;
+  const kp = T(arrays.kernel_params ?? -1).values ?? [0, 0, 3];
+  const starts = perClass.map((_, c) => perClass.slice(0, c).reduce((a, b) => a + b, 0));
+  const proba = (o.proba ?? 0) > 0;
+  const fields = [
+    xs.length > 1 ? xs[0]! : 1, features, k, vectors, o.kernel!, Math.round(kp[2] ?? 3), fmtFloat(kp[0] ?? 0), fmtFloat(kp[1] ?? 0),
+    floats('support_vectors', vectors * features), floats('coefficients', (k - 1) * vectors), floats('rho', pairs),
+    proba ? floats('prob_a', pairs) : 'NULL', proba ? floats('prob_b', pairs) : 'NULL',
+    addWeights(`start${si}`, 'int32_t', starts), addWeights(`count${si}`, 'int32_t', perClass), addWeights(`labels${si}`, 'int32_t', labels),
+  ];
+  kernels.add('svm_f32');
+  params.push(`static const mm_svm_f32_t ${P} = {${fields.map((f, i) => (i >= 8 && f !== 'NULL' ? `(${i >= 13 ? 'const int32_t' : 'const float'} *)${f}` : f)).join(', ')}};`);
+  const [lab, scores] = [op.outputs[0] ?? -1, op.outputs[1] ?? -1];
+  return (a) => [`mm_svm_f32(&${P}, ${a.ptr(x)}, ${lab >= 0 ? a.ptr(lab) : 'NULL'}, ${scores >= 0 ? a.ptr(scores) : 'NULL'});`];
+}

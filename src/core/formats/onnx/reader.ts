@@ -237,6 +237,8 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
    *  ensemble's nodes, a linear classifier's weights): each list is stored data the firmware holds in Flash, a constant
    *  operand of the operator (float32, int64 or the strings' bytes). */
   const storeAttributeArrays = (op: Op, list: readonly onnx.IAttributeProto[]): void => {
+    const arrays: Record<string, number> = {};
+    op.attrs.arrays = arrays;
     for (const at of list) {
       const floats = at.floats ?? [];
       const ints = at.ints ?? [];
@@ -258,7 +260,9 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
       graph.storage.set(key, { bytes, elements: dtype === 'uint8' ? bytes : n, data });
       const shape = [dtype === 'uint8' ? bytes : n];
       const values = n <= 64 && dtype !== 'uint8' ? (dtype === 'float32' ? floats.slice() : ints.map(toInt)) : undefined;
-      op.params.push(addTensor({ name: `${name}#${graph.ops.length}`, dtype, shape, layout: null, role: 'constant', storage: [key], ...(values ? { values } : {}), shapeFromFile: true }).id);
+      const id = addTensor({ name: `${name}#${graph.ops.length}`, dtype, shape, layout: null, role: 'constant', storage: [key], ...(values ? { values } : {}), shapeFromFile: true }).id;
+      op.params.push(id);
+      arrays[at.name] = id;
     }
   };
 
@@ -652,7 +656,10 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
       // The work per row: an SVM's kernel over its support vectors (features each); a linear classifier's weights.
       const vectors = (attrs.ints('vectors_per_class') ?? []).reduce((x, y) => x + y, 0);
       const values = type === 'SVMClassifier' ? (attrs.count('support_vectors') ?? 0) : (attrs.count('coefficients') ?? 0);
-      a.opts = { vectors, values, classes: n ?? 0 };
+      // SVMClassifier: its kernel (LINEAR 0, POLY 1, RBF 2, SIGMOID 3), whether it gives probabilities (prob_a), its
+      // pairwise decisions (rho), and its post_transform (NONE 0, else 1).
+      const kernel = ['LINEAR', 'POLY', 'RBF', 'SIGMOID'].indexOf(attrs.str('kernel_type') ?? 'LINEAR');
+      a.opts = { vectors, values, classes: n ?? 0, kernel, proba: attrs.count('prob_a') ?? 0, rho: attrs.count('rho') ?? 0, post: (attrs.str('post_transform') ?? 'NONE') === 'NONE' ? 0 : 1 };
       break;
     }
     case 'ConstantOfShape':
