@@ -161,6 +161,34 @@ test('fuzz: 900 random Einsum, OneHot, DFT, STFT, Col2Im, RoiAlign, MaxUnpool, C
   }
 });
 
+test('fuzz: 300 random ai.onnx.ml SVMClassifiers (counts that disagree, negative or huge vectors per class, odd kernels and labels): sized, exported or refused by name', () => {
+  const r = rng(2028);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const floats = (n: number): { floats: number[] } => ({ floats: Array.from({ length: n }, () => (r() - 0.5) * 4) });
+  for (let i = 0; i < 300; i++) {
+    const classes = pick([0, 1, 2, 3, 4, 9]);
+    const features = pick([1, 3, 4]);
+    const perClass = Array.from({ length: pick([classes, classes + 1, 1]) }, () => pick([-2, 0, 1, 2, 3, 2 ** 31 - 1]));
+    const vectors = perClass.reduce((a, b) => a + Math.max(0, Math.min(b, 4)), 0);
+    const pairs = (classes * (classes - 1)) / 2;
+    const b = new OnnxBuilder(13).importDomain('ai.onnx.ml', 3);
+    b.input('x', [pick([1, 2]), pick([features, features + 1])]);
+    const attrs: Record<string, AttrValue> = {
+      classlabels_ints: Array.from({ length: classes }, (_, k) => pick([k, -k, 2 ** 40])), vectors_per_class: perClass,
+      support_vectors: floats(pick([vectors * features, vectors * features + 1, 0])), coefficients: floats(pick([Math.max(0, classes - 1) * vectors, 3])),
+      rho: floats(pick([pairs, 1, 0])), kernel_type: pick(['RBF', 'LINEAR', 'POLY', 'SIGMOID', 'CUBE']), kernel_params: floats(pick([3, 0, 1])),
+    };
+    if (r() < 0.5) { attrs.prob_a = floats(pick([pairs, 1])); attrs.prob_b = floats(pick([pairs, 2])); }
+    if (r() < 0.2) attrs.post_transform = pick(['SOFTMAX', 'NONE']);
+    const withScores = r() < 0.8;
+    b.node('SVMClassifier', ['x'], attrs, withScores ? ['label', 'scores'] : ['label'], 'ai.onnx.ml');
+    b.output('label', undefined, 'int64');
+    if (withScores) b.output('scores');
+    const err = run(b.build(), 'svm.onnx');
+    if (err) assert.notEqual(err.code, 'internal', `SVM #${i}: ${err.message}`);
+  }
+});
+
 test('bad input: zero-length, random bytes, wrong magic, truncated, huge dims, cycles', () => {
   const expect = (bytes: Uint8Array, code: CoreError['code'] | CoreError['code'][], re: RegExp, fileName?: string): void => {
     const e = run(bytes, fileName);

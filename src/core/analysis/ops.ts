@@ -1417,7 +1417,7 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule } = {
     macs: (op, _g, out) => {
       const o = op.attrs.opts ?? {};
       const rows = out[0] ?? 1;
-      return rows * ((o.values ?? 0) + (o.vectors ?? 0) * Math.max(0, (o.classes ?? 0) - 1));
+      return rows * (Math.max(0, o.values ?? 0) + Math.max(0, o.vectors ?? 0) * Math.max(0, (o.classes ?? 0) - 1));
     },
     dtype: (_op, _g, k) => (k === 0 ? 'int64' : 'float32'),
     tiling: 'whole',

@@ -252,8 +252,8 @@ export function readOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): Grap
         if (dtype === 'float32') return new Uint8Array(Float32Array.from(floats).buffer);
         if (dtype === 'int64') return new Uint8Array(BigInt64Array.from(ints.map((v) => BigInt(toInt(v)))).buffer);
         const out = new Uint8Array(strings.reduce((sum, s) => sum + s.length + 1, 0));
-        let at = 0;
-        for (const s of strings) { out.set(s, at); at += s.length + 1; }
+        let pos = 0;
+        for (const s of strings) { out.set(s, pos); pos += s.length + 1; }
         return out;
       };
       const bytes = dtype === 'float32' ? 4 * n : dtype === 'int64' ? 8 * n : strings.reduce((sum, s) => sum + s.length + 1, 0);
@@ -654,7 +654,7 @@ function readAttrs(op: Op, type: string, attrs: NodeAttrs, opset: number, graph:
       const n = attrs.count('classlabels_ints') || attrs.count('classlabels_strings');
       if (n) a.count = n;
       // The work per row: an SVM's kernel over its support vectors (features each); a linear classifier's weights.
-      const vectors = (attrs.ints('vectors_per_class') ?? []).reduce((x, y) => x + y, 0);
+      const vectors = (attrs.ints('vectors_per_class') ?? []).reduce((x, y) => x + Math.max(0, y), 0);
       const values = type === 'SVMClassifier' ? (attrs.count('support_vectors') ?? 0) : (attrs.count('coefficients') ?? 0);
       // SVMClassifier: its kernel (LINEAR 0, POLY 1, RBF 2, SIGMOID 3), whether it gives probabilities (prob_a), its
       // pairwise decisions (rho), and its post_transform (NONE 0, else 1).
