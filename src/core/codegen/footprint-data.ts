@@ -29,7 +29,7 @@ export const KERNEL_CODE_BYTES: Readonly<Record<string, number>> = {
   lstm_tfl_s16: 1076,
   fc_s8: 176,
   binary_f32: 514,
-  svm_f32: 1452,
+  svm_f32: 1448,
   rqs_f32: 730,
   layernorm_f32: 364,
   prelu_q: 0,

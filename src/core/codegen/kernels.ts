@@ -972,7 +972,7 @@ void mm_binary_f32(const mm_binary_f32_t *p, const float *a, mm_view av, const f
 
   svm_f32: {
     decl: `#define MM_SVM_MAX_CLASSES 8
-typedef struct { int32_t rows, features, classes, vectors, kernel, degree; float gamma, coef0; const float *sv, *coef, *rho, *prob_a, *prob_b; const int32_t *start, *count, *labels; } mm_svm_f32_t;
+typedef struct { int32_t rows, features, classes, vectors, kernel; float degree, gamma, coef0; const float *sv, *coef, *rho, *prob_a, *prob_b; const int32_t *start, *count, *labels; } mm_svm_f32_t;
 void mm_svm_f32(const mm_svm_f32_t *p, const float *x, int64_t *label, float *scores);`,
     code: `/* An SVM of support vectors (ai.onnx.ml.SVMClassifier, SVC): per pair of classes i < j its decision, rho plus the
    kernel values of class i's vectors weighted by row j - 1 of the coefficients and class j's by row i; a vote to i when
@@ -987,7 +987,7 @@ static float mm_svm_kernel(const mm_svm_f32_t *p, const float *a, const float *b
     return expf(-p->gamma * s);
   }
   for (int32_t f = 0; f < p->features; f++) s += a[f] * b[f];
-  if (p->kernel == 1) return powf(s * p->gamma + p->coef0, (float)p->degree);
+  if (p->kernel == 1) return powf(s * p->gamma + p->coef0, p->degree);
   if (p->kernel == 3) return tanhf(s * p->gamma + p->coef0);
   return s;
 }

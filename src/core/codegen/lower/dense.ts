@@ -199,7 +199,7 @@ export function lowerClassifier(sl: StepLower): Emit {
   const starts = perClass.map((_, c) => perClass.slice(0, c).reduce((a, b) => a + b, 0));
   const proba = (o.proba ?? 0) > 0;
   const fields = [
-    xs.length > 1 ? xs[0]! : 1, features, k, vectors, o.kernel!, Math.round(kp[2] ?? 3), fmtFloat(kp[0] ?? 0), fmtFloat(kp[1] ?? 0),
+    xs.length > 1 ? xs[0]! : 1, features, k, vectors, o.kernel!, fmtFloat(kp[2] ?? 3), fmtFloat(kp[0] ?? 0), fmtFloat(kp[1] ?? 0),
     floats('support_vectors', vectors * features), floats('coefficients', (k - 1) * vectors), floats('rho', pairs),
     proba ? floats('prob_a', pairs) : 'NULL', proba ? floats('prob_b', pairs) : 'NULL',
     addWeights(`start${si}`, 'int32_t', starts), addWeights(`count${si}`, 'int32_t', perClass), addWeights(`labels${si}`, 'int32_t', labels),
