@@ -4,13 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { analyzeGraph, analyzeModel, codegenFinding, DEFAULT_SETTINGS, describeSchedule, effectiveSettings, evaluateSchedule, generateC, quantizeMultiplier, scheduleContext, type Graph } from '../../src/core/index';
+import { analyzeGraph, analyzeModel, codegenFinding, DEFAULT_SETTINGS, describeSchedule, effectiveSettings, evaluateSchedule, generateC, MIN_STACK_BYTES, quantizeMultiplier, scheduleContext, type Graph } from '../../src/core/index';
 import { OnnxBuilder, type AttrValue } from '../../src/core/testing/onnx-builder';
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { EXAMPLE_CLASSES, EXAMPLE_INPUT, exampleModel } from '../../src/core/testing/examples';
 import { open } from '../helpers';
 import { chain, splitChannelsOnnx } from './schedule-fixtures';
-import { buildAndRun, bytesOf, callerSource, HAVE_CC, ortRun, ortRunAll, randomFloats, randomInt8, relativeError, runCaller } from '../codegen-helpers';
+import { buildAndRun, bytesOf, callerSource, HAVE_ARM, HAVE_CC, make, ortRun, ortRunAll, parseValues, randomFloats, randomInt8, relativeError, runCaller } from '../codegen-helpers';
 import { nearestIndices } from '../../src/core/codegen/resize';
 import { expOnNegativeValues, logistic, tanh } from '../../src/core/codegen/fixedpoint';
 import { hardSwishTableS8, logisticTableS8, sigmoidTableU16 } from '../../src/core/codegen/quant';
@@ -1066,10 +1066,22 @@ test('codegen: ai.onnx.ml SVMClassifier (RBF with probabilities, LINEAR, POLY an
     for (let r = 0; r < 5; r++) {
       const x = randomFloats(features, 40 + r, -3, 3);
       const out = await session.run({ x: new ort.Tensor('float32', x, [1, features]) });
-      const got = buildAndRun(g, {}, bytesOf(x)).values;
+      const run = buildAndRun(g, {}, bytesOf(x), r === 0 && c.proba && HAVE_ARM);
+      const got = run.values;
       assert.equal(got[0], Number(out.label!.data[0]), `${c.kernel} run ${r}: label`);
       const want = Array.from(out.scores!.data as Float32Array);
       assert.ok(relativeError(got.slice(1), want) < 1e-4, `${c.kernel} run ${r}: scores ${got.slice(1)} vs ${want}`);
+      if (r === 0 && c.proba && HAVE_ARM) {
+        // On Cortex-M (QEMU): the int64 label prints (newlib-nano has no %lld), the same values, and the stack the
+        // coupling takes stays inside the reserve.
+        fs.writeFileSync(`${run.dir}/input.bin`, bytesOf(x));
+        const q = make(run.dir, 'run-qemu', ['INPUT=input.bin', 'MEM=1']);
+        assert.equal(q.status, 0, q.out);
+        assert.deepEqual(parseValues(q.out).filter((v) => !Number.isNaN(v)), got, `${c.kernel}: Cortex-M4 and host agree`);
+        const stack = Number(/# stack high-water: (\d+) bytes/.exec(q.out)?.[1]);
+        assert.ok(stack > 0 && stack < MIN_STACK_BYTES, `stack high-water ${stack} B within ${MIN_STACK_BYTES} B`);
+        fs.rmSync(run.dir, { recursive: true, force: true });
+      }
     }
   }
 });

@@ -239,7 +239,22 @@ function kernelFiles(used: Iterable<string>): GeneratedFile[] {
 }
 
 function harness(p: Program): string {
-  const fmt = (io: IoTensor, v: string): string => (io.dtype === 'float32' ? `printf("%.9g\\n", (double)${v}[i]);` : io.dtype === 'int64' ? `printf("%lld\\n", (long long)${v}[i]);` : `printf("%d\\n", (int)${v}[i]);`);
+  // int64 values are printed digit by digit: newlib-nano's printf (the Cortex-M build) has no %lld.
+  const fmt = (io: IoTensor, v: string): string => (io.dtype === 'float32' ? `printf("%.9g\\n", (double)${v}[i]);` : io.dtype === 'int64' ? `print_i64(${v}[i]);` : `printf("%d\\n", (int)${v}[i]);`);
+  const printI64 = p.outputs.some((io) => io.dtype === 'int64')
+    ? `
+/* An int64 value and a newline, without printf's %lld (newlib-nano lacks it). */
+static void print_i64(int64_t v) {
+  char digits[21];
+  int n = 0;
+  uint64_t u = v < 0 ? 0u - (uint64_t)v : (uint64_t)v;
+  do { digits[n++] = (char)('0' + (int)(u % 10u)); u /= 10u; } while (u != 0u);
+  if (v < 0) putchar('-');
+  while (n > 0) putchar(digits[--n]);
+  putchar('\\n');
+}
+`
+    : '';
   // One output: its values. Several: each behind a '# output k' line (lines starting with '#' are not values).
   const prints = p.outputs.map((io, k) => {
     const n = outNames(p, k);
@@ -265,7 +280,7 @@ function harness(p: Program): string {
 #include <time.h>
 #include "model.h"
 
-#if MODEL_INPUT_COUNT > 1
+${printI64}#if MODEL_INPUT_COUNT > 1
 #define INPUT NULL /* several inputs: read straight into the arena; model_run finds them there */
 #elif MODEL_INPUT_IN_ARENA
 #define INPUT model_input()
