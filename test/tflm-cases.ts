@@ -129,6 +129,16 @@ export function interleavedBranches(): Uint8Array {
  *  interpreter, which the runner does not). */
 export function controlFlowCases(): { name: string; bytes: Uint8Array }[] {
   const none: [number, 'int8', number] = [0, 'int8', 0];
+  /** A subgraph of one operator on a [1, 8] float input: b = op(a, a). Returns its index. */
+  const branch = (b: TfliteBuilder, name: string, op: 'ADD' | 'MUL'): number => {
+    const [g, index] = b.subgraph(name);
+    const a = g.tensor('a', [1, 8], 'float32');
+    const out = g.tensor('b', [1, 8], 'float32');
+    g.inputs = [a];
+    g.outputs = [out];
+    g.op(op, [a, a], [out], [none]);
+    return index;
+  };
   // IF: then adds x twice (two operators), else squares it; the result then added to x.
   const ifModel = (): Uint8Array => {
     const b = new TfliteBuilder();
@@ -144,12 +154,7 @@ export function controlFlowCases(): { name: string; bytes: Uint8Array }[] {
     t.outputs = [tc];
     t.op('ADD', [ta, ta], [tb], [none]);
     t.op('ADD', [tb, ta], [tc], [none]);
-    const [e, ei] = b.subgraph('else');
-    const ea = e.tensor('a', [1, 8], 'float32');
-    const eb = e.tensor('b', [1, 8], 'float32');
-    e.inputs = [ea];
-    e.outputs = [eb];
-    e.op('MUL', [ea, ea], [eb], [none]);
+    const ei = branch(b, 'else', 'MUL');
     b.inputs = [x];
     b.outputs = [z];
     b.op('IF', [cond, x], [y], [[0, 'int32', ti], [1, 'int32', ei]]);
@@ -179,18 +184,8 @@ export function controlFlowCases(): { name: string; bytes: Uint8Array }[] {
     body.outputs = [bI2, bX2];
     body.op('ADD', [bI, body.constant('one', [1], 'int32', [1])], [bI2], [none]);
     if (nested) {
-      const [t, ti] = b.subgraph('double');
-      const ta = t.tensor('a', [1, 8], 'float32');
-      const tb = t.tensor('b', [1, 8], 'float32');
-      t.inputs = [ta];
-      t.outputs = [tb];
-      t.op('ADD', [ta, ta], [tb], [none]);
-      const [e, ei] = b.subgraph('square');
-      const ea = e.tensor('a', [1, 8], 'float32');
-      const eb = e.tensor('b', [1, 8], 'float32');
-      e.inputs = [ea];
-      e.outputs = [eb];
-      e.op('MUL', [ea, ea], [eb], [none]);
+      const ti = branch(b, 'double', 'ADD');
+      const ei = branch(b, 'square', 'MUL');
       body.op('IF', [body.tensor('flag', [1], 'bool', Uint8Array.from([0])), bX], [bX2], [[0, 'int32', ti], [1, 'int32', ei]]);
     } else body.op('ADD', [bX, bX], [bX2], [none]);
     b.inputs = [x];

@@ -946,6 +946,14 @@ function dftAxis(op: Op, graph: Graph, x: Shape): number | undefined {
   return axisIn(late(op, graph, 2)?.[0] ?? -2, x.length, 'DFT axis');
 }
 
+/** An operator's optional axis attribute (Compress, Unique): the axis and its length, or, without one, the input's
+ *  element count (it works on the input flattened). */
+function optionalAxis(op: Op, x: Shape, what: string): { axis: number | undefined; length: number } {
+  if (op.attrs.axis === undefined) return { axis: undefined, length: elementCount(x) };
+  const axis = axisIn(op.attrs.axis, x.length, what);
+  return { axis, length: x[axis]! };
+}
+
 interface SpecialRule {
   shape: OpRule['shape'];
   macs?: OpRule['macs'];
@@ -1133,8 +1141,7 @@ export const SPECIAL_RULES: Readonly<Record<string, SpecialRule>> = {
     bounded: true,
     shape: (op, g, x) => {
       if (!x) return null;
-      const axis = op.attrs.axis === undefined ? undefined : axisIn(op.attrs.axis, x.length, 'compress axis');
-      const length = axis === undefined ? elementCount(x) : x[axis]!;
+      const { axis, length } = optionalAxis(op, x, 'compress axis');
       const cond = late(op, g, 1);
       const n = cond ? cond.slice(0, length).filter((c) => c !== 0).length : length;
       return [axis === undefined ? [n] : x.map((d, i) => (i === axis ? n : d))];
@@ -1145,8 +1152,7 @@ export const SPECIAL_RULES: Readonly<Record<string, SpecialRule>> = {
     bounded: true,
     shape: (op, _g, x) => {
       if (!x) return null;
-      const axis = op.attrs.axis === undefined ? undefined : axisIn(op.attrs.axis, x.length, 'unique axis');
-      const n = axis === undefined ? elementCount(x) : x[axis]!;
+      const { axis, length: n } = optionalAxis(op, x, 'unique axis');
       const y = axis === undefined ? [n] : x.slice();
       return op.outputs.map((_, k) => (k === 0 ? y : [n]));
     },

@@ -187,7 +187,8 @@ export function lowerClassifier(sl: StepLower): Emit {
     if (!v || v.length !== n || v.some((d) => !Number.isInteger(d) || Math.abs(d) > 2 ** 31 - 1)) refuse(`its ${name} are not ${n} 32-bit integers`);
     return v!;
   };
-  const floats = (name: string, n: number): string => addWeights(`${name}${si}`, 'float', constOf(arrays[name] ?? -1, op, name, n).values);
+  const floats = (name: string, n: number): string => `(const float *)${addWeights(`${name}${si}`, 'float', constOf(arrays[name] ?? -1, op, name, n).values)}`;
+  const int32s = (name: string, values: number[]): string => `(const int32_t *)${addWeights(`${name}${si}`, 'int32_t', values)}`;
   const perClass = ints('vectors_per_class', k);
   const labels = ints('classlabels_ints', k);
   if (perClass.some((c) => c < 0) || perClass.reduce((a, b) => a + b, 0) !== vectors) refuse('its vectors_per_class do not add up to its support vectors');
@@ -202,10 +203,10 @@ export function lowerClassifier(sl: StepLower): Emit {
     xs.length > 1 ? xs[0]! : 1, features, k, vectors, o.kernel!, fmtFloat(kp[2] ?? 3), fmtFloat(kp[0] ?? 0), fmtFloat(kp[1] ?? 0),
     floats('support_vectors', vectors * features), floats('coefficients', (k - 1) * vectors), floats('rho', pairs),
     proba ? floats('prob_a', pairs) : 'NULL', proba ? floats('prob_b', pairs) : 'NULL',
-    addWeights(`start${si}`, 'int32_t', starts), addWeights(`count${si}`, 'int32_t', perClass), addWeights(`labels${si}`, 'int32_t', labels),
+    int32s('start', starts), int32s('count', perClass), int32s('labels', labels),
   ];
   kernels.add('svm_f32');
-  params.push(`static const mm_svm_f32_t ${P} = {${fields.map((f, i) => (i >= 8 && f !== 'NULL' ? `(${i >= 13 ? 'const int32_t' : 'const float'} *)${f}` : f)).join(', ')}};`);
+  params.push(`static const mm_svm_f32_t ${P} = {${fields.join(', ')}};`);
   const [lab, scores] = [op.outputs[0] ?? -1, op.outputs[1] ?? -1];
   return (a) => [`mm_svm_f32(&${P}, ${a.ptr(x)}, ${lab >= 0 ? a.ptr(lab) : 'NULL'}, ${scores >= 0 ? a.ptr(scores) : 'NULL'});`];
 }
