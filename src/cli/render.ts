@@ -238,13 +238,22 @@ function lineBufferedLines(d: ScheduleJson): string[] {
   if (!l) return [...out, `  chosen (${rule}): none qualifies`];
   const at = 'segment' in l.peakAt ? `in segment ${l.peakAt.segment + 1}` : `at ${step(l.peakAt.step)}, run layer by layer`;
   out.push(`Chosen (${rule}): peak ${n(l.peakBytes)} B (${formatBytes(l.peakBytes)}) ${at}, ${versusPerLayer(l.peakBytes, d.perLayer.peakBytes)}; arena ${n(l.arenaBytes)} B; ${pct(l.overhead.modelExact)} MACs; ${n(l.calls)} kernel calls (layer by layer ${n(l.perLayerCalls)})`);
-  const seg: string[][] = [['segment', 'steps', 'columns', 'peak B', 'whole B', 'rings B', 'rings', 'rows at most', 'calls']];
+  const seg: string[][] = [['segment', 'steps', 'columns', 'peak B', 'whole B', 'rings B', 'rings', 'rows at most', 'calls', 'fused per pixel']];
   l.segments.forEach((s, i) => seg.push([
     String(i + 1), `#${s.first.index}–#${s.last.index}`, String(s.columns), n(s.peakBytes), n(s.wholeBytes), n(s.ringBytes),
-    String(s.rings.length), String(Math.max(0, ...s.rings.map((r) => r.rows))), n(s.calls),
+    String(s.rings.length), String(Math.max(0, ...s.rings.map((r) => r.rows))), n(s.calls), fusedText(s),
   ]));
   out.push(table(seg, new Set([2, 3, 4, 5, 6, 7, 8])));
+  if (l.segments.some((s) => s.fused.length > 0 || s.channelwise)) {
+    out.push('  (fused per pixel: the depthwise steps whose output is computed pixel by pixel inside the next 1×1 convolution, never stored; E: the 1×1 expansion before it recomputed for each window too. channel by channel: a 1×1 convolution and its global pooling run one output channel at a time.)');
+  }
   return out;
+}
+
+/** A segment's fused blocks in a few characters: "#4 #7E …", or "channel by channel". */
+function fusedText(s: NonNullable<ScheduleJson['lineBuffered']>['segments'][number]): string {
+  if (s.channelwise) return 'channel by channel';
+  return s.fused.map((f) => `#${f.depthwise.index}${f.expandRecomputed ? 'E' : ''}`).join(' ') || '-';
 }
 
 /** How a schedule's peak compares with the per-layer peak, in words that stay true when it is no better. */

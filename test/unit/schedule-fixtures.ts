@@ -47,6 +47,30 @@ export function splitChannelsOnnx(): Uint8Array {
 }
 
 /**
+ * MobileNetV2's pattern (issue 13's fused blocks): inverted residuals (1×1 expansion, Clip 0..6, 3×3 depthwise, Clip,
+ * 1×1 projection), one stride 1 with its residual Add, one stride 2 on an odd map, one with a 5×5 window; then a 1×1
+ * convolution whose output only a global average pooling reads (the channel-wise tail). ONNX, NCHW, float.
+ */
+export function invertedOnnx(): Uint8Array {
+  const b = new OnnxBuilder(13);
+  const x = b.input('x', [1, 3, 23, 19]);
+  const clip = (t: string): string => b.op('Clip', [t, b.init(`lo${t}`, [], 'float32', [0]), b.init(`hi${t}`, [], 'float32', [6])]);
+  const block = (t: string, cin: number, cexp: number, cout: number, k: number, stride: number): string => {
+    const e = clip(b.conv(t, cin, cexp, 1));
+    const d = clip(b.conv(e, cexp, cexp, k, { group: cexp, stride }));
+    return b.conv(d, cexp, cout, 1);
+  };
+  const c0 = clip(b.conv(x, 3, 8, 3, { stride: 1 }));                   // 23×19×8
+  const r1 = b.op('Add', [block(c0, 8, 24, 8, 3, 1), c0]);             // residual, stride 1
+  const s2 = block(r1, 8, 24, 12, 3, 2);                                // 12×10×12
+  const k5 = b.op('Add', [block(s2, 12, 36, 12, 5, 1), s2]);           // 5×5 window, residual
+  const head = clip(b.conv(k5, 12, 40, 1));                             // 1×1 head
+  const gap = b.op('GlobalAveragePool', [head]);
+  b.output(gap, [1, 40, 1, 1]);
+  return b.build();
+}
+
+/**
  * A chain in TFLite (NHWC) and ONNX (NCHW) with the same geometry: every stride-2 layer gets an odd input size, so
  * TF's SAME padding is symmetric like ONNX's explicit pads. `end`: a global average (the interpreter's) or a max over
  * H and W (ONNX ReduceMax, TFLite REDUCE_MAX; for the C export's tests, which compare exports with each other).
@@ -275,7 +299,7 @@ export function runTiled(ctx: ScheduleContext, split: number, p: number, q: numb
  * it produces that does not stay whole held in a ring of `ringRows` rows (row r in slot r mod rows; a row pushed out
  * and read again throws MissingPixel). Returns the whole tensors the segment produces.
  */
-export function runStreamed(ctx: ScheduleContext, seg: { first: number; last: number }, events: readonly { op: number; row: number }[], ringRows: ReadonlyMap<number, number>): Map<number, Region> {
+export function runStreamed(ctx: ScheduleContext, seg: { first: number; last: number }, events: readonly { op: number; row: number }[], ringRows: ReadonlyMap<number, number>, fusedAway: ReadonlySet<number> = new Set()): Map<number, Region> {
   const { graph } = ctx;
   const env = new Map<number, Region>();
   for (const t of graph.inputs) env.set(t, inputRegion(graph, t));
@@ -328,7 +352,7 @@ export function runStreamed(ctx: ScheduleContext, seg: { first: number; last: nu
   const segOps = new Set(ctx.plan.steps.slice(seg.first, seg.last + 1).flatMap((s) => s.ops));
   const producerOf = new Map<number, Op>();
   for (const o of graph.ops) if (segOps.has(o.index)) for (const t of o.outputs) producerOf.set(t, o);
-  const isVirtual = (t: number): boolean => producerOf.has(t) && (ctx.plan.bufferOf[t] ?? -1) < 0 && ringRows.has(t);
+  const isVirtual = (t: number): boolean => producerOf.has(t) && ringRows.has(t) && ((ctx.plan.bufferOf[t] ?? -1) < 0 || fusedAway.has(t));
   const inputsOf = (op: Op, row: number): Map<number, Region> => {
     const local = new Map<number, Region>();
     const rules = regionRules(graph, op);

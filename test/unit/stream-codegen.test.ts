@@ -11,7 +11,7 @@ import { columnVariants, streamableSegments, streamFrontier } from '../../src/co
 import { TfliteBuilder } from '../../src/core/testing/tflite-builder';
 import { exampleModel } from '../../src/core/testing/examples';
 import { bytesOf, generate, HAVE_ARM, HAVE_CC, make, parseValues, randomFloats, randomInt8, runHost, tempDir } from '../codegen-helpers';
-import { branchyOnnx, chain, splitChannelsOnnx } from './schedule-fixtures';
+import { branchyOnnx, chain, invertedOnnx, splitChannelsOnnx } from './schedule-fixtures';
 
 const SKIP_CC = HAVE_CC ? false : 'no C compiler (cc) and make on this machine';
 
@@ -53,7 +53,9 @@ test('line-buffered C export in column bands and with global pooling or a spatia
     const models: [string, Uint8Array][] = [
       ['chain.onnx', chain('onnx')], ['chain.tflite', chain('tflite')], ['branchy.onnx', branchyOnnx()], ['example.onnx', exampleModel('onnx')],
       ['chain-max.onnx', chain('onnx', 'max')], ['chain-max.tflite', chain('tflite', 'max')], ['split.onnx', splitChannelsOnnx()],
+      ['inverted.onnx', invertedOnnx()], ['example.tflite', exampleModel('tflite')],
     ];
+    const fused = { dw: 0, expand: 0, int8: 0, channelwise: 0 };
     let banded = 0;
     let pooled = 0;
     let meaned = 0;
@@ -80,6 +82,10 @@ test('line-buffered C export in column bands and with global pooling or a spatia
         if (c.includes('mm_mean_row')) meaned++;
         if (c.includes('mm_rmax_row')) maxed++;
         if (name === 'split.onnx' && p.segments.some((x) => x.first <= 1 && x.last >= 1)) split++;
+        if (/mm_irb_\w+_t Q\d+ = \{NULL/.test(c)) fused.dw++;
+        if (/mm_irb_\w+_t Q\d+ = \{&/.test(c)) fused.expand++;
+        if (c.includes('mm_irb_s8(')) fused.int8++;
+        if (c.includes('mm_cwpool_')) fused.channelwise++;
       });
     }
     assert.ok(banded >= 4, `${banded} plans with column bands exported`);
@@ -87,6 +93,7 @@ test('line-buffered C export in column bands and with global pooling or a spatia
     assert.ok(meaned >= 2, `${meaned} plans with a mean over H and W (TFLite MEAN) accumulating rows exported`);
     assert.ok(split >= 3, `${split} plans stream through a channel Split`);
     assert.ok(maxed >= 4, `${maxed} plans with a max over H and W (ONNX ReduceMax, TFLite REDUCE_MAX) accumulating rows exported`);
+    assert.ok(fused.dw >= 4 && fused.expand >= 4 && fused.int8 >= 4 && fused.channelwise >= 2, `fused blocks exported: ${JSON.stringify(fused)}`);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -154,25 +161,31 @@ test('line-buffered C export on Cortex-M4 (QEMU): links with RAM = the plan (are
   try {
     const graph = openModelOrThrow(exampleModel('tflite'), { fileName: 'example.tflite' });
     const input = inputOf(graph, 9);
-    const probe = generate(graph, { lineBuffered: true }, path.join(root, 'probe'));
-    const need = probe.footprint.ramBytes + RUNTIME_RESERVE_BYTES;
-    const build = (name: string, sram: number): { dir: string; status: number; out: string } => {
-      const dir = path.join(root, name);
-      generate(graph, { lineBuffered: true, target: makeCustomTarget({ name, sramBytes: sram, flashBytes: 4 << 20 }) }, dir);
-      const m = make(dir, 'cortex-m4');
-      return { dir, ...m };
-    };
-    const ok = build('exact', need);
-    assert.equal(ok.status, 0, ok.out);
-    assert.equal(make(ok.dir, 'host').status, 0);
-    const want = runHost(ok.dir, input);
-    fs.writeFileSync(path.join(ok.dir, 'input.bin'), input);
-    const q = make(ok.dir, 'run-qemu', ['INPUT=input.bin']);
-    assert.equal(q.status, 0, q.out);
-    assert.deepEqual(parseValues(q.out), want);
-    const short = build('short', need - 2048);
-    assert.notEqual(short.status, 0, 'a build 2 KiB short of the plan links');
-    assert.match(short.out, /overflowed|does not fit the target's SRAM/);
+    // The full-row plan (blocks fused per pixel), and the front's least peak (expansions recomputed, column bands).
+    const least = streamFrontier(scheduleContext(graph))[0]!;
+    assert.ok(least.segments.some((s) => s.fused.some((f) => f.expand)), 'the least peak recomputes an expansion');
+    for (const [plan, lineBuffered] of [['full rows', true], ['least peak', least.segments]] as const) {
+      const probe = generate(graph, { lineBuffered }, path.join(root, `probe-${plan}`));
+      const need = probe.footprint.ramBytes + RUNTIME_RESERVE_BYTES;
+      const build = (name: string, sram: number): { dir: string; status: number; out: string } => {
+        const dir = path.join(root, `${name}-${plan}`);
+        generate(graph, { lineBuffered, target: makeCustomTarget({ name, sramBytes: sram, flashBytes: 4 << 20 }) }, dir);
+        const m = make(dir, 'cortex-m4');
+        return { dir, ...m };
+      };
+      const ok = build('exact', need);
+      assert.equal(ok.status, 0, ok.out);
+      assert.equal(make(ok.dir, 'host').status, 0);
+      const want = runHost(ok.dir, input);
+      fs.writeFileSync(path.join(ok.dir, 'input.bin'), input);
+      const q = make(ok.dir, 'run-qemu', ['INPUT=input.bin']);
+      assert.equal(q.status, 0, q.out);
+      assert.deepEqual(parseValues(q.out), want);
+      const short = build('short', need - 2048);
+      assert.notEqual(short.status, 0, `${plan}: a build 2 KiB short of the plan links`);
+      assert.match(short.out, /overflowed|does not fit the target's SRAM/);
+      assert.equal(probe.arenaBytes, (lineBuffered === true ? bestStreamPlan(scheduleContext(graph)) : least).arenaBytes, `${plan}: the arena is the plan's`);
+    }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -226,6 +239,10 @@ test('schedule "lines": the report judges the line-buffered plan by its export, 
   const first = lines.segments[0]!;
   assert.match(hoverText(on, first.first)!, /Line-buffered \(steps #\d+–#\d+.*\): its output is (a ring of \d+ rows × \d+ columns, [\d,]+ B|held whole)/);
   assert.ok(on.lineBufferedSteps!.some((x) => x?.ring), 'some step writes a ring');
+  // A fused block's depthwise step: its output is never stored.
+  const dw = on.lineBufferedSteps!.findIndex((x) => x?.inside?.how === 'pixel');
+  assert.ok(dw >= 0, 'a depthwise step runs inside its projection');
+  assert.match(hoverText(on, dw)!, /its output is never stored: computed pixel by pixel inside step #\d+/);
   assert.equal(on.findings.some((f) => f.code === 'sram'), false);
   const view = memoryViewData(on, { enabled: true, reason: '' });
   assert.equal(view.lineBuffered!.inForce, true);

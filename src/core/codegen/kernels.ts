@@ -1590,6 +1590,9 @@ void mm_logsoftmax_q_s8(const mm_logsoftmax_q_t *p, const int8_t *x, int8_t *y) 
   }
 }`,
   },
+  irb_f32: fusedBlockKernel('f32'),
+  irb_s8: fusedBlockKernel('s8'),
+  cwpool_f32: channelPoolKernel('f32'),
   softmax_q_s8: softmaxKernel('s8'),
   softmax_q_s16: softmaxKernel('s16'),
   arg: { decl: 'typedef struct { int32_t outer, n, inner, min, last; } mm_arg_t;', code: '' },
@@ -1654,6 +1657,74 @@ void mm_softmax_s8(const mm_softmax_s8_t *p, const int8_t *x, int8_t *y) {
 }`,
   },
 };
+
+/** An inverted residual fused per output pixel (a line-buffered segment's fused block, schedule/fusion.ts): per pixel
+ *  of the box, the depthwise outputs of every channel into s (one pixel), each channel's window of E first recomputed
+ *  from the block input x into s + C (kh·kw values) when the expansion is given, else read from E (x); then the 1×1
+ *  projection of that pixel. Each value is the per-layer kernels' own computation, in their order: bit for bit. */
+function fusedBlockKernel(t: 'f32' | 's8'): KernelSource {
+  const T = t === 'f32' ? 'float' : 'int8_t';
+  const perChannel = t === 'f32' ? '' : ' ec.mult += c; ec.shift += c;';
+  const perChannelD = t === 'f32' ? '' : ' dc.mult += c; dc.shift += c;';
+  return {
+    deps: [`conv_${t}`],
+    decl: `typedef struct {
+  const mm_conv_${t}_t *e; /* the 1x1 expansion recomputed per window, or NULL: E is stored (x is E) */
+  const mm_conv_${t}_t *d; /* the depthwise convolution */
+  const mm_conv_${t}_t *p; /* the 1x1 projection */
+} mm_irb_${t}_t;
+void mm_irb_${t}(const mm_irb_${t}_t *p, const ${T} *x, mm_view xv, ${T} *s, ${T} *y, mm_view yv, mm_box o);`,
+    code: `void mm_irb_${t}(const mm_irb_${t}_t *p, const ${T} *x, mm_view xv, ${T} *s, ${T} *y, mm_view yv, mm_box o) {
+  const mm_conv_${t}_t *d = p->d;
+  ${T} *win = s + d->cout;
+  for (int32_t oh = o.h0; oh < o.h1; oh++) {
+    for (int32_t ow = o.w0; ow < o.w1; ow++) {
+      const mm_view pv = {oh, ow, 1, 0, 0, 0}; /* one pixel of D: channel c at s[c] */
+      const mm_box px = {oh, oh + 1, ow, ow + 1};
+      if (!p->e) {
+        mm_conv_${t}(d, x, xv, s, pv, px);
+      } else {
+        const int32_t ih0 = oh * d->sh - d->pt, iw0 = ow * d->sw - d->pl;
+        const mm_view wv = {ih0, iw0, 0, d->kw, 1, 0}; /* one channel's window of E */
+        const mm_box wb = {ih0 < 0 ? 0 : ih0, ih0 + d->kh > d->ih ? d->ih : ih0 + d->kh, iw0 < 0 ? 0 : iw0, iw0 + d->kw > d->iw ? d->iw : iw0 + d->kw};
+        for (int32_t c = 0; c < d->cout; c++) {
+          mm_conv_${t}_t ec = *p->e;
+          ec.cout = 1; ec.w += (size_t)c * ec.cin; if (ec.b) ec.b += c;${perChannel}
+          mm_conv_${t}(&ec, x, xv, win, wv, wb);
+          mm_conv_${t}_t dc = *d;
+          dc.cin = 1; dc.cout = 1; dc.groups = 1; dc.w += (size_t)c * d->kh * d->kw; if (dc.b) dc.b += c;${perChannelD}
+          mm_conv_${t}(&dc, win, wv, s + c, pv, px);
+        }
+      }
+      mm_conv_${t}(p->p, s, pv, y, yv, px);
+    }
+  }
+}`,
+  };
+}
+
+/** A 1×1 convolution and the global pooling of its output, output channel by output channel (a line-buffered plan's
+ *  channel-wise tail): channel c's whole map into s (ih·iw values), then pooled into channel c of y. */
+function channelPoolKernel(t: 'f32'): KernelSource {
+  const T = 'float';
+  return {
+    deps: [`conv_${t}`, `pool_${t}`],
+    decl: `void mm_cwpool_${t}(const mm_conv_${t}_t *cv, const mm_pool_${t}_t *pl, const ${T} *x, mm_view xv, ${T} *s, ${T} *y, mm_view yv);`,
+    code: `void mm_cwpool_${t}(const mm_conv_${t}_t *cv, const mm_pool_${t}_t *pl, const ${T} *x, mm_view xv, ${T} *s, ${T} *y, mm_view yv) {
+  const mm_view sv = {0, 0, 0, pl->iw, 1, 0};
+  const mm_box all = {0, pl->ih, 0, pl->iw};
+  const mm_box one = {0, 1, 0, 1};
+  for (int32_t c = 0; c < cv->cout; c++) {
+    mm_conv_${t}_t cc = *cv;
+    cc.cout = 1; cc.w += (size_t)c * cc.cin; if (cc.b) cc.b += c;
+    mm_conv_${t}(&cc, x, xv, s, sv, all);
+    mm_pool_${t}_t pc = *pl;
+    pc.c = 1;
+    mm_pool_${t}(&pc, s, sv, y + (MM_AT(yv, c, 0, 0) - MM_AT(yv, 0, 0, 0)), yv, one);
+  }
+}`,
+  };
+}
 
 /** The kernels a set of names needs, dependencies first, each once. */
 export function kernelClosure(names: Iterable<string>): string[] {

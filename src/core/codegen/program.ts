@@ -12,6 +12,7 @@ import { buildExecPlan, type ExecPlan, type Step } from '../analysis/steps';
 import { evaluateSchedule, scheduleArenaPlan, scheduleBands, scheduleContext, type ScheduleContext } from '../schedule/cost';
 import { bandLen, batchOf, deriveAxis, tileRegions, type Stage } from '../schedule/geometry';
 import { bestStreamPlan, segmentStage, streamArena, streamEvents, type SegmentCost } from '../schedule/stream';
+import { fusibleBlocks, type BlockFacts, type FusedBlock } from '../schedule/fusion';
 import { absRsqrtTableS8, activationRange, roundEven, hardSwishTableS8, leakyRelu, leakyReluParams, logisticTableS8, multiplyByQuantizedMultiplier, quantizeMultiplier, roundAway, tanhTableS8, type LeakyParams } from './quant';
 import { cText } from './c-text';
 import { boxLit, CLAMPS, fmtFloat, SUPPORTED, viewLit, type Access, type Box, type ConstData, type Elem, type Finish, type Geo, type Lower, type QParams, type View } from './lower/context';
@@ -343,9 +344,9 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   let schedule: Program['schedule'] = null;
   /** Every planned buffer (whole or tile; a stream's ring or accumulator) with its lifetime: what the region planner
    *  places. `buffer` weighs it by its accesses (-1: once). */
-  let planned: { buffer: number; tile: boolean; item: PlanItem; ring?: number; acc?: number }[] = [];
-  /** Line-buffered: the segments and where each ring lives. */
-  let streams: { ctx: ScheduleContext; segments: SegmentCost[]; ringOffset: Map<number, number>; accOffset: Map<number, number> } | null = null;
+  let planned: { buffer: number; tile: boolean; item: PlanItem; ring?: number; acc?: number; scratch?: number }[] = [];
+  /** Line-buffered: the segments and where each ring, pooling's sums and fused blocks' scratch lives. */
+  let streams: { ctx: ScheduleContext; segments: SegmentCost[]; ringOffset: Map<number, number>; accOffset: Map<number, number>; scratchOffset: Map<number, number> } | null = null;
   if (options.lineBuffered) {
     if (options.schedule) throw new CodegenError('C export: a line-buffered plan and a patch schedule together are not generated');
     const ctx = options.context ?? scheduleContext(graph, conventions);
@@ -360,6 +361,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const whole = new Map<number, number>();
     const ringOffset = new Map<number, number>();
     const accOffset = new Map<number, number>();
+    const scratchOffset = new Map<number, number>();
     arena.owners.forEach((o, i) => {
       const item = arena.items[i]!;
       if ('buffer' in o) {
@@ -368,14 +370,17 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       } else if ('ring' in o) {
         ringOffset.set(o.ring, arena.plan.offsets[i]!);
         planned.push({ buffer: ctx.plan.bufferOf[o.ring] ?? -1, tile: false, item, ring: o.ring });
-      } else {
+      } else if ('accumulator' in o) {
         accOffset.set(o.accumulator, arena.plan.offsets[i]!);
         planned.push({ buffer: -1, tile: false, item, acc: o.accumulator });
+      } else {
+        scratchOffset.set(o.scratch, arena.plan.offsets[i]!);
+        planned.push({ buffer: -1, tile: false, item, scratch: o.scratch });
       }
     });
     arenaBytes = arena.plan.size;
     wholeOffset = (b) => whole.get(b) ?? -1;
-    streams = { ctx, segments, ringOffset, accOffset };
+    streams = { ctx, segments, ringOffset, accOffset, scratchOffset };
   } else if (options.schedule) {
     const ctx = options.context ?? scheduleContext(graph, conventions);
     plan = ctx.plan;
@@ -439,6 +444,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
       const off = arenas[k]!.base + placed.offsets[i]!;
       if (x.ring !== undefined) streams!.ringOffset.set(x.ring, off);
       else if (x.acc !== undefined) streams!.accOffset.set(x.acc, off);
+      else if (x.scratch !== undefined) streams!.scratchOffset.set(x.scratch, off);
       else (x.tile ? tile : whole).set(x.buffer, off);
     });
     arenaBytes = base;
@@ -1011,11 +1017,15 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   /** A streamed segment: a table of (step, row) events in the scheduler's order and one loop that runs each event's
    *  step on one output row; rings are read and written through views with `rows` set (row h in slot h mod rows). */
   function streamLoop(seg: SegmentCost, ctx: ScheduleContext, ringOffset: ReadonlyMap<number, number>): string[] {
+    if (seg.channelwise) return channelwiseCall(seg);
     const rings = new Map(seg.rings.map((r) => [r.tensor, r]));
-    const { events } = streamEvents(ctx, seg);
+    const { events, inside } = streamEvents(ctx, seg);
     const pooling = accumulators(graph, events);
+    // Fused blocks: their projection's rows run mm_irb_*, which computes the depthwise (and expansion) steps inside.
+    const blocks = fusibleBlocks(ctx);
+    const fusedAt = new Map(seg.fused.map((f) => [blocks.get(f.step)!.project, { f, b: blocks.get(f.step)! }]));
     const mains = new Map<number, number>();
-    for (let k = seg.first; k <= seg.last; k++) mains.set(plan.steps[k]!.main, k);
+    for (let k = seg.first; k <= seg.last; k++) if (!inside.has(plan.steps[k]!.main)) mains.set(plan.steps[k]!.main, k);
     const rows = events.filter((e) => mains.has(e.op)).map((e) => [mains.get(e.op)!, e.row] as const);
     const name = `mm_stream${seg.first}`;
     tables.push(`/* Line-buffered steps ${seg.first}-${seg.last}: (step, output row) in the order they run. */`);
@@ -1078,8 +1088,11 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     loop.push(`  const int32_t r = ${name}[e][1];`);
     loop.push(`  switch (${name}[e][0]) {`);
     for (let k = seg.first; k <= seg.last; k++) {
-      loop.push(`  case ${k}: /* #${k} ${describe(plan.steps[k]!)} */`);
-      loop.push(...emitters[k]!(stepAccess(k)).map((l) => `    ${scoped(l)}`));
+      if (inside.has(plan.steps[k]!.main)) continue;
+      const fb = fusedAt.get(k);
+      loop.push(`  case ${k}: /* #${k} ${describe(plan.steps[k]!)}${fb ? `, with #${fb.f.expand ? `${fb.b.expand}-` : ''}${fb.b.dw} fused per pixel` : ''} */`);
+      const lines = fb ? fusedBlockCall(seg, fb.f, fb.b, k, stepAccess(k)) : emitters[k]!(stepAccess(k));
+      loop.push(...lines.map((l) => `    ${scoped(l)}`));
       loop.push('    break;');
     }
     loop.push('  default: break;', '  }', '}');
@@ -1087,6 +1100,50 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     if (!stage) return [...out, ...loop];
     out.push(`for (int32_t j = 0; j < ${q}; j++) {`, `  const int32_t (*w)[2] = ${name}_cols[j];`, ...loop.map((l) => `  ${l}`), '}');
     return out;
+  }
+
+  /** The one convolution call a step lowers to (a fused block's or a channel-wise tail's step): its parameters, type,
+   *  input and output; the step refused by name when it lowers to anything else. */
+  function convCall(si: number, kernel: 'conv' | 'pool'): { P: string; t: 'f32' | 's8'; x: number; y: number; rest: string[] } {
+    const probe: Access = { ptr: (t) => `@${t}`, view: (t) => `V${t}`, box: () => 'B' };
+    const lines = emitters[si]!(probe);
+    const m = new RegExp(`^mm_${kernel}_(f32|s8)\\(&(P${si}), @(\\d+), V\\d+, @(\\d+), V\\d+, B\\);$`).exec(lines[0] ?? '');
+    if (!m) throw new CodegenError(`C export: step #${si} ${describe(plan.steps[si]!)} does not lower to one ${kernel === 'conv' ? 'convolution' : 'pooling'} call in float32 or int8, so it cannot run fused per pixel or channel by channel; export this segment unfused`);
+    return { P: m[2]!, t: m[1] as 'f32' | 's8', x: Number(m[3]), y: Number(m[4]), rest: lines.slice(1) };
+  }
+
+  function scratchPtr(seg: SegmentCost, e: Elem): string {
+    const off = streams!.scratchOffset.get(seg.first);
+    if (off === undefined) throw new CodegenError(`internal: steps ${seg.first}-${seg.last} have no scratch in the arena`);
+    return arenaPtr(off, e);
+  }
+
+  /** A fused block's projection row(s): mm_irb_* with the three steps' own parameters, then the projection's epilogue. */
+  function fusedBlockCall(seg: SegmentCost, f: FusedBlock, b: BlockFacts, k: number, a: Access): string[] {
+    const d = convCall(b.dw, 'conv');
+    const e = f.expand ? convCall(b.expand!, 'conv') : null;
+    // (D is never stored: the projection's own call, replaced below, is the only statement that names it.)
+    const project = emitters[k]!({ ...a, ptr: (t) => (t === b.mid ? 'D' : a.ptr(t)), view: (t) => (t === b.mid ? 'D' : a.view(t)) });
+    const pc = convCall(k, 'conv');
+    if (d.rest.length > 0 || (e && e.rest.length > 0) || d.t !== pc.t || (e && e.t !== pc.t)) throw new CodegenError(`C export: steps #${f.expand ? b.expand : b.dw}-#${k} mix types or have epilogues; they cannot run fused per pixel`);
+    const x = e ? e.x : d.x;
+    const Q = `Q${k}`;
+    kernels.add(`irb_${pc.t}`);
+    params.push(`static const mm_irb_${pc.t}_t ${Q} = {${e ? `&${e.P}` : 'NULL'}, &${d.P}, &${pc.P}};`);
+    const y = pc.y;
+    return [`mm_irb_${pc.t}(&${Q}, ${a.ptr(x)}, ${a.view(x)}, ${scratchPtr(seg, pc.t)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`, ...project.slice(1)];
+  }
+
+  /** A channel-wise tail: the 1×1 convolution and its global pooling, output channel by output channel. */
+  function channelwiseCall(seg: SegmentCost): string[] {
+    const c = convCall(seg.first, 'conv');
+    const p = convCall(seg.last, 'pool');
+    if (c.rest.length > 0 || p.rest.length > 0 || c.t !== p.t || c.t !== 'f32') throw new CodegenError(`C export: steps #${seg.first}-#${seg.last} mix types or have epilogues; they cannot run channel by channel`);
+    kernels.add(`cwpool_${c.t}`);
+    return [
+      `/* #${seg.first}-#${seg.last} channel by channel: ${describe(plan.steps[seg.first]!)} and ${describe(plan.steps[seg.last]!)} */`,
+      scoped(`mm_cwpool_${c.t}(&${c.P}, &${p.P}, ${layerAccess.ptr(c.x)}, ${layerAccess.view(c.x)}, ${scratchPtr(seg, c.t)}, ${layerAccess.ptr(p.y)}, ${layerAccess.view(p.y)});`),
+    ];
   }
 
   /** A statement with compound literals (views, boxes) in a block of its own: their storage then ends with the

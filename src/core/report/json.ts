@@ -212,6 +212,13 @@ export interface LineBufferedJson {
     ringBytes: number;
     calls: number;
     rings: { tensor: string; rows: number; height: number; width: number; bytes: number }[];
+    /** Inverted residuals fused per output pixel: the depthwise step (its output not stored) and whether the 1×1
+     *  expansion before it is recomputed per window (not stored either). */
+    fused: { depthwise: StepRef; expandRecomputed: boolean }[];
+    /** A 1×1 convolution and its global pooling run output channel by output channel (no rings, no sums). */
+    channelwise: boolean;
+    /** Scratch while a fused block or the channel-wise tail runs (counted in wholeBytes). */
+    scratchBytes: number;
   }[];
 }
 
@@ -222,6 +229,9 @@ export function lineBufferedJson(ctx: ScheduleContext, p: StreamPlan): LineBuffe
     segments: p.segments.map((s) => ({
       first: stepRef(ctx, s.first), last: stepRef(ctx, s.last), columns: s.columns, extraMacs: s.extraMacs, peakBytes: s.peakBytes, wholeBytes: s.wholeBytes, ringBytes: s.ringBytes, calls: s.calls,
       rings: s.rings.map((r) => ({ tensor: ctx.graph.tensors[r.tensor]!.name, rows: r.rows, height: r.height, width: r.width, bytes: r.bytes })),
+      fused: s.fused.map((f) => ({ depthwise: stepRef(ctx, f.step), expandRecomputed: f.expand })),
+      channelwise: s.channelwise === true,
+      scratchBytes: s.scratchBytes,
     })),
   };
 }

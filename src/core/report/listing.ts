@@ -84,7 +84,10 @@ export function hoverText(r: ModelReport, step: number): string | null {
   const seg = ls ? r.lineBuffered?.segments[ls.segment] : undefined;
   if (ls && seg) {
     out.push('');
-    out.push(`Line-buffered (steps #${seg.first}–#${seg.last}${seg.columns > 1 ? ` in ${seg.columns} column bands` : ''}, segment peak ${n(seg.peakBytes)} B): ${ls.ring ? `its output is a ring of ${ls.ring.rows} rows × ${ls.ring.width} columns, ${n(ls.ring.bytes)} B` : 'its output is held whole'}.`);
+    const held = ls.inside
+      ? `its output is never stored: computed ${ls.inside.how === 'pixel' ? 'pixel by pixel inside' : 'channel by channel into'} step #${ls.inside.step}`
+      : ls.ring ? `its output is a ring of ${ls.ring.rows} rows × ${ls.ring.width} columns, ${n(ls.ring.bytes)} B` : 'its output is held whole';
+    out.push(`Line-buffered (steps #${seg.first}–#${seg.last}${seg.columns > 1 ? ` in ${seg.columns} column bands` : ''}, segment peak ${n(seg.peakBytes)} B): ${held}.`);
   }
   if (row.unsupported) out.push(`\n⚠ not supported: ${row.unsupported}`);
   return out.join('\n');

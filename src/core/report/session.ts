@@ -11,6 +11,7 @@ import { alignUp } from '../analysis/planner';
 import { arenaRegionSpecs, evaluateFit, isMultiRegion, ramRegions, type FitResult, type McuTarget, type RamPlacement, type SpeedClass } from '../mcu/catalogue';
 import { accessCounts, planRegions } from '../analysis/regions';
 import { chooseStreamPlan, streamArena, streamFrontier, type StreamPlan } from '../schedule/stream';
+import { fusibleBlocks } from '../schedule/fusion';
 import { firmwareFootprint, type Footprint } from '../codegen/index';
 import { RUNTIME_FLASH_BYTES } from '../codegen/footprint-data';
 import { evaluateSchedule, scheduleArenaPlan, scheduleContext, scheduledLive, type ScheduleContext, type ScheduleCost } from '../schedule/cost';
@@ -58,7 +59,9 @@ export interface ModelReport {
   lineBufferedFix: StreamPlan | null;
   /** Per execution step with a line-buffered plan in force: its segment (index into lineBuffered.segments) and the
    *  ring its output is held in (null: held whole); null for a step run layer by layer (the listing's hover). */
-  lineBufferedSteps: ({ segment: number; ring: { rows: number; width: number; bytes: number } | null } | null)[] | null;
+  /** Per step: its segment and the ring of its output; `inside`: its output is never stored, computed pixel by pixel
+   *  inside that step's kernel (a fused block) or channel by channel into it (the channel-wise tail). */
+  lineBufferedSteps: ({ segment: number; ring: { rows: number; width: number; bytes: number } | null; inside?: { step: number; how: 'pixel' | 'channel' } } | null)[] | null;
   /** Live bytes per execution step with the schedule (largest tile in the stage); null without one. */
   scheduledLive: number[] | null;
   /** The arena as planned for the schedule in force (layer by layer without one): one rectangle per buffer. With
@@ -258,6 +261,7 @@ function linesLayout(ctx: ScheduleContext, p: StreamPlan): ArenaRect[] {
       return { ...common, name: ctx.graph.tensors[b.tensors[0]!]?.name ?? `buffer ${o.buffer}`, buffer: o.buffer, accesses: access[o.buffer] ?? 1, kind: 'tensor' as const };
     }
     if ('accumulator' in o) return { ...common, name: `pooling sums (steps from #${o.accumulator})`, buffer: -1, accesses: 1, kind: 'ring' as const };
+    if ('scratch' in o) return { ...common, name: `fused blocks' scratch (steps from #${o.scratch})`, buffer: -1, accesses: 1, kind: 'ring' as const };
     const b = ctx.plan.bufferOf[o.ring] ?? -1;
     return { ...common, name: ctx.graph.tensors[o.ring]?.name ?? `tensor ${o.ring}`, buffer: b, accesses: access[b] ?? 1, kind: 'ring' as const };
   });
@@ -266,11 +270,20 @@ function linesLayout(ctx: ScheduleContext, p: StreamPlan): ArenaRect[] {
 /** Each step's segment and the ring of its output, for the listing. */
 function linesSteps(ctx: ScheduleContext, p: StreamPlan): NonNullable<ModelReport['lineBufferedSteps']> {
   const out: NonNullable<ModelReport['lineBufferedSteps']> = ctx.plan.steps.map(() => null);
+  const blocks = fusibleBlocks(ctx);
   p.segments.forEach((s, k) => {
     const rings = new Map(s.rings.map((r) => [r.tensor, r]));
+    const inside = new Map<number, { step: number; how: 'pixel' | 'channel' }>();
+    for (const f of s.fused) {
+      const b = blocks.get(f.step)!;
+      inside.set(b.dw, { step: b.project, how: 'pixel' });
+      if (f.expand) inside.set(b.expand!, { step: b.project, how: 'pixel' });
+    }
+    if (s.channelwise) inside.set(s.first, { step: s.last, how: 'channel' });
     for (let i = s.first; i <= s.last; i++) {
       const ring = ctx.plan.steps[i]!.outputs.map((t) => rings.get(t)).find((r) => r !== undefined);
-      out[i] = { segment: k, ring: ring ? { rows: ring.rows, width: ring.width, bytes: ring.bytes } : null };
+      const at = inside.get(i);
+      out[i] = { segment: k, ring: ring ? { rows: ring.rows, width: ring.width, bytes: ring.bytes } : null, ...(at ? { inside: at } : {}) };
     }
   });
   return out;

@@ -22,11 +22,18 @@ import { alignUp, planArena, type ArenaPlan, type PlanItem } from '../analysis/p
 import type { ScheduleContext } from './cost';
 import { bandLen, deriveAxis, regionRules, spatialDims, type RegionRule, type Stage } from './geometry';
 import { spatialAxes, type Graph, type Op } from '../graph';
+import { fusibleBlocks, is1x1, plainConv, recomputedMacs, scratchBytes, type FusedBlock } from './fusion';
+
+export type { FusedBlock } from './fusion';
 
 /** One fused, row-streamed run of execution steps [first, last]. */
 export interface StreamSegment {
   first: number;
   last: number;
+  /** Inverted residuals run fused per output pixel (fusion.ts), by depthwise step; none when absent. */
+  fused?: readonly FusedBlock[];
+  /** Two steps, a 1×1 convolution and the global pooling of its output, run channel by channel (channelwiseSegment). */
+  channelwise?: boolean;
 }
 
 /** A tensor held as a ring of rows inside a segment. */
@@ -57,8 +64,12 @@ export interface SegmentCost {
   /** Column bands the rows are cut into (1: full width). Each band is streamed top to bottom in turn, its overlap
    *  with the next recomputed; the rings are sized for the widest band. */
   columns: number;
-  /** MACs computed twice by the column bands' overlap (0 at full width). */
+  /** MACs computed again: the column bands' overlap, and the expansions of fused blocks recomputed per window. */
   extraMacs: number;
+  /** The fused blocks, and the scratch the largest of them needs while it runs (counted in the whole bytes). */
+  fused: FusedBlock[];
+  scratchBytes: number;
+  channelwise?: boolean;
 }
 
 export type SegmentOrReason = { ok: true; cost: SegmentCost } | { ok: false; reason: string };
@@ -195,7 +206,7 @@ function wholeTensors(ctx: ScheduleContext, seg: StreamSegment, ops: readonly St
   return whole;
 }
 
-function simulate(ctx: ScheduleContext, seg: StreamSegment, ops: readonly StreamOp[], whole: Set<number> = wholeTensors(ctx, seg, ops)): Simulation {
+function simulate(ctx: ScheduleContext, ops: readonly StreamOp[], whole: Set<number>, fusedAway: ReadonlySet<number>): Simulation {
   // (`low` of a tensor: its first row still needed; rows below it are free.)
   const producerOf = new Map<number, number>();
   ops.forEach((o, i) => o.outputs.forEach((t) => producerOf.set(t, i)));
@@ -213,10 +224,10 @@ function simulate(ctx: ScheduleContext, seg: StreamSegment, ops: readonly Stream
   const heights = factsOf(ctx).height;
   const height = (t: number): number => heights.get(t) ?? 1;
 
-  // Tensors computed inside a fused step are never stored (virtual): a row of one is recomputed from its inputs when
-  // read, so its inputs keep the rows behind every row of it still needed.
+  // Tensors computed inside a fused step (or a fused block's D and E) are never stored (virtual): a row of one is
+  // recomputed from its inputs when read, so its inputs keep the rows behind every row of it still needed.
   const plan = ctx.plan;
-  const virtual = (t: number): boolean => producerOf.has(t) && !whole.has(t) && (plan.bufferOf[t] ?? -1) < 0;
+  const virtual = (t: number): boolean => producerOf.has(t) && !whole.has(t) && ((plan.bufferOf[t] ?? -1) < 0 || fusedAway.has(t));
   /** The first row of `t` that consumer `c` still reads: for its next output row, or, when its output is virtual, for
    *  the oldest row of that output still needed (its height when nothing is). */
   const nextLow = (t: number, c: { op: number; rule: RegionRule }): number => {
@@ -293,8 +304,12 @@ function simulate(ctx: ScheduleContext, seg: StreamSegment, ops: readonly Stream
   return { ringRows, events, whole };
 }
 
-/** The cost of streaming the steps [first, last], or why they cannot stream. */
+/** The cost of streaming the steps [first, last] (with its fused blocks), or why they cannot stream. */
 export function segmentCost(ctx: ScheduleContext, seg: StreamSegment): SegmentOrReason {
+  if (seg.channelwise) {
+    const c = seg.last === seg.first + 1 && !seg.fused?.length ? channelwiseSegment(ctx, seg.first) : null;
+    return c ? { ok: true, cost: c } : { ok: false, reason: `steps #${seg.first}–#${seg.last} are not a 1×1 convolution and the global pooling of its output alone` };
+  }
   const pre = prepare(ctx, seg);
   return typeof pre === 'string' ? { ok: false, reason: pre } : { ok: true, cost: finishCost(ctx, seg, pre) };
 }
@@ -303,34 +318,79 @@ export function segmentCost(ctx: ScheduleContext, seg: StreamSegment): SegmentOr
 interface Prepared {
   ops: StreamOp[];
   whole: Set<number>;
+  /** The whole buffers, an accumulating pooling's sums and the fused blocks' scratch. */
   wholeBytes: number;
   wholeBuffers: number[];
   /** No ring holds fewer than one row: a lower bound of the rings' bytes. */
   minRingBytes: number;
+  /** The accumulating pooling's sums (in wholeBytes). */
+  accumulatorBytes: number;
+  fused: FusedBlock[];
+  /** D and E of the fused blocks: computed on demand, never stored. */
+  fusedAway: Set<number>;
+  /** The file operators whose rows run inside a fused block's projection (no kernel call of their own). */
+  inside: Set<number>;
+  scratchBytes: number;
 }
 
 function prepare(ctx: ScheduleContext, seg: StreamSegment): Prepared | string {
   const ops = segmentOps(ctx, seg);
   if (typeof ops === 'string') return ops;
-  const { plan } = ctx;
   const whole = wholeTensors(ctx, seg, ops);
-  const heights = factsOf(ctx).height;
-  // A buffer is whole when one of its tensors is: not produced in the segment, or read after it.
-  const produced = new Set(ops.flatMap((o) => o.outputs));
-  let minRingBytes = 0;
-  for (const t of produced) {
-    if (whole.has(t) || (plan.bufferOf[t] ?? -1) < 0) continue;
-    minRingBytes += Math.ceil(plan.tensorBytes(t) / Math.max(1, heights.get(t) ?? 1));
-  }
-  let wholeBytes = accumulatorBytes(ctx, ops);
+  const sums = accumulatorBytes(ctx, ops);
+  let wholeBytes = sums;
   const wholeBuffers: number[] = [];
-  for (const b of plan.buffers) {
+  const produced = new Set(ops.flatMap((o) => o.outputs));
+  for (const b of ctx.plan.buffers) {
     if (b.bytes === 0 || b.end < seg.first || b.start > seg.last) continue;
+    // A buffer is whole when one of its tensors is: not produced in the segment, or read after it.
     if (b.tensors.every((t) => produced.has(t) && !whole.has(t))) continue; // rings only
     wholeBytes += b.bytes;
     wholeBuffers.push(b.id);
   }
-  return { ops, whole, wholeBytes, wholeBuffers, minRingBytes };
+  const base = { ops, whole, wholeBytes, wholeBuffers, minRingBytes: 0, accumulatorBytes: sums, fused: [], fusedAway: new Set<number>(), inside: new Set<number>(), scratchBytes: 0 };
+  return withFused(ctx, seg, base, seg.fused ?? []);
+}
+
+/** A prepared segment with these blocks fused (none: as prepared), or why one of them cannot be. */
+function withFused(ctx: ScheduleContext, seg: StreamSegment, pre: Prepared, fused: readonly FusedBlock[]): Prepared | string {
+  const { plan } = ctx;
+  const blocks = fusibleBlocks(ctx);
+  const fusedAway = new Set<number>();
+  const inside = new Set<number>();
+  let scratch = 0;
+  for (const f of fused) {
+    const b = blocks.get(f.step);
+    const name = `step #${f.step}`;
+    if (!b) return `${name} is not the depthwise convolution of an inverted residual that can be fused (a k×k depthwise convolution read only by a 1×1 convolution)`;
+    if (f.expand && b.expand === null) return `${name}: no 1×1 expansion of its own before it to recompute`;
+    const firstStep = f.expand ? b.expand! : b.dw;
+    if (firstStep < seg.first || b.project > seg.last) return `${name}: the fused block (steps #${firstStep}–#${b.project}) is not inside steps #${seg.first}–#${seg.last}`;
+    if (pre.whole.has(b.mid) || (f.expand && pre.whole.has(b.wide))) return `${name}: its output is read outside the segment`;
+    fusedAway.add(b.mid);
+    for (const o of plan.steps[b.dw]!.ops) inside.add(o);
+    if (f.expand) {
+      fusedAway.add(b.wide);
+      for (const o of plan.steps[b.expand!]!.ops) inside.add(o);
+    }
+    scratch = Math.max(scratch, scratchBytes(b, f.expand));
+  }
+  // A recomputed expansion reads a stored tensor: not one that another fused block computes per pixel (a 1×1
+  // convolution that is one block's projection and the next one's expansion).
+  for (const f of fused) {
+    const b = blocks.get(f.step)!;
+    if (f.expand && plan.steps[b.expand!]!.ops.some((o) => ctx.graph.ops[o]!.inputs.some((t) => fusedAway.has(t)))) {
+      return `step #${f.step}: its expansion (step #${b.expand}) reads the output of another fused block, which is never stored`;
+    }
+  }
+  const heights = factsOf(ctx).height;
+  let minRingBytes = 0;
+  for (const t of new Set(pre.ops.flatMap((o) => o.outputs))) {
+    if (pre.whole.has(t) || (plan.bufferOf[t] ?? -1) < 0 || fusedAway.has(t)) continue;
+    minRingBytes += Math.ceil(plan.tensorBytes(t) / Math.max(1, heights.get(t) ?? 1));
+  }
+  const wholeBytes = pre.wholeBytes - pre.scratchBytes + scratch;
+  return { ...pre, wholeBytes, minRingBytes, fused: fused.map((f) => ({ step: f.step, expand: f.expand })), fusedAway, inside, scratchBytes: scratch };
 }
 
 /** An accumulating operator keeps a 32-bit sum per channel until its last row (counted with the whole buffers). */
@@ -350,21 +410,98 @@ function accumulatorBytes(ctx: ScheduleContext, ops: readonly StreamOp[]): numbe
 
 function finishCost(ctx: ScheduleContext, seg: StreamSegment, pre: Prepared): SegmentCost {
   const { plan } = ctx;
-  const sim = simulate(ctx, seg, pre.ops, pre.whole);
+  const sim = simulate(ctx, pre.ops, pre.whole, pre.fusedAway);
   const heights = factsOf(ctx).height;
   const rings: StreamRing[] = [];
   let ringBytes = 0;
   for (const [t, rows] of sim.ringRows) {
-    if ((plan.bufferOf[t] ?? -1) < 0) continue; // computed inside a fused step, never stored
+    if ((plan.bufferOf[t] ?? -1) < 0 || pre.fusedAway.has(t)) continue; // computed on demand, never stored
     const h = heights.get(t) ?? 1;
     const bytes = Math.ceil((plan.tensorBytes(t) * rows) / Math.max(1, h));
     rings.push({ tensor: t, rows, width: spatialDims(ctx.graph, t)?.[1] ?? 1, bytes, height: h });
     ringBytes += bytes;
   }
-  const calls = sim.events.filter(([i]) => pre.ops[i]!.main).length;
-  return { first: seg.first, last: seg.last, peakBytes: pre.wholeBytes + ringBytes, wholeBytes: pre.wholeBytes, ringBytes, rings, wholeBuffers: pre.wholeBuffers, calls, columns: 1, extraMacs: 0 };
+  const calls = sim.events.filter(([i]) => pre.ops[i]!.main && !pre.inside.has(pre.ops[i]!.op)).length;
+  const blocks = fusibleBlocks(ctx);
+  const extraMacs = pre.fused.reduce((a, f) => a + (f.expand ? recomputedMacs(ctx, blocks.get(f.step)!, [[0, blocks.get(f.step)!.outDims[1]]]) : 0), 0);
+  return {
+    first: seg.first, last: seg.last, peakBytes: pre.wholeBytes + ringBytes, wholeBytes: pre.wholeBytes, ringBytes, rings, wholeBuffers: pre.wholeBuffers, calls, columns: 1,
+    extraMacs: Math.round(extraMacs), fused: pre.fused, scratchBytes: pre.scratchBytes,
+  };
 }
 
+/** A 1×1 convolution whose output only a global pooling reads, run output channel by output channel over its whole
+ *  input: each channel's map computed into a scratch and pooled at once (the classifier's tail element by element,
+ *  as msf-CNN computes it), on float maps. The input and the pooled output are whole; no ring, no 32-bit sums, no MACs added; two
+ *  kernel calls per channel. Null when steps `first` and `first + 1` are not that. */
+export function channelwiseSegment(ctx: ScheduleContext, first: number): SegmentCost | null {
+  const { graph, plan } = ctx;
+  const c = plan.steps[first];
+  const p = plan.steps[first + 1];
+  if (!c || !p || c.outputs.length !== 1) return null;
+  const conv = graph.ops[c.main]!;
+  const pool = graph.ops[p.main]!;
+  const y = c.outputs[0]!;
+  if (!is1x1(conv) || !plainConv(graph, c) || (pool.kind !== 'GlobalAvgPool' && pool.kind !== 'GlobalMaxPool') || pool.inputs[0] !== y) return null;
+  // Float maps (mm_cwpool_f32); an integer tail keeps its rows streamed.
+  if ((factsOf(ctx).readers.get(y) ?? []).length !== 1 || graph.outputs.includes(y) || graph.tensors[y]!.dtype !== 'float32') return null;
+  const seg = { first, last: first + 1 };
+  const pre = prepare(ctx, seg);
+  const d = spatialDims(graph, y);
+  const shape = graph.tensors[y]!.shape;
+  if (typeof pre === 'string' || !d || !shape) return null;
+  const channels = shape.reduce((a, b) => a * b, 1) / Math.max(1, d[0] * d[1]);
+  const scratch = Math.ceil(plan.tensorBytes(y) / Math.max(1, channels));
+  const whole = pre.wholeBytes - pre.accumulatorBytes + scratch;
+  return {
+    first, last: first + 1, peakBytes: whole, wholeBytes: whole, ringBytes: 0, rings: [], wholeBuffers: pre.wholeBuffers, calls: 2 * channels, columns: 1,
+    extraMacs: 0, fused: [], scratchBytes: scratch, channelwise: true,
+  };
+}
+
+/** The fusion a segment gets unless told otherwise: every inverted residual inside it with its depthwise output
+ *  computed pixel by pixel in its projection (D not stored, no MACs added, one kernel call fewer per row). */
+export function defaultFusion(ctx: ScheduleContext, seg: StreamSegment): FusedBlock[] {
+  const out: FusedBlock[] = [];
+  for (const [d, b] of fusibleBlocks(ctx)) if (d >= seg.first && b.project <= seg.last) out.push({ step: d, expand: false });
+  return out;
+}
+
+/** The segment with its default fusion (as prepared when some block cannot be fused). */
+function defaultPrepared(ctx: ScheduleContext, seg: StreamSegment, pre: Prepared): Prepared {
+  const p = withFused(ctx, seg, pre, defaultFusion(ctx, seg));
+  return typeof p === 'string' ? pre : p;
+}
+
+/** The fusions the search tries for a segment: the default, then the blocks' expansions recomputed one more at a time,
+ *  the block whose E ring saves the most bytes per MAC recomputed first (a greedy order: the subsets are not all
+ *  tried). */
+function fusionVariants(ctx: ScheduleContext, seg: StreamSegment, pre: Prepared): SegmentCost[] {
+  const p0 = defaultPrepared(ctx, seg, pre);
+  const f0 = finishCost(ctx, seg, p0);
+  const out = [f0];
+  const blocks = fusibleBlocks(ctx);
+  const ringOf = new Map(f0.rings.map((r) => [r.tensor, r.bytes]));
+  const order = p0.fused.flatMap((f) => {
+    const b = blocks.get(f.step)!;
+    if (b.expand === null || b.expand < seg.first || !ringOf.has(b.wide)) return [];
+    return [{ step: f.step, ratio: ringOf.get(b.wide)! / Math.max(1, recomputedMacs(ctx, b, [[0, b.outDims[1]]])) }];
+  }).sort((a, b) => b.ratio - a.ratio || a.step - b.step);
+  const sets: Set<number>[] = [];
+  if (order.length <= EXHAUSTIVE_FUSION) {
+    for (let m = 1; m < 1 << order.length; m++) sets.push(new Set(order.filter((_, k) => (m >> k) & 1).map((o) => o.step)));
+  } else {
+    for (let k = 1; k <= order.length; k++) sets.push(new Set(order.slice(0, k).map((o) => o.step)));
+  }
+  for (const set of sets) {
+    const p = withFused(ctx, seg, pre, p0.fused.map((f) => (set.has(f.step) ? { step: f.step, expand: true } : f)));
+    if (typeof p !== 'string') out.push(finishCost(ctx, seg, p));
+  }
+  return out;
+}
+
+/** Up to this many expansions a segment may recompute, every subset is tried; beyond, the greedy order's prefixes. */
+const EXHAUSTIVE_FUSION = 2;
 /** Longest segment tried, in execution steps (MobileNetV2's best segments have 3 to 13), so the ranges grow with
  *  the steps, not their square. */
 const MAX_SEGMENT_STEPS = 48;
@@ -403,6 +540,20 @@ export function segmentStage(ctx: ScheduleContext, seg: StreamSegment): Stage | 
   return { split: seg.last, output, rules: ops.map((o) => ({ op: o.op, outputs: o.outputs, inputs: o.inputs })).reverse(), tensors, slot, dims };
 }
 
+/** A segment's column geometry and its bands per count, cached per step range (fusion does not change them). */
+const geometryCache = new WeakMap<ScheduleContext, Map<string, { stage: Stage; bands: (q: number) => ReturnType<typeof deriveAxis> } | null>>();
+function bandGeometry(ctx: ScheduleContext, seg: StreamSegment): { stage: Stage; bands: (q: number) => ReturnType<typeof deriveAxis> } | null {
+  let byRange = geometryCache.get(ctx);
+  if (!byRange) { byRange = new Map(); geometryCache.set(ctx, byRange); }
+  const key = `${seg.first}:${seg.last}`;
+  if (byRange.has(key)) return byRange.get(key)!;
+  const stage = segmentStage(ctx, { first: seg.first, last: seg.last });
+  const memo = new Map<number, ReturnType<typeof deriveAxis>>();
+  const g = stage ? { stage, bands: (q: number) => { let b = memo.get(q); if (!b) { b = deriveAxis(stage, 1, q); memo.set(q, b); } return b; } } : null;
+  byRange.set(key, g);
+  return g;
+}
+
 /** Whether an accumulating pooling may add its input in column bands: a maximum, or a sum of integers. */
 function bandedSums(ctx: ScheduleContext, pool: StreamOp): boolean {
   const op = ctx.graph.ops[pool.op]!;
@@ -414,15 +565,16 @@ function bandedSums(ctx: ScheduleContext, pool: StreamOp): boolean {
  *  the widest band's region of their tensor (derived backwards from the segment output by the patch geometry), the
  *  overlap along the width recomputed. Only for a segment segmentStage can cut; variants no smaller are left out. */
 export function columnVariants(ctx: ScheduleContext, full: SegmentCost): SegmentCost[] {
+  if (full.channelwise) return [];
   const pre = prepare(ctx, full);
-  const stage = segmentStage(ctx, full);
-  if (typeof pre === 'string' || !stage) return [];
+  const geometry = bandGeometry(ctx, full);
+  if (typeof pre === 'string' || !geometry) return [];
   const { graph } = ctx;
-  const { slot, dims, output } = stage;
+  const { slot, dims, output } = geometry.stage;
   const out: SegmentCost[] = [];
   let previous = full.ringBytes;
   for (let q = 2; q <= Math.min(MAX_COLUMNS, dims[slot.get(output)!]![1]); q++) {
-    const bands = deriveAxis(stage, 1, q);
+    const bands = geometry.bands(q);
     const widest = (t: number): number => Math.max(...bands.map((b) => bandLen(b, slot.get(t)!)));
     let ringBytes = 0;
     const rings = full.rings.map((r) => {
@@ -435,9 +587,18 @@ export function columnVariants(ctx: ScheduleContext, full: SegmentCost): Segment
     if (ringBytes >= previous) continue;
     previous = ringBytes;
     let extraMacs = 0;
+    const recomputed = new Set<number>();
+    for (const f of full.fused) {
+      if (!f.expand) continue;
+      // The expansion recomputed per window of the depthwise columns each band computes.
+      const b = fusibleBlocks(ctx).get(f.step)!;
+      const k = slot.get(b.mid)!;
+      extraMacs += recomputedMacs(ctx, b, bands.map((x) => [x.clo[k]!, x.chi[k]!] as [number, number]));
+      recomputed.add(graph.ops[ctx.plan.steps[b.expand!]!.main]!.index);
+    }
     for (const o of pre.ops) {
       const m = ctx.macsOf[o.op]!;
-      if (m === 0 || o.accumulate) continue; // a pooling adds each column once
+      if (m === 0 || o.accumulate || recomputed.has(o.op)) continue; // a pooling adds each column once
       const k = slot.get(o.outputs[0]!)!;
       const W = dims[k]![1];
       extraMacs += m * (bands.reduce((a, b) => a + bandLen(b, k), 0) / Math.max(1, W) - 1);
@@ -449,11 +610,11 @@ export function columnVariants(ctx: ScheduleContext, full: SegmentCost): Segment
 
 /** The order in which the rows of a segment are produced ([file operator, output row]), and the ring of every tensor
  *  produced in it that does not stay whole (those inside a fused step included, which the cost leaves out). */
-export function streamEvents(ctx: ScheduleContext, seg: StreamSegment): { events: { op: number; row: number }[]; ringRows: Map<number, number> } {
-  const ops = segmentOps(ctx, seg);
-  if (typeof ops === 'string') throw new Error(ops);
-  const sim = simulate(ctx, seg, ops);
-  return { events: sim.events.map(([i, row]) => ({ op: ops[i]!.op, row })), ringRows: sim.ringRows };
+export function streamEvents(ctx: ScheduleContext, seg: StreamSegment): { events: { op: number; row: number }[]; ringRows: Map<number, number>; fusedAway: Set<number>; inside: Set<number> } {
+  const pre = prepare(ctx, seg);
+  if (typeof pre === 'string') throw new Error(pre);
+  const sim = simulate(ctx, pre.ops, pre.whole, pre.fusedAway);
+  return { events: sim.events.map(([i, row]) => ({ op: pre.ops[i]!.op, row })), ringRows: sim.ringRows, fusedAway: pre.fusedAway, inside: pre.inside };
 }
 
 /** A line-buffered plan: the segments and what the rest costs layer by layer. */
@@ -472,18 +633,21 @@ export interface StreamPlan {
   overhead: number;
 }
 
-/** Every step range that streams, with its cost (ranges of one step included: they equal layer by layer or cost
- *  more). Ranges stop growing at a step that cannot stream. */
+/** Every step range that streams, with its cost under its default fusion (ranges of one step included: they equal
+ *  layer by layer or cost more). Ranges stop growing at a step that cannot stream. */
 export function streamableSegments(ctx: ScheduleContext): SegmentCost[][] {
   const n = ctx.plan.steps.length;
   const out: SegmentCost[][] = [];
   for (let a = 0; a < n; a++) {
     const row: SegmentCost[] = [];
     for (let b = a + 1; b < Math.min(n, a + MAX_SEGMENT_STEPS); b++) {
-      const c = segmentCost(ctx, { first: a, last: b });
-      if (!c.ok) break;
-      row.push(c.cost);
+      const seg = { first: a, last: b };
+      const pre = prepare(ctx, seg);
+      if (typeof pre === 'string') break;
+      row.push(finishCost(ctx, seg, defaultPrepared(ctx, seg, pre)));
     }
+    const cw = channelwiseSegment(ctx, a);
+    if (cw) row.push(cw);
     out.push(row);
   }
   return out;
@@ -500,19 +664,33 @@ export function streamPlan(ctx: ScheduleContext, segments: readonly SegmentCost[
   segments.forEach((s, k) => { if (s.peakBytes > peakBytes) { peakBytes = s.peakBytes; peakAt = { segment: k }; } });
   const calls = segments.reduce((a, s) => a + s.calls - (s.last - s.first + 1), n);
   const extraMacs = segments.reduce((a, s) => a + s.extraMacs, 0);
-  return { segments: [...segments], peakBytes, arenaBytes: streamArena(ctx, segments).plan.size, peakAt, calls, extraMacs, overhead: ctx.modelMacs > 0 ? extraMacs / ctx.modelMacs : 0 };
+  // The arena is planned when first asked for (a front has dozens of points; most are never looked at).
+  let arena: number | undefined;
+  return {
+    segments: [...segments], peakBytes, peakAt, calls, extraMacs, overhead: ctx.modelMacs > 0 ? extraMacs / ctx.modelMacs : 0,
+    get arenaBytes(): number { return (arena ??= streamArena(ctx, segments).plan.size); },
+  };
 }
 
 /** The arena of a line-buffered plan: whole buffers alive over every segment they meet (a segment reads its inputs
  *  and writes its outputs row by row from its first step to its last), rings alive through their segment. The C
  *  export places them at these offsets. */
-export type ArenaOwner = { buffer: number } | { ring: number } | { accumulator: number };
+export type ArenaOwner = { buffer: number } | { ring: number } | { accumulator: number } | { scratch: number };
 
 export function streamArena(ctx: ScheduleContext, segments: readonly SegmentCost[]): { items: PlanItem[]; owners: ArenaOwner[]; plan: ArenaPlan } {
   const items: PlanItem[] = [];
   const owners: ArenaOwner[] = [];
+  // Buffers whose tensors are all rings, or computed on demand by fused blocks, are not stored whole.
   const ringTensors = new Set<number>();
-  for (const s of segments) for (const r of s.rings) ringTensors.add(r.tensor);
+  const blocks = fusibleBlocks(ctx);
+  for (const s of segments) {
+    for (const r of s.rings) ringTensors.add(r.tensor);
+    for (const f of s.fused) {
+      const b = blocks.get(f.step)!;
+      ringTensors.add(b.mid);
+      if (f.expand) ringTensors.add(b.wide);
+    }
+  }
   for (const b of ctx.plan.buffers) {
     if (b.bytes === 0 || b.tensors.every((t) => ringTensors.has(t))) continue;
     let start = b.start;
@@ -527,13 +705,52 @@ export function streamArena(ctx: ScheduleContext, segments: readonly SegmentCost
       owners.push({ ring: r.tensor });
     }
     const ops = segmentOps(ctx, s);
-    const acc = typeof ops === 'string' ? 0 : accumulatorBytes(ctx, ops);
+    const acc = typeof ops === 'string' || s.channelwise ? 0 : accumulatorBytes(ctx, ops);
     if (acc > 0) {
       items.push({ size: alignUp(acc, ARENA_ALIGNMENT), start: s.first, end: s.last });
       owners.push({ accumulator: s.first });
     }
+    if (s.scratchBytes > 0) {
+      items.push({ size: alignUp(s.scratchBytes, ARENA_ALIGNMENT), start: s.first, end: s.last });
+      owners.push({ scratch: s.first });
+    }
   }
   return { items, owners, plan: planArena(items) };
+}
+
+/** Per first step, the ranges that stream and what they hold whole (no simulation yet), those whose whole buffers
+ *  reach `maxPeak` left out (a channel-wise tail holds fewer: no sums). */
+function preparedRanges(ctx: ScheduleContext, maxPeak: number): { seg: StreamSegment; pre: Prepared }[][] {
+  const n = ctx.plan.steps.length;
+  const prepared: { seg: StreamSegment; pre: Prepared }[][] = [];
+  for (let a = 0; a < n; a++) {
+    const row: { seg: StreamSegment; pre: Prepared }[] = [];
+    for (let b = a + 1; b < Math.min(n, a + MAX_SEGMENT_STEPS); b++) {
+      const seg = { first: a, last: b };
+      const pre = prepare(ctx, seg);
+      if (typeof pre === 'string') break;
+      if (pre.wholeBytes - pre.accumulatorBytes < maxPeak) row.push({ seg, pre });
+    }
+    prepared.push(row);
+  }
+  return prepared;
+}
+
+/** The options weighed from each step: every range under `limit` with its fusion variants and their column bands,
+ *  and a channel-wise tail where one starts. */
+function optionsOf(ctx: ScheduleContext, prepared: { seg: StreamSegment; pre: Prepared }[][], limit: number): SegmentCost[][] {
+  return prepared.map((row, a) => {
+    const out = row.filter(({ pre }) => pre.wholeBytes - pre.accumulatorBytes < limit)
+      .flatMap(({ seg, pre }) => fusionVariants(ctx, seg, pre).flatMap((full) => [full, ...columnVariants(ctx, full)]));
+    const cw = channelwiseSegment(ctx, a);
+    if (cw) out.push(cw);
+    return out.filter((c) => c.peakBytes <= limit);
+  });
+}
+
+/** Every option the front's search weighs (no bound): for a brute force over them. */
+export function frontOptions(ctx: ScheduleContext): SegmentCost[][] {
+  return optionsOf(ctx, preparedRanges(ctx, Infinity), Infinity);
 }
 
 /** A partial plan from some step to the end: its peak, extra MACs and calls, its first choice and the rest. */
@@ -555,26 +772,13 @@ export function streamFrontier(ctx: ScheduleContext, maxPeak = Infinity): Stream
   // `maxPeak`: only the front's part at or below it is wanted), with their column variants.
   // The ranges and what they hold whole (no simulation yet). Each step needs at least its per-layer live set or the
   // whole buffers of some range around it: when that exceeds `maxPeak` somewhere, no plan is under it.
-  const prepared: { seg: StreamSegment; pre: Prepared }[][] = [];
+  const prepared = preparedRanges(ctx, maxPeak);
   const least = ctx.live.slice();
-  for (let a = 0; a < n; a++) {
-    const row: { seg: StreamSegment; pre: Prepared }[] = [];
-    for (let b = a + 1; b < Math.min(n, a + MAX_SEGMENT_STEPS); b++) {
-      const seg = { first: a, last: b };
-      const pre = prepare(ctx, seg);
-      if (typeof pre === 'string') break;
-      for (let t = a; t <= b; t++) least[t] = Math.min(least[t]!, pre.wholeBytes);
-      if (pre.wholeBytes < maxPeak) row.push({ seg, pre });
-    }
-    prepared.push(row);
-  }
+  prepared.forEach((row) => row.forEach(({ seg, pre }) => { for (let t = seg.first; t <= seg.last; t++) least[t] = Math.min(least[t]!, pre.wholeBytes - pre.accumulatorBytes); }));
   if (least.some((v) => v > maxPeak)) return [];
   const zero = bestStreamPlan(ctx);
   const limit = Math.min(zero.peakBytes, maxPeak);
-  const options: SegmentCost[][] = prepared.map((row) => row.filter(({ pre }) => pre.wholeBytes < limit).flatMap(({ seg, pre }) => {
-    const full = finishCost(ctx, seg, pre);
-    return [full, ...columnVariants(ctx, full)].filter((c) => c.peakBytes <= limit);
-  }));
+  const options = optionsOf(ctx, prepared, limit);
   const prune = (labels: Label[]): Label[] => {
     labels.sort((x, y) => x.peak - y.peak || x.extra - y.extra || x.calls - y.calls);
     const kept: Label[] = [];
@@ -599,7 +803,8 @@ export function streamFrontier(ctx: ScheduleContext, maxPeak = Infinity): Stream
   });
 }
 
-/** The line-buffered plan of least peak: a minimax path over the steps, each run layer by layer or in a segment. Never
+/** The line-buffered plan of least peak without recomputation (each segment with its default fusion): a minimax path
+ *  over the steps, each run layer by layer or in a segment. Never
  *  worse than layer by layer (no segment at all is one of the paths). Without `all`, a range is simulated only when
  *  its whole buffers and one row per ring could still beat the best path found from its first step. */
 export function bestStreamPlan(ctx: ScheduleContext, all?: SegmentCost[][]): StreamPlan {
@@ -614,10 +819,13 @@ export function bestStreamPlan(ctx: ScheduleContext, all?: SegmentCost[][]): Str
       if (v < best[i]!) { best[i] = v; choice[i] = s; }
     };
     if (all) { for (const s of all[i] ?? []) consider(s); continue; }
+    const cw = channelwiseSegment(ctx, i);
+    if (cw) consider(cw);
     for (let b = i + 1; b < Math.min(n, i + MAX_SEGMENT_STEPS); b++) {
       const seg = { first: i, last: b };
-      const pre = prepare(ctx, seg);
-      if (typeof pre === 'string') break;
+      const prepared = prepare(ctx, seg);
+      if (typeof prepared === 'string') break;
+      const pre = defaultPrepared(ctx, seg, prepared);
       if (Math.max(pre.wholeBytes + pre.minRingBytes, best[b + 1]!) >= best[i]!) continue;
       consider(finishCost(ctx, seg, pre));
     }
