@@ -48,7 +48,8 @@ export function splitChannelsOnnx(): Uint8Array {
 
 /**
  * MobileNetV2's pattern (issue 13's fused blocks): inverted residuals (1×1 expansion, Clip 0..6, 3×3 depthwise, Clip,
- * 1×1 projection), one stride 1 with its residual Add, one stride 2 on an odd map, one with a 5×5 window; then a 1×1
+ * 1×1 projection), one stride 1 with its residual Add, one stride 2 on an odd map, one with a 5×5 window and the skip
+ * as the Add's first operand; then a 1×1
  * convolution whose output only a global average pooling reads (the channel-wise tail). ONNX, NCHW, float.
  */
 export function invertedOnnx(): Uint8Array {
@@ -63,7 +64,7 @@ export function invertedOnnx(): Uint8Array {
   const c0 = clip(b.conv(x, 3, 8, 3, { stride: 1 }));                   // 23×19×8
   const r1 = b.op('Add', [block(c0, 8, 24, 8, 3, 1), c0]);             // residual, stride 1
   const s2 = block(r1, 8, 24, 12, 3, 2);                                // 12×10×12
-  const k5 = b.op('Add', [block(s2, 12, 36, 12, 5, 1), s2]);           // 5×5 window, residual
+  const k5 = b.op('Add', [s2, block(s2, 12, 36, 12, 5, 1)]);           // 5×5 window, residual (the skip first)
   const head = clip(b.conv(k5, 12, 40, 1));                             // 1×1 head
   const gap = b.op('GlobalAveragePool', [head]);
   b.output(gap, [1, 40, 1, 1]);

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { evaluateSchedule, openModelOrThrow, scheduleContext, type Conventions, type ScheduleContext } from '../../src/core/index';
-import { bestStreamPlan, channelwiseSegment, chooseStreamPlan, columnVariants, frontOptions, segmentCost, streamableSegments, streamEvents, streamFrontier, streamPlan, type SegmentCost } from '../../src/core/schedule/stream';
+import { bestStreamPlan, channelwiseSegment, chooseStreamPlan, columnVariants, frontOptions, segmentCost, streamableSegments, streamArena, streamEvents, streamFrontier, streamPlan, type SegmentCost } from '../../src/core/schedule/stream';
 import { fusibleBlocks, tapsAlong } from '../../src/core/schedule/fusion';
 import { deriveAxis } from '../../src/core/schedule/geometry';
 import { segmentStage } from '../../src/core/schedule/stream';
@@ -185,6 +185,10 @@ describe('line-buffered segments', () => {
     const rowwise = segmentCost(ctx, { first: n - 2, last: n - 1 });
     assert.ok(rowwise.ok && rowwise.cost.peakBytes > cw.peakBytes, 'the row stream keeps 32-bit sums and a row of the head');
     assert.deepEqual(segmentCost(ctx, { first: n - 2, last: n - 1, channelwise: true }), { ok: true, cost: cw });
+    // The arena holds no place for the head's output, only the scratch of one channel.
+    const arena = streamArena(ctx, [cw]);
+    assert.ok(!arena.owners.some((o) => 'buffer' in o && o.buffer === ctx.plan.bufferOf[y]), 'the head\'s output is not in the arena');
+    assert.ok(arena.owners.some((o) => 'scratch' in o));
   });
 
   it('column bands recompute what the patch stage of the same steps in 1×q tiles recomputes (its proven MACs)', () => {

@@ -1661,22 +1661,27 @@ void mm_softmax_s8(const mm_softmax_s8_t *p, const int8_t *x, int8_t *y) {
 /** An inverted residual fused per output pixel (a line-buffered segment's fused block, schedule/fusion.ts): per pixel
  *  of the box, the depthwise outputs of every channel into s (one pixel), each channel's window of E first recomputed
  *  from the block input x into s + C (kh·kw values) when the expansion is given, else read from E (x); then the 1×1
- *  projection of that pixel. Each value is the per-layer kernels' own computation, in their order: bit for bit. */
+ *  projection of that pixel, into y, or, running as the residual Add, into the scratch after those and added to the
+ *  skip r into y. Each value is the per-layer kernels' own computation, in their order: bit for bit. */
 function fusedBlockKernel(t: 'f32' | 's8'): KernelSource {
   const T = t === 'f32' ? 'float' : 'int8_t';
+  const add = t === 'f32' ? 'binary_f32' : 'add_s8';
   const perChannel = t === 'f32' ? '' : ' ec.mult += c; ec.shift += c;';
   const perChannelD = t === 'f32' ? '' : ' dc.mult += c; dc.shift += c;';
   return {
-    deps: [`conv_${t}`],
+    deps: [`conv_${t}`, add],
     decl: `typedef struct {
   const mm_conv_${t}_t *e; /* the 1x1 expansion recomputed per window, or NULL: E is stored (x is E) */
   const mm_conv_${t}_t *d; /* the depthwise convolution */
   const mm_conv_${t}_t *p; /* the 1x1 projection */
+  const mm_${add}_t *add; /* the residual Add the block runs as (its skip r), or NULL: the projection writes y */
+  int32_t p_second; /* the projection is the Add's second operand */
 } mm_irb_${t}_t;
-void mm_irb_${t}(const mm_irb_${t}_t *p, const ${T} *x, mm_view xv, ${T} *s, ${T} *y, mm_view yv, mm_box o);`,
-    code: `void mm_irb_${t}(const mm_irb_${t}_t *p, const ${T} *x, mm_view xv, ${T} *s, ${T} *y, mm_view yv, mm_box o) {
+void mm_irb_${t}(const mm_irb_${t}_t *p, const ${T} *x, mm_view xv, const ${T} *r, mm_view rv, ${T} *s, ${T} *y, mm_view yv, mm_box o);`,
+    code: `void mm_irb_${t}(const mm_irb_${t}_t *p, const ${T} *x, mm_view xv, const ${T} *r, mm_view rv, ${T} *s, ${T} *y, mm_view yv, mm_box o) {
   const mm_conv_${t}_t *d = p->d;
   ${T} *win = s + d->cout;
+  ${T} *q = win + (p->e ? d->kh * d->kw : 0); /* one pixel of the projection, before the Add */
   for (int32_t oh = o.h0; oh < o.h1; oh++) {
     for (int32_t ow = o.w0; ow < o.w1; ow++) {
       const mm_view pv = {oh, ow, 1, 0, 0, 0}; /* one pixel of D: channel c at s[c] */
@@ -1696,7 +1701,13 @@ void mm_irb_${t}(const mm_irb_${t}_t *p, const ${T} *x, mm_view xv, ${T} *s, ${T
           mm_conv_${t}(&dc, win, wv, s + c, pv, px);
         }
       }
-      mm_conv_${t}(p->p, s, pv, y, yv, px);
+      if (!p->add) {
+        mm_conv_${t}(p->p, s, pv, y, yv, px);
+      } else {
+        mm_conv_${t}(p->p, s, pv, q, pv, px);
+        if (p->p_second) mm_${add}(p->add, r, rv, q, pv, y, yv, px);
+        else mm_${add}(p->add, q, pv, r, rv, y, yv, px);
+      }
     }
   }
 }`,

@@ -1023,7 +1023,11 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     const pooling = accumulators(graph, events);
     // Fused blocks: their projection's rows run mm_irb_*, which computes the depthwise (and expansion) steps inside.
     const blocks = fusibleBlocks(ctx);
-    const fusedAt = new Map(seg.fused.map((f) => [blocks.get(f.step)!.project, { f, b: blocks.get(f.step)! }]));
+    // A block whose projection runs inside (its residual Add absorbed it) runs as that Add's step.
+    const fusedAt = new Map(seg.fused.map((f) => {
+      const b = blocks.get(f.step)!;
+      return [inside.has(plan.steps[b.project]!.main) ? b.residual!.step : b.project, { f, b }];
+    }));
     const mains = new Map<number, number>();
     for (let k = seg.first; k <= seg.last; k++) if (!inside.has(plan.steps[k]!.main)) mains.set(plan.steps[k]!.main, k);
     const rows = events.filter((e) => mains.has(e.op)).map((e) => [mains.get(e.op)!, e.row] as const);
@@ -1090,7 +1094,7 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     for (let k = seg.first; k <= seg.last; k++) {
       if (inside.has(plan.steps[k]!.main)) continue;
       const fb = fusedAt.get(k);
-      loop.push(`  case ${k}: /* #${k} ${describe(plan.steps[k]!)}${fb ? `, with #${fb.f.expand ? `${fb.b.expand}-` : ''}${fb.b.dw} fused per pixel` : ''} */`);
+      loop.push(`  case ${k}: /* #${k} ${describe(plan.steps[k]!)}${fb ? `, with #${fb.f.expand ? `${fb.b.expand}-` : ''}${k === fb.b.project ? fb.b.dw : `${fb.b.dw}-${fb.b.project}`} fused per pixel` : ''} */`);
       const lines = fb ? fusedBlockCall(seg, fb.f, fb.b, k, stepAccess(k)) : emitters[k]!(stepAccess(k));
       loop.push(...lines.map((l) => `    ${scoped(l)}`));
       loop.push('    break;');
@@ -1112,26 +1116,43 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     return { P: m[2]!, t: m[1] as 'f32' | 's8', x: Number(m[3]), y: Number(m[4]), rest: lines.slice(1) };
   }
 
+  /** The one Add call a residual step lowers to (mm_add_s8, or mm_binary_f32): its parameters, operands, output. */
+  function addCall(si: number): { P: string; t: 'f32' | 's8'; a: number; b: number; y: number; rest: string[] } {
+    const probe: Access = { ptr: (t) => `@${t}`, view: (t) => `V${t}`, box: () => 'B' };
+    const lines = emitters[si]!(probe);
+    const m = new RegExp(`^mm_(add_s8|binary_f32)\\(&(P${si}), @(\\d+), V\\d+, @(\\d+), V\\d+, @(\\d+), V\\d+, B\\);$`).exec(lines[0] ?? '');
+    if (!m) throw new CodegenError(`C export: step #${si} ${describe(plan.steps[si]!)} does not lower to one Add call in float32 or int8, so the fused block before it cannot run as it; export this segment unfused`);
+    return { P: m[2]!, t: m[1] === 'add_s8' ? 's8' : 'f32', a: Number(m[3]), b: Number(m[4]), y: Number(m[5]), rest: lines.slice(1) };
+  }
+
   function scratchPtr(seg: SegmentCost, e: Elem): string {
     const off = streams!.scratchOffset.get(seg.first);
     if (off === undefined) throw new CodegenError(`internal: steps ${seg.first}-${seg.last} have no scratch in the arena`);
     return arenaPtr(off, e);
   }
 
-  /** A fused block's projection row(s): mm_irb_* with the three steps' own parameters, then the projection's epilogue. */
+  /** A fused block's row(s), at step k (its projection, or the residual Add it runs as): mm_irb_* with the steps' own
+   *  parameters, then the epilogue of step k. */
   function fusedBlockCall(seg: SegmentCost, f: FusedBlock, b: BlockFacts, k: number, a: Access): string[] {
     const d = convCall(b.dw, 'conv');
     const e = f.expand ? convCall(b.expand!, 'conv') : null;
-    // (D is never stored: the projection's own call, replaced below, is the only statement that names it.)
-    const project = emitters[k]!({ ...a, ptr: (t) => (t === b.mid ? 'D' : a.ptr(t)), view: (t) => (t === b.mid ? 'D' : a.view(t)) });
-    const pc = convCall(k, 'conv');
-    if (d.rest.length > 0 || (e && e.rest.length > 0) || d.t !== pc.t || (e && e.t !== pc.t)) throw new CodegenError(`C export: steps #${f.expand ? b.expand : b.dw}-#${k} mix types or have epilogues; they cannot run fused per pixel`);
+    const pc = convCall(b.project, 'conv');
+    const add = k === b.project ? null : addCall(k);
+    // (D and P are never stored: the call replaced below is the only statement that names them.)
+    const hidden = new Set([b.mid, b.out]);
+    const last = emitters[k]!({ ...a, ptr: (t) => (hidden.has(t) ? 'D' : a.ptr(t)), view: (t) => (hidden.has(t) ? 'D' : a.view(t)) });
+    const parts = [d, pc, ...(e ? [e] : []), ...(add ? [add] : [])];
+    if (parts.some((c) => c.t !== pc.t) || d.rest.length > 0 || (e && e.rest.length > 0) || (add && pc.rest.length > 0)) {
+      throw new CodegenError(`C export: steps #${f.expand ? b.expand : b.dw}-#${k} mix types or have epilogues; they cannot run fused per pixel`);
+    }
     const x = e ? e.x : d.x;
     const Q = `Q${k}`;
     kernels.add(`irb_${pc.t}`);
-    params.push(`static const mm_irb_${pc.t}_t ${Q} = {${e ? `&${e.P}` : 'NULL'}, &${d.P}, &${pc.P}};`);
-    const y = pc.y;
-    return [`mm_irb_${pc.t}(&${Q}, ${a.ptr(x)}, ${a.view(x)}, ${scratchPtr(seg, pc.t)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`, ...project.slice(1)];
+    const skip = add ? (add.a === pc.y ? add.b : add.a) : -1;
+    params.push(`static const mm_irb_${pc.t}_t ${Q} = {${e ? `&${e.P}` : 'NULL'}, &${d.P}, &${pc.P}, ${add ? `&${add.P}` : 'NULL'}, ${add && add.b === pc.y ? 1 : 0}};`);
+    const y = add ? add.y : pc.y;
+    const r = skip >= 0 ? `${a.ptr(skip)}, ${a.view(skip)}` : 'NULL, (mm_view){0, 0, 0, 0, 0, 0}';
+    return [`mm_irb_${pc.t}(&${Q}, ${a.ptr(x)}, ${a.view(x)}, ${r}, ${scratchPtr(seg, pc.t)}, ${a.ptr(y)}, ${a.view(y)}, ${a.box(y)});`, ...last.slice(1)];
   }
 
   /** A channel-wise tail: the 1×1 convolution and its global pooling, output channel by output channel. */

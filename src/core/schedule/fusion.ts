@@ -28,6 +28,13 @@ export interface BlockFacts {
   /** E (the depthwise input) and D (its output). */
   wide: number;
   mid: number;
+  /** The residual Add right after the projection, when it is the projection's only reader: the block then runs as
+   *  that Add's kernel, the projection's pixel in a scratch too (P not stored). `projectionFirst`: P is its first
+   *  operand. */
+  residual: { step: number; out: number; skip: number; projectionFirst: boolean } | null;
+  /** P (the projection's output) and its channels. */
+  out: number;
+  outChannels: number;
   /** The depthwise convolution's window on E. */
   rule: Extract<RegionRule, { kind: 'window' }>;
   /** Channels of D, bytes per element of D, and E's and D's [H, W]. */
@@ -95,8 +102,23 @@ export function fusibleBlocks(ctx: ScheduleContext): Map<number, BlockFacts> {
     if (!inDims || !outDims || !m.shape || [wide, mid].some((t) => graph.tensors[t]!.dtype === 'int16')) continue;
     const elements = m.shape.reduce((a, b) => a * b, 1);
     const channels = elements / Math.max(1, outDims[0] * outDims[1]);
+    const p = next.outputs[0]!;
+    const pShape = graph.tensors[p]!.shape;
+    const outChannels = next.outputs.length === 1 && pShape ? pShape.reduce((a, b) => a * b, 1) / Math.max(1, outDims[0] * outDims[1]) : 0;
+    // The residual Add: the next step is exactly an Add of P and a stored map of P's shape, P read by it alone.
+    const after = plan.steps[d + 2];
+    const add = after ? graph.ops[after.main]! : null;
+    let residual: BlockFacts['residual'] = null;
+    if (after && add && add.kind === 'Add' && after.ops.length === 1 && after.outputs.length === 1 && plainConv(graph, next) && outChannels > 0 && private1(p, add)) {
+      const data = add.inputs.filter((t) => t >= 0 && graph.tensors[t]!.role !== 'constant');
+      const skip = data.find((t) => t !== p);
+      const same = (t: number): boolean => JSON.stringify(graph.tensors[t]!.shape) === JSON.stringify(pShape);
+      if (data.length === 2 && data.includes(p) && skip !== undefined && same(skip) && same(after.outputs[0]!) && graph.tensors[p]!.dtype !== 'int16') {
+        residual = { step: d + 2, out: after.outputs[0]!, skip, projectionFirst: add.inputs[0] === p };
+      }
+    }
     out.set(d, {
-      expand, dw: d, project: d + 1, wide, mid, rule: rules.inputs[0]!.rule, channels,
+      expand, dw: d, project: d + 1, wide, mid, rule: rules.inputs[0]!.rule, channels, residual, out: p, outChannels,
       elemBytes: plan.tensorBytes(mid) / Math.max(1, elements), inDims, outDims,
     });
   }
@@ -127,8 +149,8 @@ export function recomputedMacs(ctx: ScheduleContext, b: BlockFacts, bands: reado
   return perPixel * (ty * tx) - ctx.macsOf[ctx.plan.steps[b.expand]!.main]!;
 }
 
-/** Scratch of a fused block while it runs: one pixel of D (all channels) and, recomputing the expansion, one window
- *  of one channel of E. */
-export function scratchBytes(b: BlockFacts, expand: boolean): number {
-  return Math.ceil(b.elemBytes * (b.channels + (expand ? b.rule.kernel[0] * b.rule.kernel[1] : 0)));
+/** Scratch of a fused block while it runs: one pixel of D (all channels); recomputing the expansion, one window of
+ *  one channel of E; running as its residual Add, one pixel of P. */
+export function scratchBytes(b: BlockFacts, expand: boolean, residual: boolean): number {
+  return Math.ceil(b.elemBytes * (b.channels + (expand ? b.rule.kernel[0] * b.rule.kernel[1] : 0) + (residual ? b.outChannels : 0)));
 }

@@ -68,6 +68,8 @@ export interface SegmentCost {
   extraMacs: number;
   /** The fused blocks, and the scratch the largest of them needs while it runs (counted in the whole bytes). */
   fused: FusedBlock[];
+  /** Tensors the fused blocks compute on demand (D, E, P): never stored. */
+  unstored: number[];
   scratchBytes: number;
   channelwise?: boolean;
 }
@@ -373,7 +375,13 @@ function withFused(ctx: ScheduleContext, seg: StreamSegment, pre: Prepared, fuse
       fusedAway.add(b.wide);
       for (const o of plan.steps[b.expand!]!.ops) inside.add(o);
     }
-    scratch = Math.max(scratch, scratchBytes(b, f.expand));
+    // The residual Add inside the segment: the block runs as its kernel, P not stored.
+    const residual = b.residual !== null && b.residual.step <= seg.last && !pre.whole.has(b.out);
+    if (residual) {
+      fusedAway.add(b.out);
+      for (const o of plan.steps[b.project]!.ops) inside.add(o);
+    }
+    scratch = Math.max(scratch, scratchBytes(b, f.expand, residual));
   }
   // A recomputed expansion reads a stored tensor: not one that another fused block computes per pixel (a 1×1
   // convolution that is one block's projection and the next one's expansion).
@@ -426,7 +434,7 @@ function finishCost(ctx: ScheduleContext, seg: StreamSegment, pre: Prepared): Se
   const extraMacs = pre.fused.reduce((a, f) => a + (f.expand ? recomputedMacs(ctx, blocks.get(f.step)!, [[0, blocks.get(f.step)!.outDims[1]]]) : 0), 0);
   return {
     first: seg.first, last: seg.last, peakBytes: pre.wholeBytes + ringBytes, wholeBytes: pre.wholeBytes, ringBytes, rings, wholeBuffers: pre.wholeBuffers, calls, columns: 1,
-    extraMacs: Math.round(extraMacs), fused: pre.fused, scratchBytes: pre.scratchBytes,
+    extraMacs: Math.round(extraMacs), fused: pre.fused, unstored: [...pre.fusedAway], scratchBytes: pre.scratchBytes,
   };
 }
 
@@ -455,7 +463,7 @@ export function channelwiseSegment(ctx: ScheduleContext, first: number): Segment
   const whole = pre.wholeBytes - pre.accumulatorBytes + scratch;
   return {
     first, last: first + 1, peakBytes: whole, wholeBytes: whole, ringBytes: 0, rings: [], wholeBuffers: pre.wholeBuffers, calls: 2 * channels, columns: 1,
-    extraMacs: 0, fused: [], scratchBytes: scratch, channelwise: true,
+    extraMacs: 0, fused: [], unstored: [y], scratchBytes: scratch, channelwise: true,
   };
 }
 
@@ -682,14 +690,9 @@ export function streamArena(ctx: ScheduleContext, segments: readonly SegmentCost
   const owners: ArenaOwner[] = [];
   // Buffers whose tensors are all rings, or computed on demand by fused blocks, are not stored whole.
   const ringTensors = new Set<number>();
-  const blocks = fusibleBlocks(ctx);
   for (const s of segments) {
     for (const r of s.rings) ringTensors.add(r.tensor);
-    for (const f of s.fused) {
-      const b = blocks.get(f.step)!;
-      ringTensors.add(b.mid);
-      if (f.expand) ringTensors.add(b.wide);
-    }
+    for (const t of s.unstored) ringTensors.add(t);
   }
   for (const b of ctx.plan.buffers) {
     if (b.bytes === 0 || b.tensors.every((t) => ringTensors.has(t))) continue;
