@@ -245,7 +245,7 @@ function lineBufferedLines(d: ScheduleJson): string[] {
   ]));
   out.push(table(seg, new Set([2, 3, 4, 5, 6, 7, 8])));
   if (l.segments.some((s) => s.fused.length > 0 || s.channelwise)) {
-    out.push('  (fused per pixel: the depthwise steps whose output is computed pixel by pixel inside the next 1×1 convolution, never stored; E: the 1×1 expansion before it recomputed for each window too. channel by channel: a 1×1 convolution and its global pooling run one output channel at a time.)');
+    out.push('  (fused per pixel: the depthwise steps whose output is computed pixel by pixel inside the next 1×1 convolution (and its residual Add), never stored; E: the 1×1 expansion before it recomputed for each window too. channel by channel: a 1×1 convolution and its global pooling run one output channel at a time.)');
   }
   return out;
 }

@@ -288,22 +288,25 @@ export function planArena(items: readonly PlanItem[], options: { stopAt?: number
   }
   // Perturb the size order: swap neighbours at random, keep improvements. Bounded work (about 4M pair checks).
   const n = items.length;
-  const rounds = options.perturb === false ? 0 : Math.min(300, Math.floor(4_000_000 / Math.max(1, n * n)));
+  const rounds = options.perturb === false ? 0 : Math.min(3000, Math.floor(4_000_000 / Math.max(1, n * n)));
   const rand = lcg(0x9e3779b9);
-  let current = orders[0]![1].slice();
-  let currentSize = place(items, current, false).size;
-  for (let r = 0; r < rounds && best.size > bound; r++) {
-    const next = current.slice();
-    const swaps = 1 + Math.floor(rand() * 3);
-    for (let k = 0; k < swaps; k++) {
-      const i = Math.floor(rand() * (n - 1));
-      [next[i], next[i + 1]] = [next[i + 1]!, next[i]!];
-    }
-    const p = place(items, next, false);
-    if (p.size <= currentSize) {
-      current = next;
-      currentSize = p.size;
-      if (p.size < best.size) best = { ...p, strategy: 'perturbed size order, first fit' };
+  // From the size order, and from the first-use order (a line-buffered plan's segments follow one another).
+  for (const start of [0, 3]) {
+    let current = orders[start]![1].slice();
+    let currentSize = place(items, current, false).size;
+    for (let r = 0; r < rounds && best.size > bound; r++) {
+      const next = current.slice();
+      const swaps = 1 + Math.floor(rand() * 3);
+      for (let k = 0; k < swaps; k++) {
+        const i = Math.floor(rand() * (n - 1));
+        [next[i], next[i + 1]] = [next[i + 1]!, next[i]!];
+      }
+      const p = place(items, next, false);
+      if (p.size <= currentSize) {
+        current = next;
+        currentSize = p.size;
+        if (p.size < best.size) best = { ...p, strategy: `perturbed ${orders[start]![0]} order, first fit` };
+      }
     }
   }
   return best;

@@ -64,7 +64,7 @@ export interface SegmentCost {
   /** Column bands the rows are cut into (1: full width). Each band is streamed top to bottom in turn, its overlap
    *  with the next recomputed; the rings are sized for the widest band. */
   columns: number;
-  /** MACs computed again: the column bands' overlap, and the expansions of fused blocks recomputed per window. */
+  /** MACs computed again: the column bands' overlap, and what fused blocks recompute (their expansions, per window). */
   extraMacs: number;
   /** The fused blocks, and the scratch the largest of them needs while it runs (counted in the whole bytes). */
   fused: FusedBlock[];
