@@ -440,8 +440,8 @@ function finishCost(ctx: ScheduleContext, seg: StreamSegment, pre: Prepared): Se
 
 /** A 1×1 convolution whose output only a global pooling reads, run output channel by output channel over its whole
  *  input: each channel's map computed into a scratch and pooled at once (the classifier's tail element by element,
- *  as msf-CNN computes it), on float maps. The input and the pooled output are whole; no ring, no 32-bit sums, no MACs added; two
- *  kernel calls per channel. Null when steps `first` and `first + 1` are not that. */
+ *  as msf-CNN computes it), on float maps. The input and the pooled output are whole; no ring, no 32-bit sums, no
+ *  MACs added; two kernel calls per channel. Null when steps `first` and `first + 1` are not that. */
 export function channelwiseSegment(ctx: ScheduleContext, first: number): SegmentCost | null {
   const { graph, plan } = ctx;
   const c = plan.steps[first];
@@ -481,9 +481,9 @@ function defaultPrepared(ctx: ScheduleContext, seg: StreamSegment, pre: Prepared
   return typeof p === 'string' ? pre : p;
 }
 
-/** The fusions the search tries for a segment: the default, then the blocks' expansions recomputed one more at a time,
- *  the block whose E ring saves the most bytes per MAC recomputed first (a greedy order: the subsets are not all
- *  tried). */
+/** The fusions the search tries for a segment: the default, then its blocks' expansions recomputed: every subset when
+ *  there are at most EXHAUSTIVE_FUSION of them, else one more at a time, the block whose E ring saves the most bytes
+ *  per MAC recomputed first (a greedy order: not every subset is tried). */
 function fusionVariants(ctx: ScheduleContext, seg: StreamSegment, pre: Prepared): SegmentCost[] {
   const p0 = defaultPrepared(ctx, seg, pre);
   const f0 = finishCost(ctx, seg, p0);
