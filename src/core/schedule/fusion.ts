@@ -29,9 +29,8 @@ export interface BlockFacts {
   wide: number;
   mid: number;
   /** The residual Add right after the projection, when it is the projection's only reader: the block then runs as
-   *  that Add's kernel, the projection's pixel in a scratch too (P not stored). `projectionFirst`: P is its first
-   *  operand. */
-  residual: { step: number; out: number; skip: number; projectionFirst: boolean } | null;
+   *  that Add's kernel, the projection's pixel in a scratch too (P not stored). */
+  residual: { step: number; out: number } | null;
   /** P (the projection's output) and its channels. */
   out: number;
   outChannels: number;
@@ -114,7 +113,7 @@ export function fusibleBlocks(ctx: ScheduleContext): Map<number, BlockFacts> {
       const skip = data.find((t) => t !== p);
       const same = (t: number): boolean => JSON.stringify(graph.tensors[t]!.shape) === JSON.stringify(pShape);
       if (data.length === 2 && data.includes(p) && skip !== undefined && same(skip) && same(after.outputs[0]!) && graph.tensors[p]!.dtype !== 'int16') {
-        residual = { step: d + 2, out: after.outputs[0]!, skip, projectionFirst: add.inputs[0] === p };
+        residual = { step: d + 2, out: after.outputs[0]! };
       }
     }
     out.set(d, {
