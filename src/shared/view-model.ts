@@ -55,12 +55,24 @@ export function memoryViewData(r: ModelReport, generateC: MemoryViewData['genera
   };
 }
 
+/** What a streamed segment does besides rows: column bands, blocks fused per pixel, a channel-wise tail. */
+function segmentNotes(s: NonNullable<ModelReport['lineBuffered']>['segments'][number]): string[] {
+  const notes: string[] = [];
+  if (s.columns > 1) notes.push(`${s.columns} column bands`);
+  if (s.fused.length > 0) {
+    const recomputed = s.fused.filter((f) => f.expand).length;
+    notes.push(`${s.fused.length} block${s.fused.length > 1 ? 's' : ''} fused per pixel${recomputed > 0 ? `, ${recomputed} expansion${recomputed > 1 ? 's' : ''} recomputed` : ''}`);
+  }
+  if (s.channelwise) notes.push('channel by channel into the pooling');
+  return notes;
+}
+
 function lineBufferedView(r: ModelReport): MemoryViewData['lineBuffered'] {
   const p = r.lineBuffered ?? r.lineBufferedFix;
   if (!p) return null;
   return {
     inForce: r.lineBuffered !== null, peakBytes: p.peakBytes, arenaBytes: p.arenaBytes, overhead: p.overhead, calls: p.calls,
-    segments: p.segments.map((s) => `#${s.first}–#${s.last}${s.columns > 1 ? ` (${s.columns} column bands)` : ''}`),
+    segments: p.segments.map((s) => `#${s.first}–#${s.last}${segmentNotes(s).length > 0 ? ` (${segmentNotes(s).join('; ')})` : ''}`),
     spans: p.segments.map((s) => ({ first: s.first, last: s.last })),
   };
 }

@@ -246,6 +246,7 @@ test('schedule "lines": the report judges the line-buffered plan by its export, 
   assert.equal(on.findings.some((f) => f.code === 'sram'), false);
   const view = memoryViewData(on, { enabled: true, reason: '' });
   assert.equal(view.lineBuffered!.inForce, true);
+  assert.ok(view.lineBuffered!.segments.some((x) => /blocks? fused per pixel/.test(x)), `the view names the fused blocks: ${view.lineBuffered!.segments.join(', ')}`);
   assert.equal(view.scheduledPeakBytes, lines.peakBytes);
   // Generate C Code exports what the report judged.
   const c = generateC(openModelOrThrow(bytes, { fileName: 'example.tflite' }), codegenOptionsFor(on));
