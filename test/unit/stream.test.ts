@@ -42,7 +42,7 @@ describe('line-buffered segments', () => {
       // Each range as the search costs it by default (every inverted residual's depthwise output computed per pixel),
       // and with every fused block's expansion recomputed too.
       const variants = all.flat().filter((s) => !s.channelwise).flatMap((s) => {
-        const expanded = s.fused.map((f) => ({ step: f.step, expand: fusibleBlocks(ctx).get(f.step)!.expand !== null && fusibleBlocks(ctx).get(f.step)!.expand! >= s.first }));
+        const expanded = s.fused.map((f) => ({ step: f.step, expand: (fusibleBlocks(ctx).get(f.step)!.expand ?? -1) >= s.first }));
         return expanded.some((f) => f.expand) && segmentCost(ctx, { ...s, fused: expanded }).ok ? [s, { ...s, fused: expanded }] : [s];
       });
       for (const seg of variants) {

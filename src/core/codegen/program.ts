@@ -1106,23 +1106,28 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
     return out;
   }
 
-  /** The one convolution call a step lowers to (a fused block's or a channel-wise tail's step): its parameters, type,
-   *  input and output; the step refused by name when it lowers to anything else. */
-  function convCall(si: number, kernel: 'conv' | 'pool'): { P: string; t: 'f32' | 's8'; x: number; y: number; rest: string[] } {
+  /** The one kernel call a step lowers to (a fused block's or a channel-wise tail's step), probed with stand-in
+   *  operands: its parameters, type, tensors (in argument order) and any epilogue; the step refused by name when it
+   *  lowers to anything else. */
+  function oneCall(si: number, names: string, operands: number, what: string): { P: string; t: 'f32' | 's8'; tensors: number[]; rest: string[] } {
     const probe: Access = { ptr: (t) => `@${t}`, view: (t) => `V${t}`, box: () => 'B' };
     const lines = emitters[si]!(probe);
-    const m = new RegExp(`^mm_${kernel}_(f32|s8)\\(&(P${si}), @(\\d+), V\\d+, @(\\d+), V\\d+, B\\);$`).exec(lines[0] ?? '');
-    if (!m) throw new CodegenError(`C export: step #${si} ${describe(plan.steps[si]!)} does not lower to one ${kernel === 'conv' ? 'convolution' : 'pooling'} call in float32 or int8, so it cannot run fused per pixel or channel by channel; export this segment unfused`);
-    return { P: m[2]!, t: m[1] as 'f32' | 's8', x: Number(m[3]), y: Number(m[4]), rest: lines.slice(1) };
+    const m = new RegExp(`^mm_(${names})\\(&(P${si}), ${new Array<string>(operands).fill('@(\\d+), V\\d+').join(', ')}, B\\);$`).exec(lines[0] ?? '');
+    if (!m) throw new CodegenError(`C export: step #${si} ${describe(plan.steps[si]!)} does not lower to one ${what} call in float32 or int8, so it cannot run fused per pixel or channel by channel; export this segment unfused`);
+    return { P: m[2]!, t: m[1]!.endsWith('f32') ? 'f32' : 's8', tensors: m.slice(3).map(Number), rest: lines.slice(1) };
   }
-
-  /** The one Add call a residual step lowers to (mm_add_s8, or mm_binary_f32): its parameters, operands, output. */
+  function convCall(si: number): { P: string; t: 'f32' | 's8'; x: number; y: number; rest: string[] } {
+    const c = oneCall(si, 'conv_f32|conv_s8', 2, 'convolution');
+    return { ...c, x: c.tensors[0]!, y: c.tensors[1]! };
+  }
+  function poolCall(si: number): { P: string; t: 'f32' | 's8'; x: number; y: number; rest: string[] } {
+    const c = oneCall(si, 'pool_f32|pool_s8', 2, 'pooling');
+    return { ...c, x: c.tensors[0]!, y: c.tensors[1]! };
+  }
+  /** A residual Add (mm_add_s8, or mm_binary_f32): operands a and b, output y. */
   function addCall(si: number): { P: string; t: 'f32' | 's8'; a: number; b: number; y: number; rest: string[] } {
-    const probe: Access = { ptr: (t) => `@${t}`, view: (t) => `V${t}`, box: () => 'B' };
-    const lines = emitters[si]!(probe);
-    const m = new RegExp(`^mm_(add_s8|binary_f32)\\(&(P${si}), @(\\d+), V\\d+, @(\\d+), V\\d+, @(\\d+), V\\d+, B\\);$`).exec(lines[0] ?? '');
-    if (!m) throw new CodegenError(`C export: step #${si} ${describe(plan.steps[si]!)} does not lower to one Add call in float32 or int8, so the fused block before it cannot run as it; export this segment unfused`);
-    return { P: m[2]!, t: m[1] === 'add_s8' ? 's8' : 'f32', a: Number(m[3]), b: Number(m[4]), y: Number(m[5]), rest: lines.slice(1) };
+    const c = oneCall(si, 'add_s8|binary_f32', 3, 'Add');
+    return { ...c, a: c.tensors[0]!, b: c.tensors[1]!, y: c.tensors[2]! };
   }
 
   function scratchPtr(seg: SegmentCost, e: Elem): string {
@@ -1134,9 +1139,9 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
   /** A fused block's row(s), at step k (its projection, or the residual Add it runs as): mm_irb_* with the steps' own
    *  parameters, then the epilogue of step k. */
   function fusedBlockCall(seg: SegmentCost, f: FusedBlock, b: BlockFacts, k: number, a: Access): string[] {
-    const d = convCall(b.dw, 'conv');
-    const e = f.expand ? convCall(b.expand!, 'conv') : null;
-    const pc = convCall(b.project, 'conv');
+    const d = convCall(b.dw);
+    const e = f.expand ? convCall(b.expand!) : null;
+    const pc = convCall(b.project);
     const add = k === b.project ? null : addCall(k);
     // (D and P are never stored: the call replaced below is the only statement that names them.)
     const hidden = new Set([b.mid, b.out]);
@@ -1157,8 +1162,8 @@ export function lowerProgram(graph: Graph, options: LowerOptions = {}): Program 
 
   /** A channel-wise tail: the 1×1 convolution and its global pooling, output channel by output channel. */
   function channelwiseCall(seg: SegmentCost): string[] {
-    const c = convCall(seg.first, 'conv');
-    const p = convCall(seg.last, 'pool');
+    const c = convCall(seg.first);
+    const p = poolCall(seg.last);
     if (c.rest.length > 0 || p.rest.length > 0 || c.t !== p.t || c.t !== 'f32') throw new CodegenError(`C export: steps #${seg.first}-#${seg.last} mix types or have epilogues; they cannot run channel by channel`);
     kernels.add(`cwpool_${c.t}`);
     return [

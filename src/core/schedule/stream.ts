@@ -469,7 +469,7 @@ export function channelwiseSegment(ctx: ScheduleContext, first: number): Segment
 
 /** The fusion a segment gets unless told otherwise: every inverted residual inside it with its depthwise output
  *  computed pixel by pixel in its projection (D not stored, no MACs added, one kernel call fewer per row). */
-export function defaultFusion(ctx: ScheduleContext, seg: StreamSegment): FusedBlock[] {
+function defaultFusion(ctx: ScheduleContext, seg: StreamSegment): FusedBlock[] {
   const out: FusedBlock[] = [];
   for (const [d, b] of fusibleBlocks(ctx)) if (d >= seg.first && b.project <= seg.last) out.push({ step: d, expand: false });
   return out;
